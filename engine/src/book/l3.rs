@@ -1,0 +1,875 @@
+//! Order-by-order (L3) books for every instrument at once.
+//!
+//! Laid out the way the fastest book builders do it:
+//! - books live in a dense array indexed by [`InstrumentIdx`];
+//! - orders live in a dense table indexed by order reference ([`OrderTable`]): a sliding window
+//!   over the most recent ids is a flat array (one read per lookup); the few long-lived orders
+//!   the window leaves behind move to an overflow map, so memory stays bounded on a full day;
+//! - each side of a book is a vector of aggregated price levels sorted so that the **best level
+//!   is at the end**: the touch is `last()`, and most activity (near the touch) moves few bytes.
+//!
+//! Bad input never panics: an event naming an unknown order, a duplicate order id or a reduction
+//! larger than what rests is a [`BookError`] the caller counts, and the book stays consistent.
+
+use std::collections::HashMap;
+
+use crate::event::{Body, Event};
+use crate::{InstrumentIdx, OrderId, Px, Qty, Side};
+
+/// One aggregated price level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Level {
+    /// Level price.
+    pub px: Px,
+    /// Total resting quantity.
+    pub qty: Qty,
+    /// Number of resting orders.
+    pub orders: u32,
+}
+
+/// Best bid and offer of one instrument; `None` for an empty side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Top {
+    /// Best bid level.
+    pub bid: Option<Level>,
+    /// Best ask level.
+    pub ask: Option<Level>,
+}
+
+/// Why an event could not be applied. The book is unchanged (or, for
+/// [`BookError::Overfill`], the order is removed) and the caller counts the error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BookError {
+    /// The event names an order that is not resting.
+    #[error("unknown order {0}")]
+    UnknownOrder(u64),
+    /// An add (or replace) reuses an order id that is still resting.
+    #[error("duplicate order id {0}")]
+    DuplicateOrder(u64),
+    /// A reduction or execution asked for more than the order's remaining quantity; the order
+    /// was removed with what it had.
+    #[error("order {order_id}: reduction of {asked} exceeds remaining {remaining}")]
+    Overfill {
+        /// The order.
+        order_id: u64,
+        /// Quantity the event removed.
+        asked: u64,
+        /// Quantity that was resting.
+        remaining: u64,
+    },
+    /// The instrument index is beyond [`MAX_INSTRUMENTS`].
+    #[error("instrument index {0} out of range")]
+    InstrumentOutOfRange(u32),
+}
+
+/// What an applied event did, so a caller can detect top-of-book changes and price executions
+/// without a second lookup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Applied {
+    /// The instrument whose book changed.
+    pub instr: InstrumentIdx,
+    /// The side that changed.
+    pub side: Side,
+    /// Price of the affected resting order (for executions: the price it traded at, unless the
+    /// event carried its own).
+    pub px: Px,
+    /// Whether the best level of `side` may have changed (price, quantity or count).
+    pub touched_top: bool,
+}
+
+/// Instruments a book set can hold (dense indices `0..MAX_INSTRUMENTS`).
+pub const MAX_INSTRUMENTS: u32 = 1 << 20;
+
+const EMPTY: u32 = u32::MAX;
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    px: Px,
+    qty: Qty,
+    /// Instrument index, or [`EMPTY`].
+    instr: u32,
+    side: Side,
+}
+
+const FREE_SLOT: Slot = Slot { px: Px(0), qty: Qty(0), instr: EMPTY, side: Side::Bid };
+
+/// A cheap, well-mixing hasher for order ids (the overflow map is never iterated on an output
+/// path, so its order does not matter; its speed does).
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(self.0 ^ u64::from(b));
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, x: u64) {
+        let m = u128::from(x ^ self.0).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
+        self.0 = (m >> 64) as u64 ^ m as u64;
+    }
+}
+
+type FarMap = HashMap<u64, Slot, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// Default window: 2^20 order slots (24 MiB).
+pub const DEFAULT_WINDOW_BITS: u32 = 20;
+
+/// Dense table of resting orders by order reference.
+///
+/// Exchanges hand out order references in increasing order, and most orders live briefly. The
+/// table keeps a window of the most recent `2^bits` ids as a flat array indexed by `id` (one
+/// array read per lookup, no hashing); when a new id runs past the window, the window slides
+/// forward and the few orders still resting in the part it leaves move to an overflow map. Memory
+/// stays bounded by the window plus the long-lived orders, whatever the ids look like, and once
+/// the overflow map has room for the day's long-lived orders nothing allocates.
+pub struct OrderTable {
+    ring: Box<[Slot]>,
+    mask: u64,
+    /// Ids in `[base, base + ring.len())` live in `ring` at `id & mask`.
+    base: u64,
+    based: bool,
+    far: FarMap,
+    live: u64,
+}
+
+impl Default for OrderTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl OrderTable {
+    /// A table with the default window.
+    pub fn new() -> Self {
+        Self::with_window(DEFAULT_WINDOW_BITS, 0)
+    }
+
+    /// A table whose window holds `2^bits` ids (clamped to 4..=28), with overflow-map room for
+    /// `far_capacity` long-lived orders.
+    pub fn with_window(bits: u32, far_capacity: usize) -> Self {
+        let n = 1usize << bits.clamp(4, 28);
+        OrderTable {
+            ring: vec![FREE_SLOT; n].into_boxed_slice(),
+            mask: n as u64 - 1,
+            base: 0,
+            based: false,
+            far: FarMap::with_capacity_and_hasher(far_capacity, Default::default()),
+            live: 0,
+        }
+    }
+
+    /// Number of resting orders.
+    pub fn len(&self) -> u64 {
+        self.live
+    }
+
+    /// Whether no order rests.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Resting orders held in the overflow map (outside the window).
+    pub fn overflow_len(&self) -> usize {
+        self.far.len()
+    }
+
+    #[inline]
+    fn window_len(&self) -> u64 {
+        self.mask + 1
+    }
+
+    #[inline]
+    fn in_window(&self, id: u64) -> bool {
+        id.wrapping_sub(self.base) <= self.mask && id >= self.base
+    }
+
+    #[inline]
+    fn get(&self, id: u64) -> Option<&Slot> {
+        if self.in_window(id) {
+            let s = &self.ring[(id & self.mask) as usize];
+            (s.instr != EMPTY).then_some(s)
+        } else {
+            self.far.get(&id)
+        }
+    }
+
+    #[inline]
+    fn get_mut(&mut self, id: u64) -> Option<&mut Slot> {
+        if self.in_window(id) {
+            let s = &mut self.ring[(id & self.mask) as usize];
+            (s.instr != EMPTY).then_some(s)
+        } else {
+            self.far.get_mut(&id)
+        }
+    }
+
+    /// Slides the window so that `id` is its last slot (or further, by whole eighths of the
+    /// window, so slides are rare); resting orders it leaves behind move to the overflow map.
+    #[cold]
+    fn slide_to(&mut self, id: u64) {
+        let w = self.window_len();
+        let step = (w / 8).max(1);
+        let mut new_base = id - (w - 1);
+        new_base = new_base.div_ceil(step).saturating_mul(step).min(id);
+        let evict_end = new_base.min(self.base.saturating_add(w));
+        let mut i = self.base;
+        while i < evict_end {
+            let s = std::mem::replace(&mut self.ring[(i & self.mask) as usize], FREE_SLOT);
+            if s.instr != EMPTY {
+                self.far.insert(i, s);
+            }
+            i += 1;
+        }
+        self.base = new_base;
+    }
+
+    /// Inserts a new order; `false` if the id is already resting.
+    #[inline]
+    fn insert(&mut self, id: u64, slot: Slot) -> bool {
+        if !self.based {
+            // Leave room below the first id: references need not arrive strictly in order.
+            self.base = id.saturating_sub(self.window_len() / 8);
+            self.based = true;
+        }
+        if id >= self.base && id - self.base > self.mask {
+            self.slide_to(id);
+        }
+        if self.in_window(id) {
+            let s = &mut self.ring[(id & self.mask) as usize];
+            if s.instr != EMPTY {
+                return false;
+            }
+            *s = slot;
+        } else {
+            match self.far.entry(id) {
+                std::collections::hash_map::Entry::Occupied(_) => return false,
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(slot);
+                }
+            }
+        }
+        self.live += 1;
+        true
+    }
+
+    /// Removes an order, returning what it was.
+    #[inline]
+    fn remove(&mut self, id: u64) -> Option<Slot> {
+        let old = if self.in_window(id) {
+            let s = &mut self.ring[(id & self.mask) as usize];
+            if s.instr == EMPTY {
+                return None;
+            }
+            std::mem::replace(s, FREE_SLOT)
+        } else {
+            self.far.remove(&id)?
+        };
+        self.live -= 1;
+        Some(old)
+    }
+
+    /// Removes every order of `instr` (rare: a book clear).
+    fn remove_instrument(&mut self, instr: u32) {
+        for s in self.ring.iter_mut() {
+            if s.instr == instr {
+                *s = FREE_SLOT;
+                self.live -= 1;
+            }
+        }
+        let before = self.far.len();
+        self.far.retain(|_, s| s.instr != instr);
+        self.live -= (before - self.far.len()) as u64;
+    }
+}
+
+/// One instrument's book: two sides, best level at the end of each.
+#[derive(Clone, Debug, Default)]
+pub struct Book {
+    /// Bids ascending by price (best = highest = last); asks descending (best = lowest = last).
+    sides: [Vec<Level>; 2],
+}
+
+/// Whether `a` is a strictly better price than `b` on `side`.
+#[inline]
+fn better(side: Side, a: Px, b: Px) -> bool {
+    match side {
+        Side::Bid => a > b,
+        Side::Ask => a < b,
+    }
+}
+
+impl Book {
+    const INITIAL_LEVELS: usize = 32;
+
+    fn new() -> Self {
+        Book {
+            sides: [Vec::with_capacity(Self::INITIAL_LEVELS), Vec::with_capacity(Self::INITIAL_LEVELS)],
+        }
+    }
+
+    /// Index of the level at `px` on `side`, or the index where it would be inserted (`Err`).
+    #[inline]
+    fn find(&self, side: Side, px: Px) -> Result<usize, usize> {
+        let v = &self.sides[side.index()];
+        // Most events land at or near the touch: scan a few levels from the back first.
+        let n = v.len();
+        let mut i = n;
+        let scan_to = n.saturating_sub(8);
+        while i > scan_to {
+            let l = v[i - 1].px;
+            if l == px {
+                return Ok(i - 1);
+            }
+            if better(side, px, l) {
+                return Err(i);
+            }
+            i -= 1;
+        }
+        // Deeper: binary search over `v[..scan_to]`, which is sorted worst..best.
+        let head = &v[..scan_to];
+        let pos = head.partition_point(|l| better(side, px, l.px));
+        if pos < head.len() && head[pos].px == px {
+            Ok(pos)
+        } else {
+            Err(pos)
+        }
+    }
+
+    /// Adds `qty` (one more order) at `px`; returns whether the top changed.
+    #[inline]
+    fn add(&mut self, side: Side, px: Px, qty: Qty) -> bool {
+        let at_top;
+        match self.find(side, px) {
+            Ok(i) => {
+                let v = &mut self.sides[side.index()];
+                let l = &mut v[i];
+                l.qty.0 += qty.0;
+                l.orders += 1;
+                at_top = i + 1 == v.len();
+            }
+            Err(i) => {
+                let v = &mut self.sides[side.index()];
+                v.insert(i, Level { px, qty, orders: 1 });
+                at_top = i + 1 == v.len();
+            }
+        }
+        at_top
+    }
+
+    /// Removes `qty` at `px`, and one order from the count if `order_gone`. Returns whether
+    /// the top changed. The level must exist (the order table says so).
+    #[inline]
+    fn remove(&mut self, side: Side, px: Px, qty: Qty, order_gone: bool) -> bool {
+        let Ok(i) = self.find(side, px) else {
+            // Unreachable while the order table and levels agree; keep the book usable anyway.
+            debug_assert!(false, "level missing for a resting order");
+            return false;
+        };
+        let v = &mut self.sides[side.index()];
+        let at_top = i + 1 == v.len();
+        let l = &mut v[i];
+        l.qty.0 = l.qty.0.saturating_sub(qty.0);
+        if order_gone {
+            l.orders = l.orders.saturating_sub(1);
+        }
+        if l.orders == 0 {
+            v.remove(i);
+        }
+        at_top
+    }
+
+    /// Best level of `side`.
+    #[inline]
+    pub fn best(&self, side: Side) -> Option<Level> {
+        self.sides[side.index()].last().copied()
+    }
+
+    /// Levels of `side`, best first.
+    pub fn levels(&self, side: Side) -> impl ExactSizeIterator<Item = &Level> + '_ {
+        self.sides[side.index()].iter().rev()
+    }
+
+    /// Best bid and offer.
+    #[inline]
+    pub fn top(&self) -> Top {
+        Top { bid: self.best(Side::Bid), ask: self.best(Side::Ask) }
+    }
+
+    /// Number of price levels on `side`.
+    pub fn depth(&self, side: Side) -> usize {
+        self.sides[side.index()].len()
+    }
+
+    fn clear(&mut self) {
+        self.sides[0].clear();
+        self.sides[1].clear();
+    }
+}
+
+/// L3 books for every instrument, plus the table of resting orders they share.
+///
+/// ```
+/// use ticklane_engine::book::L3Books;
+/// use ticklane_engine::{Body, Event, Header, InstrumentIdx, OrderId, Px, Qty, Side};
+///
+/// let mut books = L3Books::new();
+/// let hdr = Header { instr: InstrumentIdx(7), ..Header::default() };
+/// let add = |id, side, px, qty| Event {
+///     hdr,
+///     body: Body::Add { order_id: OrderId(id), side, px: Px(px), qty: Qty(qty) },
+/// };
+/// books.apply(&add(1, Side::Bid, 100, 5)).unwrap();
+/// books.apply(&add(2, Side::Bid, 101, 3)).unwrap();
+/// books.apply(&add(3, Side::Ask, 103, 4)).unwrap();
+/// let top = books.top(InstrumentIdx(7));
+/// assert_eq!(top.bid.unwrap().px, Px(101));
+/// assert_eq!(top.ask.unwrap().qty, Qty(4));
+/// books.apply(&Event { hdr, body: Body::Delete { order_id: OrderId(2) } }).unwrap();
+/// assert_eq!(books.top(InstrumentIdx(7)).bid.unwrap().px, Px(100));
+/// ```
+pub struct L3Books {
+    books: Vec<Book>,
+    orders: OrderTable,
+}
+
+impl Default for L3Books {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl L3Books {
+    /// An empty book set.
+    pub fn new() -> Self {
+        L3Books { books: Vec::new(), orders: OrderTable::new() }
+    }
+
+    /// Pre-sizes for `instruments` books, an order window of `2^window_bits` ids and overflow
+    /// room for `far_orders` long-lived orders, so a replay allocates nothing once running.
+    pub fn with_capacity(instruments: usize, window_bits: u32, far_orders: usize) -> Self {
+        let mut b = L3Books { books: Vec::new(), orders: OrderTable::with_window(window_bits, far_orders) };
+        b.ensure_instrument(InstrumentIdx(instruments.saturating_sub(1) as u32));
+        b
+    }
+
+    /// Makes sure a book exists for `instr` (books are created on first use anyway).
+    pub fn ensure_instrument(&mut self, instr: InstrumentIdx) -> bool {
+        if instr.0 >= MAX_INSTRUMENTS {
+            return false;
+        }
+        if self.books.len() <= instr.get() {
+            self.books.resize_with(instr.get() + 1, Book::new);
+        }
+        true
+    }
+
+    /// The book of `instr`, if it exists.
+    pub fn book(&self, instr: InstrumentIdx) -> Option<&Book> {
+        self.books.get(instr.get())
+    }
+
+    /// Number of book slots (highest instrument index seen + 1).
+    pub fn instruments(&self) -> usize {
+        self.books.len()
+    }
+
+    /// Best bid and offer of `instr` (both `None` for an unknown instrument).
+    #[inline]
+    pub fn top(&self, instr: InstrumentIdx) -> Top {
+        self.books.get(instr.get()).map(Book::top).unwrap_or_default()
+    }
+
+    /// The resting orders table.
+    pub fn orders(&self) -> &OrderTable {
+        &self.orders
+    }
+
+    /// The remaining quantity, price, side and instrument of a resting order.
+    pub fn order(&self, id: OrderId) -> Option<(InstrumentIdx, Side, Px, Qty)> {
+        self.orders.get(id.0).map(|s| (InstrumentIdx(s.instr), s.side, s.px, s.qty))
+    }
+
+    /// Applies one event. Non-book events return `Ok(None)`.
+    ///
+    /// # Errors
+    /// [`BookError`]: the event was inconsistent with the book; nothing was changed except for
+    /// [`BookError::Overfill`], where the order was removed with what it had.
+    #[inline]
+    pub fn apply(&mut self, ev: &Event) -> Result<Option<Applied>, BookError> {
+        match ev.body {
+            Body::Add { order_id, px, qty, side } => {
+                self.add(ev.hdr.instr, order_id, side, px, qty).map(Some)
+            }
+            Body::Replace { old_id, new_id, px, qty } => {
+                self.replace(old_id, new_id, px, Qty(u64::from(qty))).map(Some)
+            }
+            Body::Reduce { order_id, qty }
+            | Body::Execute { order_id, qty }
+            | Body::ExecuteAtPx { order_id, qty, .. } => self.reduce(order_id, qty).map(Some),
+            Body::Delete { order_id } => self.delete(order_id).map(Some),
+            Body::Clear => {
+                self.clear(ev.hdr.instr);
+                Ok(None)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Adds a resting order.
+    ///
+    /// # Errors
+    /// [`BookError::DuplicateOrder`], [`BookError::InstrumentOutOfRange`].
+    #[inline]
+    pub fn add(
+        &mut self,
+        instr: InstrumentIdx,
+        id: OrderId,
+        side: Side,
+        px: Px,
+        qty: Qty,
+    ) -> Result<Applied, BookError> {
+        if !self.ensure_instrument(instr) {
+            return Err(BookError::InstrumentOutOfRange(instr.0));
+        }
+        if !self.orders.insert(id.0, Slot { px, qty, instr: instr.0, side }) {
+            return Err(BookError::DuplicateOrder(id.0));
+        }
+        let touched_top = self.books[instr.get()].add(side, px, qty);
+        Ok(Applied { instr, side, px, touched_top })
+    }
+
+    /// Removes `qty` from a resting order (partial cancel or execution); removes the order when
+    /// nothing is left.
+    ///
+    /// # Errors
+    /// [`BookError::UnknownOrder`]; [`BookError::Overfill`] (the order is removed).
+    #[inline]
+    pub fn reduce(&mut self, id: OrderId, qty: Qty) -> Result<Applied, BookError> {
+        let Some(slot) = self.orders.get_mut(id.0) else {
+            return Err(BookError::UnknownOrder(id.0));
+        };
+        let s = *slot;
+        if qty.0 < s.qty.0 {
+            slot.qty.0 -= qty.0;
+            let touched_top = self.books[s.instr as usize].remove(s.side, s.px, qty, false);
+            return Ok(Applied { instr: InstrumentIdx(s.instr), side: s.side, px: s.px, touched_top });
+        }
+        self.orders.remove(id.0);
+        let touched_top = self.books[s.instr as usize].remove(s.side, s.px, s.qty, true);
+        if qty.0 > s.qty.0 {
+            return Err(BookError::Overfill { order_id: id.0, asked: qty.0, remaining: s.qty.0 });
+        }
+        Ok(Applied { instr: InstrumentIdx(s.instr), side: s.side, px: s.px, touched_top })
+    }
+
+    /// Deletes a resting order.
+    ///
+    /// # Errors
+    /// [`BookError::UnknownOrder`].
+    #[inline]
+    pub fn delete(&mut self, id: OrderId) -> Result<Applied, BookError> {
+        let Some(s) = self.orders.remove(id.0) else {
+            return Err(BookError::UnknownOrder(id.0));
+        };
+        let touched_top = self.books[s.instr as usize].remove(s.side, s.px, s.qty, true);
+        Ok(Applied { instr: InstrumentIdx(s.instr), side: s.side, px: s.px, touched_top })
+    }
+
+    /// Cancel-replace: `old` leaves, `new` joins at the back of the queue at `px` with `qty`,
+    /// on the same side and instrument.
+    ///
+    /// # Errors
+    /// [`BookError::UnknownOrder`] for `old` (nothing changes); [`BookError::DuplicateOrder`]
+    /// for `new` (the old order is left in place).
+    pub fn replace(&mut self, old: OrderId, new: OrderId, px: Px, qty: Qty) -> Result<Applied, BookError> {
+        let Some(s) = self.orders.get(old.0).copied() else {
+            return Err(BookError::UnknownOrder(old.0));
+        };
+        if old != new && self.orders.get(new.0).is_some() {
+            return Err(BookError::DuplicateOrder(new.0));
+        }
+        self.orders.remove(old.0);
+        let book = &mut self.books[s.instr as usize];
+        let a = book.remove(s.side, s.px, s.qty, true);
+        let b = book.add(s.side, px, qty);
+        self.orders.insert(new.0, Slot { px, qty, instr: s.instr, side: s.side });
+        Ok(Applied { instr: InstrumentIdx(s.instr), side: s.side, px, touched_top: a || b })
+    }
+
+    /// Empties one instrument's book (its orders leave the table too).
+    pub fn clear(&mut self, instr: InstrumentIdx) {
+        let Some(book) = self.books.get_mut(instr.get()) else { return };
+        if book.depth(Side::Bid) == 0 && book.depth(Side::Ask) == 0 {
+            return;
+        }
+        book.clear();
+        self.orders.remove_instrument(instr.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Header;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn ev(instr: u32, body: Body) -> Event {
+        Event { hdr: Header { instr: InstrumentIdx(instr), ..Header::default() }, body }
+    }
+    fn add(id: u64, side: Side, px: i64, qty: u64) -> Event {
+        ev(1, Body::Add { order_id: OrderId(id), side, px: Px(px), qty: Qty(qty) })
+    }
+
+    #[test]
+    fn levels_aggregate_and_best_is_last() {
+        let mut b = L3Books::new();
+        b.apply(&add(1, Side::Bid, 100, 5)).unwrap();
+        b.apply(&add(2, Side::Bid, 100, 7)).unwrap();
+        b.apply(&add(3, Side::Bid, 99, 1)).unwrap();
+        b.apply(&add(4, Side::Ask, 102, 2)).unwrap();
+        b.apply(&add(5, Side::Ask, 101, 3)).unwrap();
+        let book = b.book(InstrumentIdx(1)).unwrap();
+        let bids: Vec<_> = book.levels(Side::Bid).map(|l| (l.px.0, l.qty.0, l.orders)).collect();
+        let asks: Vec<_> = book.levels(Side::Ask).map(|l| (l.px.0, l.qty.0, l.orders)).collect();
+        assert_eq!(bids, vec![(100, 12, 2), (99, 1, 1)]);
+        assert_eq!(asks, vec![(101, 3, 1), (102, 2, 1)]);
+    }
+
+    #[test]
+    fn execute_cancel_delete_replace_per_spec() {
+        let mut b = L3Books::new();
+        b.apply(&add(1, Side::Bid, 100, 500)).unwrap();
+        // E: executes 200 of 500 at the order's price.
+        let a = b.apply(&ev(1, Body::Execute { order_id: OrderId(1), qty: Qty(200) })).unwrap().unwrap();
+        assert_eq!(a.px, Px(100));
+        assert!(a.touched_top);
+        assert_eq!(b.order(OrderId(1)).unwrap().3, Qty(300));
+        // X: partial cancel of 100.
+        b.apply(&ev(1, Body::Reduce { order_id: OrderId(1), qty: Qty(100) })).unwrap();
+        assert_eq!(b.top(InstrumentIdx(1)).bid.unwrap().qty, Qty(200));
+        // U: replace with new ref, new price, new size; same side.
+        b.apply(&ev(1, Body::Replace { old_id: OrderId(1), new_id: OrderId(9), px: Px(101), qty: 50 }))
+            .unwrap();
+        assert!(b.order(OrderId(1)).is_none());
+        assert_eq!(b.order(OrderId(9)), Some((InstrumentIdx(1), Side::Bid, Px(101), Qty(50))));
+        assert_eq!(b.book(InstrumentIdx(1)).unwrap().depth(Side::Bid), 1);
+        // C executes the remaining 50 in full: the order and its level leave.
+        b.apply(&ev(1, Body::ExecuteAtPx { order_id: OrderId(9), qty: Qty(50), px: Px(99), printable: true }))
+            .unwrap();
+        assert_eq!(b.top(InstrumentIdx(1)), Top::default());
+        assert!(b.orders().is_empty());
+    }
+
+    #[test]
+    fn bad_events_are_errors_not_panics() {
+        let mut b = L3Books::new();
+        assert_eq!(b.apply(&ev(1, Body::Delete { order_id: OrderId(5) })), Err(BookError::UnknownOrder(5)));
+        b.apply(&add(5, Side::Ask, 10, 10)).unwrap();
+        assert_eq!(b.apply(&add(5, Side::Ask, 11, 1)), Err(BookError::DuplicateOrder(5)));
+        assert_eq!(
+            b.apply(&ev(1, Body::Execute { order_id: OrderId(5), qty: Qty(11) })),
+            Err(BookError::Overfill { order_id: 5, asked: 11, remaining: 10 })
+        );
+        assert!(b.orders().is_empty(), "an overfilled order is removed");
+        assert_eq!(b.top(InstrumentIdx(1)), Top::default());
+        let far = ev(MAX_INSTRUMENTS, Body::Add { order_id: OrderId(1), side: Side::Bid, px: Px(1), qty: Qty(1) });
+        assert_eq!(b.apply(&far), Err(BookError::InstrumentOutOfRange(MAX_INSTRUMENTS)));
+    }
+
+    #[test]
+    fn huge_and_sparse_ids_work() {
+        let mut b = L3Books::new();
+        for (i, id) in [0u64, 1 << 20, 1 << 40, u64::MAX].into_iter().enumerate() {
+            b.apply(&add(id, Side::Bid, 100 + i as i64, 1)).unwrap();
+        }
+        assert_eq!(b.orders().len(), 4);
+        assert_eq!(b.order(OrderId(u64::MAX)).unwrap().2, Px(103));
+        b.apply(&ev(1, Body::Delete { order_id: OrderId(1 << 40) })).unwrap();
+        assert!(b.order(OrderId(1 << 40)).is_none());
+        assert_eq!(b.orders().len(), 3);
+    }
+
+    #[test]
+    fn window_slides_and_long_lived_orders_survive() {
+        let mut b = L3Books::with_capacity(2, 4, 0); // 16-id window
+        b.apply(&add(1000, Side::Bid, 50, 7)).unwrap(); // long-lived
+        for id in 1001..1200u64 {
+            b.apply(&add(id, Side::Ask, 60 + (id % 5) as i64, 1)).unwrap();
+            b.apply(&ev(1, Body::Delete { order_id: OrderId(id) })).unwrap();
+        }
+        assert_eq!(b.orders().overflow_len(), 1, "only the long-lived order left the window");
+        assert_eq!(b.order(OrderId(1000)), Some((InstrumentIdx(1), Side::Bid, Px(50), Qty(7))));
+        b.apply(&ev(1, Body::Execute { order_id: OrderId(1000), qty: Qty(2) })).unwrap();
+        assert_eq!(b.top(InstrumentIdx(1)).bid.unwrap().qty, Qty(5));
+        // An id far below the window and a duplicate of an overflowed id.
+        b.apply(&add(3, Side::Bid, 49, 1)).unwrap();
+        assert_eq!(b.apply(&add(1000, Side::Bid, 49, 1)), Err(BookError::DuplicateOrder(1000)));
+        b.apply(&ev(1, Body::Delete { order_id: OrderId(1000) })).unwrap();
+        b.apply(&ev(1, Body::Delete { order_id: OrderId(3) })).unwrap();
+        assert!(b.orders().is_empty());
+        assert_eq!(b.orders().overflow_len(), 0);
+    }
+
+    #[test]
+    fn clear_empties_one_instrument_only() {
+        let mut b = L3Books::new();
+        b.apply(&add(1, Side::Bid, 100, 5)).unwrap();
+        b.apply(&ev(2, Body::Add { order_id: OrderId(2), side: Side::Ask, px: Px(7), qty: Qty(1) })).unwrap();
+        b.apply(&ev(1, Body::Clear)).unwrap();
+        assert_eq!(b.top(InstrumentIdx(1)), Top::default());
+        assert!(b.order(OrderId(1)).is_none());
+        assert_eq!(b.top(InstrumentIdx(2)).ask.unwrap().px, Px(7));
+    }
+
+    #[test]
+    fn deep_levels_use_the_binary_search_path() {
+        let mut b = L3Books::new();
+        // 40 bid levels, inserted out of order, then hit one deep in the book.
+        for i in 0..40u64 {
+            let px = ((i * 17) % 40) as i64 + 1000;
+            b.apply(&add(i + 1, Side::Bid, px, 10)).unwrap();
+        }
+        b.apply(&add(100, Side::Bid, 1003, 5)).unwrap();
+        let book = b.book(InstrumentIdx(1)).unwrap();
+        let pxs: Vec<i64> = book.levels(Side::Bid).map(|l| l.px.0).collect();
+        let want: Vec<i64> = (1000..1040).rev().collect();
+        assert_eq!(pxs, want);
+        let l = book.levels(Side::Bid).find(|l| l.px == Px(1003)).unwrap();
+        assert_eq!((l.qty, l.orders), (Qty(15), 2));
+    }
+
+    /// A naive reference: every order in a map; levels recomputed from scratch.
+    #[derive(Default)]
+    struct Naive {
+        orders: BTreeMap<u64, (Side, i64, u64)>,
+    }
+    impl Naive {
+        fn levels(&self, side: Side) -> Vec<(i64, u64, u32)> {
+            let mut m: BTreeMap<i64, (u64, u32)> = BTreeMap::new();
+            for &(s, px, q) in self.orders.values() {
+                if s == side {
+                    let e = m.entry(px).or_default();
+                    e.0 += q;
+                    e.1 += 1;
+                }
+            }
+            let mut v: Vec<_> = m.into_iter().map(|(p, (q, n))| (p, q, n)).collect();
+            if side == Side::Bid {
+                v.reverse();
+            }
+            v
+        }
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Add(Side, i64, u64),
+        Reduce(usize, u64),
+        Delete(usize),
+        Replace(usize, i64, u32),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (any::<bool>(), 0i64..30, 1u64..1000).prop_map(|(b, d, q)| Op::Add(if b { Side::Bid } else { Side::Ask }, d, q)),
+            2 => (any::<usize>(), 1u64..1200).prop_map(|(i, q)| Op::Reduce(i, q)),
+            2 => any::<usize>().prop_map(Op::Delete),
+            1 => (any::<usize>(), 0i64..30, 1u32..1000).prop_map(|(i, d, q)| Op::Replace(i, d, q)),
+        ]
+    }
+
+    proptest! {
+        /// A consistent stream (adds never cross) keeps the book uncrossed, every level's qty and
+        /// count equal to the sum over its orders, and matches a naive recomputation.
+        #[test]
+        fn book_matches_naive_and_never_crosses(ops in proptest::collection::vec(op(), 1..400), window_bits in 4u32..8) {
+            // A tiny order window makes it slide constantly, so the overflow path is exercised.
+            let mut b = L3Books::with_capacity(2, window_bits, 0);
+            let mut n = Naive::default();
+            let mut live: Vec<u64> = Vec::new();
+            let mut next_id = 1u64;
+            let instr = InstrumentIdx(1);
+            for o in ops {
+                match o {
+                    Op::Add(side, d, q) => {
+                        // Bids at 1000-d, asks at 1001+d: never crossed by construction.
+                        let px = if side == Side::Bid { 1000 - d } else { 1001 + d };
+                        b.apply(&add(next_id, side, px, q)).unwrap();
+                        n.orders.insert(next_id, (side, px, q));
+                        live.push(next_id);
+                        next_id += 1;
+                    }
+                    Op::Reduce(i, q) if !live.is_empty() => {
+                        let id = live[i % live.len()];
+                        let (s, px, rem) = n.orders[&id];
+                        let r = b.apply(&ev(1, Body::Reduce { order_id: OrderId(id), qty: Qty(q) }));
+                        if q >= rem {
+                            n.orders.remove(&id);
+                            live.retain(|&x| x != id);
+                            prop_assert_eq!(r.is_err(), q > rem);
+                        } else {
+                            n.orders.insert(id, (s, px, rem - q));
+                            prop_assert!(r.is_ok());
+                        }
+                    }
+                    Op::Delete(i) if !live.is_empty() => {
+                        let id = live.swap_remove(i % live.len());
+                        b.apply(&ev(1, Body::Delete { order_id: OrderId(id) })).unwrap();
+                        n.orders.remove(&id);
+                    }
+                    Op::Replace(i, d, q) if !live.is_empty() => {
+                        let k = i % live.len();
+                        let id = live[k];
+                        let (s, _, _) = n.orders[&id];
+                        let px = if s == Side::Bid { 1000 - d } else { 1001 + d };
+                        b.apply(&ev(1, Body::Replace { old_id: OrderId(id), new_id: OrderId(next_id), px: Px(px), qty: q })).unwrap();
+                        n.orders.remove(&id);
+                        n.orders.insert(next_id, (s, px, u64::from(q)));
+                        live[k] = next_id;
+                        next_id += 1;
+                    }
+                    _ => {}
+                }
+                let Some(book) = b.book(instr) else { continue };
+                for side in [Side::Bid, Side::Ask] {
+                    let got: Vec<_> = book.levels(side).map(|l| (l.px.0, l.qty.0, l.orders)).collect();
+                    prop_assert_eq!(got, n.levels(side));
+                }
+                let t = b.top(instr);
+                if let (Some(bid), Some(ask)) = (t.bid, t.ask) {
+                    prop_assert!(bid.px < ask.px, "crossed: {:?}", t);
+                }
+                prop_assert_eq!(b.orders().len(), n.orders.len() as u64);
+            }
+        }
+
+        /// Add then delete restores the book exactly.
+        #[test]
+        fn add_then_delete_restores(base in proptest::collection::vec((any::<bool>(), 0i64..20, 1u64..100), 0..50),
+                                    extra in (any::<bool>(), 0i64..20, 1u64..100)) {
+            let mut b = L3Books::new();
+            for (i, &(bid, d, q)) in base.iter().enumerate() {
+                let side = if bid { Side::Bid } else { Side::Ask };
+                let px = if bid { 1000 - d } else { 1001 + d };
+                b.apply(&add(i as u64 + 1, side, px, q)).unwrap();
+            }
+            let snapshot = |b: &L3Books| -> Vec<Vec<Level>> {
+                let book = b.book(InstrumentIdx(1)).cloned().unwrap_or_default();
+                [Side::Bid, Side::Ask].iter().map(|&s| book.levels(s).copied().collect()).collect()
+            };
+            let before = snapshot(&b);
+            let (bid, d, q) = extra;
+            let side = if bid { Side::Bid } else { Side::Ask };
+            let px = if bid { 1000 - d } else { 1001 + d };
+            b.apply(&add(10_000, side, px, q)).unwrap();
+            b.apply(&ev(1, Body::Delete { order_id: OrderId(10_000) })).unwrap();
+            prop_assert_eq!(snapshot(&b), before);
+        }
+    }
+}

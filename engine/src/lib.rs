@@ -1,0 +1,19 @@
+//! ticklane-engine: the types every other crate speaks, the order books and the run digest.
+//!
+//! Prices are integer ticks ([`Px`]), quantities integer lots ([`Qty`]), time integer
+//! nanoseconds ([`Nanos`]). Instruments are dense indices ([`InstrumentIdx`]) so books live in
+//! flat arrays. Floats appear only inside indicators; nothing here reads wall time.
+#![forbid(unsafe_code)]
+
+pub mod book;
+pub mod digest;
+pub mod event;
+pub mod instrument;
+pub mod side;
+pub mod units;
+
+pub use digest::Digest;
+pub use event::{Body, Event, Header, SourceId};
+pub use instrument::InstrumentIdx;
+pub use side::Side;
+pub use units::{Nanos, OrderId, Px, Qty};

@@ -1,0 +1,10 @@
+//! ticklane-feeds: exchange decoders and framing.
+//!
+//! Decoders read big-endian wire bytes with `from_be_bytes`, borrow from the input buffer, never
+//! allocate and never panic on bad input: every problem is a typed error the caller counts, and
+//! decoding resumes at the next frame.
+#![forbid(unsafe_code)]
+
+pub mod itch;
+pub mod lobster;
+pub mod moldudp64;

@@ -1,0 +1,1 @@
+//! LOBSTER (being written)

@@ -1,0 +1,11 @@
+//! ticklane-replay: historical replays through the same decode → book path the live feed runs,
+//! with a summary, optional BBO CSV and the run digest.
+#![forbid(unsafe_code)]
+
+pub mod bbo_csv;
+pub mod input;
+pub mod itch;
+pub mod summary;
+
+pub use itch::{replay_itch, ItchReplayOptions, ReplayError};
+pub use summary::Summary;

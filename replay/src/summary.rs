@@ -1,0 +1,193 @@
+//! The replay summary: what was read, what the books did, and the digest. Printed for people
+//! and serialized as JSON for machines (`--summary-json`).
+
+use std::fmt;
+
+use serde::Serialize;
+use ticklane_engine::Px;
+
+/// Where a file ended in the middle of a frame.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+pub struct Truncated {
+    /// Byte offset (in the decompressed stream) of the incomplete frame.
+    pub offset: u64,
+    /// Bytes that frame needed.
+    pub need: u64,
+    /// Bytes that were there.
+    pub have: u64,
+}
+
+/// Bad input, counted by kind. Nothing here stops a replay.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct ErrorCounts {
+    /// Regions of bytes that were not valid frames and were skipped to resynchronize.
+    pub garbage_regions: u64,
+    /// Bytes skipped in those regions.
+    pub garbage_bytes: u64,
+    /// Frames whose message could not be decoded.
+    pub decode: u64,
+    /// The first decode error, for the person reading the summary.
+    pub first_decode: Option<String>,
+    /// Events naming an order that was not resting.
+    pub unknown_order: u64,
+    /// Adds reusing a resting order's id.
+    pub duplicate_order: u64,
+    /// Reductions larger than the order's remaining quantity.
+    pub overfill: u64,
+    /// Events for an instrument index beyond the book array.
+    pub instrument_out_of_range: u64,
+    /// The input ended in the middle of a frame.
+    pub truncated_tail: Option<Truncated>,
+    /// The input could not be read to the end.
+    pub io: Option<String>,
+}
+
+impl ErrorCounts {
+    /// Total count of bad records (a truncated tail or read error counts as one).
+    pub fn total(&self) -> u64 {
+        self.garbage_regions
+            + self.decode
+            + self.unknown_order
+            + self.duplicate_order
+            + self.overfill
+            + self.instrument_out_of_range
+            + u64::from(self.truncated_tail.is_some())
+            + u64::from(self.io.is_some())
+    }
+}
+
+/// Final top of book of one symbol.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct BboLine {
+    /// Symbol.
+    pub symbol: String,
+    /// Stock locate (instrument index).
+    pub locate: u16,
+    /// Book events and trades seen for it.
+    pub events: u64,
+    /// Best bid (price in ticks, qty), if any.
+    pub bid: Option<(i64, u64)>,
+    /// Best ask (price in ticks, qty), if any.
+    pub ask: Option<(i64, u64)>,
+}
+
+/// Everything a replay reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// Input format.
+    pub format: String,
+    /// Messages framed (decoded or not).
+    pub messages: u64,
+    /// Messages by ITCH type byte, in spec order, types seen only.
+    pub by_type: Vec<(String, u64)>,
+    /// Symbols in the stock directory.
+    pub symbols: u64,
+    /// The `--symbols` filter, if any.
+    pub selected_symbols: Option<Vec<String>>,
+    /// Events applied to books.
+    pub book_events: u64,
+    /// Orders still resting at the end.
+    pub resting_orders: u64,
+    /// Executions, non-displayed trades and crosses of selected symbols.
+    pub trades: u64,
+    /// Shares executed (printable executions and non-displayed trades).
+    pub volume: u64,
+    /// Shares matched in crosses.
+    pub cross_volume: u64,
+    /// Best bid/ask changes of selected symbols.
+    pub bbo_changes: u64,
+    /// Exchange time of the last event, ns since midnight.
+    pub last_ts_exch_ns: u64,
+    /// Final top of book of the most active selected symbols.
+    pub top_symbols: Vec<BboLine>,
+    /// Bad input, counted.
+    pub errors: ErrorCounts,
+    /// Input bytes read (decompressed).
+    pub bytes: u64,
+    /// Wall time of the replay loop, seconds (not part of the digest).
+    pub elapsed_s: f64,
+    /// Messages per second.
+    pub msgs_per_sec: f64,
+    /// The run digest: a hash over the ordered BBO changes and trades of selected symbols.
+    pub digest: String,
+}
+
+fn side(f: &mut fmt::Formatter<'_>, l: Option<(i64, u64)>) -> fmt::Result {
+    match l {
+        Some((px, qty)) => write!(f, "{:>7} @ {:<11}", qty, Px(px).display_decimals(4).to_string()),
+        None => write!(f, "{:>7}   {:<11}", "-", "-"),
+    }
+}
+
+fn hms(ns: u64) -> String {
+    let s = ns / 1_000_000_000;
+    format!("{:02}:{:02}:{:02}.{:09}", s / 3600, s / 60 % 60, s % 60, ns % 1_000_000_000)
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "format:        {}", self.format)?;
+        writeln!(f, "messages:      {} ({} bytes)", self.messages, self.bytes)?;
+        write!(f, "by type:      ")?;
+        for (i, (ty, n)) in self.by_type.iter().enumerate() {
+            if i > 0 && i % 8 == 0 {
+                write!(f, "\n              ")?;
+            }
+            write!(f, " {ty}={n}")?;
+        }
+        writeln!(f)?;
+        write!(f, "symbols:       {}", self.symbols)?;
+        if let Some(sel) = &self.selected_symbols {
+            write!(f, " (output restricted to {})", sel.join(","))?;
+        }
+        writeln!(f)?;
+        writeln!(f, "book events:   {} ({} orders resting at end)", self.book_events, self.resting_orders)?;
+        writeln!(f, "trades:        {} (volume {} shares, cross volume {} shares)", self.trades, self.volume, self.cross_volume)?;
+        writeln!(f, "bbo changes:   {}", self.bbo_changes)?;
+        writeln!(f, "last event:    {}", hms(self.last_ts_exch_ns))?;
+        let e = &self.errors;
+        if e.total() == 0 {
+            writeln!(f, "errors:        none")?;
+        } else {
+            writeln!(
+                f,
+                "errors:        {} (garbage regions {} / {} bytes, decode {}, unknown order {}, duplicate order {}, overfill {}, bad instrument {})",
+                e.total(),
+                e.garbage_regions,
+                e.garbage_bytes,
+                e.decode,
+                e.unknown_order,
+                e.duplicate_order,
+                e.overfill,
+                e.instrument_out_of_range
+            )?;
+            if let Some(d) = &e.first_decode {
+                writeln!(f, "               first decode error: {d}")?;
+            }
+            if let Some(t) = e.truncated_tail {
+                writeln!(
+                    f,
+                    "               truncated tail at byte {}: the frame needs {} bytes, the file has {}",
+                    t.offset, t.need, t.have
+                )?;
+            }
+            if let Some(io) = &e.io {
+                writeln!(f, "               read error: {io}")?;
+            }
+        }
+        if !self.top_symbols.is_empty() {
+            writeln!(f, "final BBO of the {} most active symbols:", self.top_symbols.len())?;
+            writeln!(f, "  {:<8} {:>9}  {:>7}   {:<11}  {:>7}   {:<11}", "symbol", "events", "bid qty", "bid", "ask qty", "ask")?;
+            for l in &self.top_symbols {
+                write!(f, "  {:<8} {:>9}  ", l.symbol, l.events)?;
+                side(f, l.bid)?;
+                write!(f, "  ")?;
+                side(f, l.ask)?;
+                writeln!(f)?;
+            }
+        }
+        writeln!(f, "elapsed:       {:.3} s", self.elapsed_s)?;
+        writeln!(f, "throughput:    {:.0} msgs/s", self.msgs_per_sec)?;
+        write!(f, "digest: {}", self.digest)
+    }
+}

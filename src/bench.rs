@@ -1,0 +1,165 @@
+//! `ticklane bench itch`: decode and book throughput on a file held in memory, and the
+//! per-message book-apply latency distribution.
+
+use std::hint::black_box;
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use hdrhistogram::Histogram;
+use ticklane_engine::book::L3Books;
+use ticklane_engine::{Nanos, SourceId};
+use ticklane_feeds::itch::framing::SliceFrames;
+use ticklane_feeds::itch::normalize::Normalizer;
+use ticklane_feeds::itch::decode;
+
+use crate::{input_failure, Failure};
+
+#[derive(Args)]
+pub struct ItchBenchArgs {
+    /// ITCH 5.0 BinaryFILE, plain or gzip (decompressed into memory before timing).
+    file: PathBuf,
+    /// Timed passes per measurement; the best pass is reported (the least disturbed by the
+    /// machine's other work).
+    #[arg(long, default_value_t = 3)]
+    runs: u32,
+    /// Time one book apply in every N messages for the latency distribution. Timing every
+    /// message would measure the clock more than the book.
+    #[arg(long, default_value_t = 64)]
+    sample_every: u64,
+}
+
+struct Pass {
+    msgs: u64,
+    secs: f64,
+}
+
+impl Pass {
+    fn line(&self, what: &str) -> String {
+        format!(
+            "{what:<14} {:>12.0} msgs/s  {:>7.1} ns/msg  ({} msgs in {:.3} s)",
+            self.msgs as f64 / self.secs,
+            self.secs * 1e9 / self.msgs as f64,
+            self.msgs,
+            self.secs
+        )
+    }
+}
+
+fn decode_pass(data: &[u8]) -> Pass {
+    let t = Instant::now();
+    let mut msgs = 0u64;
+    let mut acc = 0u64;
+    for f in SliceFrames::new(data).flatten() {
+        if let Ok(m) = decode(black_box(f.bytes)) {
+            acc = acc.wrapping_add(m.common().timestamp);
+            msgs += 1;
+        }
+    }
+    black_box(acc);
+    Pass { msgs, secs: t.elapsed().as_secs_f64() }
+}
+
+fn book_pass(data: &[u8]) -> (Pass, u64) {
+    let mut books = L3Books::with_capacity(1 << 14, 22, 1 << 18);
+    let mut norm = Normalizer::new(SourceId(0));
+    let t = Instant::now();
+    let mut msgs = 0u64;
+    let mut errors = 0u64;
+    for f in SliceFrames::new(data).flatten() {
+        let Ok(m) = decode(black_box(f.bytes)) else { continue };
+        msgs += 1;
+        if let Some(ev) = norm.normalize(&m, msgs, Nanos(0)) {
+            if books.apply(&ev).is_err() {
+                errors += 1;
+            }
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    black_box(&books);
+    (Pass { msgs, secs }, errors)
+}
+
+fn latency_pass(data: &[u8], every: u64) -> (Histogram<u64>, u64) {
+    let mut books = L3Books::with_capacity(1 << 14, 22, 1 << 18);
+    let mut norm = Normalizer::new(SourceId(0));
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 10_000_000, 3).expect("static histogram bounds are valid");
+    let every = every.max(1);
+    let mut n = 0u64;
+    for f in SliceFrames::new(data).flatten() {
+        let Ok(m) = decode(f.bytes) else { continue };
+        n += 1;
+        let Some(ev) = norm.normalize(&m, n, Nanos(0)) else { continue };
+        if n % every == 0 {
+            let t = Instant::now();
+            let r = books.apply(black_box(&ev));
+            let dt = t.elapsed().as_nanos() as u64;
+            black_box(r).ok();
+            hist.saturating_record(dt.max(1));
+        } else {
+            books.apply(&ev).ok();
+        }
+    }
+    // The cost of reading the clock twice, to read the percentiles against.
+    let mut overhead = Histogram::<u64>::new_with_bounds(1, 10_000_000, 3).expect("static histogram bounds are valid");
+    for _ in 0..100_000 {
+        let t = Instant::now();
+        overhead.saturating_record((t.elapsed().as_nanos() as u64).max(1));
+    }
+    (hist, overhead.value_at_quantile(0.5))
+}
+
+pub fn itch(a: ItchBenchArgs) -> Result<u8, Failure> {
+    let mut input = ticklane_replay::input::open(&a.file).map_err(input_failure)?;
+    let mut data = Vec::new();
+    input.reader.read_to_end(&mut data).with_context(|| format!("reading {}", a.file.display()))?;
+    let frames = SliceFrames::new(&data).take(4).filter(Result::is_ok).count();
+    if frames == 0 {
+        return Err(input_failure(anyhow::anyhow!("{}: not an ITCH 5.0 BinaryFILE", a.file.display())));
+    }
+    println!("input:         {} ({} bytes in memory)", a.file.display(), data.len());
+    let runs = a.runs.max(1);
+    let best = |mut v: Vec<Pass>| {
+        v.sort_by(|x, y| x.secs.total_cmp(&y.secs));
+        v.swap_remove(0)
+    };
+    let dec = best((0..runs).map(|_| decode_pass(&data)).collect());
+    let mut errs = 0;
+    let book = best(
+        (0..runs)
+            .map(|_| {
+                let (p, e) = book_pass(&data);
+                errs = e;
+                p
+            })
+            .collect(),
+    );
+    println!("{}", dec.line("decode:"));
+    println!("{}", book.line("decode+book:"));
+    println!(
+        "book share:    {:.1} ns/msg of book apply on top of decode (best of {runs} runs each)",
+        (book.secs - dec.secs).max(0.0) * 1e9 / book.msgs as f64
+    );
+    if errs > 0 {
+        println!("book errors:   {errs} (events inconsistent with the book, counted and skipped)");
+    }
+    let (h, overhead) = latency_pass(&data, a.sample_every);
+    println!(
+        "book apply latency (1 in {} messages, {} samples; clock read pair costs ~{} ns and is included):",
+        a.sample_every,
+        h.len(),
+        overhead
+    );
+    println!(
+        "  p50 {} ns  p90 {} ns  p99 {} ns  p99.9 {} ns  p99.99 {} ns  max {} ns",
+        h.value_at_quantile(0.5),
+        h.value_at_quantile(0.9),
+        h.value_at_quantile(0.99),
+        h.value_at_quantile(0.999),
+        h.value_at_quantile(0.9999),
+        h.max()
+    );
+    Ok(0)
+}
