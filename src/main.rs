@@ -162,12 +162,13 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
         opts.progress = Some(Box::new(move |_| b.set_position(consumed.load(Ordering::Relaxed))));
     }
     let reader = ticklane_feeds::itch::framing::FrameReader::new(input.reader);
-    let summary = ticklane_replay::replay_itch(reader, opts).map_err(|e| match e {
+    let not_itch = |e: ticklane_replay::ReplayError| match e {
         ticklane_replay::ReplayError::NotItch(_) => {
             input_failure(anyhow::Error::new(e).context(format!("{}", a.file.display())))
         }
         other => Failure::from(other),
-    })?;
+    };
+    let summary = ticklane_replay::replay_itch(reader, opts).map_err(not_itch)?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

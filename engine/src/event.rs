@@ -133,6 +133,12 @@ pub enum Body {
     },
     /// The instrument's book is emptied.
     Clear,
+    /// The instrument is defined (ITCH Stock Directory): its symbol, space padded. Carried
+    /// through the pipeline so every stage downstream can name it.
+    Instrument {
+        /// Symbol bytes as on the wire (ASCII, space padded).
+        symbol: [u8; 8],
+    },
     /// A trading-state or system status change; `code` is the venue's code byte.
     Status {
         /// What kind of status.

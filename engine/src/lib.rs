@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod book;
+pub mod clock;
 pub mod digest;
 pub mod event;
 pub mod instrument;

@@ -5,6 +5,8 @@
 pub mod bbo_csv;
 pub mod input;
 pub mod itch;
+
+pub mod stages;
 pub mod summary;
 
 pub use itch::{replay_itch, ItchReplayOptions, ReplayError};

@@ -96,6 +96,8 @@ pub struct Summary {
     pub cross_volume: u64,
     /// Best bid/ask changes of selected symbols.
     pub bbo_changes: u64,
+    /// System and trading-state changes (market-wide ones, and those of selected symbols).
+    pub status_changes: u64,
     /// Exchange time of the last event, ns since midnight.
     pub last_ts_exch_ns: u64,
     /// Final top of book of the most active selected symbols.
@@ -108,7 +110,8 @@ pub struct Summary {
     pub elapsed_s: f64,
     /// Messages per second.
     pub msgs_per_sec: f64,
-    /// The run digest: a hash over the ordered BBO changes and trades of selected symbols.
+    /// The run digest: a hash over the ordered BBO changes, trades and status changes of
+    /// selected symbols (market-wide status changes always).
     pub digest: String,
 }
 
@@ -144,6 +147,7 @@ impl fmt::Display for Summary {
         writeln!(f, "book events:   {} ({} orders resting at end)", self.book_events, self.resting_orders)?;
         writeln!(f, "trades:        {} (volume {} shares, cross volume {} shares)", self.trades, self.volume, self.cross_volume)?;
         writeln!(f, "bbo changes:   {}", self.bbo_changes)?;
+        writeln!(f, "status events: {}", self.status_changes)?;
         writeln!(f, "last event:    {}", hms(self.last_ts_exch_ns))?;
         let e = &self.errors;
         if e.total() == 0 {

@@ -3,4 +3,4 @@
 //! - [`l3`]: order-by-order books for every instrument at once (ITCH, LOBSTER).
 pub mod l3;
 
-pub use l3::{L3Books, Level, Top};
+pub use l3::{Applied, Book, BookError, L3Books, Level, OrderTable, Top};

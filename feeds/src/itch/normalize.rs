@@ -101,9 +101,10 @@ impl Normalizer {
         Normalizer { symbols: SymbolTable::new(), source }
     }
 
-    /// The event for `msg`, if it has one. Messages that only inform (directory, participant
-    /// positions, imbalance indicators, circuit-breaker levels, collars, IPO and DLCR updates)
-    /// return `None`; a Stock Directory also updates [`Normalizer::symbols`]. `seq` is the
+    /// The event for `msg`, if it has one. Messages that only inform (participant positions,
+    /// imbalance indicators, circuit-breaker levels, collars, IPO and DLCR updates) return
+    /// `None`; a Stock Directory becomes [`Body::Instrument`] and updates
+    /// [`Normalizer::symbols`]. `seq` is the
     /// message's sequence number in its stream, `ts_recv` when it was received (0 for files).
     #[inline]
     pub fn normalize(&mut self, msg: &Message, seq: u64, ts_recv: Nanos) -> Option<Event> {
@@ -163,7 +164,7 @@ impl Normalizer {
             Message::RegSho(m) => Body::Status { kind: StatusKind::RegSho, code: m.action },
             Message::StockDirectory(m) => {
                 self.symbols.insert(c.stock_locate, m.stock);
-                return None;
+                Body::Instrument { symbol: m.stock }
             }
             Message::MarketParticipantPosition(_)
             | Message::MwcbDeclineLevel(_)
@@ -245,7 +246,7 @@ mod tests {
             etp_leverage: 0,
             inverse: b'N',
         });
-        assert_eq!(n.normalize(&r, 0, Nanos(0)), None);
+        assert_eq!(n.normalize(&r, 0, Nanos(0)).unwrap().body, Body::Instrument { symbol: *b"MSFT    " });
         assert_eq!(n.symbols.symbol(12), Some("MSFT"));
         assert_eq!(n.symbols.symbol(11), None);
         assert_eq!(n.symbols.len(), 1);

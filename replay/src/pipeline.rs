@@ -1,0 +1,404 @@
+//! The threaded replay: stages on their own (optionally pinned) threads, joined by SPSC rings.
+//!
+//! ```text
+//!  file ─> [ingest+decode] ─ring─> [book shard 0] ─ring─┐
+//!                          ─ring─> [book shard 1] ─ring─┼─> [merge → outputs] (calling thread)
+//!                          ─ring─> [book shard N] ─ring─┘
+//! ```
+//!
+//! The decoder routes each event to the shard owning its instrument (`locate % N`), so each
+//! instrument's book lives in exactly one shard. Every output carries the sequence number of the
+//! message that caused it. To merge shards back into input order, the decoder sends every shard a
+//! mark after each epoch of [`EPOCH`] messages; a shard answers a mark with a watermark output
+//! once everything before it is done; the merger collects one epoch from every shard, sorts it by
+//! `(seq, arrival)` in place and hands it on. The outputs — and so the digest — are exactly the
+//! inline run's, whatever the number of shards.
+//!
+//! Replay never drops: a full ring makes its producer wait with the stage's wait strategy.
+//! A stage that panics is reported as an error naming it; every thread is joined before return.
+
+use std::io::Read;
+use std::thread;
+use std::time::Instant;
+
+use hdrhistogram::Histogram;
+use ticklane_engine::ring::{ring, RingRx, RingStats, RingTx};
+use ticklane_engine::wait::{Waiter, WaitStrategy};
+use ticklane_engine::clock::MonoClock;
+use ticklane_engine::Event;
+use ticklane_feeds::itch::framing::{FrameError, FrameReader};
+
+use crate::itch::{summarize, ItchReplayOptions, ReplayError};
+use crate::stages::{BookStage, DecodeStage, Output, OutputKind, OutputStage};
+use crate::summary::{ErrorCounts, Summary, Truncated};
+
+/// Messages per merge epoch.
+pub const EPOCH: u64 = 1024;
+/// Capacity of every ring, in items.
+pub const RING_CAPACITY: usize = 1 << 14;
+
+/// How the threaded pipeline is laid out.
+#[derive(Clone, Debug)]
+pub struct PipelineConfig {
+    /// Number of book shards (1..=64).
+    pub shards: usize,
+    /// Cores to pin to, in stage order: decoder, shard 0..N-1, merger. Missing entries leave a
+    /// stage unpinned; an empty list pins nothing.
+    pub cores: Vec<usize>,
+    /// How a stage waits on an empty or full ring.
+    pub wait: WaitStrategy,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig { shards: 1, cores: Vec::new(), wait: WaitStrategy::SpinThenYield }
+    }
+}
+
+impl PipelineConfig {
+    /// The core plan as text: `decode→2 shard0→3 shard1→unpinned merge→4`.
+    pub fn plan(&self) -> String {
+        let core = |i: usize| self.cores.get(i).map_or_else(|| "unpinned".to_owned(), |c| format!("core {c}"));
+        let mut parts = vec![format!("decode: {}", core(0))];
+        for s in 0..self.shards {
+            parts.push(format!("book shard {s}: {}", core(1 + s)));
+        }
+        parts.push(format!("merge+output: {}", core(1 + self.shards)));
+        parts.join(", ")
+    }
+}
+
+/// Messages from the decoder to a shard.
+#[derive(Clone, Copy, Debug)]
+enum ToShard {
+    Event(Event),
+    /// Everything up to this sequence number has been sent.
+    Mark(u64),
+}
+
+/// Per-hop latency histograms (nanoseconds), recorded on the stage threads and merged at the end.
+pub struct HopLatency {
+    /// Decoder stamp → book shard picks the event up.
+    pub ingest_to_book: Histogram<u64>,
+    /// Decoder stamp → merger picks the output up (end to end).
+    pub ingest_to_output: Histogram<u64>,
+}
+
+fn hist() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("static histogram bounds are valid")
+}
+
+/// The result of a threaded replay: the summary plus what the pipeline measured.
+pub struct PipelineRun {
+    /// The same summary an inline run gives.
+    pub summary: Summary,
+    /// Per-hop latency.
+    pub latency: HopLatency,
+    /// Ring statistics: decoder→shard rings, then shard→merger rings.
+    pub rings: Vec<RingStats>,
+}
+
+fn pin(cores: &[usize], i: usize) {
+    if let Some(&c) = cores.get(i) {
+        // Pinning is best effort: an absent core is reported in the plan, not fatal.
+        let _ = core_affinity::set_for_current(core_affinity::CoreId { id: c });
+    }
+}
+
+struct DecodeResult {
+    decoder: DecodeStage,
+    errors: ErrorCounts,
+    bytes: u64,
+    not_itch: Option<String>,
+}
+
+fn decode_thread<R: Read>(
+    mut reader: FrameReader<R>,
+    mut txs: Vec<RingTx<ToShard>>,
+    wait: WaitStrategy,
+    clock: MonoClock,
+) -> DecodeResult {
+    let mut decoder = DecodeStage::new();
+    let mut errors = ErrorCounts::default();
+    let mut waiter = wait.waiter();
+    let n = txs.len() as u64;
+    let mut not_itch = None;
+    let mut closed = false;
+    'frames: while let Some(frame) = reader.next_frame() {
+        let frame = match frame {
+            Ok(f) => f,
+            Err(FrameError::Garbage { offset, skipped }) => {
+                if decoder.messages == 0 && offset == 0 {
+                    not_itch = Some("the first bytes are not a length-prefixed ITCH 5.0 message".to_owned());
+                    break;
+                }
+                errors.garbage_regions += 1;
+                errors.garbage_bytes += skipped;
+                continue;
+            }
+            Err(FrameError::TruncatedTail { offset, need, have }) => {
+                if decoder.messages == 0 {
+                    not_itch = Some(format!(
+                        "no complete message: the first frame needs {need} bytes, the input has {have}"
+                    ));
+                    break;
+                }
+                errors.truncated_tail = Some(Truncated { offset, need: need as u64, have: have as u64 });
+                break;
+            }
+            Err(FrameError::Io(kind)) => {
+                errors.io = Some(kind.to_string());
+                break;
+            }
+        };
+        let seq = decoder.messages;
+        if let Some(mut ev) = decoder.on_frame(frame.bytes) {
+            ev.hdr.ts_recv = ticklane_engine::Nanos(clock.now());
+            let k = (u64::from(ev.hdr.instr.0) % n) as usize;
+            if txs[k].push_wait(ToShard::Event(ev), &mut waiter).is_err() {
+                closed = true;
+                break 'frames;
+            }
+        }
+        if (seq + 1) % EPOCH == 0 {
+            for tx in txs.iter_mut() {
+                if tx.push_wait(ToShard::Mark(seq), &mut waiter).is_err() {
+                    closed = true;
+                    break 'frames;
+                }
+            }
+        }
+    }
+    if !closed && not_itch.is_none() {
+        let last = decoder.messages.saturating_sub(1);
+        for tx in txs.iter_mut() {
+            // A shard that is gone has already failed; its join reports it.
+            let _ = tx.push_wait(ToShard::Mark(last), &mut waiter);
+        }
+    }
+    let bytes = reader.bytes_read();
+    DecodeResult { decoder, errors, bytes, not_itch }
+}
+
+fn shard_thread(
+    mut rx: RingRx<ToShard>,
+    mut tx: RingTx<Output>,
+    wait: WaitStrategy,
+    clock: MonoClock,
+) -> (BookStage, Histogram<u64>) {
+    let mut stage = BookStage::new();
+    let mut h = hist();
+    let mut waiter = wait.waiter();
+    let mut inbox = [ToShard::Mark(0); 256];
+    let mut outbox: Vec<Output> = Vec::with_capacity(1024);
+    'run: loop {
+        let n = rx.pop_batch(&mut inbox);
+        if n == 0 {
+            if rx.is_abandoned() && rx.len() == 0 {
+                break;
+            }
+            waiter.wait();
+            continue;
+        }
+        waiter.reset();
+        for m in &inbox[..n] {
+            match *m {
+                ToShard::Event(ev) => {
+                    h.saturating_record(clock.now().saturating_sub(ev.hdr.ts_recv.0).max(1));
+                    stage.on_event(&ev, &mut |mut o| {
+                        o.stamp = ev.hdr.ts_recv.0;
+                        outbox.push(o);
+                    });
+                }
+                ToShard::Mark(seq) => outbox.push(Output::watermark(seq)),
+            }
+            if outbox.len() >= 768 {
+                if tx.push_batch_wait(&outbox, &mut waiter).is_err() {
+                    break 'run;
+                }
+                outbox.clear();
+            }
+        }
+        if !outbox.is_empty() {
+            if tx.push_batch_wait(&outbox, &mut waiter).is_err() {
+                break 'run;
+            }
+            outbox.clear();
+        }
+    }
+    (stage, h)
+}
+
+/// Replays ITCH frames through the threaded pipeline.
+///
+/// # Errors
+/// As [`crate::replay_itch`]; plus [`ReplayError::Stage`] when a stage thread panicked.
+pub fn replay_itch_threaded<R: Read + Send + 'static>(
+    reader: FrameReader<R>,
+    mut opts: ItchReplayOptions<'_>,
+    cfg: &PipelineConfig,
+) -> Result<PipelineRun, ReplayError> {
+    let started = Instant::now();
+    let shards = cfg.shards.clamp(1, 64);
+    let clock = MonoClock::new();
+    let mut to_shard_tx = Vec::with_capacity(shards);
+    let mut to_shard_rx = Vec::with_capacity(shards);
+    let mut from_shard_tx = Vec::with_capacity(shards);
+    let mut from_shard_rx = Vec::with_capacity(shards);
+    for _ in 0..shards {
+        let (t, r) = ring::<ToShard>(RING_CAPACITY, "decode→book");
+        to_shard_tx.push(t);
+        to_shard_rx.push(r);
+        let (t, r) = ring::<Output>(RING_CAPACITY, "book→merge");
+        from_shard_tx.push(t);
+        from_shard_rx.push(r);
+    }
+    let mut rings: Vec<RingStats> = Vec::new();
+    let mut output = OutputStage::new(&opts.symbols, opts.bbo_csv.take())
+        .map_err(|source| ReplayError::Output { what: "BBO CSV", source })?;
+
+    let wait = cfg.wait;
+    let cores = cfg.cores.clone();
+    let decode_handle = {
+        let cores = cores.clone();
+        thread::Builder::new()
+            .name("tl-decode".into())
+            .spawn(move || {
+                pin(&cores, 0);
+                decode_thread(reader, to_shard_tx, wait, clock)
+            })
+            .map_err(|e| ReplayError::Stage(format!("cannot start the decode thread: {e}")))?
+    };
+    let mut shard_handles = Vec::with_capacity(shards);
+    for (i, (rx, tx)) in to_shard_rx.into_iter().zip(from_shard_tx).enumerate() {
+        let cores = cores.clone();
+        let h = thread::Builder::new()
+            .name(format!("tl-book{i}"))
+            .spawn(move || {
+                pin(&cores, 1 + i);
+                shard_thread(rx, tx, wait, clock)
+            })
+            .map_err(|e| ReplayError::Stage(format!("cannot start book shard {i}: {e}")))?;
+        shard_handles.push(h);
+    }
+    pin(&cores, 1 + shards);
+
+    // Merge: one epoch from every shard, sorted by (seq, arrival), then to the output stage.
+    let mut e2e = hist();
+    let mut waiter = wait.waiter();
+    let mut epoch: Vec<(u64, u32, Output)> = Vec::with_capacity(4 * EPOCH as usize * 4);
+    let mut buf = [Output::watermark(0); 256];
+    let mut pending: Vec<usize> = Vec::with_capacity(shards);
+    let mut arrival = 0u32;
+    let mut out_err: Option<std::io::Error> = None;
+    let mut last_progress = 0u64;
+    let mut finished = vec![false; shards];
+    'epochs: loop {
+        pending.clear();
+        pending.extend((0..shards).filter(|&s| !finished[s]));
+        if pending.is_empty() {
+            break;
+        }
+        // Drain every pending shard up to its next watermark.
+        while !pending.is_empty() {
+            let mut progressed = false;
+            let mut i = 0;
+            while i < pending.len() {
+                let s = pending[i];
+                let rx = &mut from_shard_rx[s];
+                let mut got_mark = false;
+                // Pop one at a time up to the watermark so the next epoch stays in the ring.
+                loop {
+                    let n = rx.pop_batch(&mut buf[..1]);
+                    if n == 0 {
+                        break;
+                    }
+                    progressed = true;
+                    let o = buf[0];
+                    if o.kind == OutputKind::Watermark {
+                        got_mark = true;
+                        break;
+                    }
+                    e2e.saturating_record(clock.now().saturating_sub(o.stamp).max(1));
+                    epoch.push((o.seq, arrival, o));
+                    arrival = arrival.wrapping_add(1);
+                }
+                if got_mark {
+                    pending.swap_remove(i);
+                } else if rx.is_abandoned() && rx.len() == 0 {
+                    finished[s] = true;
+                    pending.swap_remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+            if progressed {
+                waiter.reset();
+            } else if !pending.is_empty() {
+                waiter.wait();
+            }
+        }
+        epoch.sort_unstable_by_key(|&(seq, arr, _)| (seq, arr));
+        for (_, _, o) in &epoch {
+            if out_err.is_none() {
+                if let Err(e) = output.on_output(o) {
+                    out_err = Some(e);
+                }
+            }
+        }
+        epoch.clear();
+        arrival = 0;
+        if let Some(p) = opts.progress.as_mut() {
+            let s = output.last_ts.0;
+            if s != last_progress {
+                last_progress = s;
+                p(0);
+            }
+        }
+        if out_err.is_some() {
+            break 'epochs;
+        }
+        if finished.iter().all(|&f| f) {
+            break;
+        }
+    }
+    // Dropping our ends tells the shards (and through them the decoder) to stop if we quit early.
+    for rx in &from_shard_rx {
+        rings.push(rx.stats());
+    }
+    drop(from_shard_rx);
+
+    let dec = decode_handle.join().map_err(|p| ReplayError::Stage(format!("decode stage panicked: {}", panic_text(&p))))?;
+    let mut books = Vec::with_capacity(shards);
+    let mut ingest_to_book = hist();
+    for (i, h) in shard_handles.into_iter().enumerate() {
+        let (stage, hh) = h
+            .join()
+            .map_err(|p| ReplayError::Stage(format!("book shard {i} panicked: {}", panic_text(&p))))?;
+        ingest_to_book.add(&hh).ok();
+        books.push(stage);
+    }
+    if let Some(e) = out_err {
+        return Err(ReplayError::Output { what: "BBO CSV", source: e });
+    }
+    if let Some(why) = dec.not_itch {
+        return Err(ReplayError::NotItch(why));
+    }
+    output.finish().map_err(|source| ReplayError::Output { what: "BBO CSV", source })?;
+    let mut errors = dec.errors;
+    errors.decode = dec.decoder.decode_errors;
+    errors.first_decode = dec.decoder.first_decode_error.map(|e| e.to_string());
+    for b in &books {
+        errors.add_book(&b.errors);
+    }
+    let refs: Vec<&BookStage> = books.iter().collect();
+    let summary = summarize(&dec.decoder, &refs, &output, errors, &opts.symbols, opts.top_n, dec.bytes, started);
+    Ok(PipelineRun { summary, latency: HopLatency { ingest_to_book, ingest_to_output: e2e }, rings })
+}
+
+fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}

@@ -1,0 +1,443 @@
+//! The three stages of a replay, written so they can run inline on one thread or on separate
+//! threads joined by rings, with identical results:
+//!
+//! 1. [`DecodeStage`]: frame bytes → normalized [`Event`]s (counts types and decode errors);
+//! 2. [`BookStage`]: events → book updates → [`Output`] records (top-of-book changes, trades,
+//!    status changes, instrument definitions); it can be sharded by instrument, since each
+//!    instrument's state lives in exactly one shard;
+//! 3. [`OutputStage`]: outputs, in input order, → digest, BBO CSV, counters.
+//!
+//! Every output carries the sequence number of the input message that caused it, so outputs of
+//! several shards merge back into exactly the order an inline run produces.
+
+use std::io;
+
+use ticklane_engine::book::{BookError, L3Books, Top};
+use ticklane_engine::event::StatusKind;
+use ticklane_engine::{Body, Digest, Event, InstrumentIdx, Nanos, Px, Qty, SourceId};
+use ticklane_feeds::itch::msg::{type_index, MESSAGE_TYPES};
+use ticklane_feeds::itch::normalize::{symbol_str, Normalizer};
+use ticklane_feeds::itch::{decode, DecodeError};
+
+use crate::bbo_csv::BboCsv;
+use crate::summary::ErrorCounts;
+
+/// Instruments addressable by the per-instrument arrays of the stages (ITCH locates are `u16`).
+pub const MAX_LOCATES: usize = 1 << 16;
+
+/// Frames to events.
+pub struct DecodeStage {
+    norm: Normalizer,
+    /// Messages framed so far (decoded or not); also the next message's sequence number.
+    pub messages: u64,
+    /// Messages per ITCH type, in [`MESSAGE_TYPES`] order.
+    pub counts: [u64; MESSAGE_TYPES.len()],
+    /// Undecodable messages.
+    pub decode_errors: u64,
+    /// The first decode error, for people.
+    pub first_decode_error: Option<DecodeError>,
+}
+
+impl Default for DecodeStage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DecodeStage {
+    /// A fresh decoder.
+    pub fn new() -> Self {
+        DecodeStage {
+            norm: Normalizer::new(SourceId(0)),
+            messages: 0,
+            counts: [0; MESSAGE_TYPES.len()],
+            decode_errors: 0,
+            first_decode_error: None,
+        }
+    }
+
+    /// Decodes one message (no length prefix). Returns its event, if it has one.
+    #[inline]
+    pub fn on_frame(&mut self, bytes: &[u8]) -> Option<Event> {
+        let seq = self.messages;
+        self.messages += 1;
+        let msg = match decode(bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                self.decode_errors += 1;
+                self.first_decode_error.get_or_insert(e);
+                return None;
+            }
+        };
+        if let Some(i) = type_index(msg.type_byte()) {
+            self.counts[i] += 1;
+        }
+        self.norm.normalize(&msg, seq, Nanos(0))
+    }
+
+    /// Symbols in the stock directory so far.
+    pub fn symbols(&self) -> usize {
+        self.norm.symbols.len()
+    }
+}
+
+/// What a trade output reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TradeKind {
+    /// Execution at the resting order's price (ITCH `E`).
+    Execute,
+    /// Execution with its own price (ITCH `C`); `printable` says whether it counts as volume.
+    ExecuteAtPx {
+        /// Counts toward volume.
+        printable: bool,
+    },
+    /// Trade against a non-displayed order (ITCH `P`).
+    NonDisplayed,
+    /// Auction cross (ITCH `Q`).
+    Cross,
+}
+
+impl TradeKind {
+    fn code(self) -> u64 {
+        match self {
+            TradeKind::Execute => 1,
+            TradeKind::ExecuteAtPx { .. } => 2,
+            TradeKind::NonDisplayed => 3,
+            TradeKind::Cross => 4,
+        }
+    }
+}
+
+/// A result record of the book stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputKind {
+    /// The instrument's best bid/ask price or size changed: `[(bid px, qty), (ask px, qty)]`,
+    /// `(0, 0)` for an empty side.
+    Bbo([(i64, u64); 2]),
+    /// A trade.
+    Trade {
+        /// Price.
+        px: Px,
+        /// Quantity.
+        qty: Qty,
+        /// Which kind.
+        kind: TradeKind,
+    },
+    /// A status change.
+    Status {
+        /// Kind of status.
+        kind: StatusKind,
+        /// Venue code.
+        code: u8,
+    },
+    /// An instrument definition.
+    Instrument([u8; 8]),
+    /// Pipeline bookkeeping: a shard has sent everything up to `seq` (never from inline runs;
+    /// ignored by the output stage).
+    Watermark,
+}
+
+/// One output with the input sequence number, time and instrument it belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Output {
+    /// Sequence number of the input message that caused it.
+    pub seq: u64,
+    /// Exchange time of that message.
+    pub ts: Nanos,
+    /// Instrument.
+    pub instr: InstrumentIdx,
+    /// What.
+    pub kind: OutputKind,
+    /// Latency stamp: when the causing message entered the pipeline (monotonic ns; 0 inline).
+    /// Never part of the digest.
+    pub stamp: u64,
+}
+
+impl Output {
+    /// A watermark for `seq`.
+    pub fn watermark(seq: u64) -> Self {
+        Output { seq, ts: Nanos(0), instr: InstrumentIdx(0), kind: OutputKind::Watermark, stamp: 0 }
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<Output>() <= 72, "Output stays small: it crosses a ring");
+
+const NO_LEVEL: (i64, u64) = (0, 0);
+
+fn top_key(t: &Top) -> [(i64, u64); 2] {
+    [
+        t.bid.map_or(NO_LEVEL, |l| (l.px.0, l.qty.0)),
+        t.ask.map_or(NO_LEVEL, |l| (l.px.0, l.qty.0)),
+    ]
+}
+
+/// Book-consistency errors, counted by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BookErrorCounts {
+    /// Events naming an order that is not resting.
+    pub unknown_order: u64,
+    /// Adds reusing a resting order id.
+    pub duplicate_order: u64,
+    /// Reductions larger than what rests.
+    pub overfill: u64,
+    /// Instrument index out of range.
+    pub instrument_out_of_range: u64,
+}
+
+/// Events to book updates to outputs. One instance per shard.
+pub struct BookStage {
+    /// The books of the instruments this stage owns.
+    pub books: L3Books,
+    last: Vec<[(i64, u64); 2]>,
+    /// Book events and trades per instrument (for "most active").
+    pub activity: Vec<u64>,
+    /// Events applied to the books.
+    pub book_events: u64,
+    /// Book errors.
+    pub errors: BookErrorCounts,
+}
+
+impl Default for BookStage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BookStage {
+    /// A stage sized for a day of ITCH (order window 2^20 ids, 64Ki long-lived orders).
+    pub fn new() -> Self {
+        BookStage {
+            books: L3Books::with_capacity(256, 20, 1 << 16),
+            last: vec![[NO_LEVEL; 2]; MAX_LOCATES],
+            activity: vec![0; MAX_LOCATES],
+            book_events: 0,
+            errors: BookErrorCounts::default(),
+        }
+    }
+
+    /// Applies `ev` and hands its outputs to `emit`, in order.
+    #[inline]
+    pub fn on_event(&mut self, ev: &Event, emit: &mut impl FnMut(Output)) {
+        let out = |instr, kind| Output { seq: ev.hdr.seq, ts: ev.hdr.ts_exch, instr, kind, stamp: 0 };
+        let instr = ev.hdr.instr;
+        let slot = instr.get() & (MAX_LOCATES - 1);
+        match ev.body {
+            Body::Trade { px, qty, .. } => {
+                self.activity[slot] += 1;
+                emit(out(instr, OutputKind::Trade { px, qty, kind: TradeKind::NonDisplayed }));
+                return;
+            }
+            Body::Cross { px, qty, .. } => {
+                self.activity[slot] += 1;
+                emit(out(instr, OutputKind::Trade { px, qty, kind: TradeKind::Cross }));
+                return;
+            }
+            Body::Status { kind, code } => {
+                emit(out(instr, OutputKind::Status { kind, code }));
+                return;
+            }
+            Body::Instrument { symbol } => {
+                emit(out(instr, OutputKind::Instrument(symbol)));
+                return;
+            }
+            ref b if !b.affects_book() => return,
+            _ => {}
+        }
+        let applied = match self.books.apply(ev) {
+            Ok(Some(a)) => a,
+            Ok(None) => {
+                // A clear: the top may have changed.
+                self.book_events += 1;
+                self.check_top(instr, ev, emit);
+                return;
+            }
+            Err(e) => {
+                self.count(&e);
+                if let BookError::Overfill { .. } = e {
+                    // The order left the book with what it had.
+                    self.check_top(instr, ev, emit);
+                }
+                return;
+            }
+        };
+        self.book_events += 1;
+        self.activity[applied.instr.get() & (MAX_LOCATES - 1)] += 1;
+        match ev.body {
+            Body::Execute { qty, .. } => {
+                emit(out(applied.instr, OutputKind::Trade { px: applied.px, qty, kind: TradeKind::Execute }));
+            }
+            Body::ExecuteAtPx { qty, px, printable, .. } => {
+                emit(out(applied.instr, OutputKind::Trade { px, qty, kind: TradeKind::ExecuteAtPx { printable } }));
+            }
+            _ => {}
+        }
+        if applied.touched_top {
+            self.check_top(applied.instr, ev, emit);
+        }
+    }
+
+    #[inline]
+    fn check_top(&mut self, instr: InstrumentIdx, ev: &Event, emit: &mut impl FnMut(Output)) {
+        let key = top_key(&self.books.top(instr));
+        let last = &mut self.last[instr.get() & (MAX_LOCATES - 1)];
+        if key != *last {
+            *last = key;
+            emit(Output { seq: ev.hdr.seq, ts: ev.hdr.ts_exch, instr, kind: OutputKind::Bbo(key), stamp: 0 });
+        }
+    }
+
+    fn count(&mut self, e: &BookError) {
+        match e {
+            BookError::UnknownOrder(_) => self.errors.unknown_order += 1,
+            BookError::DuplicateOrder(_) => self.errors.duplicate_order += 1,
+            BookError::Overfill { .. } => self.errors.overfill += 1,
+            BookError::InstrumentOutOfRange(_) => self.errors.instrument_out_of_range += 1,
+        }
+    }
+}
+
+/// Outputs, in input order, to digest, CSV and counters.
+pub struct OutputStage<'w> {
+    filter: Vec<[u8; 8]>,
+    selected: Vec<bool>,
+    symbols: Vec<[u8; 8]>,
+    /// The run digest.
+    pub digest: Digest,
+    csv: Option<BboCsv<'w>>,
+    /// Trades of selected instruments.
+    pub trades: u64,
+    /// Shares traded (printable executions and non-displayed trades).
+    pub volume: u64,
+    /// Shares crossed.
+    pub cross_volume: u64,
+    /// Top-of-book changes reported.
+    pub bbo_changes: u64,
+    /// Status changes reported.
+    pub status_changes: u64,
+    /// Exchange time of the last output.
+    pub last_ts: Nanos,
+}
+
+impl<'w> OutputStage<'w> {
+    /// A stage restricted to `symbols` (empty: all), writing BBO changes to `csv` if given.
+    ///
+    /// # Errors
+    /// Writing the CSV header failed.
+    pub fn new(symbols: &[String], csv: Option<Box<dyn io::Write + 'w>>) -> io::Result<Self> {
+        let filter: Vec<[u8; 8]> = symbols.iter().map(|s| pad_symbol(s)).collect();
+        let mut csv = csv.map(BboCsv::new);
+        if let Some(c) = csv.as_mut() {
+            c.header()?;
+        }
+        Ok(OutputStage {
+            selected: vec![filter.is_empty(); MAX_LOCATES],
+            filter,
+            symbols: vec![[b' '; 8]; MAX_LOCATES],
+            digest: Digest::new(),
+            csv,
+            trades: 0,
+            volume: 0,
+            cross_volume: 0,
+            bbo_changes: 0,
+            status_changes: 0,
+            last_ts: Nanos(0),
+        })
+    }
+
+    /// Whether `instr` is in the output selection.
+    pub fn is_selected(&self, instr: InstrumentIdx) -> bool {
+        self.selected[instr.get() & (MAX_LOCATES - 1)]
+    }
+
+    /// The symbol of `instr`, if defined.
+    pub fn symbol(&self, instr: InstrumentIdx) -> Option<&str> {
+        let s = &self.symbols[instr.get() & (MAX_LOCATES - 1)];
+        if s == &[b' '; 8] {
+            None
+        } else {
+            symbol_str(s)
+        }
+    }
+
+    /// Takes one output.
+    ///
+    /// # Errors
+    /// Writing the CSV failed.
+    #[inline]
+    pub fn on_output(&mut self, o: &Output) -> io::Result<()> {
+        let slot = o.instr.get() & (MAX_LOCATES - 1);
+        self.last_ts = o.ts;
+        let d = &mut self.digest;
+        match o.kind {
+            OutputKind::Instrument(sym) => {
+                self.symbols[slot] = sym;
+                if !self.filter.is_empty() {
+                    self.selected[slot] = self.filter.contains(&sym);
+                }
+            }
+            // Market-wide status (locate 0) is always reported.
+            OutputKind::Status { kind, code } if self.selected[slot] || slot == 0 => {
+                d.word(3 | (kind as u64) << 8 | u64::from(o.instr.0) << 16);
+                d.word(o.ts.0);
+                d.word(u64::from(code));
+                self.status_changes += 1;
+            }
+            OutputKind::Trade { px, qty, kind } if self.selected[slot] => {
+                self.trades += 1;
+                match kind {
+                    TradeKind::Cross => self.cross_volume += qty.0,
+                    TradeKind::ExecuteAtPx { printable: false } => {}
+                    _ => self.volume += qty.0,
+                }
+                d.word(2 | kind.code() << 8 | u64::from(o.instr.0) << 16);
+                d.word(o.ts.0);
+                d.iword(px.0);
+                d.word(qty.0);
+            }
+            OutputKind::Bbo(key) if self.selected[slot] => {
+                self.bbo_changes += 1;
+                d.word(1 | u64::from(o.instr.0) << 16);
+                d.word(o.ts.0);
+                d.iword(key[0].0);
+                d.word(key[0].1);
+                d.iword(key[1].0);
+                d.word(key[1].1);
+                if let Some(c) = self.csv.as_mut() {
+                    let sym = symbol_str(&self.symbols[slot]).unwrap_or("");
+                    c.row(o.ts, sym, key)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Flushes the CSV.
+    ///
+    /// # Errors
+    /// Writing the CSV failed.
+    pub fn finish(&mut self) -> io::Result<()> {
+        if let Some(c) = self.csv.as_mut() {
+            c.flush()?;
+        }
+        Ok(())
+    }
+}
+
+fn pad_symbol(s: &str) -> [u8; 8] {
+    let mut out = [b' '; 8];
+    for (o, b) in out.iter_mut().zip(s.trim().bytes()) {
+        *o = b.to_ascii_uppercase();
+    }
+    out
+}
+
+impl ErrorCounts {
+    /// Adds book-stage error counts.
+    pub fn add_book(&mut self, e: &BookErrorCounts) {
+        self.unknown_order += e.unknown_order;
+        self.duplicate_order += e.duplicate_order;
+        self.overfill += e.overfill;
+        self.instrument_out_of_range += e.instrument_out_of_range;
+    }
+}

@@ -1,0 +1,181 @@
+//! End-to-end tests of the `ticklane` binary: what a person sees for good, bad, garbled,
+//! truncated and compressed inputs, and the exit codes scripts rely on.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ticklane");
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/AAPL_2012-06-21_lobster10.itch");
+const NASDAQ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/itch/nasdaq-first-1000.itch");
+
+fn tmp_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ticklane-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write_tmp(name: &str, bytes: &[u8]) -> PathBuf {
+    let p = tmp_dir().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn ticklane(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run ticklane")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn digest_of(o: &Output) -> String {
+    let out = stdout(o);
+    let last = out.lines().last().unwrap_or_default().to_owned();
+    let hex = last.strip_prefix("digest: ").unwrap_or_else(|| panic!("last line is not a digest: {last:?}"));
+    assert!(hex.len() >= 16 && hex.chars().all(|c| c.is_ascii_hexdigit()), "{hex}");
+    hex.to_owned()
+}
+
+/// Byte offsets of every frame start, walked independently of the library.
+fn frame_offsets(data: &[u8]) -> Vec<usize> {
+    let mut v = Vec::new();
+    let mut i = 0;
+    while i + 2 <= data.len() {
+        v.push(i);
+        i += 2 + usize::from(u16::from_be_bytes([data[i], data[i + 1]]));
+    }
+    v
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn replay_prints_summary_and_digest_last() {
+    let o = ticklane(&["replay", SAMPLE]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for want in ["messages:", "by type:", "symbols:", "book events:", "trades:", "final BBO", "elapsed:", "throughput:"] {
+        assert!(out.contains(want), "summary lacks {want:?}:\n{out}");
+    }
+    assert!(out.contains("AAPL"), "{out}");
+    digest_of(&o);
+}
+
+#[test]
+fn same_input_same_digest_and_gzip_is_detected_by_content() {
+    let data = std::fs::read(SAMPLE).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&data).unwrap();
+    // Deliberately no .gz suffix: detection is by magic bytes.
+    let p = write_tmp("sample-compressed.itch", &gz.finish().unwrap());
+    let a = digest_of(&ticklane(&["replay", SAMPLE]));
+    let b = digest_of(&ticklane(&["replay", SAMPLE]));
+    let c = digest_of(&ticklane(&["replay", path(&p)]));
+    assert_eq!(a, b);
+    assert_eq!(a, c);
+}
+
+#[test]
+fn missing_file_is_exit_3_and_named() {
+    let o = ticklane(&["replay", "no/such/file.itch"]);
+    assert_eq!(o.status.code(), Some(3));
+    let e = stderr(&o);
+    assert!(e.contains("no/such/file.itch") && e.contains("no such file"), "{e}");
+}
+
+#[test]
+fn wrong_format_is_exit_3() {
+    let csv = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv");
+    let o = ticklane(&["replay", csv]);
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(stderr(&o).contains("not an ITCH 5.0"), "{}", stderr(&o));
+    // Pure garbage, too.
+    let noise: Vec<u8> = (0u32..4096).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let p = write_tmp("noise.bin", &noise);
+    let o = ticklane(&["replay", path(&p)]);
+    assert_eq!(o.status.code(), Some(3));
+}
+
+#[test]
+fn truncated_tail_is_reported_with_its_offset() {
+    let data = std::fs::read(NASDAQ).unwrap();
+    let offsets = frame_offsets(&data);
+    let last = *offsets.last().unwrap();
+    // Cut the last frame in half.
+    let cut = &data[..last + 6];
+    let p = write_tmp("truncated.itch", cut);
+    let o = ticklane(&["replay", path(&p)]);
+    assert!(o.status.success(), "a truncated tail still replays what precedes it");
+    let e = stderr(&o);
+    assert!(e.contains(&format!("at byte {last}")), "offset {last} not in: {e}");
+    assert!(stdout(&o).contains(&format!("messages:      {} ", offsets.len() - 1)), "{}", stdout(&o));
+    let o = ticklane(&["replay", path(&p), "--strict"]);
+    assert_eq!(o.status.code(), Some(4));
+}
+
+#[test]
+fn garbage_in_the_middle_is_skipped_counted_and_the_rest_replayed() {
+    let data = std::fs::read(NASDAQ).unwrap();
+    let offsets = frame_offsets(&data);
+    let at = offsets[500];
+    let mut bad = data[..at].to_vec();
+    bad.extend_from_slice(&[0xFF; 37]);
+    bad.extend_from_slice(&data[at..]);
+    let p = write_tmp("garbled.itch", &bad);
+    let o = ticklane(&["replay", path(&p)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("messages:      1000 "), "every real message is still replayed:\n{out}");
+    assert!(out.contains("garbage regions 1 / 37 bytes"), "{out}");
+    // And the result equals the clean replay's.
+    assert_eq!(digest_of(&o), digest_of(&ticklane(&["replay", NASDAQ])));
+}
+
+#[test]
+fn summary_json_and_bbo_csv() {
+    let d = tmp_dir();
+    let json = d.join("summary.json");
+    let csv = d.join("bbo.csv");
+    let o = ticklane(&["replay", SAMPLE, "--summary-json", path(&json), "--bbo-csv", path(&csv)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(v["digest"].as_str().unwrap(), digest_of(&o));
+    assert!(v["messages"].as_u64().unwrap() > 1000);
+    assert!(v["elapsed_s"].as_f64().is_some());
+    assert!(v["msgs_per_sec"].as_f64().is_some());
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("ts_exch_ns,symbol,bid_px,bid_qty,ask_px,ask_qty"));
+    let n = lines.count() as u64;
+    assert_eq!(n, v["bbo_changes"].as_u64().unwrap(), "one CSV row per reported BBO change");
+}
+
+#[test]
+fn symbols_restrict_output_not_decoding() {
+    let all = ticklane(&["replay", SAMPLE]);
+    let other = ticklane(&["replay", SAMPLE, "--symbols", "MSFT"]);
+    let aapl = ticklane(&["replay", SAMPLE, "--symbols", "aapl"]);
+    assert!(other.status.success() && aapl.status.success());
+    assert_eq!(digest_of(&all), digest_of(&aapl), "AAPL is the only symbol");
+    assert_ne!(digest_of(&all), digest_of(&other), "nothing of MSFT to digest");
+    let out = stdout(&other);
+    assert!(out.contains("book events:"), "{out}");
+    assert!(out.contains("bbo changes:   0"), "{out}");
+    assert!(!out.contains("final BBO"), "{out}");
+}
+
+#[test]
+fn help_explains_replay() {
+    let o = ticklane(&["replay", "--help"]);
+    let out = stdout(&o);
+    for want in ["--symbols", "--bbo-csv", "--summary-json", "--strict", "gzip"] {
+        assert!(out.contains(want), "{want} missing from --help:\n{out}");
+    }
+}
