@@ -8,3 +8,4 @@ if [ ! -d ../shared/data ]; then
   exit 2
 fi
 cargo test --workspace --all-targets --locked
+cargo test --workspace --doc --locked

@@ -86,7 +86,7 @@ pub fn lobster(a: LobsterArgs) -> Result<u8, Failure> {
         Some(p) => Some(open_text(p)?),
         None => None,
     };
-    let opts = ConvertOptions { symbol, locate: a.locate, ..ConvertOptions::default() };
+    let opts = ConvertOptions { symbol, locate: a.locate };
     let mut out = sink(&a.output)?;
     let stats = convert(open_text(&a.message)?, orderbook.as_mut().map(|b| &mut **b as &mut dyn BufRead), &opts, &mut out)
         .map_err(|e| input_failure(anyhow!("{}: {e}", a.message.display())))?;
@@ -100,6 +100,6 @@ pub fn gen_itch(a: GenItchArgs) -> Result<u8, Failure> {
     let mut out = sink(&a.output)?;
     let stats = generate(&cfg, &mut out).with_context(|| format!("writing {}", a.output.display()))?;
     finish(out, &a.output)?;
-    eprintln!("wrote {}: {stats:?}", a.output.display());
+    eprintln!("wrote {}: {stats}", a.output.display());
     Ok(0)
 }

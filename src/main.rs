@@ -83,7 +83,29 @@ struct ReplayArgs {
     /// Never show a progress bar (it is shown only when stderr is a terminal).
     #[arg(long)]
     no_progress: bool,
+    /// inline: every stage on this thread (the reference); threads: decode, book shards and
+    /// output on their own threads joined by SPSC rings; auto: inline below 32 MiB of input.
+    /// Both give the same digest.
+    #[arg(long, value_enum, default_value_t = PipelineMode::Auto)]
+    pipeline: PipelineMode,
+    /// Book shards for --pipeline threads (instruments are split by locate modulo N).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    shards: u16,
+    /// Cores to pin the stages to, in order: decode, shard 0..N-1, output. E.g. --cores 2,3,4.
+    #[arg(long, value_delimiter = ',')]
+    cores: Vec<usize>,
+    /// How stages wait on rings: spin (only on dedicated cores), yield (spin then yield), park.
+    #[arg(long, default_value = "yield")]
+    wait: ticklane_engine::wait::WaitStrategy,
 }
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PipelineMode {
+    Auto,
+    Inline,
+    Threads,
+}
+
 
 #[derive(Subcommand)]
 enum BenchCmd {
@@ -161,6 +183,11 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
     if let Some(b) = bar.clone() {
         opts.progress = Some(Box::new(move |_| b.set_position(consumed.load(Ordering::Relaxed))));
     }
+    let threads = match a.pipeline {
+        PipelineMode::Inline => false,
+        PipelineMode::Threads => true,
+        PipelineMode::Auto => input.file_len >= (32 << 20),
+    };
     let reader = ticklane_feeds::itch::framing::FrameReader::new(input.reader);
     let not_itch = |e: ticklane_replay::ReplayError| match e {
         ticklane_replay::ReplayError::NotItch(_) => {
@@ -168,7 +195,29 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
         }
         other => Failure::from(other),
     };
-    let summary = ticklane_replay::replay_itch(reader, opts).map_err(not_itch)?;
+    let summary = if threads {
+        let cfg = ticklane_replay::pipeline::PipelineConfig {
+            shards: usize::from(a.shards),
+            cores: a.cores.clone(),
+            wait: a.wait,
+        };
+        eprintln!("pipeline: threads ({}), wait: {}", cfg.plan(), cfg.wait);
+        let run = ticklane_replay::pipeline::replay_itch_threaded(reader, opts, &cfg).map_err(not_itch)?;
+        let q = |h: &hdrhistogram::Histogram<u64>| {
+            format!(
+                "p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
+                h.value_at_quantile(0.5),
+                h.value_at_quantile(0.99),
+                h.value_at_quantile(0.999),
+                h.max()
+            )
+        };
+        eprintln!("latency ingest→book:   {}", q(&run.latency.ingest_to_book));
+        eprintln!("latency ingest→output: {}", q(&run.latency.ingest_to_output));
+        run.summary
+    } else {
+        ticklane_replay::replay_itch(reader, opts).map_err(not_itch)?
+    };
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -10,8 +10,10 @@ pub mod clock;
 pub mod digest;
 pub mod event;
 pub mod instrument;
+pub mod ring;
 pub mod side;
 pub mod units;
+pub mod wait;
 
 pub use digest::Digest;
 pub use event::{Body, Event, Header, SourceId};

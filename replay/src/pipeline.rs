@@ -181,12 +181,12 @@ fn decode_thread<R: Read>(
 }
 
 fn shard_thread(
+    mut stage: BookStage,
     mut rx: RingRx<ToShard>,
     mut tx: RingTx<Output>,
     wait: WaitStrategy,
     clock: MonoClock,
-) -> (BookStage, Histogram<u64>) {
-    let mut stage = BookStage::new();
+) -> (BookStage, Histogram<u64>, RingStats) {
     let mut h = hist();
     let mut waiter = wait.waiter();
     let mut inbox = [ToShard::Mark(0); 256];
@@ -194,7 +194,7 @@ fn shard_thread(
     'run: loop {
         let n = rx.pop_batch(&mut inbox);
         if n == 0 {
-            if rx.is_abandoned() && rx.len() == 0 {
+            if rx.is_abandoned() && rx.is_empty() {
                 break;
             }
             waiter.wait();
@@ -226,7 +226,7 @@ fn shard_thread(
             outbox.clear();
         }
     }
-    (stage, h)
+    (stage, h, rx.stats())
 }
 
 /// Replays ITCH frames through the threaded pipeline.
@@ -253,12 +253,27 @@ pub fn replay_itch_threaded<R: Read + Send + 'static>(
         from_shard_tx.push(t);
         from_shard_rx.push(r);
     }
-    let mut rings: Vec<RingStats> = Vec::new();
+    let mut rings: Vec<RingStats> = Vec::with_capacity(shards);
     let mut output = OutputStage::new(&opts.symbols, opts.bbo_csv.take())
         .map_err(|source| ReplayError::Output { what: "BBO CSV", source })?;
 
     let wait = cfg.wait;
     let cores = cfg.cores.clone();
+    let mut shard_handles = Vec::with_capacity(shards);
+    // Every stage is built before any thread starts, so no allocation is on the clock.
+    let stages: Vec<BookStage> = (0..shards).map(|_| BookStage::new()).collect();
+    for (i, ((rx, tx), stage)) in to_shard_rx.into_iter().zip(from_shard_tx).zip(stages).enumerate() {
+        let cores = cores.clone();
+        let h = thread::Builder::new()
+            .name(format!("tl-book{i}"))
+            .spawn(move || {
+                pin(&cores, 1 + i);
+                shard_thread(stage, rx, tx, wait, clock)
+            })
+            .map_err(|e| ReplayError::Stage(format!("cannot start book shard {i}: {e}")))?;
+        shard_handles.push(h);
+    }
+    // The decoder starts last, once every shard is ready to take its events.
     let decode_handle = {
         let cores = cores.clone();
         thread::Builder::new()
@@ -269,18 +284,6 @@ pub fn replay_itch_threaded<R: Read + Send + 'static>(
             })
             .map_err(|e| ReplayError::Stage(format!("cannot start the decode thread: {e}")))?
     };
-    let mut shard_handles = Vec::with_capacity(shards);
-    for (i, (rx, tx)) in to_shard_rx.into_iter().zip(from_shard_tx).enumerate() {
-        let cores = cores.clone();
-        let h = thread::Builder::new()
-            .name(format!("tl-book{i}"))
-            .spawn(move || {
-                pin(&cores, 1 + i);
-                shard_thread(rx, tx, wait, clock)
-            })
-            .map_err(|e| ReplayError::Stage(format!("cannot start book shard {i}: {e}")))?;
-        shard_handles.push(h);
-    }
     pin(&cores, 1 + shards);
 
     // Merge: one epoch from every shard, sorted by (seq, arrival), then to the output stage.
@@ -325,7 +328,7 @@ pub fn replay_itch_threaded<R: Read + Send + 'static>(
                 }
                 if got_mark {
                     pending.swap_remove(i);
-                } else if rx.is_abandoned() && rx.len() == 0 {
+                } else if rx.is_abandoned() && rx.is_empty() {
                     finished[s] = true;
                     pending.swap_remove(i);
                 } else {
@@ -371,13 +374,17 @@ pub fn replay_itch_threaded<R: Read + Send + 'static>(
     let dec = decode_handle.join().map_err(|p| ReplayError::Stage(format!("decode stage panicked: {}", panic_text(&p))))?;
     let mut books = Vec::with_capacity(shards);
     let mut ingest_to_book = hist();
+    let mut in_rings = Vec::with_capacity(shards);
     for (i, h) in shard_handles.into_iter().enumerate() {
-        let (stage, hh) = h
+        let (stage, hh, rs) = h
             .join()
             .map_err(|p| ReplayError::Stage(format!("book shard {i} panicked: {}", panic_text(&p))))?;
         ingest_to_book.add(&hh).ok();
         books.push(stage);
+        in_rings.push(rs);
     }
+    in_rings.append(&mut rings);
+    let rings = in_rings;
     if let Some(e) = out_err {
         return Err(ReplayError::Output { what: "BBO CSV", source: e });
     }

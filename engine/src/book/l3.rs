@@ -343,22 +343,20 @@ impl Book {
     /// Adds `qty` (one more order) at `px`; returns whether the top changed.
     #[inline]
     fn add(&mut self, side: Side, px: Px, qty: Qty) -> bool {
-        let at_top;
         match self.find(side, px) {
             Ok(i) => {
                 let v = &mut self.sides[side.index()];
                 let l = &mut v[i];
                 l.qty.0 += qty.0;
                 l.orders += 1;
-                at_top = i + 1 == v.len();
+                i + 1 == v.len()
             }
             Err(i) => {
                 let v = &mut self.sides[side.index()];
                 v.insert(i, Level { px, qty, orders: 1 });
-                at_top = i + 1 == v.len();
+                i + 1 == v.len()
             }
         }
-        at_top
     }
 
     /// Removes `qty` at `px`, and one order from the count if `order_gone`. Returns whether

@@ -474,6 +474,7 @@ mod tests {
     /// live order, no book is ever crossed, timestamps never go back, and the mix is as
     /// documented.
     #[test]
+    #[allow(clippy::type_complexity)] // a throwaway reference book, spelled out on purpose
     fn stream_is_consistent_and_never_crosses() {
         let data = gen(9, 30, 200_000);
         let mut orders: HashMap<u64, (u16, bool, u32, u32)> = HashMap::new();

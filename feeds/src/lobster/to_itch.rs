@@ -571,6 +571,7 @@ mod tests {
                 _ => {}
             }
         }
+        #[allow(clippy::type_complexity)] // (bids, asks), best first
         fn levels(&self, n: usize) -> (Vec<(i64, u64)>, Vec<(i64, u64)>) {
             let bids = self.bids.iter().rev().take(n).map(|(&p, &q)| (i64::from(p), q)).collect();
             let asks = self.asks.iter().take(n).map(|(&p, &q)| (i64::from(p), q)).collect();
