@@ -113,6 +113,55 @@ fn bench(c: &mut Criterion) {
             total
         })
     });
+    g.bench_function("one_way/rtrb_chunk64", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let (mut p, mut c) = rtrb::RingBuffer::<Event>::new(CAP);
+                let producer = thread::spawn(move || {
+                    pin(0);
+                    let mut w = SpinThenYield::default();
+                    let mut i = 0;
+                    while i < N {
+                        let k = ((N - i).min(64) as usize).min(p.slots());
+                        if k == 0 {
+                            w.wait();
+                            continue;
+                        }
+                        w.reset();
+                        if let Ok(chunk) = p.write_chunk_uninit(k) {
+                            chunk.fill_from_iter((i..i + k as u64).map(ev));
+                        }
+                        i += k as u64;
+                    }
+                });
+                pin(1);
+                let t = Instant::now();
+                let mut out = [ev(0); 64];
+                let mut got = 0u64;
+                let mut w = SpinThenYield::default();
+                while got < N {
+                    let n = c.slots().min(64);
+                    if n == 0 {
+                        w.wait();
+                        continue;
+                    }
+                    if let Ok(chunk) = c.read_chunk(n) {
+                        let (a, b2) = chunk.as_slices();
+                        out[..a.len()].copy_from_slice(a);
+                        out[a.len()..n].copy_from_slice(b2);
+                        chunk.commit_all();
+                    }
+                    black_box(&out[..n]);
+                    got += n as u64;
+                    w.reset();
+                }
+                total += t.elapsed();
+                producer.join().unwrap();
+            }
+            total
+        })
+    });
     g.bench_function("one_way/facade_single", |b| {
         b.iter_custom(|iters| {
             one_way(

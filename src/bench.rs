@@ -2,7 +2,7 @@
 //! per-message book-apply latency distribution.
 
 use std::hint::black_box;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -161,5 +161,131 @@ pub fn itch(a: ItchBenchArgs) -> Result<u8, Failure> {
         h.value_at_quantile(0.9999),
         h.max()
     );
+    Ok(0)
+}
+
+#[derive(Args)]
+pub struct LatencyBenchArgs {
+    /// ITCH 5.0 BinaryFILE to drive the pipeline with (loaded into memory first). Without it, a
+    /// built-in generator makes a multi-symbol stream (--messages, --symbols, --seed).
+    file: Option<PathBuf>,
+    /// Messages per second fed into the pipeline, or `max` for as fast as it goes.
+    #[arg(long, default_value = "1000000")]
+    rate: String,
+    /// Generated messages when no file is given.
+    #[arg(long, default_value_t = 2_000_000)]
+    messages: u64,
+    /// Generated symbols when no file is given.
+    #[arg(long, default_value_t = 200)]
+    symbols: u16,
+    /// Generator seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Book shards.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    shards: u16,
+    /// Cores to pin to, in order: decode, shard 0..N-1, output.
+    #[arg(long, value_delimiter = ',')]
+    cores: Vec<usize>,
+    /// How stages wait on rings: spin (dedicated cores only), yield, park.
+    #[arg(long, default_value = "yield")]
+    wait: ticklane_engine::wait::WaitStrategy,
+    /// Messages per merge epoch with several shards: outputs wait up to this many messages to
+    /// be put back in input order.
+    #[arg(long, default_value_t = 64)]
+    epoch: u64,
+    /// Directory for the histograms (.hgrm percentile distributions) and the SVG plot.
+    #[arg(long, default_value = "latency-report")]
+    out: PathBuf,
+}
+
+pub fn latency(a: LatencyBenchArgs) -> Result<u8, Failure> {
+    use ticklane_replay::latency_report::{svg_plot, write_hgrm};
+    use ticklane_replay::pipeline::{replay_itch_threaded, PipelineConfig};
+
+    let rate = match a.rate.trim() {
+        "max" => None,
+        r => Some(r.replace('_', "").parse::<u64>().ok().filter(|&v| v > 0).ok_or_else(|| {
+            Failure::from(anyhow::anyhow!("--rate {r}: expected a positive number of messages per second or `max`"))
+        })?),
+    };
+    let data = match &a.file {
+        Some(path) => {
+            let mut input = ticklane_replay::input::open(path).map_err(input_failure)?;
+            let mut data = Vec::new();
+            input.reader.read_to_end(&mut data).with_context(|| format!("reading {}", path.display()))?;
+            data
+        }
+        None => {
+            let cfg = ticklane_feeds::itch::synth::SynthConfig {
+                seed: a.seed,
+                symbols: a.symbols,
+                messages: a.messages,
+                ..Default::default()
+            };
+            let mut data = Vec::new();
+            ticklane_feeds::itch::synth::generate(&cfg, &mut data)?;
+            data
+        }
+    };
+    let cfg = PipelineConfig { shards: usize::from(a.shards), cores: a.cores.clone(), wait: a.wait, rate, epoch: a.epoch };
+    println!("pipeline:      {}", cfg.plan());
+    println!(
+        "input:         {} ({} bytes), rate {}, wait {}",
+        a.file.as_ref().map_or_else(|| format!("generated, seed {}", a.seed), |p| p.display().to_string()),
+        data.len(),
+        rate.map_or_else(|| "max".to_owned(), |r| format!("{r} msgs/s")),
+        cfg.wait
+    );
+    let run = replay_itch_threaded(
+        ticklane_feeds::itch::framing::FrameReader::new(std::io::Cursor::new(data)),
+        ticklane_replay::ItchReplayOptions::default(),
+        &cfg,
+    )
+    .map_err(|e| match e {
+        ticklane_replay::ReplayError::NotItch(_) => input_failure(e),
+        other => Failure::from(other),
+    })?;
+    let s = &run.summary;
+    println!(
+        "replayed:      {} msgs in {:.3} s ({:.0} msgs/s), digest {}",
+        s.messages, s.elapsed_s, s.msgs_per_sec, s.digest
+    );
+    let hops = [("ingest→book", &run.latency.ingest_to_book), ("ingest→output (end to end)", &run.latency.ingest_to_output)];
+    println!(
+        "{:<28} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
+        "latency (ns)", "p50", "p90", "p99", "p99.9", "p99.99", "max", "samples"
+    );
+    for (name, h) in hops {
+        println!(
+            "{name:<28} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
+            h.value_at_quantile(0.5),
+            h.value_at_quantile(0.9),
+            h.value_at_quantile(0.99),
+            h.value_at_quantile(0.999),
+            h.value_at_quantile(0.9999),
+            h.max(),
+            h.len()
+        );
+    }
+    println!("{:<28} {:>9} {:>9} {:>12}", "ring", "capacity", "high-water", "full events");
+    for r in &run.rings {
+        println!("{:<28} {:>9} {:>9} {:>12}", r.name, r.capacity, r.high_water, r.full_events);
+    }
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    for (file, h) in [("ingest_to_book.hgrm", hops[0].1), ("ingest_to_output.hgrm", hops[1].1)] {
+        let path = a.out.join(file);
+        let mut w = crate::create(&path)?;
+        write_hgrm(h, &mut w).with_context(|| format!("writing {}", path.display()))?;
+        w.flush().with_context(|| format!("writing {}", path.display()))?;
+    }
+    let title = format!(
+        "ticklane pipeline latency, {} shard(s), {}",
+        a.shards,
+        rate.map_or_else(|| "max rate".to_owned(), |r| format!("{r} msgs/s"))
+    );
+    let svg = a.out.join("latency.svg");
+    std::fs::write(&svg, svg_plot(&title, &hops)).with_context(|| format!("writing {}", svg.display()))?;
+    println!("wrote {}/{{ingest_to_book.hgrm, ingest_to_output.hgrm, latency.svg}}", a.out.display());
     Ok(0)
 }

@@ -112,6 +112,9 @@ enum BenchCmd {
     /// Load an ITCH file into memory, then report decode-only and decode+book throughput and the
     /// per-message book-apply latency distribution.
     Itch(bench::ItchBenchArgs),
+    /// Drive the threaded pipeline at a target rate and report per-hop latency percentiles,
+    /// ring high-water marks, HdrHistogram percentile files and an SVG plot.
+    Latency(bench::LatencyBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -147,6 +150,7 @@ fn main() -> ExitCode {
     let res = match cli.cmd {
         Cmd::Replay(a) => replay(a),
         Cmd::Bench(BenchCmd::Itch(a)) => bench::itch(a),
+        Cmd::Bench(BenchCmd::Latency(a)) => bench::latency(a),
         Cmd::Convert(ConvertCmd::Lobster(a)) => convert::lobster(a),
         Cmd::Gen(GenCmd::Itch(a)) => convert::gen_itch(a),
     };
@@ -200,6 +204,8 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
             shards: usize::from(a.shards),
             cores: a.cores.clone(),
             wait: a.wait,
+            rate: None,
+            epoch: ticklane_replay::pipeline::EPOCH,
         };
         eprintln!("pipeline: threads ({}), wait: {}", cfg.plan(), cfg.wait);
         let run = ticklane_replay::pipeline::replay_itch_threaded(reader, opts, &cfg).map_err(not_itch)?;

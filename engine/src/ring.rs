@@ -19,13 +19,27 @@ use crate::wait::Waiter;
 #[error("the other side of the ring is gone")]
 pub struct Closed;
 
+/// Counters written by one side only, on their own cache line, so counting never makes the two
+/// cores fight over a line.
 #[derive(Debug, Default)]
-struct Counters {
-    pushed: AtomicU64,
-    popped: AtomicU64,
+#[repr(align(64))]
+struct SideCounters {
+    /// Items moved (pushed or popped).
+    items: AtomicU64,
+    /// Producer only: highest occupancy seen.
     high_water: AtomicU64,
+    /// Producer only: pushes that found the ring full.
     full: AtomicU64,
 }
+
+#[derive(Debug, Default)]
+struct Counters {
+    tx: SideCounters,
+    rx: SideCounters,
+}
+
+/// Single pushes sample occupancy once per this many pushes (batches always do).
+const SAMPLE_EVERY: u64 = 64;
 
 /// A snapshot of a ring's counters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +62,8 @@ pub struct RingStats {
 pub struct RingTx<T> {
     p: Producer<T>,
     c: Arc<Counters>,
+    pushed: u64,
+    high_water: u64,
     cap: usize,
     name: &'static str,
 }
@@ -56,6 +72,7 @@ pub struct RingTx<T> {
 pub struct RingRx<T> {
     c_: Consumer<T>,
     c: Arc<Counters>,
+    popped: u64,
     cap: usize,
     name: &'static str,
 }
@@ -76,27 +93,42 @@ pub fn ring<T: Copy + Send>(capacity: usize, name: &'static str) -> (RingTx<T>, 
     let cap = capacity.max(1);
     let (p, c_) = RingBuffer::new(cap);
     let c = Arc::new(Counters::default());
-    (RingTx { p, c: c.clone(), cap, name }, RingRx { c_, c, cap, name })
+    (RingTx { p, c: c.clone(), pushed: 0, high_water: 0, cap, name }, RingRx { c_, c, popped: 0, cap, name })
 }
 
 fn stats(c: &Counters, name: &'static str, capacity: usize) -> RingStats {
     RingStats {
         name,
         capacity,
-        pushed: c.pushed.load(Ordering::Relaxed),
-        popped: c.popped.load(Ordering::Relaxed),
-        high_water: c.high_water.load(Ordering::Relaxed),
-        full_events: c.full.load(Ordering::Relaxed),
+        pushed: c.tx.items.load(Ordering::Relaxed),
+        popped: c.rx.items.load(Ordering::Relaxed),
+        high_water: c.tx.high_water.load(Ordering::Relaxed),
+        full_events: c.tx.full.load(Ordering::Relaxed),
     }
 }
 
 impl<T: Copy + Send> RingTx<T> {
+    /// Counts `n` pushed items; samples occupancy when `sample` (or every [`SAMPLE_EVERY`]).
     #[inline]
-    fn note_push(&self, n: usize) {
-        self.c.pushed.fetch_add(n as u64, Ordering::Relaxed);
-        let occupied = (self.cap - self.p.slots()) as u64;
-        if occupied > self.c.high_water.load(Ordering::Relaxed) {
-            self.c.high_water.store(occupied, Ordering::Relaxed);
+    fn note_push(&mut self, n: usize, sample: bool) {
+        let before = self.pushed;
+        self.pushed += n as u64;
+        if sample || before / SAMPLE_EVERY != self.pushed / SAMPLE_EVERY {
+            self.c.tx.items.store(self.pushed, Ordering::Relaxed);
+            let occupied = (self.cap - self.p.slots()) as u64;
+            if occupied > self.high_water {
+                self.high_water = occupied;
+                self.c.tx.high_water.store(occupied, Ordering::Relaxed);
+            }
+        }
+    }
+
+    #[inline]
+    fn note_full(&mut self) {
+        self.c.tx.full.fetch_add(1, Ordering::Relaxed);
+        if self.high_water < self.cap as u64 {
+            self.high_water = self.cap as u64;
+            self.c.tx.high_water.store(self.high_water, Ordering::Relaxed);
         }
     }
 
@@ -108,11 +140,11 @@ impl<T: Copy + Send> RingTx<T> {
     pub fn try_push(&mut self, v: T) -> Result<(), T> {
         match self.p.push(v) {
             Ok(()) => {
-                self.note_push(1);
+                self.note_push(1, false);
                 Ok(())
             }
             Err(rtrb::PushError::Full(v)) => {
-                self.c.full.fetch_add(1, Ordering::Relaxed);
+                self.note_full();
                 Err(v)
             }
         }
@@ -123,7 +155,7 @@ impl<T: Copy + Send> RingTx<T> {
     pub fn push_batch(&mut self, items: &[T]) -> usize {
         let n = items.len().min(self.p.slots());
         if n < items.len() {
-            self.c.full.fetch_add(1, Ordering::Relaxed);
+            self.note_full();
         }
         if n == 0 {
             return 0;
@@ -132,7 +164,7 @@ impl<T: Copy + Send> RingTx<T> {
             Ok(chunk) => chunk.fill_from_iter(items[..n].iter().copied()),
             Err(_) => 0,
         };
-        self.note_push(written);
+        self.note_push(written, true);
         written
     }
 
@@ -189,9 +221,21 @@ impl<T: Copy + Send> RingTx<T> {
         self.p.is_abandoned()
     }
 
-    /// The counters.
+    /// The counters (this side's exact; the consumer's as of its last publication).
     pub fn stats(&self) -> RingStats {
-        stats(&self.c, self.name, self.cap)
+        RingStats { pushed: self.pushed, ..stats(&self.c, self.name, self.cap) }
+    }
+}
+
+impl<T> Drop for RingTx<T> {
+    fn drop(&mut self) {
+        self.c.tx.items.store(self.pushed, Ordering::Relaxed);
+    }
+}
+
+impl<T> Drop for RingRx<T> {
+    fn drop(&mut self) {
+        self.c.rx.items.store(self.popped, Ordering::Relaxed);
     }
 }
 
@@ -200,7 +244,10 @@ impl<T: Copy + Send> RingRx<T> {
     #[inline]
     pub fn try_pop(&mut self) -> Option<T> {
         let v = self.c_.pop().ok()?;
-        self.c.popped.fetch_add(1, Ordering::Relaxed);
+        self.popped += 1;
+        if self.popped % SAMPLE_EVERY == 0 {
+            self.c.rx.items.store(self.popped, Ordering::Relaxed);
+        }
         Some(v)
     }
 
@@ -222,7 +269,8 @@ impl<T: Copy + Send> RingRx<T> {
         out[..a.len()].copy_from_slice(a);
         out[a.len()..a.len() + b.len()].copy_from_slice(b);
         chunk.commit_all();
-        self.c.popped.fetch_add(n as u64, Ordering::Relaxed);
+        self.popped += n as u64;
+        self.c.rx.items.store(self.popped, Ordering::Relaxed);
         n
     }
 
@@ -258,9 +306,10 @@ impl<T: Copy + Send> RingRx<T> {
         self.c_.is_abandoned()
     }
 
-    /// The counters.
+    /// The counters (this side's exact; the producer's as of its last publication, which is
+    /// exact once the producer is gone).
     pub fn stats(&self) -> RingStats {
-        stats(&self.c, self.name, self.cap)
+        RingStats { popped: self.popped, ..stats(&self.c, self.name, self.cap) }
     }
 }
 
@@ -360,8 +409,9 @@ mod tests {
         assert_eq!(rx.try_pop(), Some(1));
         assert_eq!(tx.push_batch(&[3, 4, 5]), 2); // one full event
         assert_eq!(tx.try_push(6), Err(6)); // another
-        let s = tx.stats();
-        assert_eq!((s.pushed, s.popped, s.high_water, s.full_events), (4, 1, 3, 2));
+        let s = rx.stats();
+        assert_eq!((s.popped, s.high_water, s.full_events), (1, 3, 2));
+        assert_eq!(tx.stats().pushed, 4);
         assert_eq!(s.name, "stats");
         drop(rx);
         assert!(tx.is_closed());

@@ -5,6 +5,7 @@
 pub mod bbo_csv;
 pub mod input;
 pub mod itch;
+pub mod latency_report;
 pub mod pipeline;
 pub mod stages;
 pub mod summary;

@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 use ticklane_engine::ring::{ring, RingRx, RingStats, RingTx};
-use ticklane_engine::wait::{Waiter, WaitStrategy};
+use ticklane_engine::wait::{SpinThenYield, WaitStrategy, Waiter};
 use ticklane_engine::clock::MonoClock;
 use ticklane_engine::Event;
 use ticklane_feeds::itch::framing::{FrameError, FrameReader};
@@ -47,11 +47,17 @@ pub struct PipelineConfig {
     pub cores: Vec<usize>,
     /// How a stage waits on an empty or full ring.
     pub wait: WaitStrategy,
+    /// Feed messages at this rate (messages per second) instead of as fast as possible, so
+    /// latency is measured at a load rather than as queueing behind a flood.
+    pub rate: Option<u64>,
+    /// Messages per merge epoch with several shards (outputs wait at most this many messages
+    /// to be put back in order); default [`EPOCH`].
+    pub epoch: u64,
 }
 
 impl Default for PipelineConfig {
     fn default() -> Self {
-        PipelineConfig { shards: 1, cores: Vec::new(), wait: WaitStrategy::SpinThenYield }
+        PipelineConfig { shards: 1, cores: Vec::new(), wait: WaitStrategy::SpinThenYield, rate: None, epoch: EPOCH }
     }
 }
 
@@ -117,7 +123,13 @@ fn decode_thread<R: Read>(
     mut txs: Vec<RingTx<ToShard>>,
     wait: WaitStrategy,
     clock: MonoClock,
+    rate: Option<u64>,
+    epoch: u64,
 ) -> DecodeResult {
+    // Pacing: message i is released at start + i / rate.
+    let ns_per_msg = rate.filter(|&r| r > 0).map(|r| 1e9 / r as f64);
+    let start = clock.now();
+    let mut pace = SpinThenYield::new(64);
     let mut decoder = DecodeStage::new();
     let mut errors = ErrorCounts::default();
     let mut waiter = wait.waiter();
@@ -152,6 +164,13 @@ fn decode_thread<R: Read>(
             }
         };
         let seq = decoder.messages;
+        if let Some(step) = ns_per_msg {
+            let due = start + (seq as f64 * step) as u64;
+            while clock.now() < due {
+                pace.wait();
+            }
+            pace.reset();
+        }
         if let Some(mut ev) = decoder.on_frame(frame.bytes) {
             ev.hdr.ts_recv = ticklane_engine::Nanos(clock.now());
             let k = (u64::from(ev.hdr.instr.0) % n) as usize;
@@ -160,7 +179,7 @@ fn decode_thread<R: Read>(
                 break 'frames;
             }
         }
-        if (seq + 1) % EPOCH == 0 {
+        if (seq + 1) % epoch == 0 {
             for tx in txs.iter_mut() {
                 if tx.push_wait(ToShard::Mark(seq), &mut waiter).is_err() {
                     closed = true;
@@ -258,6 +277,9 @@ pub fn replay_itch_threaded<R: Read + Send + 'static>(
         .map_err(|source| ReplayError::Output { what: "BBO CSV", source })?;
 
     let wait = cfg.wait;
+    let rate = cfg.rate;
+    // One shard needs no reordering; its marks only keep the merger's bookkeeping uniform.
+    let epoch = cfg.epoch.max(1);
     let cores = cfg.cores.clone();
     let mut shard_handles = Vec::with_capacity(shards);
     // Every stage is built before any thread starts, so no allocation is on the clock.
@@ -280,7 +302,7 @@ pub fn replay_itch_threaded<R: Read + Send + 'static>(
             .name("tl-decode".into())
             .spawn(move || {
                 pin(&cores, 0);
-                decode_thread(reader, to_shard_tx, wait, clock)
+                decode_thread(reader, to_shard_tx, wait, clock, rate, epoch)
             })
             .map_err(|e| ReplayError::Stage(format!("cannot start the decode thread: {e}")))?
     };
@@ -289,7 +311,7 @@ pub fn replay_itch_threaded<R: Read + Send + 'static>(
     // Merge: one epoch from every shard, sorted by (seq, arrival), then to the output stage.
     let mut e2e = hist();
     let mut waiter = wait.waiter();
-    let mut epoch: Vec<(u64, u32, Output)> = Vec::with_capacity(4 * EPOCH as usize * 4);
+    let mut epoch_buf: Vec<(u64, u32, Output)> = Vec::with_capacity(4 * epoch as usize + 1024);
     let mut buf = [Output::watermark(0); 256];
     let mut pending: Vec<usize> = Vec::with_capacity(shards);
     let mut arrival = 0u32;
@@ -322,8 +344,17 @@ pub fn replay_itch_threaded<R: Read + Send + 'static>(
                         got_mark = true;
                         break;
                     }
-                    e2e.saturating_record(clock.now().saturating_sub(o.stamp).max(1));
-                    epoch.push((o.seq, arrival, o));
+                    if shards == 1 {
+                        // Already in order: emit at once.
+                        e2e.saturating_record(clock.now().saturating_sub(o.stamp).max(1));
+                        if out_err.is_none() {
+                            if let Err(e) = output.on_output(&o) {
+                                out_err = Some(e);
+                            }
+                        }
+                        continue;
+                    }
+                    epoch_buf.push((o.seq, arrival, o));
                     arrival = arrival.wrapping_add(1);
                 }
                 if got_mark {
@@ -341,15 +372,17 @@ pub fn replay_itch_threaded<R: Read + Send + 'static>(
                 waiter.wait();
             }
         }
-        epoch.sort_unstable_by_key(|&(seq, arr, _)| (seq, arr));
-        for (_, _, o) in &epoch {
+        epoch_buf.sort_unstable_by_key(|&(seq, arr, _)| (seq, arr));
+        let now = clock.now();
+        for (_, _, o) in &epoch_buf {
+            e2e.saturating_record(now.saturating_sub(o.stamp).max(1));
             if out_err.is_none() {
                 if let Err(e) = output.on_output(o) {
                     out_err = Some(e);
                 }
             }
         }
-        epoch.clear();
+        epoch_buf.clear();
         arrival = 0;
         if let Some(p) = opts.progress.as_mut() {
             let s = output.last_ts.0;

@@ -23,7 +23,7 @@ fn threaded(data: &[u8], shards: usize, wait: WaitStrategy) -> (Summary, String)
     let mut csv = Vec::new();
     let s = {
         let opts = ItchReplayOptions { bbo_csv: Some(Box::new(&mut csv)), ..Default::default() };
-        let cfg = PipelineConfig { shards, cores: Vec::new(), wait };
+        let cfg = PipelineConfig { shards, cores: Vec::new(), wait, rate: None, epoch: if shards == 3 { 7 } else { 1024 } };
         replay_itch_threaded(FrameReader::new(std::io::Cursor::new(data.to_vec())), opts, &cfg).unwrap().summary
     };
     (s, String::from_utf8(csv).unwrap())

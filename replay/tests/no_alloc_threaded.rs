@@ -1,0 +1,68 @@
+//! No allocation per event in steady state across every stage of the threaded pipeline: a
+//! counting global allocator (counting on all threads) is sampled from the merger's progress
+//! callback, once per merge epoch, while 2 book shards, the decoder and the merger run.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use ticklane_feeds::itch::framing::FrameReader;
+use ticklane_feeds::itch::synth::{generate, SynthConfig};
+use ticklane_replay::pipeline::{replay_itch_threaded, PipelineConfig};
+use ticklane_replay::ItchReplayOptions;
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards every call unchanged to the system allocator; only counts.
+#[allow(unsafe_code)] // a global allocator can only be written with `unsafe impl`
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn threaded_pipeline_does_not_allocate_per_event() {
+    let cfg = SynthConfig { seed: 8, symbols: 80, messages: 1_000_000, ..SynthConfig::default() };
+    let mut data = Vec::new();
+    generate(&cfg, &mut data).unwrap();
+    let samples = Mutex::new(Vec::with_capacity(4096));
+    let opts = ItchReplayOptions {
+        progress: Some(Box::new(|_| {
+            let n = ALLOCS.load(Ordering::Relaxed);
+            if let Ok(mut v) = samples.try_lock() {
+                if v.len() < v.capacity() {
+                    v.push(n);
+                }
+            }
+        })),
+        ..Default::default()
+    };
+    let pcfg = PipelineConfig { shards: 2, ..PipelineConfig::default() };
+    let run = replay_itch_threaded(FrameReader::new(std::io::Cursor::new(data)), opts, &pcfg).unwrap();
+    assert_eq!(run.summary.errors.total(), 0);
+    assert!(run.summary.book_events > 900_000);
+    let v = samples.into_inner().unwrap();
+    // One sample per 1024-message epoch: ~980. Skip the first 100 epochs (books, levels and the
+    // order window reach their working size) and the last one.
+    assert!(v.len() > 500, "too few samples: {}", v.len());
+    let warm = &v[100..v.len() - 1];
+    let allocated = warm.last().unwrap() - warm.first().unwrap();
+    assert_eq!(allocated, 0, "{allocated} allocations over {} epochs after warm-up", warm.len() - 1);
+}
