@@ -286,11 +286,12 @@ pub fn replay_itch_threaded<R: Read + Send + 'static>(
     let stages: Vec<BookStage> = (0..shards).map(|_| BookStage::new()).collect();
     for (i, ((rx, tx), stage)) in to_shard_rx.into_iter().zip(from_shard_tx).zip(stages).enumerate() {
         let cores = cores.clone();
+        let sclock = clock.clone();
         let h = thread::Builder::new()
             .name(format!("tl-book{i}"))
             .spawn(move || {
                 pin(&cores, 1 + i);
-                shard_thread(stage, rx, tx, wait, clock)
+                shard_thread(stage, rx, tx, wait, sclock)
             })
             .map_err(|e| ReplayError::Stage(format!("cannot start book shard {i}: {e}")))?;
         shard_handles.push(h);
@@ -298,11 +299,12 @@ pub fn replay_itch_threaded<R: Read + Send + 'static>(
     // The decoder starts last, once every shard is ready to take its events.
     let decode_handle = {
         let cores = cores.clone();
+        let dclock = clock.clone();
         thread::Builder::new()
             .name("tl-decode".into())
             .spawn(move || {
                 pin(&cores, 0);
-                decode_thread(reader, to_shard_tx, wait, clock, rate, epoch)
+                decode_thread(reader, to_shard_tx, wait, dclock, rate, epoch)
             })
             .map_err(|e| ReplayError::Stage(format!("cannot start the decode thread: {e}")))?
     };
