@@ -86,7 +86,7 @@ pub fn lobster(a: LobsterArgs) -> Result<u8, Failure> {
         Some(p) => Some(open_text(p)?),
         None => None,
     };
-    let opts = ConvertOptions { symbol, locate: a.locate };
+    let opts = ConvertOptions { symbol, locate: a.locate, resync: false };
     let mut out = sink(&a.output)?;
     let stats = convert(open_text(&a.message)?, orderbook.as_mut().map(|b| &mut **b as &mut dyn BufRead), &opts, &mut out)
         .map_err(|e| input_failure(anyhow!("{}: {e}", a.message.display())))?;

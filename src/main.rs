@@ -22,6 +22,8 @@ mod exit {
     pub const INPUT: u8 = 3;
     /// `--strict` and the input had bad records.
     pub const DATA: u8 = 4;
+    /// `--check` found the book different from the reference.
+    pub const CHECK: u8 = 5;
     /// Anything else (an output could not be written, ...).
     pub const OTHER: u8 = 1;
 }
@@ -59,9 +61,28 @@ enum Cmd {
 
 #[derive(Args)]
 struct ReplayArgs {
-    /// ITCH 5.0 BinaryFILE (2-byte big-endian length before each message), plain or gzip;
-    /// compression is detected from the content, not the name.
+    /// ITCH 5.0 BinaryFILE (2-byte big-endian length before each message), or a LOBSTER message
+    /// file (TICKER_YYYY-MM-DD_start_end_message_N.csv); plain or gzip, compression detected
+    /// from the content, not the name.
     file: PathBuf,
+    /// Input format; auto: LOBSTER when the file name is a LOBSTER message-file name, else ITCH.
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    format: Format,
+    /// Compare the book with a reference after every step and exit 5 on any difference.
+    /// A LOBSTER order-book file (with --format lobster): our top N levels against every row,
+    /// the book seeded from its first row. Or a BBO CSV in the --bbo-csv format
+    /// (ts_exch_ns,symbol,bid_px,bid_qty,ask_px,ask_qty, one row per change), for any input.
+    #[arg(long, value_name = "REFERENCE")]
+    check: Option<PathBuf>,
+    /// Symbol for a LOBSTER file (default: from its file name).
+    #[arg(long)]
+    symbol: Option<String>,
+    /// With --check against a LOBSTER order-book file: after a row that differs (and is counted
+    /// as differing), resynchronize the visible levels from the reference so later rows are
+    /// judged on their own instead of inheriting the difference. Level-1 files need it: they
+    /// hide every order below the touch, cancellations of hidden orders included.
+    #[arg(long, requires = "check")]
+    resync: bool,
     /// Restrict outputs (digest, BBO CSV, trades, top symbols) to these symbols; the books are
     /// still built for all. Comma separated, e.g. AAPL,MSFT.
     #[arg(long, value_delimiter = ',')]
@@ -97,6 +118,13 @@ struct ReplayArgs {
     /// How stages wait on rings: spin (only on dedicated cores), yield (spin then yield), park.
     #[arg(long, default_value = "yield")]
     wait: ticklane_engine::wait::WaitStrategy,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Auto,
+    Itch,
+    Lobster,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -169,6 +197,35 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
 }
 
 fn replay(a: ReplayArgs) -> Result<u8, Failure> {
+    let name = a.file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let lobster_name = ticklane_feeds::lobster::parse_file_name(name);
+    let is_lobster = match a.format {
+        Format::Lobster => true,
+        Format::Itch => false,
+        Format::Auto => lobster_name.as_ref().is_some_and(|f| f.is_message),
+    };
+    // A BBO CSV reference: capture our BBO changes and compare after the run.
+    let bbo_reference = match &a.check {
+        Some(p) => {
+            let mut first = String::new();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(
+                File::open(p).with_context(|| format!("cannot open {}", p.display())).map_err(input_failure)?,
+            ), &mut first)
+            .with_context(|| format!("reading {}", p.display()))?;
+            first.starts_with(ticklane_replay::bbo_csv::HEADER)
+        }
+        None => false,
+    };
+    if a.check.is_some() && !bbo_reference && !is_lobster {
+        return Err(input_failure(anyhow::anyhow!(
+            "--check {}: not a BBO CSV (header {}); a LOBSTER order-book reference needs a LOBSTER message file",
+            a.check.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            ticklane_replay::bbo_csv::HEADER
+        )));
+    }
+    if is_lobster {
+        return replay_lobster(a, lobster_name, bbo_reference);
+    }
     let input = ticklane_replay::input::open(&a.file).map_err(input_failure)?;
     let show_progress = !a.no_progress && std::io::stderr().is_terminal() && input.file_len > (8 << 20);
     let bar = show_progress.then(|| {
@@ -181,8 +238,12 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
     });
     let consumed = input.consumed.clone();
     let mut opts = ticklane_replay::ItchReplayOptions { symbols: a.symbols.clone(), top_n: a.top, ..Default::default() };
-    if let Some(p) = &a.bbo_csv {
-        opts.bbo_csv = Some(Box::new(create(p)?));
+    let capture = SharedBuf::default();
+    match (&a.bbo_csv, bbo_reference) {
+        (Some(p), false) => opts.bbo_csv = Some(Box::new(create(p)?)),
+        (Some(p), true) => opts.bbo_csv = Some(Box::new(Tee(create(p)?, capture.clone()))),
+        (None, true) => opts.bbo_csv = Some(Box::new(capture.clone())),
+        (None, false) => {}
     }
     if let Some(b) = bar.clone() {
         opts.progress = Some(Box::new(move |_| b.set_position(consumed.load(Ordering::Relaxed))));
@@ -242,10 +303,139 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
             t.have
         );
     }
+    // The check's lines first: the digest stays the last line.
+    let check_code = if bbo_reference { check_bbo_csv(&a, &capture)? } else { None };
     println!("{summary}");
+    if let Some(code) = check_code {
+        return Ok(code);
+    }
     if a.strict && summary.errors.total() > 0 {
         eprintln!("error: --strict: the input had {} bad records (see errors above)", summary.errors.total());
         return Ok(exit::DATA);
     }
     Ok(0)
+}
+
+/// A cloneable in-memory sink (the BBO CSV captured for `--check`).
+#[derive(Clone, Default)]
+struct SharedBuf(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl Write for SharedBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes to a file and a capture at once.
+struct Tee<W: Write>(W, SharedBuf);
+
+impl<W: Write> Write for Tee<W> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.write_all(b)?;
+        self.1.write_all(b)?;
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Compares the captured BBO CSV with the `--check` reference, row by row. Returns the exit code
+/// when they differ.
+fn check_bbo_csv(a: &ReplayArgs, capture: &SharedBuf) -> Result<Option<u8>, Failure> {
+    let Some(path) = &a.check else { return Ok(None) };
+    let reference = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display())).map_err(input_failure)?;
+    let ours = String::from_utf8_lossy(&capture.0.borrow()).into_owned();
+    let (mut theirs_it, mut ours_it) = (reference.lines().skip(1), ours.lines().skip(1));
+    let (mut rows, mut equal, mut shown) = (0u64, 0u64, 0);
+    loop {
+        let (t, o) = (theirs_it.next(), ours_it.next());
+        if t.is_none() && o.is_none() {
+            break;
+        }
+        rows += 1;
+        if t == o {
+            equal += 1;
+        } else if shown < 5 {
+            shown += 1;
+            println!("mismatch at BBO row {rows} (line {} of {}):", rows + 1, path.display());
+            println!("  ours   {}", o.unwrap_or("(no more rows)"));
+            println!("  theirs {}", t.unwrap_or("(no more rows)"));
+        }
+    }
+    println!("check:         {rows} BBO rows compared, {equal} equal, {} differ", rows - equal);
+    Ok((equal != rows || rows == 0).then_some(exit::CHECK))
+}
+
+fn replay_lobster(
+    a: ReplayArgs,
+    name: Option<ticklane_feeds::lobster::LobsterFileName>,
+    bbo_reference: bool,
+) -> Result<u8, Failure> {
+    use ticklane_feeds::lobster::to_itch::ConvertOptions;
+    let symbol = match (&a.symbol, &name) {
+        (Some(s), _) => s.clone(),
+        (None, Some(n)) => n.symbol.clone(),
+        (None, None) => {
+            return Err(input_failure(anyhow::anyhow!(
+                "{}: cannot tell the symbol from the file name (expected TICKER_YYYY-MM-DD_start_end_message_N.csv); pass --symbol",
+                a.file.display()
+            )))
+        }
+    };
+    let messages = ticklane_replay::input::open(&a.file).map_err(input_failure)?;
+    let messages = std::io::BufReader::with_capacity(1 << 16, messages.reader);
+    let mut orderbook = match (&a.check, bbo_reference) {
+        (Some(p), false) => {
+            let input = ticklane_replay::input::open(p).map_err(input_failure)?;
+            Some(std::io::BufReader::with_capacity(1 << 16, input.reader))
+        }
+        _ => None,
+    };
+    let capture = SharedBuf::default();
+    let mut opts = ticklane_replay::ItchReplayOptions { symbols: a.symbols.clone(), top_n: a.top, ..Default::default() };
+    match (&a.bbo_csv, bbo_reference) {
+        (Some(p), false) => opts.bbo_csv = Some(Box::new(create(p)?)),
+        (Some(p), true) => opts.bbo_csv = Some(Box::new(Tee(create(p)?, capture.clone()))),
+        (None, true) => opts.bbo_csv = Some(Box::new(capture.clone())),
+        (None, false) => {}
+    }
+    let conv = ConvertOptions { symbol, locate: 1, resync: a.resync };
+    let check = orderbook.is_some();
+    let (summary, stats, report) = ticklane_replay::lobster::replay_lobster(
+        messages,
+        orderbook.as_mut().map(|b| b as &mut dyn std::io::BufRead),
+        check,
+        &conv,
+        opts,
+    )
+    .map_err(|e| input_failure(anyhow::Error::new(e).context(format!("{}", a.file.display()))))?;
+    if let Some(p) = &a.summary_json {
+        let mut w = create(p)?;
+        serde_json::to_writer_pretty(&mut w, &summary)?;
+        writeln!(w)?;
+        w.flush().with_context(|| format!("writing {}", p.display()))?;
+    }
+    eprintln!("lobster:       {stats}");
+    let mut code = 0;
+    if let Some(r) = &report {
+        print!("{r}");
+        if !r.passed() {
+            code = exit::CHECK;
+        }
+    }
+    if bbo_reference {
+        if let Some(c) = check_bbo_csv(&a, &capture)? {
+            code = c;
+        }
+    }
+    println!("{summary}");
+    if code == 0 && a.strict && summary.errors.total() > 0 {
+        return Ok(exit::DATA);
+    }
+    Ok(code)
 }

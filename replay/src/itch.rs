@@ -125,7 +125,7 @@ pub fn replay_itch<R: Read>(
 
 /// Builds the summary from the stages' state (shared by the inline and threaded runs).
 #[allow(clippy::too_many_arguments)] // every argument is a distinct piece of the finished run
-pub(crate) fn summarize(
+pub fn summarize(
     decoder: &DecodeStage,
     shards: &[&BookStage],
     output: &OutputStage<'_>,

@@ -6,6 +6,7 @@ pub mod bbo_csv;
 pub mod input;
 pub mod itch;
 pub mod latency_report;
+pub mod lobster;
 pub mod pipeline;
 pub mod stages;
 pub mod summary;

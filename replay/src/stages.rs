@@ -17,7 +17,7 @@ use ticklane_engine::event::StatusKind;
 use ticklane_engine::{Body, Digest, Event, InstrumentIdx, Nanos, Px, Qty, SourceId};
 use ticklane_feeds::itch::msg::{type_index, MESSAGE_TYPES};
 use ticklane_feeds::itch::normalize::{symbol_str, Normalizer};
-use ticklane_feeds::itch::{decode, DecodeError};
+use ticklane_feeds::itch::{decode, DecodeError, Message};
 
 use crate::bbo_csv::BboCsv;
 use crate::summary::ErrorCounts;
@@ -69,10 +69,23 @@ impl DecodeStage {
                 return None;
             }
         };
+        self.count_and_normalize(&msg, seq)
+    }
+
+    /// Takes one already-decoded message (a converter's output, say).
+    #[inline]
+    pub fn on_message(&mut self, msg: &Message) -> Option<Event> {
+        let seq = self.messages;
+        self.messages += 1;
+        self.count_and_normalize(msg, seq)
+    }
+
+    #[inline]
+    fn count_and_normalize(&mut self, msg: &Message, seq: u64) -> Option<Event> {
         if let Some(i) = type_index(msg.type_byte()) {
             self.counts[i] += 1;
         }
-        self.norm.normalize(&msg, seq, Nanos(0))
+        self.norm.normalize(msg, seq, Nanos(0))
     }
 
     /// Symbols in the stock directory so far.

@@ -93,9 +93,15 @@ fn missing_file_is_exit_3_and_named() {
 #[test]
 fn wrong_format_is_exit_3() {
     let csv = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv");
-    let o = ticklane(&["replay", csv]);
+    // A LOBSTER file name is replayed as LOBSTER; forced to ITCH it is rejected as not ITCH.
+    let o = ticklane(&["replay", csv, "--format", "itch"]);
     assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
     assert!(stderr(&o).contains("not an ITCH 5.0"), "{}", stderr(&o));
+    // A LOBSTER-named file that is not LOBSTER.
+    let p = write_tmp("XYZ_2012-06-21_34200000_57600000_message_1.csv", b"not,lobster\n");
+    let o = ticklane(&["replay", path(&p)]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("no valid LOBSTER message row"), "{}", stderr(&o));
     // Pure garbage, too.
     let noise: Vec<u8> = (0u32..4096).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let p = write_tmp("noise.bin", &noise);
@@ -178,4 +184,42 @@ fn help_explains_replay() {
     for want in ["--symbols", "--bbo-csv", "--summary-json", "--strict", "gzip"] {
         assert!(out.contains(want), "{want} missing from --help:\n{out}");
     }
+}
+
+const LOB_MSG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv");
+const LOB_OB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv");
+
+#[test]
+fn lobster_check_passes_and_a_corrupted_row_fails_with_exit_5() {
+    let o = ticklane(&["replay", LOB_MSG, "--check", LOB_OB]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("999 rows compared at 10 levels a side, 999 equal, 0 differ"), "{}", stdout(&o));
+    // The LOBSTER path and the re-encoded ITCH file give one digest.
+    assert_eq!(digest_of(&o), digest_of(&ticklane(&["replay", SAMPLE])));
+
+    let ob = std::fs::read_to_string(LOB_OB).unwrap();
+    let mut lines: Vec<String> = ob.lines().map(str::to_owned).collect();
+    lines[41] = lines[41].replacen(',', ",1", 1); // row 42: ask size gains a leading 1
+    let p = write_tmp("AAPL_2012-06-21_34200000_57600000_orderbook_10.csv", (lines.join("\n") + "\n").as_bytes());
+    let o = ticklane(&["replay", LOB_MSG, "--check", path(&p)]);
+    assert_eq!(o.status.code(), Some(5));
+    let out = stdout(&o);
+    assert!(out.contains("mismatch at row 42:") && out.contains("998 equal, 1 differ"), "{out}");
+}
+
+#[test]
+fn bbo_csv_reference_check_for_any_input() {
+    let d = tmp_dir();
+    let reference = d.join("reference-bbo.csv");
+    assert!(ticklane(&["replay", SAMPLE, "--bbo-csv", path(&reference)]).status.success());
+    let o = ticklane(&["replay", SAMPLE, "--check", path(&reference)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("487 BBO rows compared, 487 equal, 0 differ"), "{}", stdout(&o));
+    digest_of(&o);
+    let text = std::fs::read_to_string(&reference).unwrap();
+    let bad = d.join("bad-bbo.csv");
+    std::fs::write(&bad, text.replacen("585.3300,18,585.9400,200", "585.3300,19,585.9400,200", 1)).unwrap();
+    let o = ticklane(&["replay", SAMPLE, "--check", path(&bad)]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stdout(&o).contains("mismatch at BBO row"), "{}", stdout(&o));
 }

@@ -37,11 +37,15 @@ pub struct ConvertOptions {
     pub symbol: String,
     /// Stock locate to use.
     pub locate: u16,
+    /// After a row whose visible levels still differ from the order-book file, make them equal
+    /// (anonymous adds, cancels of the most recent orders), so later rows are judged on their
+    /// own. Counted in [`ConvertStats::resynced_rows`].
+    pub resync: bool,
 }
 
 impl Default for ConvertOptions {
     fn default() -> Self {
-        ConvertOptions { symbol: "LOBSTER".into(), locate: 1 }
+        ConvertOptions { symbol: "LOBSTER".into(), locate: 1, resync: false }
     }
 }
 
@@ -65,6 +69,8 @@ pub struct ConvertStats {
     pub vanished: u64,
     /// Order-book rows whose visible levels still differ from the re-encoded book.
     pub rows_differing: u64,
+    /// Rows after which the visible levels were resynchronized from the order-book file.
+    pub resynced_rows: u64,
     /// Events on unknown ids served by a seeded order.
     pub drawn_from_seed: u64,
     /// Unknown ids materialized (liquidity LOBSTER never showed).
@@ -81,8 +87,8 @@ impl fmt::Display for ConvertStats {
         }
         write!(
             f,
-            "; {} seeded orders, {} revealed-depth orders, {} vanished-depth cancels, {} events on pre-existing orders, {} unseen orders materialized, {} oversized reductions, {} order-book rows differing",
-            self.seeded_orders, self.revealed_orders, self.vanished, self.drawn_from_seed, self.materialized, self.oversized, self.rows_differing
+            "; {} seeded orders, {} revealed-depth orders, {} vanished-depth cancels, {} events on pre-existing orders, {} unseen orders materialized, {} oversized reductions, {} order-book rows differing, {} resynced",
+            self.seeded_orders, self.revealed_orders, self.vanished, self.drawn_from_seed, self.materialized, self.oversized, self.rows_differing, self.resynced_rows
         )?;
         if let Some(e) = &self.first_error {
             write!(f, "; first bad row: {e}")?;
@@ -116,9 +122,58 @@ struct Order {
     shares: u64,
 }
 
-struct Writer<'w, W: Write> {
+/// Where converted messages go: an ITCH file ([`convert`]) or anything else, such as a replay
+/// that checks its book against LOBSTER's after every row.
+pub trait ItchSink {
+    /// One ITCH message.
+    ///
+    /// # Errors
+    /// The sink's own I/O errors.
+    fn put(&mut self, m: &Message) -> io::Result<()>;
+
+    /// Every message of a LOBSTER row has been put.
+    ///
+    /// # Errors
+    /// The sink's own I/O errors.
+    fn row_done(&mut self, row: &RowDone<'_>) -> io::Result<()> {
+        let _ = row;
+        Ok(())
+    }
+}
+
+/// What [`ItchSink::row_done`] is told about a finished row.
+#[derive(Clone, Copy, Debug)]
+pub struct RowDone<'a> {
+    /// 1-based row number in the message file (bad rows included).
+    pub row: u64,
+    /// The row.
+    pub msg: &'a LobsterMsg,
+    /// The same row of the order-book file, when one was given.
+    pub reference: Option<&'a BookRow>,
+    /// Anonymous orders added or cancelled after this row because the order-book file showed
+    /// depth the message file never reported (LOBSTER's depth quirk); 0 on most rows.
+    pub from_reference: u32,
+}
+
+/// Encodes into an ITCH BinaryFILE.
+struct FileSink<'w, W: Write> {
     out: &'w mut W,
     buf: Vec<u8>,
+}
+
+impl<W: Write> ItchSink for FileSink<'_, W> {
+    fn put(&mut self, m: &Message) -> io::Result<()> {
+        encode_frame(m, &mut self.buf);
+        if self.buf.len() > 1 << 16 {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+}
+
+struct Writer<'w, S: ItchSink> {
+    sink: &'w mut S,
     counts: [u64; MESSAGE_TYPES.len()],
     locate: u16,
     stock: Stock,
@@ -130,20 +185,15 @@ struct Writer<'w, W: Write> {
     book: [BTreeMap<i64, u64>; 2],
 }
 
-impl<W: Write> Writer<'_, W> {
+impl<S: ItchSink> Writer<'_, S> {
     fn c(&self, ts: u64) -> Common {
         Common { stock_locate: self.locate, tracking: self.tracking, timestamp: ts }
     }
     fn put(&mut self, m: Message) -> io::Result<()> {
-        encode_frame(&m, &mut self.buf);
         if let Some(i) = type_index(m.type_byte()) {
             self.counts[i] += 1;
         }
-        if self.buf.len() > 1 << 16 {
-            self.out.write_all(&self.buf)?;
-            self.buf.clear();
-        }
-        Ok(())
+        self.sink.put(&m)
     }
     fn sys(&mut self, ts: u64, code: u8) -> io::Result<()> {
         self.put(Message::SystemEvent(SystemEvent { common: Common { stock_locate: 0, tracking: 0, timestamp: ts }, event_code: code }))
@@ -202,6 +252,23 @@ pub fn convert(
     opts: &ConvertOptions,
     out: &mut impl Write,
 ) -> Result<ConvertStats, ConvertError> {
+    let mut sink = FileSink { out, buf: Vec::with_capacity(1 << 17) };
+    let stats = convert_into(messages, orderbook, opts, &mut sink)?;
+    sink.out.write_all(&sink.buf)?;
+    sink.out.flush()?;
+    Ok(stats)
+}
+
+/// [`convert`], handing each ITCH message to `sink` instead of encoding it.
+///
+/// # Errors
+/// As [`convert`].
+pub fn convert_into(
+    messages: impl BufRead,
+    orderbook: Option<&mut dyn BufRead>,
+    opts: &ConvertOptions,
+    sink: &mut impl ItchSink,
+) -> Result<ConvertStats, ConvertError> {
     let mut ob_lines = orderbook.map(|r| r.lines());
     let mut ob_no = 0u64;
     let mut next_row = |row: &mut BookRow| -> Result<bool, ConvertError> {
@@ -239,8 +306,7 @@ pub fn convert(
         *s = b.to_ascii_uppercase();
     }
     let mut w = Writer {
-        out,
-        buf: Vec::with_capacity(1 << 17),
+        sink,
         counts: [0; MESSAGE_TYPES.len()],
         locate: opts.locate,
         stock,
@@ -313,6 +379,7 @@ pub fn convert(
     let mut msg = Some(first);
     let mut row_no = 0u64;
     while let Some(m) = msg {
+        let mut from_reference = 0u32;
         row_no += 1;
         w.tracking = (row_no % 65_535) as u16 + 1;
         last_ts = m.ts_ns;
@@ -413,7 +480,18 @@ pub fn convert(
                     return Err(ConvertError::OrderBook(LobsterError::WrongColumnCount { line: ob_no + 1, have: 0, want: 4 }));
                 }
             }
-            reconcile(&mut w, &mut seeds, &mut known, &mut next_seed, &prev_row, &row, ts, &mut stats)?;
+            let before = stats.revealed_orders + stats.vanished;
+            let differing = stats.rows_differing;
+            reconcile(&mut w, &mut seeds, &mut known, &mut next_seed, &prev_row, &row, ts, &mut stats, false)?;
+            from_reference = (stats.revealed_orders + stats.vanished - before) as u32;
+            w.sink.row_done(&RowDone { row: stats.rows, msg: &m, reference: Some(&row), from_reference })?;
+            if opts.resync && stats.rows_differing > differing {
+                // Judged as it was; now make the visible window equal for the rows after it.
+                reconcile(&mut w, &mut seeds, &mut known, &mut next_seed, &prev_row, &row, ts, &mut stats, true)?;
+                stats.resynced_rows += 1;
+            }
+        } else {
+            w.sink.row_done(&RowDone { row: stats.rows, msg: &m, reference: None, from_reference })?;
         }
         msg = next_ok(&mut stats);
     }
@@ -421,8 +499,6 @@ pub fn convert(
     w.sys(last_ts, b'M')?;
     w.sys(last_ts, b'E')?;
     w.sys(last_ts, b'C')?;
-    w.out.write_all(&w.buf)?;
-    w.out.flush()?;
     stats.written = MESSAGE_TYPES.iter().zip(w.counts).filter(|(_, n)| *n > 0).map(|(&(t, _), n)| (t as char, n)).collect();
     Ok(stats)
 }
@@ -430,12 +506,12 @@ pub fn convert(
 /// After a message: makes the re-encoded book equal `row` on the price range LOBSTER could not
 /// report changes in — beyond the previous row's deepest level (when that row was full) up to
 /// this row's deepest level (or the whole side when this row is not full). Missing liquidity is
-/// added as anonymous orders; liquidity LOBSTER no longer shows is cancelled (anonymous orders
-/// first, then the most recent known orders at the level). Counts a row whose visible levels
+/// added as anonymous orders; liquidity LOBSTER no longer shows is cancelled (the most recent
+/// known orders at the level first, then anonymous ones). Counts a row whose visible levels
 /// still differ.
 #[allow(clippy::too_many_arguments)] // the converter's state, passed explicitly
-fn reconcile<W: Write>(
-    w: &mut Writer<'_, W>,
+fn reconcile<S: ItchSink>(
+    w: &mut Writer<'_, S>,
     seeds: &mut BTreeMap<(bool, i64), Vec<(u64, u64)>>,
     known: &mut BTreeMap<u64, Order>,
     next_seed: &mut u64,
@@ -443,12 +519,20 @@ fn reconcile<W: Write>(
     row: &BookRow,
     ts: u64,
     stats: &mut ConvertStats,
+    whole_window: bool,
 ) -> io::Result<()> {
     for (bid, levels, prev_levels) in [(true, &row.bids, &prev.bids), (false, &row.asks, &prev.asks)] {
         // A side shown in full (fewer levels than the file's depth) hides nothing.
-        let Some(&(edge, _)) = prev_levels.last().filter(|_| prev_levels.len() >= prev.depth) else { continue };
+        let edge = if whole_window {
+            None
+        } else {
+            match prev_levels.last().filter(|_| prev_levels.len() >= prev.depth) {
+                Some(&(e, _)) => Some(e),
+                None => continue,
+            }
+        };
         let end = if levels.len() >= row.depth { levels.last().map(|l| l.0) } else { None };
-        let beyond = |px: i64| if bid { px < edge } else { px > edge };
+        let beyond = |px: i64| edge.is_none_or(|e| if bid { px < e } else { px > e });
         let within = |px: i64| end.is_none_or(|e| if bid { px >= e } else { px <= e });
         // Our prices and theirs in range, merged (BTreeMap: deterministic order).
         let mut range: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
@@ -466,9 +550,24 @@ fn reconcile<W: Write>(
                 w.add(ts, *next_seed, bid, add, px)?;
                 seeds.entry((bid, px)).or_default().push((*next_seed, add));
                 *next_seed += 1;
-                stats.revealed_orders += 1;
+                if !whole_window {
+                    stats.revealed_orders += 1;
+                }
             } else if ours > theirs {
                 let mut excess = ours - theirs;
+                // Liquidity that left while hidden: most likely the most recent orders at the level
+                // (recent orders are the ones cancelled soonest), then the anonymous ones.
+                while excess > 0 {
+                    let Some((&id, o)) = known.iter_mut().rev().find(|(_, o)| o.bid == bid && o.px == px) else { break };
+                    let take = excess.min(o.shares);
+                    let has = o.shares;
+                    o.shares -= take;
+                    if o.shares == 0 {
+                        known.remove(&id);
+                    }
+                    w.reduce(ts, id, bid, px, take, has, false)?;
+                    excess -= take;
+                }
                 if let Some(list) = seeds.get_mut(&(bid, px)) {
                     while excess > 0 && !list.is_empty() {
                         let (sref, has) = list[list.len() - 1];
@@ -485,20 +584,14 @@ fn reconcile<W: Write>(
                         seeds.remove(&(bid, px));
                     }
                 }
-                while excess > 0 {
-                    let Some((&id, o)) = known.iter_mut().rev().find(|(_, o)| o.bid == bid && o.px == px) else { break };
-                    let take = excess.min(o.shares);
-                    let has = o.shares;
-                    o.shares -= take;
-                    if o.shares == 0 {
-                        known.remove(&id);
-                    }
-                    w.reduce(ts, id, bid, px, take, has, false)?;
-                    excess -= take;
+                if !whole_window {
+                    stats.vanished += 1;
                 }
-                stats.vanished += 1;
             }
         }
+    }
+    if whole_window {
+        return Ok(());
     }
     let side_eq = |bid: bool, levels: &[(i64, u64)]| {
         let book = &w.book[usize::from(!bid)];
@@ -583,7 +676,7 @@ mod tests {
     fn replayed_book_matches_lobster_orderbook_file() {
         let mut ob = std::io::BufReader::new(std::fs::File::open(OB).unwrap());
         let mut out = Vec::new();
-        let opts = ConvertOptions { symbol: "AAPL".into(), locate: 1 };
+        let opts = ConvertOptions { symbol: "AAPL".into(), locate: 1, resync: false };
         let stats = convert(std::io::BufReader::new(std::fs::File::open(MSG).unwrap()), Some(&mut ob), &opts, &mut out).unwrap();
         assert_eq!(stats.bad_rows, 0);
         // Row 1 is the book after message 1, a buy at a new best level 585.33: undoing it leaves
