@@ -9,6 +9,7 @@ pub mod book;
 pub mod clock;
 pub mod digest;
 pub mod event;
+pub mod indicators;
 pub mod instrument;
 pub mod ring;
 pub mod side;
