@@ -57,6 +57,8 @@ enum Cmd {
     /// Generate synthetic data.
     #[command(subcommand)]
     Gen(GenCmd),
+    /// List the built-in strategies with their config keys and defaults.
+    Strategies,
 }
 
 #[derive(Args)]
@@ -74,6 +76,15 @@ struct ReplayArgs {
     /// (ts_exch_ns,symbol,bid_px,bid_qty,ask_px,ask_qty, one row per change), for any input.
     #[arg(long, value_name = "REFERENCE")]
     check: Option<PathBuf>,
+    /// Run a built-in strategy (see `ticklane strategies`); its signals enter the digest.
+    #[arg(long, value_name = "NAME")]
+    strategy: Option<String>,
+    /// TOML config for --strategy (unknown keys are an error naming the key).
+    #[arg(long, value_name = "PATH", requires = "strategy")]
+    strategy_config: Option<PathBuf>,
+    /// Write the strategy's signals here (`-` for stdout): JSON lines, or CSV for a .csv path.
+    #[arg(long, value_name = "PATH", requires = "strategy")]
+    signals: Option<PathBuf>,
     /// Symbol for a LOBSTER file (default: from its file name).
     #[arg(long)]
     symbol: Option<String>,
@@ -181,6 +192,15 @@ fn main() -> ExitCode {
         Cmd::Bench(BenchCmd::Latency(a)) => bench::latency(a),
         Cmd::Convert(ConvertCmd::Lobster(a)) => convert::lobster(a),
         Cmd::Gen(GenCmd::Itch(a)) => convert::gen_itch(a),
+        Cmd::Strategies => {
+            for info in ticklane_strategies::list() {
+                println!("{:<16} {}", info.name, info.about);
+                for (k, d, m) in info.keys {
+                    println!("    {k:<14} = {d:<8} {m}");
+                }
+            }
+            Ok(0)
+        }
     };
     match res {
         Ok(code) => ExitCode::from(code),
@@ -248,6 +268,23 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
     if let Some(b) = bar.clone() {
         opts.progress = Some(Box::new(move |_| b.set_position(consumed.load(Ordering::Relaxed))));
     }
+    let strategy_cfg = match &a.strategy_config {
+        Some(p) => Some(std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display())).map_err(input_failure)?),
+        None => None,
+    };
+    let make = |name: &str| ticklane_strategies::build(name, strategy_cfg.as_deref());
+    if let Some(name) = &a.strategy {
+        make(name).map_err(|e| Failure { code: 2, err: e.into() })?;
+        if let Some(p) = &a.signals {
+            let w: Box<dyn Write> = if p.as_os_str() == "-" { Box::new(std::io::stdout()) } else { Box::new(create(p)?) };
+            opts.signals = Some(w);
+            opts.signal_format = Some(if p.extension().is_some_and(|e| e == "csv") {
+                ticklane_replay::signals::SignalFormat::Csv
+            } else {
+                ticklane_replay::signals::SignalFormat::JsonLines
+            });
+        }
+    }
     let threads = match a.pipeline {
         PipelineMode::Inline => false,
         PipelineMode::Threads => true,
@@ -269,7 +306,13 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
             epoch: ticklane_replay::pipeline::EPOCH,
         };
         eprintln!("pipeline: threads ({}), wait: {}", cfg.plan(), cfg.wait);
-        let run = ticklane_replay::pipeline::replay_itch_threaded(reader, opts, &cfg).map_err(not_itch)?;
+        let run = match &a.strategy {
+            Some(name) => ticklane_replay::pipeline::replay_itch_threaded_with(reader, opts, &cfg, || {
+                make(name).expect("the strategy was built once above with the same config")
+            }),
+            None => ticklane_replay::pipeline::replay_itch_threaded(reader, opts, &cfg),
+        }
+        .map_err(not_itch)?;
         let q = |h: &hdrhistogram::Histogram<u64>| {
             format!(
                 "p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
@@ -283,7 +326,14 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
         eprintln!("latency ingest→output: {}", q(&run.latency.ingest_to_output));
         run.summary
     } else {
-        ticklane_replay::replay_itch(reader, opts).map_err(not_itch)?
+        match &a.strategy {
+            Some(name) => {
+                let s = make(name).map_err(|e| Failure { code: 2, err: e.into() })?;
+                ticklane_replay::replay_itch_with(reader, opts, s)
+            }
+            None => ticklane_replay::replay_itch(reader, opts),
+        }
+        .map_err(not_itch)?
     };
     if let Some(b) = bar {
         b.finish_and_clear();

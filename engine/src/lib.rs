@@ -13,6 +13,7 @@ pub mod indicators;
 pub mod instrument;
 pub mod ring;
 pub mod side;
+pub mod strategy;
 pub mod units;
 pub mod wait;
 

@@ -23,12 +23,13 @@ use rtrb::{Consumer, Producer, PushError, RingBuffer};
 
 use crate::wait::Waiter;
 
-/// The other half of the ring is gone: nothing pushed now will ever be read.
+/// The consumer of the ring is gone, so a push that would wait for room would wait forever.
 ///
 /// ```
 /// use ticklane_engine::ring::{ring, Closed};
 /// use ticklane_engine::wait::SpinThenYield;
-/// let (mut tx, rx) = ring::<u32>(2, "demo");
+/// let (mut tx, rx) = ring::<u32>(1, "demo");
+/// tx.try_push(0).unwrap();
 /// drop(rx);
 /// assert_eq!(tx.push_wait(1, &mut SpinThenYield::default()), Err(Closed));
 /// assert_eq!(Closed.to_string(), "the consumer of the ring is gone");
@@ -303,7 +304,9 @@ impl<T: Copy + Send> RingTx<T> {
     /// Pushes one item, waiting with `wait` while the ring is full.
     ///
     /// # Errors
-    /// [`Closed`] when the consumer is gone (the item is dropped).
+    /// [`Closed`] when the ring is full and the consumer is gone (the item is dropped). Like
+    /// `rtrb`, a push that finds room succeeds whether or not anyone will read it; check
+    /// [`is_closed`](RingTx::is_closed) to stop early.
     ///
     /// ```
     /// use ticklane_engine::ring::ring;
@@ -322,20 +325,10 @@ impl<T: Copy + Send> RingTx<T> {
     /// ```
     #[inline]
     pub fn push_wait(&mut self, v: T, wait: &mut impl Waiter) -> Result<(), Closed> {
-        let v = match self.p.push(v) {
-            Ok(()) => {
-                let occupied = if (self.pushed + 1) % SAMPLE_EVERY == 0 {
-                    Some(self.capacity - self.p.slots())
-                } else {
-                    None
-                };
-                self.note_pushed(1, occupied);
-                return Ok(());
-            }
-            Err(PushError::Full(v)) => v,
-        };
-        self.note_full();
-        self.push_wait_slow(v, wait)
+        match self.try_push(v) {
+            Ok(()) => Ok(()),
+            Err(v) => self.push_wait_slow(v, wait),
+        }
     }
 
     #[cold]
@@ -361,7 +354,8 @@ impl<T: Copy + Send> RingTx<T> {
     /// call to the ring moves as many as fit with one synchronization.
     ///
     /// # Errors
-    /// [`Closed`] when the consumer is gone; the items not yet pushed are dropped.
+    /// [`Closed`] when the ring is full and the consumer is gone; the items not yet pushed are
+    /// dropped.
     ///
     /// ```
     /// use ticklane_engine::ring::ring;
@@ -727,8 +721,9 @@ mod tests {
                         }
                     }
                     Op::Pop => {
-                        prop_assert_eq!(rx.try_pop(), model.pop_front());
-                        popped = pushed - model.len() as u64;
+                        let want = model.pop_front();
+                        prop_assert_eq!(rx.try_pop(), want);
+                        popped += u64::from(want.is_some());
                     }
                 }
                 hw_all = hw_all.max(model.len() as u64);

@@ -12,6 +12,7 @@ use ticklane_feeds::itch::framing::{FrameError, FrameReader};
 use ticklane_feeds::itch::msg::MESSAGE_TYPES;
 
 use crate::stages::{BookStage, DecodeStage, OutputStage};
+use ticklane_engine::strategy::{NoStrategy, Strategy};
 use crate::summary::{BboLine, ErrorCounts, Summary, Truncated};
 
 /// What to replay and what to write besides the summary.
@@ -26,6 +27,21 @@ pub struct ItchReplayOptions<'a> {
     pub progress: Option<Box<dyn FnMut(u64) + 'a>>,
     /// How many of the most active symbols the summary lists (default 10 when 0).
     pub top_n: usize,
+    /// Write the strategy's signals here.
+    pub signals: Option<Box<dyn Write + 'a>>,
+    /// Format of `signals`.
+    pub signal_format: Option<crate::signals::SignalFormat>,
+}
+
+impl<'a> ItchReplayOptions<'a> {
+    /// The output stage these options describe, for a strategy named `strategy`.
+    pub(crate) fn output_stage(&mut self, strategy: &'static str) -> Result<OutputStage<'a>, ReplayError> {
+        let out = OutputStage::new(&self.symbols, self.bbo_csv.take()).map_err(csv_err)?;
+        let sink = self.signals.take().map(|w| {
+            crate::signals::SignalSink::new(w, self.signal_format.unwrap_or(crate::signals::SignalFormat::JsonLines), strategy)
+        });
+        Ok(out.with_signals(sink))
+    }
 }
 
 /// Why a replay could not run at all (as opposed to bad records inside it, which are counted).
@@ -47,7 +63,7 @@ pub enum ReplayError {
     },
 }
 
-fn csv_err(source: std::io::Error) -> ReplayError {
+pub(crate) fn csv_err(source: std::io::Error) -> ReplayError {
     ReplayError::Output { what: "BBO CSV", source }
 }
 
@@ -56,14 +72,25 @@ fn csv_err(source: std::io::Error) -> ReplayError {
 /// # Errors
 /// [`ReplayError::NotItch`] when the first frame is not ITCH; [`ReplayError::Output`] when an
 /// output cannot be written. Bad records inside the stream are counted in the summary instead.
-pub fn replay_itch<R: Read>(
+pub fn replay_itch<R: Read>(reader: FrameReader<R>, opts: ItchReplayOptions<'_>) -> Result<Summary, ReplayError> {
+    replay_itch_with(reader, opts, NoStrategy)
+}
+
+/// [`replay_itch`] running `strategy` on every book update and trade; its signals go into the
+/// digest and the signal sink.
+///
+/// # Errors
+/// As [`replay_itch`].
+pub fn replay_itch_with<R: Read, S: Strategy>(
     mut reader: FrameReader<R>,
     mut opts: ItchReplayOptions<'_>,
+    strategy: S,
 ) -> Result<Summary, ReplayError> {
     let started = Instant::now();
     let mut decoder = DecodeStage::new();
-    let mut book = BookStage::new();
-    let mut output = OutputStage::new(&opts.symbols, opts.bbo_csv.take()).map_err(csv_err)?;
+    let name = strategy.name();
+    let mut book = BookStage::with_strategy(strategy);
+    let mut output = opts.output_stage(name)?;
     let mut errors = ErrorCounts::default();
     let mut io_error: Option<std::io::Error> = None;
 
@@ -119,15 +146,16 @@ pub fn replay_itch<R: Read>(
     errors.decode = decoder.decode_errors;
     errors.first_decode = decoder.first_decode_error.map(|e| e.to_string());
     errors.add_book(&book.errors);
-    let summary = summarize(&decoder, &[&book], &output, errors, &opts.symbols, opts.top_n, reader.bytes_read(), started);
+    let mut summary = summarize(&decoder, &[&book], &output, errors, &opts.symbols, opts.top_n, reader.bytes_read(), started);
+    summary.strategy = (name != "none").then(|| name.to_owned());
     Ok(summary)
 }
 
 /// Builds the summary from the stages' state (shared by the inline and threaded runs).
 #[allow(clippy::too_many_arguments)] // every argument is a distinct piece of the finished run
-pub fn summarize(
+pub fn summarize<S: Strategy>(
     decoder: &DecodeStage,
-    shards: &[&BookStage],
+    shards: &[&BookStage<S>],
     output: &OutputStage<'_>,
     errors: ErrorCounts,
     symbols: &[String],
@@ -181,6 +209,9 @@ pub fn summarize(
         cross_volume: output.cross_volume,
         bbo_changes: output.bbo_changes,
         status_changes: output.status_changes,
+        strategy: None,
+        signals: output.signals,
+        order_intents: shards.iter().map(|s| s.order_intents).sum(),
         last_ts_exch_ns: output.last_ts.0,
         top_symbols,
         errors,

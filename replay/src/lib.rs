@@ -8,8 +8,9 @@ pub mod itch;
 pub mod latency_report;
 pub mod lobster;
 pub mod pipeline;
+pub mod signals;
 pub mod stages;
 pub mod summary;
 
-pub use itch::{replay_itch, ItchReplayOptions, ReplayError};
+pub use itch::{replay_itch, replay_itch_with, ItchReplayOptions, ReplayError};
 pub use summary::Summary;

@@ -191,8 +191,7 @@ pub fn replay_lobster(
     mut opts: ItchReplayOptions<'_>,
 ) -> Result<(Summary, ConvertStats, Option<CheckReport>), LobsterReplayError> {
     let started = Instant::now();
-    let output = OutputStage::new(&opts.symbols, opts.bbo_csv.take())
-        .map_err(|source| ReplayError::Output { what: "BBO CSV", source })?;
+    let output = opts.output_stage("none")?;
     let mut sink = Sink {
         decoder: DecodeStage::new(),
         book: BookStage::new(),

@@ -29,7 +29,8 @@ use ticklane_engine::Event;
 use ticklane_feeds::itch::framing::{FrameError, FrameReader};
 
 use crate::itch::{summarize, ItchReplayOptions, ReplayError};
-use crate::stages::{BookStage, DecodeStage, Output, OutputKind, OutputStage};
+use ticklane_engine::strategy::{NoStrategy, Strategy};
+use crate::stages::{BookStage, DecodeStage, Output, OutputKind};
 use crate::summary::{ErrorCounts, Summary, Truncated};
 
 /// Messages per merge epoch.
@@ -199,13 +200,13 @@ fn decode_thread<R: Read>(
     DecodeResult { decoder, errors, bytes, not_itch }
 }
 
-fn shard_thread(
-    mut stage: BookStage,
+fn shard_thread<S: Strategy>(
+    mut stage: BookStage<S>,
     mut rx: RingRx<ToShard>,
     mut tx: RingTx<Output>,
     wait: WaitStrategy,
     clock: MonoClock,
-) -> (BookStage, Histogram<u64>, RingStats) {
+) -> (BookStage<S>, Histogram<u64>, RingStats) {
     let mut h = hist();
     let mut waiter = wait.waiter();
     let mut inbox = [ToShard::Mark(0); 256];
@@ -254,9 +255,28 @@ fn shard_thread(
 /// As [`crate::replay_itch`]; plus [`ReplayError::Stage`] when a stage thread panicked.
 pub fn replay_itch_threaded<R: Read + Send + 'static>(
     reader: FrameReader<R>,
-    mut opts: ItchReplayOptions<'_>,
+    opts: ItchReplayOptions<'_>,
     cfg: &PipelineConfig,
 ) -> Result<PipelineRun, ReplayError> {
+    replay_itch_threaded_with(reader, opts, cfg, || NoStrategy)
+}
+
+/// [`replay_itch_threaded`] with a strategy in every book shard, each made by `make` (a shard's
+/// instance sees only that shard's instruments; per-instrument state gives the inline result).
+///
+/// # Errors
+/// As [`replay_itch_threaded`].
+pub fn replay_itch_threaded_with<R, S, F>(
+    reader: FrameReader<R>,
+    mut opts: ItchReplayOptions<'_>,
+    cfg: &PipelineConfig,
+    make: F,
+) -> Result<PipelineRun, ReplayError>
+where
+    R: Read + Send + 'static,
+    S: Strategy + Send + 'static,
+    F: Fn() -> S,
+{
     let started = Instant::now();
     let shards = cfg.shards.clamp(1, 64);
     let clock = MonoClock::new();
@@ -273,8 +293,9 @@ pub fn replay_itch_threaded<R: Read + Send + 'static>(
         from_shard_rx.push(r);
     }
     let mut rings: Vec<RingStats> = Vec::with_capacity(shards);
-    let mut output = OutputStage::new(&opts.symbols, opts.bbo_csv.take())
-        .map_err(|source| ReplayError::Output { what: "BBO CSV", source })?;
+    let stages: Vec<BookStage<S>> = (0..shards).map(|_| BookStage::with_strategy(make())).collect();
+    let name = stages[0].strategy.name();
+    let mut output = opts.output_stage(name)?;
 
     let wait = cfg.wait;
     let rate = cfg.rate;
@@ -282,8 +303,7 @@ pub fn replay_itch_threaded<R: Read + Send + 'static>(
     let epoch = cfg.epoch.max(1);
     let cores = cfg.cores.clone();
     let mut shard_handles = Vec::with_capacity(shards);
-    // Every stage is built before any thread starts, so no allocation is on the clock.
-    let stages: Vec<BookStage> = (0..shards).map(|_| BookStage::new()).collect();
+    // Every stage was built before any thread starts, so no allocation is on the clock.
     for (i, ((rx, tx), stage)) in to_shard_rx.into_iter().zip(from_shard_tx).zip(stages).enumerate() {
         let cores = cores.clone();
         let sclock = clock.clone();
@@ -433,8 +453,9 @@ pub fn replay_itch_threaded<R: Read + Send + 'static>(
     for b in &books {
         errors.add_book(&b.errors);
     }
-    let refs: Vec<&BookStage> = books.iter().collect();
-    let summary = summarize(&dec.decoder, &refs, &output, errors, &opts.symbols, opts.top_n, dec.bytes, started);
+    let refs: Vec<&BookStage<S>> = books.iter().collect();
+    let mut summary = summarize(&dec.decoder, &refs, &output, errors, &opts.symbols, opts.top_n, dec.bytes, started);
+    summary.strategy = (name != "none").then(|| name.to_owned());
     Ok(PipelineRun { summary, latency: HopLatency { ingest_to_book, ingest_to_output: e2e }, rings })
 }
 

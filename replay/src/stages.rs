@@ -14,7 +14,8 @@ use std::io;
 
 use ticklane_engine::book::{BookError, L3Books, Top};
 use ticklane_engine::event::StatusKind;
-use ticklane_engine::{Body, Digest, Event, InstrumentIdx, Nanos, Px, Qty, SourceId};
+use ticklane_engine::strategy::{Action, Actions, BookView, Ctx, NoStrategy, Signal, Strategy, TradeTick};
+use ticklane_engine::{Body, Digest, Event, InstrumentIdx, Nanos, Px, Qty, Side, SourceId};
 use ticklane_feeds::itch::msg::{type_index, MESSAGE_TYPES};
 use ticklane_feeds::itch::normalize::{symbol_str, Normalizer};
 use ticklane_feeds::itch::{decode, DecodeError, Message};
@@ -122,7 +123,7 @@ impl TradeKind {
 }
 
 /// A result record of the book stage.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum OutputKind {
     /// The instrument's best bid/ask price or size changed: `[(bid px, qty), (ask px, qty)]`,
     /// `(0, 0)` for an empty side.
@@ -145,13 +146,15 @@ pub enum OutputKind {
     },
     /// An instrument definition.
     Instrument([u8; 8]),
+    /// A strategy's signal.
+    Signal(Signal),
     /// Pipeline bookkeeping: a shard has sent everything up to `seq` (never from inline runs;
     /// ignored by the output stage).
     Watermark,
 }
 
 /// One output with the input sequence number, time and instrument it belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Output {
     /// Sequence number of the input message that caused it.
     pub seq: u64,
@@ -197,8 +200,16 @@ pub struct BookErrorCounts {
     pub instrument_out_of_range: u64,
 }
 
-/// Events to book updates to outputs. One instance per shard.
-pub struct BookStage {
+/// Events to book updates to outputs, and the strategy's hooks. One instance per shard.
+pub struct BookStage<S: Strategy = NoStrategy> {
+    /// The strategy (one instance per shard; it sees only this shard's instruments).
+    pub strategy: S,
+    actions: Actions,
+    /// Next timer due per instrument (event time), when the strategy has a timer.
+    timers: Vec<u64>,
+    timer: Option<u64>,
+    /// Order intents the strategy asked for (executed by the backtester, when one runs).
+    pub order_intents: u64,
     /// The books of the instruments this stage owns.
     pub books: L3Books,
     last: Vec<[(i64, u64); 2]>,
@@ -217,9 +228,23 @@ impl Default for BookStage {
 }
 
 impl BookStage {
-    /// A stage sized for a day of ITCH (order window 2^20 ids, 64Ki long-lived orders).
+    /// A stage without a strategy, sized for a day of ITCH (order window 2^20 ids, 64Ki
+    /// long-lived orders).
     pub fn new() -> Self {
+        Self::with_strategy(NoStrategy)
+    }
+}
+
+impl<S: Strategy> BookStage<S> {
+    /// A stage running `strategy`.
+    pub fn with_strategy(strategy: S) -> Self {
+        let timer = strategy.timer_interval().map(|n| n.0.max(1));
         BookStage {
+            timers: if timer.is_some() { vec![0; MAX_LOCATES] } else { Vec::new() },
+            timer,
+            strategy,
+            actions: Actions::default(),
+            order_intents: 0,
             books: L3Books::with_capacity(256, 20, 1 << 16),
             last: vec![[NO_LEVEL; 2]; MAX_LOCATES],
             activity: vec![0; MAX_LOCATES],
@@ -228,32 +253,82 @@ impl BookStage {
         }
     }
 
-    /// Applies `ev` and hands its outputs to `emit`, in order.
+    /// Applies `ev`, runs the strategy's hooks, and hands the outputs to `emit`, in order.
     #[inline]
     pub fn on_event(&mut self, ev: &Event, emit: &mut impl FnMut(Output)) {
+        let hook = self.apply(ev, emit);
+        if let Some((instr, trade, book_changed)) = hook {
+            self.run_hooks(ev, instr, trade, book_changed, emit);
+        }
+    }
+
+    /// Calls the strategy for one event and turns its signals into outputs.
+    #[inline]
+    fn run_hooks(&mut self, ev: &Event, instr: InstrumentIdx, trade: Option<TradeTick>, book_changed: bool, emit: &mut impl FnMut(Output)) {
+        let now = ev.hdr.ts_exch;
+        let mut ctx = Ctx {
+            instr,
+            now,
+            book: BookView::new(self.books.book(instr)),
+            position: 0,
+            actions: &mut self.actions,
+        };
+        if let Some(every) = self.timer {
+            let due = &mut self.timers[instr.get() & (MAX_LOCATES - 1)];
+            if now.0 >= *due {
+                if *due != 0 {
+                    self.strategy.on_timer(&mut ctx);
+                }
+                *due = (now.0 / every + 1) * every;
+            }
+        }
+        if let Some(t) = trade {
+            self.strategy.on_trade(&mut ctx, &t);
+        }
+        if book_changed {
+            self.strategy.on_book(&mut ctx);
+        }
+        for a in self.actions.as_slice() {
+            match *a {
+                Action::Signal(sig) => emit(Output { seq: ev.hdr.seq, ts: now, instr, kind: OutputKind::Signal(sig), stamp: 0 }),
+                Action::Order(_) => self.order_intents += 1,
+            }
+        }
+        self.actions.clear();
+    }
+
+    /// Signals that did not fit the action buffer.
+    pub fn dropped_actions(&self) -> u64 {
+        self.actions.dropped()
+    }
+
+    /// Applies `ev` to the books; returns what the hooks need: the instrument, a trade, and
+    /// whether its book changed.
+    #[inline]
+    fn apply(&mut self, ev: &Event, emit: &mut impl FnMut(Output)) -> Option<(InstrumentIdx, Option<TradeTick>, bool)> {
         let out = |instr, kind| Output { seq: ev.hdr.seq, ts: ev.hdr.ts_exch, instr, kind, stamp: 0 };
         let instr = ev.hdr.instr;
         let slot = instr.get() & (MAX_LOCATES - 1);
         match ev.body {
-            Body::Trade { px, qty, .. } => {
+            Body::Trade { px, qty, side } => {
                 self.activity[slot] += 1;
                 emit(out(instr, OutputKind::Trade { px, qty, kind: TradeKind::NonDisplayed }));
-                return;
+                return Some((instr, Some(TradeTick { px, qty, resting: side }), false));
             }
             Body::Cross { px, qty, .. } => {
                 self.activity[slot] += 1;
                 emit(out(instr, OutputKind::Trade { px, qty, kind: TradeKind::Cross }));
-                return;
+                return Some((instr, Some(TradeTick { px, qty, resting: None }), false));
             }
             Body::Status { kind, code } => {
                 emit(out(instr, OutputKind::Status { kind, code }));
-                return;
+                return None;
             }
             Body::Instrument { symbol } => {
                 emit(out(instr, OutputKind::Instrument(symbol)));
-                return;
+                return None;
             }
-            ref b if !b.affects_book() => return,
+            ref b if !b.affects_book() => return None,
             _ => {}
         }
         let applied = match self.books.apply(ev) {
@@ -262,7 +337,7 @@ impl BookStage {
                 // A clear: the top may have changed.
                 self.book_events += 1;
                 self.check_top(instr, ev, emit);
-                return;
+                return Some((instr, None, true));
             }
             Err(e) => {
                 self.count(&e);
@@ -270,23 +345,27 @@ impl BookStage {
                     // The order left the book with what it had.
                     self.check_top(instr, ev, emit);
                 }
-                return;
+                return None;
             }
         };
         self.book_events += 1;
         self.activity[applied.instr.get() & (MAX_LOCATES - 1)] += 1;
-        match ev.body {
+        let resting = Some(applied.side);
+        let trade = match ev.body {
             Body::Execute { qty, .. } => {
                 emit(out(applied.instr, OutputKind::Trade { px: applied.px, qty, kind: TradeKind::Execute }));
+                Some(TradeTick { px: applied.px, qty, resting })
             }
             Body::ExecuteAtPx { qty, px, printable, .. } => {
                 emit(out(applied.instr, OutputKind::Trade { px, qty, kind: TradeKind::ExecuteAtPx { printable } }));
+                Some(TradeTick { px, qty, resting })
             }
-            _ => {}
-        }
+            _ => None,
+        };
         if applied.touched_top {
             self.check_top(applied.instr, ev, emit);
         }
+        Some((applied.instr, trade, true))
     }
 
     #[inline]
@@ -327,6 +406,9 @@ pub struct OutputStage<'w> {
     pub bbo_changes: u64,
     /// Status changes reported.
     pub status_changes: u64,
+    /// Signals reported.
+    pub signals: u64,
+    signal_sink: Option<crate::signals::SignalSink<'w>>,
     /// Exchange time of the last output.
     pub last_ts: Nanos,
 }
@@ -353,8 +435,16 @@ impl<'w> OutputStage<'w> {
             cross_volume: 0,
             bbo_changes: 0,
             status_changes: 0,
+            signals: 0,
+            signal_sink: None,
             last_ts: Nanos(0),
         })
+    }
+
+    /// Also writes signals to `sink`.
+    pub fn with_signals(mut self, sink: Option<crate::signals::SignalSink<'w>>) -> Self {
+        self.signal_sink = sink;
+        self
     }
 
     /// Whether `instr` is in the output selection.
@@ -407,6 +497,21 @@ impl<'w> OutputStage<'w> {
                 d.iword(px.0);
                 d.word(qty.0);
             }
+            OutputKind::Signal(sig) if self.selected[slot] => {
+                self.signals += 1;
+                d.word(4 | (sig.kind as u64) << 8 | u64::from(o.instr.0) << 16);
+                d.word(o.ts.0);
+                d.word(match sig.side {
+                    None => 0,
+                    Some(Side::Bid) => 1,
+                    Some(Side::Ask) => 2,
+                });
+                d.word(sig.value.to_bits());
+                if let Some(w) = self.signal_sink.as_mut() {
+                    let sym = symbol_str(&self.symbols[slot]).unwrap_or("");
+                    w.write(o.ts, sym, &sig)?;
+                }
+            }
             OutputKind::Bbo(key) if self.selected[slot] => {
                 self.bbo_changes += 1;
                 d.word(1 | u64::from(o.instr.0) << 16);
@@ -432,6 +537,9 @@ impl<'w> OutputStage<'w> {
     pub fn finish(&mut self) -> io::Result<()> {
         if let Some(c) = self.csv.as_mut() {
             c.flush()?;
+        }
+        if let Some(s) = self.signal_sink.as_mut() {
+            s.flush()?;
         }
         Ok(())
     }

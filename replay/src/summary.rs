@@ -98,6 +98,12 @@ pub struct Summary {
     pub bbo_changes: u64,
     /// System and trading-state changes (market-wide ones, and those of selected symbols).
     pub status_changes: u64,
+    /// The strategy that ran, if any.
+    pub strategy: Option<String>,
+    /// Signals it emitted (selected symbols).
+    pub signals: u64,
+    /// Order intents it asked for.
+    pub order_intents: u64,
     /// Exchange time of the last event, ns since midnight.
     pub last_ts_exch_ns: u64,
     /// Final top of book of the most active selected symbols.
@@ -148,6 +154,9 @@ impl fmt::Display for Summary {
         writeln!(f, "trades:        {} (volume {} shares, cross volume {} shares)", self.trades, self.volume, self.cross_volume)?;
         writeln!(f, "bbo changes:   {}", self.bbo_changes)?;
         writeln!(f, "status events: {}", self.status_changes)?;
+        if let Some(st) = &self.strategy {
+            writeln!(f, "strategy:      {st}: {} signals, {} order intents", self.signals, self.order_intents)?;
+        }
         writeln!(f, "last event:    {}", hms(self.last_ts_exch_ns))?;
         let e = &self.errors;
         if e.total() == 0 {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use ticklane_feeds::itch::framing::FrameReader;
-use ticklane_replay::{input, replay_itch, ItchReplayOptions};
+use ticklane_replay::{input, replay_itch, replay_itch_with, ItchReplayOptions};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -18,10 +18,14 @@ fn strip_wall_clock(s: &str) -> String {
         .collect()
 }
 
-fn run(path: &str, symbols: Vec<String>) -> String {
+fn run(path: &str, symbols: Vec<String>, strategy: Option<&str>) -> String {
     let inp = input::open(&root().join(path)).unwrap_or_else(|e| panic!("{e}"));
     let opts = ItchReplayOptions { symbols, ..Default::default() };
-    let summary = replay_itch(FrameReader::new(inp.reader), opts).unwrap();
+    let summary = match strategy {
+        Some(name) => replay_itch_with(FrameReader::new(inp.reader), opts, ticklane_strategies::build(name, None).unwrap()),
+        None => replay_itch(FrameReader::new(inp.reader), opts),
+    }
+    .unwrap();
     strip_wall_clock(&summary.to_string())
 }
 
@@ -34,17 +38,22 @@ fn golden_summaries_match() {
         let name = parts.next().unwrap();
         let path = parts.next().unwrap();
         let mut symbols = Vec::new();
+        let mut strategy = None;
         while let Some(flag) = parts.next() {
-            assert_eq!(flag, "--symbols", "inputs.txt supports only --symbols");
-            symbols = parts.next().unwrap().split(',').map(str::to_owned).collect();
+            let value = parts.next().unwrap();
+            match flag {
+                "--symbols" => symbols = value.split(',').map(str::to_owned).collect(),
+                "--strategy" => strategy = Some(value),
+                other => panic!("inputs.txt supports --symbols and --strategy, not {other}"),
+            }
         }
         let want = std::fs::read_to_string(root().join(format!("data/golden/{name}.txt")))
             .unwrap_or_else(|e| panic!("data/golden/{name}.txt: {e}; run scripts/update-goldens.sh"));
-        let got = run(path, symbols.clone());
+        let got = run(path, symbols.clone(), strategy);
         assert_eq!(got, want, "golden {name} differs; if intended, run scripts/update-goldens.sh and review the diff");
         // Same input, same digest: run it again.
-        assert_eq!(got, run(path, symbols), "{name}: a second run differs");
+        assert_eq!(got, run(path, symbols, strategy), "{name}: a second run differs");
         checked += 1;
     }
-    assert!(checked >= 2, "only {checked} goldens checked");
+    assert!(checked >= 6, "only {checked} goldens checked");
 }

@@ -1,0 +1,48 @@
+//! Test harness: hand-built events through a real L3 book and a strategy's hooks, collecting
+//! its signals.
+
+use ticklane_engine::book::L3Books;
+use ticklane_engine::strategy::{Action, Actions, BookView, Ctx, Signal, Strategy};
+use ticklane_engine::{Body, Event, Header, InstrumentIdx, Nanos, OrderId, Px, Qty, Side};
+
+pub(crate) struct Harness<S: Strategy> {
+    pub books: L3Books,
+    pub s: S,
+    actions: Actions,
+    next_id: u64,
+    pub position: i64,
+}
+
+impl<S: Strategy> Harness<S> {
+    pub fn new(s: S) -> Self {
+        Harness { books: L3Books::new(), s, actions: Actions::default(), next_id: 1, position: 0 }
+    }
+
+    fn run(&mut self, ev: Event) -> Vec<Signal> {
+        self.books.apply(&ev).unwrap();
+        let mut ctx = Ctx {
+            instr: ev.hdr.instr,
+            now: ev.hdr.ts_exch,
+            book: BookView::new(self.books.book(ev.hdr.instr)),
+            position: self.position,
+            actions: &mut self.actions,
+        };
+        self.s.on_book(&mut ctx);
+        let out = self.actions.as_slice().iter().filter_map(|a| if let Action::Signal(s) = a { Some(*s) } else { None }).collect();
+        self.actions.clear();
+        out
+    }
+
+    /// Adds an order; returns its id and the signals.
+    pub fn add(&mut self, side: Side, px: i64, qty: u64) -> (u64, Vec<Signal>) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let hdr = Header { instr: InstrumentIdx(1), ts_exch: Nanos(id), ..Header::default() };
+        (id, self.run(Event { hdr, body: Body::Add { order_id: OrderId(id), px: Px(px), qty: Qty(qty), side } }))
+    }
+
+    pub fn delete(&mut self, id: u64) -> Vec<Signal> {
+        let hdr = Header { instr: InstrumentIdx(1), ..Header::default() };
+        self.run(Event { hdr, body: Body::Delete { order_id: OrderId(id) } })
+    }
+}

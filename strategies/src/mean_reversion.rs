@@ -1,0 +1,114 @@
+//! Mean reversion on the microprice z-score.
+//!
+//! The idea: over short horizons the microprice oscillates around its recent mean; when it
+//! strays `entry` standard deviations away, bet on the way back (sell high, buy low), and exit
+//! when it has come back within `exit` deviations. The z-score is over the last `window`
+//! microprice changes.
+
+use serde::Deserialize;
+use ticklane_engine::indicators::book::microprice;
+use ticklane_engine::indicators::rolling::RollingStd;
+use ticklane_engine::strategy::{Ctx, Signal, SignalKind, Strategy};
+use ticklane_engine::Side;
+
+use crate::per_instr::PerInstr;
+
+/// Configuration.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MeanReversionConfig {
+    /// Microprice changes in the z-score window.
+    pub window: usize,
+    /// |z| at or above which to enter.
+    pub entry: f64,
+    /// |z| at or below which to exit.
+    pub exit: f64,
+}
+
+impl Default for MeanReversionConfig {
+    fn default() -> Self {
+        MeanReversionConfig { window: 100, entry: 2.0, exit: 0.5 }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct State {
+    z: RollingStd,
+    last_px: f64,
+    open: Option<Side>,
+}
+
+/// The strategy.
+#[derive(Clone, Debug, Default)]
+pub struct MeanReversion {
+    cfg: MeanReversionConfig,
+    state: PerInstr<State>,
+}
+
+impl MeanReversion {
+    /// With `cfg`.
+    pub fn new(cfg: MeanReversionConfig) -> Self {
+        MeanReversion { cfg, state: PerInstr::default() }
+    }
+}
+
+impl Strategy for MeanReversion {
+    fn name(&self) -> &'static str {
+        "mean_reversion"
+    }
+
+    fn on_book(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(mp) = microprice(&ctx.book.top()) else { return };
+        let cfg = &self.cfg;
+        let st = self.state.get_or(ctx.instr, || State { z: RollingStd::new(cfg.window), last_px: f64::NAN, open: None });
+        if mp == st.last_px {
+            return;
+        }
+        st.last_px = mp;
+        st.z.update(mp);
+        let Some(z) = st.z.zscore() else { return };
+        match st.open {
+            None if z >= cfg.entry => {
+                st.open = Some(Side::Ask);
+                ctx.signal(Signal { kind: SignalKind::Take, side: Some(Side::Ask), value: z });
+            }
+            None if z <= -cfg.entry => {
+                st.open = Some(Side::Bid);
+                ctx.signal(Signal { kind: SignalKind::Take, side: Some(Side::Bid), value: z });
+            }
+            Some(_) if z.abs() <= cfg.exit => {
+                st.open = None;
+                ctx.signal(Signal { kind: SignalKind::Exit, side: None, value: z });
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harness::Harness;
+
+    /// Worked by hand with window 3, entry 1.2, exit 0.5 (population std); equal sizes, so the
+    /// microprice is the mid.
+    #[test]
+    fn enters_on_extremes_and_exits_near_the_mean() {
+        let mut h = Harness::new(MeanReversion::new(MeanReversionConfig { window: 3, entry: 1.2, exit: 0.5 }));
+        assert!(h.add(Side::Bid, 990, 100).1.is_empty());
+        assert!(h.add(Side::Ask, 1010, 100).1.is_empty()); // 1000
+        assert!(h.add(Side::Bid, 1000, 100).1.is_empty()); // 1005
+        assert!(h.add(Side::Ask, 1008, 100).1.is_empty()); // 1004: [1000 1005 1004] z = 0.463
+        // 1007: [1005 1004 1007] mean 1005.333, std 1.2472, z = 1.336 >= 1.2: sell.
+        let (b1006, s) = h.add(Side::Bid, 1006, 100);
+        assert_eq!((s.len(), s[0].kind, s[0].side), (1, SignalKind::Take, Some(Side::Ask)));
+        assert!((s[0].value - 1.336_306_209_562_122).abs() < 1e-6, "{}", s[0].value);
+        assert!(h.delete(b1006).is_empty()); // 1004: z = -0.707
+        assert!(h.add(Side::Ask, 1007, 100).1.is_empty()); // 1003.5: z = -0.863
+        assert!(h.add(Side::Bid, 1005, 100).1.is_empty()); // 1006: z = 1.389, already short
+        // 1005.5: [1003.5 1006 1005.5] mean 1005, std 1.0801, z = 0.463 <= 0.5: exit.
+        let (_, s) = h.add(Side::Ask, 1006, 100);
+        assert_eq!((s.len(), s[0].kind, s[0].side), (1, SignalKind::Exit, None));
+        assert!((s[0].value - 0.462_910_049_886_275_7).abs() < 1e-6, "{}", s[0].value);
+    }
+}
