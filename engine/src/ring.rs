@@ -341,8 +341,8 @@ impl<T: Copy + Send> RingTx<T> {
             match self.p.push(v) {
                 Ok(()) => {
                     wait.reset();
-                    let occupied = self.capacity - self.p.slots();
-                    self.note_pushed(1, Some(occupied));
+                    // The stall already recorded a full ring as the high-water mark.
+                    self.note_pushed(1, None);
                     return Ok(());
                 }
                 Err(PushError::Full(back)) => v = back,

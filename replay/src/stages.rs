@@ -562,3 +562,45 @@ impl ErrorCounts {
         self.instrument_out_of_range += e.instrument_out_of_range;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ticklane_engine::strategy::SignalKind;
+    use ticklane_engine::{Header, OrderId};
+
+    /// Counts timer calls and says so with a signal each time.
+    struct Ticker;
+    impl Strategy for Ticker {
+        fn name(&self) -> &'static str {
+            "ticker"
+        }
+        fn on_timer(&mut self, ctx: &mut Ctx<'_>) {
+            ctx.signal(Signal { kind: SignalKind::Alert, side: None, value: ctx.now.0 as f64 });
+        }
+        fn timer_interval(&self) -> Option<Nanos> {
+            Some(Nanos(1_000))
+        }
+    }
+
+    #[test]
+    fn timer_fires_on_the_first_event_after_each_due_time() {
+        let mut st = BookStage::with_strategy(Ticker);
+        let mut fired = Vec::new();
+        // Instrument 1 at t = 0, 500, 1500, 3700, 3900; instrument 2 at t = 3800.
+        for (i, (instr, ts)) in [(1u32, 0u64), (1, 500), (1, 1_500), (1, 3_700), (2, 3_800), (1, 3_900)].into_iter().enumerate() {
+            let ev = Event {
+                hdr: Header { ts_exch: Nanos(ts), instr: InstrumentIdx(instr), seq: i as u64, ..Header::default() },
+                body: Body::Add { order_id: OrderId(i as u64 + 1), px: Px(100 + i as i64), qty: Qty(1), side: Side::Bid },
+            };
+            st.on_event(&ev, &mut |o| {
+                if let OutputKind::Signal(s) = o.kind {
+                    fired.push((o.instr.0, s.value as u64));
+                }
+            });
+        }
+        // Instrument 1: armed at 0 (due 1000), fires at 1500 (due 2000) and 3700 (due 4000).
+        // Instrument 2: its first event only arms its timer.
+        assert_eq!(fired, vec![(1, 1_500), (1, 3_700)]);
+    }
+}
