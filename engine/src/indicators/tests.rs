@@ -164,6 +164,7 @@ proptest! {
     }
 
     #[test]
+    #[allow(clippy::type_complexity)] // (bucket, trades) groups, spelled out for the naive check
     fn bars(trades in proptest::collection::vec((0u64..700, 100i64..200, 1u64..50), 1..200), interval in 1u64..2_000, per_bar in 1u64..300) {
         let (mut tb, mut vb) = (TimeBars::new(Nanos(interval)), VolumeBars::new(Qty(per_bar)));
         let mut ts = 0u64;
