@@ -223,3 +223,36 @@ fn bbo_csv_reference_check_for_any_input() {
     assert_eq!(o.status.code(), Some(5));
     assert!(stdout(&o).contains("mismatch at BBO row"), "{}", stdout(&o));
 }
+
+#[test]
+fn strategy_signals_and_config_errors() {
+    let d = tmp_dir();
+    let sig = d.join("signals.jsonl");
+    let o = ticklane(&["replay", SAMPLE, "--strategy", "obi_taker", "--signals", path(&sig)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let n: u64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("strategy:      obi_taker: "))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no strategy line:\n{out}"));
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&sig).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len() as u64, n);
+    assert!(n > 0);
+    assert_eq!(lines[0]["strategy"], "obi_taker");
+    // Signals change the digest; the same run twice does not.
+    assert_ne!(digest_of(&o), digest_of(&ticklane(&["replay", SAMPLE])));
+    assert_eq!(digest_of(&o), digest_of(&ticklane(&["replay", SAMPLE, "--strategy", "obi_taker"])));
+    let cfg = d.join("bad.toml");
+    std::fs::write(&cfg, "threshold = 0.7\nlevles = 3\n").unwrap();
+    let o = ticklane(&["replay", SAMPLE, "--strategy", "obi_taker", "--strategy-config", path(&cfg)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("levles"), "{}", stderr(&o));
+    let o = ticklane(&["replay", SAMPLE, "--strategy", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("obi_taker"), "lists the built-ins: {}", stderr(&o));
+    let o = ticklane(&["strategies"]);
+    assert!(stdout(&o).contains("market_maker") && stdout(&o).contains("half_spread"));
+}
