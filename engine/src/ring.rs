@@ -13,8 +13,8 @@
 //! when the other half is dropped ([`Closed`], [`RingRx::pop_wait`] returning `None`), and
 //! counters ([`RingStats`]) either side can read without locks. Each side writes only its own
 //! counters, on its own cache line, with plain `Relaxed` stores: once per batch, once per 64
-//! single items, and whenever it finds nothing to do, never once per item. Nothing here
-//! allocates after [`ring`] returns, takes a lock, or panics.
+//! single items, and whenever it finds nothing to do, never once per item. Once [`ring`] has
+//! returned, nothing here allocates, takes a lock or panics.
 
 use std::fmt;
 use std::sync::atomic::{fence, AtomicU64, Ordering};

@@ -404,6 +404,25 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Arbitrary bytes never panic either parser.
+        #[test]
+        fn parsers_never_panic(line in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120)) {
+            let _ = parse_message_line(&line, 1);
+            let mut row = BookRow::default();
+            let _ = parse_orderbook_line(&line, 1, &mut row);
+        }
+
+        /// Mutating one byte of a real row is a typed error or a valid row, never a panic.
+        #[test]
+        fn mutated_real_rows(pos in 0usize..40, byte in proptest::prelude::any::<u8>()) {
+            let mut line = b"34200.004241176,1,16113575,18,5853300,1".to_vec();
+            let p = pos % line.len();
+            line[p] = byte;
+            let _ = parse_message_line(&line, 1);
+        }
+    }
+
     #[test]
     fn file_names() {
         let f = parse_file_name("GOOG_2012-06-21_34200000_57600000_orderbook_1.csv").unwrap();
