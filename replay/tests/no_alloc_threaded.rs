@@ -2,8 +2,7 @@
 //! counting global allocator (counting on all threads) is sampled from the merger's progress
 //! callback, once per merge epoch, while 2 book shards, the decoder and the merger run.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use ticklane_feeds::itch::framing::FrameReader;
@@ -11,28 +10,8 @@ use ticklane_feeds::itch::synth::{generate, SynthConfig};
 use ticklane_replay::pipeline::{replay_itch_threaded, PipelineConfig};
 use ticklane_replay::ItchReplayOptions;
 
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call unchanged to the system allocator; only counts.
-#[allow(unsafe_code)] // a global allocator can only be written with `unsafe impl`
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+mod common;
+use common::{Counting, ALLOCS};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;

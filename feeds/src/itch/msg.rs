@@ -63,6 +63,31 @@ pub struct StockDirectory {
     pub inverse: u8,
 }
 
+impl StockDirectory {
+    /// A directory entry for an ordinary NASDAQ-listed common stock (category Q, normal
+    /// financial status, round lots of 100, tier-1 LULD, no ETP), as converters and generators
+    /// write them.
+    pub fn common_stock(common: Common, stock: Stock) -> Self {
+        StockDirectory {
+            common,
+            stock,
+            market_category: b'Q',
+            financial_status: b'N',
+            round_lot_size: 100,
+            round_lots_only: b'N',
+            issue_classification: b'C',
+            issue_subtype: *b"Z ",
+            authenticity: b'P',
+            short_sale_threshold: b'N',
+            ipo_flag: b'N',
+            luld_tier: b'1',
+            etp_flag: b'N',
+            etp_leverage: 0,
+            inverse: b'N',
+        }
+    }
+}
+
 /// `H` Stock Trading Action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StockTradingAction {

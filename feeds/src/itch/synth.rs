@@ -219,23 +219,7 @@ pub fn generate<W: Write>(cfg: &SynthConfig, out: &mut W) -> io::Result<SynthSta
         })
         .collect();
     for s in &syms {
-        o.put(&Message::StockDirectory(StockDirectory {
-            common: common(s.locate, ts),
-            stock: s.stock,
-            market_category: b'Q',
-            financial_status: b'N',
-            round_lot_size: 100,
-            round_lots_only: b'N',
-            issue_classification: b'C',
-            issue_subtype: *b"Z ",
-            authenticity: b'P',
-            short_sale_threshold: b'N',
-            ipo_flag: b'N',
-            luld_tier: b'1',
-            etp_flag: b'N',
-            etp_leverage: 0,
-            inverse: b'N',
-        }))?;
+        o.put(&Message::StockDirectory(StockDirectory::common_stock(common(s.locate, ts), s.stock)))?;
     }
     ts = cfg.start_ns;
     o.put(&sys(ts, b'Q'))?;

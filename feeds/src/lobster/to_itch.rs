@@ -316,23 +316,7 @@ pub fn convert_into(
     };
     let t0 = first.ts_ns;
     w.sys(t0, b'O')?;
-    w.put(Message::StockDirectory(StockDirectory {
-        common: w.c(t0),
-        stock,
-        market_category: b'Q',
-        financial_status: b'N',
-        round_lot_size: 100,
-        round_lots_only: b'N',
-        issue_classification: b'C',
-        issue_subtype: *b"Z ",
-        authenticity: b'P',
-        short_sale_threshold: b'N',
-        ipo_flag: b'N',
-        luld_tier: b'1',
-        etp_flag: b'N',
-        etp_leverage: 0,
-        inverse: b'N',
-    }))?;
+    w.put(Message::StockDirectory(StockDirectory::common_stock(w.c(t0), stock)))?;
     w.sys(t0, b'S')?;
     w.sys(t0, b'Q')?;
 
