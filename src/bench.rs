@@ -181,15 +181,8 @@ pub struct LatencyBenchArgs {
     /// Generator seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Book shards.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
-    shards: u16,
-    /// Cores to pin to, in order: decode, shard 0..N-1, output.
-    #[arg(long, value_delimiter = ',')]
-    cores: Vec<usize>,
-    /// How stages wait on rings: spin (dedicated cores only), yield, park.
-    #[arg(long, default_value = "yield")]
-    wait: ticklane_engine::wait::WaitStrategy,
+    #[command(flatten)]
+    layout: crate::LayoutArgs,
     /// Messages per merge epoch with several shards: outputs wait up to this many messages to
     /// be put back in input order.
     #[arg(long, default_value_t = 64)]
@@ -228,7 +221,7 @@ pub fn latency(a: LatencyBenchArgs) -> Result<u8, Failure> {
             data
         }
     };
-    let cfg = PipelineConfig { shards: usize::from(a.shards), cores: a.cores.clone(), wait: a.wait, rate, epoch: a.epoch };
+    let cfg = PipelineConfig { shards: usize::from(a.layout.shards), cores: a.layout.cores.clone(), wait: a.layout.wait, rate, epoch: a.epoch };
     println!("pipeline:      {}", cfg.plan());
     println!(
         "input:         {} ({} bytes), rate {}, wait {}",
@@ -281,7 +274,7 @@ pub fn latency(a: LatencyBenchArgs) -> Result<u8, Failure> {
     }
     let title = format!(
         "ticklane pipeline latency, {} shard(s), {}",
-        a.shards,
+        a.layout.shards,
         rate.map_or_else(|| "max rate".to_owned(), |r| format!("{r} msgs/s"))
     );
     let svg = a.out.join("latency.svg");

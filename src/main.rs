@@ -120,15 +120,22 @@ struct ReplayArgs {
     /// Both give the same digest.
     #[arg(long, value_enum, default_value_t = PipelineMode::Auto)]
     pipeline: PipelineMode,
-    /// Book shards for --pipeline threads (instruments are split by locate modulo N).
+    #[command(flatten)]
+    layout: LayoutArgs,
+}
+
+/// How the threaded pipeline is laid out (shared by `replay` and `bench latency`).
+#[derive(Args)]
+pub(crate) struct LayoutArgs {
+    /// Book shards for the threaded pipeline (instruments are split by locate modulo N).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
-    shards: u16,
+    pub(crate) shards: u16,
     /// Cores to pin the stages to, in order: decode, shard 0..N-1, output. E.g. --cores 2,3,4.
     #[arg(long, value_delimiter = ',')]
-    cores: Vec<usize>,
+    pub(crate) cores: Vec<usize>,
     /// How stages wait on rings: spin (only on dedicated cores), yield (spin then yield), park.
     #[arg(long, default_value = "yield")]
-    wait: ticklane_engine::wait::WaitStrategy,
+    pub(crate) wait: ticklane_engine::wait::WaitStrategy,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -299,9 +306,9 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
     };
     let summary = if threads {
         let cfg = ticklane_replay::pipeline::PipelineConfig {
-            shards: usize::from(a.shards),
-            cores: a.cores.clone(),
-            wait: a.wait,
+            shards: usize::from(a.layout.shards),
+            cores: a.layout.cores.clone(),
+            wait: a.layout.wait,
             rate: None,
             epoch: ticklane_replay::pipeline::EPOCH,
         };

@@ -229,23 +229,7 @@ mod tests {
     #[test]
     fn directory_fills_symbols() {
         let mut n = Normalizer::default();
-        let r = Message::StockDirectory(StockDirectory {
-            common: common(12),
-            stock: *b"MSFT    ",
-            market_category: b'Q',
-            financial_status: b'N',
-            round_lot_size: 100,
-            round_lots_only: b'N',
-            issue_classification: b'C',
-            issue_subtype: *b"Z ",
-            authenticity: b'P',
-            short_sale_threshold: b'N',
-            ipo_flag: b'N',
-            luld_tier: b'1',
-            etp_flag: b'N',
-            etp_leverage: 0,
-            inverse: b'N',
-        });
+        let r = Message::StockDirectory(StockDirectory::common_stock(common(12), *b"MSFT    "));
         assert_eq!(n.normalize(&r, 0, Nanos(0)).unwrap().body, Body::Instrument { symbol: *b"MSFT    " });
         assert_eq!(n.symbols.symbol(12), Some("MSFT"));
         assert_eq!(n.symbols.symbol(11), None);
