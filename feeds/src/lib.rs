@@ -5,6 +5,7 @@
 //! decoding resumes at the next frame.
 #![forbid(unsafe_code)]
 
+pub mod binance;
 pub mod decimal;
 pub mod itch;
 pub mod lobster;
