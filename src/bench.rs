@@ -92,7 +92,7 @@ fn latency_pass(data: &[u8], every: u64) -> (Histogram<u64>, u64) {
         let Ok(m) = decode(f.bytes) else { continue };
         n += 1;
         let Some(ev) = norm.normalize(&m, n, Nanos(0)) else { continue };
-        if n % every == 0 {
+        if n.is_multiple_of(every) {
             let t = Instant::now();
             let r = books.apply(black_box(&ev));
             let dt = t.elapsed().as_nanos() as u64;

@@ -85,6 +85,10 @@ struct ReplayArgs {
     /// Write the strategy's signals here (`-` for stdout): JSON lines, or CSV for a .csv path.
     #[arg(long, value_name = "PATH", requires = "strategy")]
     signals: Option<PathBuf>,
+    /// Binance: report the top of book while the book is not synchronized by a snapshot (a
+    /// book built from diffs alone), instead of only once it is.
+    #[arg(long)]
+    accept_unsynced: bool,
     /// Symbol for a LOBSTER file (default: from its file name).
     #[arg(long)]
     symbol: Option<String>,
@@ -143,6 +147,8 @@ enum Format {
     Auto,
     Itch,
     Lobster,
+    /// A Binance capture: `<receive ns> <frame JSON>` lines (hftbacktest's collector), one symbol.
+    Binance,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -226,9 +232,12 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
 fn replay(a: ReplayArgs) -> Result<u8, Failure> {
     let name = a.file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let lobster_name = ticklane_feeds::lobster::parse_file_name(name);
+    if a.format == Format::Binance {
+        return replay_binance(&a);
+    }
     let is_lobster = match a.format {
         Format::Lobster => true,
-        Format::Itch => false,
+        Format::Itch | Format::Binance => false,
         Format::Auto => lobster_name.as_ref().is_some_and(|f| f.is_message),
     };
     // A BBO CSV reference: capture our BBO changes and compare after the run.
@@ -495,4 +504,27 @@ fn replay_lobster(
         return Ok(exit::DATA);
     }
     Ok(code)
+}
+
+fn replay_binance(a: &ReplayArgs) -> Result<u8, Failure> {
+    let input = ticklane_replay::input::open(&a.file).map_err(input_failure)?;
+    let mut opts = ticklane_replay::binance::BinanceReplayOptions { accept_unsynced: a.accept_unsynced, bbo_csv: None };
+    if let Some(p) = &a.bbo_csv {
+        opts.bbo_csv = Some(Box::new(create(p)?));
+    }
+    let s = ticklane_replay::binance::replay_binance(std::io::BufReader::with_capacity(1 << 16, input.reader), opts).map_err(|e| match e {
+        ticklane_replay::binance::BinanceReplayError::NotBinance(_) => input_failure(anyhow::Error::new(e).context(format!("{}", a.file.display()))),
+        other => Failure::from(other),
+    })?;
+    if let Some(p) = &a.summary_json {
+        let mut w = create(p)?;
+        serde_json::to_writer_pretty(&mut w, &s)?;
+        writeln!(w)?;
+        w.flush().with_context(|| format!("writing {}", p.display()))?;
+    }
+    println!("{s}");
+    if a.strict && (s.bad_lines > 0 || s.resyncs > 0) {
+        return Ok(exit::DATA);
+    }
+    Ok(0)
 }

@@ -226,7 +226,7 @@ impl<T: Copy + Send> RingTx<T> {
     #[inline(always)]
     fn note_pushed_one(&mut self) {
         self.pushed += 1;
-        if self.pushed % SAMPLE_EVERY == 0 {
+        if self.pushed.is_multiple_of(SAMPLE_EVERY) {
             self.sample();
         }
     }
@@ -521,7 +521,7 @@ impl<T: Copy + Send> RingRx<T> {
     pub fn try_pop(&mut self) -> Option<T> {
         if let Ok(v) = self.c.pop() {
             self.popped += 1;
-            if self.popped % SAMPLE_EVERY == 0 {
+            if self.popped.is_multiple_of(SAMPLE_EVERY) {
                 self.publish_sampled();
             }
             return Some(v);

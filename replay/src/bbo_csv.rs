@@ -13,12 +13,18 @@ pub const HEADER: &str = "ts_exch_ns,symbol,bid_px,bid_qty,ask_px,ask_qty";
 /// Buffered BBO CSV writer.
 pub struct BboCsv<'a> {
     out: BufWriter<Box<dyn Write + 'a>>,
+    decimals: u32,
 }
 
 impl<'a> BboCsv<'a> {
     /// Wraps a sink.
     pub fn new(out: Box<dyn Write + 'a>) -> Self {
-        BboCsv { out: BufWriter::with_capacity(1 << 16, out) }
+        Self::with_decimals(out, 4)
+    }
+
+    /// Wraps a sink writing prices with `decimals` fractional digits (ticks of 10^-decimals).
+    pub fn with_decimals(out: Box<dyn Write + 'a>, decimals: u32) -> Self {
+        BboCsv { out: BufWriter::with_capacity(1 << 16, out), decimals }
     }
 
     /// Writes the header line.
@@ -40,7 +46,7 @@ impl<'a> BboCsv<'a> {
             if qty == 0 {
                 write!(self.out, ",,")?;
             } else {
-                write!(self.out, ",{},{}", Px(px).display_decimals(4), qty)?;
+                write!(self.out, ",{},{}", Px(px).display_decimals(self.decimals), qty)?;
             }
         }
         writeln!(self.out)

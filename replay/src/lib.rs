@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bbo_csv;
+pub mod binance;
 pub mod input;
 pub mod itch;
 pub mod latency_report;

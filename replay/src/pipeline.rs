@@ -180,7 +180,7 @@ fn decode_thread<R: Read>(
                 break 'frames;
             }
         }
-        if (seq + 1) % epoch == 0 {
+        if (seq + 1).is_multiple_of(epoch) {
             for tx in txs.iter_mut() {
                 if tx.push_wait(ToShard::Mark(seq), &mut waiter).is_err() {
                     closed = true;

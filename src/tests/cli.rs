@@ -256,3 +256,15 @@ fn strategy_signals_and_config_errors() {
     let o = ticklane(&["strategies"]);
     assert!(stdout(&o).contains("market_maker") && stdout(&o).contains("half_spread"));
 }
+
+#[test]
+fn binance_capture_replay() {
+    let f = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/binance/spot_btcusdt_20240808.gz");
+    let o = ticklane(&["replay", f, "--format", "binance"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("format:        binance (BTCUSDT)") && out.contains("0 resyncs, synced at end"), "{out}");
+    assert_eq!(digest_of(&o), digest_of(&ticklane(&["replay", f, "--format", "binance"])));
+    let o = ticklane(&["replay", SAMPLE, "--format", "binance"]);
+    assert_eq!(o.status.code(), Some(3), "an ITCH file is not a Binance capture");
+}

@@ -284,7 +284,7 @@ pub fn parse_orderbook_line(line: &[u8], line_no: u64, row: &mut BookRow) -> Res
             }
         }
     }
-    if n == 0 || n % 4 != 0 {
+    if n == 0 || !n.is_multiple_of(4) {
         return Err(LobsterError::WrongColumnCount { line: line_no, have: n, want: 4 * n.div_ceil(4).max(1) });
     }
     row.depth = n / 4;
