@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 pub mod binance;
+pub mod coinbase;
+pub mod cryptofeed;
 pub mod decimal;
 pub mod itch;
 pub mod lobster;
