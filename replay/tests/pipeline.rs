@@ -1,6 +1,6 @@
 //! The threaded pipeline gives exactly the inline run's results, whatever the layout: same
-//! digest, same BBO CSV, same summary counts; it finishes with more stages than cores (this
-//! machine has 2) and leaves no thread behind.
+//! digest, same BBO CSV, same summary counts; and it finishes with more stages than cores (this
+//! machine has 2). `pipeline_threads.rs` checks that no thread is left behind.
 
 use ticklane_engine::wait::WaitStrategy;
 use ticklane_feeds::itch::framing::FrameReader;
@@ -40,10 +40,6 @@ fn same(a: &(Summary, String), b: &(Summary, String), what: &str) {
     assert_eq!(a.0.top_symbols, b.0.top_symbols, "{what}: top symbols");
 }
 
-fn threads_now() -> usize {
-    std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
-}
-
 #[test]
 fn real_sample_same_digest_in_every_layout() {
     let data = std::fs::read(SAMPLE).unwrap();
@@ -64,12 +60,10 @@ fn multi_symbol_stream_same_digest_with_more_stages_than_cores() {
     generate(&cfg, &mut data).unwrap();
     let reference = inline(&data);
     assert!(reference.0.bbo_changes > 100_000);
-    let before = threads_now();
     // 2 shards with spin-then-yield; 6 shards (8 threads on 2 cores) with park.
     same(&reference, &threaded(&data, 2, WaitStrategy::SpinThenYield), "2 shards");
     same(&reference, &threaded(&data, 6, WaitStrategy::Park), "6 shards, park");
     same(&reference, &threaded(&data, 3, WaitStrategy::SpinThenYield), "3 shards");
-    assert_eq!(threads_now(), before, "every stage thread was joined");
 }
 
 #[test]
