@@ -7,13 +7,18 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use ticklane_engine::book::L3Books;
 use ticklane_engine::{Event, Nanos, SourceId};
+use ticklane_feeds::itch::decode;
 use ticklane_feeds::itch::framing::SliceFrames;
 use ticklane_feeds::itch::normalize::Normalizer;
 use ticklane_feeds::itch::synth::{generate, SynthConfig};
-use ticklane_feeds::itch::decode;
 
 fn events() -> Vec<Event> {
-    let cfg = SynthConfig { seed: 11, symbols: 200, messages: 1_000_000, ..SynthConfig::default() };
+    let cfg = SynthConfig {
+        seed: 11,
+        symbols: 200,
+        messages: 1_000_000,
+        ..SynthConfig::default()
+    };
     let mut data = Vec::new();
     generate(&cfg, &mut data).expect("generating into memory cannot fail");
     let mut norm = Normalizer::new(SourceId(0));

@@ -9,7 +9,12 @@ use ticklane_feeds::itch::synth::{generate, SynthConfig};
 use ticklane_feeds::itch::{decode, msg::MESSAGE_TYPES};
 
 fn stream() -> Vec<u8> {
-    let cfg = SynthConfig { seed: 7, symbols: 200, messages: 1_000_000, ..SynthConfig::default() };
+    let cfg = SynthConfig {
+        seed: 7,
+        symbols: 200,
+        messages: 1_000_000,
+        ..SynthConfig::default()
+    };
     let mut out = Vec::new();
     generate(&cfg, &mut out).expect("generating into memory cannot fail");
     out
@@ -30,7 +35,9 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("itch_decode");
     for (ty, bytes) in &samples {
         g.throughput(Throughput::Elements(1));
-        g.bench_function(format!("msg_{}", *ty as char), |b| b.iter(|| decode(black_box(bytes))));
+        g.bench_function(format!("msg_{}", *ty as char), |b| {
+            b.iter(|| decode(black_box(bytes)))
+        });
     }
     let msgs = SliceFrames::new(&data).count() as u64;
     g.throughput(Throughput::Elements(msgs));

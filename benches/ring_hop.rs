@@ -50,8 +50,19 @@ const CONSUMER_CORE: usize = 1;
 
 fn ev(i: u64) -> Event {
     Event {
-        hdr: Header { ts_exch: Nanos(i), ts_recv: Nanos(i), seq: i, instr: InstrumentIdx(7), ..Header::default() },
-        body: Body::Add { order_id: OrderId(i), px: Px(10_000 + (i & 63) as i64), qty: Qty(100), side: Side::Bid },
+        hdr: Header {
+            ts_exch: Nanos(i),
+            ts_recv: Nanos(i),
+            seq: i,
+            instr: InstrumentIdx(7),
+            ..Header::default()
+        },
+        body: Body::Add {
+            order_id: OrderId(i),
+            px: Px(10_000 + (i & 63) as i64),
+            qty: Qty(100),
+            side: Side::Bid,
+        },
     }
 }
 
@@ -75,7 +86,12 @@ fn wait_for(flag: &AtomicBool) {
 /// Runs `iters` one-way transfers of N events and returns their summed duration. `produce`
 /// pushes all N events on a pinned producer thread; `consume` makes one attempt and returns how
 /// many events it received.
-fn one_way<S, R>(iters: u64, make: impl Fn() -> (S, R), produce: fn(S), mut consume: impl FnMut(&mut R) -> u64) -> Duration
+fn one_way<S, R>(
+    iters: u64,
+    make: impl Fn() -> (S, R),
+    produce: fn(S),
+    mut consume: impl FnMut(&mut R) -> u64,
+) -> Duration
 where
     S: Send + 'static,
 {
@@ -112,7 +128,12 @@ where
 
 /// Runs `iters` round trips and returns their summed duration. `echo` returns each of `iters`
 /// events on a pinned thread; `ping` sends one event and waits for it to come back.
-fn round_trip<A, B>(iters: u64, make: impl Fn() -> (A, B), echo: fn(A, u64), mut ping: impl FnMut(&mut B, Event) -> Event) -> Duration
+fn round_trip<A, B>(
+    iters: u64,
+    make: impl Fn() -> (A, B),
+    echo: fn(A, u64),
+    mut ping: impl FnMut(&mut B, Event) -> Event,
+) -> Duration
 where
     A: Send + 'static,
 {
@@ -146,7 +167,8 @@ fn fill(buf: &mut [Event], next: u64) {
 fn facade_single_produce(mut tx: RingTx<Event>) {
     let mut w = SpinThenYield::default();
     for i in 0..N {
-        tx.push_wait(black_box(ev(i)), &mut w).expect("consumer alive");
+        tx.push_wait(black_box(ev(i)), &mut w)
+            .expect("consumer alive");
     }
 }
 
@@ -157,7 +179,8 @@ fn facade_batch_produce(mut tx: RingTx<Event>) {
     while next < N {
         let k = (N - next).min(BATCH as u64) as usize;
         fill(&mut buf[..k], next);
-        tx.push_batch_wait(black_box(&buf[..k]), &mut w).expect("consumer alive");
+        tx.push_batch_wait(black_box(&buf[..k]), &mut w)
+            .expect("consumer alive");
         next += k as u64;
     }
 }
@@ -324,44 +347,64 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(N));
     g.bench_function("one_way/facade_single", |b| {
         b.iter_custom(|iters| {
-            one_way(iters, || ring::<Event>(CAP, "bench"), facade_single_produce, |rx: &mut RingRx<Event>| match rx.try_pop() {
-                Some(e) => {
-                    black_box(e);
-                    1
-                }
-                None => 0,
-            })
+            one_way(
+                iters,
+                || ring::<Event>(CAP, "bench"),
+                facade_single_produce,
+                |rx: &mut RingRx<Event>| match rx.try_pop() {
+                    Some(e) => {
+                        black_box(e);
+                        1
+                    }
+                    None => 0,
+                },
+            )
         })
     });
     g.bench_function("one_way/rtrb_single", |b| {
         b.iter_custom(|iters| {
-            one_way(iters, || rtrb::RingBuffer::<Event>::new(CAP), rtrb_single_produce, |c: &mut rtrb::Consumer<Event>| match c.pop() {
-                Ok(e) => {
-                    black_box(e);
-                    1
-                }
-                Err(_) => 0,
-            })
+            one_way(
+                iters,
+                || rtrb::RingBuffer::<Event>::new(CAP),
+                rtrb_single_produce,
+                |c: &mut rtrb::Consumer<Event>| match c.pop() {
+                    Ok(e) => {
+                        black_box(e);
+                        1
+                    }
+                    Err(_) => 0,
+                },
+            )
         })
     });
     g.bench_function("one_way/facade_batch64", |b| {
         b.iter_custom(|iters| {
             let mut out = [ev(0); BATCH];
-            one_way(iters, || ring::<Event>(CAP, "bench"), facade_batch_produce, move |rx: &mut RingRx<Event>| {
-                let n = rx.pop_batch(&mut out);
-                black_box(&out[..n]);
-                n as u64
-            })
+            one_way(
+                iters,
+                || ring::<Event>(CAP, "bench"),
+                facade_batch_produce,
+                move |rx: &mut RingRx<Event>| {
+                    let n = rx.pop_batch(&mut out);
+                    black_box(&out[..n]);
+                    n as u64
+                },
+            )
         })
     });
     g.bench_function("one_way/rtrb_chunk64", |b| {
         b.iter_custom(|iters| {
             let mut out = [ev(0); BATCH];
-            one_way(iters, || rtrb::RingBuffer::<Event>::new(CAP), rtrb_chunk_produce, move |c: &mut rtrb::Consumer<Event>| {
-                let n = rtrb_read(c, &mut out);
-                black_box(&out[..n]);
-                n as u64
-            })
+            one_way(
+                iters,
+                || rtrb::RingBuffer::<Event>::new(CAP),
+                rtrb_chunk_produce,
+                move |c: &mut rtrb::Consumer<Event>| {
+                    let n = rtrb_read(c, &mut out);
+                    black_box(&out[..n]);
+                    n as u64
+                },
+            )
         })
     });
     g.bench_function("one_way/crossbeam_array_queue", |b| {
@@ -385,13 +428,18 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("one_way/std_sync_channel", |b| {
         b.iter_custom(|iters| {
-            one_way(iters, || sync_channel::<Event>(CAP), std_produce, |r: &mut Receiver<Event>| match r.try_recv() {
-                Ok(e) => {
-                    black_box(e);
-                    1
-                }
-                Err(_) => 0,
-            })
+            one_way(
+                iters,
+                || sync_channel::<Event>(CAP),
+                std_produce,
+                |r: &mut Receiver<Event>| match r.try_recv() {
+                    Ok(e) => {
+                        black_box(e);
+                        1
+                    }
+                    Err(_) => 0,
+                },
+            )
         })
     });
 

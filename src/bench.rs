@@ -11,9 +11,9 @@ use clap::Args;
 use hdrhistogram::Histogram;
 use ticklane_engine::book::L3Books;
 use ticklane_engine::{Nanos, SourceId};
+use ticklane_feeds::itch::decode;
 use ticklane_feeds::itch::framing::SliceFrames;
 use ticklane_feeds::itch::normalize::Normalizer;
-use ticklane_feeds::itch::decode;
 
 use crate::{input_failure, Failure};
 
@@ -59,7 +59,10 @@ fn decode_pass(data: &[u8]) -> Pass {
         }
     }
     black_box(acc);
-    Pass { msgs, secs: t.elapsed().as_secs_f64() }
+    Pass {
+        msgs,
+        secs: t.elapsed().as_secs_f64(),
+    }
 }
 
 fn book_pass(data: &[u8]) -> (Pass, u64) {
@@ -69,7 +72,9 @@ fn book_pass(data: &[u8]) -> (Pass, u64) {
     let mut msgs = 0u64;
     let mut errors = 0u64;
     for f in SliceFrames::new(data).flatten() {
-        let Ok(m) = decode(black_box(f.bytes)) else { continue };
+        let Ok(m) = decode(black_box(f.bytes)) else {
+            continue;
+        };
         msgs += 1;
         if let Some(ev) = norm.normalize(&m, msgs, Nanos(0)) {
             if books.apply(&ev).is_err() {
@@ -85,13 +90,16 @@ fn book_pass(data: &[u8]) -> (Pass, u64) {
 fn latency_pass(data: &[u8], every: u64) -> (Histogram<u64>, u64) {
     let mut books = L3Books::with_capacity(1 << 14, 22, 1 << 18);
     let mut norm = Normalizer::new(SourceId(0));
-    let mut hist = Histogram::<u64>::new_with_bounds(1, 10_000_000, 3).expect("static histogram bounds are valid");
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 10_000_000, 3)
+        .expect("static histogram bounds are valid");
     let every = every.max(1);
     let mut n = 0u64;
     for f in SliceFrames::new(data).flatten() {
         let Ok(m) = decode(f.bytes) else { continue };
         n += 1;
-        let Some(ev) = norm.normalize(&m, n, Nanos(0)) else { continue };
+        let Some(ev) = norm.normalize(&m, n, Nanos(0)) else {
+            continue;
+        };
         if n.is_multiple_of(every) {
             let t = Instant::now();
             let r = books.apply(black_box(&ev));
@@ -103,7 +111,8 @@ fn latency_pass(data: &[u8], every: u64) -> (Histogram<u64>, u64) {
         }
     }
     // The cost of reading the clock twice, to read the percentiles against.
-    let mut overhead = Histogram::<u64>::new_with_bounds(1, 10_000_000, 3).expect("static histogram bounds are valid");
+    let mut overhead = Histogram::<u64>::new_with_bounds(1, 10_000_000, 3)
+        .expect("static histogram bounds are valid");
     for _ in 0..100_000 {
         let t = Instant::now();
         overhead.saturating_record((t.elapsed().as_nanos() as u64).max(1));
@@ -114,12 +123,25 @@ fn latency_pass(data: &[u8], every: u64) -> (Histogram<u64>, u64) {
 pub fn itch(a: ItchBenchArgs) -> Result<u8, Failure> {
     let mut input = ticklane_replay::input::open(&a.file).map_err(input_failure)?;
     let mut data = Vec::new();
-    input.reader.read_to_end(&mut data).with_context(|| format!("reading {}", a.file.display()))?;
-    let frames = SliceFrames::new(&data).take(4).filter(Result::is_ok).count();
+    input
+        .reader
+        .read_to_end(&mut data)
+        .with_context(|| format!("reading {}", a.file.display()))?;
+    let frames = SliceFrames::new(&data)
+        .take(4)
+        .filter(Result::is_ok)
+        .count();
     if frames == 0 {
-        return Err(input_failure(anyhow::anyhow!("{}: not an ITCH 5.0 BinaryFILE", a.file.display())));
+        return Err(input_failure(anyhow::anyhow!(
+            "{}: not an ITCH 5.0 BinaryFILE",
+            a.file.display()
+        )));
     }
-    println!("input:         {} ({} bytes in memory)", a.file.display(), data.len());
+    println!(
+        "input:         {} ({} bytes in memory)",
+        a.file.display(),
+        data.len()
+    );
     let runs = a.runs.max(1);
     let best = |mut v: Vec<Pass>| {
         v.sort_by(|x, y| x.secs.total_cmp(&y.secs));
@@ -198,15 +220,26 @@ pub fn latency(a: LatencyBenchArgs) -> Result<u8, Failure> {
 
     let rate = match a.rate.trim() {
         "max" => None,
-        r => Some(r.replace('_', "").parse::<u64>().ok().filter(|&v| v > 0).ok_or_else(|| {
-            Failure::from(anyhow::anyhow!("--rate {r}: expected a positive number of messages per second or `max`"))
-        })?),
+        r => Some(
+            r.replace('_', "")
+                .parse::<u64>()
+                .ok()
+                .filter(|&v| v > 0)
+                .ok_or_else(|| {
+                    Failure::from(anyhow::anyhow!(
+                        "--rate {r}: expected a positive number of messages per second or `max`"
+                    ))
+                })?,
+        ),
     };
     let data = match &a.file {
         Some(path) => {
             let mut input = ticklane_replay::input::open(path).map_err(input_failure)?;
             let mut data = Vec::new();
-            input.reader.read_to_end(&mut data).with_context(|| format!("reading {}", path.display()))?;
+            input
+                .reader
+                .read_to_end(&mut data)
+                .with_context(|| format!("reading {}", path.display()))?;
             data
         }
         None => {
@@ -221,11 +254,20 @@ pub fn latency(a: LatencyBenchArgs) -> Result<u8, Failure> {
             data
         }
     };
-    let cfg = PipelineConfig { shards: usize::from(a.layout.shards), cores: a.layout.cores.clone(), wait: a.layout.wait, rate, epoch: a.epoch };
+    let cfg = PipelineConfig {
+        shards: usize::from(a.layout.shards),
+        cores: a.layout.cores.clone(),
+        wait: a.layout.wait,
+        rate,
+        epoch: a.epoch,
+    };
     println!("pipeline:      {}", cfg.plan());
     println!(
         "input:         {} ({} bytes), rate {}, wait {}",
-        a.file.as_ref().map_or_else(|| format!("generated, seed {}", a.seed), |p| p.display().to_string()),
+        a.file.as_ref().map_or_else(
+            || format!("generated, seed {}", a.seed),
+            |p| p.display().to_string()
+        ),
         data.len(),
         rate.map_or_else(|| "max".to_owned(), |r| format!("{r} msgs/s")),
         cfg.wait
@@ -244,7 +286,10 @@ pub fn latency(a: LatencyBenchArgs) -> Result<u8, Failure> {
         "replayed:      {} msgs in {:.3} s ({:.0} msgs/s), digest {}",
         s.messages, s.elapsed_s, s.msgs_per_sec, s.digest
     );
-    let hops = [("ingest→book", &run.latency.ingest_to_book), ("ingest→output (end to end)", &run.latency.ingest_to_output)];
+    let hops = [
+        ("ingest→book", &run.latency.ingest_to_book),
+        ("ingest→output (end to end)", &run.latency.ingest_to_output),
+    ];
     println!(
         "{:<28} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
         "latency (ns)", "p50", "p90", "p99", "p99.9", "p99.99", "max", "samples"
@@ -261,16 +306,26 @@ pub fn latency(a: LatencyBenchArgs) -> Result<u8, Failure> {
             h.len()
         );
     }
-    println!("{:<28} {:>9} {:>9} {:>12}", "ring", "capacity", "high-water", "full events");
+    println!(
+        "{:<28} {:>9} {:>9} {:>12}",
+        "ring", "capacity", "high-water", "full events"
+    );
     for r in &run.rings {
-        println!("{:<28} {:>9} {:>9} {:>12}", r.name, r.capacity, r.high_water, r.full_events);
+        println!(
+            "{:<28} {:>9} {:>9} {:>12}",
+            r.name, r.capacity, r.high_water, r.full_events
+        );
     }
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    for (file, h) in [("ingest_to_book.hgrm", hops[0].1), ("ingest_to_output.hgrm", hops[1].1)] {
+    for (file, h) in [
+        ("ingest_to_book.hgrm", hops[0].1),
+        ("ingest_to_output.hgrm", hops[1].1),
+    ] {
         let path = a.out.join(file);
         let mut w = crate::create(&path)?;
         write_hgrm(h, &mut w).with_context(|| format!("writing {}", path.display()))?;
-        w.flush().with_context(|| format!("writing {}", path.display()))?;
+        w.flush()
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     let title = format!(
         "ticklane pipeline latency, {} shard(s), {}",
@@ -278,7 +333,11 @@ pub fn latency(a: LatencyBenchArgs) -> Result<u8, Failure> {
         rate.map_or_else(|| "max rate".to_owned(), |r| format!("{r} msgs/s"))
     );
     let svg = a.out.join("latency.svg");
-    std::fs::write(&svg, svg_plot(&title, &hops)).with_context(|| format!("writing {}", svg.display()))?;
-    println!("wrote {}/{{ingest_to_book.hgrm, ingest_to_output.hgrm, latency.svg}}", a.out.display());
+    std::fs::write(&svg, svg_plot(&title, &hops))
+        .with_context(|| format!("writing {}", svg.display()))?;
+    println!(
+        "wrote {}/{{ingest_to_book.hgrm, ingest_to_output.hgrm, latency.svg}}",
+        a.out.display()
+    );
     Ok(0)
 }

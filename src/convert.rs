@@ -8,8 +8,8 @@ use anyhow::{anyhow, Context};
 use clap::Args;
 use flate2::write::GzEncoder;
 use ticklane_feeds::itch::synth::{generate, SynthConfig};
-use ticklane_feeds::lobster::to_itch::{convert, ConvertOptions};
 use ticklane_feeds::lobster::parse_file_name;
+use ticklane_feeds::lobster::to_itch::{convert, ConvertOptions};
 
 use crate::{create, input_failure, Failure};
 
@@ -66,11 +66,16 @@ fn sink(path: &Path) -> anyhow::Result<Box<dyn Write>> {
 }
 
 fn finish(mut w: Box<dyn Write>, path: &Path) -> anyhow::Result<()> {
-    w.flush().with_context(|| format!("writing {}", path.display()))
+    w.flush()
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 pub fn lobster(a: LobsterArgs) -> Result<u8, Failure> {
-    let file_name = a.message.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let file_name = a
+        .message
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     let meta = parse_file_name(file_name);
     let symbol = match (&a.symbol, &meta) {
         (Some(s), _) => s.clone(),
@@ -86,19 +91,34 @@ pub fn lobster(a: LobsterArgs) -> Result<u8, Failure> {
         Some(p) => Some(open_text(p)?),
         None => None,
     };
-    let opts = ConvertOptions { symbol, locate: a.locate, resync: false };
+    let opts = ConvertOptions {
+        symbol,
+        locate: a.locate,
+        resync: false,
+    };
     let mut out = sink(&a.output)?;
-    let stats = convert(open_text(&a.message)?, orderbook.as_mut().map(|b| &mut **b as &mut dyn BufRead), &opts, &mut out)
-        .map_err(|e| input_failure(anyhow!("{}: {e}", a.message.display())))?;
+    let stats = convert(
+        open_text(&a.message)?,
+        orderbook.as_mut().map(|b| &mut **b as &mut dyn BufRead),
+        &opts,
+        &mut out,
+    )
+    .map_err(|e| input_failure(anyhow!("{}: {e}", a.message.display())))?;
     finish(out, &a.output)?;
     eprintln!("wrote {}: {stats}", a.output.display());
     Ok(0)
 }
 
 pub fn gen_itch(a: GenItchArgs) -> Result<u8, Failure> {
-    let cfg = SynthConfig { seed: a.seed, symbols: a.symbols, messages: a.messages, ..SynthConfig::default() };
+    let cfg = SynthConfig {
+        seed: a.seed,
+        symbols: a.symbols,
+        messages: a.messages,
+        ..SynthConfig::default()
+    };
     let mut out = sink(&a.output)?;
-    let stats = generate(&cfg, &mut out).with_context(|| format!("writing {}", a.output.display()))?;
+    let stats =
+        generate(&cfg, &mut out).with_context(|| format!("writing {}", a.output.display()))?;
     finish(out, &a.output)?;
     eprintln!("wrote {}: {stats}", a.output.display());
     Ok(0)

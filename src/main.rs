@@ -158,7 +158,6 @@ enum PipelineMode {
     Threads,
 }
 
-
 #[derive(Subcommand)]
 enum BenchCmd {
     /// Load an ITCH file into memory, then report decode-only and decode+book throughput and the
@@ -189,12 +188,18 @@ struct Failure {
 
 impl<E: Into<anyhow::Error>> From<E> for Failure {
     fn from(e: E) -> Self {
-        Failure { code: exit::OTHER, err: e.into() }
+        Failure {
+            code: exit::OTHER,
+            err: e.into(),
+        }
     }
 }
 
 fn input_failure(e: impl Into<anyhow::Error>) -> Failure {
-    Failure { code: exit::INPUT, err: e.into() }
+    Failure {
+        code: exit::INPUT,
+        err: e.into(),
+    }
 }
 
 fn main() -> ExitCode {
@@ -230,7 +235,11 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
 }
 
 fn replay(a: ReplayArgs) -> Result<u8, Failure> {
-    let name = a.file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = a
+        .file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     let lobster_name = ticklane_feeds::lobster::parse_file_name(name);
     if a.format == Format::Binance {
         return replay_binance(&a);
@@ -244,9 +253,14 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
     let bbo_reference = match &a.check {
         Some(p) => {
             let mut first = String::new();
-            std::io::BufRead::read_line(&mut std::io::BufReader::new(
-                File::open(p).with_context(|| format!("cannot open {}", p.display())).map_err(input_failure)?,
-            ), &mut first)
+            std::io::BufRead::read_line(
+                &mut std::io::BufReader::new(
+                    File::open(p)
+                        .with_context(|| format!("cannot open {}", p.display()))
+                        .map_err(input_failure)?,
+                ),
+                &mut first,
+            )
             .with_context(|| format!("reading {}", p.display()))?;
             first.starts_with(ticklane_replay::bbo_csv::HEADER)
         }
@@ -263,17 +277,24 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
         return replay_lobster(a, lobster_name, bbo_reference);
     }
     let input = ticklane_replay::input::open(&a.file).map_err(input_failure)?;
-    let show_progress = !a.no_progress && std::io::stderr().is_terminal() && input.file_len > (8 << 20);
+    let show_progress =
+        !a.no_progress && std::io::stderr().is_terminal() && input.file_len > (8 << 20);
     let bar = show_progress.then(|| {
         let b = indicatif::ProgressBar::new(input.file_len);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         b
     });
     let consumed = input.consumed.clone();
-    let mut opts = ticklane_replay::ItchReplayOptions { symbols: a.symbols.clone(), top_n: a.top, ..Default::default() };
+    let mut opts = ticklane_replay::ItchReplayOptions {
+        symbols: a.symbols.clone(),
+        top_n: a.top,
+        ..Default::default()
+    };
     let capture = SharedBuf::default();
     match (&a.bbo_csv, bbo_reference) {
         (Some(p), false) => opts.bbo_csv = Some(Box::new(create(p)?)),
@@ -282,17 +303,30 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
         (None, false) => {}
     }
     if let Some(b) = bar.clone() {
-        opts.progress = Some(Box::new(move |_| b.set_position(consumed.load(Ordering::Relaxed))));
+        opts.progress = Some(Box::new(move |_| {
+            b.set_position(consumed.load(Ordering::Relaxed))
+        }));
     }
     let strategy_cfg = match &a.strategy_config {
-        Some(p) => Some(std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display())).map_err(input_failure)?),
+        Some(p) => Some(
+            std::fs::read_to_string(p)
+                .with_context(|| format!("reading {}", p.display()))
+                .map_err(input_failure)?,
+        ),
         None => None,
     };
     let make = |name: &str| ticklane_strategies::build(name, strategy_cfg.as_deref());
     if let Some(name) = &a.strategy {
-        make(name).map_err(|e| Failure { code: 2, err: e.into() })?;
+        make(name).map_err(|e| Failure {
+            code: 2,
+            err: e.into(),
+        })?;
         if let Some(p) = &a.signals {
-            let w: Box<dyn Write> = if p.as_os_str() == "-" { Box::new(std::io::stdout()) } else { Box::new(create(p)?) };
+            let w: Box<dyn Write> = if p.as_os_str() == "-" {
+                Box::new(std::io::stdout())
+            } else {
+                Box::new(create(p)?)
+            };
             opts.signals = Some(w);
             opts.signal_format = Some(if p.extension().is_some_and(|e| e == "csv") {
                 ticklane_replay::signals::SignalFormat::Csv
@@ -323,9 +357,11 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
         };
         eprintln!("pipeline: threads ({}), wait: {}", cfg.plan(), cfg.wait);
         let run = match &a.strategy {
-            Some(name) => ticklane_replay::pipeline::replay_itch_threaded_with(reader, opts, &cfg, || {
-                make(name).expect("the strategy was built once above with the same config")
-            }),
+            Some(name) => {
+                ticklane_replay::pipeline::replay_itch_threaded_with(reader, opts, &cfg, || {
+                    make(name).expect("the strategy was built once above with the same config")
+                })
+            }
             None => ticklane_replay::pipeline::replay_itch_threaded(reader, opts, &cfg),
         }
         .map_err(not_itch)?;
@@ -339,12 +375,18 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
             )
         };
         eprintln!("latency ingest→book:   {}", q(&run.latency.ingest_to_book));
-        eprintln!("latency ingest→output: {}", q(&run.latency.ingest_to_output));
+        eprintln!(
+            "latency ingest→output: {}",
+            q(&run.latency.ingest_to_output)
+        );
         run.summary
     } else {
         match &a.strategy {
             Some(name) => {
-                let s = make(name).map_err(|e| Failure { code: 2, err: e.into() })?;
+                let s = make(name).map_err(|e| Failure {
+                    code: 2,
+                    err: e.into(),
+                })?;
                 ticklane_replay::replay_itch_with(reader, opts, s)
             }
             None => ticklane_replay::replay_itch(reader, opts),
@@ -358,7 +400,8 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
         let mut w = create(p)?;
         serde_json::to_writer_pretty(&mut w, &summary)?;
         writeln!(w)?;
-        w.flush().with_context(|| format!("writing {}", p.display()))?;
+        w.flush()
+            .with_context(|| format!("writing {}", p.display()))?;
     }
     if let Some(t) = summary.errors.truncated_tail {
         eprintln!(
@@ -370,13 +413,20 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
         );
     }
     // The check's lines first: the digest stays the last line.
-    let check_code = if bbo_reference { check_bbo_csv(&a, &capture)? } else { None };
+    let check_code = if bbo_reference {
+        check_bbo_csv(&a, &capture)?
+    } else {
+        None
+    };
     println!("{summary}");
     if let Some(code) = check_code {
         return Ok(code);
     }
     if a.strict && summary.errors.total() > 0 {
-        eprintln!("error: --strict: the input had {} bad records (see errors above)", summary.errors.total());
+        eprintln!(
+            "error: --strict: the input had {} bad records (see errors above)",
+            summary.errors.total()
+        );
         return Ok(exit::DATA);
     }
     Ok(0)
@@ -413,8 +463,12 @@ impl<W: Write> Write for Tee<W> {
 /// Compares the captured BBO CSV with the `--check` reference, row by row. Returns the exit code
 /// when they differ.
 fn check_bbo_csv(a: &ReplayArgs, capture: &SharedBuf) -> Result<Option<u8>, Failure> {
-    let Some(path) = &a.check else { return Ok(None) };
-    let reference = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display())).map_err(input_failure)?;
+    let Some(path) = &a.check else {
+        return Ok(None);
+    };
+    let reference = std::fs::read_to_string(path)
+        .with_context(|| format!("reading {}", path.display()))
+        .map_err(input_failure)?;
     let ours = String::from_utf8_lossy(&capture.0.borrow()).into_owned();
     let (mut theirs_it, mut ours_it) = (reference.lines().skip(1), ours.lines().skip(1));
     let (mut rows, mut equal, mut shown) = (0u64, 0u64, 0);
@@ -428,12 +482,19 @@ fn check_bbo_csv(a: &ReplayArgs, capture: &SharedBuf) -> Result<Option<u8>, Fail
             equal += 1;
         } else if shown < 5 {
             shown += 1;
-            println!("mismatch at BBO row {rows} (line {} of {}):", rows + 1, path.display());
+            println!(
+                "mismatch at BBO row {rows} (line {} of {}):",
+                rows + 1,
+                path.display()
+            );
             println!("  ours   {}", o.unwrap_or("(no more rows)"));
             println!("  theirs {}", t.unwrap_or("(no more rows)"));
         }
     }
-    println!("check:         {rows} BBO rows compared, {equal} equal, {} differ", rows - equal);
+    println!(
+        "check:         {rows} BBO rows compared, {equal} equal, {} differ",
+        rows - equal
+    );
     Ok((equal != rows || rows == 0).then_some(exit::CHECK))
 }
 
@@ -463,14 +524,22 @@ fn replay_lobster(
         _ => None,
     };
     let capture = SharedBuf::default();
-    let mut opts = ticklane_replay::ItchReplayOptions { symbols: a.symbols.clone(), top_n: a.top, ..Default::default() };
+    let mut opts = ticklane_replay::ItchReplayOptions {
+        symbols: a.symbols.clone(),
+        top_n: a.top,
+        ..Default::default()
+    };
     match (&a.bbo_csv, bbo_reference) {
         (Some(p), false) => opts.bbo_csv = Some(Box::new(create(p)?)),
         (Some(p), true) => opts.bbo_csv = Some(Box::new(Tee(create(p)?, capture.clone()))),
         (None, true) => opts.bbo_csv = Some(Box::new(capture.clone())),
         (None, false) => {}
     }
-    let conv = ConvertOptions { symbol, locate: 1, resync: a.resync };
+    let conv = ConvertOptions {
+        symbol,
+        locate: 1,
+        resync: a.resync,
+    };
     let check = orderbook.is_some();
     let (summary, stats, report) = ticklane_replay::lobster::replay_lobster(
         messages,
@@ -484,7 +553,8 @@ fn replay_lobster(
         let mut w = create(p)?;
         serde_json::to_writer_pretty(&mut w, &summary)?;
         writeln!(w)?;
-        w.flush().with_context(|| format!("writing {}", p.display()))?;
+        w.flush()
+            .with_context(|| format!("writing {}", p.display()))?;
     }
     eprintln!("lobster:       {stats}");
     let mut code = 0;
@@ -508,19 +578,29 @@ fn replay_lobster(
 
 fn replay_binance(a: &ReplayArgs) -> Result<u8, Failure> {
     let input = ticklane_replay::input::open(&a.file).map_err(input_failure)?;
-    let mut opts = ticklane_replay::binance::BinanceReplayOptions { accept_unsynced: a.accept_unsynced, bbo_csv: None };
+    let mut opts = ticklane_replay::binance::BinanceReplayOptions {
+        accept_unsynced: a.accept_unsynced,
+        bbo_csv: None,
+    };
     if let Some(p) = &a.bbo_csv {
         opts.bbo_csv = Some(Box::new(create(p)?));
     }
-    let s = ticklane_replay::binance::replay_binance(std::io::BufReader::with_capacity(1 << 16, input.reader), opts).map_err(|e| match e {
-        ticklane_replay::binance::BinanceReplayError::NotBinance(_) => input_failure(anyhow::Error::new(e).context(format!("{}", a.file.display()))),
+    let s = ticklane_replay::binance::replay_binance(
+        std::io::BufReader::with_capacity(1 << 16, input.reader),
+        opts,
+    )
+    .map_err(|e| match e {
+        ticklane_replay::binance::BinanceReplayError::NotBinance(_) => {
+            input_failure(anyhow::Error::new(e).context(format!("{}", a.file.display())))
+        }
         other => Failure::from(other),
     })?;
     if let Some(p) = &a.summary_json {
         let mut w = create(p)?;
         serde_json::to_writer_pretty(&mut w, &s)?;
         writeln!(w)?;
-        w.flush().with_context(|| format!("writing {}", p.display()))?;
+        w.flush()
+            .with_context(|| format!("writing {}", p.display()))?;
     }
     println!("{s}");
     if a.strict && (s.bad_lines > 0 || s.resyncs > 0) {

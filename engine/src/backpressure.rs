@@ -26,7 +26,9 @@ impl FromStr for Backpressure {
         match s {
             "block" => Ok(Backpressure::Block),
             "drop-newest" | "drop_newest" => Ok(Backpressure::DropNewest),
-            other => Err(format!("unknown backpressure policy {other:?}: expected block or drop-newest")),
+            other => Err(format!(
+                "unknown backpressure policy {other:?}: expected block or drop-newest"
+            )),
         }
     }
 }
@@ -64,7 +66,11 @@ pub struct PolicyTx<T> {
 impl<T: Copy + Send> PolicyTx<T> {
     /// Wraps `tx` with `policy`.
     pub fn new(tx: RingTx<T>, policy: Backpressure) -> Self {
-        PolicyTx { tx, policy, dropped: 0 }
+        PolicyTx {
+            tx,
+            policy,
+            dropped: 0,
+        }
     }
 
     /// Sends `v` under the policy; `Ok(false)` when it was dropped.
@@ -143,7 +149,10 @@ mod tests {
         assert_eq!(tx.dropped(), 1);
         drop(rx);
         assert_eq!(tx.send(3, &mut w), Err(Closed));
-        assert_eq!("drop-newest".parse::<Backpressure>(), Ok(Backpressure::DropNewest));
+        assert_eq!(
+            "drop-newest".parse::<Backpressure>(),
+            Ok(Backpressure::DropNewest)
+        );
         assert!("lossy".parse::<Backpressure>().is_err());
     }
 }

@@ -55,6 +55,9 @@ mod tests {
         let b = c.now();
         let os = t0.elapsed().as_nanos() as u64;
         let ours = b - a;
-        assert!(ours >= 15_000_000 && ours <= os + 5_000_000, "ours {ours} ns, os {os} ns");
+        assert!(
+            ours >= 15_000_000 && ours <= os + 5_000_000,
+            "ours {ours} ns, os {os} ns"
+        );
     }
 }

@@ -48,7 +48,11 @@ impl Default for Digest {
 impl Digest {
     /// A fresh digest.
     pub const fn new() -> Self {
-        Digest { lo: K1, hi: K2, words: 0 }
+        Digest {
+            lo: K1,
+            hi: K2,
+            words: 0,
+        }
     }
 
     /// Absorbs one 64-bit word.
@@ -92,7 +96,11 @@ mod tests {
         let e = Digest::new();
         let mut one = Digest::new();
         one.word(0);
-        assert_ne!(e.hex(), one.hex(), "absorbing a zero word must still change the digest");
+        assert_ne!(
+            e.hex(),
+            one.hex(),
+            "absorbing a zero word must still change the digest"
+        );
     }
 
     #[test]

@@ -161,7 +161,10 @@ pub struct Event {
     pub body: Body,
 }
 
-const _: () = assert!(std::mem::size_of::<Event>() <= 64, "Event must fit one cache line");
+const _: () = assert!(
+    std::mem::size_of::<Event>() <= 64,
+    "Event must fit one cache line"
+);
 
 impl Body {
     /// Whether applying this body can change an order book.
@@ -192,8 +195,16 @@ mod tests {
 
     #[test]
     fn book_bodies_are_classified() {
-        assert!(Body::Delete { order_id: OrderId(1) }.affects_book());
+        assert!(Body::Delete {
+            order_id: OrderId(1)
+        }
+        .affects_book());
         assert!(!Body::TradeBreak { match_id: 1 }.affects_book());
-        assert!(!Body::Trade { px: Px(1), qty: Qty(1), side: None }.affects_book());
+        assert!(!Body::Trade {
+            px: Px(1),
+            qty: Qty(1),
+            side: None
+        }
+        .affects_book());
     }
 }

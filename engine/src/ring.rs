@@ -151,7 +151,14 @@ pub fn ring<T: Copy + Send>(capacity: usize, name: &'static str) -> (RingTx<T>, 
         capacity,
         name,
     };
-    let rx = RingRx { c, counters, popped: 0, published: 0, capacity, name };
+    let rx = RingRx {
+        c,
+        counters,
+        popped: 0,
+        published: 0,
+        capacity,
+        name,
+    };
     (tx, rx)
 }
 
@@ -216,7 +223,11 @@ impl<T: Copy + Send> RingTx<T> {
     /// Publishes the pushed count and, when `occupied` is known, the high-water mark.
     #[inline]
     fn publish(&mut self, occupied: Option<usize>) {
-        self.counters.tx.0.pushed.store(self.pushed, Ordering::Relaxed);
+        self.counters
+            .tx
+            .0
+            .pushed
+            .store(self.pushed, Ordering::Relaxed);
         if let Some(occupied) = occupied {
             self.note_occupancy(occupied as u64);
         }
@@ -243,7 +254,11 @@ impl<T: Copy + Send> RingTx<T> {
     fn note_occupancy(&mut self, occupied: u64) {
         if occupied > self.high_water {
             self.high_water = occupied;
-            self.counters.tx.0.high_water.store(occupied, Ordering::Relaxed);
+            self.counters
+                .tx
+                .0
+                .high_water
+                .store(occupied, Ordering::Relaxed);
         }
     }
 
@@ -252,7 +267,11 @@ impl<T: Copy + Send> RingTx<T> {
     #[cold]
     fn note_full(&mut self) {
         self.full_events += 1;
-        self.counters.tx.0.full_events.store(self.full_events, Ordering::Relaxed);
+        self.counters
+            .tx
+            .0
+            .full_events
+            .store(self.full_events, Ordering::Relaxed);
         self.publish(Some(self.capacity));
     }
 
@@ -398,7 +417,11 @@ impl<T: Copy + Send> RingTx<T> {
     /// assert_eq!(got, (0..100).collect::<Vec<u32>>());
     /// ```
     #[inline]
-    pub fn push_batch_wait(&mut self, mut items: &[T], wait: &mut impl Waiter) -> Result<(), Closed> {
+    pub fn push_batch_wait(
+        &mut self,
+        mut items: &[T],
+        wait: &mut impl Waiter,
+    ) -> Result<(), Closed> {
         let mut stalled = false;
         while !items.is_empty() {
             let n = self.write(items);
@@ -474,19 +497,30 @@ impl<T: Copy + Send> RingTx<T> {
     /// assert_eq!(tx.stats().high_water, 3);
     /// ```
     pub fn stats(&self) -> RingStats {
-        RingStats { pushed: self.pushed, ..self.counters.snapshot(self.name, self.capacity) }
+        RingStats {
+            pushed: self.pushed,
+            ..self.counters.snapshot(self.name, self.capacity)
+        }
     }
 }
 
 impl<T> Drop for RingTx<T> {
     fn drop(&mut self) {
-        self.counters.tx.0.pushed.store(self.pushed, Ordering::Relaxed);
+        self.counters
+            .tx
+            .0
+            .pushed
+            .store(self.pushed, Ordering::Relaxed);
     }
 }
 
 impl<T> Drop for RingRx<T> {
     fn drop(&mut self) {
-        self.counters.rx.0.popped.store(self.popped, Ordering::Relaxed);
+        self.counters
+            .rx
+            .0
+            .popped
+            .store(self.popped, Ordering::Relaxed);
     }
 }
 
@@ -494,7 +528,11 @@ impl<T: Copy + Send> RingRx<T> {
     #[inline]
     fn publish(&mut self) {
         self.published = self.popped;
-        self.counters.rx.0.popped.store(self.popped, Ordering::Relaxed);
+        self.counters
+            .rx
+            .0
+            .popped
+            .store(self.popped, Ordering::Relaxed);
     }
 
     /// Found nothing to pop: a moment to spare, so publish the count if it moved.
@@ -558,7 +596,9 @@ impl<T: Copy + Send> RingRx<T> {
             return 0;
         }
         // `n` is at most the items just counted, so the chunk is always granted.
-        let Ok(chunk) = self.c.read_chunk(n) else { return 0 };
+        let Ok(chunk) = self.c.read_chunk(n) else {
+            return 0;
+        };
         let (a, b) = chunk.as_slices();
         let (head, rest) = out.split_at_mut(a.len());
         head.copy_from_slice(a);
@@ -700,7 +740,10 @@ impl<T: Copy + Send> RingRx<T> {
     /// assert_eq!((s.pushed, s.popped), (2, 1));
     /// ```
     pub fn stats(&self) -> RingStats {
-        RingStats { popped: self.popped, ..self.counters.snapshot(self.name, self.capacity) }
+        RingStats {
+            popped: self.popped,
+            ..self.counters.snapshot(self.name, self.capacity)
+        }
     }
 }
 
@@ -826,7 +869,8 @@ mod tests {
                 for (i, b) in batch[..k].iter_mut().enumerate() {
                     *b = next + i as u64;
                 }
-                tx.push_batch_wait(&batch[..k], &mut w).expect("consumer alive");
+                tx.push_batch_wait(&batch[..k], &mut w)
+                    .expect("consumer alive");
                 next += k as u64;
                 round += 1;
             }
@@ -857,7 +901,11 @@ mod tests {
         let s = rx.stats();
         assert_eq!((s.pushed, s.popped), (N, N));
         assert_eq!(tx_stats.pushed, N);
-        assert!(s.high_water >= 1 && s.high_water <= 1024, "high water {}", s.high_water);
+        assert!(
+            s.high_water >= 1 && s.high_water <= 1024,
+            "high water {}",
+            s.high_water
+        );
     }
 
     #[test]
@@ -898,14 +946,21 @@ mod tests {
         assert_eq!(rx.try_pop(), Some(1));
         assert_eq!(rx.try_pop(), Some(2));
         assert_eq!(tx.push_batch(&[4]), 1);
-        assert_eq!(tx.stats().high_water, 3, "2 waiting does not lower the mark");
+        assert_eq!(
+            tx.stats().high_water,
+            3,
+            "2 waiting does not lower the mark"
+        );
         assert_eq!(tx.stats().full_events, 0);
         assert_eq!(tx.push_batch(&[5, 6, 7]), 1, "one full event");
         assert_eq!(tx.try_push(8), Err(8), "another");
         assert_eq!(tx.push_batch(&[]), 0, "an empty batch is never full");
         let s = rx.stats();
         assert_eq!(s.name, "stats");
-        assert_eq!((s.pushed, s.popped, s.high_water, s.full_events), (5, 2, 3, 2));
+        assert_eq!(
+            (s.pushed, s.popped, s.high_water, s.full_events),
+            (5, 2, 3, 2)
+        );
     }
 
     #[test]
@@ -957,7 +1012,11 @@ mod tests {
         let s = tx.stats();
         drop(tx);
         assert_eq!(consumer.join().unwrap(), (0..40).collect::<Vec<u32>>());
-        assert!(s.full_events >= 1 && s.full_events <= 36, "one per stall, got {}", s.full_events);
+        assert!(
+            s.full_events >= 1 && s.full_events <= 36,
+            "one per stall, got {}",
+            s.full_events
+        );
         assert_eq!(s.high_water, 4);
     }
 

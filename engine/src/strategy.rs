@@ -118,7 +118,15 @@ pub struct Actions {
 
 impl Default for Actions {
     fn default() -> Self {
-        Actions { buf: [Action::Signal(Signal { kind: SignalKind::Alert, side: None, value: 0.0 }); ACTIONS], len: 0, dropped: 0 }
+        Actions {
+            buf: [Action::Signal(Signal {
+                kind: SignalKind::Alert,
+                side: None,
+                value: 0.0,
+            }); ACTIONS],
+            len: 0,
+            dropped: 0,
+        }
     }
 }
 
@@ -276,7 +284,11 @@ mod tests {
     #[test]
     fn actions_are_bounded_and_counted() {
         let mut a = Actions::default();
-        let s = Signal { kind: SignalKind::Take, side: Some(Side::Bid), value: 1.0 };
+        let s = Signal {
+            kind: SignalKind::Take,
+            side: Some(Side::Bid),
+            value: 1.0,
+        };
         for _ in 0..ACTIONS {
             assert!(a.push(Action::Signal(s)));
         }

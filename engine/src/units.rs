@@ -34,7 +34,10 @@ impl Px {
     /// assert_eq!(Px(-5).display_decimals(4).to_string(), "-0.0005");
     /// ```
     pub fn display_decimals(self, decimals: u32) -> DecimalPx {
-        DecimalPx { px: self.0, decimals }
+        DecimalPx {
+            px: self.0,
+            decimals,
+        }
     }
 }
 

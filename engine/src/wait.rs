@@ -326,30 +326,52 @@ mod tests {
     use super::*;
     use std::time::Instant;
 
-    const ALL: [WaitStrategy; 3] = [WaitStrategy::BusySpin, WaitStrategy::SpinThenYield, WaitStrategy::Park];
+    const ALL: [WaitStrategy; 3] = [
+        WaitStrategy::BusySpin,
+        WaitStrategy::SpinThenYield,
+        WaitStrategy::Park,
+    ];
 
     #[test]
     fn parse_and_display_round_trip() {
         for w in ALL {
             assert_eq!(w.to_string().parse::<WaitStrategy>(), Ok(w));
         }
-        assert_eq!(" Yield ".parse::<WaitStrategy>(), Ok(WaitStrategy::SpinThenYield));
-        assert_eq!("busy-spin".parse::<WaitStrategy>(), Ok(WaitStrategy::BusySpin));
-        assert_eq!("spin-then-yield".parse::<WaitStrategy>(), Ok(WaitStrategy::SpinThenYield));
+        assert_eq!(
+            " Yield ".parse::<WaitStrategy>(),
+            Ok(WaitStrategy::SpinThenYield)
+        );
+        assert_eq!(
+            "busy-spin".parse::<WaitStrategy>(),
+            Ok(WaitStrategy::BusySpin)
+        );
+        assert_eq!(
+            "spin-then-yield".parse::<WaitStrategy>(),
+            Ok(WaitStrategy::SpinThenYield)
+        );
     }
 
     #[test]
     fn bad_name_is_a_clear_error() {
         let e = "sleepy".parse::<WaitStrategy>().unwrap_err();
         assert_eq!(e, UnknownWaitStrategy("sleepy".to_owned()));
-        assert_eq!(e.to_string(), "unknown wait strategy \"sleepy\": expected spin, yield or park");
+        assert_eq!(
+            e.to_string(),
+            "unknown wait strategy \"sleepy\": expected spin, yield or park"
+        );
         assert!("".parse::<WaitStrategy>().is_err());
     }
 
     #[test]
     fn waiter_matches_strategy() {
-        assert!(matches!(WaitStrategy::BusySpin.waiter(), AnyWaiter::BusySpin(_)));
-        assert_eq!(WaitStrategy::SpinThenYield.waiter(), AnyWaiter::SpinThenYield(SpinThenYield::new(100)));
+        assert!(matches!(
+            WaitStrategy::BusySpin.waiter(),
+            AnyWaiter::BusySpin(_)
+        ));
+        assert_eq!(
+            WaitStrategy::SpinThenYield.waiter(),
+            AnyWaiter::SpinThenYield(SpinThenYield::new(100))
+        );
         assert!(matches!(WaitStrategy::Park.waiter(), AnyWaiter::Park(_)));
     }
 

@@ -130,7 +130,9 @@ impl Default for BinanceDecoder {
 type V<'t, 'i> = simd_json::tape::Value<'t, 'i>;
 
 fn field_u64(v: &V<'_, '_>, key: &'static str) -> Result<u64, BinanceError> {
-    v.get(key).and_then(|x| x.as_u64()).ok_or(BinanceError::Field(key))
+    v.get(key)
+        .and_then(|x| x.as_u64())
+        .ok_or(BinanceError::Field(key))
 }
 
 fn num<'i>(v: &V<'_, 'i>, key: &'static str, decimals: u32) -> Result<i64, BinanceError> {
@@ -147,17 +149,30 @@ fn str_field<'i>(v: &V<'_, 'i>, key: &'static str) -> Result<&'i str, BinanceErr
 }
 
 /// Appends `[["px","qty"], ...]` under `key` to `out`.
-fn levels(v: &V<'_, '_>, key: &'static str, bid: bool, p: Precision, out: &mut Vec<LevelUpdate>) -> Result<(), BinanceError> {
-    let arr = v.get(key).and_then(|x| x.into_array()).ok_or(BinanceError::Field(key))?;
+fn levels(
+    v: &V<'_, '_>,
+    key: &'static str,
+    bid: bool,
+    p: Precision,
+    out: &mut Vec<LevelUpdate>,
+) -> Result<(), BinanceError> {
+    let arr = v
+        .get(key)
+        .and_then(|x| x.into_array())
+        .ok_or(BinanceError::Field(key))?;
     for lv in arr.iter() {
         let pair = lv.into_array().ok_or(BinanceError::Field(key))?;
-        let (Some(a), Some(b)) = (pair.get(0), pair.get(1)) else { return Err(BinanceError::Field(key)) };
+        let (Some(a), Some(b)) = (pair.get(0), pair.get(1)) else {
+            return Err(BinanceError::Field(key));
+        };
         let px = a.as_str().ok_or(BinanceError::Field(key))?;
         let qty = b.as_str().ok_or(BinanceError::Field(key))?;
         out.push(LevelUpdate {
             bid,
-            px: parse_fixed(px.as_bytes(), p.px).map_err(|err| BinanceError::Decimal { field: key, err })?,
-            qty: parse_fixed(qty.as_bytes(), p.qty).map_err(|err| BinanceError::Decimal { field: key, err })?,
+            px: parse_fixed(px.as_bytes(), p.px)
+                .map_err(|err| BinanceError::Decimal { field: key, err })?,
+            qty: parse_fixed(qty.as_bytes(), p.qty)
+                .map_err(|err| BinanceError::Decimal { field: key, err })?,
         });
     }
     Ok(())
@@ -166,7 +181,10 @@ fn levels(v: &V<'_, '_>, key: &'static str, bid: bool, p: Precision, out: &mut V
 impl BinanceDecoder {
     /// A decoder with empty buffers (they grow to the largest message once).
     pub fn new() -> Self {
-        BinanceDecoder { buffers: Buffers::default(), tape: Some(Tape::null()) }
+        BinanceDecoder {
+            buffers: Buffers::default(),
+            tape: Some(Tape::null()),
+        }
     }
 
     /// Decodes one frame (parsed in place: simd-json rewrites the buffer). Depth and snapshot
@@ -190,7 +208,11 @@ impl BinanceDecoder {
     }
 }
 
-fn walk<'i>(root: V<'_, 'i>, p: Precision, out: &mut Vec<LevelUpdate>) -> Result<BinanceMsg<'i>, BinanceError> {
+fn walk<'i>(
+    root: V<'_, 'i>,
+    p: Precision,
+    out: &mut Vec<LevelUpdate>,
+) -> Result<BinanceMsg<'i>, BinanceError> {
     // Combined-stream wrapper.
     let v = match root.get("data") {
         Some(d) if root.get("stream").is_some() => d,
@@ -224,17 +246,22 @@ fn walk<'i>(root: V<'_, 'i>, p: Precision, out: &mut Vec<LevelUpdate>) -> Result
                 time: field_u64(&v, "T")?,
                 px: num(&v, "p", p.px)?,
                 qty: num(&v, "q", p.qty)?,
-                buyer_maker: v.get("m").and_then(|x| x.as_bool()).ok_or(BinanceError::Field("m"))?,
+                buyer_maker: v
+                    .get("m")
+                    .and_then(|x| x.as_bool())
+                    .ok_or(BinanceError::Field("m"))?,
                 aggregate,
             })
         }
         // bookTicker has no "e" on spot; futures sends "e":"bookTicker".
-        None | Some("bookTicker") if v.get("b").is_some_and(|b| b.as_str().is_some()) => Ok(BinanceMsg::BookTicker {
-            symbol: str_field(&v, "s")?,
-            update_id: field_u64(&v, "u")?,
-            bid: (num(&v, "b", p.px)?, num(&v, "B", p.qty)?),
-            ask: (num(&v, "a", p.px)?, num(&v, "A", p.qty)?),
-        }),
+        None | Some("bookTicker") if v.get("b").is_some_and(|b| b.as_str().is_some()) => {
+            Ok(BinanceMsg::BookTicker {
+                symbol: str_field(&v, "s")?,
+                update_id: field_u64(&v, "u")?,
+                bid: (num(&v, "b", p.px)?, num(&v, "B", p.qty)?),
+                ask: (num(&v, "a", p.px)?, num(&v, "A", p.qty)?),
+            })
+        }
         _ => Err(BinanceError::Unknown),
     }
 }
@@ -281,9 +308,21 @@ mod tests {
         assert_eq!(
             lv,
             vec![
-                LevelUpdate { bid: true, px: 6_173_763, qty: 0 },
-                LevelUpdate { bid: false, px: 6_183_764, qty: 154_698 },
-                LevelUpdate { bid: false, px: 6_183_985, qty: 0 },
+                LevelUpdate {
+                    bid: true,
+                    px: 6_173_763,
+                    qty: 0
+                },
+                LevelUpdate {
+                    bid: false,
+                    px: 6_183_764,
+                    qty: 154_698
+                },
+                LevelUpdate {
+                    bid: false,
+                    px: 6_183_985,
+                    qty: 0
+                },
             ]
         );
     }
@@ -295,17 +334,38 @@ mod tests {
             Precision { px: 1, qty: 3 },
         );
         assert!(r.unwrap().contains("prev: Some(9)"));
-        assert_eq!(lv, vec![LevelUpdate { bid: true, px: 587_102, qty: 14 }]);
-        let (r, _) = dec(r#"{"e":"trade","E":1,"s":"BTCUSDT","t":3735683259,"p":"61837.63000000","q":"0.02000000","T":1723161255342,"m":true,"M":true}"#, P);
+        assert_eq!(
+            lv,
+            vec![LevelUpdate {
+                bid: true,
+                px: 587_102,
+                qty: 14
+            }]
+        );
+        let (r, _) = dec(
+            r#"{"e":"trade","E":1,"s":"BTCUSDT","t":3735683259,"p":"61837.63000000","q":"0.02000000","T":1723161255342,"m":true,"M":true}"#,
+            P,
+        );
         assert_eq!(
             r.unwrap(),
             "Trade { symbol: \"BTCUSDT\", id: 3735683259, time: 1723161255342, px: 6183763, qty: 2000, buyer_maker: true, aggregate: false }"
         );
-        let (r, _) = dec(r#"{"e":"aggTrade","E":1,"s":"X","a":5,"p":"1.00","q":"2.00000","f":1,"l":2,"T":9,"m":false}"#, P);
-        assert!(r.unwrap().contains("id: 5, time: 9, px: 100, qty: 200000, buyer_maker: false, aggregate: true"));
-        let (r, _) = dec(r#"{"u":50093239212,"s":"BTCUSDT","b":"61837.63000000","B":"3.78826000","a":"61837.64000000","A":"1.54698000"}"#, P);
+        let (r, _) = dec(
+            r#"{"e":"aggTrade","E":1,"s":"X","a":5,"p":"1.00","q":"2.00000","f":1,"l":2,"T":9,"m":false}"#,
+            P,
+        );
+        assert!(r
+            .unwrap()
+            .contains("id: 5, time: 9, px: 100, qty: 200000, buyer_maker: false, aggregate: true"));
+        let (r, _) = dec(
+            r#"{"u":50093239212,"s":"BTCUSDT","b":"61837.63000000","B":"3.78826000","a":"61837.64000000","A":"1.54698000"}"#,
+            P,
+        );
         assert_eq!(r.unwrap(), "BookTicker { symbol: \"BTCUSDT\", update_id: 50093239212, bid: (6183763, 378826), ask: (6183764, 154698) }");
-        let (r, lv) = dec(r#"{"lastUpdateId":160,"bids":[["0.0024","10"]],"asks":[["0.0026","100"]]}"#, Precision { px: 4, qty: 0 });
+        let (r, lv) = dec(
+            r#"{"lastUpdateId":160,"bids":[["0.0024","10"]],"asks":[["0.0026","100"]]}"#,
+            Precision { px: 4, qty: 0 },
+        );
         assert_eq!(r.unwrap(), "Snapshot { last_update_id: 160 }");
         assert_eq!(lv.len(), 2);
     }
@@ -313,11 +373,24 @@ mod tests {
     #[test]
     fn bad_input_is_typed() {
         assert_eq!(dec("{not json", P).0, Err(BinanceError::Json));
-        assert_eq!(dec(r#"{"e":"kline","k":{}}"#, P).0, Err(BinanceError::Unknown));
-        assert_eq!(dec(r#"{"e":"trade","s":"X"}"#, P).0, Err(BinanceError::Field("t")));
         assert_eq!(
-            dec(r#"{"e":"trade","s":"X","t":1,"T":1,"p":"1.001","q":"1","m":true}"#, P).0,
-            Err(BinanceError::Decimal { field: "p", err: DecimalError::Precision { decimals: 2 } })
+            dec(r#"{"e":"kline","k":{}}"#, P).0,
+            Err(BinanceError::Unknown)
+        );
+        assert_eq!(
+            dec(r#"{"e":"trade","s":"X"}"#, P).0,
+            Err(BinanceError::Field("t"))
+        );
+        assert_eq!(
+            dec(
+                r#"{"e":"trade","s":"X","t":1,"T":1,"p":"1.001","q":"1","m":true}"#,
+                P
+            )
+            .0,
+            Err(BinanceError::Decimal {
+                field: "p",
+                err: DecimalError::Precision { decimals: 2 }
+            })
         );
         assert_eq!(dec("", P).0, Err(BinanceError::Json));
     }
@@ -340,12 +413,16 @@ mod tests {
     /// of the stream names, and each bookTicker's prices match a plain string reading of it.
     #[test]
     fn real_spot_capture() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/binance/spot_btcusdt_20240808.gz");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/data/binance/spot_btcusdt_20240808.gz"
+        );
         let f = std::fs::File::open(path).unwrap();
         let r = BufReader::new(flate2::read::MultiGzDecoder::new(f));
         let mut d = BinanceDecoder::new();
         let mut lv = Vec::new();
-        let (mut depth, mut trades, mut tickers, mut lines, mut levels_seen, mut snapshots) = (0, 0, 0, 0, 0, 0);
+        let (mut depth, mut trades, mut tickers, mut lines, mut levels_seen, mut snapshots) =
+            (0, 0, 0, 0, 0, 0);
         let mut last_u = None::<u64>;
         let mut gaps = 0;
         for line in r.lines() {
@@ -353,7 +430,9 @@ mod tests {
             lines += 1;
             let (_, json) = split_capture_line(line.as_bytes()).unwrap();
             let mut buf = json.to_vec();
-            let m = d.decode(&mut buf, Precision::SPOT_STRINGS, &mut lv).unwrap_or_else(|e| panic!("line {lines}: {e}"));
+            let m = d
+                .decode(&mut buf, Precision::SPOT_STRINGS, &mut lv)
+                .unwrap_or_else(|e| panic!("line {lines}: {e}"));
             match m {
                 BinanceMsg::Depth { first, last, .. } => {
                     assert!(line.contains("@depth"));
@@ -373,7 +452,13 @@ mod tests {
                 BinanceMsg::BookTicker { bid, .. } => {
                     tickers += 1;
                     // Independent reading: the "b" string, digits only (8 decimals kept).
-                    let b = line.split("\"b\":\"").nth(1).unwrap().split('"').next().unwrap();
+                    let b = line
+                        .split("\"b\":\"")
+                        .nth(1)
+                        .unwrap()
+                        .split('"')
+                        .next()
+                        .unwrap();
                     let want: i64 = b.replace('.', "").parse().unwrap();
                     assert_eq!(bid.0, want, "line {lines}");
                 }
@@ -387,7 +472,10 @@ mod tests {
         }
         // `grep -o '"stream":"[^"]*"' | sort | uniq -c` on the capture: 3451 depth, 9757 trade,
         // 28040 bookTicker; `grep -c lastUpdateId`: 1 snapshot; `wc -l`: 41249 lines.
-        assert_eq!((depth, trades, tickers, snapshots, lines), (3451, 9757, 28040, 1, 41249));
+        assert_eq!(
+            (depth, trades, tickers, snapshots, lines),
+            (3451, 9757, 28040, 1, 41249)
+        );
         assert!(levels_seen > depth, "depth updates carry levels");
         // The diff stream is continuous (U = previous u + 1) throughout this capture.
         assert_eq!(gaps, 0);

@@ -73,7 +73,9 @@ pub enum CoinbaseError {
 type V<'t, 'i> = simd_json::tape::Value<'t, 'i>;
 
 fn s<'i>(v: &V<'_, 'i>, key: &'static str) -> Result<&'i str, CoinbaseError> {
-    v.get(key).and_then(|x| x.into_string()).ok_or(CoinbaseError::Field(key))
+    v.get(key)
+        .and_then(|x| x.into_string())
+        .ok_or(CoinbaseError::Field(key))
 }
 
 fn dec(v: &V<'_, '_>, key: &'static str, d: u32) -> Result<i64, CoinbaseError> {
@@ -82,12 +84,25 @@ fn dec(v: &V<'_, '_>, key: &'static str, d: u32) -> Result<i64, CoinbaseError> {
     parse_fixed(t.as_bytes(), d).map_err(|_| CoinbaseError::Field(key))
 }
 
-fn side_levels(v: &V<'_, '_>, key: &'static str, bid: bool, p: Precision, out: &mut Vec<LevelUpdate>) -> Result<(), CoinbaseError> {
-    let arr = v.get(key).and_then(|x| x.into_array()).ok_or(CoinbaseError::Field(key))?;
+fn side_levels(
+    v: &V<'_, '_>,
+    key: &'static str,
+    bid: bool,
+    p: Precision,
+    out: &mut Vec<LevelUpdate>,
+) -> Result<(), CoinbaseError> {
+    let arr = v
+        .get(key)
+        .and_then(|x| x.into_array())
+        .ok_or(CoinbaseError::Field(key))?;
     for lv in arr.iter() {
         let pair = lv.into_array().ok_or(CoinbaseError::Field(key))?;
-        let (Some(a), Some(b)) = (pair.get(0), pair.get(1)) else { return Err(CoinbaseError::Field(key)) };
-        let (Some(px), Some(qty)) = (a.as_str(), b.as_str()) else { return Err(CoinbaseError::Field(key)) };
+        let (Some(a), Some(b)) = (pair.get(0), pair.get(1)) else {
+            return Err(CoinbaseError::Field(key));
+        };
+        let (Some(px), Some(qty)) = (a.as_str(), b.as_str()) else {
+            return Err(CoinbaseError::Field(key));
+        };
         out.push(LevelUpdate {
             bid,
             px: parse_fixed(px.as_bytes(), p.px).map_err(|_| CoinbaseError::Field(key))?,
@@ -112,7 +127,10 @@ impl Default for CoinbaseDecoder {
 impl CoinbaseDecoder {
     /// A decoder with empty buffers.
     pub fn new() -> Self {
-        CoinbaseDecoder { buffers: Buffers::default(), tape: Some(Tape::null()) }
+        CoinbaseDecoder {
+            buffers: Buffers::default(),
+            tape: Some(Tape::null()),
+        }
     }
 
     /// Decodes one frame (parsed in place). Snapshot and update levels are appended to `levels`
@@ -120,7 +138,12 @@ impl CoinbaseDecoder {
     ///
     /// # Errors
     /// [`CoinbaseError`].
-    pub fn decode<'i>(&mut self, frame: &'i mut [u8], p: Precision, levels: &mut Vec<LevelUpdate>) -> Result<CoinbaseMsg<'i>, CoinbaseError> {
+    pub fn decode<'i>(
+        &mut self,
+        frame: &'i mut [u8],
+        p: Precision,
+        levels: &mut Vec<LevelUpdate>,
+    ) -> Result<CoinbaseMsg<'i>, CoinbaseError> {
         levels.clear();
         let mut tape: Tape<'i> = self.tape.take().unwrap_or_else(Tape::null).reset();
         let r = simd_json::fill_tape(frame, &mut self.buffers, &mut tape)
@@ -131,8 +154,15 @@ impl CoinbaseDecoder {
     }
 }
 
-fn walk<'i>(v: V<'_, 'i>, p: Precision, out: &mut Vec<LevelUpdate>) -> Result<CoinbaseMsg<'i>, CoinbaseError> {
-    let ty = v.get("type").and_then(|x| x.into_string()).ok_or(CoinbaseError::Field("type"))?;
+fn walk<'i>(
+    v: V<'_, 'i>,
+    p: Precision,
+    out: &mut Vec<LevelUpdate>,
+) -> Result<CoinbaseMsg<'i>, CoinbaseError> {
+    let ty = v
+        .get("type")
+        .and_then(|x| x.into_string())
+        .ok_or(CoinbaseError::Field("type"))?;
     match ty {
         "snapshot" => {
             let product = s(&v, "product_id")?;
@@ -142,7 +172,10 @@ fn walk<'i>(v: V<'_, 'i>, p: Precision, out: &mut Vec<LevelUpdate>) -> Result<Co
         }
         "l2update" => {
             let product = s(&v, "product_id")?;
-            let changes = v.get("changes").and_then(|x| x.into_array()).ok_or(CoinbaseError::Field("changes"))?;
+            let changes = v
+                .get("changes")
+                .and_then(|x| x.into_array())
+                .ok_or(CoinbaseError::Field("changes"))?;
             for c in changes.iter() {
                 let c = c.into_array().ok_or(CoinbaseError::Field("changes"))?;
                 let (Some(side), Some(px), Some(qty)) = (c.get(0), c.get(1), c.get(2)) else {
@@ -153,19 +186,29 @@ fn walk<'i>(v: V<'_, 'i>, p: Precision, out: &mut Vec<LevelUpdate>) -> Result<Co
                     Some("sell") => false,
                     _ => return Err(CoinbaseError::Field("changes")),
                 };
-                let (Some(px), Some(qty)) = (px.as_str(), qty.as_str()) else { return Err(CoinbaseError::Field("changes")) };
+                let (Some(px), Some(qty)) = (px.as_str(), qty.as_str()) else {
+                    return Err(CoinbaseError::Field("changes"));
+                };
                 out.push(LevelUpdate {
                     bid,
-                    px: parse_fixed(px.as_bytes(), p.px).map_err(|_| CoinbaseError::Field("changes"))?,
-                    qty: parse_fixed(qty.as_bytes(), p.qty).map_err(|_| CoinbaseError::Field("changes"))?,
+                    px: parse_fixed(px.as_bytes(), p.px)
+                        .map_err(|_| CoinbaseError::Field("changes"))?,
+                    qty: parse_fixed(qty.as_bytes(), p.qty)
+                        .map_err(|_| CoinbaseError::Field("changes"))?,
                 });
             }
             Ok(CoinbaseMsg::L2Update { product })
         }
         "match" | "last_match" => Ok(CoinbaseMsg::Match {
             product: s(&v, "product_id")?,
-            trade_id: v.get("trade_id").and_then(|x| x.as_u64()).ok_or(CoinbaseError::Field("trade_id"))?,
-            sequence: v.get("sequence").and_then(|x| x.as_u64()).ok_or(CoinbaseError::Field("sequence"))?,
+            trade_id: v
+                .get("trade_id")
+                .and_then(|x| x.as_u64())
+                .ok_or(CoinbaseError::Field("trade_id"))?,
+            sequence: v
+                .get("sequence")
+                .and_then(|x| x.as_u64())
+                .ok_or(CoinbaseError::Field("sequence"))?,
             px: dec(&v, "price", p.px)?,
             qty: dec(&v, "size", p.qty)?,
             maker_sell: match v.get("side").and_then(|x| x.into_string()) {
@@ -176,11 +219,16 @@ fn walk<'i>(v: V<'_, 'i>, p: Precision, out: &mut Vec<LevelUpdate>) -> Result<Co
         }),
         "ticker" => Ok(CoinbaseMsg::Ticker {
             product: s(&v, "product_id")?,
-            sequence: v.get("sequence").and_then(|x| x.as_u64()).ok_or(CoinbaseError::Field("sequence"))?,
+            sequence: v
+                .get("sequence")
+                .and_then(|x| x.as_u64())
+                .ok_or(CoinbaseError::Field("sequence"))?,
             best_bid: dec(&v, "best_bid", p.px)?,
             best_ask: dec(&v, "best_ask", p.px)?,
         }),
-        "subscriptions" | "subscribe" | "heartbeat" | "status" | "error" => Ok(CoinbaseMsg::Control),
+        "subscriptions" | "subscribe" | "heartbeat" | "status" | "error" => {
+            Ok(CoinbaseMsg::Control)
+        }
         _ => Err(CoinbaseError::Unknown),
     }
 }
@@ -197,19 +245,46 @@ mod tests {
         let mut d = CoinbaseDecoder::new();
         let mut lv = Vec::new();
         let mut f = br#"{"type":"l2update","product_id":"SKL-BTC","changes":[["sell","0.00001306","660.5"],["buy","0.00001300","0"]],"time":"2021-04-17T16:43:37.075687Z"}"#.to_vec();
-        assert_eq!(d.decode(&mut f, P, &mut lv), Ok(CoinbaseMsg::L2Update { product: "SKL-BTC" }));
-        assert_eq!(lv, vec![LevelUpdate { bid: false, px: 1306, qty: 66_050_000_000 }, LevelUpdate { bid: true, px: 1300, qty: 0 }]);
+        assert_eq!(
+            d.decode(&mut f, P, &mut lv),
+            Ok(CoinbaseMsg::L2Update { product: "SKL-BTC" })
+        );
+        assert_eq!(
+            lv,
+            vec![
+                LevelUpdate {
+                    bid: false,
+                    px: 1306,
+                    qty: 66_050_000_000
+                },
+                LevelUpdate {
+                    bid: true,
+                    px: 1300,
+                    qty: 0
+                }
+            ]
+        );
         let mut f = br#"{"type":"match","trade_id":280232,"side":"sell","size":"985","price":"0.00001305","product_id":"SKL-BTC","sequence":177100030}"#.to_vec();
         assert_eq!(
             d.decode(&mut f, P, &mut lv),
-            Ok(CoinbaseMsg::Match { product: "SKL-BTC", trade_id: 280_232, sequence: 177_100_030, px: 1305, qty: 98_500_000_000, maker_sell: true })
+            Ok(CoinbaseMsg::Match {
+                product: "SKL-BTC",
+                trade_id: 280_232,
+                sequence: 177_100_030,
+                px: 1305,
+                qty: 98_500_000_000,
+                maker_sell: true
+            })
         );
         let mut f = br#"{"type":"heartbeat"}"#.to_vec();
         assert_eq!(d.decode(&mut f, P, &mut lv), Ok(CoinbaseMsg::Control));
         let mut f = br#"{"type":"mystery"}"#.to_vec();
         assert_eq!(d.decode(&mut f, P, &mut lv), Err(CoinbaseError::Unknown));
         let mut f = br#"{"type":"l2update","product_id":"X","changes":[["up","1","1"]]}"#.to_vec();
-        assert_eq!(d.decode(&mut f, P, &mut lv), Err(CoinbaseError::Field("changes")));
+        assert_eq!(
+            d.decode(&mut f, P, &mut lv),
+            Err(CoinbaseError::Field("changes"))
+        );
         let mut f = b"{nope".to_vec();
         assert_eq!(d.decode(&mut f, P, &mut lv), Err(CoinbaseError::Json));
     }
@@ -218,14 +293,20 @@ mod tests {
     /// `grep -o '"type":"…"' | uniq -c` of the file.
     #[test]
     fn real_capture() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/cryptofeed/COINBASE.ws.28.0");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/data/cryptofeed/COINBASE.ws.28.0"
+        );
         let text = std::fs::read(path).unwrap();
         let mut d = CoinbaseDecoder::new();
         let mut lv = Vec::new();
-        let (mut snap, mut upd, mut matches, mut tickers, mut control, mut levels) = (0, 0, 0, 0, 0, 0usize);
+        let (mut snap, mut upd, mut matches, mut tickers, mut control, mut levels) =
+            (0, 0, 0, 0, 0, 0usize);
         let mut products = std::collections::BTreeSet::new();
         for raw in text.split(|&c| c == b'\n') {
-            let Some(Line::Received { json, .. }) = parse_line(raw) else { continue };
+            let Some(Line::Received { json, .. }) = parse_line(raw) else {
+                continue;
+            };
             let mut f = json.to_vec();
             match d.decode(&mut f, P, &mut lv).unwrap() {
                 CoinbaseMsg::Snapshot { product } => {
@@ -238,7 +319,9 @@ mod tests {
                     levels += lv.len();
                 }
                 CoinbaseMsg::Match { .. } => matches += 1,
-                CoinbaseMsg::Ticker { best_bid, best_ask, .. } => {
+                CoinbaseMsg::Ticker {
+                    best_bid, best_ask, ..
+                } => {
                     tickers += 1;
                     assert!(best_bid < best_ask);
                 }
@@ -246,7 +329,10 @@ mod tests {
             }
         }
         // grep: 10 snapshot, 9719 l2update, 97 match + 10 last_match, 107 ticker, 3 subscriptions.
-        assert_eq!((snap, upd, matches, tickers, control), (10, 9719, 107, 107, 3));
+        assert_eq!(
+            (snap, upd, matches, tickers, control),
+            (10, 9719, 107, 107, 3)
+        );
         assert_eq!(products.len(), 10);
         assert!(levels > 10_000);
     }

@@ -66,7 +66,10 @@ pub fn parse_line(line: &[u8]) -> Option<Line<'_>> {
         return None;
     }
     if let Some(p) = find(line, b" <-> ") {
-        return Some(Line::Header { url: &line[..p], ts_ns: ts(&line[p + 5..])? });
+        return Some(Line::Header {
+            url: &line[..p],
+            ts_ns: ts(&line[p + 5..])?,
+        });
     }
     for (arrow, sent) in [(&b" <- "[..], true), (&b" -> "[..], false)] {
         if let Some(p) = find(line, arrow) {
@@ -74,14 +77,25 @@ pub fn parse_line(line: &[u8]) -> Option<Line<'_>> {
             let c = find(rest, b": ")?;
             let (t, body) = (ts(&rest[..c])?, &rest[c + 2..]);
             return Some(if sent {
-                Line::Sent { url: &line[..p], ts_ns: t, json: body }
+                Line::Sent {
+                    url: &line[..p],
+                    ts_ns: t,
+                    json: body,
+                }
             } else {
-                Line::Http { url: &line[..p], ts_ns: t, body }
+                Line::Http {
+                    url: &line[..p],
+                    ts_ns: t,
+                    body,
+                }
             });
         }
     }
     let c = find(line, b": ")?;
-    Some(Line::Received { ts_ns: ts(&line[..c])?, json: &line[c + 2..] })
+    Some(Line::Received {
+        ts_ns: ts(&line[..c])?,
+        json: &line[c + 2..],
+    })
 }
 
 #[cfg(test)]
@@ -92,14 +106,27 @@ mod tests {
     fn every_line_kind() {
         assert_eq!(
             parse_line(b"wss://ws-feed.pro.coinbase.com <-> 1618677816.8434298"),
-            Some(Line::Header { url: b"wss://ws-feed.pro.coinbase.com", ts_ns: 1_618_677_816_843_429_800 })
+            Some(Line::Header {
+                url: b"wss://ws-feed.pro.coinbase.com",
+                ts_ns: 1_618_677_816_843_429_800
+            })
         );
         assert_eq!(
             parse_line(b"wss://ws.kraken.com <- 1618678132.83097: {\"event\":\"subscribe\"}"),
-            Some(Line::Sent { url: b"wss://ws.kraken.com", ts_ns: 1_618_678_132_830_970_000, json: b"{\"event\":\"subscribe\"}" })
+            Some(Line::Sent {
+                url: b"wss://ws.kraken.com",
+                ts_ns: 1_618_678_132_830_970_000,
+                json: b"{\"event\":\"subscribe\"}"
+            })
         );
         let http = b"https://api.binance.com/api/v3/depth?symbol=NKNUSDT&limit=1000 -> 1633998512.320639: {\"lastUpdateId\":1}";
-        assert!(matches!(parse_line(http), Some(Line::Http { ts_ns: 1_633_998_512_320_639_000, .. })));
+        assert!(matches!(
+            parse_line(http),
+            Some(Line::Http {
+                ts_ns: 1_633_998_512_320_639_000,
+                ..
+            })
+        ));
         assert_eq!(parse_line(b""), None);
         assert_eq!(parse_line(b"garbage"), None);
         assert_eq!(parse_line(b"abc: {}"), None);
@@ -107,15 +134,33 @@ mod tests {
 
     #[test]
     fn real_files_parse_line_by_line() {
-        for (name, min) in [("COINBASE.ws.28.0", 9_900), ("KRAKEN.ws.48.0", 10), ("BINANCE.http.0.0", 1)] {
-            let path = format!("{}/../../shared/data/cryptofeed/{name}", env!("CARGO_MANIFEST_DIR"));
+        for (name, min) in [
+            ("COINBASE.ws.28.0", 9_900),
+            ("KRAKEN.ws.48.0", 10),
+            ("BINANCE.http.0.0", 1),
+        ] {
+            let path = format!(
+                "{}/../../shared/data/cryptofeed/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
             let text = std::fs::read(path).unwrap();
             let mut n = 0;
             let mut last = 0;
-            for raw in text.split(|&c| c == b'\n').filter(|l| !l.trim_ascii().is_empty()) {
-                let l = parse_line(raw).unwrap_or_else(|| panic!("{name}: {}", String::from_utf8_lossy(&raw[..raw.len().min(80)])));
+            for raw in text
+                .split(|&c| c == b'\n')
+                .filter(|l| !l.trim_ascii().is_empty())
+            {
+                let l = parse_line(raw).unwrap_or_else(|| {
+                    panic!(
+                        "{name}: {}",
+                        String::from_utf8_lossy(&raw[..raw.len().min(80)])
+                    )
+                });
                 let t = match l {
-                    Line::Header { ts_ns, .. } | Line::Sent { ts_ns, .. } | Line::Received { ts_ns, .. } | Line::Http { ts_ns, .. } => ts_ns,
+                    Line::Header { ts_ns, .. }
+                    | Line::Sent { ts_ns, .. }
+                    | Line::Received { ts_ns, .. }
+                    | Line::Http { ts_ns, .. } => ts_ns,
                 };
                 assert!(t > 1_600_000_000_000_000_000, "{name}: timestamp {t}");
                 last = t;

@@ -64,7 +64,10 @@ pub fn parse_fixed(s: &[u8], decimals: u32) -> Result<i64, DecimalError> {
                     Some(n) => frac = Some(n + 1),
                     None => {}
                 }
-                v = v.checked_mul(10).and_then(|v| v.checked_add(d)).ok_or(DecimalError::Overflow)?;
+                v = v
+                    .checked_mul(10)
+                    .and_then(|v| v.checked_add(d))
+                    .ok_or(DecimalError::Overflow)?;
             }
             b'.' if frac.is_none() => frac = Some(0),
             _ => return Err(DecimalError::Syntax),
@@ -74,7 +77,9 @@ pub fn parse_fixed(s: &[u8], decimals: u32) -> Result<i64, DecimalError> {
         return Err(DecimalError::Syntax);
     }
     let used = frac.unwrap_or(0).min(decimals);
-    let scale = 10i64.checked_pow(decimals - used).ok_or(DecimalError::Overflow)?;
+    let scale = 10i64
+        .checked_pow(decimals - used)
+        .ok_or(DecimalError::Overflow)?;
     let v = v.checked_mul(scale).ok_or(DecimalError::Overflow)?;
     Ok(if neg { -v } else { v })
 }
@@ -97,11 +102,31 @@ mod tests {
 
     #[test]
     fn bad_strings_are_errors() {
-        for s in [&b""[..], b"-", b".", b"1.2.3", b"1e5", b"abc", b" 1", b"1,5"] {
-            assert_eq!(parse_fixed(s, 2), Err(DecimalError::Syntax), "{:?}", String::from_utf8_lossy(s));
+        for s in [
+            &b""[..],
+            b"-",
+            b".",
+            b"1.2.3",
+            b"1e5",
+            b"abc",
+            b" 1",
+            b"1,5",
+        ] {
+            assert_eq!(
+                parse_fixed(s, 2),
+                Err(DecimalError::Syntax),
+                "{:?}",
+                String::from_utf8_lossy(s)
+            );
         }
-        assert_eq!(parse_fixed(b"1.001", 2), Err(DecimalError::Precision { decimals: 2 }));
-        assert_eq!(parse_fixed(b"99999999999999999999", 0), Err(DecimalError::Overflow));
+        assert_eq!(
+            parse_fixed(b"1.001", 2),
+            Err(DecimalError::Precision { decimals: 2 })
+        );
+        assert_eq!(
+            parse_fixed(b"99999999999999999999", 0),
+            Err(DecimalError::Overflow)
+        );
         assert_eq!(parse_fixed(b"9999999999", 10), Err(DecimalError::Overflow));
     }
 

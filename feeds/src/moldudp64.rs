@@ -78,7 +78,12 @@ pub fn parse(pkt: &[u8]) -> Result<Packet<'_>, MoldError> {
         return Err(MoldError::TruncatedHeader { have: pkt.len() });
     }
     let (session, seq, count) = header(pkt);
-    Ok(Packet { session, seq, count, body: &pkt[HEADER_LEN..] })
+    Ok(Packet {
+        session,
+        seq,
+        count,
+        body: &pkt[HEADER_LEN..],
+    })
 }
 
 fn header(pkt: &[u8]) -> ([u8; 10], u64, u16) {
@@ -86,7 +91,11 @@ fn header(pkt: &[u8]) -> ([u8; 10], u64, u16) {
     session.copy_from_slice(&pkt[..10]);
     let mut s = [0u8; 8];
     s.copy_from_slice(&pkt[10..18]);
-    (session, u64::from_be_bytes(s), u16::from_be_bytes([pkt[18], pkt[19]]))
+    (
+        session,
+        u64::from_be_bytes(s),
+        u16::from_be_bytes([pkt[18], pkt[19]]),
+    )
 }
 
 impl<'a> Packet<'a> {
@@ -109,8 +118,18 @@ impl<'a> Packet<'a> {
 
     /// The messages with their sequence numbers; stops after the first error.
     pub fn messages(&self) -> Messages<'a> {
-        let count = if self.kind() == PacketKind::Data { self.count } else { 0 };
-        Messages { rest: self.body, seq: self.seq, index: 0, count, failed: false }
+        let count = if self.kind() == PacketKind::Data {
+            self.count
+        } else {
+            0
+        };
+        Messages {
+            rest: self.body,
+            seq: self.seq,
+            index: 0,
+            count,
+            failed: false,
+        }
     }
 }
 
@@ -133,12 +152,20 @@ impl<'a> Iterator for Messages<'a> {
         let index = self.index;
         if self.rest.len() < 2 {
             self.failed = true;
-            return Some(Err(MoldError::TruncatedBlock { index, need: 2, have: self.rest.len() }));
+            return Some(Err(MoldError::TruncatedBlock {
+                index,
+                need: 2,
+                have: self.rest.len(),
+            }));
         }
         let len = usize::from(u16::from_be_bytes([self.rest[0], self.rest[1]]));
         if self.rest.len() < 2 + len {
             self.failed = true;
-            return Some(Err(MoldError::TruncatedBlock { index, need: 2 + len, have: self.rest.len() }));
+            return Some(Err(MoldError::TruncatedBlock {
+                index,
+                need: 2 + len,
+                have: self.rest.len(),
+            }));
         }
         let msg = &self.rest[2..2 + len];
         self.rest = &self.rest[2 + len..];
@@ -191,7 +218,13 @@ pub struct PacketBuilder {
 impl PacketBuilder {
     /// A builder for a packet of messages starting at `first_seq`, at most `max_len` bytes.
     pub fn new(session: [u8; 10], first_seq: u64, max_len: usize) -> Self {
-        PacketBuilder { session, first_seq, max_len: max_len.max(HEADER_LEN + 2), count: 0, start: None }
+        PacketBuilder {
+            session,
+            first_seq,
+            max_len: max_len.max(HEADER_LEN + 2),
+            count: 0,
+            start: None,
+        }
     }
 
     /// Appends a message block; `false` (nothing written) if it would exceed the packet size or
@@ -202,7 +235,9 @@ impl PacketBuilder {
             buf.extend_from_slice(&encode_request(self.session, self.first_seq, 0));
             s
         });
-        let Ok(len) = u16::try_from(msg.len()) else { return false };
+        let Ok(len) = u16::try_from(msg.len()) else {
+            return false;
+        };
         if buf.len() - start + 2 + msg.len() > self.max_len || self.count == END_OF_SESSION - 1 {
             return false;
         }
@@ -243,19 +278,35 @@ mod tests {
             p.extend_from_slice(m);
         }
         let pk = parse(&p).unwrap();
-        assert_eq!((pk.session, pk.seq, pk.count, pk.kind(), pk.next_seq()), (S, 1000, 3, PacketKind::Data, 1003));
+        assert_eq!(
+            (pk.session, pk.seq, pk.count, pk.kind(), pk.next_seq()),
+            (S, 1000, 3, PacketKind::Data, 1003)
+        );
         let got: Vec<_> = pk.messages().collect();
-        assert_eq!(got, vec![Ok((1000, &b"abc"[..])), Ok((1001, &b""[..])), Ok((1002, &b"xyzw"[..]))]);
+        assert_eq!(
+            got,
+            vec![
+                Ok((1000, &b"abc"[..])),
+                Ok((1001, &b""[..])),
+                Ok((1002, &b"xyzw"[..]))
+            ]
+        );
     }
 
     #[test]
     fn heartbeat_and_end_of_session() {
         let hb_bytes = heartbeat(S, 77);
         let hb = parse(&hb_bytes).unwrap();
-        assert_eq!((hb.kind(), hb.next_seq(), hb.messages().count()), (PacketKind::Heartbeat, 77, 0));
+        assert_eq!(
+            (hb.kind(), hb.next_seq(), hb.messages().count()),
+            (PacketKind::Heartbeat, 77, 0)
+        );
         let eos_bytes = end_of_session(S, 78);
         let eos = parse(&eos_bytes).unwrap();
-        assert_eq!((eos.kind(), eos.next_seq(), eos.messages().count()), (PacketKind::EndOfSession, 78, 0));
+        assert_eq!(
+            (eos.kind(), eos.next_seq(), eos.messages().count()),
+            (PacketKind::EndOfSession, 78, 0)
+        );
     }
 
     #[test]
@@ -269,9 +320,19 @@ mod tests {
         let pk = parse(&buf).unwrap();
         let got: Vec<_> = pk.messages().collect();
         assert_eq!(got[0], Ok((5, &b"one"[..])));
-        assert_eq!(got[1], Err(MoldError::TruncatedBlock { index: 1, need: 6, have: 4 }));
+        assert_eq!(
+            got[1],
+            Err(MoldError::TruncatedBlock {
+                index: 1,
+                need: 6,
+                have: 4
+            })
+        );
         assert_eq!(got.len(), 2);
-        assert_eq!(parse(&buf[..19]), Err(MoldError::TruncatedHeader { have: 19 }));
+        assert_eq!(
+            parse(&buf[..19]),
+            Err(MoldError::TruncatedHeader { have: 19 })
+        );
     }
 
     #[test]

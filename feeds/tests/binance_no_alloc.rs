@@ -34,12 +34,22 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn warm_decoder_does_not_allocate() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/binance/spot_btcusdt_20240808.gz");
-    let r = BufReader::new(flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap()));
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/binance/spot_btcusdt_20240808.gz"
+    );
+    let r = BufReader::new(flate2::read::MultiGzDecoder::new(
+        std::fs::File::open(path).unwrap(),
+    ));
     // Frames prepared up front, each with room to be parsed in place.
     let frames: Vec<Vec<u8>> = r
         .lines()
-        .map(|l| split_capture_line(l.unwrap().as_bytes()).unwrap().1.to_vec())
+        .map(|l| {
+            split_capture_line(l.unwrap().as_bytes())
+                .unwrap()
+                .1
+                .to_vec()
+        })
         .collect();
     let mut d = BinanceDecoder::new();
     let mut levels = Vec::with_capacity(4096);
@@ -57,5 +67,10 @@ fn warm_decoder_does_not_allocate() {
     }
     let allocated = ALLOCS.load(Ordering::Relaxed) - before;
     assert_eq!(ok, frames.len());
-    assert_eq!(allocated, 0, "{allocated} allocations decoding {} warm frames", frames.len());
+    assert_eq!(
+        allocated,
+        0,
+        "{allocated} allocations decoding {} warm frames",
+        frames.len()
+    );
 }

@@ -24,7 +24,10 @@ impl<'a> BboCsv<'a> {
 
     /// Wraps a sink writing prices with `decimals` fractional digits (ticks of 10^-decimals).
     pub fn with_decimals(out: Box<dyn Write + 'a>, decimals: u32) -> Self {
-        BboCsv { out: BufWriter::with_capacity(1 << 16, out), decimals }
+        BboCsv {
+            out: BufWriter::with_capacity(1 << 16, out),
+            decimals,
+        }
     }
 
     /// Writes the header line.
@@ -46,7 +49,12 @@ impl<'a> BboCsv<'a> {
             if qty == 0 {
                 write!(self.out, ",,")?;
             } else {
-                write!(self.out, ",{},{}", Px(px).display_decimals(self.decimals), qty)?;
+                write!(
+                    self.out,
+                    ",{},{}",
+                    Px(px).display_decimals(self.decimals),
+                    qty
+                )?;
             }
         }
         writeln!(self.out)
@@ -71,7 +79,8 @@ mod tests {
         {
             let mut c = BboCsv::new(Box::new(&mut buf));
             c.header().unwrap();
-            c.row(Nanos(34_200_004_241_176), "AAPL", [(5_853_300, 18), (0, 0)]).unwrap();
+            c.row(Nanos(34_200_004_241_176), "AAPL", [(5_853_300, 18), (0, 0)])
+                .unwrap();
             c.row(Nanos(1), "X", [(0, 0), (100, 5)]).unwrap();
             c.flush().unwrap();
         }

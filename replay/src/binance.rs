@@ -16,7 +16,9 @@ use std::time::Instant;
 
 use ticklane_engine::book::{L2Book, Top};
 use ticklane_engine::{Digest, Side};
-use ticklane_feeds::binance::{split_capture_line, BinanceDecoder, BinanceError, BinanceMsg, LevelUpdate, Precision};
+use ticklane_feeds::binance::{
+    split_capture_line, BinanceDecoder, BinanceError, BinanceMsg, LevelUpdate, Precision,
+};
 
 use crate::bbo_csv::BboCsv;
 
@@ -99,19 +101,29 @@ struct Buffered {
 fn apply(book: &mut L2Book, levels: &[LevelUpdate]) {
     for l in levels {
         let side = if l.bid { Side::Bid } else { Side::Ask };
-        book.set(side, ticklane_engine::Px(l.px), ticklane_engine::Qty(l.qty.max(0) as u64));
+        book.set(
+            side,
+            ticklane_engine::Px(l.px),
+            ticklane_engine::Qty(l.qty.max(0) as u64),
+        );
     }
 }
 
 fn key(t: &Top) -> [(i64, u64); 2] {
-    [t.bid.map_or((0, 0), |l| (l.px.0, l.qty.0)), t.ask.map_or((0, 0), |l| (l.px.0, l.qty.0))]
+    [
+        t.bid.map_or((0, 0), |l| (l.px.0, l.qty.0)),
+        t.ask.map_or((0, 0), |l| (l.px.0, l.qty.0)),
+    ]
 }
 
 /// Replays a capture.
 ///
 /// # Errors
 /// [`BinanceReplayError`].
-pub fn replay_binance(input: impl BufRead, opts: BinanceReplayOptions<'_>) -> Result<BinanceSummary, BinanceReplayError> {
+pub fn replay_binance(
+    input: impl BufRead,
+    opts: BinanceReplayOptions<'_>,
+) -> Result<BinanceSummary, BinanceReplayError> {
     let started = Instant::now();
     let p = Precision::SPOT_STRINGS;
     let mut s = BinanceSummary::default();
@@ -151,13 +163,20 @@ pub fn replay_binance(input: impl BufRead, opts: BinanceReplayOptions<'_>) -> Re
         let mut frame = json.to_vec();
         let msg = match dec.decode(&mut frame, p, &mut levels) {
             Ok(m) => m,
-            Err(BinanceError::Json | BinanceError::Unknown | BinanceError::Field(_) | BinanceError::Decimal { .. }) => {
+            Err(
+                BinanceError::Json
+                | BinanceError::Unknown
+                | BinanceError::Field(_)
+                | BinanceError::Decimal { .. },
+            ) => {
                 s.bad_lines += 1;
                 continue;
             }
         };
         let symbol = match msg {
-            BinanceMsg::Depth { symbol, .. } | BinanceMsg::Trade { symbol, .. } | BinanceMsg::BookTicker { symbol, .. } => Some(symbol),
+            BinanceMsg::Depth { symbol, .. }
+            | BinanceMsg::Trade { symbol, .. }
+            | BinanceMsg::BookTicker { symbol, .. } => Some(symbol),
             BinanceMsg::Snapshot { .. } => None,
         };
         if let Some(sym) = symbol {
@@ -183,7 +202,11 @@ pub fn replay_binance(input: impl BufRead, opts: BinanceReplayOptions<'_>) -> Re
                         s.stale_dropped += 1;
                         continue;
                     }
-                    let ok = if first { bracket(&b, last_update_id) } else { continues(&b, u) };
+                    let ok = if first {
+                        bracket(&b, last_update_id)
+                    } else {
+                        continues(&b, u)
+                    };
                     first = false;
                     if ok {
                         apply(&mut book, &b.levels);
@@ -198,12 +221,22 @@ pub fn replay_binance(input: impl BufRead, opts: BinanceReplayOptions<'_>) -> Re
                 // No buffered diff reached past the snapshot: the next one must bracket it.
                 pending_first = cur == Some(last_update_id);
             }
-            BinanceMsg::Depth { first, last, prev, .. } => {
+            BinanceMsg::Depth {
+                first, last, prev, ..
+            } => {
                 s.depth += 1;
-                let b = Buffered { first, last, prev, levels: Vec::new() };
+                let b = Buffered {
+                    first,
+                    last,
+                    prev,
+                    levels: Vec::new(),
+                };
                 match last_u {
                     Some(u) if b.last <= u => s.stale_dropped += 1,
-                    Some(u) if (pending_first && bracket(&b, u)) || (!pending_first && continues(&b, u)) => {
+                    Some(u)
+                        if (pending_first && bracket(&b, u))
+                            || (!pending_first && continues(&b, u)) =>
+                    {
                         apply(&mut book, &levels);
                         s.applied += 1;
                         last_u = Some(last);
@@ -215,7 +248,10 @@ pub fn replay_binance(input: impl BufRead, opts: BinanceReplayOptions<'_>) -> Re
                         last_u = None;
                         book.clear();
                         buffered.clear();
-                        buffered.push(Buffered { levels: levels.clone(), ..b });
+                        buffered.push(Buffered {
+                            levels: levels.clone(),
+                            ..b
+                        });
                         if opts.accept_unsynced {
                             apply(&mut book, &levels);
                             s.applied += 1;
@@ -227,7 +263,10 @@ pub fn replay_binance(input: impl BufRead, opts: BinanceReplayOptions<'_>) -> Re
                         if buffered.len() == 10_000 {
                             buffered.remove(0);
                         }
-                        buffered.push(Buffered { levels: levels.clone(), ..b });
+                        buffered.push(Buffered {
+                            levels: levels.clone(),
+                            ..b
+                        });
                         if opts.accept_unsynced {
                             apply(&mut book, &levels);
                             s.applied += 1;
@@ -235,7 +274,12 @@ pub fn replay_binance(input: impl BufRead, opts: BinanceReplayOptions<'_>) -> Re
                     }
                 }
             }
-            BinanceMsg::Trade { px, qty, buyer_maker, .. } => {
+            BinanceMsg::Trade {
+                px,
+                qty,
+                buyer_maker,
+                ..
+            } => {
                 s.trades += 1;
                 if last_u.is_some() || opts.accept_unsynced {
                     digest.word(2 | u64::from(buyer_maker) << 8);
@@ -244,12 +288,20 @@ pub fn replay_binance(input: impl BufRead, opts: BinanceReplayOptions<'_>) -> Re
                     digest.iword(qty);
                 }
             }
-            BinanceMsg::BookTicker { update_id, bid, ask, .. } => {
+            BinanceMsg::BookTicker {
+                update_id,
+                bid,
+                ask,
+                ..
+            } => {
                 s.tickers += 1;
                 if last_u == Some(update_id) {
                     s.tickers_compared += 1;
                     let t = book.top();
-                    let ours = (t.bid.map(|l| (l.px.0, l.qty.0 as i64)), t.ask.map(|l| (l.px.0, l.qty.0 as i64)));
+                    let ours = (
+                        t.bid.map(|l| (l.px.0, l.qty.0 as i64)),
+                        t.ask.map(|l| (l.px.0, l.qty.0 as i64)),
+                    );
                     if ours == (Some(bid), Some(ask)) {
                         s.tickers_equal += 1;
                     }
@@ -279,7 +331,8 @@ pub fn replay_binance(input: impl BufRead, opts: BinanceReplayOptions<'_>) -> Re
                 digest.iword(k[1].0);
                 digest.word(k[1].1);
                 if let Some(c) = csv.as_mut() {
-                    c.row(ticklane_engine::Nanos(ts), &s.symbol, k).map_err(BinanceReplayError::Output)?;
+                    c.row(ticklane_engine::Nanos(ts), &s.symbol, k)
+                        .map_err(BinanceReplayError::Output)?;
                 }
             }
         }
@@ -325,16 +378,46 @@ impl std::fmt::Display for BinanceSummary {
         let px = |v: Option<(i64, i64)>| {
             v.map_or_else(
                 || "-".to_owned(),
-                |(p, q)| format!("{} @ {}", ticklane_engine::Px(q).display_decimals(8), ticklane_engine::Px(p).display_decimals(8)),
+                |(p, q)| {
+                    format!(
+                        "{} @ {}",
+                        ticklane_engine::Px(q).display_decimals(8),
+                        ticklane_engine::Px(p).display_decimals(8)
+                    )
+                },
             )
         };
         writeln!(f, "format:        binance ({})", self.symbol)?;
         writeln!(f, "lines:         {} (depth {}, snapshots {}, trades {}, book tickers {}, bad {}, other symbols {})", self.lines, self.depth, self.snapshots, self.trades, self.tickers, self.bad_lines, self.other_symbol)?;
-        writeln!(f, "book:          {} diffs applied, {} stale dropped, {} resyncs, {} at end", self.applied, self.stale_dropped, self.resyncs, if self.synced_at_end { "synced" } else { "UNSYNCED" })?;
-        writeln!(f, "unsynced:      {:.3} s of receive time", self.unsynced_ns as f64 / 1e9)?;
+        writeln!(
+            f,
+            "book:          {} diffs applied, {} stale dropped, {} resyncs, {} at end",
+            self.applied,
+            self.stale_dropped,
+            self.resyncs,
+            if self.synced_at_end {
+                "synced"
+            } else {
+                "UNSYNCED"
+            }
+        )?;
+        writeln!(
+            f,
+            "unsynced:      {:.3} s of receive time",
+            self.unsynced_ns as f64 / 1e9
+        )?;
         writeln!(f, "bbo changes:   {}", self.bbo_changes)?;
-        writeln!(f, "bookTicker:    {} with the book's update id compared, {} equal", self.tickers_compared, self.tickers_equal)?;
-        writeln!(f, "final BBO:     bid {}  ask {}", px(self.bid), px(self.ask))?;
+        writeln!(
+            f,
+            "bookTicker:    {} with the book's update id compared, {} equal",
+            self.tickers_compared, self.tickers_equal
+        )?;
+        writeln!(
+            f,
+            "final BBO:     bid {}  ask {}",
+            px(self.bid),
+            px(self.ask)
+        )?;
         writeln!(f, "elapsed:       {:.3} s", self.elapsed_s)?;
         write!(f, "digest: {}", self.digest)
     }

@@ -80,25 +80,55 @@ impl<R: Read> Read for Counting<R> {
 /// [`InputError`] naming the path and what is wrong.
 pub fn open(path: &Path) -> Result<Input, InputError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => InputError::NotFound { path: path.to_owned() },
-        _ => InputError::Unreadable { path: path.to_owned(), source: e },
+        io::ErrorKind::NotFound => InputError::NotFound {
+            path: path.to_owned(),
+        },
+        _ => InputError::Unreadable {
+            path: path.to_owned(),
+            source: e,
+        },
     })?;
     if meta.is_dir() {
-        return Err(InputError::IsDirectory { path: path.to_owned() });
+        return Err(InputError::IsDirectory {
+            path: path.to_owned(),
+        });
     }
     if meta.len() == 0 {
-        return Err(InputError::Empty { path: path.to_owned() });
+        return Err(InputError::Empty {
+            path: path.to_owned(),
+        });
     }
-    let file = File::open(path).map_err(|e| InputError::Unreadable { path: path.to_owned(), source: e })?;
+    let file = File::open(path).map_err(|e| InputError::Unreadable {
+        path: path.to_owned(),
+        source: e,
+    })?;
     let consumed = Arc::new(AtomicU64::new(0));
-    let mut buffered = BufReader::with_capacity(1 << 16, Counting { inner: file, n: consumed.clone() });
-    let head = buffered.fill_buf().map_err(|e| InputError::Unreadable { path: path.to_owned(), source: e })?;
-    let compression = if head.starts_with(&[0x1f, 0x8b]) { Compression::Gzip } else { Compression::None };
+    let mut buffered = BufReader::with_capacity(
+        1 << 16,
+        Counting {
+            inner: file,
+            n: consumed.clone(),
+        },
+    );
+    let head = buffered.fill_buf().map_err(|e| InputError::Unreadable {
+        path: path.to_owned(),
+        source: e,
+    })?;
+    let compression = if head.starts_with(&[0x1f, 0x8b]) {
+        Compression::Gzip
+    } else {
+        Compression::None
+    };
     let reader: Box<dyn Read + Send> = match compression {
         Compression::Gzip => Box::new(MultiGzDecoder::new(buffered)),
         Compression::None => Box::new(buffered),
     };
-    Ok(Input { reader, compression, file_len: meta.len(), consumed })
+    Ok(Input {
+        reader,
+        compression,
+        file_len: meta.len(),
+        consumed,
+    })
 }
 
 #[cfg(test)]

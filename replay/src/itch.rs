@@ -12,8 +12,8 @@ use ticklane_feeds::itch::framing::{FrameError, FrameReader};
 use ticklane_feeds::itch::msg::MESSAGE_TYPES;
 
 use crate::stages::{BookStage, DecodeStage, OutputStage};
-use ticklane_engine::strategy::{NoStrategy, Strategy};
 use crate::summary::{BboLine, ErrorCounts, Summary, Truncated};
+use ticklane_engine::strategy::{NoStrategy, Strategy};
 
 /// What to replay and what to write besides the summary.
 #[derive(Default)]
@@ -35,10 +35,18 @@ pub struct ItchReplayOptions<'a> {
 
 impl<'a> ItchReplayOptions<'a> {
     /// The output stage these options describe, for a strategy named `strategy`.
-    pub(crate) fn output_stage(&mut self, strategy: &'static str) -> Result<OutputStage<'a>, ReplayError> {
+    pub(crate) fn output_stage(
+        &mut self,
+        strategy: &'static str,
+    ) -> Result<OutputStage<'a>, ReplayError> {
         let out = OutputStage::new(&self.symbols, self.bbo_csv.take()).map_err(csv_err)?;
         let sink = self.signals.take().map(|w| {
-            crate::signals::SignalSink::new(w, self.signal_format.unwrap_or(crate::signals::SignalFormat::JsonLines), strategy)
+            crate::signals::SignalSink::new(
+                w,
+                self.signal_format
+                    .unwrap_or(crate::signals::SignalFormat::JsonLines),
+                strategy,
+            )
         });
         Ok(out.with_signals(sink))
     }
@@ -64,7 +72,10 @@ pub enum ReplayError {
 }
 
 pub(crate) fn csv_err(source: std::io::Error) -> ReplayError {
-    ReplayError::Output { what: "BBO CSV", source }
+    ReplayError::Output {
+        what: "BBO CSV",
+        source,
+    }
 }
 
 /// Replays ITCH frames from `reader` and returns the summary.
@@ -72,7 +83,10 @@ pub(crate) fn csv_err(source: std::io::Error) -> ReplayError {
 /// # Errors
 /// [`ReplayError::NotItch`] when the first frame is not ITCH; [`ReplayError::Output`] when an
 /// output cannot be written. Bad records inside the stream are counted in the summary instead.
-pub fn replay_itch<R: Read>(reader: FrameReader<R>, opts: ItchReplayOptions<'_>) -> Result<Summary, ReplayError> {
+pub fn replay_itch<R: Read>(
+    reader: FrameReader<R>,
+    opts: ItchReplayOptions<'_>,
+) -> Result<Summary, ReplayError> {
     replay_itch_with(reader, opts, NoStrategy)
 }
 
@@ -113,7 +127,11 @@ pub fn replay_itch_with<R: Read, S: Strategy>(
                         "no complete message: the first frame needs {need} bytes, the input has {have}"
                     )));
                 }
-                errors.truncated_tail = Some(Truncated { offset, need: need as u64, have: have as u64 });
+                errors.truncated_tail = Some(Truncated {
+                    offset,
+                    need: need as u64,
+                    have: have as u64,
+                });
                 break;
             }
             Err(FrameError::Io(kind)) => {
@@ -146,7 +164,16 @@ pub fn replay_itch_with<R: Read, S: Strategy>(
     errors.decode = decoder.decode_errors;
     errors.first_decode = decoder.first_decode_error.map(|e| e.to_string());
     errors.add_book(&book.errors);
-    let mut summary = summarize(&decoder, &[&book], &output, errors, &opts.symbols, opts.top_n, reader.bytes_read(), started);
+    let mut summary = summarize(
+        &decoder,
+        &[&book],
+        &output,
+        errors,
+        &opts.symbols,
+        opts.top_n,
+        reader.bytes_read(),
+        started,
+    );
     summary.strategy = (name != "none").then(|| name.to_owned());
     Ok(summary)
 }
@@ -181,7 +208,9 @@ pub fn summarize<S: Strategy>(
             let instr = InstrumentIdx(i as u32);
             let t = shards[si].books.top(instr);
             BboLine {
-                symbol: output.symbol(instr).map_or_else(|| format!("#{i}"), str::to_owned),
+                symbol: output
+                    .symbol(instr)
+                    .map_or_else(|| format!("#{i}"), str::to_owned),
                 locate: i as u16,
                 events,
                 bid: t.bid.map(|l| (l.px.0, l.qty.0)),
@@ -201,7 +230,11 @@ pub fn summarize<S: Strategy>(
         messages: decoder.messages,
         by_type,
         symbols: decoder.symbols() as u64,
-        selected_symbols: if symbols.is_empty() { None } else { Some(symbols.to_vec()) },
+        selected_symbols: if symbols.is_empty() {
+            None
+        } else {
+            Some(symbols.to_vec())
+        },
         book_events: shards.iter().map(|s| s.book_events).sum(),
         resting_orders: shards.iter().map(|s| s.books.orders().len()).sum(),
         trades: output.trades,
@@ -217,7 +250,11 @@ pub fn summarize<S: Strategy>(
         errors,
         bytes,
         elapsed_s: elapsed,
-        msgs_per_sec: if elapsed > 0.0 { decoder.messages as f64 / elapsed } else { 0.0 },
+        msgs_per_sec: if elapsed > 0.0 {
+            decoder.messages as f64 / elapsed
+        } else {
+            0.0
+        },
         digest: output.digest.hex(),
     }
 }

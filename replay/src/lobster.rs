@@ -18,7 +18,9 @@ use std::time::Instant;
 
 use ticklane_engine::{InstrumentIdx, Side};
 use ticklane_feeds::itch::Message;
-use ticklane_feeds::lobster::to_itch::{convert_into, ConvertError, ConvertOptions, ConvertStats, ItchSink, RowDone};
+use ticklane_feeds::lobster::to_itch::{
+    convert_into, ConvertError, ConvertOptions, ConvertStats, ItchSink, RowDone,
+};
 use ticklane_feeds::lobster::LobsterKind;
 
 use crate::itch::{summarize, ItchReplayOptions, ReplayError};
@@ -68,7 +70,10 @@ impl CheckReport {
 }
 
 fn levels_text(v: &[(i64, u64)]) -> String {
-    v.iter().map(|(p, q)| format!("{q}@{}", ticklane_engine::Px(*p).display_decimals(4))).collect::<Vec<_>>().join(" ")
+    v.iter()
+        .map(|(p, q)| format!("{q}@{}", ticklane_engine::Px(*p).display_decimals(4)))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl fmt::Display for CheckReport {
@@ -108,7 +113,9 @@ struct Sink<'o> {
 
 impl ItchSink for Sink<'_> {
     fn put(&mut self, m: &Message) -> io::Result<()> {
-        let Some(ev) = self.decoder.on_message(m) else { return Ok(()) };
+        let Some(ev) = self.decoder.on_message(m) else {
+            return Ok(());
+        };
         let (output, err) = (&mut self.output, &mut self.io_error);
         self.book.on_event(&ev, &mut |o| {
             if err.is_none() {
@@ -124,7 +131,9 @@ impl ItchSink for Sink<'_> {
     }
 
     fn row_done(&mut self, r: &RowDone<'_>) -> io::Result<()> {
-        let (Some(report), Some(reference)) = (self.report.as_mut(), r.reference) else { return Ok(()) };
+        let (Some(report), Some(reference)) = (self.report.as_mut(), r.reference) else {
+            return Ok(());
+        };
         let n = reference.depth;
         report.levels = n;
         report.rows += 1;
@@ -132,7 +141,9 @@ impl ItchSink for Sink<'_> {
             report.rows_with_reference_depth += 1;
         }
         let side = |s| -> Vec<(i64, u64)> {
-            self.book.books.book(self.instr).map_or_else(Vec::new, |b| b.levels(s).take(n).map(|l| (l.px.0, l.qty.0)).collect())
+            self.book.books.book(self.instr).map_or_else(Vec::new, |b| {
+                b.levels(s).take(n).map(|l| (l.px.0, l.qty.0)).collect()
+            })
         };
         let ours = (side(Side::Bid), side(Side::Ask));
         if ours.0 == reference.bids && ours.1 == reference.asks {
@@ -201,11 +212,26 @@ pub fn replay_lobster(
         io_error: None,
     };
     let stats = convert_into(messages, orderbook, convert, &mut sink)?;
-    sink.output.finish().map_err(|source| ReplayError::Output { what: "BBO CSV", source })?;
-    let mut errors = ErrorCounts { decode: stats.bad_rows, ..ErrorCounts::default() };
+    sink.output.finish().map_err(|source| ReplayError::Output {
+        what: "BBO CSV",
+        source,
+    })?;
+    let mut errors = ErrorCounts {
+        decode: stats.bad_rows,
+        ..ErrorCounts::default()
+    };
     errors.first_decode = stats.first_error.map(|e| e.to_string());
     errors.add_book(&sink.book.errors);
-    let mut summary = summarize(&sink.decoder, &[&sink.book], &sink.output, errors, &opts.symbols, opts.top_n, 0, started);
+    let mut summary = summarize(
+        &sink.decoder,
+        &[&sink.book],
+        &sink.output,
+        errors,
+        &opts.symbols,
+        opts.top_n,
+        0,
+        started,
+    );
     summary.format = "lobster".into();
     Ok((summary, stats, sink.report))
 }

@@ -22,16 +22,16 @@ use std::thread;
 use std::time::Instant;
 
 use hdrhistogram::Histogram;
+use ticklane_engine::clock::MonoClock;
 use ticklane_engine::ring::{ring, RingRx, RingStats, RingTx};
 use ticklane_engine::wait::{SpinThenYield, WaitStrategy, Waiter};
-use ticklane_engine::clock::MonoClock;
 use ticklane_engine::Event;
 use ticklane_feeds::itch::framing::{FrameError, FrameReader};
 
 use crate::itch::{summarize, ItchReplayOptions, ReplayError};
-use ticklane_engine::strategy::{NoStrategy, Strategy};
 use crate::stages::{BookStage, DecodeStage, Output, OutputKind};
 use crate::summary::{ErrorCounts, Summary, Truncated};
+use ticklane_engine::strategy::{NoStrategy, Strategy};
 
 /// Messages per merge epoch.
 pub const EPOCH: u64 = 1024;
@@ -58,14 +58,24 @@ pub struct PipelineConfig {
 
 impl Default for PipelineConfig {
     fn default() -> Self {
-        PipelineConfig { shards: 1, cores: Vec::new(), wait: WaitStrategy::SpinThenYield, rate: None, epoch: EPOCH }
+        PipelineConfig {
+            shards: 1,
+            cores: Vec::new(),
+            wait: WaitStrategy::SpinThenYield,
+            rate: None,
+            epoch: EPOCH,
+        }
     }
 }
 
 impl PipelineConfig {
     /// The core plan as text: `decode→2 shard0→3 shard1→unpinned merge→4`.
     pub fn plan(&self) -> String {
-        let core = |i: usize| self.cores.get(i).map_or_else(|| "unpinned".to_owned(), |c| format!("core {c}"));
+        let core = |i: usize| {
+            self.cores
+                .get(i)
+                .map_or_else(|| "unpinned".to_owned(), |c| format!("core {c}"))
+        };
         let mut parts = vec![format!("decode: {}", core(0))];
         for s in 0..self.shards {
             parts.push(format!("book shard {s}: {}", core(1 + s)));
@@ -142,7 +152,9 @@ fn decode_thread<R: Read>(
             Ok(f) => f,
             Err(FrameError::Garbage { offset, skipped }) => {
                 if decoder.messages == 0 && offset == 0 {
-                    not_itch = Some("the first bytes are not a length-prefixed ITCH 5.0 message".to_owned());
+                    not_itch = Some(
+                        "the first bytes are not a length-prefixed ITCH 5.0 message".to_owned(),
+                    );
                     break;
                 }
                 errors.garbage_regions += 1;
@@ -156,7 +168,11 @@ fn decode_thread<R: Read>(
                     ));
                     break;
                 }
-                errors.truncated_tail = Some(Truncated { offset, need: need as u64, have: have as u64 });
+                errors.truncated_tail = Some(Truncated {
+                    offset,
+                    need: need as u64,
+                    have: have as u64,
+                });
                 break;
             }
             Err(FrameError::Io(kind)) => {
@@ -197,7 +213,12 @@ fn decode_thread<R: Read>(
         }
     }
     let bytes = reader.bytes_read();
-    DecodeResult { decoder, errors, bytes, not_itch }
+    DecodeResult {
+        decoder,
+        errors,
+        bytes,
+        not_itch,
+    }
 }
 
 fn shard_thread<S: Strategy>(
@@ -293,7 +314,9 @@ where
         from_shard_rx.push(r);
     }
     let mut rings: Vec<RingStats> = Vec::with_capacity(shards);
-    let stages: Vec<BookStage<S>> = (0..shards).map(|_| BookStage::with_strategy(make())).collect();
+    let stages: Vec<BookStage<S>> = (0..shards)
+        .map(|_| BookStage::with_strategy(make()))
+        .collect();
     let name = stages[0].strategy.name();
     let mut output = opts.output_stage(name)?;
 
@@ -304,7 +327,12 @@ where
     let cores = cfg.cores.clone();
     let mut shard_handles = Vec::with_capacity(shards);
     // Every stage was built before any thread starts, so no allocation is on the clock.
-    for (i, ((rx, tx), stage)) in to_shard_rx.into_iter().zip(from_shard_tx).zip(stages).enumerate() {
+    for (i, ((rx, tx), stage)) in to_shard_rx
+        .into_iter()
+        .zip(from_shard_tx)
+        .zip(stages)
+        .enumerate()
+    {
         let cores = cores.clone();
         let sclock = clock.clone();
         let h = thread::Builder::new()
@@ -426,14 +454,16 @@ where
     }
     drop(from_shard_rx);
 
-    let dec = decode_handle.join().map_err(|p| ReplayError::Stage(format!("decode stage panicked: {}", panic_text(&p))))?;
+    let dec = decode_handle
+        .join()
+        .map_err(|p| ReplayError::Stage(format!("decode stage panicked: {}", panic_text(&p))))?;
     let mut books = Vec::with_capacity(shards);
     let mut ingest_to_book = hist();
     let mut in_rings = Vec::with_capacity(shards);
     for (i, h) in shard_handles.into_iter().enumerate() {
-        let (stage, hh, rs) = h
-            .join()
-            .map_err(|p| ReplayError::Stage(format!("book shard {i} panicked: {}", panic_text(&p))))?;
+        let (stage, hh, rs) = h.join().map_err(|p| {
+            ReplayError::Stage(format!("book shard {i} panicked: {}", panic_text(&p)))
+        })?;
         ingest_to_book.add(&hh).ok();
         books.push(stage);
         in_rings.push(rs);
@@ -441,12 +471,18 @@ where
     in_rings.append(&mut rings);
     let rings = in_rings;
     if let Some(e) = out_err {
-        return Err(ReplayError::Output { what: "BBO CSV", source: e });
+        return Err(ReplayError::Output {
+            what: "BBO CSV",
+            source: e,
+        });
     }
     if let Some(why) = dec.not_itch {
         return Err(ReplayError::NotItch(why));
     }
-    output.finish().map_err(|source| ReplayError::Output { what: "BBO CSV", source })?;
+    output.finish().map_err(|source| ReplayError::Output {
+        what: "BBO CSV",
+        source,
+    })?;
     let mut errors = dec.errors;
     errors.decode = dec.decoder.decode_errors;
     errors.first_decode = dec.decoder.first_decode_error.map(|e| e.to_string());
@@ -454,9 +490,25 @@ where
         errors.add_book(&b.errors);
     }
     let refs: Vec<&BookStage<S>> = books.iter().collect();
-    let mut summary = summarize(&dec.decoder, &refs, &output, errors, &opts.symbols, opts.top_n, dec.bytes, started);
+    let mut summary = summarize(
+        &dec.decoder,
+        &refs,
+        &output,
+        errors,
+        &opts.symbols,
+        opts.top_n,
+        dec.bytes,
+        started,
+    );
     summary.strategy = (name != "none").then(|| name.to_owned());
-    Ok(PipelineRun { summary, latency: HopLatency { ingest_to_book, ingest_to_output: e2e }, rings })
+    Ok(PipelineRun {
+        summary,
+        latency: HopLatency {
+            ingest_to_book,
+            ingest_to_output: e2e,
+        },
+        rings,
+    })
 }
 
 fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {

@@ -36,7 +36,12 @@ fn side(s: Option<Side>) -> &'static str {
 impl<'w> SignalSink<'w> {
     /// A sink for `strategy`'s signals.
     pub fn new(out: Box<dyn Write + 'w>, format: SignalFormat, strategy: &'static str) -> Self {
-        SignalSink { out: BufWriter::with_capacity(1 << 16, out), format, strategy, header_done: false }
+        SignalSink {
+            out: BufWriter::with_capacity(1 << 16, out),
+            format,
+            strategy,
+            header_done: false,
+        }
     }
 
     /// Writes one record.
@@ -60,7 +65,16 @@ impl<'w> SignalSink<'w> {
                     self.header_done = true;
                     writeln!(self.out, "ts_exch_ns,symbol,strategy,kind,side,value")?;
                 }
-                writeln!(self.out, "{},{},{},{},{},{}", ts.0, symbol, self.strategy, s.kind.as_str(), side(s.side), s.value)
+                writeln!(
+                    self.out,
+                    "{},{},{},{},{},{}",
+                    ts.0,
+                    symbol,
+                    self.strategy,
+                    s.kind.as_str(),
+                    side(s.side),
+                    s.value
+                )
             }
         }
     }
@@ -85,7 +99,11 @@ mod tests {
 
     #[test]
     fn json_and_csv_records() {
-        let s = Signal { kind: SignalKind::Take, side: Some(Side::Ask), value: 0.25 };
+        let s = Signal {
+            kind: SignalKind::Take,
+            side: Some(Side::Ask),
+            value: 0.25,
+        };
         let mut buf = Vec::new();
         {
             let mut w = SignalSink::new(Box::new(&mut buf), SignalFormat::JsonLines, "obi");
@@ -94,13 +112,19 @@ mod tests {
         }
         let line = String::from_utf8(buf).unwrap();
         let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
-        assert_eq!((v["side"].as_str(), v["kind"].as_str(), v["value"].as_f64()), (Some("sell"), Some("take"), Some(0.25)));
+        assert_eq!(
+            (v["side"].as_str(), v["kind"].as_str(), v["value"].as_f64()),
+            (Some("sell"), Some("take"), Some(0.25))
+        );
         let mut buf = Vec::new();
         {
             let mut w = SignalSink::new(Box::new(&mut buf), SignalFormat::Csv, "obi");
             w.write(Nanos(5), "AAPL", &s).unwrap();
             w.flush().unwrap();
         }
-        assert_eq!(String::from_utf8(buf).unwrap(), "ts_exch_ns,symbol,strategy,kind,side,value\n5,AAPL,obi,take,sell,0.25\n");
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "ts_exch_ns,symbol,strategy,kind,side,value\n5,AAPL,obi,take,sell,0.25\n"
+        );
     }
 }

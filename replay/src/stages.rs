@@ -14,7 +14,9 @@ use std::io;
 
 use ticklane_engine::book::{BookError, L3Books, Top};
 use ticklane_engine::event::StatusKind;
-use ticklane_engine::strategy::{Action, Actions, BookView, Ctx, NoStrategy, Signal, Strategy, TradeTick};
+use ticklane_engine::strategy::{
+    Action, Actions, BookView, Ctx, NoStrategy, Signal, Strategy, TradeTick,
+};
 use ticklane_engine::{Body, Digest, Event, InstrumentIdx, Nanos, Px, Qty, Side, SourceId};
 use ticklane_feeds::itch::msg::{type_index, MESSAGE_TYPES};
 use ticklane_feeds::itch::normalize::{symbol_str, Normalizer};
@@ -172,11 +174,20 @@ pub struct Output {
 impl Output {
     /// A watermark for `seq`.
     pub fn watermark(seq: u64) -> Self {
-        Output { seq, ts: Nanos(0), instr: InstrumentIdx(0), kind: OutputKind::Watermark, stamp: 0 }
+        Output {
+            seq,
+            ts: Nanos(0),
+            instr: InstrumentIdx(0),
+            kind: OutputKind::Watermark,
+            stamp: 0,
+        }
     }
 }
 
-const _: () = assert!(std::mem::size_of::<Output>() <= 72, "Output stays small: it crosses a ring");
+const _: () = assert!(
+    std::mem::size_of::<Output>() <= 72,
+    "Output stays small: it crosses a ring"
+);
 
 const NO_LEVEL: (i64, u64) = (0, 0);
 
@@ -240,7 +251,11 @@ impl<S: Strategy> BookStage<S> {
     pub fn with_strategy(strategy: S) -> Self {
         let timer = strategy.timer_interval().map(|n| n.0.max(1));
         BookStage {
-            timers: if timer.is_some() { vec![0; MAX_LOCATES] } else { Vec::new() },
+            timers: if timer.is_some() {
+                vec![0; MAX_LOCATES]
+            } else {
+                Vec::new()
+            },
             timer,
             strategy,
             actions: Actions::default(),
@@ -264,7 +279,14 @@ impl<S: Strategy> BookStage<S> {
 
     /// Calls the strategy for one event and turns its signals into outputs.
     #[inline]
-    fn run_hooks(&mut self, ev: &Event, instr: InstrumentIdx, trade: Option<TradeTick>, book_changed: bool, emit: &mut impl FnMut(Output)) {
+    fn run_hooks(
+        &mut self,
+        ev: &Event,
+        instr: InstrumentIdx,
+        trade: Option<TradeTick>,
+        book_changed: bool,
+        emit: &mut impl FnMut(Output),
+    ) {
         let now = ev.hdr.ts_exch;
         let mut ctx = Ctx {
             instr,
@@ -290,7 +312,13 @@ impl<S: Strategy> BookStage<S> {
         }
         for a in self.actions.as_slice() {
             match *a {
-                Action::Signal(sig) => emit(Output { seq: ev.hdr.seq, ts: now, instr, kind: OutputKind::Signal(sig), stamp: 0 }),
+                Action::Signal(sig) => emit(Output {
+                    seq: ev.hdr.seq,
+                    ts: now,
+                    instr,
+                    kind: OutputKind::Signal(sig),
+                    stamp: 0,
+                }),
                 Action::Order(_) => self.order_intents += 1,
             }
         }
@@ -305,20 +333,60 @@ impl<S: Strategy> BookStage<S> {
     /// Applies `ev` to the books; returns what the hooks need: the instrument, a trade, and
     /// whether its book changed.
     #[inline]
-    fn apply(&mut self, ev: &Event, emit: &mut impl FnMut(Output)) -> Option<(InstrumentIdx, Option<TradeTick>, bool)> {
-        let out = |instr, kind| Output { seq: ev.hdr.seq, ts: ev.hdr.ts_exch, instr, kind, stamp: 0 };
+    fn apply(
+        &mut self,
+        ev: &Event,
+        emit: &mut impl FnMut(Output),
+    ) -> Option<(InstrumentIdx, Option<TradeTick>, bool)> {
+        let out = |instr, kind| Output {
+            seq: ev.hdr.seq,
+            ts: ev.hdr.ts_exch,
+            instr,
+            kind,
+            stamp: 0,
+        };
         let instr = ev.hdr.instr;
         let slot = instr.get() & (MAX_LOCATES - 1);
         match ev.body {
             Body::Trade { px, qty, side } => {
                 self.activity[slot] += 1;
-                emit(out(instr, OutputKind::Trade { px, qty, kind: TradeKind::NonDisplayed }));
-                return Some((instr, Some(TradeTick { px, qty, resting: side }), false));
+                emit(out(
+                    instr,
+                    OutputKind::Trade {
+                        px,
+                        qty,
+                        kind: TradeKind::NonDisplayed,
+                    },
+                ));
+                return Some((
+                    instr,
+                    Some(TradeTick {
+                        px,
+                        qty,
+                        resting: side,
+                    }),
+                    false,
+                ));
             }
             Body::Cross { px, qty, .. } => {
                 self.activity[slot] += 1;
-                emit(out(instr, OutputKind::Trade { px, qty, kind: TradeKind::Cross }));
-                return Some((instr, Some(TradeTick { px, qty, resting: None }), false));
+                emit(out(
+                    instr,
+                    OutputKind::Trade {
+                        px,
+                        qty,
+                        kind: TradeKind::Cross,
+                    },
+                ));
+                return Some((
+                    instr,
+                    Some(TradeTick {
+                        px,
+                        qty,
+                        resting: None,
+                    }),
+                    false,
+                ));
             }
             Body::Status { kind, code } => {
                 emit(out(instr, OutputKind::Status { kind, code }));
@@ -353,11 +421,31 @@ impl<S: Strategy> BookStage<S> {
         let resting = Some(applied.side);
         let trade = match ev.body {
             Body::Execute { qty, .. } => {
-                emit(out(applied.instr, OutputKind::Trade { px: applied.px, qty, kind: TradeKind::Execute }));
-                Some(TradeTick { px: applied.px, qty, resting })
+                emit(out(
+                    applied.instr,
+                    OutputKind::Trade {
+                        px: applied.px,
+                        qty,
+                        kind: TradeKind::Execute,
+                    },
+                ));
+                Some(TradeTick {
+                    px: applied.px,
+                    qty,
+                    resting,
+                })
             }
-            Body::ExecuteAtPx { qty, px, printable, .. } => {
-                emit(out(applied.instr, OutputKind::Trade { px, qty, kind: TradeKind::ExecuteAtPx { printable } }));
+            Body::ExecuteAtPx {
+                qty, px, printable, ..
+            } => {
+                emit(out(
+                    applied.instr,
+                    OutputKind::Trade {
+                        px,
+                        qty,
+                        kind: TradeKind::ExecuteAtPx { printable },
+                    },
+                ));
                 Some(TradeTick { px, qty, resting })
             }
             _ => None,
@@ -374,7 +462,13 @@ impl<S: Strategy> BookStage<S> {
         let last = &mut self.last[instr.get() & (MAX_LOCATES - 1)];
         if key != *last {
             *last = key;
-            emit(Output { seq: ev.hdr.seq, ts: ev.hdr.ts_exch, instr, kind: OutputKind::Bbo(key), stamp: 0 });
+            emit(Output {
+                seq: ev.hdr.seq,
+                ts: ev.hdr.ts_exch,
+                instr,
+                kind: OutputKind::Bbo(key),
+                stamp: 0,
+            });
         }
     }
 
@@ -576,7 +670,11 @@ mod tests {
             "ticker"
         }
         fn on_timer(&mut self, ctx: &mut Ctx<'_>) {
-            ctx.signal(Signal { kind: SignalKind::Alert, side: None, value: ctx.now.0 as f64 });
+            ctx.signal(Signal {
+                kind: SignalKind::Alert,
+                side: None,
+                value: ctx.now.0 as f64,
+            });
         }
         fn timer_interval(&self) -> Option<Nanos> {
             Some(Nanos(1_000))
@@ -588,10 +686,30 @@ mod tests {
         let mut st = BookStage::with_strategy(Ticker);
         let mut fired = Vec::new();
         // Instrument 1 at t = 0, 500, 1500, 3700, 3900; instrument 2 at t = 3800.
-        for (i, (instr, ts)) in [(1u32, 0u64), (1, 500), (1, 1_500), (1, 3_700), (2, 3_800), (1, 3_900)].into_iter().enumerate() {
+        for (i, (instr, ts)) in [
+            (1u32, 0u64),
+            (1, 500),
+            (1, 1_500),
+            (1, 3_700),
+            (2, 3_800),
+            (1, 3_900),
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let ev = Event {
-                hdr: Header { ts_exch: Nanos(ts), instr: InstrumentIdx(instr), seq: i as u64, ..Header::default() },
-                body: Body::Add { order_id: OrderId(i as u64 + 1), px: Px(100 + i as i64), qty: Qty(1), side: Side::Bid },
+                hdr: Header {
+                    ts_exch: Nanos(ts),
+                    instr: InstrumentIdx(instr),
+                    seq: i as u64,
+                    ..Header::default()
+                },
+                body: Body::Add {
+                    order_id: OrderId(i as u64 + 1),
+                    px: Px(100 + i as i64),
+                    qty: Qty(1),
+                    side: Side::Bid,
+                },
             };
             st.on_event(&ev, &mut |o| {
                 if let OutputKind::Signal(s) = o.kind {

@@ -123,14 +123,25 @@ pub struct Summary {
 
 fn side(f: &mut fmt::Formatter<'_>, l: Option<(i64, u64)>) -> fmt::Result {
     match l {
-        Some((px, qty)) => write!(f, "{:>7} @ {:<11}", qty, Px(px).display_decimals(4).to_string()),
+        Some((px, qty)) => write!(
+            f,
+            "{:>7} @ {:<11}",
+            qty,
+            Px(px).display_decimals(4).to_string()
+        ),
         None => write!(f, "{:>7}   {:<11}", "-", "-"),
     }
 }
 
 fn hms(ns: u64) -> String {
     let s = ns / 1_000_000_000;
-    format!("{:02}:{:02}:{:02}.{:09}", s / 3600, s / 60 % 60, s % 60, ns % 1_000_000_000)
+    format!(
+        "{:02}:{:02}:{:02}.{:09}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60,
+        ns % 1_000_000_000
+    )
 }
 
 impl fmt::Display for Summary {
@@ -150,12 +161,24 @@ impl fmt::Display for Summary {
             write!(f, " (output restricted to {})", sel.join(","))?;
         }
         writeln!(f)?;
-        writeln!(f, "book events:   {} ({} orders resting at end)", self.book_events, self.resting_orders)?;
-        writeln!(f, "trades:        {} (volume {} shares, cross volume {} shares)", self.trades, self.volume, self.cross_volume)?;
+        writeln!(
+            f,
+            "book events:   {} ({} orders resting at end)",
+            self.book_events, self.resting_orders
+        )?;
+        writeln!(
+            f,
+            "trades:        {} (volume {} shares, cross volume {} shares)",
+            self.trades, self.volume, self.cross_volume
+        )?;
         writeln!(f, "bbo changes:   {}", self.bbo_changes)?;
         writeln!(f, "status events: {}", self.status_changes)?;
         if let Some(st) = &self.strategy {
-            writeln!(f, "strategy:      {st}: {} signals, {} order intents", self.signals, self.order_intents)?;
+            writeln!(
+                f,
+                "strategy:      {st}: {} signals, {} order intents",
+                self.signals, self.order_intents
+            )?;
         }
         writeln!(f, "last event:    {}", hms(self.last_ts_exch_ns))?;
         let e = &self.errors;
@@ -189,8 +212,16 @@ impl fmt::Display for Summary {
             }
         }
         if !self.top_symbols.is_empty() {
-            writeln!(f, "final BBO of the {} most active symbols:", self.top_symbols.len())?;
-            writeln!(f, "  {:<8} {:>9}  {:>7}   {:<11}  {:>7}   {:<11}", "symbol", "events", "bid qty", "bid", "ask qty", "ask")?;
+            writeln!(
+                f,
+                "final BBO of the {} most active symbols:",
+                self.top_symbols.len()
+            )?;
+            writeln!(
+                f,
+                "  {:<8} {:>9}  {:>7}   {:<11}  {:>7}   {:<11}",
+                "symbol", "events", "bid qty", "bid", "ask qty", "ask"
+            )?;
             for l in &self.top_symbols {
                 write!(f, "  {:<8} {:>9}  ", l.symbol, l.events)?;
                 side(f, l.bid)?;

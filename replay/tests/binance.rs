@@ -5,15 +5,23 @@ use std::io::BufReader;
 use ticklane_replay::binance::{replay_binance, BinanceReplayOptions, BinanceSummary};
 
 fn open(name: &str) -> BufReader<flate2::read::MultiGzDecoder<std::fs::File>> {
-    let p = format!("{}/../../shared/data/binance/{name}", env!("CARGO_MANIFEST_DIR"));
-    BufReader::new(flate2::read::MultiGzDecoder::new(std::fs::File::open(p).unwrap()))
+    let p = format!(
+        "{}/../../shared/data/binance/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    BufReader::new(flate2::read::MultiGzDecoder::new(
+        std::fs::File::open(p).unwrap(),
+    ))
 }
 
 /// Replays with the BBO CSV captured; checks the book was never crossed in any reported row.
 fn run(name: &str, accept_unsynced: bool) -> (BinanceSummary, usize) {
     let mut csv = Vec::new();
     let s = {
-        let opts = BinanceReplayOptions { accept_unsynced, bbo_csv: Some(Box::new(&mut csv)) };
+        let opts = BinanceReplayOptions {
+            accept_unsynced,
+            bbo_csv: Some(Box::new(&mut csv)),
+        };
         replay_binance(open(name), opts).unwrap()
     };
     let text = String::from_utf8(csv).unwrap();
@@ -34,10 +42,17 @@ fn spot_capture_syncs_on_its_snapshot() {
     let (s, rows) = run("spot_btcusdt_20240808.gz", false);
     assert_eq!(s.symbol, "BTCUSDT");
     // The collector's REST snapshot is line 8: the 0.27 s before it are unsynced and unreported.
-    assert_eq!((s.snapshots, s.resyncs, s.bad_lines, s.stale_dropped), (1, 0, 0, 2));
+    assert_eq!(
+        (s.snapshots, s.resyncs, s.bad_lines, s.stale_dropped),
+        (1, 0, 0, 2)
+    );
     assert_eq!(s.applied + s.stale_dropped, s.depth);
     assert!(s.synced_at_end && rows > 2_000);
-    assert!((260_000_000..280_000_000).contains(&s.unsynced_ns), "{}", s.unsynced_ns);
+    assert!(
+        (260_000_000..280_000_000).contains(&s.unsynced_ns),
+        "{}",
+        s.unsynced_ns
+    );
     // Same input, same digest.
     assert_eq!(s.digest, run("spot_btcusdt_20240808.gz", false).0.digest);
 }
@@ -78,10 +93,23 @@ fn a_gap_marks_the_book_unsynced_and_accept_unsynced_still_reports() {
         .collect();
     let s = replay_binance(cut.as_bytes(), BinanceReplayOptions::default()).unwrap();
     assert_eq!(s.resyncs, 1);
-    assert!(!s.synced_at_end, "no snapshot after the gap: the book stays unsynced");
+    assert!(
+        !s.synced_at_end,
+        "no snapshot after the gap: the book stays unsynced"
+    );
     let strict_changes = s.bbo_changes;
-    let lax = replay_binance(cut.as_bytes(), BinanceReplayOptions { accept_unsynced: true, bbo_csv: None }).unwrap();
-    assert!(lax.bbo_changes > strict_changes, "accept_unsynced reports the diff-built book");
+    let lax = replay_binance(
+        cut.as_bytes(),
+        BinanceReplayOptions {
+            accept_unsynced: true,
+            bbo_csv: None,
+        },
+    )
+    .unwrap();
+    assert!(
+        lax.bbo_changes > strict_changes,
+        "accept_unsynced reports the diff-built book"
+    );
     assert!(lax.unsynced_ns > 0);
 }
 

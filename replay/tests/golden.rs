@@ -20,9 +20,16 @@ fn strip_wall_clock(s: &str) -> String {
 
 fn run(path: &str, symbols: Vec<String>, strategy: Option<&str>) -> String {
     let inp = input::open(&root().join(path)).unwrap_or_else(|e| panic!("{e}"));
-    let opts = ItchReplayOptions { symbols, ..Default::default() };
+    let opts = ItchReplayOptions {
+        symbols,
+        ..Default::default()
+    };
     let summary = match strategy {
-        Some(name) => replay_itch_with(FrameReader::new(inp.reader), opts, ticklane_strategies::build(name, None).unwrap()),
+        Some(name) => replay_itch_with(
+            FrameReader::new(inp.reader),
+            opts,
+            ticklane_strategies::build(name, None).unwrap(),
+        ),
         None => replay_itch(FrameReader::new(inp.reader), opts),
     }
     .unwrap();
@@ -33,7 +40,11 @@ fn run(path: &str, symbols: Vec<String>, strategy: Option<&str>) -> String {
 fn golden_summaries_match() {
     let list = std::fs::read_to_string(root().join("data/golden/inputs.txt")).unwrap();
     let mut checked = 0;
-    for line in list.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+    for line in list
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
         let mut parts = line.split_whitespace();
         let name = parts.next().unwrap();
         let path = parts.next().unwrap();
@@ -48,11 +59,20 @@ fn golden_summaries_match() {
             }
         }
         let want = std::fs::read_to_string(root().join(format!("data/golden/{name}.txt")))
-            .unwrap_or_else(|e| panic!("data/golden/{name}.txt: {e}; run scripts/update-goldens.sh"));
+            .unwrap_or_else(|e| {
+                panic!("data/golden/{name}.txt: {e}; run scripts/update-goldens.sh")
+            });
         let got = run(path, symbols.clone(), strategy);
-        assert_eq!(got, want, "golden {name} differs; if intended, run scripts/update-goldens.sh and review the diff");
+        assert_eq!(
+            got, want,
+            "golden {name} differs; if intended, run scripts/update-goldens.sh and review the diff"
+        );
         // Same input, same digest: run it again.
-        assert_eq!(got, run(path, symbols, strategy), "{name}: a second run differs");
+        assert_eq!(
+            got,
+            run(path, symbols, strategy),
+            "{name}: a second run differs"
+        );
         checked += 1;
     }
     assert!(checked >= 6, "only {checked} goldens checked");

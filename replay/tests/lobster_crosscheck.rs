@@ -11,11 +11,18 @@ use std::collections::BTreeMap;
 use ticklane_feeds::itch::framing::FrameReader;
 use ticklane_replay::{replay_itch, ItchReplayOptions};
 
-const ITCH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/AAPL_2012-06-21_lobster10.itch");
-const MESSAGES: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv");
-const ORDERBOOK: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv");
+const ITCH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../data/AAPL_2012-06-21_lobster10.itch"
+);
+const MESSAGES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
+);
+const ORDERBOOK: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
+);
 
 /// `seconds.fraction` after midnight to integer nanoseconds, without floats.
 fn ns(t: &str) -> u64 {
@@ -61,7 +68,10 @@ fn lobster_states() -> BTreeMap<u64, State> {
 fn replay_bbo() -> (ticklane_replay::Summary, String) {
     let mut csv = Vec::new();
     let summary = {
-        let opts = ItchReplayOptions { bbo_csv: Some(Box::new(&mut csv)), ..Default::default() };
+        let opts = ItchReplayOptions {
+            bbo_csv: Some(Box::new(&mut csv)),
+            ..Default::default()
+        };
         let f = std::fs::File::open(ITCH).expect("data/ sample present");
         replay_itch(FrameReader::new(f), opts).unwrap()
     };
@@ -77,7 +87,10 @@ fn every_top_of_book_state_matches_lobster() {
         let f: Vec<&str> = line.split(',').collect();
         assert_eq!(f.len(), 6, "{line}");
         assert_eq!(f[1], "AAPL");
-        ours.insert(f[0].parse().unwrap(), (f[2].into(), f[3].into(), f[4].into(), f[5].into()));
+        ours.insert(
+            f[0].parse().unwrap(),
+            (f[2].into(), f[3].into(), f[4].into(), f[5].into()),
+        );
     }
     let theirs = lobster_states();
     // Our CSV has a row only when the top changes; LOBSTER has a row per message. Walk
@@ -94,10 +107,17 @@ fn every_top_of_book_state_matches_lobster() {
                 break;
             }
         }
-        assert_eq!(cur, Some(want), "top of book differs from LOBSTER at t={t} ns");
+        assert_eq!(
+            cur,
+            Some(want),
+            "top of book differs from LOBSTER at t={t} ns"
+        );
         compared += 1;
     }
-    assert!(it.next().is_none(), "we report top-of-book changes after LOBSTER's last row");
+    assert!(
+        it.next().is_none(),
+        "we report top-of-book changes after LOBSTER's last row"
+    );
     // 999 LOBSTER rows fall on 890 distinct nanosecond timestamps; every one was compared.
     assert_eq!(compared, theirs.len());
     assert_eq!(compared, 890);
@@ -117,6 +137,10 @@ fn pinned_bbo_rows() {
         "34200025551909,AAPL,585.3300,18,585.9100,18",
         "34200201743336,AAPL,585.3300,18,585.9200,18",
     ] {
-        assert!(rows.contains(&want), "missing {want}; first rows: {:?}", &rows[..rows.len().min(8)]);
+        assert!(
+            rows.contains(&want),
+            "missing {want}; first rows: {:?}",
+            &rows[..rows.len().min(8)]
+        );
     }
 }

@@ -17,7 +17,12 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn replay_loop_does_not_allocate_per_message() {
-    let cfg = SynthConfig { seed: 5, symbols: 100, messages: 1_500_000, ..SynthConfig::default() };
+    let cfg = SynthConfig {
+        seed: 5,
+        symbols: 100,
+        messages: 1_500_000,
+        ..SynthConfig::default()
+    };
     let mut data = Vec::new();
     generate(&cfg, &mut data).unwrap();
 
@@ -36,8 +41,15 @@ fn replay_loop_does_not_allocate_per_message() {
     };
     let summary = replay_itch(FrameReader::new(&data[..]), opts).unwrap();
     let v = samples.into_inner().unwrap();
-    assert!(summary.messages >= 1_500_000, "generator wrote {}", summary.messages);
-    assert!(summary.book_events > 1_000_000, "the stream must exercise the book");
+    assert!(
+        summary.messages >= 1_500_000,
+        "generator wrote {}",
+        summary.messages
+    );
+    assert!(
+        summary.book_events > 1_000_000,
+        "the stream must exercise the book"
+    );
     assert_eq!(summary.errors.total(), 0, "{:?}", summary.errors);
     // 64Ki messages between samples; the first few are warm-up (books, levels and the order
     // window reach their working size). The final sample is taken after the loop.
@@ -45,7 +57,8 @@ fn replay_loop_does_not_allocate_per_message() {
     let warm = &v[4..v.len() - 1];
     let allocated = warm.last().unwrap() - warm.first().unwrap();
     assert_eq!(
-        allocated, 0,
+        allocated,
+        0,
         "{allocated} allocations over {} messages after warm-up (samples: {v:?})",
         (warm.len() - 1) * 65536
     );

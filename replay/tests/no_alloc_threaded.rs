@@ -18,7 +18,12 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn threaded_pipeline_does_not_allocate_per_event() {
-    let cfg = SynthConfig { seed: 8, symbols: 80, messages: 1_000_000, ..SynthConfig::default() };
+    let cfg = SynthConfig {
+        seed: 8,
+        symbols: 80,
+        messages: 1_000_000,
+        ..SynthConfig::default()
+    };
     let mut data = Vec::new();
     generate(&cfg, &mut data).unwrap();
     let samples = Mutex::new(Vec::with_capacity(4096));
@@ -33,8 +38,12 @@ fn threaded_pipeline_does_not_allocate_per_event() {
         })),
         ..Default::default()
     };
-    let pcfg = PipelineConfig { shards: 2, ..PipelineConfig::default() };
-    let run = replay_itch_threaded(FrameReader::new(std::io::Cursor::new(data)), opts, &pcfg).unwrap();
+    let pcfg = PipelineConfig {
+        shards: 2,
+        ..PipelineConfig::default()
+    };
+    let run =
+        replay_itch_threaded(FrameReader::new(std::io::Cursor::new(data)), opts, &pcfg).unwrap();
     assert_eq!(run.summary.errors.total(), 0);
     assert!(run.summary.book_events > 900_000);
     let v = samples.into_inner().unwrap();
@@ -43,5 +52,10 @@ fn threaded_pipeline_does_not_allocate_per_event() {
     assert!(v.len() > 500, "too few samples: {}", v.len());
     let warm = &v[100..v.len() - 1];
     let allocated = warm.last().unwrap() - warm.first().unwrap();
-    assert_eq!(allocated, 0, "{allocated} allocations over {} epochs after warm-up", warm.len() - 1);
+    assert_eq!(
+        allocated,
+        0,
+        "{allocated} allocations over {} epochs after warm-up",
+        warm.len() - 1
+    );
 }

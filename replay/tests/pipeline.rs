@@ -8,12 +8,18 @@ use ticklane_feeds::itch::synth::{generate, SynthConfig};
 use ticklane_replay::pipeline::{replay_itch_threaded, PipelineConfig};
 use ticklane_replay::{replay_itch, ItchReplayOptions, Summary};
 
-const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/AAPL_2012-06-21_lobster10.itch");
+const SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../data/AAPL_2012-06-21_lobster10.itch"
+);
 
 fn inline(data: &[u8]) -> (Summary, String) {
     let mut csv = Vec::new();
     let s = {
-        let opts = ItchReplayOptions { bbo_csv: Some(Box::new(&mut csv)), ..Default::default() };
+        let opts = ItchReplayOptions {
+            bbo_csv: Some(Box::new(&mut csv)),
+            ..Default::default()
+        };
         replay_itch(FrameReader::new(data), opts).unwrap()
     };
     (s, String::from_utf8(csv).unwrap())
@@ -22,9 +28,24 @@ fn inline(data: &[u8]) -> (Summary, String) {
 fn threaded(data: &[u8], shards: usize, wait: WaitStrategy) -> (Summary, String) {
     let mut csv = Vec::new();
     let s = {
-        let opts = ItchReplayOptions { bbo_csv: Some(Box::new(&mut csv)), ..Default::default() };
-        let cfg = PipelineConfig { shards, cores: Vec::new(), wait, rate: None, epoch: if shards == 3 { 7 } else { 1024 } };
-        replay_itch_threaded(FrameReader::new(std::io::Cursor::new(data.to_vec())), opts, &cfg).unwrap().summary
+        let opts = ItchReplayOptions {
+            bbo_csv: Some(Box::new(&mut csv)),
+            ..Default::default()
+        };
+        let cfg = PipelineConfig {
+            shards,
+            cores: Vec::new(),
+            wait,
+            rate: None,
+            epoch: if shards == 3 { 7 } else { 1024 },
+        };
+        replay_itch_threaded(
+            FrameReader::new(std::io::Cursor::new(data.to_vec())),
+            opts,
+            &cfg,
+        )
+        .unwrap()
+        .summary
     };
     (s, String::from_utf8(csv).unwrap())
 }
@@ -33,8 +54,22 @@ fn same(a: &(Summary, String), b: &(Summary, String), what: &str) {
     assert_eq!(a.0.digest, b.0.digest, "{what}: digest");
     assert_eq!(a.1, b.1, "{what}: BBO CSV");
     assert_eq!(
-        (a.0.messages, a.0.book_events, a.0.trades, a.0.volume, a.0.bbo_changes, a.0.resting_orders),
-        (b.0.messages, b.0.book_events, b.0.trades, b.0.volume, b.0.bbo_changes, b.0.resting_orders),
+        (
+            a.0.messages,
+            a.0.book_events,
+            a.0.trades,
+            a.0.volume,
+            a.0.bbo_changes,
+            a.0.resting_orders
+        ),
+        (
+            b.0.messages,
+            b.0.book_events,
+            b.0.trades,
+            b.0.volume,
+            b.0.bbo_changes,
+            b.0.resting_orders
+        ),
         "{what}: counts"
     );
     assert_eq!(a.0.top_symbols, b.0.top_symbols, "{what}: top symbols");
@@ -46,7 +81,11 @@ fn real_sample_same_digest_in_every_layout() {
     let reference = inline(&data);
     assert_eq!(reference.0.errors.total(), 0);
     for shards in [1, 2, 3] {
-        same(&reference, &threaded(&data, shards, WaitStrategy::SpinThenYield), &format!("{shards} shards"));
+        same(
+            &reference,
+            &threaded(&data, shards, WaitStrategy::SpinThenYield),
+            &format!("{shards} shards"),
+        );
     }
     for run in 0..3 {
         same(&reference, &inline(&data), &format!("inline run {run}"));
@@ -55,21 +94,42 @@ fn real_sample_same_digest_in_every_layout() {
 
 #[test]
 fn multi_symbol_stream_same_digest_with_more_stages_than_cores() {
-    let cfg = SynthConfig { seed: 21, symbols: 60, messages: 300_000, ..SynthConfig::default() };
+    let cfg = SynthConfig {
+        seed: 21,
+        symbols: 60,
+        messages: 300_000,
+        ..SynthConfig::default()
+    };
     let mut data = Vec::new();
     generate(&cfg, &mut data).unwrap();
     let reference = inline(&data);
     assert!(reference.0.bbo_changes > 100_000);
     // 2 shards with spin-then-yield; 6 shards (8 threads on 2 cores) with park.
-    same(&reference, &threaded(&data, 2, WaitStrategy::SpinThenYield), "2 shards");
-    same(&reference, &threaded(&data, 6, WaitStrategy::Park), "6 shards, park");
-    same(&reference, &threaded(&data, 3, WaitStrategy::SpinThenYield), "3 shards");
+    same(
+        &reference,
+        &threaded(&data, 2, WaitStrategy::SpinThenYield),
+        "2 shards",
+    );
+    same(
+        &reference,
+        &threaded(&data, 6, WaitStrategy::Park),
+        "6 shards, park",
+    );
+    same(
+        &reference,
+        &threaded(&data, 3, WaitStrategy::SpinThenYield),
+        "3 shards",
+    );
 }
 
 #[test]
 fn not_itch_is_reported_by_the_threaded_pipeline_too() {
     let text = b"this is not an ITCH file, just some text that goes on for a while\n".repeat(10);
     let cfg = PipelineConfig::default();
-    let r = replay_itch_threaded(FrameReader::new(std::io::Cursor::new(text)), ItchReplayOptions::default(), &cfg);
+    let r = replay_itch_threaded(
+        FrameReader::new(std::io::Cursor::new(text)),
+        ItchReplayOptions::default(),
+        &cfg,
+    );
     assert!(matches!(r, Err(ticklane_replay::ReplayError::NotItch(_))));
 }

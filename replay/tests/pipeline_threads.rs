@@ -8,7 +8,9 @@ use ticklane_replay::pipeline::{replay_itch_threaded, PipelineConfig};
 use ticklane_replay::ItchReplayOptions;
 
 fn threads_now() -> usize {
-    std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// The thread count once exited threads have left /proc (the kernel may list a joined thread
@@ -26,18 +28,46 @@ fn settled(want: usize) -> usize {
 
 #[test]
 fn no_thread_is_left_behind() {
-    let cfg = SynthConfig { seed: 3, symbols: 20, messages: 50_000, ..SynthConfig::default() };
+    let cfg = SynthConfig {
+        seed: 3,
+        symbols: 20,
+        messages: 50_000,
+        ..SynthConfig::default()
+    };
     let mut data = Vec::new();
     generate(&cfg, &mut data).unwrap();
     let before = threads_now();
     assert!(before > 0, "/proc/self/task is readable");
     for shards in [1, 4] {
-        let cfg = PipelineConfig { shards, wait: WaitStrategy::Park, ..PipelineConfig::default() };
-        let run = replay_itch_threaded(FrameReader::new(std::io::Cursor::new(data.clone())), ItchReplayOptions::default(), &cfg).unwrap();
+        let cfg = PipelineConfig {
+            shards,
+            wait: WaitStrategy::Park,
+            ..PipelineConfig::default()
+        };
+        let run = replay_itch_threaded(
+            FrameReader::new(std::io::Cursor::new(data.clone())),
+            ItchReplayOptions::default(),
+            &cfg,
+        )
+        .unwrap();
         assert!(run.summary.messages > 50_000);
-        assert_eq!(settled(before), before, "{shards} shards: every stage thread was joined");
+        assert_eq!(
+            settled(before),
+            before,
+            "{shards} shards: every stage thread was joined"
+        );
     }
-    let r = replay_itch_threaded(FrameReader::new(std::io::Cursor::new(b"not itch at all, just text\n".repeat(20))), ItchReplayOptions::default(), &PipelineConfig::default());
+    let r = replay_itch_threaded(
+        FrameReader::new(std::io::Cursor::new(
+            b"not itch at all, just text\n".repeat(20),
+        )),
+        ItchReplayOptions::default(),
+        &PipelineConfig::default(),
+    );
     assert!(r.is_err());
-    assert_eq!(settled(before), before, "an input error still joins every thread");
+    assert_eq!(
+        settled(before),
+        before,
+        "an input error still joins every thread"
+    );
 }

@@ -6,8 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ticklane");
-const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/AAPL_2012-06-21_lobster10.itch");
-const NASDAQ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/itch/nasdaq-first-1000.itch");
+const SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/AAPL_2012-06-21_lobster10.itch"
+);
+const NASDAQ: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/itch/nasdaq-first-1000.itch"
+);
 
 fn tmp_dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("ticklane-cli-{}", std::process::id()));
@@ -36,8 +42,13 @@ fn stderr(o: &Output) -> String {
 fn digest_of(o: &Output) -> String {
     let out = stdout(o);
     let last = out.lines().last().unwrap_or_default().to_owned();
-    let hex = last.strip_prefix("digest: ").unwrap_or_else(|| panic!("last line is not a digest: {last:?}"));
-    assert!(hex.len() >= 16 && hex.chars().all(|c| c.is_ascii_hexdigit()), "{hex}");
+    let hex = last
+        .strip_prefix("digest: ")
+        .unwrap_or_else(|| panic!("last line is not a digest: {last:?}"));
+    assert!(
+        hex.len() >= 16 && hex.chars().all(|c| c.is_ascii_hexdigit()),
+        "{hex}"
+    );
     hex.to_owned()
 }
 
@@ -61,7 +72,16 @@ fn replay_prints_summary_and_digest_last() {
     let o = ticklane(&["replay", SAMPLE]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    for want in ["messages:", "by type:", "symbols:", "book events:", "trades:", "final BBO", "elapsed:", "throughput:"] {
+    for want in [
+        "messages:",
+        "by type:",
+        "symbols:",
+        "book events:",
+        "trades:",
+        "final BBO",
+        "elapsed:",
+        "throughput:",
+    ] {
         assert!(out.contains(want), "summary lacks {want:?}:\n{out}");
     }
     assert!(out.contains("AAPL"), "{out}");
@@ -87,23 +107,38 @@ fn missing_file_is_exit_3_and_named() {
     let o = ticklane(&["replay", "no/such/file.itch"]);
     assert_eq!(o.status.code(), Some(3));
     let e = stderr(&o);
-    assert!(e.contains("no/such/file.itch") && e.contains("no such file"), "{e}");
+    assert!(
+        e.contains("no/such/file.itch") && e.contains("no such file"),
+        "{e}"
+    );
 }
 
 #[test]
 fn wrong_format_is_exit_3() {
-    let csv = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv");
+    let csv = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
+    );
     // A LOBSTER file name is replayed as LOBSTER; forced to ITCH it is rejected as not ITCH.
     let o = ticklane(&["replay", csv, "--format", "itch"]);
     assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
     assert!(stderr(&o).contains("not an ITCH 5.0"), "{}", stderr(&o));
     // A LOBSTER-named file that is not LOBSTER.
-    let p = write_tmp("XYZ_2012-06-21_34200000_57600000_message_1.csv", b"not,lobster\n");
+    let p = write_tmp(
+        "XYZ_2012-06-21_34200000_57600000_message_1.csv",
+        b"not,lobster\n",
+    );
     let o = ticklane(&["replay", path(&p)]);
     assert_eq!(o.status.code(), Some(3));
-    assert!(stderr(&o).contains("no valid LOBSTER message row"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no valid LOBSTER message row"),
+        "{}",
+        stderr(&o)
+    );
     // Pure garbage, too.
-    let noise: Vec<u8> = (0u32..4096).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let noise: Vec<u8> = (0u32..4096)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let p = write_tmp("noise.bin", &noise);
     let o = ticklane(&["replay", path(&p)]);
     assert_eq!(o.status.code(), Some(3));
@@ -118,10 +153,20 @@ fn truncated_tail_is_reported_with_its_offset() {
     let cut = &data[..last + 6];
     let p = write_tmp("truncated.itch", cut);
     let o = ticklane(&["replay", path(&p)]);
-    assert!(o.status.success(), "a truncated tail still replays what precedes it");
+    assert!(
+        o.status.success(),
+        "a truncated tail still replays what precedes it"
+    );
     let e = stderr(&o);
-    assert!(e.contains(&format!("at byte {last}")), "offset {last} not in: {e}");
-    assert!(stdout(&o).contains(&format!("messages:      {} ", offsets.len() - 1)), "{}", stdout(&o));
+    assert!(
+        e.contains(&format!("at byte {last}")),
+        "offset {last} not in: {e}"
+    );
+    assert!(
+        stdout(&o).contains(&format!("messages:      {} ", offsets.len() - 1)),
+        "{}",
+        stdout(&o)
+    );
     let o = ticklane(&["replay", path(&p), "--strict"]);
     assert_eq!(o.status.code(), Some(4));
 }
@@ -138,7 +183,10 @@ fn garbage_in_the_middle_is_skipped_counted_and_the_rest_replayed() {
     let o = ticklane(&["replay", path(&p)]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("messages:      1000 "), "every real message is still replayed:\n{out}");
+    assert!(
+        out.contains("messages:      1000 "),
+        "every real message is still replayed:\n{out}"
+    );
     assert!(out.contains("garbage regions 1 / 37 bytes"), "{out}");
     // And the result equals the clean replay's.
     assert_eq!(digest_of(&o), digest_of(&ticklane(&["replay", NASDAQ])));
@@ -149,7 +197,14 @@ fn summary_json_and_bbo_csv() {
     let d = tmp_dir();
     let json = d.join("summary.json");
     let csv = d.join("bbo.csv");
-    let o = ticklane(&["replay", SAMPLE, "--summary-json", path(&json), "--bbo-csv", path(&csv)]);
+    let o = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--summary-json",
+        path(&json),
+        "--bbo-csv",
+        path(&csv),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(v["digest"].as_str().unwrap(), digest_of(&o));
@@ -158,9 +213,16 @@ fn summary_json_and_bbo_csv() {
     assert!(v["msgs_per_sec"].as_f64().is_some());
     let csv = std::fs::read_to_string(&csv).unwrap();
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("ts_exch_ns,symbol,bid_px,bid_qty,ask_px,ask_qty"));
+    assert_eq!(
+        lines.next(),
+        Some("ts_exch_ns,symbol,bid_px,bid_qty,ask_px,ask_qty")
+    );
     let n = lines.count() as u64;
-    assert_eq!(n, v["bbo_changes"].as_u64().unwrap(), "one CSV row per reported BBO change");
+    assert_eq!(
+        n,
+        v["bbo_changes"].as_u64().unwrap(),
+        "one CSV row per reported BBO change"
+    );
 }
 
 #[test]
@@ -170,7 +232,11 @@ fn symbols_restrict_output_not_decoding() {
     let aapl = ticklane(&["replay", SAMPLE, "--symbols", "aapl"]);
     assert!(other.status.success() && aapl.status.success());
     assert_eq!(digest_of(&all), digest_of(&aapl), "AAPL is the only symbol");
-    assert_ne!(digest_of(&all), digest_of(&other), "nothing of MSFT to digest");
+    assert_ne!(
+        digest_of(&all),
+        digest_of(&other),
+        "nothing of MSFT to digest"
+    );
     let out = stdout(&other);
     assert!(out.contains("book events:"), "{out}");
     assert!(out.contains("bbo changes:   0"), "{out}");
@@ -181,44 +247,76 @@ fn symbols_restrict_output_not_decoding() {
 fn help_explains_replay() {
     let o = ticklane(&["replay", "--help"]);
     let out = stdout(&o);
-    for want in ["--symbols", "--bbo-csv", "--summary-json", "--strict", "gzip"] {
+    for want in [
+        "--symbols",
+        "--bbo-csv",
+        "--summary-json",
+        "--strict",
+        "gzip",
+    ] {
         assert!(out.contains(want), "{want} missing from --help:\n{out}");
     }
 }
 
-const LOB_MSG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv");
-const LOB_OB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv");
+const LOB_MSG: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
+);
+const LOB_OB: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
+);
 
 #[test]
 fn lobster_check_passes_and_a_corrupted_row_fails_with_exit_5() {
     let o = ticklane(&["replay", LOB_MSG, "--check", LOB_OB]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).contains("999 rows compared at 10 levels a side, 999 equal, 0 differ"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("999 rows compared at 10 levels a side, 999 equal, 0 differ"),
+        "{}",
+        stdout(&o)
+    );
     // The LOBSTER path and the re-encoded ITCH file give one digest.
     assert_eq!(digest_of(&o), digest_of(&ticklane(&["replay", SAMPLE])));
 
     let ob = std::fs::read_to_string(LOB_OB).unwrap();
     let mut lines: Vec<String> = ob.lines().map(str::to_owned).collect();
     lines[41] = lines[41].replacen(',', ",1", 1); // row 42: ask size gains a leading 1
-    let p = write_tmp("AAPL_2012-06-21_34200000_57600000_orderbook_10.csv", (lines.join("\n") + "\n").as_bytes());
+    let p = write_tmp(
+        "AAPL_2012-06-21_34200000_57600000_orderbook_10.csv",
+        (lines.join("\n") + "\n").as_bytes(),
+    );
     let o = ticklane(&["replay", LOB_MSG, "--check", path(&p)]);
     assert_eq!(o.status.code(), Some(5));
     let out = stdout(&o);
-    assert!(out.contains("mismatch at row 42:") && out.contains("998 equal, 1 differ"), "{out}");
+    assert!(
+        out.contains("mismatch at row 42:") && out.contains("998 equal, 1 differ"),
+        "{out}"
+    );
 }
 
 #[test]
 fn bbo_csv_reference_check_for_any_input() {
     let d = tmp_dir();
     let reference = d.join("reference-bbo.csv");
-    assert!(ticklane(&["replay", SAMPLE, "--bbo-csv", path(&reference)]).status.success());
+    assert!(ticklane(&["replay", SAMPLE, "--bbo-csv", path(&reference)])
+        .status
+        .success());
     let o = ticklane(&["replay", SAMPLE, "--check", path(&reference)]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert!(stdout(&o).contains("487 BBO rows compared, 487 equal, 0 differ"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("487 BBO rows compared, 487 equal, 0 differ"),
+        "{}",
+        stdout(&o)
+    );
     digest_of(&o);
     let text = std::fs::read_to_string(&reference).unwrap();
     let bad = d.join("bad-bbo.csv");
-    std::fs::write(&bad, text.replacen("585.3300,18,585.9400,200", "585.3300,19,585.9400,200", 1)).unwrap();
+    std::fs::write(
+        &bad,
+        text.replacen("585.3300,18,585.9400,200", "585.3300,19,585.9400,200", 1),
+    )
+    .unwrap();
     let o = ticklane(&["replay", SAMPLE, "--check", path(&bad)]);
     assert_eq!(o.status.code(), Some(5));
     assert!(stdout(&o).contains("mismatch at BBO row"), "{}", stdout(&o));
@@ -228,7 +326,14 @@ fn bbo_csv_reference_check_for_any_input() {
 fn strategy_signals_and_config_errors() {
     let d = tmp_dir();
     let sig = d.join("signals.jsonl");
-    let o = ticklane(&["replay", SAMPLE, "--strategy", "obi_taker", "--signals", path(&sig)]);
+    let o = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--strategy",
+        "obi_taker",
+        "--signals",
+        path(&sig),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let n: u64 = out
@@ -237,34 +342,65 @@ fn strategy_signals_and_config_errors() {
         .and_then(|r| r.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no strategy line:\n{out}"));
-    let lines: Vec<serde_json::Value> =
-        std::fs::read_to_string(&sig).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&sig)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len() as u64, n);
     assert!(n > 0);
     assert_eq!(lines[0]["strategy"], "obi_taker");
     // Signals change the digest; the same run twice does not.
     assert_ne!(digest_of(&o), digest_of(&ticklane(&["replay", SAMPLE])));
-    assert_eq!(digest_of(&o), digest_of(&ticklane(&["replay", SAMPLE, "--strategy", "obi_taker"])));
+    assert_eq!(
+        digest_of(&o),
+        digest_of(&ticklane(&["replay", SAMPLE, "--strategy", "obi_taker"]))
+    );
     let cfg = d.join("bad.toml");
     std::fs::write(&cfg, "threshold = 0.7\nlevles = 3\n").unwrap();
-    let o = ticklane(&["replay", SAMPLE, "--strategy", "obi_taker", "--strategy-config", path(&cfg)]);
+    let o = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--strategy",
+        "obi_taker",
+        "--strategy-config",
+        path(&cfg),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("levles"), "{}", stderr(&o));
     let o = ticklane(&["replay", SAMPLE, "--strategy", "nope"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("obi_taker"), "lists the built-ins: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("obi_taker"),
+        "lists the built-ins: {}",
+        stderr(&o)
+    );
     let o = ticklane(&["strategies"]);
     assert!(stdout(&o).contains("market_maker") && stdout(&o).contains("half_spread"));
 }
 
 #[test]
 fn binance_capture_replay() {
-    let f = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/binance/spot_btcusdt_20240808.gz");
+    let f = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/binance/spot_btcusdt_20240808.gz"
+    );
     let o = ticklane(&["replay", f, "--format", "binance"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("format:        binance (BTCUSDT)") && out.contains("0 resyncs, synced at end"), "{out}");
-    assert_eq!(digest_of(&o), digest_of(&ticklane(&["replay", f, "--format", "binance"])));
+    assert!(
+        out.contains("format:        binance (BTCUSDT)")
+            && out.contains("0 resyncs, synced at end"),
+        "{out}"
+    );
+    assert_eq!(
+        digest_of(&o),
+        digest_of(&ticklane(&["replay", f, "--format", "binance"]))
+    );
     let o = ticklane(&["replay", SAMPLE, "--format", "binance"]);
-    assert_eq!(o.status.code(), Some(3), "an ITCH file is not a Binance capture");
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "an ITCH file is not a Binance capture"
+    );
 }

@@ -25,7 +25,10 @@ pub struct EmaCrossConfig {
 
 impl Default for EmaCrossConfig {
     fn default() -> Self {
-        EmaCrossConfig { fast: 20, slow: 100 }
+        EmaCrossConfig {
+            fast: 20,
+            slow: 100,
+        }
     }
 }
 
@@ -47,7 +50,10 @@ pub struct EmaCross {
 impl EmaCross {
     /// With `cfg`.
     pub fn new(cfg: EmaCrossConfig) -> Self {
-        EmaCross { cfg, state: PerInstr::default() }
+        EmaCross {
+            cfg,
+            state: PerInstr::default(),
+        }
     }
 }
 
@@ -57,23 +63,36 @@ impl Strategy for EmaCross {
     }
 
     fn on_book(&mut self, ctx: &mut Ctx<'_>) {
-        let Some(mp) = microprice(&ctx.book.top()) else { return };
+        let Some(mp) = microprice(&ctx.book.top()) else {
+            return;
+        };
         let cfg = &self.cfg;
-        let st = self.state.get_or(ctx.instr, || State { fast: Ema::new(cfg.fast), slow: Ema::new(cfg.slow), last_px: f64::NAN, above: None });
+        let st = self.state.get_or(ctx.instr, || State {
+            fast: Ema::new(cfg.fast),
+            slow: Ema::new(cfg.slow),
+            last_px: f64::NAN,
+            above: None,
+        });
         if mp == st.last_px {
             return;
         }
         st.last_px = mp;
         st.fast.update(mp);
         st.slow.update(mp);
-        let (Some(f), Some(s)) = (st.fast.value(), st.slow.value()) else { return };
+        let (Some(f), Some(s)) = (st.fast.value(), st.slow.value()) else {
+            return;
+        };
         if f == s {
             return;
         }
         let above = f > s;
         if st.above.is_some_and(|was| was != above) {
             let side = if above { Side::Bid } else { Side::Ask };
-            ctx.signal(Signal { kind: SignalKind::Take, side: Some(side), value: f - s });
+            ctx.signal(Signal {
+                kind: SignalKind::Take,
+                side: Some(side),
+                value: f - s,
+            });
         }
         st.above = Some(above);
     }
@@ -96,10 +115,14 @@ mod tests {
         let (bid104, s) = h.add(Side::Bid, 104, 100); // mp 105: fast 104.667 > slow 104.5: first side
         assert!(s.is_empty());
         assert!(h.add(Side::Ask, 105, 100).1.is_empty()); // mp 104.5: fast 104.556 > slow 104.5
-        // Delete the 104 bid: mp (102 + 105) / 2 = 103.5: fast 103.852 < slow 104.0: cross down.
+                                                          // Delete the 104 bid: mp (102 + 105) / 2 = 103.5: fast 103.852 < slow 104.0: cross down.
         let s = h.delete(bid104);
         assert_eq!(s.len(), 1);
         assert_eq!((s[0].kind, s[0].side), (SignalKind::Take, Some(Side::Ask)));
-        assert!((s[0].value - (103.851_851_851_851_85 - 104.0)).abs() < 1e-9, "{}", s[0].value);
+        assert!(
+            (s[0].value - (103.851_851_851_851_85 - 104.0)).abs() < 1e-9,
+            "{}",
+            s[0].value
+        );
     }
 }

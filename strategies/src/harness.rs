@@ -15,7 +15,13 @@ pub(crate) struct Harness<S: Strategy> {
 
 impl<S: Strategy> Harness<S> {
     pub fn new(s: S) -> Self {
-        Harness { books: L3Books::new(), s, actions: Actions::default(), next_id: 1, position: 0 }
+        Harness {
+            books: L3Books::new(),
+            s,
+            actions: Actions::default(),
+            next_id: 1,
+            position: 0,
+        }
     }
 
     fn run(&mut self, ev: Event) -> Vec<Signal> {
@@ -28,7 +34,18 @@ impl<S: Strategy> Harness<S> {
             actions: &mut self.actions,
         };
         self.s.on_book(&mut ctx);
-        let out = self.actions.as_slice().iter().filter_map(|a| if let Action::Signal(s) = a { Some(*s) } else { None }).collect();
+        let out = self
+            .actions
+            .as_slice()
+            .iter()
+            .filter_map(|a| {
+                if let Action::Signal(s) = a {
+                    Some(*s)
+                } else {
+                    None
+                }
+            })
+            .collect();
         self.actions.clear();
         out
     }
@@ -37,12 +54,35 @@ impl<S: Strategy> Harness<S> {
     pub fn add(&mut self, side: Side, px: i64, qty: u64) -> (u64, Vec<Signal>) {
         let id = self.next_id;
         self.next_id += 1;
-        let hdr = Header { instr: InstrumentIdx(1), ts_exch: Nanos(id), ..Header::default() };
-        (id, self.run(Event { hdr, body: Body::Add { order_id: OrderId(id), px: Px(px), qty: Qty(qty), side } }))
+        let hdr = Header {
+            instr: InstrumentIdx(1),
+            ts_exch: Nanos(id),
+            ..Header::default()
+        };
+        (
+            id,
+            self.run(Event {
+                hdr,
+                body: Body::Add {
+                    order_id: OrderId(id),
+                    px: Px(px),
+                    qty: Qty(qty),
+                    side,
+                },
+            }),
+        )
     }
 
     pub fn delete(&mut self, id: u64) -> Vec<Signal> {
-        let hdr = Header { instr: InstrumentIdx(1), ..Header::default() };
-        self.run(Event { hdr, body: Body::Delete { order_id: OrderId(id) } })
+        let hdr = Header {
+            instr: InstrumentIdx(1),
+            ..Header::default()
+        };
+        self.run(Event {
+            hdr,
+            body: Body::Delete {
+                order_id: OrderId(id),
+            },
+        })
     }
 }

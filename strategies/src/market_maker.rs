@@ -31,7 +31,13 @@ pub struct MarketMakerConfig {
 
 impl Default for MarketMakerConfig {
     fn default() -> Self {
-        MarketMakerConfig { half_spread: 100.0, skew: 1.0, size: 100, max_position: 1000, tick: 100 }
+        MarketMakerConfig {
+            half_spread: 100.0,
+            skew: 1.0,
+            size: 100,
+            max_position: 1000,
+            tick: 100,
+        }
     }
 }
 
@@ -45,7 +51,10 @@ pub struct MarketMaker {
 impl MarketMaker {
     /// With `cfg`.
     pub fn new(cfg: MarketMakerConfig) -> Self {
-        MarketMaker { cfg, quotes: PerInstr::default() }
+        MarketMaker {
+            cfg,
+            quotes: PerInstr::default(),
+        }
     }
 
     /// The (bid, ask) quote prices for a fair value and a position.
@@ -56,7 +65,8 @@ impl MarketMaker {
         let bid = ((center - c.half_spread) / tick).floor() as i64 * c.tick.max(1);
         let ask = ((center + c.half_spread) / tick).ceil() as i64 * c.tick.max(1);
         let bid = (position < c.max_position && bid > 0).then_some(bid);
-        let ask = (position > -c.max_position).then_some(ask.max(bid.map_or(0, |b| b + c.tick.max(1))));
+        let ask =
+            (position > -c.max_position).then_some(ask.max(bid.map_or(0, |b| b + c.tick.max(1))));
         (bid, ask)
     }
 }
@@ -67,7 +77,9 @@ impl Strategy for MarketMaker {
     }
 
     fn on_book(&mut self, ctx: &mut Ctx<'_>) {
-        let Some(fair) = microprice(&ctx.book.top()) else { return };
+        let Some(fair) = microprice(&ctx.book.top()) else {
+            return;
+        };
         let (bid, ask) = self.quote_prices(fair, ctx.position);
         let size = Qty(self.cfg.size);
         let last = self.quotes.get_or(ctx.instr, || (None, None));
@@ -77,8 +89,17 @@ impl Strategy for MarketMaker {
         *last = (bid, ask);
         for (side, px) in [(Side::Bid, bid), (Side::Ask, ask)] {
             if let Some(px) = px {
-                ctx.signal(Signal { kind: SignalKind::Quote, side: Some(side), value: px as f64 });
-                ctx.order(OrderIntent { side, px: Some(Px(px)), qty: size, tif: Tif::PostOnly });
+                ctx.signal(Signal {
+                    kind: SignalKind::Quote,
+                    side: Some(side),
+                    value: px as f64,
+                });
+                ctx.order(OrderIntent {
+                    side,
+                    px: Some(Px(px)),
+                    qty: size,
+                    tif: Tif::PostOnly,
+                });
             }
         }
     }
@@ -92,7 +113,7 @@ mod tests {
     #[test]
     fn quotes_skew_against_inventory() {
         let mm = MarketMaker::new(MarketMakerConfig::default()); // half 100, skew 1, tick 100, max 1000
-        // fair 10050: bid floor(99.5) * 100 = 9900, ask ceil(101.5) * 100 = 10200.
+                                                                 // fair 10050: bid floor(99.5) * 100 = 9900, ask ceil(101.5) * 100 = 10200.
         assert_eq!(mm.quote_prices(10_050.0, 0), (Some(9_900), Some(10_200)));
         // Long 50: center 10000: bid 9900, ask 10100 (the ask comes closer).
         assert_eq!(mm.quote_prices(10_050.0, 50), (Some(9_900), Some(10_100)));
@@ -108,8 +129,17 @@ mod tests {
         assert!(h.add(Side::Bid, 10_000, 100).1.is_empty());
         let (_, s) = h.add(Side::Ask, 10_100, 100); // microprice 10050
         let q: Vec<_> = s.iter().map(|x| (x.kind, x.side, x.value)).collect();
-        assert_eq!(q, vec![(SignalKind::Quote, Some(Side::Bid), 9_900.0), (SignalKind::Quote, Some(Side::Ask), 10_200.0)]);
-        assert!(h.add(Side::Bid, 9_000, 100).1.is_empty(), "deep order: same microprice, same quotes");
+        assert_eq!(
+            q,
+            vec![
+                (SignalKind::Quote, Some(Side::Bid), 9_900.0),
+                (SignalKind::Quote, Some(Side::Ask), 10_200.0)
+            ]
+        );
+        assert!(
+            h.add(Side::Bid, 9_000, 100).1.is_empty(),
+            "deep order: same microprice, same quotes"
+        );
         // More bid size: microprice (10000*100 + 10100*300) / 400 = 10075: bid 9900, ask 10200: same.
         assert!(h.add(Side::Bid, 10_000, 200).1.is_empty());
         h.position = 60; // center 10015: bid 9900, ask 10200 -> ceil(101.15) = 102: same

@@ -27,7 +27,11 @@ pub struct MeanReversionConfig {
 
 impl Default for MeanReversionConfig {
     fn default() -> Self {
-        MeanReversionConfig { window: 100, entry: 2.0, exit: 0.5 }
+        MeanReversionConfig {
+            window: 100,
+            entry: 2.0,
+            exit: 0.5,
+        }
     }
 }
 
@@ -48,7 +52,10 @@ pub struct MeanReversion {
 impl MeanReversion {
     /// With `cfg`.
     pub fn new(cfg: MeanReversionConfig) -> Self {
-        MeanReversion { cfg, state: PerInstr::default() }
+        MeanReversion {
+            cfg,
+            state: PerInstr::default(),
+        }
     }
 }
 
@@ -58,9 +65,15 @@ impl Strategy for MeanReversion {
     }
 
     fn on_book(&mut self, ctx: &mut Ctx<'_>) {
-        let Some(mp) = microprice(&ctx.book.top()) else { return };
+        let Some(mp) = microprice(&ctx.book.top()) else {
+            return;
+        };
         let cfg = &self.cfg;
-        let st = self.state.get_or(ctx.instr, || State { z: RollingStd::new(cfg.window), last_px: f64::NAN, open: None });
+        let st = self.state.get_or(ctx.instr, || State {
+            z: RollingStd::new(cfg.window),
+            last_px: f64::NAN,
+            open: None,
+        });
         if mp == st.last_px {
             return;
         }
@@ -70,15 +83,27 @@ impl Strategy for MeanReversion {
         match st.open {
             None if z >= cfg.entry => {
                 st.open = Some(Side::Ask);
-                ctx.signal(Signal { kind: SignalKind::Take, side: Some(Side::Ask), value: z });
+                ctx.signal(Signal {
+                    kind: SignalKind::Take,
+                    side: Some(Side::Ask),
+                    value: z,
+                });
             }
             None if z <= -cfg.entry => {
                 st.open = Some(Side::Bid);
-                ctx.signal(Signal { kind: SignalKind::Take, side: Some(Side::Bid), value: z });
+                ctx.signal(Signal {
+                    kind: SignalKind::Take,
+                    side: Some(Side::Bid),
+                    value: z,
+                });
             }
             Some(_) if z.abs() <= cfg.exit => {
                 st.open = None;
-                ctx.signal(Signal { kind: SignalKind::Exit, side: None, value: z });
+                ctx.signal(Signal {
+                    kind: SignalKind::Exit,
+                    side: None,
+                    value: z,
+                });
             }
             _ => {}
         }
@@ -94,21 +119,36 @@ mod tests {
     /// microprice is the mid.
     #[test]
     fn enters_on_extremes_and_exits_near_the_mean() {
-        let mut h = Harness::new(MeanReversion::new(MeanReversionConfig { window: 3, entry: 1.2, exit: 0.5 }));
+        let mut h = Harness::new(MeanReversion::new(MeanReversionConfig {
+            window: 3,
+            entry: 1.2,
+            exit: 0.5,
+        }));
         assert!(h.add(Side::Bid, 990, 100).1.is_empty());
         assert!(h.add(Side::Ask, 1010, 100).1.is_empty()); // 1000
         assert!(h.add(Side::Bid, 1000, 100).1.is_empty()); // 1005
         assert!(h.add(Side::Ask, 1008, 100).1.is_empty()); // 1004: [1000 1005 1004] z = 0.463
-        // 1007: [1005 1004 1007] mean 1005.333, std 1.2472, z = 1.336 >= 1.2: sell.
+                                                           // 1007: [1005 1004 1007] mean 1005.333, std 1.2472, z = 1.336 >= 1.2: sell.
         let (b1006, s) = h.add(Side::Bid, 1006, 100);
-        assert_eq!((s.len(), s[0].kind, s[0].side), (1, SignalKind::Take, Some(Side::Ask)));
-        assert!((s[0].value - 1.336_306_209_562_122).abs() < 1e-6, "{}", s[0].value);
+        assert_eq!(
+            (s.len(), s[0].kind, s[0].side),
+            (1, SignalKind::Take, Some(Side::Ask))
+        );
+        assert!(
+            (s[0].value - 1.336_306_209_562_122).abs() < 1e-6,
+            "{}",
+            s[0].value
+        );
         assert!(h.delete(b1006).is_empty()); // 1004: z = -0.707
         assert!(h.add(Side::Ask, 1007, 100).1.is_empty()); // 1003.5: z = -0.863
         assert!(h.add(Side::Bid, 1005, 100).1.is_empty()); // 1006: z = 1.389, already short
-        // 1005.5: [1003.5 1006 1005.5] mean 1005, std 1.0801, z = 0.463 <= 0.5: exit.
+                                                           // 1005.5: [1003.5 1006 1005.5] mean 1005, std 1.0801, z = 0.463 <= 0.5: exit.
         let (_, s) = h.add(Side::Ask, 1006, 100);
         assert_eq!((s.len(), s[0].kind, s[0].side), (1, SignalKind::Exit, None));
-        assert!((s[0].value - 0.462_910_049_886_275_7).abs() < 1e-6, "{}", s[0].value);
+        assert!(
+            (s[0].value - 0.462_910_049_886_275_7).abs() < 1e-6,
+            "{}",
+            s[0].value
+        );
     }
 }

@@ -28,7 +28,11 @@ pub struct ObiConfig {
 
 impl Default for ObiConfig {
     fn default() -> Self {
-        ObiConfig { levels: 3, threshold: 0.6, reset: 0.5 }
+        ObiConfig {
+            levels: 3,
+            threshold: 0.6,
+            reset: 0.5,
+        }
     }
 }
 
@@ -43,7 +47,10 @@ pub struct ObiTaker {
 impl ObiTaker {
     /// With `cfg`.
     pub fn new(cfg: ObiConfig) -> Self {
-        ObiTaker { cfg, state: PerInstr::default() }
+        ObiTaker {
+            cfg,
+            state: PerInstr::default(),
+        }
     }
 }
 
@@ -53,16 +60,30 @@ impl Strategy for ObiTaker {
     }
 
     fn on_book(&mut self, ctx: &mut Ctx<'_>) {
-        let Some(x) = imbalance(ctx.book.levels(Side::Bid), ctx.book.levels(Side::Ask), self.cfg.levels) else { return };
+        let Some(x) = imbalance(
+            ctx.book.levels(Side::Bid),
+            ctx.book.levels(Side::Ask),
+            self.cfg.levels,
+        ) else {
+            return;
+        };
         let st = self.state.get_or(ctx.instr, || None);
         match *st {
             None if x >= self.cfg.threshold => {
                 *st = Some(Side::Bid);
-                ctx.signal(Signal { kind: SignalKind::Take, side: Some(Side::Bid), value: x });
+                ctx.signal(Signal {
+                    kind: SignalKind::Take,
+                    side: Some(Side::Bid),
+                    value: x,
+                });
             }
             None if x <= -self.cfg.threshold => {
                 *st = Some(Side::Ask);
-                ctx.signal(Signal { kind: SignalKind::Take, side: Some(Side::Ask), value: x });
+                ctx.signal(Signal {
+                    kind: SignalKind::Take,
+                    side: Some(Side::Ask),
+                    value: x,
+                });
             }
             Some(_) if x.abs() <= self.cfg.threshold * self.cfg.reset => *st = None,
             _ => {}
@@ -78,7 +99,11 @@ mod tests {
     /// Worked by hand with levels = 1, threshold 0.6, reset 0.5 (imbalance = (B - A) / (B + A)).
     #[test]
     fn signals_once_per_excursion() {
-        let mut h = Harness::new(ObiTaker::new(ObiConfig { levels: 1, threshold: 0.6, reset: 0.5 }));
+        let mut h = Harness::new(ObiTaker::new(ObiConfig {
+            levels: 1,
+            threshold: 0.6,
+            reset: 0.5,
+        }));
         // Only a bid: (100 - 0) / 100 = 1.0 >= 0.6, a buy. Then the ask: 0.0, re-armed.
         let (_, s) = h.add(Side::Bid, 100, 100);
         assert_eq!((s.len(), s[0].side, s[0].value), (1, Some(Side::Bid), 1.0));
@@ -86,10 +111,22 @@ mod tests {
         assert!(s.is_empty(), "100 vs 100: 0.0 ({s:?})");
         let (_, s) = h.add(Side::Bid, 100, 300); // 400 vs 100: 0.6
         assert_eq!(s.len(), 1);
-        assert_eq!((s[0].kind, s[0].side, s[0].value), (SignalKind::Take, Some(Side::Bid), 0.6));
-        assert!(h.add(Side::Bid, 100, 100).1.is_empty(), "500 vs 100 = 0.667: still the same excursion");
-        assert!(h.add(Side::Ask, 101, 300).1.is_empty(), "500 vs 400 = 0.111 <= 0.3: re-armed, no signal");
-        assert!(h.add(Side::Ask, 101, 1000).1.is_empty(), "500 vs 1400 = -0.474");
+        assert_eq!(
+            (s[0].kind, s[0].side, s[0].value),
+            (SignalKind::Take, Some(Side::Bid), 0.6)
+        );
+        assert!(
+            h.add(Side::Bid, 100, 100).1.is_empty(),
+            "500 vs 100 = 0.667: still the same excursion"
+        );
+        assert!(
+            h.add(Side::Ask, 101, 300).1.is_empty(),
+            "500 vs 400 = 0.111 <= 0.3: re-armed, no signal"
+        );
+        assert!(
+            h.add(Side::Ask, 101, 1000).1.is_empty(),
+            "500 vs 1400 = -0.474"
+        );
         let (_, s) = h.add(Side::Ask, 101, 600); // 500 vs 2000 = -0.6
         assert_eq!((s.len(), s[0].side), (1, Some(Side::Ask)));
     }

@@ -39,10 +39,16 @@ pub struct StrategyInfo {
     pub keys: Vec<(&'static str, String, &'static str)>,
 }
 
-fn parse<T: serde::de::DeserializeOwned + Default>(name: &'static str, toml_text: Option<&str>) -> Result<T, RegistryError> {
+fn parse<T: serde::de::DeserializeOwned + Default>(
+    name: &'static str,
+    toml_text: Option<&str>,
+) -> Result<T, RegistryError> {
     match toml_text {
         None => Ok(T::default()),
-        Some(t) => toml::from_str(t).map_err(|e| RegistryError::Config { name, message: e.to_string().trim().to_owned() }),
+        Some(t) => toml::from_str(t).map_err(|e| RegistryError::Config {
+            name,
+            message: e.to_string().trim().to_owned(),
+        }),
     }
 }
 
@@ -61,8 +67,14 @@ pub fn build(name: &str, config: Option<&str>) -> Result<Box<dyn Strategy + Send
     Ok(match name {
         "obi_taker" => Box::new(ObiTaker::new(parse::<ObiConfig>("obi_taker", config)?)),
         "ema_cross" => Box::new(EmaCross::new(parse::<EmaCrossConfig>("ema_cross", config)?)),
-        "mean_reversion" => Box::new(MeanReversion::new(parse::<MeanReversionConfig>("mean_reversion", config)?)),
-        "market_maker" => Box::new(MarketMaker::new(parse::<MarketMakerConfig>("market_maker", config)?)),
+        "mean_reversion" => Box::new(MeanReversion::new(parse::<MeanReversionConfig>(
+            "mean_reversion",
+            config,
+        )?)),
+        "market_maker" => Box::new(MarketMaker::new(parse::<MarketMakerConfig>(
+            "market_maker",
+            config,
+        )?)),
         _ => {
             return Err(RegistryError::Unknown {
                 name: name.to_owned(),
@@ -83,24 +95,48 @@ pub fn list() -> Vec<StrategyInfo> {
             name: "obi_taker",
             about: "take liquidity in the direction of a top-N order-book imbalance",
             keys: vec![
-                ("levels", o.levels.to_string(), "levels per side in the imbalance"),
-                ("threshold", o.threshold.to_string(), "imbalance in (0, 1] that triggers"),
-                ("reset", o.reset.to_string(), "fraction of threshold to fall within before re-arming"),
+                (
+                    "levels",
+                    o.levels.to_string(),
+                    "levels per side in the imbalance",
+                ),
+                (
+                    "threshold",
+                    o.threshold.to_string(),
+                    "imbalance in (0, 1] that triggers",
+                ),
+                (
+                    "reset",
+                    o.reset.to_string(),
+                    "fraction of threshold to fall within before re-arming",
+                ),
             ],
         },
         StrategyInfo {
             name: "ema_cross",
             about: "buy/sell on crosses of a fast and a slow EMA of the microprice",
             keys: vec![
-                ("fast", e.fast.to_string(), "fast EMA length, microprice updates"),
-                ("slow", e.slow.to_string(), "slow EMA length, microprice updates"),
+                (
+                    "fast",
+                    e.fast.to_string(),
+                    "fast EMA length, microprice updates",
+                ),
+                (
+                    "slow",
+                    e.slow.to_string(),
+                    "slow EMA length, microprice updates",
+                ),
             ],
         },
         StrategyInfo {
             name: "mean_reversion",
             about: "fade microprice z-score extremes, exit near the mean",
             keys: vec![
-                ("window", m.window.to_string(), "microprice changes in the z-score window"),
+                (
+                    "window",
+                    m.window.to_string(),
+                    "microprice changes in the z-score window",
+                ),
                 ("entry", m.entry.to_string(), "|z| to enter"),
                 ("exit", m.exit.to_string(), "|z| to exit"),
             ],
@@ -109,10 +145,22 @@ pub fn list() -> Vec<StrategyInfo> {
             name: "market_maker",
             about: "quote both sides around the microprice, skewed against inventory",
             keys: vec![
-                ("half_spread", k.half_spread.to_string(), "ticks from the microprice to each quote"),
-                ("skew", k.skew.to_string(), "ticks of shift per lot of position"),
+                (
+                    "half_spread",
+                    k.half_spread.to_string(),
+                    "ticks from the microprice to each quote",
+                ),
+                (
+                    "skew",
+                    k.skew.to_string(),
+                    "ticks of shift per lot of position",
+                ),
                 ("size", k.size.to_string(), "quote size, lots"),
-                ("max_position", k.max_position.to_string(), "stop quoting the side that would exceed this"),
+                (
+                    "max_position",
+                    k.max_position.to_string(),
+                    "stop quoting the side that would exceed this",
+                ),
                 ("tick", k.tick.to_string(), "price grid, ticks"),
             ],
         },
@@ -127,11 +175,20 @@ mod tests {
     fn every_listed_strategy_builds_with_defaults_and_rejects_unknown_keys() {
         for info in list() {
             assert_eq!(build(info.name, None).unwrap().name(), info.name);
-            let e = build(info.name, Some("no_such_key = 1")).err().unwrap().to_string();
+            let e = build(info.name, Some("no_such_key = 1"))
+                .err()
+                .unwrap()
+                .to_string();
             assert!(e.contains("no_such_key"), "{e}");
         }
-        assert!(matches!(build("nope", None), Err(RegistryError::Unknown { .. })));
-        let e = build("ema_cross", Some("fast = \"x\"")).err().unwrap().to_string();
+        assert!(matches!(
+            build("nope", None),
+            Err(RegistryError::Unknown { .. })
+        ));
+        let e = build("ema_cross", Some("fast = \"x\""))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("fast"), "{e}");
     }
 }

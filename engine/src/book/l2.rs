@@ -29,7 +29,10 @@ fn better(side: Side, a: Px, b: Px) -> bool {
 impl L2Book {
     /// An empty, unsynced book.
     pub fn new() -> Self {
-        L2Book { sides: [Vec::with_capacity(64), Vec::with_capacity(64)], synced: false }
+        L2Book {
+            sides: [Vec::with_capacity(64), Vec::with_capacity(64)],
+            synced: false,
+        }
     }
 
     /// Sets the quantity at `px` on `side` (0 removes the level). Returns whether the best level
@@ -71,7 +74,10 @@ impl L2Book {
     /// Best bid and offer.
     #[inline]
     pub fn top(&self) -> Top {
-        Top { bid: self.sides[0].last().copied(), ask: self.sides[1].last().copied() }
+        Top {
+            bid: self.sides[0].last().copied(),
+            ask: self.sides[1].last().copied(),
+        }
     }
 
     /// Levels of `side`, best first.
@@ -122,10 +128,16 @@ mod tests {
         let mut b = L2Book::new();
         assert!(!b.is_synced());
         assert!(b.set(Side::Bid, Px(100), Qty(5)));
-        assert!(b.set(Side::Bid, Px(101), Qty(3)), "a better bid is a new top");
+        assert!(
+            b.set(Side::Bid, Px(101), Qty(3)),
+            "a better bid is a new top"
+        );
         assert!(!b.set(Side::Bid, Px(99), Qty(1)), "a deeper level is not");
         assert!(b.set(Side::Bid, Px(101), Qty(7)));
-        assert!(!b.set(Side::Ask, Px(105), Qty(0)), "removing an absent level changes nothing");
+        assert!(
+            !b.set(Side::Ask, Px(105), Qty(0)),
+            "removing an absent level changes nothing"
+        );
         b.set(Side::Ask, Px(104), Qty(2));
         assert_eq!(b.top().bid.map(|l| (l.px, l.qty)), Some((Px(101), Qty(7))));
         assert!(b.set(Side::Bid, Px(101), Qty(0)));

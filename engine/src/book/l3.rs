@@ -91,7 +91,12 @@ struct Slot {
     side: Side,
 }
 
-const FREE_SLOT: Slot = Slot { px: Px(0), qty: Qty(0), instr: EMPTY, side: Side::Bid };
+const FREE_SLOT: Slot = Slot {
+    px: Px(0),
+    qty: Qty(0),
+    instr: EMPTY,
+    side: Side::Bid,
+};
 
 /// A cheap, well-mixing hasher for order ids (the overflow map is never iterated on an output
 /// path, so its order does not matter; its speed does).
@@ -308,7 +313,10 @@ impl Book {
 
     fn new() -> Self {
         Book {
-            sides: [Vec::with_capacity(Self::INITIAL_LEVELS), Vec::with_capacity(Self::INITIAL_LEVELS)],
+            sides: [
+                Vec::with_capacity(Self::INITIAL_LEVELS),
+                Vec::with_capacity(Self::INITIAL_LEVELS),
+            ],
         }
     }
 
@@ -395,7 +403,10 @@ impl Book {
     /// Best bid and offer.
     #[inline]
     pub fn top(&self) -> Top {
-        Top { bid: self.best(Side::Bid), ask: self.best(Side::Ask) }
+        Top {
+            bid: self.best(Side::Bid),
+            ask: self.best(Side::Ask),
+        }
     }
 
     /// Number of price levels on `side`.
@@ -444,13 +455,19 @@ impl Default for L3Books {
 impl L3Books {
     /// An empty book set.
     pub fn new() -> Self {
-        L3Books { books: Vec::new(), orders: OrderTable::new() }
+        L3Books {
+            books: Vec::new(),
+            orders: OrderTable::new(),
+        }
     }
 
     /// Pre-sizes for `instruments` books, an order window of `2^window_bits` ids and overflow
     /// room for `far_orders` long-lived orders, so a replay allocates nothing once running.
     pub fn with_capacity(instruments: usize, window_bits: u32, far_orders: usize) -> Self {
-        let mut b = L3Books { books: Vec::new(), orders: OrderTable::with_window(window_bits, far_orders) };
+        let mut b = L3Books {
+            books: Vec::new(),
+            orders: OrderTable::with_window(window_bits, far_orders),
+        };
         b.ensure_instrument(InstrumentIdx(instruments.saturating_sub(1) as u32));
         b
     }
@@ -479,7 +496,10 @@ impl L3Books {
     /// Best bid and offer of `instr` (both `None` for an unknown instrument).
     #[inline]
     pub fn top(&self, instr: InstrumentIdx) -> Top {
-        self.books.get(instr.get()).map(Book::top).unwrap_or_default()
+        self.books
+            .get(instr.get())
+            .map(Book::top)
+            .unwrap_or_default()
     }
 
     /// The resting orders table.
@@ -489,7 +509,9 @@ impl L3Books {
 
     /// The remaining quantity, price, side and instrument of a resting order.
     pub fn order(&self, id: OrderId) -> Option<(InstrumentIdx, Side, Px, Qty)> {
-        self.orders.get(id.0).map(|s| (InstrumentIdx(s.instr), s.side, s.px, s.qty))
+        self.orders
+            .get(id.0)
+            .map(|s| (InstrumentIdx(s.instr), s.side, s.px, s.qty))
     }
 
     /// Applies one event. Non-book events return `Ok(None)`.
@@ -500,12 +522,20 @@ impl L3Books {
     #[inline]
     pub fn apply(&mut self, ev: &Event) -> Result<Option<Applied>, BookError> {
         match ev.body {
-            Body::Add { order_id, px, qty, side } => {
-                self.add(ev.hdr.instr, order_id, side, px, qty).map(Some)
-            }
-            Body::Replace { old_id, new_id, px, qty } => {
-                self.replace(old_id, new_id, px, Qty(u64::from(qty))).map(Some)
-            }
+            Body::Add {
+                order_id,
+                px,
+                qty,
+                side,
+            } => self.add(ev.hdr.instr, order_id, side, px, qty).map(Some),
+            Body::Replace {
+                old_id,
+                new_id,
+                px,
+                qty,
+            } => self
+                .replace(old_id, new_id, px, Qty(u64::from(qty)))
+                .map(Some),
             Body::Reduce { order_id, qty }
             | Body::Execute { order_id, qty }
             | Body::ExecuteAtPx { order_id, qty, .. } => self.reduce(order_id, qty).map(Some),
@@ -534,11 +564,24 @@ impl L3Books {
         if !self.ensure_instrument(instr) {
             return Err(BookError::InstrumentOutOfRange(instr.0));
         }
-        if !self.orders.insert(id.0, Slot { px, qty, instr: instr.0, side }) {
+        if !self.orders.insert(
+            id.0,
+            Slot {
+                px,
+                qty,
+                instr: instr.0,
+                side,
+            },
+        ) {
             return Err(BookError::DuplicateOrder(id.0));
         }
         let touched_top = self.books[instr.get()].add(side, px, qty);
-        Ok(Applied { instr, side, px, touched_top })
+        Ok(Applied {
+            instr,
+            side,
+            px,
+            touched_top,
+        })
     }
 
     /// Removes `qty` from a resting order (partial cancel or execution); removes the order when
@@ -555,14 +598,28 @@ impl L3Books {
         if qty.0 < s.qty.0 {
             slot.qty.0 -= qty.0;
             let touched_top = self.books[s.instr as usize].remove(s.side, s.px, qty, false);
-            return Ok(Applied { instr: InstrumentIdx(s.instr), side: s.side, px: s.px, touched_top });
+            return Ok(Applied {
+                instr: InstrumentIdx(s.instr),
+                side: s.side,
+                px: s.px,
+                touched_top,
+            });
         }
         self.orders.remove(id.0);
         let touched_top = self.books[s.instr as usize].remove(s.side, s.px, s.qty, true);
         if qty.0 > s.qty.0 {
-            return Err(BookError::Overfill { order_id: id.0, asked: qty.0, remaining: s.qty.0 });
+            return Err(BookError::Overfill {
+                order_id: id.0,
+                asked: qty.0,
+                remaining: s.qty.0,
+            });
         }
-        Ok(Applied { instr: InstrumentIdx(s.instr), side: s.side, px: s.px, touched_top })
+        Ok(Applied {
+            instr: InstrumentIdx(s.instr),
+            side: s.side,
+            px: s.px,
+            touched_top,
+        })
     }
 
     /// Deletes a resting order.
@@ -575,7 +632,12 @@ impl L3Books {
             return Err(BookError::UnknownOrder(id.0));
         };
         let touched_top = self.books[s.instr as usize].remove(s.side, s.px, s.qty, true);
-        Ok(Applied { instr: InstrumentIdx(s.instr), side: s.side, px: s.px, touched_top })
+        Ok(Applied {
+            instr: InstrumentIdx(s.instr),
+            side: s.side,
+            px: s.px,
+            touched_top,
+        })
     }
 
     /// Cancel-replace: `old` leaves, `new` joins at the back of the queue at `px` with `qty`,
@@ -584,7 +646,13 @@ impl L3Books {
     /// # Errors
     /// [`BookError::UnknownOrder`] for `old` (nothing changes); [`BookError::DuplicateOrder`]
     /// for `new` (the old order is left in place).
-    pub fn replace(&mut self, old: OrderId, new: OrderId, px: Px, qty: Qty) -> Result<Applied, BookError> {
+    pub fn replace(
+        &mut self,
+        old: OrderId,
+        new: OrderId,
+        px: Px,
+        qty: Qty,
+    ) -> Result<Applied, BookError> {
         let Some(s) = self.orders.get(old.0).copied() else {
             return Err(BookError::UnknownOrder(old.0));
         };
@@ -595,13 +663,28 @@ impl L3Books {
         let book = &mut self.books[s.instr as usize];
         let a = book.remove(s.side, s.px, s.qty, true);
         let b = book.add(s.side, px, qty);
-        self.orders.insert(new.0, Slot { px, qty, instr: s.instr, side: s.side });
-        Ok(Applied { instr: InstrumentIdx(s.instr), side: s.side, px, touched_top: a || b })
+        self.orders.insert(
+            new.0,
+            Slot {
+                px,
+                qty,
+                instr: s.instr,
+                side: s.side,
+            },
+        );
+        Ok(Applied {
+            instr: InstrumentIdx(s.instr),
+            side: s.side,
+            px,
+            touched_top: a || b,
+        })
     }
 
     /// Empties one instrument's book (its orders leave the table too).
     pub fn clear(&mut self, instr: InstrumentIdx) {
-        let Some(book) = self.books.get_mut(instr.get()) else { return };
+        let Some(book) = self.books.get_mut(instr.get()) else {
+            return;
+        };
         if book.depth(Side::Bid) == 0 && book.depth(Side::Ask) == 0 {
             return;
         }
@@ -618,10 +701,24 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn ev(instr: u32, body: Body) -> Event {
-        Event { hdr: Header { instr: InstrumentIdx(instr), ..Header::default() }, body }
+        Event {
+            hdr: Header {
+                instr: InstrumentIdx(instr),
+                ..Header::default()
+            },
+            body,
+        }
     }
     fn add(id: u64, side: Side, px: i64, qty: u64) -> Event {
-        ev(1, Body::Add { order_id: OrderId(id), side, px: Px(px), qty: Qty(qty) })
+        ev(
+            1,
+            Body::Add {
+                order_id: OrderId(id),
+                side,
+                px: Px(px),
+                qty: Qty(qty),
+            },
+        )
     }
 
     #[test]
@@ -633,8 +730,14 @@ mod tests {
         b.apply(&add(4, Side::Ask, 102, 2)).unwrap();
         b.apply(&add(5, Side::Ask, 101, 3)).unwrap();
         let book = b.book(InstrumentIdx(1)).unwrap();
-        let bids: Vec<_> = book.levels(Side::Bid).map(|l| (l.px.0, l.qty.0, l.orders)).collect();
-        let asks: Vec<_> = book.levels(Side::Ask).map(|l| (l.px.0, l.qty.0, l.orders)).collect();
+        let bids: Vec<_> = book
+            .levels(Side::Bid)
+            .map(|l| (l.px.0, l.qty.0, l.orders))
+            .collect();
+        let asks: Vec<_> = book
+            .levels(Side::Ask)
+            .map(|l| (l.px.0, l.qty.0, l.orders))
+            .collect();
         assert_eq!(bids, vec![(100, 12, 2), (99, 1, 1)]);
         assert_eq!(asks, vec![(101, 3, 1), (102, 2, 1)]);
     }
@@ -644,22 +747,57 @@ mod tests {
         let mut b = L3Books::new();
         b.apply(&add(1, Side::Bid, 100, 500)).unwrap();
         // E: executes 200 of 500 at the order's price.
-        let a = b.apply(&ev(1, Body::Execute { order_id: OrderId(1), qty: Qty(200) })).unwrap().unwrap();
+        let a = b
+            .apply(&ev(
+                1,
+                Body::Execute {
+                    order_id: OrderId(1),
+                    qty: Qty(200),
+                },
+            ))
+            .unwrap()
+            .unwrap();
         assert_eq!(a.px, Px(100));
         assert!(a.touched_top);
         assert_eq!(b.order(OrderId(1)).unwrap().3, Qty(300));
         // X: partial cancel of 100.
-        b.apply(&ev(1, Body::Reduce { order_id: OrderId(1), qty: Qty(100) })).unwrap();
+        b.apply(&ev(
+            1,
+            Body::Reduce {
+                order_id: OrderId(1),
+                qty: Qty(100),
+            },
+        ))
+        .unwrap();
         assert_eq!(b.top(InstrumentIdx(1)).bid.unwrap().qty, Qty(200));
         // U: replace with new ref, new price, new size; same side.
-        b.apply(&ev(1, Body::Replace { old_id: OrderId(1), new_id: OrderId(9), px: Px(101), qty: 50 }))
-            .unwrap();
+        b.apply(&ev(
+            1,
+            Body::Replace {
+                old_id: OrderId(1),
+                new_id: OrderId(9),
+                px: Px(101),
+                qty: 50,
+            },
+        ))
+        .unwrap();
         assert!(b.order(OrderId(1)).is_none());
-        assert_eq!(b.order(OrderId(9)), Some((InstrumentIdx(1), Side::Bid, Px(101), Qty(50))));
+        assert_eq!(
+            b.order(OrderId(9)),
+            Some((InstrumentIdx(1), Side::Bid, Px(101), Qty(50)))
+        );
         assert_eq!(b.book(InstrumentIdx(1)).unwrap().depth(Side::Bid), 1);
         // C executes the remaining 50 in full: the order and its level leave.
-        b.apply(&ev(1, Body::ExecuteAtPx { order_id: OrderId(9), qty: Qty(50), px: Px(99), printable: true }))
-            .unwrap();
+        b.apply(&ev(
+            1,
+            Body::ExecuteAtPx {
+                order_id: OrderId(9),
+                qty: Qty(50),
+                px: Px(99),
+                printable: true,
+            },
+        ))
+        .unwrap();
         assert_eq!(b.top(InstrumentIdx(1)), Top::default());
         assert!(b.orders().is_empty());
     }
@@ -667,17 +805,49 @@ mod tests {
     #[test]
     fn bad_events_are_errors_not_panics() {
         let mut b = L3Books::new();
-        assert_eq!(b.apply(&ev(1, Body::Delete { order_id: OrderId(5) })), Err(BookError::UnknownOrder(5)));
-        b.apply(&add(5, Side::Ask, 10, 10)).unwrap();
-        assert_eq!(b.apply(&add(5, Side::Ask, 11, 1)), Err(BookError::DuplicateOrder(5)));
         assert_eq!(
-            b.apply(&ev(1, Body::Execute { order_id: OrderId(5), qty: Qty(11) })),
-            Err(BookError::Overfill { order_id: 5, asked: 11, remaining: 10 })
+            b.apply(&ev(
+                1,
+                Body::Delete {
+                    order_id: OrderId(5)
+                }
+            )),
+            Err(BookError::UnknownOrder(5))
+        );
+        b.apply(&add(5, Side::Ask, 10, 10)).unwrap();
+        assert_eq!(
+            b.apply(&add(5, Side::Ask, 11, 1)),
+            Err(BookError::DuplicateOrder(5))
+        );
+        assert_eq!(
+            b.apply(&ev(
+                1,
+                Body::Execute {
+                    order_id: OrderId(5),
+                    qty: Qty(11)
+                }
+            )),
+            Err(BookError::Overfill {
+                order_id: 5,
+                asked: 11,
+                remaining: 10
+            })
         );
         assert!(b.orders().is_empty(), "an overfilled order is removed");
         assert_eq!(b.top(InstrumentIdx(1)), Top::default());
-        let far = ev(MAX_INSTRUMENTS, Body::Add { order_id: OrderId(1), side: Side::Bid, px: Px(1), qty: Qty(1) });
-        assert_eq!(b.apply(&far), Err(BookError::InstrumentOutOfRange(MAX_INSTRUMENTS)));
+        let far = ev(
+            MAX_INSTRUMENTS,
+            Body::Add {
+                order_id: OrderId(1),
+                side: Side::Bid,
+                px: Px(1),
+                qty: Qty(1),
+            },
+        );
+        assert_eq!(
+            b.apply(&far),
+            Err(BookError::InstrumentOutOfRange(MAX_INSTRUMENTS))
+        );
     }
 
     #[test]
@@ -688,7 +858,13 @@ mod tests {
         }
         assert_eq!(b.orders().len(), 4);
         assert_eq!(b.order(OrderId(u64::MAX)).unwrap().2, Px(103));
-        b.apply(&ev(1, Body::Delete { order_id: OrderId(1 << 40) })).unwrap();
+        b.apply(&ev(
+            1,
+            Body::Delete {
+                order_id: OrderId(1 << 40),
+            },
+        ))
+        .unwrap();
         assert!(b.order(OrderId(1 << 40)).is_none());
         assert_eq!(b.orders().len(), 3);
     }
@@ -698,18 +874,54 @@ mod tests {
         let mut b = L3Books::with_capacity(2, 4, 0); // 16-id window
         b.apply(&add(1000, Side::Bid, 50, 7)).unwrap(); // long-lived
         for id in 1001..1200u64 {
-            b.apply(&add(id, Side::Ask, 60 + (id % 5) as i64, 1)).unwrap();
-            b.apply(&ev(1, Body::Delete { order_id: OrderId(id) })).unwrap();
+            b.apply(&add(id, Side::Ask, 60 + (id % 5) as i64, 1))
+                .unwrap();
+            b.apply(&ev(
+                1,
+                Body::Delete {
+                    order_id: OrderId(id),
+                },
+            ))
+            .unwrap();
         }
-        assert_eq!(b.orders().overflow_len(), 1, "only the long-lived order left the window");
-        assert_eq!(b.order(OrderId(1000)), Some((InstrumentIdx(1), Side::Bid, Px(50), Qty(7))));
-        b.apply(&ev(1, Body::Execute { order_id: OrderId(1000), qty: Qty(2) })).unwrap();
+        assert_eq!(
+            b.orders().overflow_len(),
+            1,
+            "only the long-lived order left the window"
+        );
+        assert_eq!(
+            b.order(OrderId(1000)),
+            Some((InstrumentIdx(1), Side::Bid, Px(50), Qty(7)))
+        );
+        b.apply(&ev(
+            1,
+            Body::Execute {
+                order_id: OrderId(1000),
+                qty: Qty(2),
+            },
+        ))
+        .unwrap();
         assert_eq!(b.top(InstrumentIdx(1)).bid.unwrap().qty, Qty(5));
         // An id far below the window and a duplicate of an overflowed id.
         b.apply(&add(3, Side::Bid, 49, 1)).unwrap();
-        assert_eq!(b.apply(&add(1000, Side::Bid, 49, 1)), Err(BookError::DuplicateOrder(1000)));
-        b.apply(&ev(1, Body::Delete { order_id: OrderId(1000) })).unwrap();
-        b.apply(&ev(1, Body::Delete { order_id: OrderId(3) })).unwrap();
+        assert_eq!(
+            b.apply(&add(1000, Side::Bid, 49, 1)),
+            Err(BookError::DuplicateOrder(1000))
+        );
+        b.apply(&ev(
+            1,
+            Body::Delete {
+                order_id: OrderId(1000),
+            },
+        ))
+        .unwrap();
+        b.apply(&ev(
+            1,
+            Body::Delete {
+                order_id: OrderId(3),
+            },
+        ))
+        .unwrap();
         assert!(b.orders().is_empty());
         assert_eq!(b.orders().overflow_len(), 0);
     }
@@ -718,7 +930,16 @@ mod tests {
     fn clear_empties_one_instrument_only() {
         let mut b = L3Books::new();
         b.apply(&add(1, Side::Bid, 100, 5)).unwrap();
-        b.apply(&ev(2, Body::Add { order_id: OrderId(2), side: Side::Ask, px: Px(7), qty: Qty(1) })).unwrap();
+        b.apply(&ev(
+            2,
+            Body::Add {
+                order_id: OrderId(2),
+                side: Side::Ask,
+                px: Px(7),
+                qty: Qty(1),
+            },
+        ))
+        .unwrap();
         b.apply(&ev(1, Body::Clear)).unwrap();
         assert_eq!(b.top(InstrumentIdx(1)), Top::default());
         assert!(b.order(OrderId(1)).is_none());

@@ -23,7 +23,15 @@ pub struct Bar {
 
 impl Bar {
     fn new(start: Nanos, px: Px, qty: Qty) -> Self {
-        Bar { start, open: px, high: px, low: px, close: px, volume: qty, trades: 1 }
+        Bar {
+            start,
+            open: px,
+            high: px,
+            low: px,
+            close: px,
+            volume: qty,
+            trades: 1,
+        }
     }
     fn add(&mut self, px: Px, qty: Qty) {
         self.high = self.high.max(px);
@@ -45,7 +53,10 @@ pub struct TimeBars {
 impl TimeBars {
     /// Bars of `interval` ns.
     pub fn new(interval: Nanos) -> Self {
-        TimeBars { interval: interval.0.max(1), cur: None }
+        TimeBars {
+            interval: interval.0.max(1),
+            cur: None,
+        }
     }
     /// Adds a trade; returns the bar it closed, if it opened a new interval.
     #[inline]
@@ -76,7 +87,10 @@ pub struct VolumeBars {
 impl VolumeBars {
     /// Bars of `per_bar` lots.
     pub fn new(per_bar: Qty) -> Self {
-        VolumeBars { per_bar: per_bar.0.max(1), cur: None }
+        VolumeBars {
+            per_bar: per_bar.0.max(1),
+            cur: None,
+        }
     }
     /// Adds a trade; returns the bar it completed.
     #[inline]

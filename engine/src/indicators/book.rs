@@ -26,7 +26,11 @@ pub fn microprice(t: &Top) -> Option<f64> {
 }
 
 /// Size-weighted mid of the top `n` levels: the average of each side's volume-weighted price.
-pub fn weighted_mid<'a>(bids: impl Iterator<Item = &'a Level>, asks: impl Iterator<Item = &'a Level>, n: usize) -> Option<f64> {
+pub fn weighted_mid<'a>(
+    bids: impl Iterator<Item = &'a Level>,
+    asks: impl Iterator<Item = &'a Level>,
+    n: usize,
+) -> Option<f64> {
     let vw = |it: &mut dyn Iterator<Item = &'a Level>| {
         let (mut pq, mut q) = (0f64, 0f64);
         for l in it.take(n) {
@@ -40,7 +44,11 @@ pub fn weighted_mid<'a>(bids: impl Iterator<Item = &'a Level>, asks: impl Iterat
 }
 
 /// Top-`n` depth imbalance in [-1, 1]: (Σ bid qty − Σ ask qty) / (Σ bid qty + Σ ask qty).
-pub fn imbalance<'a>(bids: impl Iterator<Item = &'a Level>, asks: impl Iterator<Item = &'a Level>, n: usize) -> Option<f64> {
+pub fn imbalance<'a>(
+    bids: impl Iterator<Item = &'a Level>,
+    asks: impl Iterator<Item = &'a Level>,
+    n: usize,
+) -> Option<f64> {
     let b: u64 = bids.take(n).map(|l| l.qty.0).sum();
     let a: u64 = asks.take(n).map(|l| l.qty.0).sum();
     (a + b > 0).then(|| (b as f64 - a as f64) / (a + b) as f64)
@@ -60,7 +68,11 @@ pub struct Ofi {
 impl Ofi {
     /// Over the last `n` updates.
     pub fn new(n: usize) -> Self {
-        Ofi { prev: None, w: Window::new(n), sum: 0 }
+        Ofi {
+            prev: None,
+            w: Window::new(n),
+            sum: 0,
+        }
     }
     /// The contribution of one update from `prev` to `cur` (both sides present).
     pub fn event(prev: (Px, Qty, Px, Qty), cur: (Px, Qty, Px, Qty)) -> i64 {
@@ -84,7 +96,9 @@ impl Ofi {
     /// Takes the new top of book (ignored while a side is empty).
     #[inline]
     pub fn update(&mut self, t: &Top) {
-        let (Some(b), Some(a)) = (t.bid, t.ask) else { return };
+        let (Some(b), Some(a)) = (t.bid, t.ask) else {
+            return;
+        };
         let cur = (b.px, b.qty, a.px, a.qty);
         if let Some(prev) = self.prev.replace(cur) {
             let e = Self::event(prev, cur);
@@ -113,13 +127,17 @@ pub struct TradeFlowImbalance {
 impl TradeFlowImbalance {
     /// Over the last `n` trades.
     pub fn new(n: usize) -> Self {
-        TradeFlowImbalance { w: Window::new(n), signed: 0, total: 0 }
+        TradeFlowImbalance {
+            w: Window::new(n),
+            signed: 0,
+            total: 0,
+        }
     }
     /// Adds a trade against a resting order on `resting` side.
     #[inline]
     pub fn update(&mut self, resting: Side, qty: Qty) {
         let v = match resting {
-            Side::Ask => qty.0 as i64,  // a buyer lifted the offer
+            Side::Ask => qty.0 as i64,    // a buyer lifted the offer
             Side::Bid => -(qty.0 as i64), // a seller hit the bid
         };
         if let Some(old) = self.w.push(v) {

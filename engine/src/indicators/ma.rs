@@ -24,7 +24,11 @@ pub struct Sma {
 impl Sma {
     /// Over `n` values (at least 1).
     pub fn new(n: usize) -> Self {
-        Sma { w: Window::new(n), sum: 0.0, since_exact: 0 }
+        Sma {
+            w: Window::new(n),
+            sum: 0.0,
+            since_exact: 0,
+        }
     }
     /// Adds a value.
     #[inline]
@@ -63,11 +67,23 @@ impl Ema {
     /// Over `n` values.
     pub fn new(n: usize) -> Self {
         let n = n.max(1);
-        Ema { alpha: 2.0 / (n as f64 + 1.0), n, seen: 0, seed_sum: 0.0, v: 0.0 }
+        Ema {
+            alpha: 2.0 / (n as f64 + 1.0),
+            n,
+            seen: 0,
+            seed_sum: 0.0,
+            v: 0.0,
+        }
     }
     /// An EMA with an explicit smoothing factor, seeded by its first value.
     pub fn with_alpha(alpha: f64) -> Self {
-        Ema { alpha: alpha.clamp(f64::MIN_POSITIVE, 1.0), n: 1, seen: 0, seed_sum: 0.0, v: 0.0 }
+        Ema {
+            alpha: alpha.clamp(f64::MIN_POSITIVE, 1.0),
+            n: 1,
+            seen: 0,
+            seed_sum: 0.0,
+            v: 0.0,
+        }
     }
     /// Adds a value.
     #[inline]
@@ -101,7 +117,12 @@ pub struct Wma {
 impl Wma {
     /// Over `n` values.
     pub fn new(n: usize) -> Self {
-        Wma { w: Window::new(n), sum: 0.0, weighted: 0.0, since_exact: 0 }
+        Wma {
+            w: Window::new(n),
+            sum: 0.0,
+            weighted: 0.0,
+            since_exact: 0,
+        }
     }
     /// Adds a value. O(1): when full, every weight drops by one (subtract the plain sum) and the
     /// new value enters with weight n.
@@ -130,6 +151,8 @@ impl Wma {
     #[inline]
     pub fn value(&self) -> Option<f64> {
         let n = self.w.cap() as f64;
-        self.w.is_full().then(|| self.weighted / (n * (n + 1.0) / 2.0))
+        self.w
+            .is_full()
+            .then(|| self.weighted / (n * (n + 1.0) / 2.0))
     }
 }

@@ -31,7 +31,11 @@ pub(crate) struct Window<T: Copy> {
 
 impl<T: Copy + Default> Window<T> {
     pub(crate) fn new(cap: usize) -> Self {
-        Window { buf: vec![T::default(); cap.max(1)].into_boxed_slice(), head: 0, len: 0 }
+        Window {
+            buf: vec![T::default(); cap.max(1)].into_boxed_slice(),
+            head: 0,
+            len: 0,
+        }
     }
     pub(crate) fn cap(&self) -> usize {
         self.buf.len()

@@ -17,12 +17,20 @@ pub struct Rsi {
 impl Rsi {
     /// Over `n` changes (the classic is 14).
     pub fn new(n: usize) -> Self {
-        Rsi { n: n.max(1), prev: None, seen: 0, gain: 0.0, loss: 0.0 }
+        Rsi {
+            n: n.max(1),
+            prev: None,
+            seen: 0,
+            gain: 0.0,
+            loss: 0.0,
+        }
     }
     /// Adds a value (a close, a mid).
     #[inline]
     pub fn update(&mut self, x: f64) {
-        let Some(p) = self.prev.replace(x) else { return };
+        let Some(p) = self.prev.replace(x) else {
+            return;
+        };
         let (g, l) = if x > p { (x - p, 0.0) } else { (0.0, p - x) };
         let n = self.n as f64;
         if self.seen < self.n {
@@ -74,7 +82,11 @@ pub struct MacdValue {
 impl Macd {
     /// Periods (the classic is 12, 26, 9).
     pub fn new(fast: usize, slow: usize, signal: usize) -> Self {
-        Macd { fast: Ema::new(fast), slow: Ema::new(slow), signal: Ema::new(signal) }
+        Macd {
+            fast: Ema::new(fast),
+            slow: Ema::new(slow),
+            signal: Ema::new(signal),
+        }
     }
     /// Adds a value.
     #[inline]
@@ -90,7 +102,11 @@ impl Macd {
     pub fn value(&self) -> Option<MacdValue> {
         let macd = self.fast.value()? - self.slow.value()?;
         let signal = self.signal.value()?;
-        Some(MacdValue { macd, signal, histogram: macd - signal })
+        Some(MacdValue {
+            macd,
+            signal,
+            histogram: macd - signal,
+        })
     }
 }
 
@@ -116,7 +132,11 @@ pub struct Bands {
 impl Bollinger {
     /// Over `n` values, `k` deviations wide (the classic is 20, 2).
     pub fn new(n: usize, k: f64) -> Self {
-        Bollinger { sma: Sma::new(n), std: RollingStd::new(n), k }
+        Bollinger {
+            sma: Sma::new(n),
+            std: RollingStd::new(n),
+            k,
+        }
     }
     /// Adds a value.
     #[inline]
@@ -129,6 +149,10 @@ impl Bollinger {
     pub fn value(&self) -> Option<Bands> {
         let m = self.sma.value()?;
         let d = self.k * self.std.std()?;
-        Some(Bands { lower: m - d, middle: m, upper: m + d })
+        Some(Bands {
+            lower: m - d,
+            middle: m,
+            upper: m + d,
+        })
     }
 }

@@ -92,7 +92,13 @@ pub struct RollingStd {
 impl RollingStd {
     /// Over `n` values.
     pub fn new(n: usize) -> Self {
-        RollingStd { w: Window::new(n), sum: 0.0, sumsq: 0.0, last: 0.0, since_exact: 0 }
+        RollingStd {
+            w: Window::new(n),
+            sum: 0.0,
+            sumsq: 0.0,
+            last: 0.0,
+            since_exact: 0,
+        }
     }
     /// Adds a value.
     #[inline]
@@ -108,7 +114,9 @@ impl RollingStd {
         self.since_exact += 1;
         if self.since_exact >= self.w.cap().max(64) {
             self.sum = (0..self.w.len()).map(|i| self.w.get(i)).sum();
-            self.sumsq = (0..self.w.len()).map(|i| self.w.get(i) * self.w.get(i)).sum();
+            self.sumsq = (0..self.w.len())
+                .map(|i| self.w.get(i) * self.w.get(i))
+                .sum();
             self.since_exact = 0;
         }
     }

@@ -234,8 +234,15 @@ proptest! {
 #[test]
 fn book_feature_formulas() {
     use super::book::*;
-    let l = |px, qty| Level { px: Px(px), qty: Qty(qty), orders: 1 };
-    let top = Top { bid: Some(l(100, 300)), ask: Some(l(102, 100)) };
+    let l = |px, qty| Level {
+        px: Px(px),
+        qty: Qty(qty),
+        orders: 1,
+    };
+    let top = Top {
+        bid: Some(l(100, 300)),
+        ask: Some(l(102, 100)),
+    };
     assert_eq!(spread(&top), Some(2));
     assert_eq!(mid(&top), Some(101.0));
     // More bid size: the microprice leans toward the ask: (100*100 + 102*300) / 400 = 101.5.
@@ -243,8 +250,17 @@ fn book_feature_formulas() {
     let bids = [l(100, 300), l(99, 100)];
     let asks = [l(102, 100), l(103, 100)];
     assert_eq!(imbalance(bids.iter(), asks.iter(), 1), Some(0.5));
-    assert_eq!(imbalance(bids.iter(), asks.iter(), 2), Some(0.333_333_333_333_333_3));
+    assert_eq!(
+        imbalance(bids.iter(), asks.iter(), 2),
+        Some(0.333_333_333_333_333_3)
+    );
     // (99.75 + 102.5) / 2
     assert_eq!(weighted_mid(bids.iter(), asks.iter(), 2), Some(101.125));
-    assert_eq!(microprice(&Top { bid: None, ask: Some(l(1, 1)) }), None);
+    assert_eq!(
+        microprice(&Top {
+            bid: None,
+            ask: Some(l(1, 1))
+        }),
+        None
+    );
 }

@@ -49,7 +49,12 @@ pub struct WindowVwap {
 impl WindowVwap {
     /// A window of `window` ns, room for `capacity` trades.
     pub fn new(window: Nanos, capacity: usize) -> Self {
-        WindowVwap { window: window.0, trades: VecDeque::with_capacity(capacity), pq: 0.0, q: 0 }
+        WindowVwap {
+            window: window.0,
+            trades: VecDeque::with_capacity(capacity),
+            pq: 0.0,
+            q: 0,
+        }
     }
     /// Adds a trade at event time `ts` (non-decreasing).
     #[inline]
@@ -96,7 +101,12 @@ pub struct RealizedVol {
 impl RealizedVol {
     /// A window of `window` ns, room for `capacity` returns.
     pub fn new(window: Nanos, capacity: usize) -> Self {
-        RealizedVol { window: window.0, prev: None, r2: VecDeque::with_capacity(capacity), sum: 0.0 }
+        RealizedVol {
+            window: window.0,
+            prev: None,
+            r2: VecDeque::with_capacity(capacity),
+            sum: 0.0,
+        }
     }
     /// Adds a price observation (ticks) at event time `ts`.
     #[inline]

@@ -89,7 +89,11 @@ impl<'a> Rd<'a> {
     }
     #[inline(always)]
     fn common(&mut self) -> Common {
-        Common { stock_locate: self.u16(), tracking: self.u16(), timestamp: self.u48() }
+        Common {
+            stock_locate: self.u16(),
+            tracking: self.u16(),
+            timestamp: self.u48(),
+        }
     }
 }
 
@@ -117,13 +121,25 @@ fn side(ty: u8, byte: u8) -> Result<u8, DecodeError> {
 /// side byte.
 #[inline]
 pub fn decode(buf: &[u8]) -> Result<Message, DecodeError> {
-    let Some(&ty) = buf.first() else { return Err(DecodeError::Empty) };
-    let Some(need) = message_len(ty) else { return Err(DecodeError::UnknownType { ty }) };
+    let Some(&ty) = buf.first() else {
+        return Err(DecodeError::Empty);
+    };
+    let Some(need) = message_len(ty) else {
+        return Err(DecodeError::UnknownType { ty });
+    };
     if buf.len() < need {
-        return Err(DecodeError::Truncated { ty, need, have: buf.len() });
+        return Err(DecodeError::Truncated {
+            ty,
+            need,
+            have: buf.len(),
+        });
     }
     if buf.len() > need {
-        return Err(DecodeError::TooLong { ty, need, have: buf.len() });
+        return Err(DecodeError::TooLong {
+            ty,
+            need,
+            have: buf.len(),
+        });
     }
     let mut r = Rd { b: buf, at: 1 };
     let common = r.common();
@@ -135,9 +151,20 @@ pub fn decode(buf: &[u8]) -> Result<Message, DecodeError> {
             let stock = r.arr();
             let price = r.u32();
             let attribution = if ty == b'F' { Some(r.arr()) } else { None };
-            Message::AddOrder(AddOrder { common, order_ref, side: s, shares, stock, price, attribution })
+            Message::AddOrder(AddOrder {
+                common,
+                order_ref,
+                side: s,
+                shares,
+                stock,
+                price,
+                attribution,
+            })
         }
-        b'D' => Message::OrderDelete(OrderDelete { common, order_ref: r.u64() }),
+        b'D' => Message::OrderDelete(OrderDelete {
+            common,
+            order_ref: r.u64(),
+        }),
         b'U' => Message::OrderReplace(OrderReplace {
             common,
             original_ref: r.u64(),
@@ -151,7 +178,11 @@ pub fn decode(buf: &[u8]) -> Result<Message, DecodeError> {
             executed_shares: r.u32(),
             match_number: r.u64(),
         }),
-        b'X' => Message::OrderCancel(OrderCancel { common, order_ref: r.u64(), cancelled_shares: r.u32() }),
+        b'X' => Message::OrderCancel(OrderCancel {
+            common,
+            order_ref: r.u64(),
+            cancelled_shares: r.u32(),
+        }),
         b'C' => Message::OrderExecutedWithPrice(OrderExecutedWithPrice {
             common,
             order_ref: r.u64(),
@@ -181,8 +212,14 @@ pub fn decode(buf: &[u8]) -> Result<Message, DecodeError> {
             match_number: r.u64(),
             cross_type: r.u8(),
         }),
-        b'B' => Message::BrokenTrade(BrokenTrade { common, match_number: r.u64() }),
-        b'S' => Message::SystemEvent(SystemEvent { common, event_code: r.u8() }),
+        b'B' => Message::BrokenTrade(BrokenTrade {
+            common,
+            match_number: r.u64(),
+        }),
+        b'S' => Message::SystemEvent(SystemEvent {
+            common,
+            event_code: r.u8(),
+        }),
         b'R' => Message::StockDirectory(StockDirectory {
             common,
             stock: r.arr(),
@@ -207,7 +244,11 @@ pub fn decode(buf: &[u8]) -> Result<Message, DecodeError> {
             reserved: r.u8(),
             reason: r.arr(),
         }),
-        b'Y' => Message::RegSho(RegSho { common, stock: r.arr(), action: r.u8() }),
+        b'Y' => Message::RegSho(RegSho {
+            common,
+            stock: r.arr(),
+            action: r.u8(),
+        }),
         b'L' => Message::MarketParticipantPosition(MarketParticipantPosition {
             common,
             mpid: r.arr(),
@@ -222,7 +263,10 @@ pub fn decode(buf: &[u8]) -> Result<Message, DecodeError> {
             level2: r.u64(),
             level3: r.u64(),
         }),
-        b'W' => Message::MwcbStatus(MwcbStatus { common, breached_level: r.u8() }),
+        b'W' => Message::MwcbStatus(MwcbStatus {
+            common,
+            breached_level: r.u8(),
+        }),
         b'K' => Message::IpoQuotingPeriod(IpoQuotingPeriod {
             common,
             stock: r.arr(),
@@ -256,7 +300,11 @@ pub fn decode(buf: &[u8]) -> Result<Message, DecodeError> {
             cross_type: r.u8(),
             price_variation: r.u8(),
         }),
-        b'N' => Message::Rpii(Rpii { common, stock: r.arr(), interest_flag: r.u8() }),
+        b'N' => Message::Rpii(Rpii {
+            common,
+            stock: r.arr(),
+            interest_flag: r.u8(),
+        }),
         b'O' => Message::DlcrPriceDiscovery(DlcrPriceDiscovery {
             common,
             stock: r.arr(),
@@ -271,7 +319,11 @@ pub fn decode(buf: &[u8]) -> Result<Message, DecodeError> {
         // `message_len` accepted the type, and every type it accepts has an arm above.
         _ => return Err(DecodeError::UnknownType { ty }),
     };
-    debug_assert_eq!(r.at, need, "decoder for {:?} consumed {} of {need} bytes", ty as char, r.at);
+    debug_assert_eq!(
+        r.at, need,
+        "decoder for {:?} consumed {} of {need} bytes",
+        ty as char, r.at
+    );
     Ok(m)
 }
 
@@ -289,7 +341,9 @@ mod tests {
     impl B {
         fn hdr(ty: u8) -> B {
             // locate 0x0102, tracking 0x0304, timestamp 0x0000_1122_3344_5566 (6 bytes)
-            B(vec![ty, 0x01, 0x02, 0x03, 0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66])
+            B(vec![
+                ty, 0x01, 0x02, 0x03, 0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
+            ])
         }
         fn n(mut self, v: u64, width: usize) -> B {
             self.0.extend_from_slice(&v.to_be_bytes()[8 - width..]);
@@ -301,18 +355,31 @@ mod tests {
         }
     }
 
-    const C: Common = Common { stock_locate: 0x0102, tracking: 0x0304, timestamp: 0x1122_3344_5566 };
+    const C: Common = Common {
+        stock_locate: 0x0102,
+        tracking: 0x0304,
+        timestamp: 0x1122_3344_5566,
+    };
 
     fn check(bytes: B, want: Message) {
         let bytes = bytes.0;
-        assert_eq!(Some(bytes.len()), message_len(bytes[0]), "layout length of {:?}", bytes[0] as char);
+        assert_eq!(
+            Some(bytes.len()),
+            message_len(bytes[0]),
+            "layout length of {:?}",
+            bytes[0] as char
+        );
         assert_eq!(decode(&bytes), Ok(want));
         let mut again = Vec::new();
         encode(&want, &mut again);
         assert_eq!(again, bytes, "encode of {:?}", bytes[0] as char);
         for cut in 0..bytes.len() {
             let r = decode(&bytes[..cut]);
-            assert!(r.is_err(), "a {cut}-byte prefix of {:?} decoded", bytes[0] as char);
+            assert!(
+                r.is_err(),
+                "a {cut}-byte prefix of {:?} decoded",
+                bytes[0] as char
+            );
         }
         let mut long = bytes.clone();
         long.push(0);
@@ -321,7 +388,13 @@ mod tests {
 
     #[test]
     fn s_system_event() {
-        check(B::hdr(b'S').a(b"Q"), Message::SystemEvent(SystemEvent { common: C, event_code: b'Q' }));
+        check(
+            B::hdr(b'S').a(b"Q"),
+            Message::SystemEvent(SystemEvent {
+                common: C,
+                event_code: b'Q',
+            }),
+        );
     }
 
     #[test]
@@ -379,13 +452,25 @@ mod tests {
 
     #[test]
     fn y_reg_sho() {
-        check(B::hdr(b'Y').a(b"ZVZZT   ").a(b"1"), Message::RegSho(RegSho { common: C, stock: *b"ZVZZT   ", action: b'1' }));
+        check(
+            B::hdr(b'Y').a(b"ZVZZT   ").a(b"1"),
+            Message::RegSho(RegSho {
+                common: C,
+                stock: *b"ZVZZT   ",
+                action: b'1',
+            }),
+        );
     }
 
     #[test]
     fn l_participant_position() {
         check(
-            B::hdr(b'L').a(b"GSCO").a(b"IBM     ").a(b"Y").a(b"N").a(b"A"),
+            B::hdr(b'L')
+                .a(b"GSCO")
+                .a(b"IBM     ")
+                .a(b"Y")
+                .a(b"N")
+                .a(b"A"),
             Message::MarketParticipantPosition(MarketParticipantPosition {
                 common: C,
                 mpid: *b"GSCO",
@@ -401,19 +486,34 @@ mod tests {
     fn v_mwcb_decline() {
         check(
             B::hdr(b'V').n(1, 8).n(2, 8).n(u64::MAX, 8),
-            Message::MwcbDeclineLevel(MwcbDeclineLevel { common: C, level1: 1, level2: 2, level3: u64::MAX }),
+            Message::MwcbDeclineLevel(MwcbDeclineLevel {
+                common: C,
+                level1: 1,
+                level2: 2,
+                level3: u64::MAX,
+            }),
         );
     }
 
     #[test]
     fn w_mwcb_status() {
-        check(B::hdr(b'W').a(b"2"), Message::MwcbStatus(MwcbStatus { common: C, breached_level: b'2' }));
+        check(
+            B::hdr(b'W').a(b"2"),
+            Message::MwcbStatus(MwcbStatus {
+                common: C,
+                breached_level: b'2',
+            }),
+        );
     }
 
     #[test]
     fn k_ipo_quoting() {
         check(
-            B::hdr(b'K').a(b"NEWCO   ").n(34_200, 4).a(b"A").n(150_000, 4),
+            B::hdr(b'K')
+                .a(b"NEWCO   ")
+                .n(34_200, 4)
+                .a(b"A")
+                .n(150_000, 4),
             Message::IpoQuotingPeriod(IpoQuotingPeriod {
                 common: C,
                 stock: *b"NEWCO   ",
@@ -427,7 +527,12 @@ mod tests {
     #[test]
     fn j_luld_collar() {
         check(
-            B::hdr(b'J').a(b"TSLA    ").n(1_000_000, 4).n(1_100_000, 4).n(900_000, 4).n(2, 4),
+            B::hdr(b'J')
+                .a(b"TSLA    ")
+                .n(1_000_000, 4)
+                .n(1_100_000, 4)
+                .n(900_000, 4)
+                .n(2, 4),
             Message::LuldAuctionCollar(LuldAuctionCollar {
                 common: C,
                 stock: *b"TSLA    ",
@@ -443,14 +548,24 @@ mod tests {
     fn h_lower_operational_halt() {
         check(
             B::hdr(b'h').a(b"QQQ     ").a(b"Q").a(b"H"),
-            Message::OperationalHalt(OperationalHalt { common: C, stock: *b"QQQ     ", market_code: b'Q', action: b'H' }),
+            Message::OperationalHalt(OperationalHalt {
+                common: C,
+                stock: *b"QQQ     ",
+                market_code: b'Q',
+                action: b'H',
+            }),
         );
     }
 
     #[test]
     fn a_add_order() {
         check(
-            B::hdr(b'A').n(0xDEAD_BEEF_0001, 8).a(b"B").n(300, 4).a(b"AAPL    ").n(5_853_300, 4),
+            B::hdr(b'A')
+                .n(0xDEAD_BEEF_0001, 8)
+                .a(b"B")
+                .n(300, 4)
+                .a(b"AAPL    ")
+                .n(5_853_300, 4),
             Message::AddOrder(AddOrder {
                 common: C,
                 order_ref: 0xDEAD_BEEF_0001,
@@ -466,7 +581,13 @@ mod tests {
     #[test]
     fn f_add_order_mpid() {
         check(
-            B::hdr(b'F').n(7, 8).a(b"S").n(1, 4).a(b"GOOG    ").n(u64::from(u32::MAX), 4).a(b"NITE"),
+            B::hdr(b'F')
+                .n(7, 8)
+                .a(b"S")
+                .n(1, 4)
+                .a(b"GOOG    ")
+                .n(u64::from(u32::MAX), 4)
+                .a(b"NITE"),
             Message::AddOrder(AddOrder {
                 common: C,
                 order_ref: 7,
@@ -483,14 +604,24 @@ mod tests {
     fn e_executed() {
         check(
             B::hdr(b'E').n(42, 8).n(100, 4).n(9_999, 8),
-            Message::OrderExecuted(OrderExecuted { common: C, order_ref: 42, executed_shares: 100, match_number: 9_999 }),
+            Message::OrderExecuted(OrderExecuted {
+                common: C,
+                order_ref: 42,
+                executed_shares: 100,
+                match_number: 9_999,
+            }),
         );
     }
 
     #[test]
     fn c_executed_with_price() {
         check(
-            B::hdr(b'C').n(42, 8).n(100, 4).n(9_999, 8).a(b"N").n(123_456, 4),
+            B::hdr(b'C')
+                .n(42, 8)
+                .n(100, 4)
+                .n(9_999, 8)
+                .a(b"N")
+                .n(123_456, 4),
             Message::OrderExecutedWithPrice(OrderExecutedWithPrice {
                 common: C,
                 order_ref: 42,
@@ -504,26 +635,51 @@ mod tests {
 
     #[test]
     fn x_cancel() {
-        check(B::hdr(b'X').n(42, 8).n(5, 4), Message::OrderCancel(OrderCancel { common: C, order_ref: 42, cancelled_shares: 5 }));
+        check(
+            B::hdr(b'X').n(42, 8).n(5, 4),
+            Message::OrderCancel(OrderCancel {
+                common: C,
+                order_ref: 42,
+                cancelled_shares: 5,
+            }),
+        );
     }
 
     #[test]
     fn d_delete() {
-        check(B::hdr(b'D').n(42, 8), Message::OrderDelete(OrderDelete { common: C, order_ref: 42 }));
+        check(
+            B::hdr(b'D').n(42, 8),
+            Message::OrderDelete(OrderDelete {
+                common: C,
+                order_ref: 42,
+            }),
+        );
     }
 
     #[test]
     fn u_replace() {
         check(
             B::hdr(b'U').n(42, 8).n(43, 8).n(200, 4).n(101_000, 4),
-            Message::OrderReplace(OrderReplace { common: C, original_ref: 42, new_ref: 43, shares: 200, price: 101_000 }),
+            Message::OrderReplace(OrderReplace {
+                common: C,
+                original_ref: 42,
+                new_ref: 43,
+                shares: 200,
+                price: 101_000,
+            }),
         );
     }
 
     #[test]
     fn p_trade() {
         check(
-            B::hdr(b'P').n(0, 8).a(b"S").n(50, 4).a(b"SPY     ").n(4_000_000, 4).n(77, 8),
+            B::hdr(b'P')
+                .n(0, 8)
+                .a(b"S")
+                .n(50, 4)
+                .a(b"SPY     ")
+                .n(4_000_000, 4)
+                .n(77, 8),
             Message::Trade(Trade {
                 common: C,
                 order_ref: 0,
@@ -539,7 +695,12 @@ mod tests {
     #[test]
     fn q_cross() {
         check(
-            B::hdr(b'Q').n(1 << 40, 8).a(b"SPY     ").n(4_000_100, 4).n(78, 8).a(b"O"),
+            B::hdr(b'Q')
+                .n(1 << 40, 8)
+                .a(b"SPY     ")
+                .n(4_000_100, 4)
+                .n(78, 8)
+                .a(b"O"),
             Message::CrossTrade(CrossTrade {
                 common: C,
                 shares: 1 << 40,
@@ -553,13 +714,28 @@ mod tests {
 
     #[test]
     fn b_broken_trade() {
-        check(B::hdr(b'B').n(78, 8), Message::BrokenTrade(BrokenTrade { common: C, match_number: 78 }));
+        check(
+            B::hdr(b'B').n(78, 8),
+            Message::BrokenTrade(BrokenTrade {
+                common: C,
+                match_number: 78,
+            }),
+        );
     }
 
     #[test]
     fn i_noii() {
         check(
-            B::hdr(b'I').n(1000, 8).n(200, 8).a(b"B").a(b"IBM     ").n(1, 4).n(2, 4).n(3, 4).a(b"C").a(b"L"),
+            B::hdr(b'I')
+                .n(1000, 8)
+                .n(200, 8)
+                .a(b"B")
+                .a(b"IBM     ")
+                .n(1, 4)
+                .n(2, 4)
+                .n(3, 4)
+                .a(b"C")
+                .a(b"L"),
             Message::Noii(Noii {
                 common: C,
                 paired_shares: 1000,
@@ -577,13 +753,28 @@ mod tests {
 
     #[test]
     fn n_rpii() {
-        check(B::hdr(b'N').a(b"IBM     ").a(b"A"), Message::Rpii(Rpii { common: C, stock: *b"IBM     ", interest_flag: b'A' }));
+        check(
+            B::hdr(b'N').a(b"IBM     ").a(b"A"),
+            Message::Rpii(Rpii {
+                common: C,
+                stock: *b"IBM     ",
+                interest_flag: b'A',
+            }),
+        );
     }
 
     #[test]
     fn o_dlcr() {
         check(
-            B::hdr(b'O').a(b"DLCR    ").a(b"Y").n(1, 4).n(2, 4).n(3, 4).n(4, 8).n(5, 4).n(6, 4),
+            B::hdr(b'O')
+                .a(b"DLCR    ")
+                .a(b"Y")
+                .n(1, 4)
+                .n(2, 4)
+                .n(3, 4)
+                .n(4, 8)
+                .n(5, 4)
+                .n(6, 4),
             Message::DlcrPriceDiscovery(DlcrPriceDiscovery {
                 common: C,
                 stock: *b"DLCR    ",
@@ -610,16 +801,48 @@ mod tests {
     #[test]
     fn bad_inputs_are_typed_errors() {
         assert_eq!(decode(&[]), Err(DecodeError::Empty));
-        assert_eq!(decode(&[b'z', 0, 0]), Err(DecodeError::UnknownType { ty: b'z' }));
-        let mut a = B::hdr(b'A').n(1, 8).a(b"X").n(1, 4).a(b"AAPL    ").n(1, 4).0;
-        assert_eq!(decode(&a), Err(DecodeError::BadSide { ty: b'A', byte: b'X' }));
+        assert_eq!(
+            decode(&[b'z', 0, 0]),
+            Err(DecodeError::UnknownType { ty: b'z' })
+        );
+        let mut a = B::hdr(b'A')
+            .n(1, 8)
+            .a(b"X")
+            .n(1, 4)
+            .a(b"AAPL    ")
+            .n(1, 4)
+            .0;
+        assert_eq!(
+            decode(&a),
+            Err(DecodeError::BadSide {
+                ty: b'A',
+                byte: b'X'
+            })
+        );
         a.truncate(20);
-        assert_eq!(decode(&a), Err(DecodeError::Truncated { ty: b'A', need: 36, have: 20 }));
-        assert!(DecodeError::Truncated { ty: b'A', need: 36, have: 20 }.to_string().contains("'A'"));
+        assert_eq!(
+            decode(&a),
+            Err(DecodeError::Truncated {
+                ty: b'A',
+                need: 36,
+                have: 20
+            })
+        );
+        assert!(DecodeError::Truncated {
+            ty: b'A',
+            need: 36,
+            have: 20
+        }
+        .to_string()
+        .contains("'A'"));
     }
 
     fn common() -> impl Strategy<Value = Common> {
-        (any::<u16>(), any::<u16>(), 0u64..(1 << 48)).prop_map(|(l, t, ts)| Common { stock_locate: l, tracking: t, timestamp: ts })
+        (any::<u16>(), any::<u16>(), 0u64..(1 << 48)).prop_map(|(l, t, ts)| Common {
+            stock_locate: l,
+            tracking: t,
+            timestamp: ts,
+        })
     }
 
     fn side() -> impl Strategy<Value = u8> {
@@ -629,49 +852,94 @@ mod tests {
     fn any_message() -> impl Strategy<Value = Message> {
         let s8 = any::<[u8; 8]>;
         prop_oneof![
-            (common(), any::<u8>()).prop_map(|(common, event_code)| Message::SystemEvent(SystemEvent { common, event_code })),
-            (common(), s8(), any::<[u8; 4]>(), any::<u32>(), any::<[u8; 2]>(), any::<u32>(), any::<[u8; 8]>()).prop_map(
-                |(common, stock, a, round_lot_size, issue_subtype, etp_leverage, f)| {
-                    Message::StockDirectory(StockDirectory {
+            (common(), any::<u8>()).prop_map(|(common, event_code)| Message::SystemEvent(
+                SystemEvent { common, event_code }
+            )),
+            (
+                common(),
+                s8(),
+                any::<[u8; 4]>(),
+                any::<u32>(),
+                any::<[u8; 2]>(),
+                any::<u32>(),
+                any::<[u8; 8]>()
+            )
+                .prop_map(
+                    |(common, stock, a, round_lot_size, issue_subtype, etp_leverage, f)| {
+                        Message::StockDirectory(StockDirectory {
+                            common,
+                            stock,
+                            market_category: a[0],
+                            financial_status: a[1],
+                            round_lot_size,
+                            round_lots_only: a[2],
+                            issue_classification: a[3],
+                            issue_subtype,
+                            authenticity: f[0],
+                            short_sale_threshold: f[1],
+                            ipo_flag: f[2],
+                            luld_tier: f[3],
+                            etp_flag: f[4],
+                            etp_leverage,
+                            inverse: f[5],
+                        })
+                    }
+                ),
+            (common(), s8(), any::<u8>(), any::<u8>(), any::<[u8; 4]>()).prop_map(
+                |(common, stock, trading_state, reserved, reason)| {
+                    Message::StockTradingAction(StockTradingAction {
                         common,
                         stock,
-                        market_category: a[0],
-                        financial_status: a[1],
-                        round_lot_size,
-                        round_lots_only: a[2],
-                        issue_classification: a[3],
-                        issue_subtype,
-                        authenticity: f[0],
-                        short_sale_threshold: f[1],
-                        ipo_flag: f[2],
-                        luld_tier: f[3],
-                        etp_flag: f[4],
-                        etp_leverage,
-                        inverse: f[5],
+                        trading_state,
+                        reserved,
+                        reason,
                     })
                 }
             ),
-            (common(), s8(), any::<u8>(), any::<u8>(), any::<[u8; 4]>()).prop_map(|(common, stock, trading_state, reserved, reason)| {
-                Message::StockTradingAction(StockTradingAction { common, stock, trading_state, reserved, reason })
-            }),
-            (common(), s8(), any::<u8>()).prop_map(|(common, stock, action)| Message::RegSho(RegSho { common, stock, action })),
-            (common(), any::<[u8; 4]>(), s8(), any::<[u8; 3]>()).prop_map(|(common, mpid, stock, f)| {
-                Message::MarketParticipantPosition(MarketParticipantPosition {
+            (common(), s8(), any::<u8>()).prop_map(|(common, stock, action)| Message::RegSho(
+                RegSho {
                     common,
-                    mpid,
                     stock,
-                    primary_market_maker: f[0],
-                    market_maker_mode: f[1],
-                    participant_state: f[2],
+                    action
+                }
+            )),
+            (common(), any::<[u8; 4]>(), s8(), any::<[u8; 3]>()).prop_map(
+                |(common, mpid, stock, f)| {
+                    Message::MarketParticipantPosition(MarketParticipantPosition {
+                        common,
+                        mpid,
+                        stock,
+                        primary_market_maker: f[0],
+                        market_maker_mode: f[1],
+                        participant_state: f[2],
+                    })
+                }
+            ),
+            (common(), any::<[u64; 3]>()).prop_map(|(common, l)| {
+                Message::MwcbDeclineLevel(MwcbDeclineLevel {
+                    common,
+                    level1: l[0],
+                    level2: l[1],
+                    level3: l[2],
                 })
             }),
-            (common(), any::<[u64; 3]>()).prop_map(|(common, l)| {
-                Message::MwcbDeclineLevel(MwcbDeclineLevel { common, level1: l[0], level2: l[1], level3: l[2] })
-            }),
-            (common(), any::<u8>()).prop_map(|(common, breached_level)| Message::MwcbStatus(MwcbStatus { common, breached_level })),
-            (common(), s8(), any::<u32>(), any::<u8>(), any::<u32>()).prop_map(|(common, stock, release_time, release_qualifier, ipo_price)| {
-                Message::IpoQuotingPeriod(IpoQuotingPeriod { common, stock, release_time, release_qualifier, ipo_price })
-            }),
+            (common(), any::<u8>()).prop_map(|(common, breached_level)| Message::MwcbStatus(
+                MwcbStatus {
+                    common,
+                    breached_level
+                }
+            )),
+            (common(), s8(), any::<u32>(), any::<u8>(), any::<u32>()).prop_map(
+                |(common, stock, release_time, release_qualifier, ipo_price)| {
+                    Message::IpoQuotingPeriod(IpoQuotingPeriod {
+                        common,
+                        stock,
+                        release_time,
+                        release_qualifier,
+                        ipo_price,
+                    })
+                }
+            ),
             (common(), s8(), any::<[u32; 4]>()).prop_map(|(common, stock, p)| {
                 Message::LuldAuctionCollar(LuldAuctionCollar {
                     common,
@@ -682,74 +950,192 @@ mod tests {
                     extension: p[3],
                 })
             }),
-            (common(), s8(), any::<u8>(), any::<u8>()).prop_map(|(common, stock, market_code, action)| {
-                Message::OperationalHalt(OperationalHalt { common, stock, market_code, action })
-            }),
-            (common(), any::<u64>(), side(), any::<u32>(), s8(), any::<u32>(), proptest::option::of(any::<[u8; 4]>())).prop_map(
-                |(common, order_ref, side, shares, stock, price, attribution)| {
-                    Message::AddOrder(AddOrder { common, order_ref, side, shares, stock, price, attribution })
+            (common(), s8(), any::<u8>(), any::<u8>()).prop_map(
+                |(common, stock, market_code, action)| {
+                    Message::OperationalHalt(OperationalHalt {
+                        common,
+                        stock,
+                        market_code,
+                        action,
+                    })
                 }
             ),
-            (common(), any::<u64>(), any::<u32>(), any::<u64>()).prop_map(|(common, order_ref, executed_shares, match_number)| {
-                Message::OrderExecuted(OrderExecuted { common, order_ref, executed_shares, match_number })
-            }),
-            (common(), any::<u64>(), any::<u32>(), any::<u64>(), any::<u8>(), any::<u32>()).prop_map(
-                |(common, order_ref, executed_shares, match_number, printable, execution_price)| {
-                    Message::OrderExecutedWithPrice(OrderExecutedWithPrice {
+            (
+                common(),
+                any::<u64>(),
+                side(),
+                any::<u32>(),
+                s8(),
+                any::<u32>(),
+                proptest::option::of(any::<[u8; 4]>())
+            )
+                .prop_map(
+                    |(common, order_ref, side, shares, stock, price, attribution)| {
+                        Message::AddOrder(AddOrder {
+                            common,
+                            order_ref,
+                            side,
+                            shares,
+                            stock,
+                            price,
+                            attribution,
+                        })
+                    }
+                ),
+            (common(), any::<u64>(), any::<u32>(), any::<u64>()).prop_map(
+                |(common, order_ref, executed_shares, match_number)| {
+                    Message::OrderExecuted(OrderExecuted {
+                        common,
+                        order_ref,
+                        executed_shares,
+                        match_number,
+                    })
+                }
+            ),
+            (
+                common(),
+                any::<u64>(),
+                any::<u32>(),
+                any::<u64>(),
+                any::<u8>(),
+                any::<u32>()
+            )
+                .prop_map(
+                    |(
                         common,
                         order_ref,
                         executed_shares,
                         match_number,
                         printable,
                         execution_price,
+                    )| {
+                        Message::OrderExecutedWithPrice(OrderExecutedWithPrice {
+                            common,
+                            order_ref,
+                            executed_shares,
+                            match_number,
+                            printable,
+                            execution_price,
+                        })
+                    }
+                ),
+            (common(), any::<u64>(), any::<u32>()).prop_map(
+                |(common, order_ref, cancelled_shares)| Message::OrderCancel(OrderCancel {
+                    common,
+                    order_ref,
+                    cancelled_shares
+                })
+            ),
+            (common(), any::<u64>()).prop_map(|(common, order_ref)| Message::OrderDelete(
+                OrderDelete { common, order_ref }
+            )),
+            (
+                common(),
+                any::<u64>(),
+                any::<u64>(),
+                any::<u32>(),
+                any::<u32>()
+            )
+                .prop_map(|(common, original_ref, new_ref, shares, price)| {
+                    Message::OrderReplace(OrderReplace {
+                        common,
+                        original_ref,
+                        new_ref,
+                        shares,
+                        price,
+                    })
+                }),
+            (
+                common(),
+                any::<u64>(),
+                side(),
+                any::<u32>(),
+                s8(),
+                any::<u32>(),
+                any::<u64>()
+            )
+                .prop_map(
+                    |(common, order_ref, side, shares, stock, price, match_number)| {
+                        Message::Trade(Trade {
+                            common,
+                            order_ref,
+                            side,
+                            shares,
+                            stock,
+                            price,
+                            match_number,
+                        })
+                    }
+                ),
+            (
+                common(),
+                any::<u64>(),
+                s8(),
+                any::<u32>(),
+                any::<u64>(),
+                any::<u8>()
+            )
+                .prop_map(
+                    |(common, shares, stock, cross_price, match_number, cross_type)| {
+                        Message::CrossTrade(CrossTrade {
+                            common,
+                            shares,
+                            stock,
+                            cross_price,
+                            match_number,
+                            cross_type,
+                        })
+                    }
+                ),
+            (common(), any::<u64>()).prop_map(|(common, match_number)| Message::BrokenTrade(
+                BrokenTrade {
+                    common,
+                    match_number
+                }
+            )),
+            (
+                common(),
+                any::<[u64; 2]>(),
+                s8(),
+                any::<[u32; 3]>(),
+                any::<[u8; 3]>()
+            )
+                .prop_map(|(common, sh, stock, p, f)| {
+                    Message::Noii(Noii {
+                        common,
+                        paired_shares: sh[0],
+                        imbalance_shares: sh[1],
+                        imbalance_direction: f[0],
+                        stock,
+                        far_price: p[0],
+                        near_price: p[1],
+                        current_reference_price: p[2],
+                        cross_type: f[1],
+                        price_variation: f[2],
+                    })
+                }),
+            (common(), s8(), any::<u8>()).prop_map(|(common, stock, interest_flag)| Message::Rpii(
+                Rpii {
+                    common,
+                    stock,
+                    interest_flag
+                }
+            )),
+            (common(), s8(), any::<u8>(), any::<[u32; 5]>(), any::<u64>()).prop_map(
+                |(common, stock, open_eligibility, p, t)| {
+                    Message::DlcrPriceDiscovery(DlcrPriceDiscovery {
+                        common,
+                        stock,
+                        open_eligibility,
+                        min_allowable_price: p[0],
+                        max_allowable_price: p[1],
+                        near_execution_price: p[2],
+                        near_execution_time: t,
+                        lower_price_range_collar: p[3],
+                        upper_price_range_collar: p[4],
                     })
                 }
             ),
-            (common(), any::<u64>(), any::<u32>())
-                .prop_map(|(common, order_ref, cancelled_shares)| Message::OrderCancel(OrderCancel { common, order_ref, cancelled_shares })),
-            (common(), any::<u64>()).prop_map(|(common, order_ref)| Message::OrderDelete(OrderDelete { common, order_ref })),
-            (common(), any::<u64>(), any::<u64>(), any::<u32>(), any::<u32>()).prop_map(|(common, original_ref, new_ref, shares, price)| {
-                Message::OrderReplace(OrderReplace { common, original_ref, new_ref, shares, price })
-            }),
-            (common(), any::<u64>(), side(), any::<u32>(), s8(), any::<u32>(), any::<u64>()).prop_map(
-                |(common, order_ref, side, shares, stock, price, match_number)| {
-                    Message::Trade(Trade { common, order_ref, side, shares, stock, price, match_number })
-                }
-            ),
-            (common(), any::<u64>(), s8(), any::<u32>(), any::<u64>(), any::<u8>()).prop_map(
-                |(common, shares, stock, cross_price, match_number, cross_type)| {
-                    Message::CrossTrade(CrossTrade { common, shares, stock, cross_price, match_number, cross_type })
-                }
-            ),
-            (common(), any::<u64>()).prop_map(|(common, match_number)| Message::BrokenTrade(BrokenTrade { common, match_number })),
-            (common(), any::<[u64; 2]>(), s8(), any::<[u32; 3]>(), any::<[u8; 3]>()).prop_map(|(common, sh, stock, p, f)| {
-                Message::Noii(Noii {
-                    common,
-                    paired_shares: sh[0],
-                    imbalance_shares: sh[1],
-                    imbalance_direction: f[0],
-                    stock,
-                    far_price: p[0],
-                    near_price: p[1],
-                    current_reference_price: p[2],
-                    cross_type: f[1],
-                    price_variation: f[2],
-                })
-            }),
-            (common(), s8(), any::<u8>()).prop_map(|(common, stock, interest_flag)| Message::Rpii(Rpii { common, stock, interest_flag })),
-            (common(), s8(), any::<u8>(), any::<[u32; 5]>(), any::<u64>()).prop_map(|(common, stock, open_eligibility, p, t)| {
-                Message::DlcrPriceDiscovery(DlcrPriceDiscovery {
-                    common,
-                    stock,
-                    open_eligibility,
-                    min_allowable_price: p[0],
-                    max_allowable_price: p[1],
-                    near_execution_price: p[2],
-                    near_execution_time: t,
-                    lower_price_range_collar: p[3],
-                    upper_price_range_collar: p[4],
-                })
-            }),
         ]
     }
 

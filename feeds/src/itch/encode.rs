@@ -66,7 +66,10 @@ pub fn encode(msg: &Message, out: &mut Vec<u8>) {
                 .u8(m.inverse);
         }
         Message::StockTradingAction(m) => {
-            w.bytes(&m.stock).u8(m.trading_state).u8(m.reserved).bytes(&m.reason);
+            w.bytes(&m.stock)
+                .u8(m.trading_state)
+                .u8(m.reserved)
+                .bytes(&m.reason);
         }
         Message::RegSho(m) => {
             w.bytes(&m.stock).u8(m.action);
@@ -85,22 +88,35 @@ pub fn encode(msg: &Message, out: &mut Vec<u8>) {
             w.u8(m.breached_level);
         }
         Message::IpoQuotingPeriod(m) => {
-            w.bytes(&m.stock).u32(m.release_time).u8(m.release_qualifier).u32(m.ipo_price);
+            w.bytes(&m.stock)
+                .u32(m.release_time)
+                .u8(m.release_qualifier)
+                .u32(m.ipo_price);
         }
         Message::LuldAuctionCollar(m) => {
-            w.bytes(&m.stock).u32(m.reference_price).u32(m.upper_price).u32(m.lower_price).u32(m.extension);
+            w.bytes(&m.stock)
+                .u32(m.reference_price)
+                .u32(m.upper_price)
+                .u32(m.lower_price)
+                .u32(m.extension);
         }
         Message::OperationalHalt(m) => {
             w.bytes(&m.stock).u8(m.market_code).u8(m.action);
         }
         Message::AddOrder(m) => {
-            w.u64(m.order_ref).u8(m.side).u32(m.shares).bytes(&m.stock).u32(m.price);
+            w.u64(m.order_ref)
+                .u8(m.side)
+                .u32(m.shares)
+                .bytes(&m.stock)
+                .u32(m.price);
             if let Some(a) = &m.attribution {
                 w.bytes(a);
             }
         }
         Message::OrderExecuted(m) => {
-            w.u64(m.order_ref).u32(m.executed_shares).u64(m.match_number);
+            w.u64(m.order_ref)
+                .u32(m.executed_shares)
+                .u64(m.match_number);
         }
         Message::OrderExecutedWithPrice(m) => {
             w.u64(m.order_ref)
@@ -116,13 +132,25 @@ pub fn encode(msg: &Message, out: &mut Vec<u8>) {
             w.u64(m.order_ref);
         }
         Message::OrderReplace(m) => {
-            w.u64(m.original_ref).u64(m.new_ref).u32(m.shares).u32(m.price);
+            w.u64(m.original_ref)
+                .u64(m.new_ref)
+                .u32(m.shares)
+                .u32(m.price);
         }
         Message::Trade(m) => {
-            w.u64(m.order_ref).u8(m.side).u32(m.shares).bytes(&m.stock).u32(m.price).u64(m.match_number);
+            w.u64(m.order_ref)
+                .u8(m.side)
+                .u32(m.shares)
+                .bytes(&m.stock)
+                .u32(m.price)
+                .u64(m.match_number);
         }
         Message::CrossTrade(m) => {
-            w.u64(m.shares).bytes(&m.stock).u32(m.cross_price).u64(m.match_number).u8(m.cross_type);
+            w.u64(m.shares)
+                .bytes(&m.stock)
+                .u32(m.cross_price)
+                .u64(m.match_number)
+                .u8(m.cross_type);
         }
         Message::BrokenTrade(m) => {
             w.u64(m.match_number);

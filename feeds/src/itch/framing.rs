@@ -71,17 +71,26 @@ fn step(b: &[u8], eof: bool) -> Step {
         return if !eof {
             Step::NeedMore
         } else if b.len() < 2 {
-            Step::Truncated { need: 2, have: b.len() }
+            Step::Truncated {
+                need: 2,
+                have: b.len(),
+            }
         } else {
             let need = 2 + usize::from(u16::from_be_bytes([b[0], b[1]]));
-            Step::Truncated { need, have: b.len() }
+            Step::Truncated {
+                need,
+                have: b.len(),
+            }
         };
     }
     match header_ok(b) {
         None => Step::Invalid,
         Some(total) if total <= b.len() => Step::Frame { total },
         Some(_) if !eof => Step::NeedMore,
-        Some(total) => Step::Truncated { need: total, have: b.len() },
+        Some(total) => Step::Truncated {
+            need: total,
+            have: b.len(),
+        },
     }
 }
 
@@ -247,7 +256,10 @@ impl<R: Read> FrameReader<R> {
                         self.skipping = None;
                         let skipped = skipped + k as u64;
                         self.garbage += skipped;
-                        return Some(Err(FrameError::Garbage { offset: at, skipped }));
+                        return Some(Err(FrameError::Garbage {
+                            offset: at,
+                            skipped,
+                        }));
                     }
                     Sync::NeedMore(k) => {
                         self.consume(k);
@@ -270,7 +282,10 @@ impl<R: Read> FrameReader<R> {
                     let offset = self.offset;
                     self.consume(total);
                     self.frames += 1;
-                    return Some(Ok(Frame { offset, bytes: &self.buf[s + 2..s + total] }));
+                    return Some(Ok(Frame {
+                        offset,
+                        bytes: &self.buf[s + 2..s + total],
+                    }));
                 }
                 Step::NeedMore => {
                     if let Err(kind) = self.fill() {
@@ -280,7 +295,11 @@ impl<R: Read> FrameReader<R> {
                 }
                 Step::Truncated { need, have } => {
                     self.done = true;
-                    return Some(Err(FrameError::TruncatedTail { offset: self.offset, need, have }));
+                    return Some(Err(FrameError::TruncatedTail {
+                        offset: self.offset,
+                        need,
+                        have,
+                    }));
                 }
                 Step::Invalid => {
                     // Byte 0 is certainly garbage; look for the next sync point from byte 1.
@@ -328,7 +347,11 @@ pub struct SliceFrames<'a> {
 impl<'a> SliceFrames<'a> {
     /// Frames of `data`.
     pub fn new(data: &'a [u8]) -> Self {
-        SliceFrames { data, pos: 0, done: false }
+        SliceFrames {
+            data,
+            pos: 0,
+            done: false,
+        }
     }
 }
 
@@ -345,7 +368,10 @@ impl<'a> Iterator for SliceFrames<'a> {
         match step(rest, true) {
             Step::Frame { total } => {
                 self.pos += total;
-                Some(Ok(Frame { offset, bytes: &rest[2..total] }))
+                Some(Ok(Frame {
+                    offset,
+                    bytes: &rest[2..total],
+                }))
             }
             Step::Truncated { need, have } => {
                 self.done = true;
@@ -356,7 +382,10 @@ impl<'a> Iterator for SliceFrames<'a> {
                     Sync::Found(k) | Sync::NeedMore(k) => k,
                 };
                 self.pos += k;
-                Some(Err(FrameError::Garbage { offset, skipped: k as u64 }))
+                Some(Err(FrameError::Garbage {
+                    offset,
+                    skipped: k as u64,
+                }))
             }
         }
     }
@@ -369,16 +398,33 @@ mod tests {
     use crate::itch::msg::*;
     use std::io::Write;
 
-    const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/itch/nasdaq-first-1000.itch");
+    const SAMPLE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/itch/nasdaq-first-1000.itch"
+    );
 
     fn frames(n: u64) -> Vec<u8> {
         let mut out = Vec::new();
         for i in 0..n {
-            let c = Common { stock_locate: (i % 7) as u16, tracking: 0, timestamp: i };
+            let c = Common {
+                stock_locate: (i % 7) as u16,
+                tracking: 0,
+                timestamp: i,
+            };
             let m = match i % 3 {
-                0 => Message::OrderDelete(OrderDelete { common: c, order_ref: i }),
-                1 => Message::SystemEvent(SystemEvent { common: c, event_code: b'O' }),
-                _ => Message::OrderCancel(OrderCancel { common: c, order_ref: i, cancelled_shares: 5 }),
+                0 => Message::OrderDelete(OrderDelete {
+                    common: c,
+                    order_ref: i,
+                }),
+                1 => Message::SystemEvent(SystemEvent {
+                    common: c,
+                    event_code: b'O',
+                }),
+                _ => Message::OrderCancel(OrderCancel {
+                    common: c,
+                    order_ref: i,
+                    cancelled_shares: 5,
+                }),
             };
             encode_frame(&m, &mut out);
         }
@@ -431,12 +477,19 @@ mod tests {
         }
         assert_eq!(counts.values().sum::<i32>(), 1000);
         // Independent reading (hexdump): `000c 5300 0000 000a 11ea 0e8c 434f`.
-        let Message::SystemEvent(s) = crate::itch::decode(&ok[0].1).unwrap() else { panic!() };
+        let Message::SystemEvent(s) = crate::itch::decode(&ok[0].1).unwrap() else {
+            panic!()
+        };
         assert_eq!((s.event_code, s.common.timestamp), (b'O', 0x0a11_ea0e_8c43));
-        let Message::StockDirectory(r) = crate::itch::decode(&ok[1].1).unwrap() else { panic!() };
+        let Message::StockDirectory(r) = crate::itch::decode(&ok[1].1).unwrap() else {
+            panic!()
+        };
         assert_eq!(&r.stock, b"A       ");
         assert_eq!(r.common.stock_locate, 1);
-        assert_eq!(ok[1].0, 14, "second frame starts after the 12-byte S and its prefix");
+        assert_eq!(
+            ok[1].0, 14,
+            "second frame starts after the 12-byte S and its prefix"
+        );
         assert_eq!(slice_all(&data), (ok, errs));
     }
 
@@ -444,7 +497,13 @@ mod tests {
     fn garbage_is_skipped_counted_and_everything_after_it_read() {
         let clean = frames(50);
         let cut = SliceFrames::new(&clean).nth(20).unwrap().unwrap().offset as usize;
-        for garbage in [&[0xFFu8; 1][..], &[0xFF; 37], &[0, 0, 0], &[b'S'; 5], &[0x00, 0x0c, b'Z', 1, 2]] {
+        for garbage in [
+            &[0xFFu8; 1][..],
+            &[0xFF; 37],
+            &[0, 0, 0],
+            &[b'S'; 5],
+            &[0x00, 0x0c, b'Z', 1, 2],
+        ] {
             let mut bad = clean[..cut].to_vec();
             bad.extend_from_slice(garbage);
             bad.extend_from_slice(&clean[cut..]);
@@ -452,7 +511,10 @@ mod tests {
                 assert_eq!(ok.len(), 50, "garbage {garbage:?}");
                 assert_eq!(
                     errs,
-                    vec![FrameError::Garbage { offset: cut as u64, skipped: garbage.len() as u64 }],
+                    vec![FrameError::Garbage {
+                        offset: cut as u64,
+                        skipped: garbage.len() as u64
+                    }],
                     "garbage {garbage:?}"
                 );
             }
@@ -482,10 +544,19 @@ mod tests {
         let text = b"time,type,order_id,size,price,direction\n34200.1,1,2,3,4,1\n";
         let (ok, errs) = slice_all(text);
         assert!(ok.is_empty());
-        assert_eq!(errs.first(), Some(&FrameError::Garbage { offset: 0, skipped: text.len() as u64 }));
+        assert_eq!(
+            errs.first(),
+            Some(&FrameError::Garbage {
+                offset: 0,
+                skipped: text.len() as u64
+            })
+        );
         let (ok, errs) = stream_all(text, 1 << 16);
         assert!(ok.is_empty());
-        assert!(matches!(errs.first(), Some(FrameError::Garbage { offset: 0, .. })));
+        assert!(matches!(
+            errs.first(),
+            Some(FrameError::Garbage { offset: 0, .. })
+        ));
     }
 
     #[test]
@@ -518,7 +589,11 @@ mod tests {
                 })
                 .collect();
             let (a, b) = (slice_all(&data), stream_all(&data, 1 << 16));
-            let count = |v: &[FrameError]| v.iter().filter(|e| matches!(e, FrameError::Garbage { .. })).count();
+            let count = |v: &[FrameError]| {
+                v.iter()
+                    .filter(|e| matches!(e, FrameError::Garbage { .. }))
+                    .count()
+            };
             assert_eq!(a.0, b.0);
             assert_eq!(count(&a.1), count(&b.1));
         }

@@ -6,7 +6,9 @@
 //! wire's 1/10000 USD ticks; exchange time is nanoseconds since midnight.
 
 use ticklane_engine::event::StatusKind;
-use ticklane_engine::{Body, Event, Header, InstrumentIdx, Nanos, OrderId, Px, Qty, Side, SourceId};
+use ticklane_engine::{
+    Body, Event, Header, InstrumentIdx, Nanos, OrderId, Px, Qty, Side, SourceId,
+};
 
 use super::msg::{Message, Stock};
 
@@ -39,7 +41,9 @@ impl SymbolTable {
 
     /// The raw 8-byte symbol of `locate`.
     pub fn raw(&self, locate: u16) -> Option<&Stock> {
-        self.by_locate.get(usize::from(locate)).and_then(Option::as_ref)
+        self.by_locate
+            .get(usize::from(locate))
+            .and_then(Option::as_ref)
     }
 
     /// The symbol of `locate` without its space padding (`None` if unknown or not ASCII).
@@ -98,7 +102,10 @@ pub struct Normalizer {
 impl Normalizer {
     /// A normalizer stamping `source` on every event.
     pub fn new(source: SourceId) -> Self {
-        Normalizer { symbols: SymbolTable::new(), source }
+        Normalizer {
+            symbols: SymbolTable::new(),
+            source,
+        }
     }
 
     /// The event for `msg`, if it has one. Messages that only inform (participant positions,
@@ -123,19 +130,23 @@ impl Normalizer {
                 qty: Qty(u64::from(m.shares)),
                 side: side_of(m.side)?,
             },
-            Message::OrderExecuted(m) => {
-                Body::Execute { order_id: OrderId(m.order_ref), qty: Qty(u64::from(m.executed_shares)) }
-            }
+            Message::OrderExecuted(m) => Body::Execute {
+                order_id: OrderId(m.order_ref),
+                qty: Qty(u64::from(m.executed_shares)),
+            },
             Message::OrderExecutedWithPrice(m) => Body::ExecuteAtPx {
                 order_id: OrderId(m.order_ref),
                 qty: Qty(u64::from(m.executed_shares)),
                 px: Px(i64::from(m.execution_price)),
                 printable: m.printable == b'Y',
             },
-            Message::OrderCancel(m) => {
-                Body::Reduce { order_id: OrderId(m.order_ref), qty: Qty(u64::from(m.cancelled_shares)) }
-            }
-            Message::OrderDelete(m) => Body::Delete { order_id: OrderId(m.order_ref) },
+            Message::OrderCancel(m) => Body::Reduce {
+                order_id: OrderId(m.order_ref),
+                qty: Qty(u64::from(m.cancelled_shares)),
+            },
+            Message::OrderDelete(m) => Body::Delete {
+                order_id: OrderId(m.order_ref),
+            },
             Message::OrderReplace(m) => Body::Replace {
                 old_id: OrderId(m.original_ref),
                 new_id: OrderId(m.new_ref),
@@ -147,21 +158,34 @@ impl Normalizer {
                 qty: Qty(u64::from(m.shares)),
                 side: side_of(m.side),
             },
-            Message::CrossTrade(m) => {
-                Body::Cross { px: Px(i64::from(m.cross_price)), qty: Qty(m.shares), cross_type: m.cross_type }
-            }
-            Message::BrokenTrade(m) => Body::TradeBreak { match_id: m.match_number },
-            Message::SystemEvent(m) => Body::Status { kind: StatusKind::System, code: m.event_code },
-            Message::StockTradingAction(m) => {
-                Body::Status { kind: StatusKind::Trading, code: m.trading_state }
-            }
-            Message::OperationalHalt(m) => {
-                Body::Status { kind: StatusKind::OperationalHalt, code: m.action }
-            }
-            Message::MwcbStatus(m) => {
-                Body::Status { kind: StatusKind::CircuitBreaker, code: m.breached_level }
-            }
-            Message::RegSho(m) => Body::Status { kind: StatusKind::RegSho, code: m.action },
+            Message::CrossTrade(m) => Body::Cross {
+                px: Px(i64::from(m.cross_price)),
+                qty: Qty(m.shares),
+                cross_type: m.cross_type,
+            },
+            Message::BrokenTrade(m) => Body::TradeBreak {
+                match_id: m.match_number,
+            },
+            Message::SystemEvent(m) => Body::Status {
+                kind: StatusKind::System,
+                code: m.event_code,
+            },
+            Message::StockTradingAction(m) => Body::Status {
+                kind: StatusKind::Trading,
+                code: m.trading_state,
+            },
+            Message::OperationalHalt(m) => Body::Status {
+                kind: StatusKind::OperationalHalt,
+                code: m.action,
+            },
+            Message::MwcbStatus(m) => Body::Status {
+                kind: StatusKind::CircuitBreaker,
+                code: m.breached_level,
+            },
+            Message::RegSho(m) => Body::Status {
+                kind: StatusKind::RegSho,
+                code: m.action,
+            },
             Message::StockDirectory(m) => {
                 self.symbols.insert(c.stock_locate, m.stock);
                 Body::Instrument { symbol: m.stock }
@@ -184,7 +208,11 @@ mod tests {
     use crate::itch::msg::*;
 
     fn common(locate: u16) -> Common {
-        Common { stock_locate: locate, tracking: 0, timestamp: 34_200_000_000_123 }
+        Common {
+            stock_locate: locate,
+            tracking: 0,
+            timestamp: 34_200_000_000_123,
+        }
     }
 
     #[test]
@@ -207,7 +235,12 @@ mod tests {
         assert_eq!(e.hdr.source, SourceId(3));
         assert_eq!(
             e.body,
-            Body::Add { order_id: OrderId(42), px: Px(5_853_300), qty: Qty(300), side: Side::Ask }
+            Body::Add {
+                order_id: OrderId(42),
+                px: Px(5_853_300),
+                qty: Qty(300),
+                side: Side::Ask
+            }
         );
     }
 
@@ -230,7 +263,12 @@ mod tests {
     fn directory_fills_symbols() {
         let mut n = Normalizer::default();
         let r = Message::StockDirectory(StockDirectory::common_stock(common(12), *b"MSFT    "));
-        assert_eq!(n.normalize(&r, 0, Nanos(0)).unwrap().body, Body::Instrument { symbol: *b"MSFT    " });
+        assert_eq!(
+            n.normalize(&r, 0, Nanos(0)).unwrap().body,
+            Body::Instrument {
+                symbol: *b"MSFT    "
+            }
+        );
         assert_eq!(n.symbols.symbol(12), Some("MSFT"));
         assert_eq!(n.symbols.symbol(11), None);
         assert_eq!(n.symbols.len(), 1);
@@ -250,7 +288,12 @@ mod tests {
         });
         assert_eq!(
             n.normalize(&c, 0, Nanos(0)).unwrap().body,
-            Body::ExecuteAtPx { order_id: OrderId(5), qty: Qty(10), px: Px(1234), printable: false }
+            Body::ExecuteAtPx {
+                order_id: OrderId(5),
+                qty: Qty(10),
+                px: Px(1234),
+                printable: false
+            }
         );
         let q = Message::CrossTrade(CrossTrade {
             common: common(1),
@@ -262,7 +305,11 @@ mod tests {
         });
         assert_eq!(
             n.normalize(&q, 0, Nanos(0)).unwrap().body,
-            Body::Cross { px: Px(99), qty: Qty(1 << 33), cross_type: b'O' }
+            Body::Cross {
+                px: Px(99),
+                qty: Qty(1 << 33),
+                cross_type: b'O'
+            }
         );
     }
 

@@ -34,7 +34,13 @@ pub struct SynthConfig {
 
 impl Default for SynthConfig {
     fn default() -> Self {
-        SynthConfig { seed: 1, symbols: 100, messages: 1_000_000, start_ns: 34_200 * 1_000_000_000, span_ns: 23_400 * 1_000_000_000 }
+        SynthConfig {
+            seed: 1,
+            symbols: 100,
+            messages: 1_000_000,
+            start_ns: 34_200 * 1_000_000_000,
+            span_ns: 23_400 * 1_000_000_000,
+        }
     }
 }
 
@@ -196,10 +202,24 @@ impl<W: Write> Out<'_, W> {
 pub fn generate<W: Write>(cfg: &SynthConfig, out: &mut W) -> io::Result<SynthStats> {
     let mut rng = Rng::new(cfg.seed);
     let n_sym = usize::from(cfg.symbols.max(1));
-    let mut o = Out { w: out, buf: Vec::with_capacity(1 << 17), counts: [0; MESSAGE_TYPES.len()], bytes: 0 };
+    let mut o = Out {
+        w: out,
+        buf: Vec::with_capacity(1 << 17),
+        counts: [0; MESSAGE_TYPES.len()],
+        bytes: 0,
+    };
     let mut ts = cfg.start_ns.saturating_sub(1_000_000_000);
-    let common = |locate: u16, ts: u64| Common { stock_locate: locate, tracking: 0, timestamp: ts };
-    let sys = |ts: u64, code: u8| Message::SystemEvent(SystemEvent { common: common(0, ts), event_code: code });
+    let common = |locate: u16, ts: u64| Common {
+        stock_locate: locate,
+        tracking: 0,
+        timestamp: ts,
+    };
+    let sys = |ts: u64, code: u8| {
+        Message::SystemEvent(SystemEvent {
+            common: common(0, ts),
+            event_code: code,
+        })
+    };
 
     o.put(&sys(ts, b'O'))?;
     o.put(&sys(ts, b'S'))?;
@@ -219,7 +239,10 @@ pub fn generate<W: Write>(cfg: &SynthConfig, out: &mut W) -> io::Result<SynthSta
         })
         .collect();
     for s in &syms {
-        o.put(&Message::StockDirectory(StockDirectory::common_stock(common(s.locate, ts), s.stock)))?;
+        o.put(&Message::StockDirectory(StockDirectory::common_stock(
+            common(s.locate, ts),
+            s.stock,
+        )))?;
     }
     ts = cfg.start_ns;
     o.put(&sys(ts, b'Q'))?;
@@ -281,7 +304,12 @@ pub fn generate<W: Write>(cfg: &SynthConfig, out: &mut W) -> io::Result<SynthSta
                 let shares = lot(&mut rng);
                 let order_ref = next_ref;
                 next_ref += 1;
-                s.add_live(Live { order_ref, bid, px, shares });
+                s.add_live(Live {
+                    order_ref,
+                    bid,
+                    px,
+                    shares,
+                });
                 let attribution = if rng.pct(3) { Some(*b"TLSM") } else { None };
                 Message::AddOrder(AddOrder {
                     common: c,
@@ -296,30 +324,57 @@ pub fn generate<W: Write>(cfg: &SynthConfig, out: &mut W) -> io::Result<SynthSta
             1 => {
                 // Mostly random; when the book is deep, the order farthest from the touch, so
                 // books stay concentrated near the mid.
-                let i = if s.live.len() >= MAX_LIVE { farthest(s) } else { rng.below(s.live.len() as u64) as usize };
+                let i = if s.live.len() >= MAX_LIVE {
+                    farthest(s)
+                } else {
+                    rng.below(s.live.len() as u64) as usize
+                };
                 let l = s.remove_live(i);
-                Message::OrderDelete(OrderDelete { common: c, order_ref: l.order_ref })
+                Message::OrderDelete(OrderDelete {
+                    common: c,
+                    order_ref: l.order_ref,
+                })
             }
             2 => {
                 let i = rng.below(s.live.len() as u64) as usize;
                 if s.live[i].shares < 2 {
                     let l = s.remove_live(i);
-                    Message::OrderDelete(OrderDelete { common: c, order_ref: l.order_ref })
+                    Message::OrderDelete(OrderDelete {
+                        common: c,
+                        order_ref: l.order_ref,
+                    })
                 } else {
                     let cancel = 1 + rng.below(u64::from(s.live[i].shares) - 1) as u32;
                     s.live[i].shares -= cancel;
-                    Message::OrderCancel(OrderCancel { common: c, order_ref: s.live[i].order_ref, cancelled_shares: cancel })
+                    Message::OrderCancel(OrderCancel {
+                        common: c,
+                        order_ref: s.live[i].order_ref,
+                        cancelled_shares: cancel,
+                    })
                 }
             }
             3 | 4 => {
                 // Hit the best level of a random side (the oldest order there: FIFO).
                 let bid = rng.pct(50);
                 let best = if bid { s.best_bid() } else { s.best_ask() };
-                let Some(best) = best.or_else(|| if bid { s.best_ask() } else { s.best_bid() }) else { continue };
-                let Some(i) = s.live.iter().position(|l| l.px == best && (l.bid == bid || !side_has(s, bid))) else { continue };
+                let Some(best) = best.or_else(|| if bid { s.best_ask() } else { s.best_bid() })
+                else {
+                    continue;
+                };
+                let Some(i) = s
+                    .live
+                    .iter()
+                    .position(|l| l.px == best && (l.bid == bid || !side_has(s, bid)))
+                else {
+                    continue;
+                };
                 let full = rng.pct(60);
                 let l = s.live[i];
-                let shares = if full || l.shares < 2 { l.shares } else { 1 + rng.below(u64::from(l.shares) - 1) as u32 };
+                let shares = if full || l.shares < 2 {
+                    l.shares
+                } else {
+                    1 + rng.below(u64::from(l.shares) - 1) as u32
+                };
                 if shares == l.shares {
                     s.remove_live(i);
                 } else {
@@ -329,7 +384,12 @@ pub fn generate<W: Write>(cfg: &SynthConfig, out: &mut W) -> io::Result<SynthSta
                 next_match += 1;
                 s.mid = l.px;
                 if action == 3 {
-                    Message::OrderExecuted(OrderExecuted { common: c, order_ref: l.order_ref, executed_shares: shares, match_number })
+                    Message::OrderExecuted(OrderExecuted {
+                        common: c,
+                        order_ref: l.order_ref,
+                        executed_shares: shares,
+                        match_number,
+                    })
                 } else {
                     Message::OrderExecutedWithPrice(OrderExecutedWithPrice {
                         common: c,
@@ -348,11 +408,25 @@ pub fn generate<W: Write>(cfg: &SynthConfig, out: &mut W) -> io::Result<SynthSta
                 let shares = lot(&mut rng);
                 let new_ref = next_ref;
                 next_ref += 1;
-                s.add_live(Live { order_ref: new_ref, bid: old.bid, px, shares });
-                Message::OrderReplace(OrderReplace { common: c, original_ref: old.order_ref, new_ref, shares, price: px as u32 })
+                s.add_live(Live {
+                    order_ref: new_ref,
+                    bid: old.bid,
+                    px,
+                    shares,
+                });
+                Message::OrderReplace(OrderReplace {
+                    common: c,
+                    original_ref: old.order_ref,
+                    new_ref,
+                    shares,
+                    price: px as u32,
+                })
             }
             _ => {
-                let (b, a) = (s.best_bid().unwrap_or(s.mid - TICK), s.best_ask().unwrap_or(s.mid + TICK));
+                let (b, a) = (
+                    s.best_bid().unwrap_or(s.mid - TICK),
+                    s.best_ask().unwrap_or(s.mid + TICK),
+                );
                 let px = (b + a) / 2;
                 let match_number = next_match;
                 next_match += 1;
@@ -375,10 +449,18 @@ pub fn generate<W: Write>(cfg: &SynthConfig, out: &mut W) -> io::Result<SynthSta
     o.put(&sys(ts, b'C'))?;
     o.flush()?;
     o.w.flush()?;
-    let by_type: Vec<(char, u64)> =
-        MESSAGE_TYPES.iter().zip(o.counts).filter(|(_, n)| *n > 0).map(|(&(t, _), n)| (t as char, n)).collect();
+    let by_type: Vec<(char, u64)> = MESSAGE_TYPES
+        .iter()
+        .zip(o.counts)
+        .filter(|(_, n)| *n > 0)
+        .map(|(&(t, _), n)| (t as char, n))
+        .collect();
     let messages = by_type.iter().map(|(_, n)| n).sum();
-    Ok(SynthStats { by_type, messages, bytes: o.bytes })
+    Ok(SynthStats {
+        by_type,
+        messages,
+        bytes: o.bytes,
+    })
 }
 
 fn side_has(s: &Sym, bid: bool) -> bool {
@@ -392,10 +474,18 @@ fn side_has(s: &Sym, bid: bool) -> bool {
 /// A price for a new order on one side: usually at or a few ticks behind the touch, sometimes
 /// improving it by a tick, never crossing the other side.
 fn place(s: &Sym, bid: bool, rng: &mut Rng) -> i64 {
-    let (own, other) = if bid { (s.best_bid(), s.best_ask()) } else { (s.best_ask(), s.best_bid()) };
+    let (own, other) = if bid {
+        (s.best_bid(), s.best_ask())
+    } else {
+        (s.best_ask(), s.best_bid())
+    };
     let dir = if bid { -1 } else { 1 }; // away from the other side
     let base = own.unwrap_or_else(|| other.map_or(s.mid, |o| o + dir * TICK));
-    let mut px = if rng.pct(12) { base - dir * TICK } else { base + dir * TICK * rng.depth(12) as i64 };
+    let mut px = if rng.pct(12) {
+        base - dir * TICK
+    } else {
+        base + dir * TICK * rng.depth(12) as i64
+    };
     if let Some(o) = other {
         if bid && px >= o {
             px = o - TICK;
@@ -436,7 +526,12 @@ mod tests {
     use std::collections::{BTreeMap, HashMap};
 
     fn gen(seed: u64, symbols: u16, messages: u64) -> Vec<u8> {
-        let cfg = SynthConfig { seed, symbols, messages, ..SynthConfig::default() };
+        let cfg = SynthConfig {
+            seed,
+            symbols,
+            messages,
+            ..SynthConfig::default()
+        };
         let mut v = Vec::new();
         generate(&cfg, &mut v).unwrap();
         v
@@ -465,7 +560,11 @@ mod tests {
         let mut books: HashMap<u16, (BTreeMap<u32, u64>, BTreeMap<u32, u64>)> = HashMap::new();
         let mut last_ts = 0;
         let mut counts: BTreeMap<char, u64> = BTreeMap::new();
-        let touch = |books: &mut HashMap<u16, (BTreeMap<u32, u64>, BTreeMap<u32, u64>)>, loc: u16, bid: bool, px: u32, d: i64| {
+        let touch = |books: &mut HashMap<u16, (BTreeMap<u32, u64>, BTreeMap<u32, u64>)>,
+                     loc: u16,
+                     bid: bool,
+                     px: u32,
+                     d: i64| {
             let b = books.entry(loc).or_default();
             let side = if bid { &mut b.0 } else { &mut b.1 };
             let e = side.entry(px).or_insert(0);
@@ -483,28 +582,51 @@ mod tests {
             let loc = m.common().stock_locate;
             match m {
                 Message::AddOrder(a) => {
-                    assert!(orders.insert(a.order_ref, (loc, a.side == b'B', a.price, a.shares)).is_none());
-                    touch(&mut books, loc, a.side == b'B', a.price, i64::from(a.shares));
+                    assert!(orders
+                        .insert(a.order_ref, (loc, a.side == b'B', a.price, a.shares))
+                        .is_none());
+                    touch(
+                        &mut books,
+                        loc,
+                        a.side == b'B',
+                        a.price,
+                        i64::from(a.shares),
+                    );
                 }
                 Message::OrderDelete(d) => {
-                    let (l, bid, px, sh) = orders.remove(&d.order_ref).expect("delete of a live order");
+                    let (l, bid, px, sh) =
+                        orders.remove(&d.order_ref).expect("delete of a live order");
                     assert_eq!(l, loc);
                     touch(&mut books, loc, bid, px, -i64::from(sh));
                 }
                 Message::OrderCancel(x) => {
-                    let o = orders.get_mut(&x.order_ref).expect("cancel of a live order");
+                    let o = orders
+                        .get_mut(&x.order_ref)
+                        .expect("cancel of a live order");
                     assert!(x.cancelled_shares < o.3, "a partial cancel leaves shares");
                     o.3 -= x.cancelled_shares;
                     let (bid, px) = (o.1, o.2);
                     touch(&mut books, loc, bid, px, -i64::from(x.cancelled_shares));
                 }
-                Message::OrderExecuted(OrderExecuted { order_ref, executed_shares, .. })
-                | Message::OrderExecutedWithPrice(OrderExecutedWithPrice { order_ref, executed_shares, .. }) => {
+                Message::OrderExecuted(OrderExecuted {
+                    order_ref,
+                    executed_shares,
+                    ..
+                })
+                | Message::OrderExecutedWithPrice(OrderExecutedWithPrice {
+                    order_ref,
+                    executed_shares,
+                    ..
+                }) => {
                     let o = *orders.get(&order_ref).expect("execution of a live order");
                     assert!(executed_shares <= o.3);
                     // Executions hit the best level of their side.
                     let b = &books[&loc];
-                    let best = if o.1 { b.0.keys().next_back() } else { b.1.keys().next() };
+                    let best = if o.1 {
+                        b.0.keys().next_back()
+                    } else {
+                        b.1.keys().next()
+                    };
                     assert_eq!(best, Some(&o.2), "execution away from the touch");
                     touch(&mut books, loc, o.1, o.2, -i64::from(executed_shares));
                     if executed_shares == o.3 {
@@ -514,9 +636,13 @@ mod tests {
                     }
                 }
                 Message::OrderReplace(u) => {
-                    let (l, bid, px, sh) = orders.remove(&u.original_ref).expect("replace of a live order");
+                    let (l, bid, px, sh) = orders
+                        .remove(&u.original_ref)
+                        .expect("replace of a live order");
                     touch(&mut books, l, bid, px, -i64::from(sh));
-                    assert!(orders.insert(u.new_ref, (l, bid, u.price, u.shares)).is_none());
+                    assert!(orders
+                        .insert(u.new_ref, (l, bid, u.price, u.shares))
+                        .is_none());
                     touch(&mut books, l, bid, u.price, i64::from(u.shares));
                 }
                 _ => {}
@@ -527,10 +653,19 @@ mod tests {
                 }
             }
         }
-        let flow: u64 = ['A', 'F', 'D', 'X', 'E', 'C', 'U', 'P', 'H'].iter().map(|c| counts.get(c).copied().unwrap_or(0)).sum();
+        let flow: u64 = ['A', 'F', 'D', 'X', 'E', 'C', 'U', 'P', 'H']
+            .iter()
+            .map(|c| counts.get(c).copied().unwrap_or(0))
+            .sum();
         assert_eq!(flow, 200_000);
         let share = |c: char| counts.get(&c).copied().unwrap_or(0) as f64 / flow as f64;
-        assert!(share('A') + share('F') > 0.35 && share('D') > 0.25 && share('E') > 0.03 && share('U') > 0.02, "{counts:?}");
+        assert!(
+            share('A') + share('F') > 0.35
+                && share('D') > 0.25
+                && share('E') > 0.03
+                && share('U') > 0.02,
+            "{counts:?}"
+        );
         assert_eq!(counts[&'R'], 30);
     }
 }

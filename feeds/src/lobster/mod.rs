@@ -181,14 +181,28 @@ pub fn parse_message_line(line: &[u8], line_no: u64) -> Result<LobsterMsg, Lobst
         n += 1;
     }
     if n != 6 {
-        return Err(LobsterError::WrongColumnCount { line: line_no, have: n, want: 6 });
+        return Err(LobsterError::WrongColumnCount {
+            line: line_no,
+            have: n,
+            want: 6,
+        });
     }
-    let bad = |column| LobsterError::BadField { line: line_no, column };
+    let bad = |column| LobsterError::BadField {
+        line: line_no,
+        column,
+    };
     let ts_ns = seconds_ns(cols[0]).ok_or(bad(1))?;
     let ty = int(cols[1]).ok_or(bad(2))?;
-    let kind = u8::try_from(ty).ok().and_then(LobsterKind::from_code).ok_or(LobsterError::UnknownType { line: line_no, ty })?;
-    let order_id = int(cols[2]).and_then(|v| u64::try_from(v).ok()).ok_or(bad(3))?;
-    let size = int(cols[3]).and_then(|v| u64::try_from(v).ok()).ok_or(bad(4))?;
+    let kind = u8::try_from(ty)
+        .ok()
+        .and_then(LobsterKind::from_code)
+        .ok_or(LobsterError::UnknownType { line: line_no, ty })?;
+    let order_id = int(cols[2])
+        .and_then(|v| u64::try_from(v).ok())
+        .ok_or(bad(3))?;
+    let size = int(cols[3])
+        .and_then(|v| u64::try_from(v).ok())
+        .ok_or(bad(4))?;
     let price = int(cols[4]).ok_or(bad(5))?;
     let dir = int(cols[5]).ok_or(bad(6))?;
     let direction = match dir {
@@ -196,7 +210,14 @@ pub fn parse_message_line(line: &[u8], line_no: u64) -> Result<LobsterMsg, Lobst
         -1 => -1,
         _ => return Err(LobsterError::BadDirection { line: line_no, dir }),
     };
-    Ok(LobsterMsg { ts_ns, kind, order_id, size, price, direction })
+    Ok(LobsterMsg {
+        ts_ns,
+        kind,
+        order_id,
+        size,
+        price,
+        direction,
+    })
 }
 
 /// Streams message-file rows from a reader; bad rows are errors the caller counts, and parsing
@@ -210,7 +231,11 @@ pub struct MessageReader<R> {
 impl<R: BufRead> MessageReader<R> {
     /// Reads rows from `r`.
     pub fn new(r: R) -> Self {
-        MessageReader { r, line: Vec::with_capacity(128), line_no: 0 }
+        MessageReader {
+            r,
+            line: Vec::with_capacity(128),
+            line_no: 0,
+        }
     }
 
     /// Lines read so far.
@@ -228,7 +253,12 @@ impl<R: BufRead> Iterator for MessageReader<R> {
             match self.r.read_until(b'\n', &mut self.line) {
                 Ok(0) => return None,
                 Ok(_) => {}
-                Err(e) => return Some(Err(LobsterError::Io { line: self.line_no + 1, kind: e.kind() })),
+                Err(e) => {
+                    return Some(Err(LobsterError::Io {
+                        line: self.line_no + 1,
+                        kind: e.kind(),
+                    }))
+                }
             }
             self.line_no += 1;
             let l = self.line.trim_ascii();
@@ -261,18 +291,28 @@ pub struct BookRow {
 ///
 /// # Errors
 /// [`LobsterError`] naming the line and column.
-pub fn parse_orderbook_line(line: &[u8], line_no: u64, row: &mut BookRow) -> Result<(), LobsterError> {
+pub fn parse_orderbook_line(
+    line: &[u8],
+    line_no: u64,
+    row: &mut BookRow,
+) -> Result<(), LobsterError> {
     row.asks.clear();
     row.bids.clear();
     let mut n = 0usize;
     let mut px = 0i64;
     for (i, f) in line.trim_ascii().split(|&c| c == b',').enumerate() {
         n += 1;
-        let v = int(f).ok_or(LobsterError::BadField { line: line_no, column: i + 1 })?;
+        let v = int(f).ok_or(LobsterError::BadField {
+            line: line_no,
+            column: i + 1,
+        })?;
         match i % 4 {
             0 | 2 => px = v,
             _ => {
-                let size = u64::try_from(v).map_err(|_| LobsterError::BadField { line: line_no, column: i + 1 })?;
+                let size = u64::try_from(v).map_err(|_| LobsterError::BadField {
+                    line: line_no,
+                    column: i + 1,
+                })?;
                 let empty = size == 0 || px == EMPTY_ASK_PX || px == EMPTY_BID_PX;
                 if !empty {
                     if i % 4 == 1 {
@@ -285,7 +325,11 @@ pub fn parse_orderbook_line(line: &[u8], line_no: u64, row: &mut BookRow) -> Res
         }
     }
     if n == 0 || !n.is_multiple_of(4) {
-        return Err(LobsterError::WrongColumnCount { line: line_no, have: n, want: 4 * n.div_ceil(4).max(1) });
+        return Err(LobsterError::WrongColumnCount {
+            line: line_no,
+            have: n,
+            want: 4 * n.div_ceil(4).max(1),
+        });
     }
     row.depth = n / 4;
     Ok(())
@@ -319,14 +363,21 @@ pub fn parse_file_name(name: &str) -> Option<LobsterFileName> {
     let stem = name.strip_suffix(".gz").unwrap_or(name);
     let stem = stem.strip_suffix(".csv")?;
     let parts: Vec<&str> = stem.split('_').collect();
-    let [symbol, date, start, end, kind, levels] = parts.as_slice() else { return None };
+    let [symbol, date, start, end, kind, levels] = parts.as_slice() else {
+        return None;
+    };
     let is_message = match *kind {
         "message" => true,
         "orderbook" => false,
         _ => return None,
     };
     let d = date.as_bytes();
-    let date_ok = d.len() == 10 && d[4] == b'-' && d[7] == b'-' && d.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    let date_ok = d.len() == 10
+        && d[4] == b'-'
+        && d[7] == b'-'
+        && d.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if symbol.is_empty() || !date_ok {
         return None;
     }
@@ -358,11 +409,24 @@ mod tests {
     fn bad_rows_name_line_and_column() {
         assert_eq!(
             parse_message_line(b"34200.1,1,2,3,4", 7),
-            Err(LobsterError::WrongColumnCount { line: 7, have: 5, want: 6 })
+            Err(LobsterError::WrongColumnCount {
+                line: 7,
+                have: 5,
+                want: 6
+            })
         );
-        assert_eq!(parse_message_line(b"34200.1,9,2,3,4,1", 8), Err(LobsterError::UnknownType { line: 8, ty: 9 }));
-        assert_eq!(parse_message_line(b"34200.1,1,x,3,4,1", 9), Err(LobsterError::BadField { line: 9, column: 3 }));
-        assert_eq!(parse_message_line(b"34200.1,1,2,3,4,0", 10), Err(LobsterError::BadDirection { line: 10, dir: 0 }));
+        assert_eq!(
+            parse_message_line(b"34200.1,9,2,3,4,1", 8),
+            Err(LobsterError::UnknownType { line: 8, ty: 9 })
+        );
+        assert_eq!(
+            parse_message_line(b"34200.1,1,x,3,4,1", 9),
+            Err(LobsterError::BadField { line: 9, column: 3 })
+        );
+        assert_eq!(
+            parse_message_line(b"34200.1,1,2,3,4,0", 10),
+            Err(LobsterError::BadDirection { line: 10, dir: 0 })
+        );
         let halt = parse_message_line(b"36023,7,0,0,-1,-1", 11).unwrap();
         assert_eq!((halt.kind, halt.price), (LobsterKind::Halt, -1));
     }
@@ -373,13 +437,21 @@ mod tests {
         let rows: Vec<_> = MessageReader::new(&data[..]).collect();
         assert_eq!(rows.len(), 3);
         assert!(rows[0].is_ok() && rows[1].is_err() && rows[2].is_ok());
-        assert!(matches!(rows[1], Err(LobsterError::WrongColumnCount { line: 2, .. })));
+        assert!(matches!(
+            rows[1],
+            Err(LobsterError::WrongColumnCount { line: 2, .. })
+        ));
     }
 
     #[test]
     fn orderbook_rows_drop_dummy_levels() {
         let mut row = BookRow::default();
-        parse_orderbook_line(b"5859400,200,5853300,18,9999999999,0,-9999999999,0", 1, &mut row).unwrap();
+        parse_orderbook_line(
+            b"5859400,200,5853300,18,9999999999,0,-9999999999,0",
+            1,
+            &mut row,
+        )
+        .unwrap();
         assert_eq!(row.asks, vec![(5_859_400, 200)]);
         assert_eq!(row.bids, vec![(5_853_300, 18)]);
         assert!(parse_orderbook_line(b"1,2,3", 2, &mut row).is_err());
@@ -388,13 +460,19 @@ mod tests {
 
     #[test]
     fn real_sample_parses_completely() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
+        );
         let f = std::io::BufReader::new(std::fs::File::open(path).unwrap());
         let rows: Vec<_> = MessageReader::new(f).collect::<Result<_, _>>().unwrap();
         assert!(rows.len() > 900);
         assert!(rows.windows(2).all(|w| w[0].ts_ns <= w[1].ts_ns));
         assert_eq!(rows[0].order_id, 16_113_575);
-        let ob = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv");
+        let ob = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
+        );
         let text = std::fs::read_to_string(ob).unwrap();
         let mut row = BookRow::default();
         for (i, l) in text.lines().enumerate() {
@@ -426,7 +504,10 @@ mod tests {
     #[test]
     fn file_names() {
         let f = parse_file_name("GOOG_2012-06-21_34200000_57600000_orderbook_1.csv").unwrap();
-        assert_eq!((f.start_ms, f.end_ms, f.is_message, f.levels), (34_200_000, 57_600_000, false, 1));
+        assert_eq!(
+            (f.start_ms, f.end_ms, f.is_message, f.levels),
+            (34_200_000, 57_600_000, false, 1)
+        );
         assert!(parse_file_name("GOOG.csv").is_none());
         assert!(parse_file_name("GOOG_2012-6-21_1_2_message_1.csv").is_none());
     }

@@ -45,7 +45,11 @@ pub struct ConvertOptions {
 
 impl Default for ConvertOptions {
     fn default() -> Self {
-        ConvertOptions { symbol: "LOBSTER".into(), locate: 1, resync: false }
+        ConvertOptions {
+            symbol: "LOBSTER".into(),
+            locate: 1,
+            resync: false,
+        }
     }
 }
 
@@ -187,7 +191,11 @@ struct Writer<'w, S: ItchSink> {
 
 impl<S: ItchSink> Writer<'_, S> {
     fn c(&self, ts: u64) -> Common {
-        Common { stock_locate: self.locate, tracking: self.tracking, timestamp: ts }
+        Common {
+            stock_locate: self.locate,
+            tracking: self.tracking,
+            timestamp: ts,
+        }
     }
     fn put(&mut self, m: Message) -> io::Result<()> {
         if let Some(i) = type_index(m.type_byte()) {
@@ -196,7 +204,14 @@ impl<S: ItchSink> Writer<'_, S> {
         self.sink.put(&m)
     }
     fn sys(&mut self, ts: u64, code: u8) -> io::Result<()> {
-        self.put(Message::SystemEvent(SystemEvent { common: Common { stock_locate: 0, tracking: 0, timestamp: ts }, event_code: code }))
+        self.put(Message::SystemEvent(SystemEvent {
+            common: Common {
+                stock_locate: 0,
+                tracking: 0,
+                timestamp: ts,
+            },
+            event_code: code,
+        }))
     }
     fn level(&mut self, bid: bool, px: i64, d: i64) {
         let side = &mut self.book[usize::from(!bid)];
@@ -221,7 +236,16 @@ impl<S: ItchSink> Writer<'_, S> {
     /// Removes `shares` from an order that has `has`: `X`, or `D` when it empties it, or `E`
     /// for an execution.
     #[allow(clippy::too_many_arguments)] // one order's full identity plus the reduction
-    fn reduce(&mut self, ts: u64, order_ref: u64, bid: bool, px: i64, shares: u64, has: u64, exec: bool) -> io::Result<()> {
+    fn reduce(
+        &mut self,
+        ts: u64,
+        order_ref: u64,
+        bid: bool,
+        px: i64,
+        shares: u64,
+        has: u64,
+        exec: bool,
+    ) -> io::Result<()> {
         self.level(bid, px, -(shares.min(has) as i64));
         let c = self.c(ts);
         if exec {
@@ -234,9 +258,16 @@ impl<S: ItchSink> Writer<'_, S> {
             }));
         }
         if shares >= has {
-            self.put(Message::OrderDelete(OrderDelete { common: c, order_ref }))
+            self.put(Message::OrderDelete(OrderDelete {
+                common: c,
+                order_ref,
+            }))
         } else {
-            self.put(Message::OrderCancel(OrderCancel { common: c, order_ref, cancelled_shares: shares as u32 }))
+            self.put(Message::OrderCancel(OrderCancel {
+                common: c,
+                order_ref,
+                cancelled_shares: shares as u32,
+            }))
         }
     }
 }
@@ -252,7 +283,10 @@ pub fn convert(
     opts: &ConvertOptions,
     out: &mut impl Write,
 ) -> Result<ConvertStats, ConvertError> {
-    let mut sink = FileSink { out, buf: Vec::with_capacity(1 << 17) };
+    let mut sink = FileSink {
+        out,
+        buf: Vec::with_capacity(1 << 17),
+    };
     let stats = convert_into(messages, orderbook, opts, &mut sink)?;
     sink.out.write_all(&sink.buf)?;
     sink.out.flush()?;
@@ -272,7 +306,9 @@ pub fn convert_into(
     let mut ob_lines = orderbook.map(|r| r.lines());
     let mut ob_no = 0u64;
     let mut next_row = |row: &mut BookRow| -> Result<bool, ConvertError> {
-        let Some(lines) = ob_lines.as_mut() else { return Ok(false) };
+        let Some(lines) = ob_lines.as_mut() else {
+            return Ok(false);
+        };
         match lines.next() {
             None => Ok(false),
             Some(Err(e)) => Err(ConvertError::Io(e)),
@@ -299,7 +335,10 @@ pub fn convert_into(
         None
     };
     let Some(first) = next_ok(&mut stats) else {
-        return Err(ConvertError::NoMessages { bad: stats.bad_rows, first: stats.first_error });
+        return Err(ConvertError::NoMessages {
+            bad: stats.bad_rows,
+            first: stats.first_error,
+        });
     };
     let mut stock = [b' '; 8];
     for (s, b) in stock.iter_mut().zip(opts.symbol.bytes()) {
@@ -316,7 +355,10 @@ pub fn convert_into(
     };
     let t0 = first.ts_ns;
     w.sys(t0, b'O')?;
-    w.put(Message::StockDirectory(StockDirectory::common_stock(w.c(t0), stock)))?;
+    w.put(Message::StockDirectory(StockDirectory::common_stock(
+        w.c(t0),
+        stock,
+    )))?;
     w.sys(t0, b'S')?;
     w.sys(t0, b'Q')?;
 
@@ -339,7 +381,12 @@ pub fn convert_into(
             }
         };
         match first.kind {
-            LobsterKind::Submit => undo(&mut levels, first.is_buy(), first.price, -(first.size as i64)),
+            LobsterKind::Submit => undo(
+                &mut levels,
+                first.is_buy(),
+                first.price,
+                -(first.size as i64),
+            ),
             LobsterKind::Cancel | LobsterKind::Delete | LobsterKind::ExecuteVisible => {
                 undo(&mut levels, first.is_buy(), first.price, first.size as i64)
             }
@@ -348,7 +395,10 @@ pub fn convert_into(
         // Best levels first on each side, bids then asks, so the book builds from the touch.
         for &(bid, px, q) in levels.iter().filter(|l| l.2 > 0) {
             w.add(t0, next_seed, bid, q as u64, px)?;
-            seeds.entry((bid, px)).or_default().push((next_seed, q as u64));
+            seeds
+                .entry((bid, px))
+                .or_default()
+                .push((next_seed, q as u64));
             next_seed += 1;
             stats.seeded_orders += 1;
         }
@@ -372,7 +422,14 @@ pub fn convert_into(
         match m.kind {
             LobsterKind::Submit => {
                 w.add(ts, m.order_id, bid, m.size, m.price)?;
-                known.insert(m.order_id, Order { bid, px: m.price, shares: m.size });
+                known.insert(
+                    m.order_id,
+                    Order {
+                        bid,
+                        px: m.price,
+                        shares: m.size,
+                    },
+                );
             }
             LobsterKind::Cancel | LobsterKind::Delete | LobsterKind::ExecuteVisible => {
                 let exec = m.kind == LobsterKind::ExecuteVisible;
@@ -438,7 +495,11 @@ pub fn convert_into(
                     stock,
                     cross_price: m.price as u32,
                     match_number: w.match_no,
-                    cross_type: if ts < 12 * 3600 * 1_000_000_000 { b'O' } else { b'C' },
+                    cross_type: if ts < 12 * 3600 * 1_000_000_000 {
+                        b'O'
+                    } else {
+                        b'C'
+                    },
                 }))?;
             }
             LobsterKind::Halt => {
@@ -461,21 +522,55 @@ pub fn convert_into(
             if !std::mem::take(&mut first_row_pending) {
                 std::mem::swap(&mut prev_row, &mut row);
                 if !next_row(&mut row)? {
-                    return Err(ConvertError::OrderBook(LobsterError::WrongColumnCount { line: ob_no + 1, have: 0, want: 4 }));
+                    return Err(ConvertError::OrderBook(LobsterError::WrongColumnCount {
+                        line: ob_no + 1,
+                        have: 0,
+                        want: 4,
+                    }));
                 }
             }
             let before = stats.revealed_orders + stats.vanished;
             let differing = stats.rows_differing;
-            reconcile(&mut w, &mut seeds, &mut known, &mut next_seed, &prev_row, &row, ts, &mut stats, false)?;
+            reconcile(
+                &mut w,
+                &mut seeds,
+                &mut known,
+                &mut next_seed,
+                &prev_row,
+                &row,
+                ts,
+                &mut stats,
+                false,
+            )?;
             from_reference = (stats.revealed_orders + stats.vanished - before) as u32;
-            w.sink.row_done(&RowDone { row: stats.rows, msg: &m, reference: Some(&row), from_reference })?;
+            w.sink.row_done(&RowDone {
+                row: stats.rows,
+                msg: &m,
+                reference: Some(&row),
+                from_reference,
+            })?;
             if opts.resync && stats.rows_differing > differing {
                 // Judged as it was; now make the visible window equal for the rows after it.
-                reconcile(&mut w, &mut seeds, &mut known, &mut next_seed, &prev_row, &row, ts, &mut stats, true)?;
+                reconcile(
+                    &mut w,
+                    &mut seeds,
+                    &mut known,
+                    &mut next_seed,
+                    &prev_row,
+                    &row,
+                    ts,
+                    &mut stats,
+                    true,
+                )?;
                 stats.resynced_rows += 1;
             }
         } else {
-            w.sink.row_done(&RowDone { row: stats.rows, msg: &m, reference: None, from_reference })?;
+            w.sink.row_done(&RowDone {
+                row: stats.rows,
+                msg: &m,
+                reference: None,
+                from_reference,
+            })?;
         }
         msg = next_ok(&mut stats);
     }
@@ -483,7 +578,12 @@ pub fn convert_into(
     w.sys(last_ts, b'M')?;
     w.sys(last_ts, b'E')?;
     w.sys(last_ts, b'C')?;
-    stats.written = MESSAGE_TYPES.iter().zip(w.counts).filter(|(_, n)| *n > 0).map(|(&(t, _), n)| (t as char, n)).collect();
+    stats.written = MESSAGE_TYPES
+        .iter()
+        .zip(w.counts)
+        .filter(|(_, n)| *n > 0)
+        .map(|(&(t, _), n)| (t as char, n))
+        .collect();
     Ok(stats)
 }
 
@@ -505,17 +605,27 @@ fn reconcile<S: ItchSink>(
     stats: &mut ConvertStats,
     whole_window: bool,
 ) -> io::Result<()> {
-    for (bid, levels, prev_levels) in [(true, &row.bids, &prev.bids), (false, &row.asks, &prev.asks)] {
+    for (bid, levels, prev_levels) in [
+        (true, &row.bids, &prev.bids),
+        (false, &row.asks, &prev.asks),
+    ] {
         // A side shown in full (fewer levels than the file's depth) hides nothing.
         let edge = if whole_window {
             None
         } else {
-            match prev_levels.last().filter(|_| prev_levels.len() >= prev.depth) {
+            match prev_levels
+                .last()
+                .filter(|_| prev_levels.len() >= prev.depth)
+            {
                 Some(&(e, _)) => Some(e),
                 None => continue,
             }
         };
-        let end = if levels.len() >= row.depth { levels.last().map(|l| l.0) } else { None };
+        let end = if levels.len() >= row.depth {
+            levels.last().map(|l| l.0)
+        } else {
+            None
+        };
         let beyond = |px: i64| edge.is_none_or(|e| if bid { px < e } else { px > e });
         let within = |px: i64| end.is_none_or(|e| if bid { px >= e } else { px <= e });
         // Our prices and theirs in range, merged (BTreeMap: deterministic order).
@@ -542,7 +652,13 @@ fn reconcile<S: ItchSink>(
                 // Liquidity that left while hidden: most likely the most recent orders at the level
                 // (recent orders are the ones cancelled soonest), then the anonymous ones.
                 while excess > 0 {
-                    let Some((&id, o)) = known.iter_mut().rev().find(|(_, o)| o.bid == bid && o.px == px) else { break };
+                    let Some((&id, o)) = known
+                        .iter_mut()
+                        .rev()
+                        .find(|(_, o)| o.bid == bid && o.px == px)
+                    else {
+                        break;
+                    };
                     let take = excess.min(o.shares);
                     let has = o.shares;
                     o.shares -= take;
@@ -580,9 +696,16 @@ fn reconcile<S: ItchSink>(
     let side_eq = |bid: bool, levels: &[(i64, u64)]| {
         let book = &w.book[usize::from(!bid)];
         let ours: Vec<(i64, u64)> = if bid {
-            book.iter().rev().take(levels.len()).map(|(&p, &q)| (p, q)).collect()
+            book.iter()
+                .rev()
+                .take(levels.len())
+                .map(|(&p, &q)| (p, q))
+                .collect()
         } else {
-            book.iter().take(levels.len()).map(|(&p, &q)| (p, q)).collect()
+            book.iter()
+                .take(levels.len())
+                .map(|(&p, &q)| (p, q))
+                .collect()
         };
         ours == levels
     };
@@ -605,8 +728,14 @@ mod tests {
     use crate::lobster::parse_orderbook_line;
     use std::collections::BTreeMap;
 
-    const MSG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv");
-    const OB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv");
+    const MSG: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
+    );
+    const OB: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
+    );
 
     /// A deliberately naive book over decoded ITCH (test code only).
     #[derive(Default)]
@@ -628,15 +757,24 @@ mod tests {
         fn apply(&mut self, m: &Message) {
             match *m {
                 Message::AddOrder(a) => {
-                    self.orders.insert(a.order_ref, (a.side == b'B', a.price, a.shares));
+                    self.orders
+                        .insert(a.order_ref, (a.side == b'B', a.price, a.shares));
                     self.touch(a.side == b'B', a.price, i64::from(a.shares));
                 }
                 Message::OrderDelete(d) => {
                     let (b, p, s) = self.orders.remove(&d.order_ref).unwrap();
                     self.touch(b, p, -i64::from(s));
                 }
-                Message::OrderCancel(OrderCancel { order_ref, cancelled_shares: n, .. })
-                | Message::OrderExecuted(OrderExecuted { order_ref, executed_shares: n, .. }) => {
+                Message::OrderCancel(OrderCancel {
+                    order_ref,
+                    cancelled_shares: n,
+                    ..
+                })
+                | Message::OrderExecuted(OrderExecuted {
+                    order_ref,
+                    executed_shares: n,
+                    ..
+                }) => {
                     let o = self.orders.get_mut(&order_ref).unwrap();
                     o.2 -= n;
                     let (b, p, left) = *o;
@@ -650,8 +788,19 @@ mod tests {
         }
         #[allow(clippy::type_complexity)] // (bids, asks), best first
         fn levels(&self, n: usize) -> (Vec<(i64, u64)>, Vec<(i64, u64)>) {
-            let bids = self.bids.iter().rev().take(n).map(|(&p, &q)| (i64::from(p), q)).collect();
-            let asks = self.asks.iter().take(n).map(|(&p, &q)| (i64::from(p), q)).collect();
+            let bids = self
+                .bids
+                .iter()
+                .rev()
+                .take(n)
+                .map(|(&p, &q)| (i64::from(p), q))
+                .collect();
+            let asks = self
+                .asks
+                .iter()
+                .take(n)
+                .map(|(&p, &q)| (i64::from(p), q))
+                .collect();
             (bids, asks)
         }
     }
@@ -660,8 +809,18 @@ mod tests {
     fn replayed_book_matches_lobster_orderbook_file() {
         let mut ob = std::io::BufReader::new(std::fs::File::open(OB).unwrap());
         let mut out = Vec::new();
-        let opts = ConvertOptions { symbol: "AAPL".into(), locate: 1, resync: false };
-        let stats = convert(std::io::BufReader::new(std::fs::File::open(MSG).unwrap()), Some(&mut ob), &opts, &mut out).unwrap();
+        let opts = ConvertOptions {
+            symbol: "AAPL".into(),
+            locate: 1,
+            resync: false,
+        };
+        let stats = convert(
+            std::io::BufReader::new(std::fs::File::open(MSG).unwrap()),
+            Some(&mut ob),
+            &opts,
+            &mut out,
+        )
+        .unwrap();
         assert_eq!(stats.bad_rows, 0);
         // Row 1 is the book after message 1, a buy at a new best level 585.33: undoing it leaves
         // 9 known bid levels (the 10th was below the file's depth) and 10 ask levels.
@@ -680,7 +839,12 @@ mod tests {
         let mut check = |book: &Naive, row: &mut BookRow| {
             parse_orderbook_line(ob_rows.next().unwrap().as_bytes(), 0, row).unwrap();
             let (bids, asks) = book.levels(10);
-            assert_eq!((&bids, &asks), (&row.bids, &row.asks), "after row {}", compared + 1);
+            assert_eq!(
+                (&bids, &asks),
+                (&row.bids, &row.asks),
+                "after row {}",
+                compared + 1
+            );
             compared += 1;
         };
         for f in SliceFrames::new(&out) {
@@ -704,13 +868,18 @@ mod tests {
         let mut out = Vec::new();
         let s = convert(&data[..], None, &ConvertOptions::default(), &mut out).unwrap();
         assert_eq!((s.rows, s.bad_rows, s.materialized), (4, 1, 1));
-        let types: String = SliceFrames::new(&out).map(|f| decode(f.unwrap().bytes).unwrap().type_byte() as char).collect();
+        let types: String = SliceFrames::new(&out)
+            .map(|f| decode(f.unwrap().bytes).unwrap().type_byte() as char)
+            .collect();
         assert_eq!(types, "SRSSAEPHSSS");
     }
 
     #[test]
     fn no_valid_rows_is_an_error() {
         let mut out = Vec::new();
-        assert!(matches!(convert(&b"x\ny\n"[..], None, &ConvertOptions::default(), &mut out), Err(ConvertError::NoMessages { bad: 2, .. })));
+        assert!(matches!(
+            convert(&b"x\ny\n"[..], None, &ConvertOptions::default(), &mut out),
+            Err(ConvertError::NoMessages { bad: 2, .. })
+        ));
     }
 }

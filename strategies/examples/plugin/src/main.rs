@@ -23,7 +23,9 @@ impl Strategy for TightSpreadPressure {
 
     fn on_book(&mut self, ctx: &mut Ctx<'_>) {
         let top = ctx.book.top();
-        let (Some(b), Some(a)) = (top.bid, top.ask) else { return };
+        let (Some(b), Some(a)) = (top.bid, top.ask) else {
+            return;
+        };
         // ITCH prices are 1/10000 USD: one cent is 100 ticks.
         let state: i8 = if a.px.0 - b.px.0 > 100 {
             0
@@ -40,7 +42,11 @@ impl Strategy for TightSpreadPressure {
         }
         if state != 0 && state != self.last[i] {
             let side = if state > 0 { Side::Bid } else { Side::Ask };
-            ctx.signal(Signal { kind: SignalKind::Take, side: Some(side), value: (b.qty.0 as f64 - a.qty.0 as f64) });
+            ctx.signal(Signal {
+                kind: SignalKind::Take,
+                side: Some(side),
+                value: (b.qty.0 as f64 - a.qty.0 as f64),
+            });
         }
         self.last[i] = state;
     }
@@ -58,7 +64,11 @@ fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    match replay_itch_with(FrameReader::new(inp.reader), ItchReplayOptions::default(), TightSpreadPressure::default()) {
+    match replay_itch_with(
+        FrameReader::new(inp.reader),
+        ItchReplayOptions::default(),
+        TightSpreadPressure::default(),
+    ) {
         Ok(summary) => {
             println!("{summary}");
             ExitCode::SUCCESS
