@@ -71,6 +71,52 @@ pub enum ReplayError {
     },
 }
 
+/// What a replay loop does after a framing problem.
+pub(crate) enum FrameFlow {
+    /// Counted; go on with the next frame.
+    Skip,
+    /// Counted; the input ends here.
+    Stop,
+    /// Nothing was ITCH: the input is of another format.
+    NotItch(String),
+}
+
+impl ErrorCounts {
+    /// Counts a framing problem met after `messages` good frames and says how to go on. Shared
+    /// by the inline loop and the pipeline's decode stage.
+    pub(crate) fn frame_error(&mut self, e: FrameError, messages: u64) -> FrameFlow {
+        match e {
+            FrameError::Garbage { offset, skipped } => {
+                if messages == 0 && offset == 0 {
+                    return FrameFlow::NotItch(
+                        "the first bytes are not a length-prefixed ITCH 5.0 message".into(),
+                    );
+                }
+                self.garbage_regions += 1;
+                self.garbage_bytes += skipped;
+                FrameFlow::Skip
+            }
+            FrameError::TruncatedTail { offset, need, have } => {
+                if messages == 0 {
+                    return FrameFlow::NotItch(format!(
+                        "no complete message: the first frame needs {need} bytes, the input has {have}"
+                    ));
+                }
+                self.truncated_tail = Some(Truncated {
+                    offset,
+                    need: need as u64,
+                    have: have as u64,
+                });
+                FrameFlow::Stop
+            }
+            FrameError::Io(kind) => {
+                self.io = Some(kind.to_string());
+                FrameFlow::Stop
+            }
+        }
+    }
+}
+
 pub(crate) fn csv_err(source: std::io::Error) -> ReplayError {
     ReplayError::Output {
         what: "BBO CSV",
@@ -111,33 +157,11 @@ pub fn replay_itch_with<R: Read, S: Strategy>(
     while let Some(frame) = reader.next_frame() {
         let frame = match frame {
             Ok(f) => f,
-            Err(FrameError::Garbage { offset, skipped }) => {
-                if decoder.messages == 0 && offset == 0 {
-                    return Err(ReplayError::NotItch(
-                        "the first bytes are not a length-prefixed ITCH 5.0 message".into(),
-                    ));
-                }
-                errors.garbage_regions += 1;
-                errors.garbage_bytes += skipped;
-                continue;
-            }
-            Err(FrameError::TruncatedTail { offset, need, have }) => {
-                if decoder.messages == 0 {
-                    return Err(ReplayError::NotItch(format!(
-                        "no complete message: the first frame needs {need} bytes, the input has {have}"
-                    )));
-                }
-                errors.truncated_tail = Some(Truncated {
-                    offset,
-                    need: need as u64,
-                    have: have as u64,
-                });
-                break;
-            }
-            Err(FrameError::Io(kind)) => {
-                errors.io = Some(kind.to_string());
-                break;
-            }
+            Err(e) => match errors.frame_error(e, decoder.messages) {
+                FrameFlow::Skip => continue,
+                FrameFlow::Stop => break,
+                FrameFlow::NotItch(why) => return Err(ReplayError::NotItch(why)),
+            },
         };
         let ev = decoder.on_frame(frame.bytes);
         if decoder.messages & 0xFFFF == 0 {

@@ -26,11 +26,11 @@ use ticklane_engine::clock::MonoClock;
 use ticklane_engine::ring::{ring, RingRx, RingStats, RingTx};
 use ticklane_engine::wait::{SpinThenYield, WaitStrategy, Waiter};
 use ticklane_engine::Event;
-use ticklane_feeds::itch::framing::{FrameError, FrameReader};
+use ticklane_feeds::itch::framing::FrameReader;
 
-use crate::itch::{summarize, ItchReplayOptions, ReplayError};
+use crate::itch::{summarize, FrameFlow, ItchReplayOptions, ReplayError};
 use crate::stages::{BookStage, DecodeStage, Output, OutputKind};
-use crate::summary::{ErrorCounts, Summary, Truncated};
+use crate::summary::{ErrorCounts, Summary};
 use ticklane_engine::strategy::{NoStrategy, Strategy};
 
 /// Messages per merge epoch.
@@ -150,35 +150,14 @@ fn decode_thread<R: Read>(
     'frames: while let Some(frame) = reader.next_frame() {
         let frame = match frame {
             Ok(f) => f,
-            Err(FrameError::Garbage { offset, skipped }) => {
-                if decoder.messages == 0 && offset == 0 {
-                    not_itch = Some(
-                        "the first bytes are not a length-prefixed ITCH 5.0 message".to_owned(),
-                    );
+            Err(e) => match errors.frame_error(e, decoder.messages) {
+                FrameFlow::Skip => continue,
+                FrameFlow::Stop => break,
+                FrameFlow::NotItch(why) => {
+                    not_itch = Some(why);
                     break;
                 }
-                errors.garbage_regions += 1;
-                errors.garbage_bytes += skipped;
-                continue;
-            }
-            Err(FrameError::TruncatedTail { offset, need, have }) => {
-                if decoder.messages == 0 {
-                    not_itch = Some(format!(
-                        "no complete message: the first frame needs {need} bytes, the input has {have}"
-                    ));
-                    break;
-                }
-                errors.truncated_tail = Some(Truncated {
-                    offset,
-                    need: need as u64,
-                    have: have as u64,
-                });
-                break;
-            }
-            Err(FrameError::Io(kind)) => {
-                errors.io = Some(kind.to_string());
-                break;
-            }
+            },
         };
         let seq = decoder.messages;
         if let Some(step) = ns_per_msg {
