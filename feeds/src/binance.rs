@@ -12,35 +12,10 @@
 //! nothing. Unknown message types and malformed JSON are typed errors the caller counts.
 
 use simd_json::prelude::*;
-use simd_json::{Buffers, Tape};
 
-use crate::decimal::{parse_fixed, DecimalError};
-
-/// Decimal places of an instrument's prices and quantities: a price string becomes
-/// `price × 10^px_decimals` ticks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Precision {
-    /// Decimals of prices.
-    pub px: u32,
-    /// Decimals of quantities.
-    pub qty: u32,
-}
-
-impl Precision {
-    /// Binance's REST and websocket strings carry 8 decimals for spot; this keeps every digit.
-    pub const SPOT_STRINGS: Precision = Precision { px: 8, qty: 8 };
-}
-
-/// One price level from a depth message: `qty == 0` removes the level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LevelUpdate {
-    /// `true` for a bid, `false` for an ask.
-    pub bid: bool,
-    /// Price in ticks.
-    pub px: i64,
-    /// Quantity in lots.
-    pub qty: i64,
-}
+use crate::decimal::DecimalError;
+use crate::json::{decimal_field, pair_levels, str_field, u64_field, FieldError, TapeParser, V};
+pub use crate::json::{LevelUpdate, Precision};
 
 /// A decoded message. Depth levels go to the caller's buffer, not into the record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,8 +92,7 @@ pub enum BinanceError {
 
 /// The decoder: owns simd-json's parse buffers and tape, reused for every message.
 pub struct BinanceDecoder {
-    buffers: Buffers,
-    tape: Option<Tape<'static>>,
+    parser: TapeParser,
 }
 
 impl Default for BinanceDecoder {
@@ -127,63 +101,23 @@ impl Default for BinanceDecoder {
     }
 }
 
-type V<'t, 'i> = simd_json::tape::Value<'t, 'i>;
-
-fn field_u64(v: &V<'_, '_>, key: &'static str) -> Result<u64, BinanceError> {
-    v.get(key)
-        .and_then(|x| x.as_u64())
-        .ok_or(BinanceError::Field(key))
-}
-
-fn num<'i>(v: &V<'_, 'i>, key: &'static str, decimals: u32) -> Result<i64, BinanceError> {
-    let x = v.get(key).ok_or(BinanceError::Field(key))?;
-    let s = x.as_str().ok_or(BinanceError::Field(key))?;
-    parse_fixed(s.as_bytes(), decimals).map_err(|err| BinanceError::Decimal { field: key, err })
-}
-
-fn str_field<'i>(v: &V<'_, 'i>, key: &'static str) -> Result<&'i str, BinanceError> {
-    match v.get(key) {
-        Some(x) => x.into_string().ok_or(BinanceError::Field(key)),
-        None => Err(BinanceError::Field(key)),
+impl From<FieldError> for BinanceError {
+    fn from(e: FieldError) -> Self {
+        match e.decimal {
+            Some(err) => BinanceError::Decimal {
+                field: e.field,
+                err,
+            },
+            None => BinanceError::Field(e.field),
+        }
     }
-}
-
-/// Appends `[["px","qty"], ...]` under `key` to `out`.
-fn levels(
-    v: &V<'_, '_>,
-    key: &'static str,
-    bid: bool,
-    p: Precision,
-    out: &mut Vec<LevelUpdate>,
-) -> Result<(), BinanceError> {
-    let arr = v
-        .get(key)
-        .and_then(|x| x.into_array())
-        .ok_or(BinanceError::Field(key))?;
-    for lv in arr.iter() {
-        let pair = lv.into_array().ok_or(BinanceError::Field(key))?;
-        let (Some(a), Some(b)) = (pair.get(0), pair.get(1)) else {
-            return Err(BinanceError::Field(key));
-        };
-        let px = a.as_str().ok_or(BinanceError::Field(key))?;
-        let qty = b.as_str().ok_or(BinanceError::Field(key))?;
-        out.push(LevelUpdate {
-            bid,
-            px: parse_fixed(px.as_bytes(), p.px)
-                .map_err(|err| BinanceError::Decimal { field: key, err })?,
-            qty: parse_fixed(qty.as_bytes(), p.qty)
-                .map_err(|err| BinanceError::Decimal { field: key, err })?,
-        });
-    }
-    Ok(())
 }
 
 impl BinanceDecoder {
     /// A decoder with empty buffers (they grow to the largest message once).
     pub fn new() -> Self {
         BinanceDecoder {
-            buffers: Buffers::default(),
-            tape: Some(Tape::null()),
+            parser: TapeParser::new(),
         }
     }
 
@@ -199,12 +133,8 @@ impl BinanceDecoder {
         levels_out: &mut Vec<LevelUpdate>,
     ) -> Result<BinanceMsg<'i>, BinanceError> {
         levels_out.clear();
-        let mut tape: Tape<'i> = self.tape.take().unwrap_or_else(Tape::null).reset();
-        let r = simd_json::fill_tape(frame, &mut self.buffers, &mut tape)
-            .map_err(|_| BinanceError::Json)
-            .and_then(|()| walk(tape.as_value(), p, levels_out));
-        self.tape = Some(tape.reset());
-        r
+        self.parser
+            .parse(frame, BinanceError::Json, |root| walk(root, p, levels_out))
     }
 }
 
@@ -219,9 +149,9 @@ fn walk<'i>(
         _ => root,
     };
     if v.get("lastUpdateId").is_some() {
-        let last_update_id = field_u64(&v, "lastUpdateId")?;
-        levels(&v, "bids", true, p, out)?;
-        levels(&v, "asks", false, p, out)?;
+        let last_update_id = u64_field(&v, "lastUpdateId")?;
+        pair_levels(&v, "bids", true, p, out)?;
+        pair_levels(&v, "asks", false, p, out)?;
         return Ok(BinanceMsg::Snapshot { last_update_id });
     }
     let event = v.get("e").and_then(|x| x.into_string());
@@ -229,23 +159,23 @@ fn walk<'i>(
         Some("depthUpdate") => {
             let msg = BinanceMsg::Depth {
                 symbol: str_field(&v, "s")?,
-                event_time: field_u64(&v, "E")?,
-                first: field_u64(&v, "U")?,
-                last: field_u64(&v, "u")?,
+                event_time: u64_field(&v, "E")?,
+                first: u64_field(&v, "U")?,
+                last: u64_field(&v, "u")?,
                 prev: v.get("pu").and_then(|x| x.as_u64()),
             };
-            levels(&v, "b", true, p, out)?;
-            levels(&v, "a", false, p, out)?;
+            pair_levels(&v, "b", true, p, out)?;
+            pair_levels(&v, "a", false, p, out)?;
             Ok(msg)
         }
         Some(e @ ("trade" | "aggTrade")) => {
             let aggregate = e == "aggTrade";
             Ok(BinanceMsg::Trade {
                 symbol: str_field(&v, "s")?,
-                id: field_u64(&v, if aggregate { "a" } else { "t" })?,
-                time: field_u64(&v, "T")?,
-                px: num(&v, "p", p.px)?,
-                qty: num(&v, "q", p.qty)?,
+                id: u64_field(&v, if aggregate { "a" } else { "t" })?,
+                time: u64_field(&v, "T")?,
+                px: decimal_field(&v, "p", p.px)?,
+                qty: decimal_field(&v, "q", p.qty)?,
                 buyer_maker: v
                     .get("m")
                     .and_then(|x| x.as_bool())
@@ -257,9 +187,15 @@ fn walk<'i>(
         None | Some("bookTicker") if v.get("b").is_some_and(|b| b.as_str().is_some()) => {
             Ok(BinanceMsg::BookTicker {
                 symbol: str_field(&v, "s")?,
-                update_id: field_u64(&v, "u")?,
-                bid: (num(&v, "b", p.px)?, num(&v, "B", p.qty)?),
-                ask: (num(&v, "a", p.px)?, num(&v, "A", p.qty)?),
+                update_id: u64_field(&v, "u")?,
+                bid: (
+                    decimal_field(&v, "b", p.px)?,
+                    decimal_field(&v, "B", p.qty)?,
+                ),
+                ask: (
+                    decimal_field(&v, "a", p.px)?,
+                    decimal_field(&v, "A", p.qty)?,
+                ),
             })
         }
         _ => Err(BinanceError::Unknown),

@@ -7,10 +7,11 @@
 //! the caller counts.
 
 use simd_json::prelude::*;
-use simd_json::{Buffers, Tape};
 
-use crate::binance::{LevelUpdate, Precision};
-use crate::decimal::parse_fixed;
+use crate::json::{
+    decimal, decimal_field, missing, pair_levels, str_field, u64_field, FieldError, LevelUpdate,
+    Precision, TapeParser, V,
+};
 
 /// A decoded Coinbase message. Levels go to the caller's buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,52 +71,15 @@ pub enum CoinbaseError {
     Field(&'static str),
 }
 
-type V<'t, 'i> = simd_json::tape::Value<'t, 'i>;
-
-fn s<'i>(v: &V<'_, 'i>, key: &'static str) -> Result<&'i str, CoinbaseError> {
-    v.get(key)
-        .and_then(|x| x.into_string())
-        .ok_or(CoinbaseError::Field(key))
-}
-
-fn dec(v: &V<'_, '_>, key: &'static str, d: u32) -> Result<i64, CoinbaseError> {
-    let x = v.get(key).ok_or(CoinbaseError::Field(key))?;
-    let t = x.as_str().ok_or(CoinbaseError::Field(key))?;
-    parse_fixed(t.as_bytes(), d).map_err(|_| CoinbaseError::Field(key))
-}
-
-fn side_levels(
-    v: &V<'_, '_>,
-    key: &'static str,
-    bid: bool,
-    p: Precision,
-    out: &mut Vec<LevelUpdate>,
-) -> Result<(), CoinbaseError> {
-    let arr = v
-        .get(key)
-        .and_then(|x| x.into_array())
-        .ok_or(CoinbaseError::Field(key))?;
-    for lv in arr.iter() {
-        let pair = lv.into_array().ok_or(CoinbaseError::Field(key))?;
-        let (Some(a), Some(b)) = (pair.get(0), pair.get(1)) else {
-            return Err(CoinbaseError::Field(key));
-        };
-        let (Some(px), Some(qty)) = (a.as_str(), b.as_str()) else {
-            return Err(CoinbaseError::Field(key));
-        };
-        out.push(LevelUpdate {
-            bid,
-            px: parse_fixed(px.as_bytes(), p.px).map_err(|_| CoinbaseError::Field(key))?,
-            qty: parse_fixed(qty.as_bytes(), p.qty).map_err(|_| CoinbaseError::Field(key))?,
-        });
+impl From<FieldError> for CoinbaseError {
+    fn from(e: FieldError) -> Self {
+        CoinbaseError::Field(e.field)
     }
-    Ok(())
 }
 
 /// The decoder: owns simd-json's buffers and tape, reused for every message.
 pub struct CoinbaseDecoder {
-    buffers: Buffers,
-    tape: Option<Tape<'static>>,
+    parser: TapeParser,
 }
 
 impl Default for CoinbaseDecoder {
@@ -128,8 +92,7 @@ impl CoinbaseDecoder {
     /// A decoder with empty buffers.
     pub fn new() -> Self {
         CoinbaseDecoder {
-            buffers: Buffers::default(),
-            tape: Some(Tape::null()),
+            parser: TapeParser::new(),
         }
     }
 
@@ -145,12 +108,8 @@ impl CoinbaseDecoder {
         levels: &mut Vec<LevelUpdate>,
     ) -> Result<CoinbaseMsg<'i>, CoinbaseError> {
         levels.clear();
-        let mut tape: Tape<'i> = self.tape.take().unwrap_or_else(Tape::null).reset();
-        let r = simd_json::fill_tape(frame, &mut self.buffers, &mut tape)
-            .map_err(|_| CoinbaseError::Json)
-            .and_then(|()| walk(tape.as_value(), p, levels));
-        self.tape = Some(tape.reset());
-        r
+        self.parser
+            .parse(frame, CoinbaseError::Json, |root| walk(root, p, levels))
     }
 }
 
@@ -159,72 +118,56 @@ fn walk<'i>(
     p: Precision,
     out: &mut Vec<LevelUpdate>,
 ) -> Result<CoinbaseMsg<'i>, CoinbaseError> {
-    let ty = v
-        .get("type")
-        .and_then(|x| x.into_string())
-        .ok_or(CoinbaseError::Field("type"))?;
-    match ty {
+    match str_field(&v, "type")? {
         "snapshot" => {
-            let product = s(&v, "product_id")?;
-            side_levels(&v, "bids", true, p, out)?;
-            side_levels(&v, "asks", false, p, out)?;
+            let product = str_field(&v, "product_id")?;
+            pair_levels(&v, "bids", true, p, out)?;
+            pair_levels(&v, "asks", false, p, out)?;
             Ok(CoinbaseMsg::Snapshot { product })
         }
         "l2update" => {
-            let product = s(&v, "product_id")?;
-            let changes = v
-                .get("changes")
-                .and_then(|x| x.into_array())
-                .ok_or(CoinbaseError::Field("changes"))?;
+            let product = str_field(&v, "product_id")?;
+            let bad = missing("changes");
+            let changes = v.get("changes").and_then(|x| x.into_array()).ok_or(bad)?;
             for c in changes.iter() {
-                let c = c.into_array().ok_or(CoinbaseError::Field("changes"))?;
+                // ["buy" | "sell", "price", "size"]
+                let c = c.into_array().ok_or(bad)?;
                 let (Some(side), Some(px), Some(qty)) = (c.get(0), c.get(1), c.get(2)) else {
-                    return Err(CoinbaseError::Field("changes"));
+                    return Err(bad.into());
                 };
                 let bid = match side.as_str() {
                     Some("buy") => true,
                     Some("sell") => false,
-                    _ => return Err(CoinbaseError::Field("changes")),
+                    _ => return Err(bad.into()),
                 };
                 let (Some(px), Some(qty)) = (px.as_str(), qty.as_str()) else {
-                    return Err(CoinbaseError::Field("changes"));
+                    return Err(bad.into());
                 };
                 out.push(LevelUpdate {
                     bid,
-                    px: parse_fixed(px.as_bytes(), p.px)
-                        .map_err(|_| CoinbaseError::Field("changes"))?,
-                    qty: parse_fixed(qty.as_bytes(), p.qty)
-                        .map_err(|_| CoinbaseError::Field("changes"))?,
+                    px: decimal(px, "changes", p.px)?,
+                    qty: decimal(qty, "changes", p.qty)?,
                 });
             }
             Ok(CoinbaseMsg::L2Update { product })
         }
         "match" | "last_match" => Ok(CoinbaseMsg::Match {
-            product: s(&v, "product_id")?,
-            trade_id: v
-                .get("trade_id")
-                .and_then(|x| x.as_u64())
-                .ok_or(CoinbaseError::Field("trade_id"))?,
-            sequence: v
-                .get("sequence")
-                .and_then(|x| x.as_u64())
-                .ok_or(CoinbaseError::Field("sequence"))?,
-            px: dec(&v, "price", p.px)?,
-            qty: dec(&v, "size", p.qty)?,
-            maker_sell: match v.get("side").and_then(|x| x.into_string()) {
-                Some("sell") => true,
-                Some("buy") => false,
+            product: str_field(&v, "product_id")?,
+            trade_id: u64_field(&v, "trade_id")?,
+            sequence: u64_field(&v, "sequence")?,
+            px: decimal_field(&v, "price", p.px)?,
+            qty: decimal_field(&v, "size", p.qty)?,
+            maker_sell: match str_field(&v, "side")? {
+                "sell" => true,
+                "buy" => false,
                 _ => return Err(CoinbaseError::Field("side")),
             },
         }),
         "ticker" => Ok(CoinbaseMsg::Ticker {
-            product: s(&v, "product_id")?,
-            sequence: v
-                .get("sequence")
-                .and_then(|x| x.as_u64())
-                .ok_or(CoinbaseError::Field("sequence"))?,
-            best_bid: dec(&v, "best_bid", p.px)?,
-            best_ask: dec(&v, "best_ask", p.px)?,
+            product: str_field(&v, "product_id")?,
+            sequence: u64_field(&v, "sequence")?,
+            best_bid: decimal_field(&v, "best_bid", p.px)?,
+            best_ask: decimal_field(&v, "best_ask", p.px)?,
         }),
         "subscriptions" | "subscribe" | "heartbeat" | "status" | "error" => {
             Ok(CoinbaseMsg::Control)

@@ -10,5 +10,6 @@ pub mod coinbase;
 pub mod cryptofeed;
 pub mod decimal;
 pub mod itch;
+pub mod json;
 pub mod lobster;
 pub mod moldudp64;
