@@ -11,6 +11,7 @@
 //!
 //! Prices and quantities keep all 8 decimals Binance sends (1e-8 units).
 
+use std::collections::VecDeque;
 use std::io::{BufRead, Write};
 use std::time::Instant;
 
@@ -130,7 +131,7 @@ pub fn replay_binance(
     let mut dec = BinanceDecoder::new();
     let mut levels = Vec::with_capacity(4096);
     let mut book = L2Book::new();
-    let mut buffered: Vec<Buffered> = Vec::new();
+    let mut buffered: VecDeque<Buffered> = VecDeque::new();
     // Synced state: the last applied `u`; None while unsynced.
     let mut last_u: Option<u64> = None;
     let mut pending_first = false;
@@ -143,6 +144,8 @@ pub fn replay_binance(
         c.header().map_err(BinanceReplayError::Output)?;
     }
     let mut line = Vec::with_capacity(1 << 16);
+    // simd-json parses in place: each frame is copied into this one reused buffer.
+    let mut frame = Vec::with_capacity(1 << 16);
     let mut input = input;
     loop {
         line.clear();
@@ -160,7 +163,8 @@ pub fn replay_binance(
             unsynced_since = Some(ts);
         }
         last_ts = ts;
-        let mut frame = json.to_vec();
+        frame.clear();
+        frame.extend_from_slice(json);
         let msg = match dec.decode(&mut frame, p, &mut levels) {
             Ok(m) => m,
             Err(
@@ -248,7 +252,7 @@ pub fn replay_binance(
                         last_u = None;
                         book.clear();
                         buffered.clear();
-                        buffered.push(Buffered {
+                        buffered.push_back(Buffered {
                             levels: levels.clone(),
                             ..b
                         });
@@ -261,9 +265,9 @@ pub fn replay_binance(
                         // Unsynced: keep the diffs for the next snapshot (the most recent 10 000)
                         // and, if asked, build the book from them meanwhile.
                         if buffered.len() == 10_000 {
-                            buffered.remove(0);
+                            buffered.pop_front();
                         }
-                        buffered.push(Buffered {
+                        buffered.push_back(Buffered {
                             levels: levels.clone(),
                             ..b
                         });
