@@ -269,6 +269,7 @@ pub fn summarize<S: Strategy>(
         strategy: None,
         signals: output.signals,
         order_intents: shards.iter().map(|s| s.order_intents).sum(),
+        dropped_actions: shards.iter().map(|s| s.dropped_actions()).sum(),
         last_ts_exch_ns: output.last_ts.0,
         top_symbols,
         errors,

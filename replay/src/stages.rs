@@ -721,4 +721,47 @@ mod tests {
         // Instrument 2: its first event only arms its timer.
         assert_eq!(fired, vec![(1, 1_500), (1, 3_700)]);
     }
+
+    /// Asks for more actions per call than the buffer holds.
+    struct Flood;
+    impl Strategy for Flood {
+        fn name(&self) -> &'static str {
+            "flood"
+        }
+        fn on_book(&mut self, ctx: &mut Ctx<'_>) {
+            for i in 0..ticklane_engine::strategy::ACTIONS + 4 {
+                ctx.signal(Signal {
+                    kind: SignalKind::Alert,
+                    side: None,
+                    value: i as f64,
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn overflowing_actions_are_dropped_and_counted() {
+        let mut st = BookStage::with_strategy(Flood);
+        let mut signals = 0;
+        for i in 0..3u64 {
+            let ev = Event {
+                hdr: Header {
+                    instr: InstrumentIdx(1),
+                    seq: i,
+                    ..Header::default()
+                },
+                body: Body::Add {
+                    order_id: OrderId(i + 1),
+                    px: Px(100),
+                    qty: Qty(1),
+                    side: Side::Bid,
+                },
+            };
+            st.on_event(&ev, &mut |o| {
+                signals += u64::from(matches!(o.kind, OutputKind::Signal(_)))
+            });
+        }
+        assert_eq!(signals, 3 * ticklane_engine::strategy::ACTIONS as u64);
+        assert_eq!(st.dropped_actions(), 12);
+    }
 }

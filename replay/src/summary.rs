@@ -104,6 +104,8 @@ pub struct Summary {
     pub signals: u64,
     /// Order intents it asked for.
     pub order_intents: u64,
+    /// Actions that did not fit the strategy's fixed action buffer (dropped, counted).
+    pub dropped_actions: u64,
     /// Exchange time of the last event, ns since midnight.
     pub last_ts_exch_ns: u64,
     /// Final top of book of the most active selected symbols.
@@ -179,6 +181,13 @@ impl fmt::Display for Summary {
                 "strategy:      {st}: {} signals, {} order intents",
                 self.signals, self.order_intents
             )?;
+            if self.dropped_actions > 0 {
+                writeln!(
+                    f,
+                    "               {} actions dropped: the action buffer was full",
+                    self.dropped_actions
+                )?;
+            }
         }
         writeln!(f, "last event:    {}", hms(self.last_ts_exch_ns))?;
         let e = &self.errors;

@@ -152,6 +152,28 @@ mod tests {
         assert_eq!(b.top(), Top::default());
     }
 
+    #[test]
+    fn books_are_per_instrument_and_created_unsynced() {
+        let mut books = L2Books::new();
+        assert!(books.book(InstrumentIdx(3)).is_none());
+        books
+            .book_mut(InstrumentIdx(3))
+            .set(Side::Ask, Px(10), Qty(1));
+        books.book_mut(InstrumentIdx(1)).set_synced(true);
+        assert_eq!(
+            books
+                .book(InstrumentIdx(3))
+                .unwrap()
+                .top()
+                .ask
+                .map(|l| l.px),
+            Some(Px(10))
+        );
+        assert!(!books.book(InstrumentIdx(3)).unwrap().is_synced());
+        assert!(books.book(InstrumentIdx(1)).unwrap().is_synced());
+        assert_eq!(books.book(InstrumentIdx(2)).unwrap().top(), Top::default());
+    }
+
     proptest! {
         /// Any sequence of level sets matches a map of price → quantity, side by side.
         #[test]
