@@ -342,6 +342,11 @@ where
     let mut waiter = wait.waiter();
     let mut epoch_buf: Vec<(u64, u32, Output)> = Vec::with_capacity(4 * epoch as usize + 1024);
     let mut buf = [Output::watermark(0); 256];
+    // Per shard, outputs popped from its ring (a batch at a time) and not yet merged: items past
+    // the current epoch's watermark wait here for the next epoch.
+    let mut staged: Vec<std::collections::VecDeque<Output>> = (0..shards)
+        .map(|_| std::collections::VecDeque::with_capacity(buf.len()))
+        .collect();
     let mut pending: Vec<usize> = Vec::with_capacity(shards);
     let mut arrival = 0u32;
     let mut out_err: Option<std::io::Error> = None;
@@ -360,15 +365,19 @@ where
             while i < pending.len() {
                 let s = pending[i];
                 let rx = &mut from_shard_rx[s];
+                let stage = &mut staged[s];
                 let mut got_mark = false;
-                // Pop one at a time up to the watermark so the next epoch stays in the ring.
                 loop {
-                    let n = rx.pop_batch(&mut buf[..1]);
-                    if n == 0 {
-                        break;
+                    if stage.is_empty() {
+                        // Refill only when empty, so the queue never outgrows one batch.
+                        let n = rx.pop_batch(&mut buf);
+                        if n == 0 {
+                            break;
+                        }
+                        stage.extend(&buf[..n]);
                     }
+                    let Some(o) = stage.pop_front() else { break };
                     progressed = true;
-                    let o = buf[0];
                     if o.kind == OutputKind::Watermark {
                         got_mark = true;
                         break;
@@ -388,7 +397,7 @@ where
                 }
                 if got_mark {
                     pending.swap_remove(i);
-                } else if rx.is_abandoned() && rx.is_empty() {
+                } else if stage.is_empty() && rx.is_abandoned() && rx.is_empty() {
                     finished[s] = true;
                     pending.swap_remove(i);
                 } else {
