@@ -99,7 +99,7 @@ pub struct Stats {
 /// `None` each where undefined (fewer than two returns, zero deviation).
 fn sharpe_sortino(returns: &[f64], periods_per_year: f64) -> (Option<f64>, Option<f64>) {
     let n = returns.len();
-    if n < 2 || !(periods_per_year > 0.0) {
+    if n < 2 || periods_per_year.is_nan() || periods_per_year <= 0.0 {
         return (None, None);
     }
     let mean = returns.iter().sum::<f64>() / n as f64;
