@@ -9,6 +9,7 @@ pub mod itch;
 pub mod latency_report;
 pub mod lobster;
 pub mod pipeline;
+pub mod report;
 pub mod signals;
 pub mod stages;
 pub mod summary;
