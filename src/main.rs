@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
+mod backtest;
 mod bench;
 mod convert;
 
@@ -59,6 +60,12 @@ enum Cmd {
     Gen(GenCmd),
     /// List the built-in strategies with their config keys and defaults.
     Strategies,
+    /// Re-run the backtest a report's manifest.json describes; exit 0 only if the digest matches
+    /// (5 if it differs, saying what differs; 3 if an input file changed or is missing).
+    Verify {
+        /// The manifest.json of a `replay --report DIR` run.
+        manifest: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -85,6 +92,15 @@ struct ReplayArgs {
     /// Write the strategy's signals here (`-` for stdout): JSON lines, or CSV for a .csv path.
     #[arg(long, value_name = "PATH", requires = "strategy")]
     signals: Option<PathBuf>,
+    /// Backtest configuration (TOML): latency model, queue model, fees, capital, equity
+    /// sampling. Without it the strategy's orders are simulated with no latency, FIFO queues and
+    /// no fees. See data/exec-example.toml for every key.
+    #[arg(long, value_name = "PATH", requires = "strategy")]
+    exec_config: Option<PathBuf>,
+    /// Write the backtest report into DIR: summary.json, equity.svg, trades.csv,
+    /// trades.parquet and manifest.json (which `ticklane verify` re-runs).
+    #[arg(long, value_name = "DIR", requires = "strategy")]
+    report: Option<PathBuf>,
     /// Binance: report the top of book while the book is not synchronized by a snapshot (a
     /// book built from diffs alone), instead of only once it is.
     #[arg(long)]
@@ -210,6 +226,7 @@ fn main() -> ExitCode {
         Cmd::Bench(BenchCmd::Latency(a)) => bench::latency(a),
         Cmd::Convert(ConvertCmd::Lobster(a)) => convert::lobster(a),
         Cmd::Gen(GenCmd::Itch(a)) => convert::gen_itch(a),
+        Cmd::Verify { manifest } => verify(&manifest),
         Cmd::Strategies => {
             for info in ticklane_strategies::list() {
                 println!("{:<16} {}", info.name, info.about);
@@ -225,6 +242,30 @@ fn main() -> ExitCode {
         Err(f) => {
             eprintln!("error: {:#}", f.err);
             ExitCode::from(f.code)
+        }
+    }
+}
+
+fn verify(manifest: &Path) -> Result<u8, Failure> {
+    match backtest::verify(manifest)? {
+        backtest::VerifyOutcome::Match(d) => {
+            println!("verify: ok: the re-run gives the manifest's digest");
+            println!("digest: {d}");
+            Ok(0)
+        }
+        backtest::VerifyOutcome::InputsDiffer(lines) => {
+            for l in lines {
+                eprintln!("verify: {l}");
+            }
+            eprintln!("verify: FAILED: the inputs are not the ones the manifest records");
+            Ok(exit::INPUT)
+        }
+        backtest::VerifyOutcome::DigestDiffers(lines) => {
+            for l in lines {
+                println!("verify: differs: {l}");
+            }
+            println!("verify: FAILED: the re-run does not reproduce the manifest's digest");
+            Ok(exit::CHECK)
         }
     }
 }
@@ -335,6 +376,22 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
             });
         }
     }
+    let plan = match &a.strategy {
+        Some(name) => {
+            let p = backtest::plan(
+                &a.file,
+                &a.symbols,
+                name,
+                a.strategy_config.as_deref(),
+                strategy_cfg.as_deref(),
+                a.exec_config.as_deref(),
+            )
+            .map_err(|err| Failure { code: 2, err })?;
+            opts.backtest = Some(p.options.clone());
+            Some(p)
+        }
+        None => None,
+    };
     let threads = match a.pipeline {
         PipelineMode::Inline => false,
         PipelineMode::Threads => true,
@@ -418,6 +475,9 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
     } else {
         None
     };
+    if let Some(p) = &plan {
+        backtest::finish(&summary, p, a.report.as_deref())?;
+    }
     println!("{summary}");
     if let Some(code) = check_code {
         return Ok(code);

@@ -32,6 +32,7 @@
 //! ```
 
 use crate::book::{Book, Level, Top};
+pub use crate::exec::{Liquidity, OrderStatus, OrderUpdate, RejectReason};
 use crate::{InstrumentIdx, Nanos, Px, Qty, Side};
 
 /// What a signal means.
@@ -83,8 +84,16 @@ pub enum Tif {
 }
 
 /// An order a strategy wants placed (executed by the execution simulator or a gateway).
+///
+/// A market order is `px: None` (it takes what the book offers and the rest is cancelled,
+/// whatever the `tif`); a limit order with [`Tif::Gtc`] takes what crosses and rests the rest;
+/// [`Tif::Ioc`] takes what crosses and cancels the rest; [`Tif::PostOnly`] is rejected if it
+/// would cross on arrival.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OrderIntent {
+    /// The strategy's id for the order: unique among its working orders on the instrument;
+    /// updates, cancels and modifies name it.
+    pub client_id: u64,
     /// Buy ([`Side::Bid`]) or sell ([`Side::Ask`]).
     pub side: Side,
     /// Limit price; `None` for a market order.
@@ -102,6 +111,21 @@ pub enum Action {
     Signal(Signal),
     /// Place an order.
     Order(OrderIntent),
+    /// Cancel a working order.
+    Cancel {
+        /// The order's client id.
+        client_id: u64,
+    },
+    /// Change a working order's price and remaining quantity. Reducing the quantity at the same
+    /// price keeps the order's place in the queue; anything else sends it to the back.
+    Modify {
+        /// The order's client id.
+        client_id: u64,
+        /// New limit price.
+        px: Px,
+        /// New remaining quantity.
+        qty: Qty,
+    },
 }
 
 /// Capacity of the action buffer per hook call.
@@ -190,7 +214,8 @@ pub struct Ctx<'a> {
     pub now: Nanos,
     /// The instrument's book.
     pub book: BookView<'a>,
-    /// Current position in lots (positive long), as the engine tracks it.
+    /// Current position in lots (positive long), as the strategy knows it: the fills reported
+    /// to it so far (in a backtest, after the response latency).
     pub position: i64,
     /// Where actions go.
     pub actions: &'a mut Actions,
@@ -206,6 +231,16 @@ impl Ctx<'_> {
     #[inline]
     pub fn order(&mut self, o: OrderIntent) -> bool {
         self.actions.push(Action::Order(o))
+    }
+    /// Requests a cancel.
+    #[inline]
+    pub fn cancel(&mut self, client_id: u64) -> bool {
+        self.actions.push(Action::Cancel { client_id })
+    }
+    /// Requests a modification (see [`Action::Modify`]).
+    #[inline]
+    pub fn modify(&mut self, client_id: u64, px: Px, qty: Qty) -> bool {
+        self.actions.push(Action::Modify { client_id, px, qty })
     }
 }
 
@@ -244,6 +279,12 @@ pub trait Strategy {
     fn timer_interval(&self) -> Option<Nanos> {
         None
     }
+    /// One of the strategy's orders changed (accepted, filled, cancelled, rejected, ...). In a
+    /// backtest this arrives after the response latency; [`Ctx::position`] already includes a
+    /// fill reported here.
+    fn on_order(&mut self, ctx: &mut Ctx<'_>, update: &OrderUpdate) {
+        let _ = (ctx, update);
+    }
 }
 
 impl<S: Strategy + ?Sized> Strategy for Box<S> {
@@ -264,6 +305,10 @@ impl<S: Strategy + ?Sized> Strategy for Box<S> {
     }
     fn timer_interval(&self) -> Option<Nanos> {
         (**self).timer_interval()
+    }
+    #[inline]
+    fn on_order(&mut self, ctx: &mut Ctx<'_>, update: &OrderUpdate) {
+        (**self).on_order(ctx, update)
     }
 }
 

@@ -31,6 +31,10 @@ pub struct ItchReplayOptions<'a> {
     pub signals: Option<Box<dyn Write + 'a>>,
     /// Format of `signals`.
     pub signal_format: Option<crate::signals::SignalFormat>,
+    /// Run the strategy's orders through the execution simulator with these options and keep
+    /// accounts, a trade log and an equity curve (`None`: orders are still simulated, with the
+    /// default simulator, but not accounted).
+    pub backtest: Option<crate::backtest::BacktestOptions>,
 }
 
 impl<'a> ItchReplayOptions<'a> {
@@ -48,7 +52,15 @@ impl<'a> ItchReplayOptions<'a> {
                 strategy,
             )
         });
-        Ok(out.with_signals(sink))
+        Ok(out.with_signals(sink).with_backtest(self.backtest.as_ref()))
+    }
+
+    /// The simulator configuration for the book stages.
+    pub(crate) fn sim_config(&self) -> ticklane_engine::exec::sim::SimConfig {
+        self.backtest
+            .as_ref()
+            .map(|b| b.sim.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -149,10 +161,11 @@ pub fn replay_itch_with<R: Read, S: Strategy>(
     let started = Instant::now();
     let mut decoder = DecodeStage::new();
     let name = strategy.name();
-    let mut book = BookStage::with_strategy(strategy);
+    let mut book = BookStage::with_strategy_and_sim(strategy, opts.sim_config());
     let mut output = opts.output_stage(name)?;
     let mut errors = ErrorCounts::default();
     let mut io_error: Option<std::io::Error> = None;
+    let loop_started = Instant::now();
 
     while let Some(frame) = reader.next_frame() {
         let frame = match frame {
@@ -181,6 +194,7 @@ pub fn replay_itch_with<R: Read, S: Strategy>(
             return Err(csv_err(e));
         }
     }
+    let loop_s = loop_started.elapsed().as_secs_f64();
     if let Some(p) = opts.progress.as_mut() {
         p(reader.bytes_read());
     }
@@ -199,7 +213,60 @@ pub fn replay_itch_with<R: Read, S: Strategy>(
         started,
     );
     summary.strategy = (name != "none").then(|| name.to_owned());
+    finish_backtest(
+        &mut summary,
+        &mut output,
+        &[&book],
+        opts.backtest.take(),
+        loop_s,
+    );
     Ok(summary)
+}
+
+/// Closes the backtest's books and puts its results into `summary`.
+pub(crate) fn finish_backtest<S: Strategy>(
+    summary: &mut Summary,
+    output: &mut OutputStage<'_>,
+    shards: &[&BookStage<S>],
+    opts: Option<crate::backtest::BacktestOptions>,
+    loop_s: f64,
+) {
+    let counts = crate::backtest::sum_counts(shards.iter().map(|s| &s.sim.counts));
+    summary.fills = output.fills;
+    summary.order_updates = output.order_updates;
+    let (Some(opts), Some(mut rec)) = (opts, output.backtest.take()) else {
+        return;
+    };
+    rec.finish(output.last_ts);
+    let tpu = opts.ticks_per_unit;
+    let fees: i128 = rec.ledger.accounts().map(|(_, a)| a.fees).sum();
+    summary.backtest = Some(crate::backtest::BacktestSummary {
+        events: summary.messages,
+        events_per_sec: if loop_s > 0.0 {
+            summary.messages as f64 / loop_s
+        } else {
+            0.0
+        },
+        loop_s,
+        orders_submitted: counts.submitted,
+        orders_accepted: counts.accepted,
+        rejected: counts.rejected,
+        cancelled: counts.cancelled,
+        cancels_sent: counts.cancels,
+        modifies_sent: counts.modifies,
+        fills: counts.fills,
+        filled_qty: counts.filled_qty,
+        position: rec.ledger.net_position(),
+        pnl: crate::backtest::money_units(rec.ledger.equity(), tpu),
+        fees: crate::backtest::money_units(fees, tpu),
+        queue_model: opts.sim.queue.name(),
+    });
+    summary.backtest_data = Some(crate::backtest::BacktestData {
+        options: opts,
+        counts,
+        fills: std::mem::take(&mut rec.fills),
+        equity: std::mem::take(&mut rec.equity),
+    });
 }
 
 /// Builds the summary from the stages' state (shared by the inline and threaded runs).
@@ -270,6 +337,10 @@ pub fn summarize<S: Strategy>(
         signals: output.signals,
         order_intents: shards.iter().map(|s| s.order_intents).sum(),
         dropped_actions: shards.iter().map(|s| s.dropped_actions()).sum(),
+        fills: 0,
+        order_updates: 0,
+        backtest: None,
+        backtest_data: None,
         last_ts_exch_ns: output.last_ts.0,
         top_symbols,
         errors,

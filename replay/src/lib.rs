@@ -2,6 +2,7 @@
 //! with a summary, optional BBO CSV and the run digest.
 #![forbid(unsafe_code)]
 
+pub mod backtest;
 pub mod bbo_csv;
 pub mod binance;
 pub mod input;

@@ -88,7 +88,9 @@ impl PipelineConfig {
 /// Messages from the decoder to a shard.
 #[derive(Clone, Copy, Debug)]
 enum ToShard {
-    Event(Event),
+    /// An event and its ingest stamp (monotonic ns; kept apart from the event's own receive
+    /// time, which the strategy and the simulator read).
+    Event(Event, u64),
     /// Everything up to this sequence number has been sent.
     Mark(u64),
 }
@@ -167,10 +169,13 @@ fn decode_thread<R: Read>(
             }
             pace.reset();
         }
-        if let Some(mut ev) = decoder.on_frame(frame.bytes) {
-            ev.hdr.ts_recv = ticklane_engine::Nanos(clock.now());
+        if let Some(ev) = decoder.on_frame(frame.bytes) {
+            let stamp = clock.now();
             let k = (u64::from(ev.hdr.instr.0) % n) as usize;
-            if txs[k].push_wait(ToShard::Event(ev), &mut waiter).is_err() {
+            if txs[k]
+                .push_wait(ToShard::Event(ev, stamp), &mut waiter)
+                .is_err()
+            {
                 closed = true;
                 break 'frames;
             }
@@ -223,10 +228,10 @@ fn shard_thread<S: Strategy>(
         waiter.reset();
         for m in &inbox[..n] {
             match *m {
-                ToShard::Event(ev) => {
-                    h.saturating_record(clock.now().saturating_sub(ev.hdr.ts_recv.0).max(1));
+                ToShard::Event(ev, stamp) => {
+                    h.saturating_record(clock.now().saturating_sub(stamp).max(1));
                     stage.on_event(&ev, &mut |mut o| {
-                        o.stamp = ev.hdr.ts_recv.0;
+                        o.stamp = stamp;
                         outbox.push(o);
                     });
                 }
@@ -294,10 +299,11 @@ where
     }
     let mut rings: Vec<RingStats> = Vec::with_capacity(shards);
     let stages: Vec<BookStage<S>> = (0..shards)
-        .map(|_| BookStage::with_strategy(make()))
+        .map(|_| BookStage::with_strategy_and_sim(make(), opts.sim_config()))
         .collect();
     let name = stages[0].strategy.name();
     let mut output = opts.output_stage(name)?;
+    let loop_started = Instant::now();
 
     let wait = cfg.wait;
     let rate = cfg.rate;
@@ -467,6 +473,7 @@ where
     if let Some(why) = dec.not_itch {
         return Err(ReplayError::NotItch(why));
     }
+    let loop_s = loop_started.elapsed().as_secs_f64();
     output.finish().map_err(|source| ReplayError::Output {
         what: "BBO CSV",
         source,
@@ -489,6 +496,13 @@ where
         started,
     );
     summary.strategy = (name != "none").then(|| name.to_owned());
+    crate::itch::finish_backtest(
+        &mut summary,
+        &mut output,
+        &refs,
+        opts.backtest.take(),
+        loop_s,
+    );
     Ok(PipelineRun {
         summary,
         latency: HopLatency {

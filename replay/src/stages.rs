@@ -14,6 +14,8 @@ use std::io;
 
 use ticklane_engine::book::{BookError, L3Books, Top};
 use ticklane_engine::event::StatusKind;
+use ticklane_engine::exec::sim::{ExecSim, SimConfig, SimOut};
+use ticklane_engine::exec::Liquidity;
 use ticklane_engine::strategy::{
     Action, Actions, BookView, Ctx, NoStrategy, Signal, Strategy, TradeTick,
 };
@@ -150,6 +152,35 @@ pub enum OutputKind {
     Instrument([u8; 8]),
     /// A strategy's signal.
     Signal(Signal),
+    /// A fill of one of the strategy's orders at the simulated exchange (`ts` = when).
+    Fill {
+        /// The order's client id.
+        client_id: u64,
+        /// Fill price.
+        px: Px,
+        /// Fill quantity.
+        qty: Qty,
+        /// Maker fills: event time from joining the queue to the fill.
+        queue_wait: u64,
+        /// Response latency: the strategy hears of it this many ns later.
+        response: u32,
+        /// Buy ([`Side::Bid`]) or sell.
+        side: Side,
+        /// Maker or taker.
+        liquidity: Liquidity,
+    },
+    /// Any other change of one of the strategy's orders (accepted, modified, cancelled,
+    /// rejected), with [`ticklane_engine::exec::OrderStatus::code`].
+    Order {
+        /// The order's client id.
+        client_id: u64,
+        /// Quantity still working.
+        leaves: Qty,
+        /// Status code.
+        code: u8,
+        /// The order's side.
+        side: Side,
+    },
     /// Pipeline bookkeeping: a shard has sent everything up to `seq` (never from inline runs;
     /// ignored by the output stage).
     Watermark,
@@ -198,6 +229,40 @@ fn top_key(t: &Top) -> [(i64, u64); 2] {
     ]
 }
 
+/// The output for a simulator report about an event of sequence `seq`.
+#[inline]
+fn exec_output(seq: u64, at: Nanos, instr: InstrumentIdx, so: SimOut) -> Output {
+    let kind = match so {
+        SimOut::Fill(f) => OutputKind::Fill {
+            client_id: f.client_id,
+            px: f.px,
+            qty: f.qty,
+            queue_wait: f.queue_wait,
+            response: f.response,
+            side: f.side,
+            liquidity: f.liquidity,
+        },
+        SimOut::Status {
+            client_id,
+            status,
+            side,
+            leaves,
+        } => OutputKind::Order {
+            client_id,
+            leaves,
+            code: status.code(),
+            side,
+        },
+    };
+    Output {
+        seq,
+        ts: at,
+        instr,
+        kind,
+        stamp: 0,
+    }
+}
+
 /// Book-consistency errors, counted by kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BookErrorCounts {
@@ -219,8 +284,10 @@ pub struct BookStage<S: Strategy = NoStrategy> {
     /// Next timer due per instrument (event time), when the strategy has a timer.
     timers: Vec<u64>,
     timer: Option<u64>,
-    /// Order intents the strategy asked for (executed by the backtester, when one runs).
+    /// Order actions (new orders, cancels, modifies) the strategy sent.
     pub order_intents: u64,
+    /// The simulated exchange the strategy's orders go to.
+    pub sim: ExecSim,
     /// The books of the instruments this stage owns.
     pub books: L3Books,
     last: Vec<[(i64, u64); 2]>,
@@ -247,8 +314,14 @@ impl BookStage {
 }
 
 impl<S: Strategy> BookStage<S> {
-    /// A stage running `strategy`.
+    /// A stage running `strategy`, its orders simulated with the default [`SimConfig`] (no
+    /// latency, FIFO queues, no fees).
     pub fn with_strategy(strategy: S) -> Self {
+        Self::with_strategy_and_sim(strategy, SimConfig::default())
+    }
+
+    /// A stage running `strategy` with its orders simulated as `sim` says.
+    pub fn with_strategy_and_sim(strategy: S, sim: SimConfig) -> Self {
         let timer = strategy.timer_interval().map(|n| n.0.max(1));
         BookStage {
             timers: if timer.is_some() {
@@ -260,6 +333,7 @@ impl<S: Strategy> BookStage<S> {
             strategy,
             actions: Actions::default(),
             order_intents: 0,
+            sim: ExecSim::new(sim),
             books: L3Books::with_capacity(256, 20, 1 << 16),
             last: vec![[NO_LEVEL; 2]; MAX_LOCATES],
             activity: vec![0; MAX_LOCATES],
@@ -271,6 +345,12 @@ impl<S: Strategy> BookStage<S> {
     /// Applies `ev`, runs the strategy's hooks, and hands the outputs to `emit`, in order.
     #[inline]
     pub fn on_event(&mut self, ev: &Event, emit: &mut impl FnMut(Output)) {
+        if self.sim.is_busy(ev.hdr.instr) {
+            let (seq, instr) = (ev.hdr.seq, ev.hdr.instr);
+            self.sim.before_event(ev, &self.books, &mut |at, so| {
+                emit(exec_output(seq, at, instr, so))
+            });
+        }
         let hook = self.apply(ev, emit);
         if let Some((instr, trade, book_changed)) = hook {
             self.run_hooks(ev, instr, trade, book_changed, emit);
@@ -287,14 +367,22 @@ impl<S: Strategy> BookStage<S> {
         book_changed: bool,
         emit: &mut impl FnMut(Output),
     ) {
-        let now = ev.hdr.ts_exch;
+        let local = self.sim.local_time(ev);
+        let now = Nanos(local);
         let mut ctx = Ctx {
             instr,
             now,
             book: BookView::new(self.books.book(instr)),
-            position: 0,
+            position: self.sim.position(instr),
             actions: &mut self.actions,
         };
+        if self.sim.has_responses(instr) {
+            let strategy = &mut self.strategy;
+            self.sim.deliver(instr, local, |u, position| {
+                ctx.position = position;
+                strategy.on_order(&mut ctx, u);
+            });
+        }
         if let Some(every) = self.timer {
             let due = &mut self.timers[instr.get() & (MAX_LOCATES - 1)];
             if now.0 >= *due {
@@ -314,12 +402,15 @@ impl<S: Strategy> BookStage<S> {
             match *a {
                 Action::Signal(sig) => emit(Output {
                     seq: ev.hdr.seq,
-                    ts: now,
+                    ts: ev.hdr.ts_exch,
                     instr,
                     kind: OutputKind::Signal(sig),
                     stamp: 0,
                 }),
-                Action::Order(_) => self.order_intents += 1,
+                _ => {
+                    self.order_intents += 1;
+                    self.sim.submit(instr, local, a);
+                }
             }
         }
         self.actions.clear();
@@ -503,6 +594,12 @@ pub struct OutputStage<'w> {
     /// Signals reported.
     pub signals: u64,
     signal_sink: Option<crate::signals::SignalSink<'w>>,
+    /// The backtest's accounts and trade log, when one runs.
+    pub backtest: Option<crate::backtest::Recorder>,
+    /// Fills of selected instruments.
+    pub fills: u64,
+    /// Order status changes of selected instruments (other than fills).
+    pub order_updates: u64,
     /// Exchange time of the last output.
     pub last_ts: Nanos,
 }
@@ -531,8 +628,17 @@ impl<'w> OutputStage<'w> {
             status_changes: 0,
             signals: 0,
             signal_sink: None,
+            backtest: None,
+            fills: 0,
+            order_updates: 0,
             last_ts: Nanos(0),
         })
+    }
+
+    /// Books fills and samples equity for a backtest with `opts`.
+    pub fn with_backtest(mut self, opts: Option<&crate::backtest::BacktestOptions>) -> Self {
+        self.backtest = opts.map(crate::backtest::Recorder::new);
+        self
     }
 
     /// Also writes signals to `sink`.
@@ -564,6 +670,11 @@ impl<'w> OutputStage<'w> {
     pub fn on_output(&mut self, o: &Output) -> io::Result<()> {
         let slot = o.instr.get() & (MAX_LOCATES - 1);
         self.last_ts = o.ts;
+        if let Some(bt) = self.backtest.as_mut() {
+            if self.selected[slot] {
+                bt.on_output(o, self.symbols[slot]);
+            }
+        }
         let d = &mut self.digest;
         match o.kind {
             OutputKind::Instrument(sym) => {
@@ -605,6 +716,37 @@ impl<'w> OutputStage<'w> {
                     let sym = symbol_str(&self.symbols[slot]).unwrap_or("");
                     w.write(o.ts, sym, &sig)?;
                 }
+            }
+            OutputKind::Fill {
+                client_id,
+                px,
+                qty,
+                side,
+                liquidity,
+                ..
+            } if self.selected[slot] => {
+                self.fills += 1;
+                d.word(
+                    5 | u64::from(liquidity == Liquidity::Taker) << 8
+                        | (side.index() as u64) << 9
+                        | u64::from(o.instr.0) << 16,
+                );
+                d.word(o.ts.0);
+                d.word(client_id);
+                d.iword(px.0);
+                d.word(qty.0);
+            }
+            OutputKind::Order {
+                client_id,
+                leaves,
+                code,
+                side,
+            } if self.selected[slot] => {
+                self.order_updates += 1;
+                d.word(6 | u64::from(code) << 8 | u64::from(o.instr.0) << 16);
+                d.word(o.ts.0);
+                d.word(client_id);
+                d.word(leaves.0 << 1 | side.index() as u64);
             }
             OutputKind::Bbo(key) if self.selected[slot] => {
                 self.bbo_changes += 1;

@@ -106,6 +106,15 @@ pub struct Summary {
     pub order_intents: u64,
     /// Actions that did not fit the strategy's fixed action buffer (dropped, counted).
     pub dropped_actions: u64,
+    /// Fills of the strategy's orders (selected symbols).
+    pub fills: u64,
+    /// Other order status changes (accepted, modified, cancelled, rejected).
+    pub order_updates: u64,
+    /// Backtest results, when one ran.
+    pub backtest: Option<crate::backtest::BacktestSummary>,
+    /// The backtest's trade log and equity curve (not serialized with the summary).
+    #[serde(skip)]
+    pub backtest_data: Option<crate::backtest::BacktestData>,
     /// Exchange time of the last event, ns since midnight.
     pub last_ts_exch_ns: u64,
     /// Final top of book of the most active selected symbols.
@@ -181,6 +190,23 @@ impl fmt::Display for Summary {
                 "strategy:      {st}: {} signals, {} order intents",
                 self.signals, self.order_intents
             )?;
+            if let Some(b) = &self.backtest {
+                writeln!(
+                    f,
+                    "backtest:      {} orders ({} accepted, {} rejected, {} cancelled), {} cancels and {} modifies sent",
+                    b.orders_submitted, b.orders_accepted, b.rejected, b.cancelled, b.cancels_sent, b.modifies_sent
+                )?;
+                writeln!(
+                    f,
+                    "               {} fills, {} lots; position {}; PnL {:.2} after {:.2} fees (queue model {})",
+                    b.fills, b.filled_qty, b.position, b.pnl, b.fees, b.queue_model
+                )?;
+                writeln!(
+                    f,
+                    "               {:.0} events/s in the replay loop ({} events, {:.6} s)",
+                    b.events_per_sec, b.events, b.loop_s
+                )?;
+            }
             if self.dropped_actions > 0 {
                 writeln!(
                     f,

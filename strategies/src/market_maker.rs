@@ -3,12 +3,17 @@
 //! The idea: rest a bid and an ask `half_spread` ticks either side of the microprice, and lean
 //! both quotes against the position (a long position lowers both, so the ask is likelier to
 //! fill and the bid less), by `skew` ticks per lot of position, within `max_position`. Quotes
-//! are re-sent only when a price changes: two `quote` signals (value = price in ticks) and two
-//! post-only order intents of `size` lots.
+//! change only when a price changes: two `quote` signals (value = price in ticks), and for the
+//! orders: a post-only order of `size` lots on a side with none working, a modify of the working
+//! one to the new price, or a cancel when a side stops quoting. Order updates keep track of
+//! which quotes are still working (a filled, cancelled or rejected quote is replaced on the next
+//! book change).
 
 use serde::Deserialize;
 use ticklane_engine::indicators::book::microprice;
-use ticklane_engine::strategy::{Ctx, OrderIntent, Signal, SignalKind, Strategy, Tif};
+use ticklane_engine::strategy::{
+    Ctx, OrderIntent, OrderStatus, OrderUpdate, Signal, SignalKind, Strategy, Tif,
+};
 use ticklane_engine::{Px, Qty, Side};
 
 use crate::per_instr::PerInstr;
@@ -41,11 +46,28 @@ impl Default for MarketMakerConfig {
     }
 }
 
+/// One side's working quote: its client id and price.
+#[derive(Clone, Copy, Debug, Default)]
+struct Quote {
+    id: Option<u64>,
+    px: Option<i64>,
+}
+
+/// Per-instrument state.
+#[derive(Clone, Debug, Default)]
+struct Book {
+    /// Last (bid, ask) target prices, for the quote signals.
+    target: (Option<i64>, Option<i64>),
+    /// Working orders, bid and ask.
+    quotes: [Quote; 2],
+    next_id: u64,
+}
+
 /// The strategy.
 #[derive(Clone, Debug, Default)]
 pub struct MarketMaker {
     cfg: MarketMakerConfig,
-    quotes: PerInstr<(Option<i64>, Option<i64>)>,
+    books: PerInstr<Book>,
 }
 
 impl MarketMaker {
@@ -53,7 +75,7 @@ impl MarketMaker {
     pub fn new(cfg: MarketMakerConfig) -> Self {
         MarketMaker {
             cfg,
-            quotes: PerInstr::default(),
+            books: PerInstr::default(),
         }
     }
 
@@ -82,24 +104,75 @@ impl Strategy for MarketMaker {
         };
         let (bid, ask) = self.quote_prices(fair, ctx.position);
         let size = Qty(self.cfg.size);
-        let last = self.quotes.get_or(ctx.instr, || (None, None));
-        if *last == (bid, ask) {
+        let st = self.books.get_or(ctx.instr, Book::default);
+        if st.target != (bid, ask) {
+            st.target = (bid, ask);
+            for (side, px) in [(Side::Bid, bid), (Side::Ask, ask)] {
+                if let Some(px) = px {
+                    ctx.signal(Signal {
+                        kind: SignalKind::Quote,
+                        side: Some(side),
+                        value: px as f64,
+                    });
+                }
+            }
+        }
+        for (side, want) in [(Side::Bid, bid), (Side::Ask, ask)] {
+            let q = &mut st.quotes[side.index()];
+            match (q.id, want) {
+                (Some(_), w) if q.px == w => {}
+                (Some(id), None) => {
+                    ctx.cancel(id);
+                    *q = Quote::default();
+                }
+                (Some(id), Some(px)) => {
+                    ctx.modify(id, Px(px), size);
+                    q.px = Some(px);
+                }
+                (None, Some(px)) => {
+                    st.next_id += 1;
+                    let id = st.next_id;
+                    if ctx.order(OrderIntent {
+                        client_id: id,
+                        side,
+                        px: Some(Px(px)),
+                        qty: size,
+                        tif: Tif::PostOnly,
+                    }) {
+                        *q = Quote {
+                            id: Some(id),
+                            px: Some(px),
+                        };
+                    }
+                }
+                (None, None) => {}
+            }
+        }
+    }
+
+    fn on_order(&mut self, ctx: &mut Ctx<'_>, u: &OrderUpdate) {
+        if matches!(u.status, OrderStatus::Rejected(_)) && u.leaves.0 > 0 {
+            // A refused modify: the order still works at its old price.
+            let st = self.books.get_or(ctx.instr, Book::default);
+            for q in st.quotes.iter_mut() {
+                if q.id == Some(u.client_id) {
+                    q.px = u.px.map(|p| p.0);
+                }
+            }
             return;
         }
-        *last = (bid, ask);
-        for (side, px) in [(Side::Bid, bid), (Side::Ask, ask)] {
-            if let Some(px) = px {
-                ctx.signal(Signal {
-                    kind: SignalKind::Quote,
-                    side: Some(side),
-                    value: px as f64,
-                });
-                ctx.order(OrderIntent {
-                    side,
-                    px: Some(Px(px)),
-                    qty: size,
-                    tif: Tif::PostOnly,
-                });
+        let done = matches!(
+            u.status,
+            OrderStatus::Filled | OrderStatus::Cancelled | OrderStatus::Rejected(_)
+        );
+        if !done {
+            return;
+        }
+        let st = self.books.get_or(ctx.instr, Book::default);
+        for q in st.quotes.iter_mut() {
+            if q.id == Some(u.client_id) {
+                // Gone: the next book change quotes this side afresh.
+                *q = Quote::default();
             }
         }
     }

@@ -89,6 +89,9 @@ struct Slot {
     /// Instrument index, or [`EMPTY`].
     instr: u32,
     side: Side,
+    /// Time priority: the book set's add counter when the order joined its level (a replace
+    /// gets a new one; a partial cancel or execution keeps it).
+    prio: u64,
 }
 
 const FREE_SLOT: Slot = Slot {
@@ -96,7 +99,23 @@ const FREE_SLOT: Slot = Slot {
     qty: Qty(0),
     instr: EMPTY,
     side: Side::Bid,
+    prio: 0,
 };
+
+/// A resting order as the book set holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestingOrder {
+    /// Its instrument.
+    pub instr: InstrumentIdx,
+    /// Its side.
+    pub side: Side,
+    /// Its price.
+    pub px: Px,
+    /// Its remaining quantity.
+    pub qty: Qty,
+    /// Its time priority at its level: lower joined earlier (see [`L3Books::next_prio`]).
+    pub prio: u64,
+}
 
 /// A cheap, well-mixing hasher for order ids (the overflow map is never iterated on an output
 /// path, so its order does not matter; its speed does).
@@ -121,7 +140,7 @@ impl std::hash::Hasher for IdHasher {
 
 type FarMap = HashMap<u64, Slot, std::hash::BuildHasherDefault<IdHasher>>;
 
-/// Default window: 2^20 order slots (24 MiB).
+/// Default window: 2^20 order slots (32 MiB).
 pub const DEFAULT_WINDOW_BITS: u32 = 20;
 
 /// Dense table of resting orders by order reference.
@@ -389,6 +408,14 @@ impl Book {
         at_top
     }
 
+    /// The level at `px` on `side`, if any order rests there.
+    #[inline]
+    pub fn level(&self, side: Side, px: Px) -> Option<Level> {
+        self.find(side, px)
+            .ok()
+            .map(|i| self.sides[side.index()][i])
+    }
+
     /// Best level of `side`.
     #[inline]
     pub fn best(&self, side: Side) -> Option<Level> {
@@ -444,6 +471,8 @@ impl Book {
 pub struct L3Books {
     books: Vec<Book>,
     orders: OrderTable,
+    /// Time priority the next order to join a level gets.
+    next_prio: u64,
 }
 
 impl Default for L3Books {
@@ -458,6 +487,7 @@ impl L3Books {
         L3Books {
             books: Vec::new(),
             orders: OrderTable::new(),
+            next_prio: 0,
         }
     }
 
@@ -467,6 +497,7 @@ impl L3Books {
         let mut b = L3Books {
             books: Vec::new(),
             orders: OrderTable::with_window(window_bits, far_orders),
+            next_prio: 0,
         };
         b.ensure_instrument(InstrumentIdx(instruments.saturating_sub(1) as u32));
         b
@@ -512,6 +543,26 @@ impl L3Books {
         self.orders
             .get(id.0)
             .map(|s| (InstrumentIdx(s.instr), s.side, s.px, s.qty))
+    }
+
+    /// A resting order with its time priority.
+    #[inline]
+    pub fn resting(&self, id: OrderId) -> Option<RestingOrder> {
+        self.orders.get(id.0).map(|s| RestingOrder {
+            instr: InstrumentIdx(s.instr),
+            side: s.side,
+            px: s.px,
+            qty: s.qty,
+            prio: s.prio,
+        })
+    }
+
+    /// The time priority the next order to join any level will get: every order resting now
+    /// has a lower one, every later arrival a higher one. An order simulated as joining a level
+    /// now is behind exactly the orders with a lower priority.
+    #[inline]
+    pub fn next_prio(&self) -> u64 {
+        self.next_prio
     }
 
     /// Applies one event. Non-book events return `Ok(None)`.
@@ -571,10 +622,12 @@ impl L3Books {
                 qty,
                 instr: instr.0,
                 side,
+                prio: self.next_prio,
             },
         ) {
             return Err(BookError::DuplicateOrder(id.0));
         }
+        self.next_prio += 1;
         let touched_top = self.books[instr.get()].add(side, px, qty);
         Ok(Applied {
             instr,
@@ -670,8 +723,10 @@ impl L3Books {
                 qty,
                 instr: s.instr,
                 side: s.side,
+                prio: self.next_prio,
             },
         );
+        self.next_prio += 1;
         Ok(Applied {
             instr: InstrumentIdx(s.instr),
             side: s.side,

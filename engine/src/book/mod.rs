@@ -6,4 +6,4 @@ pub mod l2;
 pub mod l3;
 
 pub use l2::{L2Book, L2Books};
-pub use l3::{Applied, Book, BookError, L3Books, Level, OrderTable, Top};
+pub use l3::{Applied, Book, BookError, L3Books, Level, OrderTable, RestingOrder, Top};

@@ -32,30 +32,10 @@ use ticklane_engine::Side;
 pub use manifest::{sha256_file, InputFile, Manifest, ManifestError};
 pub use stats::{compute_stats, print_summary, Stats};
 
-/// Money: i128 in units of 1e-7 of (one price tick x one lot).
-///
-/// A fill of `qty` lots at `px` ticks has a notional of `px * qty * MONEY_PER_TICK_LOT` money
-/// units; the finer unit leaves room for fees quoted in fractions of a basis point.
-pub const MONEY_PER_TICK_LOT: i128 = 10_000_000;
-
-/// Whether a fill added liquidity (a resting order was hit) or took it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Liquidity {
-    /// The order rested in the book and was filled by someone else's order.
-    Maker,
-    /// The order crossed the spread and took resting liquidity.
-    Taker,
-}
-
-impl Liquidity {
-    /// `"maker"` or `"taker"`, as written in the trade log.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Liquidity::Maker => "maker",
-            Liquidity::Taker => "taker",
-        }
-    }
-}
+/// Money: i128 in units of 1e-7 of (one price tick x one lot); the engine's ledger unit.
+pub use ticklane_engine::exec::ledger::MONEY_PER_TICK_LOT;
+/// Maker or taker (`as_str` gives the trade log's `maker`/`taker`).
+pub use ticklane_engine::exec::Liquidity;
 
 /// `"buy"` for [`Side::Bid`], `"sell"` for [`Side::Ask`], as written in the trade log.
 pub fn side_str(side: Side) -> &'static str {

@@ -1,0 +1,490 @@
+//! Backtests: the execution simulator's configuration, and the recorder that books fills,
+//! samples the equity curve and keeps the trade log while the replay runs.
+//!
+//! The simulator itself ([`ticklane_engine::exec::sim`]) runs inside each book stage, next to
+//! the books it matches against; its reports travel to the output stage with the other outputs,
+//! in input order, where the [`Recorder`] keeps the accounts. So a backtest gives the same fills,
+//! PnL and digest inline and on any number of book shards.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use ticklane_engine::exec::fees::Fees;
+use ticklane_engine::exec::latency::{Constant, Empirical, Latency, PerAction};
+use ticklane_engine::exec::ledger::{Ledger, MONEY_PER_TICK_LOT};
+use ticklane_engine::exec::queue::{Probabilistic, QueueKind};
+use ticklane_engine::exec::sim::{SimConfig, SimCounts};
+use ticklane_engine::{InstrumentIdx, Nanos};
+
+use crate::report::{EquitySample, FillRecord, OrderCounts};
+use crate::stages::{Output, OutputKind};
+
+/// Order latency, as configured.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LatencyConfig {
+    /// `constant`, `per_action` or `empirical`.
+    pub model: String,
+    /// `constant`: entry latency of every action, ns.
+    pub entry_ns: u64,
+    /// `constant` and `per_action`: response latency, ns.
+    pub response_ns: u64,
+    /// `per_action`: new orders, ns.
+    pub new_ns: u64,
+    /// `per_action`: cancels, ns.
+    pub cancel_ns: u64,
+    /// `per_action`: modifies, ns.
+    pub modify_ns: u64,
+    /// `empirical`: CSV of observed latencies (`ts_ns,entry_ns,response_ns` or
+    /// `entry_ns,response_ns`), relative to the config file.
+    pub csv: Option<String>,
+}
+
+impl Default for LatencyConfig {
+    fn default() -> Self {
+        LatencyConfig {
+            model: "constant".into(),
+            entry_ns: 0,
+            response_ns: 0,
+            new_ns: 0,
+            cancel_ns: 0,
+            modify_ns: 0,
+            csv: None,
+        }
+    }
+}
+
+/// Queue-position model, as configured.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueueConfig {
+    /// `fifo` (exact, L3 data), `conservative` or `probabilistic` (L2 models).
+    pub model: String,
+    /// `probabilistic`: the exponent n of f(x) = x^n.
+    pub power: f64,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        QueueConfig {
+            model: "fifo".into(),
+            power: 3.0,
+        }
+    }
+}
+
+/// Fees, as configured (negative = rebate).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeeConfig {
+    /// Maker fee, basis points of notional.
+    pub maker_bps: f64,
+    /// Taker fee, basis points of notional.
+    pub taker_bps: f64,
+    /// Maker fee per lot, price ticks (ITCH: 1 tick = $0.0001, so 20 = $0.0020 a share).
+    pub maker_per_lot: f64,
+    /// Taker fee per lot, price ticks.
+    pub taker_per_lot: f64,
+}
+
+/// The backtest configuration file (`--exec-config exec.toml`); every key is optional.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExecConfig {
+    /// Starting capital, currency units (for return, turnover, Sharpe).
+    pub capital: f64,
+    /// Price ticks per currency unit (ITCH and LOBSTER: 10000).
+    pub ticks_per_unit: i64,
+    /// Equity-curve sampling interval, event-time ns.
+    pub sample_interval_ns: u64,
+    /// Periods per year for annualizing Sharpe and Sortino; 0 = a US equity year (252 days of
+    /// 6.5 hours) divided by the sampling interval.
+    pub periods_per_year: f64,
+    /// Data without receive times: how long after exchange time the strategy sees an event.
+    pub feed_latency_ns: u64,
+    /// Order latency.
+    pub latency: LatencyConfig,
+    /// Queue model.
+    pub queue: QueueConfig,
+    /// Fees.
+    pub fees: FeeConfig,
+}
+
+impl Default for ExecConfig {
+    fn default() -> Self {
+        ExecConfig {
+            capital: 1_000_000.0,
+            ticks_per_unit: 10_000,
+            sample_interval_ns: 1_000_000_000,
+            periods_per_year: 0.0,
+            feed_latency_ns: 0,
+            latency: LatencyConfig::default(),
+            queue: QueueConfig::default(),
+            fees: FeeConfig::default(),
+        }
+    }
+}
+
+/// Why a backtest configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecConfigError {
+    /// The TOML does not parse or has an unknown key (the message names it).
+    #[error("{0}")]
+    Toml(String),
+    /// A value is out of range or names something unknown.
+    #[error("{key}: {message}")]
+    Value {
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The empirical latency CSV could not be read.
+    #[error("latency.csv {path}: {message}")]
+    LatencyCsv {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A backtest ready to run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BacktestOptions {
+    /// The simulator's configuration.
+    pub sim: SimConfig,
+    /// Starting capital, money units.
+    pub capital: i128,
+    /// Price ticks per currency unit.
+    pub ticks_per_unit: i64,
+    /// Equity sampling interval, ns.
+    pub sample_interval_ns: u64,
+    /// Periods per year (annualization).
+    pub periods_per_year: f64,
+    /// Extra files the configuration read (an empirical latency CSV), for the manifest.
+    pub extra_inputs: Vec<PathBuf>,
+}
+
+impl Default for BacktestOptions {
+    fn default() -> Self {
+        ExecConfig::default()
+            .to_options(Path::new("."))
+            .expect("the default configuration is valid")
+    }
+}
+
+impl ExecConfig {
+    /// Parses TOML text.
+    ///
+    /// # Errors
+    /// [`ExecConfigError::Toml`], naming the key or line.
+    pub fn parse(text: &str) -> Result<Self, ExecConfigError> {
+        toml::from_str(text).map_err(|e| ExecConfigError::Toml(e.to_string().trim().to_owned()))
+    }
+
+    /// Builds the options; relative paths are taken from `base` (the config file's folder).
+    ///
+    /// # Errors
+    /// [`ExecConfigError`] for bad values and unreadable latency files.
+    pub fn to_options(&self, base: &Path) -> Result<BacktestOptions, ExecConfigError> {
+        let bad = |key, message: &str| ExecConfigError::Value {
+            key,
+            message: message.to_owned(),
+        };
+        if !(self.capital.is_finite() && self.capital > 0.0) {
+            return Err(bad(
+                "capital",
+                "must be a positive number of currency units",
+            ));
+        }
+        if self.ticks_per_unit <= 0 {
+            return Err(bad("ticks_per_unit", "must be positive"));
+        }
+        if self.sample_interval_ns == 0 {
+            return Err(bad("sample_interval_ns", "must be positive"));
+        }
+        let l = &self.latency;
+        let mut extra_inputs = Vec::new();
+        let latency = match l.model.as_str() {
+            "constant" => Latency::Constant(Constant {
+                entry: l.entry_ns,
+                response: l.response_ns,
+            }),
+            "per_action" => Latency::PerAction(PerAction {
+                new: l.new_ns,
+                cancel: l.cancel_ns,
+                modify: l.modify_ns,
+                response: l.response_ns,
+            }),
+            "empirical" => {
+                let Some(p) = &l.csv else {
+                    return Err(bad("latency.csv", "the empirical model needs a CSV file"));
+                };
+                let path = base.join(p);
+                let text =
+                    std::fs::read_to_string(&path).map_err(|e| ExecConfigError::LatencyCsv {
+                        path: path.display().to_string(),
+                        message: e.to_string(),
+                    })?;
+                let m = Empirical::parse(&text).map_err(|e| ExecConfigError::LatencyCsv {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                extra_inputs.push(path);
+                Latency::Empirical(m)
+            }
+            other => {
+                return Err(bad(
+                    "latency.model",
+                    &format!("{other:?} is not one of constant, per_action, empirical"),
+                ))
+            }
+        };
+        let queue = match self.queue.model.as_str() {
+            "fifo" => QueueKind::Fifo,
+            "conservative" => QueueKind::Conservative,
+            "probabilistic" => {
+                if !(self.queue.power.is_finite() && self.queue.power > 0.0) {
+                    return Err(bad("queue.power", "must be a positive number"));
+                }
+                QueueKind::Probabilistic(Probabilistic {
+                    power: self.queue.power,
+                })
+            }
+            other => {
+                return Err(bad(
+                    "queue.model",
+                    &format!("{other:?} is not one of fifo, conservative, probabilistic"),
+                ))
+            }
+        };
+        let f = &self.fees;
+        for (k, v) in [
+            ("fees.maker_bps", f.maker_bps),
+            ("fees.taker_bps", f.taker_bps),
+            ("fees.maker_per_lot", f.maker_per_lot),
+            ("fees.taker_per_lot", f.taker_per_lot),
+        ] {
+            if !v.is_finite() {
+                return Err(bad(k, "must be a finite number"));
+            }
+        }
+        let periods_per_year = if self.periods_per_year > 0.0 {
+            self.periods_per_year
+        } else {
+            252.0 * 23_400e9 / self.sample_interval_ns as f64
+        };
+        Ok(BacktestOptions {
+            sim: SimConfig {
+                latency,
+                queue,
+                fees: Fees::from_decimal(
+                    f.maker_bps,
+                    f.taker_bps,
+                    f.maker_per_lot,
+                    f.taker_per_lot,
+                ),
+                feed_latency: self.feed_latency_ns,
+            },
+            capital: (self.capital * self.ticks_per_unit as f64).round() as i128
+                * MONEY_PER_TICK_LOT,
+            ticks_per_unit: self.ticks_per_unit,
+            sample_interval_ns: self.sample_interval_ns,
+            periods_per_year,
+            extra_inputs,
+        })
+    }
+}
+
+/// Books fills and samples equity from the ordered output stream.
+pub struct Recorder {
+    fees: Fees,
+    interval: u64,
+    next_sample: Option<u64>,
+    /// The accounts.
+    pub ledger: Ledger,
+    /// The trade log.
+    pub fills: Vec<FillRecord>,
+    /// The equity curve: a sample at the first output, then every interval of event time.
+    pub equity: Vec<EquitySample>,
+}
+
+impl Recorder {
+    /// A recorder for `opts`.
+    pub fn new(opts: &BacktestOptions) -> Self {
+        Recorder {
+            fees: opts.sim.fees,
+            interval: opts.sample_interval_ns,
+            next_sample: None,
+            ledger: Ledger::new(),
+            fills: Vec::with_capacity(1 << 12),
+            equity: Vec::with_capacity(1 << 12),
+        }
+    }
+
+    fn sample(&mut self, ts: u64) {
+        self.equity.push(EquitySample {
+            ts,
+            equity: self.ledger.equity(),
+            position: self.ledger.net_position(),
+        });
+    }
+
+    /// Takes the next output (already in input order), before the output stage applies it.
+    #[inline]
+    pub fn on_output(&mut self, o: &Output, symbol: [u8; 8]) {
+        let ts = o.ts.0;
+        match self.next_sample {
+            None => {
+                self.sample(ts);
+                self.next_sample = Some((ts / self.interval + 1) * self.interval);
+            }
+            Some(mut next) if ts >= next => {
+                // The state up to here held through every boundary crossed since the last one.
+                while ts >= next {
+                    self.sample(next);
+                    next += self.interval;
+                }
+                self.next_sample = Some(next);
+            }
+            Some(_) => {}
+        }
+        match o.kind {
+            OutputKind::Bbo(key) => {
+                let px = |(p, q): (i64, u64)| (q > 0 || p != 0).then_some(ticklane_engine::Px(p));
+                self.ledger.mark(o.instr, px(key[0]), px(key[1]));
+            }
+            OutputKind::Fill {
+                client_id,
+                px,
+                qty,
+                queue_wait,
+                response,
+                side,
+                liquidity,
+            } => {
+                let fee = self.fees.fee(liquidity, px, qty);
+                let acc = self.ledger.account_mut(o.instr);
+                acc.fill(side, px, qty, fee);
+                let acc = *acc;
+                self.fills.push(FillRecord {
+                    ts_exch: ts,
+                    ts_local: ts + u64::from(response),
+                    symbol,
+                    client_id,
+                    side,
+                    px: px.0,
+                    qty: qty.0,
+                    liquidity,
+                    fee,
+                    position: acc.position,
+                    cash: acc.cash,
+                    realized_pnl: acc.realized,
+                    queue_wait_ns: (liquidity == ticklane_engine::exec::Liquidity::Maker)
+                        .then_some(queue_wait),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Closes the curve with a sample at `last_ts` (the last event's time).
+    pub fn finish(&mut self, last_ts: Nanos) {
+        if self.equity.last().is_none_or(|s| s.ts < last_ts.0) {
+            self.sample(last_ts.0);
+        }
+    }
+
+    /// The account of `instr`.
+    pub fn account(&self, instr: InstrumentIdx) -> Option<&ticklane_engine::exec::ledger::Account> {
+        self.ledger.account(instr)
+    }
+}
+
+/// Order counters of all shards, in the report's shape.
+pub fn order_counts(c: &SimCounts) -> OrderCounts {
+    OrderCounts {
+        submitted: c.submitted,
+        accepted: c.accepted,
+        rejected: c.rejected,
+        cancelled: c.cancelled,
+        filled: c.filled,
+        partially_filled: c.partial_fills,
+        submitted_qty: c.submitted_qty,
+        filled_qty: c.filled_qty,
+    }
+}
+
+/// Sums the counters of several shards.
+pub fn sum_counts<'a>(it: impl IntoIterator<Item = &'a SimCounts>) -> SimCounts {
+    let mut t = SimCounts::default();
+    for c in it {
+        t.submitted += c.submitted;
+        t.submitted_qty += c.submitted_qty;
+        t.accepted += c.accepted;
+        t.rejected += c.rejected;
+        t.cancelled += c.cancelled;
+        t.filled += c.filled;
+        t.partial_fills += c.partial_fills;
+        t.fills += c.fills;
+        t.filled_qty += c.filled_qty;
+        t.cancels += c.cancels;
+        t.modifies += c.modifies;
+        t.delivered += c.delivered;
+    }
+    t
+}
+
+/// What a backtest adds to the replay summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct BacktestSummary {
+    /// Events replayed (input messages).
+    pub events: u64,
+    /// Events per second of the replay loop alone (start-up excluded).
+    pub events_per_sec: f64,
+    /// Seconds in the replay loop.
+    pub loop_s: f64,
+    /// New orders sent.
+    pub orders_submitted: u64,
+    /// Accepted.
+    pub orders_accepted: u64,
+    /// Rejected actions.
+    pub rejected: u64,
+    /// Cancelled orders.
+    pub cancelled: u64,
+    /// Cancels and modifies sent.
+    pub cancels_sent: u64,
+    /// Modifies sent.
+    pub modifies_sent: u64,
+    /// Fills.
+    pub fills: u64,
+    /// Lots filled.
+    pub filled_qty: u64,
+    /// Final position (sum over instruments), lots.
+    pub position: i64,
+    /// Net PnL (equity at the end), currency units.
+    pub pnl: f64,
+    /// Fees paid, currency units.
+    pub fees: f64,
+    /// Queue model.
+    pub queue_model: &'static str,
+}
+
+/// Everything a finished backtest carries besides the summary line items.
+#[derive(Clone, Debug)]
+pub struct BacktestData {
+    /// The options it ran with.
+    pub options: BacktestOptions,
+    /// Summed order counters.
+    pub counts: SimCounts,
+    /// The trade log.
+    pub fills: Vec<FillRecord>,
+    /// The equity curve.
+    pub equity: Vec<EquitySample>,
+}
+
+/// Currency units of a money amount.
+pub fn money_units(m: i128, ticks_per_unit: i64) -> f64 {
+    m as f64 / MONEY_PER_TICK_LOT as f64 / ticks_per_unit as f64
+}

@@ -1,0 +1,217 @@
+//! The backtest side of `ticklane replay` (`--exec-config`, `--report`) and `ticklane verify`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde_json::json;
+use ticklane_replay::backtest::{order_counts, BacktestOptions, ExecConfig};
+use ticklane_replay::report::{self, InputFile, Manifest, ReportInput};
+use ticklane_replay::Summary;
+
+/// What a backtest run needs beyond the replay options, and what its manifest records.
+pub(crate) struct Plan {
+    /// The simulator and accounting options.
+    pub options: BacktestOptions,
+    /// The effective configuration, as the manifest records it.
+    pub config: serde_json::Value,
+    /// Every file the run read.
+    pub inputs: Vec<PathBuf>,
+}
+
+/// Reads `--exec-config` (or the defaults) and records the effective configuration of a run of
+/// `strategy` (with `strategy_toml`) over `file`.
+pub(crate) fn plan(
+    file: &Path,
+    symbols: &[String],
+    strategy: &str,
+    strategy_config: Option<&Path>,
+    strategy_toml: Option<&str>,
+    exec_config: Option<&Path>,
+) -> Result<Plan> {
+    let (mut cfg, base) = match exec_config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read --exec-config {}", p.display()))?;
+            let cfg = ExecConfig::parse(&text)
+                .with_context(|| format!("--exec-config {}", p.display()))?;
+            (cfg, p.parent().map(Path::to_path_buf).unwrap_or_default())
+        }
+        None => (ExecConfig::default(), PathBuf::new()),
+    };
+    let options = cfg.to_options(&base).with_context(|| match exec_config {
+        Some(p) => format!("--exec-config {}", p.display()),
+        None => "the default backtest configuration".into(),
+    })?;
+    // Record the latency file as the run found it, so a re-run from the manifest finds it too.
+    if let Some(p) = options.extra_inputs.first() {
+        cfg.latency.csv = Some(p.display().to_string());
+    }
+    let mut inputs = vec![file.to_path_buf()];
+    inputs.extend(strategy_config.map(Path::to_path_buf));
+    inputs.extend(options.extra_inputs.iter().cloned());
+    let config = json!({
+        "input": file.display().to_string(),
+        "symbols": symbols,
+        "strategy": { "name": strategy, "config_toml": strategy_toml },
+        "exec": serde_json::to_value(&cfg).context("recording the backtest configuration")?,
+    });
+    Ok(Plan {
+        options,
+        config,
+        inputs,
+    })
+}
+
+/// The manifest of a finished run.
+pub(crate) fn manifest(plan: &Plan, digest: &str) -> Result<Manifest> {
+    let inputs = plan
+        .inputs
+        .iter()
+        .map(|p| InputFile::from_path(p).with_context(|| format!("hashing {}", p.display())))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Manifest {
+        ticklane_version: env!("CARGO_PKG_VERSION").to_owned(),
+        inputs,
+        config: plan.config.clone(),
+        digest: digest.to_owned(),
+        command: std::env::args().collect(),
+    })
+}
+
+/// The report's input view of a finished run.
+fn report_input<'a>(summary: &'a Summary) -> Option<ReportInput<'a>> {
+    let d = summary.backtest_data.as_ref()?;
+    Some(ReportInput {
+        fills: &d.fills,
+        equity: &d.equity,
+        sample_interval_ns: d.options.sample_interval_ns,
+        orders: order_counts(&d.counts),
+        events: summary.messages,
+        capital: d.options.capital,
+        ticks_per_unit: d.options.ticks_per_unit,
+        periods_per_year: d.options.periods_per_year,
+        digest: summary.digest.clone(),
+    })
+}
+
+/// Prints the backtest statistics block, and writes the report directory when asked.
+pub(crate) fn finish(summary: &Summary, plan: &Plan, report_dir: Option<&Path>) -> Result<()> {
+    let Some(input) = report_input(summary) else {
+        return Ok(());
+    };
+    let stats = match report_dir {
+        Some(dir) => {
+            let m = manifest(plan, &summary.digest)?;
+            let stats = report::write_report(dir, &input, &m)
+                .with_context(|| format!("writing the report into {}", dir.display()))?;
+            eprintln!(
+                "report:        {} (summary.json, equity.svg, trades.csv, trades.parquet, manifest.json)",
+                dir.display()
+            );
+            stats
+        }
+        None => report::compute_stats(&input),
+    };
+    let mut out = std::io::stdout().lock();
+    report::print_summary(&stats, &mut out).context("printing the backtest summary")?;
+    Ok(())
+}
+
+/// `ticklane verify MANIFEST`: re-runs the backtest the manifest describes; `Ok(true)` when the
+/// digest matches.
+pub(crate) fn verify(manifest_path: &Path) -> Result<VerifyOutcome> {
+    let m = Manifest::read(manifest_path)
+        .with_context(|| format!("cannot read manifest {}", manifest_path.display()))?;
+    let mut problems = Vec::new();
+    for f in &m.inputs {
+        let p = Path::new(&f.path);
+        match report::sha256_file(p) {
+            Ok(h) if h == f.sha256 => {}
+            Ok(h) => problems.push(format!(
+                "input {}: sha256 is {h}, the manifest says {}",
+                f.path, f.sha256
+            )),
+            Err(e) => problems.push(format!("input {}: cannot read it: {e}", f.path)),
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(VerifyOutcome::InputsDiffer(problems));
+    }
+    let c = &m.config;
+    let field = |v: &serde_json::Value, k: &str| -> Result<serde_json::Value> {
+        v.get(k)
+            .cloned()
+            .with_context(|| format!("manifest config has no {k:?}"))
+    };
+    let file = PathBuf::from(
+        field(c, "input")?
+            .as_str()
+            .context("manifest config.input is not a path")?,
+    );
+    let symbols: Vec<String> =
+        serde_json::from_value(field(c, "symbols")?).context("manifest config.symbols")?;
+    let strategy = field(c, "strategy")?;
+    let name = field(&strategy, "name")?
+        .as_str()
+        .context("manifest config.strategy.name")?
+        .to_owned();
+    let toml_text: Option<String> = serde_json::from_value(field(&strategy, "config_toml")?)
+        .context("manifest config.strategy.config_toml")?;
+    let exec: ExecConfig =
+        serde_json::from_value(field(c, "exec")?).context("manifest config.exec")?;
+    let options = exec
+        .to_options(Path::new(""))
+        .context("manifest config.exec")?;
+    let s = ticklane_strategies::build(&name, toml_text.as_deref())?;
+    let input = ticklane_replay::input::open(&file)
+        .with_context(|| format!("cannot open {}", file.display()))?;
+    let opts = ticklane_replay::ItchReplayOptions {
+        symbols: symbols.clone(),
+        backtest: Some(options.clone()),
+        ..Default::default()
+    };
+    let summary = ticklane_replay::replay_itch_with(
+        ticklane_feeds::itch::framing::FrameReader::new(input.reader),
+        opts,
+        s,
+    )
+    .with_context(|| format!("replaying {}", file.display()))?;
+    let rerun = Manifest {
+        digest: summary.digest.clone(),
+        ..m.clone()
+    };
+    if rerun.digest == m.digest {
+        return Ok(VerifyOutcome::Match(summary.digest));
+    }
+    let mut lines = m.diff(&rerun);
+    // The run's own summary.json, when it is beside the manifest, says which results moved.
+    let recorded = manifest_path.with_file_name("summary.json");
+    if let (Ok(text), Some(input)) = (std::fs::read_to_string(&recorded), report_input(&summary)) {
+        if let Ok(old) = serde_json::from_str::<report::SummaryFile>(&text) {
+            let new = report::compute_stats(&input);
+            let (o, n) = (
+                serde_json::to_value(&old.stats)?,
+                serde_json::to_value(&new)?,
+            );
+            if let (Some(o), Some(n)) = (o.as_object(), n.as_object()) {
+                for (k, ov) in o {
+                    let nv = n.get(k).cloned().unwrap_or_default();
+                    if *ov != nv {
+                        lines.push(format!("stats.{k}: {ov} -> {nv}"));
+                    }
+                }
+            }
+        }
+    }
+    Ok(VerifyOutcome::DigestDiffers(lines))
+}
+
+/// What `verify` found.
+pub(crate) enum VerifyOutcome {
+    /// Same digest.
+    Match(String),
+    /// An input file changed or is missing.
+    InputsDiffer(Vec<String>),
+    /// The re-run gave another digest (the lines say what differs).
+    DigestDiffers(Vec<String>),
+}
