@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde_json::json;
-use ticklane_replay::backtest::{order_counts, BacktestOptions, ExecConfig};
-use ticklane_replay::report::{self, InputFile, Manifest, ReportInput};
+use ticklane_replay::backtest::{BacktestOptions, ExecConfig};
+use ticklane_replay::report::{self, InputFile, Manifest};
 use ticklane_replay::Summary;
 
 /// What a backtest run needs beyond the replay options, and what its manifest records.
@@ -78,25 +78,15 @@ pub(crate) fn manifest(plan: &Plan, digest: &str) -> Result<Manifest> {
     })
 }
 
-/// The report's input view of a finished run.
-fn report_input<'a>(summary: &'a Summary) -> Option<ReportInput<'a>> {
-    let d = summary.backtest_data.as_ref()?;
-    Some(ReportInput {
-        fills: &d.fills,
-        equity: &d.equity,
-        sample_interval_ns: d.options.sample_interval_ns,
-        orders: order_counts(&d.counts),
-        events: summary.messages,
-        capital: d.options.capital,
-        ticks_per_unit: d.options.ticks_per_unit,
-        periods_per_year: d.options.periods_per_year,
-        digest: summary.digest.clone(),
-    })
-}
-
 /// Prints the backtest statistics block, and writes the report directory when asked.
 pub(crate) fn finish(summary: &Summary, plan: &Plan, report_dir: Option<&Path>) -> Result<()> {
-    let Some(input) = report_input(summary) else {
+    let Some(input) = summary.report_input() else {
+        if let Some(dir) = report_dir {
+            eprintln!(
+                "report:        not written to {}: the strategy sent no orders (it only signals)",
+                dir.display()
+            );
+        }
         return Ok(());
     };
     let stats = match report_dir {
@@ -186,7 +176,7 @@ pub(crate) fn verify(manifest_path: &Path) -> Result<VerifyOutcome> {
     let mut lines = m.diff(&rerun);
     // The run's own summary.json, when it is beside the manifest, says which results moved.
     let recorded = manifest_path.with_file_name("summary.json");
-    if let (Ok(text), Some(input)) = (std::fs::read_to_string(&recorded), report_input(&summary)) {
+    if let (Ok(text), Some(input)) = (std::fs::read_to_string(&recorded), summary.report_input()) {
         if let Ok(old) = serde_json::from_str::<report::SummaryFile>(&text) {
             let new = report::compute_stats(&input);
             let (o, n) = (

@@ -47,8 +47,7 @@ impl Bench {
         self.books.apply(&ev).expect("consistent test stream");
         let local = self.sim.local_time(&ev);
         let updates = &mut self.updates;
-        self.sim
-            .deliver(I, local, |u, _| updates.push((local, *u)));
+        self.sim.deliver(I, local, |u, _| updates.push((local, *u)));
     }
 
     fn add(&mut self, ts: u64, id: u64, side: Side, px: i64, qty: u64) {
@@ -113,25 +112,67 @@ fn passive_buy_behind_500_shares_fills_only_after_500_trade_or_cancel_ahead() {
     b.add(11, 4, Side::Bid, 1_000_000, 1000);
     assert_eq!(b.sim.working(I), 1);
     // 250 of order 1 trades, then order 2 (200, ahead of us) cancels: 50 still ahead.
-    b.event(12, Body::Execute { order_id: OrderId(1), qty: Qty(250) });
-    b.event(13, Body::Delete { order_id: OrderId(2) });
-    assert!(b.fills().is_empty(), "450 of the 500 ahead have gone: not yet");
+    b.event(
+        12,
+        Body::Execute {
+            order_id: OrderId(1),
+            qty: Qty(250),
+        },
+    );
+    b.event(
+        13,
+        Body::Delete {
+            order_id: OrderId(2),
+        },
+    );
+    assert!(
+        b.fills().is_empty(),
+        "450 of the 500 ahead have gone: not yet"
+    );
     // A cancel of the order behind us does not move us.
-    b.event(14, Body::Reduce { order_id: OrderId(4), qty: Qty(500) });
+    b.event(
+        14,
+        Body::Reduce {
+            order_id: OrderId(4),
+            qty: Qty(500),
+        },
+    );
     assert!(b.fills().is_empty());
     // The last 50 ahead trade: still nothing for us (we are now first).
-    b.event(15, Body::Execute { order_id: OrderId(1), qty: Qty(50) });
+    b.event(
+        15,
+        Body::Execute {
+            order_id: OrderId(1),
+            qty: Qty(50),
+        },
+    );
     assert!(b.fills().is_empty());
     // Now 60 trade against order 4 (behind us): with nothing ahead, that liquidity was ours.
-    b.event(16, Body::Execute { order_id: OrderId(4), qty: Qty(60) });
+    b.event(
+        16,
+        Body::Execute {
+            order_id: OrderId(4),
+            qty: Qty(60),
+        },
+    );
     assert_eq!(b.fills(), vec![(16, 7, 1_000_000, 60, Liquidity::Maker)]);
     // Another 70: we take the last 40, and only 40 (the same liquidity never fills twice).
-    b.event(17, Body::Execute { order_id: OrderId(4), qty: Qty(70) });
+    b.event(
+        17,
+        Body::Execute {
+            order_id: OrderId(4),
+            qty: Qty(70),
+        },
+    );
     assert_eq!(b.fills()[1], (17, 7, 1_000_000, 40, Liquidity::Maker));
     assert_eq!(b.fills().len(), 2);
     assert_eq!(b.sim.working(I), 0);
     // The strategy heard: accepted, partially filled (60, leaves 40), filled.
-    let st: Vec<_> = b.updates.iter().map(|(_, u)| (u.status, u.filled.0, u.leaves.0)).collect();
+    let st: Vec<_> = b
+        .updates
+        .iter()
+        .map(|(_, u)| (u.status, u.filled.0, u.leaves.0))
+        .collect();
     assert_eq!(
         st,
         vec![
@@ -152,11 +193,23 @@ fn l2_conservative_model_needs_500_traded_ahead() {
     b.add(1, 1, Side::Bid, 1_000_000, 500);
     b.send(2, limit(7, Side::Bid, 1_000_000, 100, Tif::Gtc));
     b.add(3, 2, Side::Ask, 1_000_100, 100); // our order joins here, 500 ahead
-    // A 300-share cancel: the conservative model does not move us (only caps at level size).
-    b.event(4, Body::Reduce { order_id: OrderId(1), qty: Qty(300) });
+                                            // A 300-share cancel: the conservative model does not move us (only caps at level size).
+    b.event(
+        4,
+        Body::Reduce {
+            order_id: OrderId(1),
+            qty: Qty(300),
+        },
+    );
     assert!(b.fills().is_empty());
     // 200 trade: level had 200 left; ahead min(500, 200) = 200 -> 0; no fill yet.
-    b.event(5, Body::Execute { order_id: OrderId(1), qty: Qty(200) });
+    b.event(
+        5,
+        Body::Execute {
+            order_id: OrderId(1),
+            qty: Qty(200),
+        },
+    );
     assert!(b.fills().is_empty());
     // The next trade at our price reaches us: a hidden-order print of 30 at 100.00 against bids.
     b.event(
@@ -197,7 +250,10 @@ fn a_partial_fill_updates_position_cash_and_fees_exactly() {
     assert_eq!(acc.fees, -4_800 * MONEY_PER_TICK_LOT);
     // The order still works for 180.
     let last = b.updates.last().unwrap().1;
-    assert_eq!((last.status, last.filled.0, last.leaves.0), (OrderStatus::PartiallyFilled, 120, 180));
+    assert_eq!(
+        (last.status, last.filled.0, last.leaves.0),
+        (OrderStatus::PartiallyFilled, 120, 180)
+    );
     assert_eq!(b.sim.position(I), -120);
 }
 
@@ -246,9 +302,18 @@ fn a_taker_walking_three_levels_gets_the_volume_weighted_price() {
         }),
     );
     b.add(8, 6, Side::Bid, 999_800, 1);
-    let second: Vec<_> = b.fills().into_iter().filter(|f| f.1 == 2).map(|f| (f.2, f.3)).collect();
+    let second: Vec<_> = b
+        .fills()
+        .into_iter()
+        .filter(|f| f.1 == 2)
+        .map(|f| (f.2, f.3))
+        .collect();
     assert_eq!(second, vec![(1_000_300, 150)]);
-    assert_eq!(b.statuses().last().unwrap(), &(2, OrderStatus::Cancelled), "IOC rest cancelled");
+    assert_eq!(
+        b.statuses().last().unwrap(),
+        &(2, OrderStatus::Cancelled),
+        "IOC rest cancelled"
+    );
 }
 
 #[test]
@@ -284,7 +349,11 @@ fn latency_makes_a_cancel_arrive_after_the_fill() {
     );
     // The answers come back in the order they happened, each 1000 ns later.
     b.add(5_000, 6, Side::Bid, 999_600, 1);
-    let seen: Vec<_> = b.updates.iter().map(|(_, u)| (u.ts_exch.0, u.status)).collect();
+    let seen: Vec<_> = b
+        .updates
+        .iter()
+        .map(|(_, u)| (u.ts_exch.0, u.status))
+        .collect();
     assert_eq!(
         seen,
         vec![
@@ -323,7 +392,14 @@ fn a_post_only_order_that_would_cross_is_rejected() {
     assert!(b.fills().is_empty());
     assert_eq!(b.sim.working(I), 1);
     // Modifying it to cross is refused too, and the order keeps working at its price.
-    b.send(5, Action::Modify { client_id: 2, px: Px(1_000_200), qty: Qty(10) });
+    b.send(
+        5,
+        Action::Modify {
+            client_id: 2,
+            px: Px(1_000_200),
+            qty: Qty(10),
+        },
+    );
     b.add(6, 4, Side::Bid, 999_800, 1);
     let last = b.updates.last().unwrap().1;
     assert_eq!(last.status, OrderStatus::Rejected(RejectReason::WouldCross));
@@ -345,11 +421,30 @@ fn modify_down_keeps_the_queue_place_and_a_new_price_loses_it() {
     b.add(2, 2, Side::Ask, 1_000_100, 100);
     b.send(3, limit(1, Side::Bid, 1_000_000, 100, Tif::Gtc));
     b.add(4, 3, Side::Bid, 1_000_000, 300); // behind us
-    // Reduce to 50 at the same price: still 200 ahead, not behind order 3.
-    b.send(5, Action::Modify { client_id: 1, px: Px(1_000_000), qty: Qty(50) });
+                                            // Reduce to 50 at the same price: still 200 ahead, not behind order 3.
+    b.send(
+        5,
+        Action::Modify {
+            client_id: 1,
+            px: Px(1_000_000),
+            qty: Qty(50),
+        },
+    );
     b.add(6, 4, Side::Bid, 999_000, 1);
-    b.event(7, Body::Execute { order_id: OrderId(1), qty: Qty(200) });
-    b.event(8, Body::Execute { order_id: OrderId(3), qty: Qty(80) });
+    b.event(
+        7,
+        Body::Execute {
+            order_id: OrderId(1),
+            qty: Qty(200),
+        },
+    );
+    b.event(
+        8,
+        Body::Execute {
+            order_id: OrderId(3),
+            qty: Qty(80),
+        },
+    );
     // 80 behind us traded with nothing ahead: our 50 filled.
     assert_eq!(b.fills(), vec![(8, 1, 1_000_000, 50, Liquidity::Maker)]);
 }

@@ -237,6 +237,10 @@ pub(crate) fn finish_backtest<S: Strategy>(
     let (Some(opts), Some(mut rec)) = (opts, output.backtest.take()) else {
         return;
     };
+    if counts.submitted == 0 {
+        // A signal-only strategy: nothing was traded, so there is no backtest to report.
+        return;
+    }
     rec.finish(output.last_ts);
     let tpu = opts.ticks_per_unit;
     let fees: i128 = rec.ledger.accounts().map(|(_, a)| a.fees).sum();

@@ -13,15 +13,21 @@ fn root() -> PathBuf {
 
 fn strip_wall_clock(s: &str) -> String {
     s.lines()
-        .filter(|l| !l.starts_with("elapsed:") && !l.starts_with("throughput:"))
+        .filter(|l| {
+            !l.starts_with("elapsed:")
+                && !l.starts_with("throughput:")
+                && !l.contains("events/s in the replay loop")
+        })
         .map(|l| format!("{l}\n"))
         .collect()
 }
 
 fn run(path: &str, symbols: Vec<String>, strategy: Option<&str>) -> String {
     let inp = input::open(&root().join(path)).unwrap_or_else(|e| panic!("{e}"));
+    // As the CLI does: a strategy's orders go through a backtest with the default settings.
     let opts = ItchReplayOptions {
         symbols,
+        backtest: strategy.map(|_| ticklane_replay::backtest::BacktestOptions::default()),
         ..Default::default()
     };
     let summary = match strategy {
@@ -33,7 +39,14 @@ fn run(path: &str, symbols: Vec<String>, strategy: Option<&str>) -> String {
         None => replay_itch(FrameReader::new(inp.reader), opts),
     }
     .unwrap();
-    strip_wall_clock(&summary.to_string())
+    // The CLI prints the backtest statistics before the summary.
+    let mut text = Vec::new();
+    if let Some(input) = summary.report_input() {
+        let stats = ticklane_replay::report::compute_stats(&input);
+        ticklane_replay::report::print_summary(&stats, &mut text).unwrap();
+    }
+    text.extend_from_slice(summary.to_string().as_bytes());
+    strip_wall_clock(&String::from_utf8(text).unwrap())
 }
 
 #[test]
