@@ -7,7 +7,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_ticklane");
 
 fn count(stats: &str, key: &str) -> u64 {
     stats
-        .split(|c: char| c == ' ' || c == ')' || c == '(')
+        .split([' ', ')', '('])
         .find_map(|w| w.strip_prefix(&format!("{key}=")))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
