@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 mod backtest;
 mod bench;
 mod convert;
+mod hftbacktest;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -188,6 +189,8 @@ enum BenchCmd {
 enum ConvertCmd {
     /// Re-encode a LOBSTER message file as an ITCH 5.0 BinaryFILE.
     Lobster(convert::LobsterArgs),
+    /// Write an ITCH 5.0 file as hftbacktest's market-by-order event array (.npz).
+    Hftbacktest(hftbacktest::HftbacktestArgs),
 }
 
 #[derive(Subcommand)]
@@ -225,6 +228,7 @@ fn main() -> ExitCode {
         Cmd::Bench(BenchCmd::Itch(a)) => bench::itch(a),
         Cmd::Bench(BenchCmd::Latency(a)) => bench::latency(a),
         Cmd::Convert(ConvertCmd::Lobster(a)) => convert::lobster(a),
+        Cmd::Convert(ConvertCmd::Hftbacktest(a)) => hftbacktest::convert(a),
         Cmd::Gen(GenCmd::Itch(a)) => convert::gen_itch(a),
         Cmd::Verify { manifest } => verify(&manifest),
         Cmd::Strategies => {
