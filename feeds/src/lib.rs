@@ -9,6 +9,7 @@ pub mod binance;
 pub mod coinbase;
 pub mod cryptofeed;
 pub mod decimal;
+pub mod isotime;
 pub mod itch;
 pub mod json;
 pub mod lobster;

@@ -4,8 +4,11 @@
 
 pub mod bbo_csv;
 pub mod binance;
+pub mod capture;
+pub mod coinbase;
 pub mod input;
 pub mod itch;
+pub mod l2state;
 pub mod latency_report;
 pub mod lobster;
 pub mod pipeline;
