@@ -12,5 +12,6 @@ pub mod decimal;
 pub mod isotime;
 pub mod itch;
 pub mod json;
+pub mod kraken;
 pub mod lobster;
 pub mod moldudp64;

@@ -16,42 +16,15 @@
 //! Products get dense instrument indices in first-seen order; prices and sizes are kept at 8
 //! decimals.
 
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::time::Instant;
 
 use ticklane_feeds::coinbase::{CoinbaseDecoder, CoinbaseError, CoinbaseMsg};
 use ticklane_feeds::json::Precision;
 
-use crate::capture::{classify, CaptureLine, SeenContainers};
-use crate::l2state::{L2State, L2Summary, DECIMALS};
-
-/// Options.
-#[derive(Default)]
-pub struct CryptoReplayOptions<'a> {
-    /// Report books before their snapshot (or after losing sync) too.
-    pub accept_unsynced: bool,
-    /// BBO CSV sink (prices with 8 decimals).
-    pub bbo_csv: Option<Box<dyn Write + 'a>>,
-}
-
-/// Why a replay could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum CryptoReplayError {
-    /// Reading the capture failed.
-    #[error("reading the capture: {0}")]
-    Read(std::io::Error),
-    /// Writing the BBO CSV failed.
-    #[error("writing the BBO CSV: {0}")]
-    Output(std::io::Error),
-    /// Nothing in the input decoded as this venue's messages.
-    #[error("not a {venue} capture: no frame decoded ({bad} bad lines or frames)")]
-    WrongVenue {
-        /// The venue asked for.
-        venue: &'static str,
-        /// Lines and frames that failed.
-        bad: u64,
-    },
-}
+use crate::capture::{CaptureLine, SeenContainers};
+use crate::l2state::{for_each_line, L2State, L2Summary, DECIMALS};
+pub use crate::l2state::{CryptoReplayError, CryptoReplayOptions};
 
 #[derive(Clone, Copy)]
 struct PendingTicker {
@@ -70,38 +43,6 @@ const P: Precision = Precision {
     px: DECIMALS,
     qty: DECIMALS,
 };
-
-/// Reads capture lines into `frame` one at a time and hands each classified line to `f`.
-pub(crate) fn for_each_line(
-    mut input: impl BufRead,
-    seen: &mut SeenContainers,
-    s: &mut L2Summary,
-    mut f: impl FnMut(CaptureLine<'_>, &mut L2Summary) -> Result<(), CryptoReplayError>,
-) -> Result<(), CryptoReplayError> {
-    let mut line = Vec::with_capacity(1 << 16);
-    loop {
-        line.clear();
-        match input.read_until(b'\n', &mut line) {
-            Ok(0) => return Ok(()),
-            Ok(_) => {}
-            Err(e) => return Err(CryptoReplayError::Read(e)),
-        }
-        if line.trim_ascii().is_empty() {
-            continue;
-        }
-        s.lines += 1;
-        let Some(l) = classify(&line) else {
-            s.bad_lines += 1;
-            continue;
-        };
-        match l {
-            CaptureLine::Frame { container, .. }
-            | CaptureLine::Rest { container, .. }
-            | CaptureLine::Meta { container } => seen.add(container),
-        }
-        f(l, s)?;
-    }
-}
 
 /// Replays a Coinbase Exchange capture.
 ///

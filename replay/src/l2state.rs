@@ -7,16 +7,83 @@
 //! `accept_unsynced` asks for diff-built books too.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{BufRead, Write};
 
 use ticklane_engine::book::{L2Book, L2Books, Top};
 use ticklane_engine::{Digest, InstrumentIdx, Nanos, Px, Qty, Side};
-use ticklane_feeds::json::LevelUpdate;
+use ticklane_feeds::json::{LevelUpdate, Precision};
 
 use crate::bbo_csv::BboCsv;
+use crate::capture::{classify, CaptureLine, SeenContainers};
 
 /// Decimals of every price and size in a crypto replay's books (1e-8 units).
 pub const DECIMALS: u32 = 8;
+
+/// Options.
+#[derive(Default)]
+pub struct CryptoReplayOptions<'a> {
+    /// Report books before their snapshot (or after losing sync) too.
+    pub accept_unsynced: bool,
+    /// BBO CSV sink (prices with 8 decimals).
+    pub bbo_csv: Option<Box<dyn Write + 'a>>,
+    /// Kraken: the subscribed book depth for v2 captures (v1 names it in the channel,
+    /// `book-10`); the book is truncated to it after every message. Default 10.
+    pub book_depth: Option<usize>,
+    /// Kraken v2: each pair's price and quantity decimals as the venue writes them (from its
+    /// instrument channel), needed to verify checksums; v1 strings tell them themselves.
+    pub wire_precision: Vec<(String, Precision)>,
+}
+
+/// Why a replay could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoReplayError {
+    /// Reading the capture failed.
+    #[error("reading the capture: {0}")]
+    Read(std::io::Error),
+    /// Writing the BBO CSV failed.
+    #[error("writing the BBO CSV: {0}")]
+    Output(std::io::Error),
+    /// Nothing in the input decoded as this venue's messages.
+    #[error("not a {venue} capture: no frame decoded ({bad} bad lines or frames)")]
+    WrongVenue {
+        /// The venue asked for.
+        venue: &'static str,
+        /// Lines and frames that failed.
+        bad: u64,
+    },
+}
+
+/// Reads capture lines into `frame` one at a time and hands each classified line to `f`.
+pub fn for_each_line(
+    mut input: impl BufRead,
+    seen: &mut SeenContainers,
+    s: &mut L2Summary,
+    mut f: impl FnMut(CaptureLine<'_>, &mut L2Summary) -> Result<(), CryptoReplayError>,
+) -> Result<(), CryptoReplayError> {
+    let mut line = Vec::with_capacity(1 << 16);
+    loop {
+        line.clear();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) => return Err(CryptoReplayError::Read(e)),
+        }
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        s.lines += 1;
+        let Some(l) = classify(&line) else {
+            s.bad_lines += 1;
+            continue;
+        };
+        match l {
+            CaptureLine::Frame { container, .. }
+            | CaptureLine::Rest { container, .. }
+            | CaptureLine::Meta { container } => seen.add(container),
+        }
+        f(l, s)?;
+    }
+}
 
 /// Per-symbol results.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
@@ -27,8 +94,8 @@ pub struct SymbolSummary {
     pub snapshots: u64,
     /// Level updates (messages) applied.
     pub updates: u64,
-    /// Updates that arrived before the first snapshot (kept out of the book unless
-    /// `accept_unsynced`).
+    /// Updates that arrived while the book was unsynced (before its first snapshot, or after
+    /// it lost sync; kept out of the book unless `accept_unsynced`).
     pub before_snapshot: u64,
     /// Trades.
     pub trades: u64,
@@ -42,6 +109,8 @@ pub struct SymbolSummary {
     pub checksum_ok: u64,
     /// Checksums that did not (each one marks the book invalid and counts a resync).
     pub checksum_bad: u64,
+    /// Checksums that could not be verified (the pair's wire decimals are unknown).
+    pub checksum_unverified: u64,
     /// Times the book lost sync.
     pub resyncs: u64,
     /// Updates after which the book was crossed.
@@ -91,6 +160,8 @@ pub struct L2Summary {
     pub checksum_ok: u64,
     /// Checksum mismatches, all symbols.
     pub checksum_bad: u64,
+    /// Checksums not verifiable (wire decimals unknown), all symbols.
+    pub checksum_unverified: u64,
     /// Tickers compared with the book, all symbols.
     pub tickers_compared: u64,
     /// Of those, equal.
@@ -296,6 +367,7 @@ impl<'a> L2State<'a> {
             s.resyncs += st.resyncs;
             s.checksum_ok += st.checksum_ok;
             s.checksum_bad += st.checksum_bad;
+            s.checksum_unverified += st.checksum_unverified;
             s.tickers_compared += st.tickers_compared;
             s.tickers_equal += st.tickers_equal;
             s.bbo_changes += st.bbo_changes;
@@ -337,11 +409,11 @@ impl std::fmt::Display for L2Summary {
             "book:          {} snapshots, {} updates applied, {} trades, {} resyncs",
             self.snapshots, self.updates, self.trades, self.resyncs
         )?;
-        if self.checksum_ok + self.checksum_bad > 0 {
+        if self.checksum_ok + self.checksum_bad + self.checksum_unverified > 0 {
             writeln!(
                 f,
-                "checksums:     {} verified equal, {} mismatched",
-                self.checksum_ok, self.checksum_bad
+                "checksums:     {} verified equal, {} mismatched, {} not verifiable (decimals unknown)",
+                self.checksum_ok, self.checksum_bad, self.checksum_unverified
             )?;
         }
         writeln!(
