@@ -95,7 +95,6 @@ pub fn replay_coinbase(
                 return Ok(());
             }
         };
-        s.messages += 1;
         let product = match msg {
             CoinbaseMsg::Snapshot { product }
             | CoinbaseMsg::L2Update { product, .. }
@@ -106,6 +105,7 @@ pub fn replay_coinbase(
                 return Ok(());
             }
         };
+        s.messages += 1;
         let i = st.instr(product);
         if align.len() <= i {
             align.resize_with(i + 1, Align::default);
@@ -177,7 +177,7 @@ pub fn replay_coinbase(
         st.report(i).map_err(CryptoReplayError::Output)
     })?;
     s.container = seen.name().into();
-    if s.messages == 0 && s.lines > 0 {
+    if s.messages + s.control == 0 && s.lines > 0 {
         return Err(CryptoReplayError::WrongVenue {
             venue: "Coinbase",
             bad: s.bad_total(),

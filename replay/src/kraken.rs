@@ -76,7 +76,6 @@ pub fn replay_kraken(
                 return Ok(());
             }
         };
-        s.messages += 1;
         let symbol = match msg {
             KrakenMsg::Book { symbol, .. }
             | KrakenMsg::Trades { symbol }
@@ -86,6 +85,7 @@ pub fn replay_kraken(
                 return Ok(());
             }
         };
+        s.messages += 1;
         let i = st.instr(symbol);
         if wire.len() <= i {
             let configured = opts
@@ -164,7 +164,7 @@ pub fn replay_kraken(
         st.report(i).map_err(CryptoReplayError::Output)
     })?;
     s.container = seen.name().into();
-    if s.messages == 0 && s.lines > 0 {
+    if s.messages + s.control == 0 && s.lines > 0 {
         return Err(CryptoReplayError::WrongVenue {
             venue: "Kraken",
             bad: s.bad_total(),

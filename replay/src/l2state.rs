@@ -136,9 +136,10 @@ pub struct L2Summary {
     pub container: String,
     /// Lines read.
     pub lines: u64,
-    /// Frames decoded into a message.
+    /// Frames decoded into a book, trade or ticker message.
     pub messages: u64,
-    /// Control frames (subscriptions, heartbeats, status) and capture header/sent lines.
+    /// Control frames (subscriptions, heartbeats, status) and capture header/sent lines. Every
+    /// line is counted once: `lines == messages + control + bad_total()`.
     pub control: u64,
     /// Lines that are not a capture line of any known container.
     pub bad_lines: u64,
