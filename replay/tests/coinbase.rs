@@ -22,6 +22,7 @@ fn run(input: &[u8], accept_unsynced: bool) -> (L2Summary, String) {
         CryptoReplayOptions {
             accept_unsynced,
             bbo_csv: Some(Box::new(&mut csv)),
+            ..CryptoReplayOptions::default()
         },
     )
     .unwrap();
