@@ -64,6 +64,8 @@ pub fn replay_coinbase(
     let mut frame = Vec::with_capacity(1 << 16);
     let mut align: Vec<Align> = Vec::new();
     let mut seen = SeenContainers::default();
+    // Frames this venue's decoder understood (control frames included, capture headers not).
+    let mut decoded = 0u64;
     for_each_line(input, &mut seen, &mut s, |l, s| {
         let (ts, json) = match l {
             CaptureLine::Frame { ts_ns, json, .. } => (ts_ns, json),
@@ -81,7 +83,10 @@ pub fn replay_coinbase(
         frame.clear();
         frame.extend_from_slice(json);
         let msg = match dec.decode(&mut frame, P, &mut levels) {
-            Ok(m) => m,
+            Ok(m) => {
+                decoded += 1;
+                m
+            }
             Err(CoinbaseError::Json) => {
                 s.bad_json += 1;
                 return Ok(());
@@ -177,7 +182,7 @@ pub fn replay_coinbase(
         st.report(i).map_err(CryptoReplayError::Output)
     })?;
     s.container = seen.name().into();
-    if s.messages + s.control == 0 && s.lines > 0 {
+    if decoded == 0 && s.lines > 0 {
         return Err(CryptoReplayError::WrongVenue {
             venue: "Coinbase",
             bad: s.bad_total(),

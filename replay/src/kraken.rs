@@ -45,6 +45,8 @@ pub fn replay_kraken(
     // Per instrument: wire decimals for the checksum.
     let mut wire: Vec<Option<Precision>> = Vec::new();
     let mut seen = SeenContainers::default();
+    // Frames this venue's decoder understood (control frames included, capture headers not).
+    let mut decoded = 0u64;
     let default_depth = opts.book_depth.unwrap_or(10);
     for_each_line(input, &mut seen, &mut s, |l, s| {
         let (ts, json) = match l {
@@ -62,7 +64,10 @@ pub fn replay_kraken(
         frame.clear();
         frame.extend_from_slice(json);
         let msg = match dec.decode(&mut frame, &mut levels, &mut trades) {
-            Ok(m) => m,
+            Ok(m) => {
+                decoded += 1;
+                m
+            }
             Err(KrakenError::Json) => {
                 s.bad_json += 1;
                 return Ok(());
@@ -164,7 +169,7 @@ pub fn replay_kraken(
         st.report(i).map_err(CryptoReplayError::Output)
     })?;
     s.container = seen.name().into();
-    if s.messages + s.control == 0 && s.lines > 0 {
+    if decoded == 0 && s.lines > 0 {
         return Err(CryptoReplayError::WrongVenue {
             venue: "Kraken",
             bad: s.bad_total(),
