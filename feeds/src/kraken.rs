@@ -155,7 +155,7 @@ fn num_e8(v: Option<V<'_, '_>>, field: &'static str) -> Result<i64, KrakenError>
     let x = f * 1e8;
     let r = x.round();
     // Off the 1e-8 grid, or beyond what an i64 / an exact f64 holds.
-    if !(r.abs() < 9.0e15) || (x - r).abs() > 0.01 {
+    if !r.is_finite() || r.abs() >= 9.0e15 || (x - r).abs() > 0.01 {
         return Err(KrakenError::Field(field));
     }
     Ok(r as i64)
