@@ -7,6 +7,7 @@
 
 pub mod binance;
 pub mod coinbase;
+pub mod coinbase_advanced;
 pub mod cryptofeed;
 pub mod decimal;
 pub mod isotime;

@@ -1,10 +1,12 @@
 //! Fuzz-style property tests: random bytes and mutations of real frames (byte flips, cuts,
-//! insertions, duplicated spans) through every JSON decoder and through the Coinbase and Kraken
+//! insertions, duplicated spans) through every JSON decoder (Binance, Coinbase Exchange and
+//! Advanced Trade, Kraken) and through the Coinbase and Kraken
 //! replays. Nothing panics, and every replayed line is accounted for exactly once.
 
 use proptest::prelude::*;
 use ticklane_feeds::binance::BinanceDecoder;
 use ticklane_feeds::coinbase::CoinbaseDecoder;
+use ticklane_feeds::coinbase_advanced::AdvancedDecoder;
 use ticklane_feeds::json::Precision;
 use ticklane_feeds::kraken::KrakenDecoder;
 use ticklane_replay::coinbase::replay_coinbase;
@@ -25,6 +27,7 @@ const FRAMES: &[&str] = &[
     r#"[1924,{"a":["0.043000",965,"965.15385023"],"b":["0.042950",2332,"2332.63400000"]},"ticker","SC/EUR"]"#,
     r#"[0,{"a":[["0.05120","0.00000500","1582905486.493008"]]},{"b":[["0.04765","0.00000500","1582905486.493008"]],"c":"974947235"},"book-10","BTC/USD"]"#,
     r#"{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":45284.0,"qty":0.5}],"asks":[{"price":45285.2,"qty":0}],"checksum":3682069327}]}"#,
+    r#"{"channel":"l2_data","client_id":"","timestamp":"2023-02-09T20:32:50.714964855Z","sequence_num":0,"events":[{"type":"snapshot","product_id":"BTC-USD","updates":[{"side":"bid","event_time":"1970-01-01T00:00:00Z","price_level":"21921.73","new_quantity":"0.06317902"}]}]}"#,
 ];
 
 #[derive(Debug, Clone)]
@@ -80,6 +83,8 @@ fn decode_all(bytes: &[u8]) {
     let _ = BinanceDecoder::new().decode(&mut bytes.to_vec(), p, &mut lv);
     let _ = CoinbaseDecoder::new().decode(&mut bytes.to_vec(), p, &mut lv);
     let _ = KrakenDecoder::new().decode(&mut bytes.to_vec(), &mut lv, &mut tr);
+    let mut at = Vec::new();
+    let _ = AdvancedDecoder::new().decode(&mut bytes.to_vec(), p, &mut lv, &mut at);
 }
 
 fn accounted(s: &L2Summary) -> bool {
