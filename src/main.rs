@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 mod backtest;
 mod bench;
 mod convert;
+mod crypto;
 mod hftbacktest;
 
 #[global_allocator]
@@ -106,6 +107,13 @@ struct ReplayArgs {
     /// book built from diffs alone), instead of only once it is.
     #[arg(long)]
     accept_unsynced: bool,
+    /// Kraken v2: subscribed book depth (v1 captures name it in the channel). Default 10.
+    #[arg(long, value_name = "N")]
+    book_depth: Option<usize>,
+    /// Kraken v2: a pair's price and quantity decimals on the wire, for its checksum, e.g.
+    /// --wire-precision BTC/USD=1,8 (repeatable).
+    #[arg(long, value_name = "PAIR=PX,QTY")]
+    wire_precision: Vec<String>,
     /// Symbol for a LOBSTER file (default: from its file name).
     #[arg(long)]
     symbol: Option<String>,
@@ -166,6 +174,12 @@ enum Format {
     Lobster,
     /// A Binance capture: `<receive ns> <frame JSON>` lines (hftbacktest's collector), one symbol.
     Binance,
+    /// A Coinbase Exchange capture (level2, ticker, matches): cryptofeed raw, `<ns> <json>`
+    /// lines or JSONL; one book per product.
+    Coinbase,
+    /// A Kraken capture (websocket v2 or v1 book, trade, ticker), any container; CRC32
+    /// checksums verified.
+    Kraken,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -289,9 +303,12 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
     if a.format == Format::Binance {
         return replay_binance(&a);
     }
+    if matches!(a.format, Format::Coinbase | Format::Kraken) {
+        return crypto::replay_crypto(&a, a.format == Format::Kraken);
+    }
     let is_lobster = match a.format {
         Format::Lobster => true,
-        Format::Itch | Format::Binance => false,
+        Format::Itch | Format::Binance | Format::Coinbase | Format::Kraken => false,
         Format::Auto => lobster_name.as_ref().is_some_and(|f| f.is_message),
     };
     // A BBO CSV reference: capture our BBO changes and compare after the run.

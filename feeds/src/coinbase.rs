@@ -8,6 +8,7 @@
 
 use simd_json::prelude::*;
 
+use crate::isotime::parse_utc_ns;
 use crate::json::{
     decimal, decimal_field, missing, pair_levels, str_field, u64_field, FieldError, LevelUpdate,
     Precision, TapeParser, V,
@@ -25,6 +26,8 @@ pub enum CoinbaseMsg<'a> {
     L2Update {
         /// Product id.
         product: &'a str,
+        /// The exchange's `time`, ns since the epoch (`None` when absent).
+        time_ns: Option<u64>,
     },
     /// A trade (`match`, or `last_match` on subscribing).
     Match {
@@ -52,6 +55,8 @@ pub enum CoinbaseMsg<'a> {
         best_bid: i64,
         /// Best ask price, ticks.
         best_ask: i64,
+        /// The exchange's `time` (of the last trade), ns since the epoch (`None` when absent).
+        time_ns: Option<u64>,
     },
     /// Subscription acknowledgements, heartbeats, status: nothing for the book.
     Control,
@@ -113,6 +118,18 @@ impl CoinbaseDecoder {
     }
 }
 
+/// The optional `time` field: absent is `None`, present but not an RFC 3339 UTC time is an error.
+fn time(v: &V<'_, '_>) -> Result<Option<u64>, CoinbaseError> {
+    match v.get("time") {
+        None => Ok(None),
+        Some(t) => t
+            .as_str()
+            .and_then(parse_utc_ns)
+            .map(Some)
+            .ok_or(CoinbaseError::Field("time")),
+    }
+}
+
 fn walk<'i>(
     v: V<'_, 'i>,
     p: Precision,
@@ -149,7 +166,10 @@ fn walk<'i>(
                     qty: decimal(qty, "changes", p.qty)?,
                 });
             }
-            Ok(CoinbaseMsg::L2Update { product })
+            Ok(CoinbaseMsg::L2Update {
+                product,
+                time_ns: time(&v)?,
+            })
         }
         "match" | "last_match" => Ok(CoinbaseMsg::Match {
             product: str_field(&v, "product_id")?,
@@ -168,6 +188,7 @@ fn walk<'i>(
             sequence: u64_field(&v, "sequence")?,
             best_bid: decimal_field(&v, "best_bid", p.px)?,
             best_ask: decimal_field(&v, "best_ask", p.px)?,
+            time_ns: time(&v)?,
         }),
         "subscriptions" | "subscribe" | "heartbeat" | "status" | "error" => {
             Ok(CoinbaseMsg::Control)
@@ -190,7 +211,11 @@ mod tests {
         let mut f = br#"{"type":"l2update","product_id":"SKL-BTC","changes":[["sell","0.00001306","660.5"],["buy","0.00001300","0"]],"time":"2021-04-17T16:43:37.075687Z"}"#.to_vec();
         assert_eq!(
             d.decode(&mut f, P, &mut lv),
-            Ok(CoinbaseMsg::L2Update { product: "SKL-BTC" })
+            Ok(CoinbaseMsg::L2Update {
+                product: "SKL-BTC",
+                // 2021-04-17T16:43:37.075687Z: 1618677817 s (python's datetime(...).timestamp()).
+                time_ns: Some(1_618_677_817_075_687_000)
+            })
         );
         assert_eq!(
             lv,

@@ -7,9 +7,12 @@
 
 pub mod binance;
 pub mod coinbase;
+pub mod coinbase_advanced;
 pub mod cryptofeed;
 pub mod decimal;
+pub mod isotime;
 pub mod itch;
 pub mod json;
+pub mod kraken;
 pub mod lobster;
 pub mod moldudp64;

@@ -5,8 +5,12 @@
 pub mod backtest;
 pub mod bbo_csv;
 pub mod binance;
+pub mod capture;
+pub mod coinbase;
 pub mod input;
 pub mod itch;
+pub mod kraken;
+pub mod l2state;
 pub mod latency_report;
 pub mod lobster;
 pub mod pipeline;

@@ -404,3 +404,64 @@ fn binance_capture_replay() {
         "an ITCH file is not a Binance capture"
     );
 }
+
+#[test]
+fn coinbase_and_kraken_capture_replays() {
+    let cb = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/cryptofeed/COINBASE.ws.28.0"
+    );
+    let dir = tmp_dir();
+    let csv = dir.join("cb_bbo.csv");
+    let o = ticklane(&[
+        "replay",
+        cb,
+        "--format",
+        "coinbase",
+        "--bbo-csv",
+        path(&csv),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("format:        coinbase (cryptofeed capture, 10 symbols)")
+            && out.contains("tickers:       97 aligned with the book compared, 90 equal"),
+        "{out}"
+    );
+    // Pinned in replay/tests/coinbase.rs too.
+    assert_eq!(digest_of(&o), "b6e0737b52e8f2c3504f729b285fd4fa");
+    let rows = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(rows.lines().count(), 1779, "header + 1778 BBO changes");
+    // The JSONL excerpt of the same capture.
+    let o = ticklane(&[
+        "replay",
+        "data/coinbase_skl-gbp.jsonl",
+        "--format",
+        "coinbase",
+    ]);
+    assert!(o.status.success() && stdout(&o).contains("(jsonl capture, 1 symbols)"));
+    let kr = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/cryptofeed/KRAKEN.ws.48.0"
+    );
+    let o = ticklane(&["replay", kr, "--format", "kraken"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("10 trades"), "{}", stdout(&o));
+    // Wrong venue: exit 3 with the reason; a bad option value: exit 2.
+    let o = ticklane(&["replay", cb, "--format", "kraken"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("not a Kraken capture"),
+        "{}",
+        stderr(&o)
+    );
+    let o = ticklane(&[
+        "replay",
+        kr,
+        "--format",
+        "kraken",
+        "--wire-precision",
+        "BTC/USD",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -55,6 +55,15 @@ impl L2Book {
         at_top
     }
 
+    /// Keeps only the best `depth` levels of each side (venues that publish a fixed depth, such
+    /// as Kraken, stop sending updates for levels that fall out of it).
+    pub fn truncate(&mut self, depth: usize) {
+        for v in &mut self.sides {
+            let n = v.len().saturating_sub(depth);
+            v.drain(..n);
+        }
+    }
+
     /// Empties both sides (a snapshot follows, or the book is being reset).
     pub fn clear(&mut self) {
         self.sides[0].clear();
@@ -147,6 +156,11 @@ mod tests {
         assert!(!b.is_crossed());
         b.set(Side::Bid, Px(104), Qty(1));
         assert!(b.is_crossed());
+        // Bids 104, 100, 99 and one ask: keep the best two of each side.
+        b.truncate(2);
+        let bids: Vec<i64> = b.levels(Side::Bid).map(|l| l.px.0).collect();
+        assert_eq!(bids, vec![104, 100]);
+        assert_eq!(b.levels(Side::Ask).len(), 1);
         b.set_synced(true);
         b.clear();
         assert_eq!(b.top(), Top::default());

@@ -1,0 +1,89 @@
+//! RFC 3339 UTC timestamps (`2021-04-17T16:43:37.075687Z`, as Coinbase and Kraken v2 send them)
+//! to integer nanoseconds since the Unix epoch, exactly and without allocating.
+
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (UTC only; up to 9 fractional digits are kept,
+/// further ones must be absent). `None` for anything else.
+///
+/// ```
+/// use ticklane_feeds::isotime::parse_utc_ns;
+/// assert_eq!(parse_utc_ns("1970-01-02T00:00:01.5Z"), Some(86_401_500_000_000));
+/// assert_eq!(parse_utc_ns("2021-04-17T16:43:37.075687Z"), Some(1_618_677_817_075_687_000));
+/// assert_eq!(parse_utc_ns("2021-04-17 16:43:37Z"), None);
+/// ```
+pub fn parse_utc_ns(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    if b[16] != b':' || *b.last()? != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u64> {
+        let mut v = 0u64;
+        for &c in &b[r] {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + u64::from(c - b'0');
+        }
+        Some(v)
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut frac_ns = 0u64;
+    let rest = &b[19..b.len() - 1];
+    if !rest.is_empty() {
+        if rest[0] != b'.' || rest.len() < 2 || rest.len() > 10 {
+            return None;
+        }
+        let digits = num(20..b.len() - 1)?;
+        frac_ns = digits * 10u64.pow(9 - (rest.len() as u32 - 1));
+    }
+    let days = days_from_civil(y as i64, mo as i64, d as i64);
+    let secs = u64::try_from(days).ok()? * 86_400 + h * 3600 + mi * 60 + sec;
+    Some(secs * 1_000_000_000 + frac_ns)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_instants() {
+        // 2000-03-01 is day 11017 (30 years of 365 days + 7 leap days + Jan 31 + Feb 29).
+        assert_eq!(
+            parse_utc_ns("2000-03-01T00:00:00Z"),
+            Some(11_017 * 86_400 * 1_000_000_000)
+        );
+        // 2024-08-09T00:00:00Z = 1723161600 s (the hftbacktest capture's day boundary).
+        assert_eq!(
+            parse_utc_ns("2024-08-09T00:00:00.000000001Z"),
+            Some(1_723_161_600_000_000_001)
+        );
+        for bad in [
+            "",
+            "2021-04-17T16:43:37",
+            "2021-13-17T16:43:37Z",
+            "2021-04-17T16:43:37.Z",
+            "2021-04-17T16:43:37.1234567891Z",
+            "2021-04-17T16:4a:37Z",
+            "2021-04-17T16:43:37+01:00",
+        ] {
+            assert_eq!(parse_utc_ns(bad), None, "{bad}");
+        }
+    }
+}

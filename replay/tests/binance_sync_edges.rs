@@ -1,0 +1,80 @@
+//! Hand-built Binance sync edges: diffs before the snapshot, stale diffs, a gap in U/u (spot),
+//! a `pu` mismatch (USD-M futures), each ending in a resynced book or an invalid one.
+
+use ticklane_replay::binance::{replay_binance, BinanceReplayOptions, BinanceSummary};
+
+fn spot(u0: u64, u1: u64, bid: &str) -> String {
+    format!(
+        r#"{{"stream":"x@depth@100ms","data":{{"e":"depthUpdate","E":1,"s":"X","U":{u0},"u":{u1},"b":[["{bid}","2"]],"a":[]}}}}"#
+    )
+}
+
+fn fut(u0: u64, u1: u64, pu: u64, bid: &str) -> String {
+    format!(
+        r#"{{"stream":"x@depth","data":{{"e":"depthUpdate","E":1,"T":1,"s":"X","U":{u0},"u":{u1},"pu":{pu},"b":[["{bid}","2"]],"a":[]}}}}"#
+    )
+}
+
+fn snap(id: u64) -> String {
+    format!(r#"{{"lastUpdateId":{id},"bids":[["100.00","1"]],"asks":[["101.00","1"]]}}"#)
+}
+
+fn run(frames: &[String]) -> BinanceSummary {
+    let text: String = frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("{} {f}\n", (i + 1) * 10))
+        .collect();
+    replay_binance(text.as_bytes(), BinanceReplayOptions::default()).unwrap()
+}
+
+/// 1e-8 units: 100.5 -> 10_050_000_000.
+const E8: i64 = 100_000_000;
+
+#[test]
+fn spot_diffs_before_snapshot_stale_and_a_gap_then_resync() {
+    let f = [
+        spot(5, 7, "99.00"),  // before the snapshot, u <= 8: stale once it arrives
+        spot(8, 10, "99.50"), // brackets lastUpdateId + 1 = 9: applied
+        snap(8),
+        spot(11, 12, "100.50"), // continues: applied
+        spot(14, 15, "100.75"), // U != 13: a gap
+    ];
+    let s = run(&f);
+    assert_eq!((s.stale_dropped, s.applied, s.resyncs), (1, 2, 1));
+    assert!(
+        !s.synced_at_end,
+        "a gap leaves the book invalid until a snapshot"
+    );
+    // A new snapshot at 15 makes the buffered 14..15 diff stale; 16..17 brackets 16.
+    let mut g = f.to_vec();
+    g.push(snap(15));
+    g.push(spot(16, 17, "100.25"));
+    let s = run(&g);
+    assert_eq!((s.stale_dropped, s.resyncs), (2, 1));
+    assert!(s.synced_at_end);
+    // The resynced book: the snapshot's bid 100 x 1 under the applied 100.25 x 2.
+    assert_eq!(s.bid, Some((10_025 * E8 / 100, 2 * E8)));
+    assert_eq!(s.ask, Some((101 * E8, E8)));
+}
+
+#[test]
+fn futures_pu_mismatch_marks_the_book_invalid() {
+    let ok = [
+        snap(100),
+        fut(95, 105, 90, "100.50"),   // U <= 100 <= u: applied
+        fut(106, 110, 105, "100.60"), // pu == previous u: applied
+    ];
+    let s = run(&ok);
+    assert_eq!((s.applied, s.resyncs), (2, 0));
+    assert!(s.synced_at_end);
+    assert_eq!(s.bid, Some((10_060 * E8 / 100, 2 * E8)));
+    let mut bad = ok.to_vec();
+    bad.push(fut(112, 115, 111, "100.70")); // pu 111 != 110
+    let s = run(&bad);
+    assert_eq!(s.resyncs, 1);
+    assert!(!s.synced_at_end);
+    // A first diff that does not bracket the snapshot is a break too.
+    let s = run(&[snap(100), fut(102, 105, 101, "100.50")]);
+    assert_eq!((s.applied, s.resyncs), (0, 1));
+}

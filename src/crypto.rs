@@ -1,0 +1,67 @@
+//! `ticklane replay --format coinbase|kraken`: option parsing and output for the multi-symbol
+//! crypto L2 replays; the work is in `ticklane_replay::{coinbase, kraken}`.
+
+use std::io::Write;
+
+use anyhow::{bail, Context, Result};
+use ticklane_feeds::json::Precision;
+use ticklane_replay::l2state::{CryptoReplayError, CryptoReplayOptions};
+
+use super::{create, exit, input_failure, Failure, ReplayArgs};
+
+/// `BTC/USD=1,8` → (`BTC/USD`, 1 price decimal, 8 quantity decimals).
+fn wire_precision(s: &str) -> Result<(String, Precision)> {
+    let parse = || -> Option<(String, Precision)> {
+        let (pair, d) = s.split_once('=')?;
+        let (px, qty) = d.split_once(',')?;
+        let (px, qty) = (px.trim().parse().ok()?, qty.trim().parse().ok()?);
+        (px <= 8 && qty <= 8 && !pair.is_empty()).then(|| (pair.to_owned(), Precision { px, qty }))
+    };
+    match parse() {
+        Some(p) => Ok(p),
+        None => bail!(
+            "--wire-precision {s:?}: expected PAIR=PX,QTY with decimals 0..=8, e.g. BTC/USD=1,8"
+        ),
+    }
+}
+
+pub(crate) fn replay_crypto(a: &ReplayArgs, kraken: bool) -> Result<u8, Failure> {
+    let mut wire = Vec::new();
+    for w in &a.wire_precision {
+        wire.push(wire_precision(w).map_err(|err| Failure { code: 2, err })?);
+    }
+    let input = ticklane_replay::input::open(&a.file).map_err(input_failure)?;
+    let mut opts = CryptoReplayOptions {
+        accept_unsynced: a.accept_unsynced,
+        bbo_csv: None,
+        book_depth: a.book_depth,
+        wire_precision: wire,
+    };
+    if let Some(p) = &a.bbo_csv {
+        opts.bbo_csv = Some(Box::new(create(p)?));
+    }
+    let reader = std::io::BufReader::with_capacity(1 << 16, input.reader);
+    let r = if kraken {
+        ticklane_replay::kraken::replay_kraken(reader, opts)
+    } else {
+        ticklane_replay::coinbase::replay_coinbase(reader, opts)
+    };
+    let s = r.map_err(|e| match e {
+        CryptoReplayError::WrongVenue { .. } | CryptoReplayError::Read(_) => {
+            input_failure(anyhow::Error::new(e).context(format!("{}", a.file.display())))
+        }
+        other => Failure::from(other),
+    })?;
+    if let Some(p) = &a.summary_json {
+        let mut w = create(p)?;
+        serde_json::to_writer_pretty(&mut w, &s)?;
+        writeln!(w)?;
+        w.flush()
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    println!("{s}");
+    if a.strict && (s.bad_total() > 0 || s.resyncs > 0) {
+        return Ok(exit::DATA);
+    }
+    Ok(0)
+}
