@@ -164,6 +164,9 @@ pub struct BacktestOptions {
     pub periods_per_year: f64,
     /// Extra files the configuration read (an empirical latency CSV), for the manifest.
     pub extra_inputs: Vec<PathBuf>,
+    /// Room reserved up front in the trade log and the equity curve (each), so that a run with
+    /// up to this many fills and samples allocates nothing for them while it runs.
+    pub log_capacity: usize,
 }
 
 impl Default for BacktestOptions {
@@ -293,6 +296,7 @@ impl ExecConfig {
             sample_interval_ns: self.sample_interval_ns,
             periods_per_year,
             extra_inputs,
+            log_capacity: 1 << 12,
         })
     }
 }
@@ -318,8 +322,8 @@ impl Recorder {
             interval: opts.sample_interval_ns,
             next_sample: None,
             ledger: Ledger::new(),
-            fills: Vec::with_capacity(1 << 12),
-            equity: Vec::with_capacity(1 << 12),
+            fills: Vec::with_capacity(opts.log_capacity),
+            equity: Vec::with_capacity(opts.log_capacity),
         }
     }
 

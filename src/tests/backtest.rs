@@ -1,0 +1,204 @@
+//! End-to-end backtests through the `ticklane` binary: determinism across runs and thread
+//! layouts, the report files, `verify` on untouched and edited manifests, config errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ticklane");
+const SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/AAPL_2012-06-21_lobster10.itch"
+);
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/exec-example.toml");
+
+fn tmp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ticklane-bt-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn ticklane(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run ticklane")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn digest_of(o: &Output) -> String {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(o);
+    let last = out.lines().last().unwrap_or_default();
+    last.strip_prefix("digest: ")
+        .unwrap_or_else(|| panic!("last line is not a digest: {last:?}"))
+        .to_owned()
+}
+
+fn mm(extra: &[&str]) -> Output {
+    let mut args = vec!["replay", SAMPLE, "--strategy", "market_maker"];
+    args.extend_from_slice(extra);
+    ticklane(&args)
+}
+
+fn p(x: &Path) -> &str {
+    x.to_str().unwrap()
+}
+
+#[test]
+fn same_backtest_three_times_and_in_every_thread_layout_gives_one_digest() {
+    let first = digest_of(&mm(&["--exec-config", EXAMPLE]));
+    for _ in 0..2 {
+        assert_eq!(digest_of(&mm(&["--exec-config", EXAMPLE])), first);
+    }
+    for layout in [
+        &["--pipeline", "inline"][..],
+        &["--pipeline", "threads", "--shards", "1"],
+        &["--pipeline", "threads", "--shards", "3"],
+    ] {
+        let mut args = vec!["--exec-config", EXAMPLE];
+        args.extend_from_slice(layout);
+        assert_eq!(digest_of(&mm(&args)), first, "layout {layout:?}");
+    }
+    // The configuration is part of the result: zero latency and no fees fill differently.
+    let plain = mm(&[]);
+    assert_ne!(digest_of(&plain), first);
+    assert!(stdout(&plain).contains("backtest report"));
+}
+
+#[test]
+fn report_files_exist_parse_and_agree_with_each_other() {
+    let dir = tmp_dir("report");
+    let o = mm(&["--exec-config", EXAMPLE, "--report", p(&dir)]);
+    let digest = digest_of(&o);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["digest"], digest.as_str());
+    let fills = summary["stats"]["trades"].as_u64().unwrap();
+    assert!(fills > 10, "the market maker trades on the sample: {fills}");
+    // trades.csv: a header and one row per fill; the signed quantities sum to the position.
+    let csv = std::fs::read_to_string(dir.join("trades.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (side, qty, pos) = (col("side"), col("qty"), col("position"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len() as u64, fills);
+    let mut net = 0i64;
+    for r in &rows {
+        let q: i64 = r[qty].parse().unwrap();
+        net += if r[side] == "buy" { q } else { -q };
+        assert_eq!(r[pos].parse::<i64>().unwrap(), net, "running position column");
+    }
+    assert_eq!(summary["stats"]["final_position"].as_i64().unwrap(), net);
+    // trades.parquet: a Parquet file (magic at both ends).
+    let pq = std::fs::read(dir.join("trades.parquet")).unwrap();
+    assert!(pq.len() > 100 && pq.starts_with(b"PAR1") && pq.ends_with(b"PAR1"));
+    // equity.svg: a plotted line.
+    let svg = std::fs::read_to_string(dir.join("equity.svg")).unwrap();
+    assert!(svg.contains("<svg") && (svg.contains("<polyline") || svg.contains("<path")));
+    // manifest.json: the digest, the input's hash, the effective config.
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["digest"], digest.as_str());
+    assert_eq!(m["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(m["config"]["exec"]["latency"]["new_ns"], 30000);
+    assert_eq!(m["config"]["strategy"]["name"], "market_maker");
+}
+
+#[test]
+fn verify_passes_on_an_untouched_manifest_and_fails_on_edited_ones() {
+    let dir = tmp_dir("verify");
+    let o = mm(&["--exec-config", EXAMPLE, "--report", p(&dir)]);
+    let digest = digest_of(&o);
+    let manifest = dir.join("manifest.json");
+    let v = ticklane(&["verify", p(&manifest)]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+    assert_eq!(digest_of(&v), digest);
+
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    // An edited digest.
+    let edited = dir.join("edited-digest.json");
+    let flipped = if digest.starts_with('0') { "1" } else { "0" };
+    std::fs::write(&edited, text.replace(&digest, &format!("{flipped}{}", &digest[1..]))).unwrap();
+    let v = ticklane(&["verify", p(&edited)]);
+    assert_eq!(v.status.code(), Some(5));
+    assert!(stdout(&v).contains("differs: digest"), "{}", stdout(&v));
+
+    // An edited configuration (a slower order entry): the re-run differs, and the recorded
+    // summary beside the manifest says which results moved.
+    let m2 = dir.join("manifest.json.orig");
+    std::fs::copy(&manifest, &m2).unwrap();
+    std::fs::write(&manifest, text.replace("\"new_ns\": 30000", "\"new_ns\": 900000000")).unwrap();
+    let v = ticklane(&["verify", p(&manifest)]);
+    assert_eq!(v.status.code(), Some(5), "{}", stdout(&v));
+    assert!(stdout(&v).contains("differs: stats."), "{}", stdout(&v));
+    std::fs::copy(&m2, &manifest).unwrap();
+
+    // A changed input file: named, exit 3, nothing re-run.
+    let copy = dir.join("sample.itch");
+    std::fs::copy(SAMPLE, &copy).unwrap();
+    let dir2 = tmp_dir("verify-input");
+    let o = ticklane(&[
+        "replay",
+        p(&copy),
+        "--strategy",
+        "market_maker",
+        "--report",
+        p(&dir2),
+    ]);
+    assert!(o.status.success());
+    let mut bytes = std::fs::read(&copy).unwrap();
+    let n = bytes.len();
+    bytes[n - 1] ^= 0xFF;
+    std::fs::write(&copy, bytes).unwrap();
+    let v = ticklane(&["verify", p(&dir2.join("manifest.json"))]);
+    assert_eq!(v.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&v.stderr).contains("sha256"));
+}
+
+#[test]
+fn bad_exec_config_is_exit_2_and_names_the_problem() {
+    let dir = tmp_dir("config");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[fees]\ntaker_bsp = 1.0\n").unwrap();
+    let o = mm(&["--exec-config", p(&bad)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("taker_bsp"));
+    std::fs::write(&bad, "[queue]\nmodel = \"lifo\"\n").unwrap();
+    let o = mm(&["--exec-config", p(&bad)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("queue.model"));
+    // An empirical latency file that is missing is named.
+    std::fs::write(&bad, "[latency]\nmodel = \"empirical\"\ncsv = \"nope.csv\"\n").unwrap();
+    let o = mm(&["--exec-config", p(&bad)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nope.csv"));
+}
+
+#[test]
+fn empirical_latency_from_csv_runs_and_is_recorded_as_an_input() {
+    let dir = tmp_dir("empirical");
+    std::fs::write(
+        dir.join("lat.csv"),
+        "ts_ns,entry_ns,response_ns\n34200000000000,20000,10000\n34260000000000,80000,30000\n",
+    )
+    .unwrap();
+    let cfg = dir.join("exec.toml");
+    std::fs::write(&cfg, "[latency]\nmodel = \"empirical\"\ncsv = \"lat.csv\"\n").unwrap();
+    let rep = dir.join("rep");
+    let o = mm(&["--exec-config", p(&cfg), "--report", p(&rep)]);
+    let d = digest_of(&o);
+    assert_ne!(d, digest_of(&mm(&[])), "latency changes the fills");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(rep.join("manifest.json")).unwrap()).unwrap();
+    let inputs: Vec<&str> = m["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert!(inputs.iter().any(|i| i.ends_with("lat.csv")), "{inputs:?}");
+    let v = ticklane(&["verify", p(&rep.join("manifest.json"))]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+}
