@@ -5,11 +5,13 @@
 //! decoding resumes at the next frame.
 #![forbid(unsafe_code)]
 
+pub mod arbiter;
 pub mod binance;
 pub mod coinbase;
 pub mod cryptofeed;
 pub mod decimal;
 pub mod itch;
+pub mod journal;
 pub mod json;
 pub mod lobster;
 pub mod moldudp64;
