@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod bench;
 mod convert;
+mod replay_journal;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -243,6 +244,9 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
     let lobster_name = ticklane_feeds::lobster::parse_file_name(name);
     if a.format == Format::Binance {
         return replay_binance(&a);
+    }
+    if a.format == Format::Auto && replay_journal::is_journal(&a.file) {
+        return replay_journal::replay(&a.file, a.strategy.as_deref(), a.strict);
     }
     let is_lobster = match a.format {
         Format::Lobster => true,

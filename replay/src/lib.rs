@@ -6,6 +6,7 @@ pub mod bbo_csv;
 pub mod binance;
 pub mod input;
 pub mod itch;
+pub mod journal;
 pub mod latency_report;
 pub mod lobster;
 pub mod pipeline;

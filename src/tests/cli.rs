@@ -404,3 +404,55 @@ fn binance_capture_replay() {
         "an ITCH file is not a Binance capture"
     );
 }
+
+/// A journal of the sample published in order on line A and again on line B, as the live feed
+/// records it.
+fn journal_of_sample() -> Vec<u8> {
+    use ticklane_feeds::journal::{JournalWriter, RecordKind};
+    use ticklane_feeds::moldudp64::{end_of_session, PacketBuilder};
+    let data = std::fs::read(SAMPLE).unwrap();
+    let mut r = ticklane_feeds::itch::framing::FrameReader::new(&data[..]);
+    let mut msgs = Vec::new();
+    while let Some(f) = r.next_frame() {
+        msgs.push(f.unwrap().bytes.to_vec());
+    }
+    let s = *b"SESSION001";
+    let mut w = JournalWriter::new(Vec::new(), 0).unwrap();
+    let (mut seq, mut i, mut t) = (1, 0, 0);
+    while i < msgs.len() {
+        let mut buf = Vec::new();
+        let mut b = PacketBuilder::new(s, seq, 1400);
+        while i < msgs.len() && b.push(&mut buf, &msgs[i]) {
+            i += 1;
+        }
+        seq = b.finish(&mut buf);
+        for line in [0, 1] {
+            t += 1;
+            w.append(RecordKind::Packet, t, line, &buf).unwrap();
+        }
+    }
+    w.append(RecordKind::Packet, t + 1, 0, &end_of_session(s, seq))
+        .unwrap();
+    w.finish().unwrap()
+}
+
+#[test]
+fn replay_of_a_journal_is_detected_by_magic_and_prints_the_file_digest() {
+    let j = write_tmp("sample.journal", &journal_of_sample());
+    let o = ticklane(&["replay", j.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("journal:"), "{}", stdout(&o));
+    // The README's digest of this sample.
+    assert_eq!(digest_of(&o), "a0abf44d760f8aab381cd1bc1bc14a9a");
+    assert_eq!(digest_of(&ticklane(&["replay", SAMPLE])), digest_of(&o));
+    // Every packet came twice: 1039 duplicates of the 1039 messages.
+    assert!(stdout(&o).contains("1039 duplicates"), "{}", stdout(&o));
+
+    // A flipped byte inside a record: counted, reported, exit 4 with --strict.
+    let mut bad = journal_of_sample();
+    bad[16 + 19 + 30] ^= 0x5A;
+    let j = write_tmp("bad.journal", &bad);
+    let o = ticklane(&["replay", j.to_str().unwrap(), "--strict"]);
+    assert_eq!(o.status.code(), Some(4), "{}", stdout(&o));
+    assert!(stdout(&o).contains("1 corrupt"), "{}", stdout(&o));
+}
