@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 mod bench;
 mod convert;
 mod replay_journal;
+mod serve;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -58,6 +59,10 @@ enum Cmd {
     /// Generate synthetic data.
     #[command(subcommand)]
     Gen(GenCmd),
+    /// Publish a capture for the live feed: ITCH as MoldUDP64 over UDP (multicast or unicast),
+    /// with seeded faults and a retransmission request server.
+    #[command(subcommand)]
+    Serve(ServeCmd),
     /// List the built-in strategies with their config keys and defaults.
     Strategies,
 }
@@ -170,6 +175,13 @@ enum BenchCmd {
 }
 
 #[derive(Subcommand)]
+enum ServeCmd {
+    /// Publish an ITCH 5.0 BinaryFILE as MoldUDP64 on line A (and B), answer retransmission
+    /// requests on 127.0.0.1:--request-port.
+    Itch(serve::ServeItchArgs),
+}
+
+#[derive(Subcommand)]
 enum ConvertCmd {
     /// Re-encode a LOBSTER message file as an ITCH 5.0 BinaryFILE.
     Lobster(convert::LobsterArgs),
@@ -211,6 +223,7 @@ fn main() -> ExitCode {
         Cmd::Bench(BenchCmd::Latency(a)) => bench::latency(a),
         Cmd::Convert(ConvertCmd::Lobster(a)) => convert::lobster(a),
         Cmd::Gen(GenCmd::Itch(a)) => convert::gen_itch(a),
+        Cmd::Serve(ServeCmd::Itch(a)) => serve::itch(a),
         Cmd::Strategies => {
             for info in ticklane_strategies::list() {
                 println!("{:<16} {}", info.name, info.about);
