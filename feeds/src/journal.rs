@@ -454,8 +454,10 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 mod tests {
     use super::*;
 
+    type Rec = (RecordKind, u64, u16, Vec<u8>);
+
     /// A small journal: three packets of different sizes, a skip and an end record.
-    fn sample() -> (Vec<u8>, Vec<(RecordKind, u64, u16, Vec<u8>)>) {
+    fn sample() -> (Vec<u8>, Vec<Rec>) {
         let recs = vec![
             (RecordKind::Packet, 100, 0, b"first packet".to_vec()),
             (RecordKind::Packet, 200, 1, vec![]),
@@ -471,13 +473,7 @@ mod tests {
         (w.finish().unwrap(), recs)
     }
 
-    fn read_all(
-        bytes: &[u8],
-    ) -> (
-        Vec<(RecordKind, u64, u16, Vec<u8>)>,
-        Vec<JournalError>,
-        Option<Cut>,
-    ) {
+    fn read_all(bytes: &[u8]) -> (Vec<Rec>, Vec<JournalError>, Option<Cut>) {
         let mut r = JournalReader::new(bytes).unwrap();
         let (mut ok, mut errs) = (Vec::new(), Vec::new());
         while let Some(rec) = r.next_record() {

@@ -66,11 +66,11 @@ fn faulty_line(packets: &[Vec<u8>], seed: u64) -> (Vec<usize>, Vec<bool>) {
     let mut order = Vec::new();
     let mut delivered = vec![false; packets.len()];
     let mut held: Option<usize> = None;
-    for i in 0..packets.len() {
+    for (i, d) in delivered.iter_mut().enumerate() {
         if rng.hit(10) {
             continue; // dropped
         }
-        delivered[i] = true;
+        *d = true;
         if rng.hit(10) && held.is_none() {
             held = Some(i); // goes out after the next one
             continue;
