@@ -15,6 +15,8 @@ mod bench;
 mod convert;
 mod crypto;
 mod hftbacktest;
+mod replay_journal;
+mod serve;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -60,6 +62,10 @@ enum Cmd {
     /// Generate synthetic data.
     #[command(subcommand)]
     Gen(GenCmd),
+    /// Publish a capture for the live feed: ITCH as MoldUDP64 over UDP (multicast or unicast),
+    /// with seeded faults and a retransmission request server.
+    #[command(subcommand)]
+    Serve(ServeCmd),
     /// List the built-in strategies with their config keys and defaults.
     Strategies,
     /// Re-run the backtest a report's manifest.json describes; exit 0 only if the digest matches
@@ -200,6 +206,13 @@ enum BenchCmd {
 }
 
 #[derive(Subcommand)]
+enum ServeCmd {
+    /// Publish an ITCH 5.0 BinaryFILE as MoldUDP64 on line A (and B), answer retransmission
+    /// requests on 127.0.0.1:--request-port.
+    Itch(serve::ServeItchArgs),
+}
+
+#[derive(Subcommand)]
 enum ConvertCmd {
     /// Re-encode a LOBSTER message file as an ITCH 5.0 BinaryFILE.
     Lobster(convert::LobsterArgs),
@@ -245,6 +258,7 @@ fn main() -> ExitCode {
         Cmd::Convert(ConvertCmd::Hftbacktest(a)) => hftbacktest::convert(a),
         Cmd::Gen(GenCmd::Itch(a)) => convert::gen_itch(a),
         Cmd::Verify { manifest } => verify(&manifest),
+        Cmd::Serve(ServeCmd::Itch(a)) => serve::itch(a),
         Cmd::Strategies => {
             for info in ticklane_strategies::list() {
                 println!("{:<16} {}", info.name, info.about);
@@ -305,6 +319,9 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
     }
     if matches!(a.format, Format::Coinbase | Format::Kraken) {
         return crypto::replay_crypto(&a, a.format == Format::Kraken);
+    }
+    if a.format == Format::Auto && replay_journal::is_journal(&a.file) {
+        return replay_journal::replay(&a.file, a.strategy.as_deref(), a.strict);
     }
     let is_lobster = match a.format {
         Format::Lobster => true,

@@ -5,6 +5,7 @@
 //! decoding resumes at the next frame.
 #![forbid(unsafe_code)]
 
+pub mod arbiter;
 pub mod binance;
 pub mod coinbase;
 pub mod coinbase_advanced;
@@ -12,6 +13,7 @@ pub mod cryptofeed;
 pub mod decimal;
 pub mod isotime;
 pub mod itch;
+pub mod journal;
 pub mod json;
 pub mod kraken;
 pub mod lobster;

@@ -9,6 +9,7 @@ pub mod capture;
 pub mod coinbase;
 pub mod input;
 pub mod itch;
+pub mod journal;
 pub mod kraken;
 pub mod l2state;
 pub mod latency_report;

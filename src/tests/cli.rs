@@ -465,3 +465,180 @@ fn coinbase_and_kraken_capture_replays() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// A journal of the sample published in order on line A and again on line B, as the live feed
+/// records it.
+fn journal_of_sample() -> Vec<u8> {
+    use ticklane_feeds::journal::{JournalWriter, RecordKind};
+    use ticklane_feeds::moldudp64::{end_of_session, PacketBuilder};
+    let data = std::fs::read(SAMPLE).unwrap();
+    let mut r = ticklane_feeds::itch::framing::FrameReader::new(&data[..]);
+    let mut msgs = Vec::new();
+    while let Some(f) = r.next_frame() {
+        msgs.push(f.unwrap().bytes.to_vec());
+    }
+    let s = *b"SESSION001";
+    let mut w = JournalWriter::new(Vec::new(), 0).unwrap();
+    let (mut seq, mut i, mut t) = (1, 0, 0);
+    while i < msgs.len() {
+        let mut buf = Vec::new();
+        let mut b = PacketBuilder::new(s, seq, 1400);
+        while i < msgs.len() && b.push(&mut buf, &msgs[i]) {
+            i += 1;
+        }
+        seq = b.finish(&mut buf);
+        for line in [0, 1] {
+            t += 1;
+            w.append(RecordKind::Packet, t, line, &buf).unwrap();
+        }
+    }
+    w.append(RecordKind::Packet, t + 1, 0, &end_of_session(s, seq))
+        .unwrap();
+    w.finish().unwrap()
+}
+
+#[test]
+fn replay_of_a_journal_is_detected_by_magic_and_prints_the_file_digest() {
+    let j = write_tmp("sample.journal", &journal_of_sample());
+    let o = ticklane(&["replay", j.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("journal:"), "{}", stdout(&o));
+    // The README's digest of this sample.
+    assert_eq!(digest_of(&o), "a0abf44d760f8aab381cd1bc1bc14a9a");
+    assert_eq!(digest_of(&ticklane(&["replay", SAMPLE])), digest_of(&o));
+    // Every packet came twice: 1039 duplicates of the 1039 messages.
+    assert!(stdout(&o).contains("1039 duplicates"), "{}", stdout(&o));
+
+    // A flipped byte inside a record: counted, reported, exit 4 with --strict.
+    let mut bad = journal_of_sample();
+    bad[16 + 19 + 30] ^= 0x5A;
+    let j = write_tmp("bad.journal", &bad);
+    let o = ticklane(&["replay", j.to_str().unwrap(), "--strict"]);
+    assert_eq!(o.status.code(), Some(4), "{}", stdout(&o));
+    assert!(stdout(&o).contains("1 corrupt"), "{}", stdout(&o));
+}
+
+/// A free UDP port on 127.0.0.1 (bound, read, released).
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn join_group(group: std::net::Ipv4Addr, port: u16) -> std::net::UdpSocket {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).unwrap();
+    s.set_reuse_address(true).unwrap();
+    s.set_recv_buffer_size(4 << 20).unwrap();
+    s.bind(&std::net::SocketAddr::from((group, port)).into())
+        .unwrap();
+    s.join_multicast_v4(&group, &std::net::Ipv4Addr::LOCALHOST)
+        .unwrap();
+    s.set_nonblocking(true).unwrap();
+    s.into()
+}
+
+#[test]
+fn serve_itch_publishes_on_two_multicast_lines_and_answers_requests() {
+    use std::time::{Duration, Instant};
+    use ticklane_feeds::arbiter::{Arbiter, ArbiterConfig, Poll, LINE_RETRANS};
+    use ticklane_feeds::journal::{JournalWriter, RecordKind};
+
+    let group: std::net::Ipv4Addr = "239.255.77.1".parse().unwrap();
+    let (pa, pb, preq) = (free_udp_port(), free_udp_port(), free_udp_port());
+    let a = join_group(group, pa);
+    let b = join_group(group, pb);
+    let req = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    req.set_nonblocking(true).unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "itch",
+            SAMPLE,
+            "--group",
+            &format!("{group}:{pa}"),
+            "--line-b",
+            &format!("{group}:{pb}"),
+            "--rate",
+            "20000",
+            // High enough that, on 25 packets a line, some packet is lost on both lines and
+            // only a retransmission can fill it.
+            "--drop",
+            "0.3",
+            "--dup",
+            "0.05",
+            "--reorder",
+            "0.05",
+            "--seed",
+            "7",
+            "--request-port",
+            &preq.to_string(),
+            "--linger-ms",
+            "1500",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut arb = Arbiter::new(ArbiterConfig::default());
+    let mut journal = JournalWriter::new(Vec::new(), 0).unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 2048];
+    let mut released = 0u64;
+    while !arb.finished() && started.elapsed() < Duration::from_secs(15) {
+        let mut got = false;
+        for (line, s) in [(0u16, &a), (1, &b), (LINE_RETRANS, &req)] {
+            while let Ok((n, _)) = s.recv_from(&mut buf) {
+                got = true;
+                journal
+                    .append(RecordKind::Packet, 0, line, &buf[..n])
+                    .unwrap();
+                arb.on_packet(line, &buf[..n], &mut |_, _| released += 1);
+            }
+        }
+        match arb.poll(started.elapsed().as_nanos() as u64) {
+            Poll::Request { seq, count } => {
+                let r =
+                    ticklane_feeds::moldudp64::encode_request(arb.session().unwrap(), seq, count);
+                req.send_to(&r, ("127.0.0.1", preq)).unwrap();
+            }
+            Poll::Skip { .. } => panic!("a gap was given up: {:?}", arb.stats),
+            Poll::Idle => {}
+        }
+        if !got {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    // serve exits by itself --linger-ms after the end of session; bounded, then killed.
+    let waited = Instant::now();
+    while child.try_wait().unwrap().is_none() && waited.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let serve_log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        arb.finished(),
+        "session not complete: {:?}\n{serve_log}",
+        arb.stats
+    );
+    assert_eq!(released, 1039, "{:?}", arb.stats);
+    let st = arb.stats;
+    assert!(
+        st.packets[0] > 0 && st.packets[1] > 0,
+        "both lines arrived: {st:?}"
+    );
+    assert!(st.duplicates > 0, "B repeats A: {st:?}");
+    assert!(serve_log.contains("line B:"), "{serve_log}");
+    assert!(
+        st.requests > 0 && st.won[2] > 0,
+        "retransmissions filled a gap: {st:?}\n{serve_log}"
+    );
+    assert!(!serve_log.contains("answered 0 "), "{serve_log}");
+    eprintln!("{serve_log}{st:?}");
+    let j = write_tmp("served.journal", &journal.finish().unwrap());
+    let o = ticklane(&["replay", j.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(digest_of(&o), digest_of(&ticklane(&["replay", SAMPLE])));
+}

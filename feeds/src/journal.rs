@@ -1,0 +1,609 @@
+//! The raw capture journal: everything the live daemon received, with receive timestamps, so a
+//! bad minute can be replayed later through the identical code path.
+//!
+//! Why a format of our own rather than pcap: the journal also records the daemon's decisions
+//! that change what reaches the books (a gap given up on, a websocket reconnect and resync), and
+//! each record carries a CRC so a damaged disk block is found and counted instead of decoded as
+//! market data.
+//!
+//! Layout (all integers little-endian):
+//!
+//! ```text
+//! header  : magic "TLJOURNL" (8) | version u16 | reserved u16 | reserved u32      = 16 bytes
+//! record  : body_len u32 | crc32(body) u32 | body
+//! body    : kind u8 | ts_recv_ns u64 | line u16 | payload (body_len - 11 bytes)
+//! ```
+//!
+//! A journal cut short (the daemon killed mid-write) reads back to its last whole record; the
+//! cut is reported, not an error. A record whose CRC does not match is a counted
+//! [`JournalError::Corrupt`] and reading goes on at the next record; a length that cannot be
+//! right (over [`MAX_BODY`] or under the fixed part) stops the read, since nothing after it can
+//! be framed.
+
+use std::io::{self, Read, Write};
+
+/// The first 8 bytes of every journal.
+pub const MAGIC: [u8; 8] = *b"TLJOURNL";
+/// The format version this code writes and reads.
+pub const VERSION: u16 = 1;
+/// Bytes of the file header.
+pub const HEADER_LEN: usize = 16;
+/// Bytes before a record's body: length and CRC.
+pub const RECORD_PREFIX: usize = 8;
+/// Fixed bytes of a body before the payload: kind, timestamp, line.
+pub const BODY_FIXED: usize = 11;
+/// Largest body accepted (a datagram or websocket frame fits many times over).
+pub const MAX_BODY: usize = 1 << 24;
+
+/// What a record holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordKind {
+    /// A datagram as received (MoldUDP64 packet); `line` says which socket.
+    Packet,
+    /// A websocket text frame as received.
+    Frame,
+    /// A sequence gap was detected: payload `from u64 | count u64` (informational).
+    Gap,
+    /// A retransmission request was sent: payload `from u64 | count u64` (informational).
+    Request,
+    /// Messages given up on: payload `from u64 | count u64`. Replays skip the same messages.
+    Skip,
+    /// The source reconnected (websocket).
+    Reconnect,
+    /// The source's book was resynchronized from a snapshot.
+    Resync,
+    /// The session ended (MoldUDP64 end of session, or shutdown).
+    End,
+}
+
+impl RecordKind {
+    /// The byte written for this kind.
+    pub fn code(self) -> u8 {
+        match self {
+            RecordKind::Packet => 1,
+            RecordKind::Frame => 2,
+            RecordKind::Gap => 3,
+            RecordKind::Request => 4,
+            RecordKind::Skip => 5,
+            RecordKind::Reconnect => 6,
+            RecordKind::Resync => 7,
+            RecordKind::End => 8,
+        }
+    }
+
+    /// The kind for a byte, if it names one.
+    pub fn from_code(b: u8) -> Option<Self> {
+        Some(match b {
+            1 => RecordKind::Packet,
+            2 => RecordKind::Frame,
+            3 => RecordKind::Gap,
+            4 => RecordKind::Request,
+            5 => RecordKind::Skip,
+            6 => RecordKind::Reconnect,
+            7 => RecordKind::Resync,
+            8 => RecordKind::End,
+            _ => return None,
+        })
+    }
+}
+
+/// One record, borrowing its payload from the reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// What it is.
+    pub kind: RecordKind,
+    /// Receive time, nanoseconds since the Unix epoch (the live clock).
+    pub ts_recv: u64,
+    /// Which line or socket it came from (0 = A, 1 = B, 2 = retransmissions, ...).
+    pub line: u16,
+    /// The bytes.
+    pub payload: &'a [u8],
+}
+
+impl Record<'_> {
+    /// For [`RecordKind::Gap`], [`RecordKind::Request`] and [`RecordKind::Skip`]: `(from, count)`.
+    pub fn range(&self) -> Option<(u64, u64)> {
+        if self.payload.len() != 16 {
+            return None;
+        }
+        let mut a = [0u8; 8];
+        let mut b = [0u8; 8];
+        a.copy_from_slice(&self.payload[..8]);
+        b.copy_from_slice(&self.payload[8..]);
+        Some((u64::from_le_bytes(a), u64::from_le_bytes(b)))
+    }
+}
+
+/// The payload of a range record (`from`, `count`).
+pub fn range_payload(from: u64, count: u64) -> [u8; 16] {
+    let mut p = [0u8; 16];
+    p[..8].copy_from_slice(&from.to_le_bytes());
+    p[8..].copy_from_slice(&count.to_le_bytes());
+    p
+}
+
+/// Why a journal, or a record in it, could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JournalError {
+    /// The file does not start with [`MAGIC`].
+    #[error("not a ticklane journal (no TLJOURNL magic)")]
+    NotJournal,
+    /// A version this build does not read.
+    #[error(
+        "journal format version {version} is not supported (this build reads version {VERSION})"
+    )]
+    UnsupportedVersion {
+        /// The file's version.
+        version: u16,
+    },
+    /// The record at `offset` failed its CRC; it was skipped.
+    #[error("journal record at byte {offset} is corrupt (CRC mismatch); skipped")]
+    Corrupt {
+        /// Byte offset of the record.
+        offset: u64,
+    },
+    /// The record at `offset` has a kind byte this build does not know; it was skipped.
+    #[error("journal record at byte {offset} has unknown kind {kind}; skipped")]
+    UnknownKind {
+        /// Byte offset of the record.
+        offset: u64,
+        /// The kind byte.
+        kind: u8,
+    },
+    /// The record at `offset` claims an impossible length; nothing after it can be framed.
+    #[error("journal record at byte {offset} claims a body of {len} bytes; reading stops there")]
+    BadLength {
+        /// Byte offset of the record.
+        offset: u64,
+        /// The claimed length.
+        len: u32,
+    },
+    /// Reading failed.
+    #[error("reading the journal: {0}")]
+    Io(io::ErrorKind),
+}
+
+/// Where a journal cut short ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cut {
+    /// Byte offset of the incomplete record.
+    pub offset: u64,
+    /// Bytes of it present.
+    pub have: u64,
+}
+
+/// True when `head` starts with the journal magic (for format auto-detection).
+pub fn is_journal(head: &[u8]) -> bool {
+    head.starts_with(&MAGIC)
+}
+
+/// Encodes a record's length, CRC and fixed body part into `out`; the payload follows.
+pub fn encode_prefix(
+    kind: RecordKind,
+    ts_recv: u64,
+    line: u16,
+    payload: &[u8],
+) -> [u8; RECORD_PREFIX + BODY_FIXED] {
+    let mut p = [0u8; RECORD_PREFIX + BODY_FIXED];
+    let body_len = (BODY_FIXED + payload.len()) as u32;
+    p[0..4].copy_from_slice(&body_len.to_le_bytes());
+    p[8] = kind.code();
+    p[9..17].copy_from_slice(&ts_recv.to_le_bytes());
+    p[17..19].copy_from_slice(&line.to_le_bytes());
+    let mut h = crc32fast::Hasher::new();
+    h.update(&p[8..]);
+    h.update(payload);
+    p[4..8].copy_from_slice(&h.finalize().to_le_bytes());
+    p
+}
+
+/// The file header.
+pub fn header() -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[..8].copy_from_slice(&MAGIC);
+    h[8..10].copy_from_slice(&VERSION.to_le_bytes());
+    h
+}
+
+/// Appends records to a journal and flushes on a time policy.
+///
+/// ```
+/// use ticklane_feeds::journal::{JournalReader, JournalWriter, RecordKind};
+/// let mut w = JournalWriter::new(Vec::new(), 1_000_000).unwrap();
+/// w.append(RecordKind::Packet, 5, 1, b"datagram").unwrap();
+/// let bytes = w.finish().unwrap();
+/// let mut r = JournalReader::new(&bytes[..]).unwrap();
+/// let rec = r.next_record().unwrap().unwrap();
+/// assert_eq!((rec.kind, rec.ts_recv, rec.line, rec.payload), (RecordKind::Packet, 5, 1, &b"datagram"[..]));
+/// assert!(r.next_record().is_none());
+/// ```
+pub struct JournalWriter<W: Write> {
+    out: io::BufWriter<W>,
+    flush_every_ns: u64,
+    last_flush: u64,
+    records: u64,
+    bytes: u64,
+}
+
+impl<W: Write> JournalWriter<W> {
+    /// Writes the header; later [`maybe_flush`](Self::maybe_flush) calls flush at most every
+    /// `flush_every_ns`.
+    ///
+    /// # Errors
+    /// Writing the header failed.
+    pub fn new(out: W, flush_every_ns: u64) -> io::Result<Self> {
+        let mut out = io::BufWriter::with_capacity(1 << 20, out);
+        out.write_all(&header())?;
+        Ok(JournalWriter {
+            out,
+            flush_every_ns,
+            last_flush: 0,
+            records: 0,
+            bytes: HEADER_LEN as u64,
+        })
+    }
+
+    /// Appends one record.
+    ///
+    /// # Errors
+    /// Writing failed.
+    pub fn append(
+        &mut self,
+        kind: RecordKind,
+        ts_recv: u64,
+        line: u16,
+        payload: &[u8],
+    ) -> io::Result<()> {
+        let p = encode_prefix(kind, ts_recv, line, payload);
+        self.append_raw(&p)?;
+        self.append_raw(payload)?;
+        self.records += 1;
+        Ok(())
+    }
+
+    /// Appends bytes already encoded as records (by [`encode_prefix`] + payload, from a ring).
+    ///
+    /// # Errors
+    /// Writing failed.
+    pub fn append_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.bytes += bytes.len() as u64;
+        self.out.write_all(bytes)
+    }
+
+    /// Counts a record appended through [`append_raw`](Self::append_raw).
+    pub fn count_record(&mut self) {
+        self.records += 1;
+    }
+
+    /// Flushes if `flush_every_ns` has passed since the last flush (`now` in any monotonic ns).
+    ///
+    /// # Errors
+    /// Flushing failed.
+    pub fn maybe_flush(&mut self, now: u64) -> io::Result<bool> {
+        if now.saturating_sub(self.last_flush) >= self.flush_every_ns {
+            self.last_flush = now;
+            self.out.flush()?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Records written.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Bytes written, header included.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Flushes and returns the inner writer.
+    ///
+    /// # Errors
+    /// Flushing failed.
+    pub fn finish(self) -> io::Result<W> {
+        self.out.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+/// Reads a journal record by record, reusing one buffer.
+pub struct JournalReader<R: Read> {
+    inner: R,
+    buf: Vec<u8>,
+    offset: u64,
+    cut: Option<Cut>,
+    stopped: bool,
+    /// Records read whole and valid.
+    pub records: u64,
+    /// Records skipped for a CRC mismatch.
+    pub corrupt: u64,
+    /// Records skipped for an unknown kind.
+    pub unknown_kind: u64,
+}
+
+impl<R: Read> JournalReader<R> {
+    /// Reads and checks the header.
+    ///
+    /// # Errors
+    /// [`JournalError::NotJournal`], [`JournalError::UnsupportedVersion`], or I/O.
+    pub fn new(mut inner: R) -> Result<Self, JournalError> {
+        let mut h = [0u8; HEADER_LEN];
+        let got = read_full(&mut inner, &mut h).map_err(|e| JournalError::Io(e.kind()))?;
+        if got < 8 || h[..8] != MAGIC {
+            return Err(JournalError::NotJournal);
+        }
+        if got < HEADER_LEN {
+            return Err(JournalError::Io(io::ErrorKind::UnexpectedEof));
+        }
+        let version = u16::from_le_bytes([h[8], h[9]]);
+        if version != VERSION {
+            return Err(JournalError::UnsupportedVersion { version });
+        }
+        Ok(JournalReader {
+            inner,
+            buf: Vec::with_capacity(2048),
+            offset: HEADER_LEN as u64,
+            cut: None,
+            stopped: false,
+            records: 0,
+            corrupt: 0,
+            unknown_kind: 0,
+        })
+    }
+
+    /// The next record; `None` at the end (clean, or cut short: see [`cut`](Self::cut)). An
+    /// `Err` is counted and reading may go on, except after [`JournalError::BadLength`] and
+    /// I/O errors, which end it.
+    pub fn next_record(&mut self) -> Option<Result<Record<'_>, JournalError>> {
+        if self.stopped {
+            return None;
+        }
+        let at = self.offset;
+        let mut prefix = [0u8; RECORD_PREFIX];
+        let got = match read_full(&mut self.inner, &mut prefix) {
+            Ok(n) => n,
+            Err(e) => {
+                self.stopped = true;
+                return Some(Err(JournalError::Io(e.kind())));
+            }
+        };
+        if got == 0 {
+            self.stopped = true;
+            return None;
+        }
+        if got < RECORD_PREFIX {
+            self.stopped = true;
+            self.cut = Some(Cut {
+                offset: at,
+                have: got as u64,
+            });
+            return None;
+        }
+        let len = u32::from_le_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]);
+        let crc = u32::from_le_bytes([prefix[4], prefix[5], prefix[6], prefix[7]]);
+        if (len as usize) < BODY_FIXED || len as usize > MAX_BODY {
+            self.stopped = true;
+            return Some(Err(JournalError::BadLength { offset: at, len }));
+        }
+        self.buf.resize(len as usize, 0);
+        let got = match read_full(&mut self.inner, &mut self.buf) {
+            Ok(n) => n,
+            Err(e) => {
+                self.stopped = true;
+                return Some(Err(JournalError::Io(e.kind())));
+            }
+        };
+        if got < len as usize {
+            self.stopped = true;
+            self.cut = Some(Cut {
+                offset: at,
+                have: (RECORD_PREFIX + got) as u64,
+            });
+            return None;
+        }
+        self.offset += (RECORD_PREFIX + len as usize) as u64;
+        if crc32fast::hash(&self.buf) != crc {
+            self.corrupt += 1;
+            return Some(Err(JournalError::Corrupt { offset: at }));
+        }
+        let Some(kind) = RecordKind::from_code(self.buf[0]) else {
+            self.unknown_kind += 1;
+            return Some(Err(JournalError::UnknownKind {
+                offset: at,
+                kind: self.buf[0],
+            }));
+        };
+        let mut ts = [0u8; 8];
+        ts.copy_from_slice(&self.buf[1..9]);
+        self.records += 1;
+        Some(Ok(Record {
+            kind,
+            ts_recv: u64::from_le_bytes(ts),
+            line: u16::from_le_bytes([self.buf[9], self.buf[10]]),
+            payload: &self.buf[BODY_FIXED..],
+        }))
+    }
+
+    /// Where the journal was cut short, if it was.
+    pub fn cut(&self) -> Option<Cut> {
+        self.cut
+    }
+
+    /// Bytes consumed through the last whole record.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Rec = (RecordKind, u64, u16, Vec<u8>);
+
+    /// A small journal: three packets of different sizes, a skip and an end record.
+    fn sample() -> (Vec<u8>, Vec<Rec>) {
+        let recs = vec![
+            (RecordKind::Packet, 100, 0, b"first packet".to_vec()),
+            (RecordKind::Packet, 200, 1, vec![]),
+            (RecordKind::Skip, 250, 0, range_payload(7, 3).to_vec()),
+            (RecordKind::Packet, 300, 2, vec![0xAB; 40]),
+            (RecordKind::End, 400, 0, vec![]),
+        ];
+        let mut w = JournalWriter::new(Vec::new(), 0).unwrap();
+        for (k, t, l, p) in &recs {
+            w.append(*k, *t, *l, p).unwrap();
+        }
+        assert_eq!(w.records(), 5);
+        (w.finish().unwrap(), recs)
+    }
+
+    fn read_all(bytes: &[u8]) -> (Vec<Rec>, Vec<JournalError>, Option<Cut>) {
+        let mut r = JournalReader::new(bytes).unwrap();
+        let (mut ok, mut errs) = (Vec::new(), Vec::new());
+        while let Some(rec) = r.next_record() {
+            match rec {
+                Ok(rec) => ok.push((rec.kind, rec.ts_recv, rec.line, rec.payload.to_vec())),
+                Err(e) => errs.push(e),
+            }
+        }
+        (ok, errs, r.cut())
+    }
+
+    #[test]
+    fn round_trip_and_layout() {
+        let (bytes, recs) = sample();
+        // 16-byte header, then each record is 8 (len+crc) + 11 (kind, ts, line) + payload:
+        // 12 + 0 + 16 + 40 + 0 payload bytes over 5 records = 5 * 19 + 68 = 163.
+        assert_eq!(bytes.len(), 16 + 163);
+        assert_eq!(&bytes[..8], b"TLJOURNL");
+        assert_eq!(&bytes[8..10], &[1, 0], "version 1, little-endian");
+        // First record: body length 11 + 12 = 23.
+        assert_eq!(&bytes[16..20], &23u32.to_le_bytes());
+        let (ok, errs, cut) = read_all(&bytes);
+        assert_eq!(ok, recs);
+        assert!(errs.is_empty() && cut.is_none());
+        assert_eq!(
+            Record {
+                kind: RecordKind::Skip,
+                ts_recv: 0,
+                line: 0,
+                payload: &range_payload(7, 3)
+            }
+            .range(),
+            Some((7, 3))
+        );
+    }
+
+    #[test]
+    fn cut_at_every_offset_reads_back_to_the_last_whole_record() {
+        let (bytes, recs) = sample();
+        // Record end offsets, computed from the layout: 16 + cumulative (19 + payload len).
+        let mut ends = Vec::new();
+        let mut at = 16;
+        for (_, _, _, p) in &recs {
+            at += 19 + p.len();
+            ends.push(at);
+        }
+        for cut_at in 16..=bytes.len() {
+            let (ok, errs, cut) = read_all(&bytes[..cut_at]);
+            let whole = ends.iter().filter(|&&e| e <= cut_at).count();
+            assert_eq!(ok, recs[..whole].to_vec(), "cut at {cut_at}");
+            assert!(errs.is_empty(), "cut at {cut_at}: {errs:?}");
+            let last_end = if whole == 0 { 16 } else { ends[whole - 1] };
+            if cut_at == last_end {
+                assert_eq!(cut, None, "cut at a record boundary is a clean end");
+            } else {
+                assert_eq!(
+                    cut,
+                    Some(Cut {
+                        offset: last_end as u64,
+                        have: (cut_at - last_end) as u64
+                    }),
+                    "cut at {cut_at}"
+                );
+            }
+        }
+        // Shorter than the header: not even a journal header.
+        for cut_at in 0..16 {
+            assert!(JournalReader::new(&bytes[..cut_at]).is_err());
+        }
+    }
+
+    #[test]
+    fn corrupt_record_is_counted_and_skipped() {
+        let (mut bytes, recs) = sample();
+        // Flip a payload byte of the first record (offset 16 + 19 = its payload start).
+        bytes[16 + 19] ^= 0xFF;
+        let mut r = JournalReader::new(&bytes[..]).unwrap();
+        let first = r.next_record().unwrap();
+        assert_eq!(first, Err(JournalError::Corrupt { offset: 16 }));
+        let mut rest = Vec::new();
+        while let Some(rec) = r.next_record() {
+            let rec = rec.unwrap();
+            rest.push((rec.kind, rec.ts_recv, rec.line, rec.payload.to_vec()));
+        }
+        assert_eq!(rest, recs[1..].to_vec());
+        assert_eq!((r.corrupt, r.records), (1, 4));
+    }
+
+    #[test]
+    fn bad_length_stops_and_bad_header_is_named() {
+        let (mut bytes, _) = sample();
+        bytes[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
+        let (ok, errs, _) = read_all(&bytes);
+        assert!(ok.is_empty());
+        assert_eq!(
+            errs,
+            vec![JournalError::BadLength {
+                offset: 16,
+                len: u32::MAX
+            }]
+        );
+        assert!(matches!(
+            JournalReader::new(&b"NOTAJOURNAL_____"[..]),
+            Err(JournalError::NotJournal)
+        ));
+        let mut v2 = header();
+        v2[8] = 2;
+        assert!(matches!(
+            JournalReader::new(&v2[..]),
+            Err(JournalError::UnsupportedVersion { version: 2 })
+        ));
+    }
+
+    #[test]
+    fn unknown_kind_is_counted() {
+        let mut w = JournalWriter::new(Vec::new(), 0).unwrap();
+        w.append(RecordKind::Packet, 1, 0, b"x").unwrap();
+        let mut bytes = w.finish().unwrap();
+        // Change the kind byte and fix the CRC so only the kind is wrong.
+        bytes[24] = 99;
+        let crc = crc32fast::hash(&bytes[24..]);
+        bytes[20..24].copy_from_slice(&crc.to_le_bytes());
+        let (ok, errs, _) = read_all(&bytes);
+        assert!(ok.is_empty());
+        assert_eq!(
+            errs,
+            vec![JournalError::UnknownKind {
+                offset: 16,
+                kind: 99
+            }]
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! Replay of a capture journal (see `ticklane_feeds::journal`): the recorded MoldUDP64 packets
+//! of every line go through the same A/B arbiter the live feed uses, in the order they were
+//! received, the recorded give-ups ([`RecordKind::Skip`]) are applied where they were made, and
+//! the released messages drive the identical decode → book → strategy → digest stages as a file
+//! replay. A journal of a session with every gap recovered therefore prints the digest of a
+//! replay of the file that was published.
+
+use std::io::Read;
+use std::time::Instant;
+
+use ticklane_engine::strategy::Strategy;
+use ticklane_feeds::arbiter::{Arbiter, ArbiterConfig, ArbiterStats};
+use ticklane_feeds::journal::{Cut, JournalError, JournalReader, RecordKind};
+
+use crate::itch::{csv_err, summarize, ItchReplayOptions, ReplayError};
+use crate::stages::{BookStage, DecodeStage};
+use crate::summary::{ErrorCounts, Summary};
+
+/// What the journal itself held, besides the market data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JournalStats {
+    /// Whole, valid records.
+    pub records: u64,
+    /// Packet records.
+    pub packets: u64,
+    /// Skip records applied (ranges given up on live).
+    pub skips: u64,
+    /// Gap, request, reconnect, resync and end records (informational).
+    pub notes: u64,
+    /// Records failing their CRC (skipped).
+    pub corrupt: u64,
+    /// Records of an unknown kind (skipped).
+    pub unknown_kind: u64,
+    /// The read stopped at an impossible record length or an I/O error.
+    pub stopped_early: Option<JournalError>,
+    /// The journal was cut short here.
+    pub cut: Option<Cut>,
+    /// The arbiter's counters (packets per line, duplicates, gaps, ...).
+    pub arbiter: ArbiterStats,
+    /// Messages known to exist but never released (missing at the end).
+    pub missing_at_end: u64,
+}
+
+impl std::fmt::Display for JournalStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let a = &self.arbiter;
+        write!(
+            f,
+            "{} records ({} packets: A {} B {} retrans {}), {} duplicates, {} gaps, {} recovered, {} skipped, {} missing at end, {} corrupt, {} unknown",
+            self.records,
+            self.packets,
+            a.packets[0],
+            a.packets[1],
+            a.packets[2],
+            a.duplicates,
+            a.gaps,
+            a.recovered,
+            a.skipped,
+            self.missing_at_end,
+            self.corrupt,
+            self.unknown_kind
+        )?;
+        if let Some(c) = self.cut {
+            write!(
+                f,
+                "; cut short at byte {} ({} bytes of a record)",
+                c.offset, c.have
+            )?;
+        }
+        if let Some(e) = self.stopped_early {
+            write!(f, "; stopped early: {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Replays a journal with `strategy`; returns the summary and the journal's own counts.
+///
+/// # Errors
+/// [`ReplayError::NotItch`] when the input is not a journal (or of an unsupported version);
+/// [`ReplayError::Output`] when an output cannot be written. Damaged records are counted.
+pub fn replay_journal_with<R: Read, S: Strategy>(
+    reader: R,
+    mut opts: ItchReplayOptions<'_>,
+    strategy: S,
+) -> Result<(Summary, JournalStats), ReplayError> {
+    let started = Instant::now();
+    let mut journal =
+        JournalReader::new(reader).map_err(|e| ReplayError::NotItch(e.to_string()))?;
+    let mut arb = Arbiter::new(ArbiterConfig::default());
+    let mut decoder = DecodeStage::new();
+    let name = strategy.name();
+    let mut book = BookStage::with_strategy(strategy);
+    let mut output = opts.output_stage(name)?;
+    let mut stats = JournalStats::default();
+    let mut io_error: Option<std::io::Error> = None;
+    let mut bytes = 0u64;
+
+    while let Some(rec) = journal.next_record() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(JournalError::Corrupt { .. }) | Err(JournalError::UnknownKind { .. }) => continue,
+            Err(e) => {
+                stats.stopped_early = Some(e);
+                break;
+            }
+        };
+        let mut sink = |_seq: u64, msg: &[u8]| {
+            // As a BinaryFILE replay counts them: each message plus its 2-byte length.
+            bytes += msg.len() as u64 + 2;
+            let Some(ev) = decoder.on_frame(msg) else {
+                return;
+            };
+            book.on_event(&ev, &mut |o| {
+                if io_error.is_none() {
+                    if let Err(e) = output.on_output(&o) {
+                        io_error = Some(e);
+                    }
+                }
+            });
+        };
+        match rec.kind {
+            RecordKind::Packet => {
+                stats.packets += 1;
+                arb.on_packet(rec.line, rec.payload, &mut sink);
+            }
+            RecordKind::Skip => {
+                if let Some((from, count)) = rec.range() {
+                    stats.skips += 1;
+                    arb.skip(from, count, &mut sink);
+                }
+            }
+            _ => stats.notes += 1,
+        }
+        if let Some(e) = io_error.take() {
+            return Err(csv_err(e));
+        }
+    }
+    output.finish().map_err(csv_err)?;
+    stats.records = journal.records;
+    stats.corrupt = journal.corrupt;
+    stats.unknown_kind = journal.unknown_kind;
+    stats.cut = journal.cut();
+    stats.arbiter = arb.stats;
+    stats.missing_at_end = arb.missing();
+    let mut errors = ErrorCounts {
+        decode: decoder.decode_errors,
+        first_decode: decoder.first_decode_error.map(|e| e.to_string()),
+        ..ErrorCounts::default()
+    };
+    errors.add_book(&book.errors);
+    let mut summary = summarize(
+        &decoder,
+        &[&book],
+        &output,
+        errors,
+        &opts.symbols,
+        opts.top_n,
+        bytes,
+        started,
+    );
+    summary.format = "journal (itch5 over moldudp64)".into();
+    summary.strategy = (name != "none").then(|| name.to_owned());
+    Ok((summary, stats))
+}
