@@ -341,3 +341,109 @@ pub fn latency(a: LatencyBenchArgs) -> Result<u8, Failure> {
     );
     Ok(0)
 }
+
+#[derive(Args)]
+pub struct BacktestBenchArgs {
+    /// ITCH 5.0 BinaryFILE, plain or gzip (decompressed into memory before timing).
+    file: PathBuf,
+    /// The strategy to backtest.
+    #[arg(long, default_value = "market_maker")]
+    strategy: String,
+    /// Backtest configuration (TOML), as for `replay --exec-config`.
+    #[arg(long, value_name = "PATH")]
+    exec_config: Option<PathBuf>,
+    /// Timed runs of each variant; the median and best are reported. Small inputs need many:
+    /// the first runs pay for page faults and cold caches.
+    #[arg(long, default_value_t = 50)]
+    runs: u32,
+}
+
+/// `ticklane bench backtest`: the replay loop of a backtest (decode, book, strategy, execution
+/// simulator, ledger, digest) against the same loop without a strategy, alternating in one
+/// process, each run building its stages before the clock starts.
+pub fn backtest(a: BacktestBenchArgs) -> Result<u8, Failure> {
+    let mut data = Vec::new();
+    crate::ticklane_replay_input(&a.file)?
+        .reader
+        .read_to_end(&mut data)
+        .with_context(|| format!("reading {}", a.file.display()))?;
+    let plan = crate::backtest::plan(
+        &a.file,
+        &[],
+        &a.strategy,
+        None,
+        None,
+        a.exec_config.as_deref(),
+    )
+    .map_err(|err| Failure { code: 2, err })?;
+    ticklane_strategies::build(&a.strategy, None).map_err(|e| Failure {
+        code: 2,
+        err: e.into(),
+    })?;
+    let runs = a.runs.max(1);
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    let mut events = 0;
+    let mut digest = String::new();
+    for _ in 0..runs {
+        let opts = ticklane_replay::ItchReplayOptions {
+            backtest: Some(plan.options.clone()),
+            ..Default::default()
+        };
+        let s = ticklane_strategies::build(&a.strategy, None).map_err(anyhow::Error::from)?;
+        let r = ticklane_replay::replay_itch_with(
+            ticklane_feeds::itch::framing::FrameReader::new(&data[..]),
+            opts,
+            s,
+        )?;
+        events = r.messages;
+        with.push(r.loop_s);
+        if digest.is_empty() {
+            digest = r.digest.clone();
+        } else if digest != r.digest {
+            return Err(Failure {
+                code: exit_other(),
+                err: anyhow::anyhow!(
+                    "the digest changed between runs: {digest} then {}",
+                    r.digest
+                ),
+            });
+        }
+        let r = ticklane_replay::replay_itch(
+            ticklane_feeds::itch::framing::FrameReader::new(&data[..]),
+            Default::default(),
+        )?;
+        without.push(r.loop_s);
+    }
+    let stat = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[0])
+    };
+    let (wm, wb) = stat(&mut with);
+    let (om, ob) = stat(&mut without);
+    let rate = |s: f64| events as f64 / s;
+    println!(
+        "input:      {} ({events} events), {runs} runs of each",
+        a.file.display()
+    );
+    println!(
+        "backtest:   {:>12.0} events/s median, {:>12.0} best  ({} + execution simulator, ledger)",
+        rate(wm),
+        rate(wb),
+        a.strategy
+    );
+    println!(
+        "no strategy:{:>12.0} events/s median, {:>12.0} best  (decode, book, digest)",
+        rate(om),
+        rate(ob)
+    );
+    println!(
+        "ratio:      {:.2}x the loop time of the replay without a strategy (median)",
+        wm / om
+    );
+    println!("digest: {digest}");
+    Ok(0)
+}
+
+fn exit_other() -> u8 {
+    1
+}

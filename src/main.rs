@@ -203,6 +203,9 @@ enum BenchCmd {
     /// Drive the threaded pipeline at a target rate and report per-hop latency percentiles,
     /// ring high-water marks, HdrHistogram percentile files and an SVG plot.
     Latency(bench::LatencyBenchArgs),
+    /// Time the backtest replay loop (strategy, execution simulator, ledger) against the same
+    /// loop without a strategy, in one process, over many runs.
+    Backtest(bench::BacktestBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -254,6 +257,7 @@ fn main() -> ExitCode {
         Cmd::Replay(a) => replay(a),
         Cmd::Bench(BenchCmd::Itch(a)) => bench::itch(a),
         Cmd::Bench(BenchCmd::Latency(a)) => bench::latency(a),
+        Cmd::Bench(BenchCmd::Backtest(a)) => bench::backtest(a),
         Cmd::Convert(ConvertCmd::Lobster(a)) => convert::lobster(a),
         Cmd::Convert(ConvertCmd::Hftbacktest(a)) => hftbacktest::convert(a),
         Cmd::Gen(GenCmd::Itch(a)) => convert::gen_itch(a),
@@ -276,6 +280,13 @@ fn main() -> ExitCode {
             ExitCode::from(f.code)
         }
     }
+}
+
+/// Opens a replay input (plain or gzip), mapping failures to exit 3.
+fn ticklane_replay_input(p: &Path) -> Result<ticklane_replay::input::Input, Failure> {
+    ticklane_replay::input::open(p)
+        .with_context(|| format!("cannot open {}", p.display()))
+        .map_err(input_failure)
 }
 
 fn verify(manifest: &Path) -> Result<u8, Failure> {

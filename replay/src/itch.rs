@@ -213,6 +213,7 @@ pub fn replay_itch_with<R: Read, S: Strategy>(
         started,
     );
     summary.strategy = (name != "none").then(|| name.to_owned());
+    summary.loop_s = loop_s;
     finish_backtest(
         &mut summary,
         &mut output,
@@ -350,6 +351,7 @@ pub fn summarize<S: Strategy>(
         errors,
         bytes,
         elapsed_s: elapsed,
+        loop_s: elapsed,
         msgs_per_sec: if elapsed > 0.0 {
             decoder.messages as f64 / elapsed
         } else {

@@ -496,6 +496,7 @@ where
         started,
     );
     summary.strategy = (name != "none").then(|| name.to_owned());
+    summary.loop_s = loop_s;
     crate::itch::finish_backtest(
         &mut summary,
         &mut output,

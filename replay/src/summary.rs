@@ -123,8 +123,10 @@ pub struct Summary {
     pub errors: ErrorCounts,
     /// Input bytes read (decompressed).
     pub bytes: u64,
-    /// Wall time of the replay loop, seconds (not part of the digest).
+    /// Wall time of the whole replay, set-up included, seconds (not part of the digest).
     pub elapsed_s: f64,
+    /// Wall time of the replay loop alone (stages built before it starts), seconds.
+    pub loop_s: f64,
     /// Messages per second.
     pub msgs_per_sec: f64,
     /// The run digest: a hash over the ordered BBO changes, trades and status changes of

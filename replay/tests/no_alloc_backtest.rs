@@ -50,7 +50,10 @@ fn backtest_loop_does_not_allocate_per_event() {
     };
     let strategy = ticklane_strategies::build("market_maker", None).unwrap();
     let summary = replay_itch_with(FrameReader::new(&data[..]), opts, strategy).unwrap();
-    let b = summary.backtest.as_ref().expect("the market maker sends orders");
+    let b = summary
+        .backtest
+        .as_ref()
+        .expect("the market maker sends orders");
     assert!(b.fills > 100, "the run must exercise fills: {b:?}");
     assert!(b.modifies_sent > 1000, "and modifies: {b:?}");
     let v = samples.into_inner().unwrap();

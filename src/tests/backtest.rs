@@ -88,7 +88,11 @@ fn report_files_exist_parse_and_agree_with_each_other() {
     for r in &rows {
         let q: i64 = r[qty].parse().unwrap();
         net += if r[side] == "buy" { q } else { -q };
-        assert_eq!(r[pos].parse::<i64>().unwrap(), net, "running position column");
+        assert_eq!(
+            r[pos].parse::<i64>().unwrap(),
+            net,
+            "running position column"
+        );
     }
     assert_eq!(summary["stats"]["final_position"].as_i64().unwrap(), net);
     // trades.parquet: a Parquet file (magic at both ends).
@@ -120,7 +124,11 @@ fn verify_passes_on_an_untouched_manifest_and_fails_on_edited_ones() {
     // An edited digest.
     let edited = dir.join("edited-digest.json");
     let flipped = if digest.starts_with('0') { "1" } else { "0" };
-    std::fs::write(&edited, text.replace(&digest, &format!("{flipped}{}", &digest[1..]))).unwrap();
+    std::fs::write(
+        &edited,
+        text.replace(&digest, &format!("{flipped}{}", &digest[1..])),
+    )
+    .unwrap();
     let v = ticklane(&["verify", p(&edited)]);
     assert_eq!(v.status.code(), Some(5));
     assert!(stdout(&v).contains("differs: digest"), "{}", stdout(&v));
@@ -129,7 +137,11 @@ fn verify_passes_on_an_untouched_manifest_and_fails_on_edited_ones() {
     // summary beside the manifest says which results moved.
     let m2 = dir.join("manifest.json.orig");
     std::fs::copy(&manifest, &m2).unwrap();
-    std::fs::write(&manifest, text.replace("\"new_ns\": 30000", "\"new_ns\": 900000000")).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("\"new_ns\": 30000", "\"new_ns\": 900000000"),
+    )
+    .unwrap();
     let v = ticklane(&["verify", p(&manifest)]);
     assert_eq!(v.status.code(), Some(5), "{}", stdout(&v));
     assert!(stdout(&v).contains("differs: stats."), "{}", stdout(&v));
@@ -170,7 +182,11 @@ fn bad_exec_config_is_exit_2_and_names_the_problem() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("queue.model"));
     // An empirical latency file that is missing is named.
-    std::fs::write(&bad, "[latency]\nmodel = \"empirical\"\ncsv = \"nope.csv\"\n").unwrap();
+    std::fs::write(
+        &bad,
+        "[latency]\nmodel = \"empirical\"\ncsv = \"nope.csv\"\n",
+    )
+    .unwrap();
     let o = mm(&["--exec-config", p(&bad)]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("nope.csv"));
@@ -185,7 +201,11 @@ fn empirical_latency_from_csv_runs_and_is_recorded_as_an_input() {
     )
     .unwrap();
     let cfg = dir.join("exec.toml");
-    std::fs::write(&cfg, "[latency]\nmodel = \"empirical\"\ncsv = \"lat.csv\"\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "[latency]\nmodel = \"empirical\"\ncsv = \"lat.csv\"\n",
+    )
+    .unwrap();
     let rep = dir.join("rep");
     let o = mm(&["--exec-config", p(&cfg), "--report", p(&rep)]);
     let d = digest_of(&o);
