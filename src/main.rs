@@ -50,6 +50,8 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// One value per process, parsed once: boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Cmd {
     /// Replay a NASDAQ TotalView-ITCH 5.0 BinaryFILE (plain or gzip) through the order books.
     Replay(ReplayArgs),

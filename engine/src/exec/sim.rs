@@ -153,6 +153,19 @@ pub struct ExecSim {
     pub counts: SimCounts,
 }
 
+/// Index of the entry due by `now` with the earliest `(time, number)`: time order, ties in the
+/// order the entries were made.
+#[inline]
+fn earliest_due<T>(v: &[(u64, u64, T)], now: u64) -> Option<usize> {
+    let mut best: Option<(u64, u64, usize)> = None;
+    for (i, e) in v.iter().enumerate() {
+        if e.0 <= now && best.is_none_or(|b| (e.0, e.1) < (b.0, b.1)) {
+            best = Some((e.0, e.1, i));
+        }
+    }
+    best.map(|b| b.2)
+}
+
 /// Whether `a` is a strictly better price than `b` for a resting order on `side`.
 #[inline]
 fn better(side: Side, a: Px, b: Px) -> bool {
@@ -267,17 +280,7 @@ impl ExecSim {
         let Some(st) = self.instr.get_mut(instr.get()) else {
             return;
         };
-        loop {
-            // Earliest due answer (ties: the order they were made in).
-            let mut best: Option<usize> = None;
-            for (i, r) in st.responses.iter().enumerate() {
-                if r.0 <= now
-                    && best.is_none_or(|b| (r.0, r.1) < (st.responses[b].0, st.responses[b].1))
-                {
-                    best = Some(i);
-                }
-            }
-            let Some(i) = best else { break };
+        while let Some(i) = earliest_due(&st.responses, now) {
             let (_, _, u) = st.responses.swap_remove(i);
             if u.last_qty.0 > 0 {
                 let q = u.last_qty.0 as i64;
@@ -334,16 +337,7 @@ impl ExecSim {
         now: u64,
         emit: &mut impl FnMut(Nanos, SimOut),
     ) {
-        loop {
-            let mut best: Option<usize> = None;
-            for (i, p) in st.pending.iter().enumerate() {
-                if p.0 <= now
-                    && best.is_none_or(|b| (p.0, p.1) < (st.pending[b].0, st.pending[b].1))
-                {
-                    best = Some(i);
-                }
-            }
-            let Some(i) = best else { break };
+        while let Some(i) = earliest_due(&st.pending, now) {
             let (at, _, p) = st.pending.remove(i);
             let mut ctx = Exch {
                 cfg,
