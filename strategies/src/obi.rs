@@ -5,12 +5,14 @@
 //! imbalance. It signals once on entering an imbalanced state (buy when the imbalance rises to
 //! `threshold` or above, sell when it falls to `-threshold` or below) and again only after the
 //! imbalance has come back inside `±threshold·reset` and crossed out again, so a persistent
-//! imbalance is one signal, not one per book update.
+//! imbalance is one signal, not one per book update. With each signal it sends a market (IOC)
+//! order of `size` lots in the signal's direction, unless that would take the position beyond
+//! `max_position` (0 = signals only).
 
 use serde::Deserialize;
 use ticklane_engine::indicators::book::imbalance;
-use ticklane_engine::strategy::{Ctx, Signal, SignalKind, Strategy};
-use ticklane_engine::Side;
+use ticklane_engine::strategy::{Ctx, OrderIntent, Signal, SignalKind, Strategy, Tif};
+use ticklane_engine::{Qty, Side};
 
 use crate::per_instr::PerInstr;
 
@@ -24,6 +26,10 @@ pub struct ObiConfig {
     pub threshold: f64,
     /// Fraction of `threshold` the imbalance must fall back within before the next signal.
     pub reset: f64,
+    /// Lots per market order sent with a signal.
+    pub size: u64,
+    /// Largest absolute position the orders may build, lots (0: send no orders).
+    pub max_position: i64,
 }
 
 impl Default for ObiConfig {
@@ -32,6 +38,8 @@ impl Default for ObiConfig {
             levels: 3,
             threshold: 0.6,
             reset: 0.5,
+            size: 100,
+            max_position: 500,
         }
     }
 }
@@ -42,6 +50,8 @@ pub struct ObiTaker {
     cfg: ObiConfig,
     /// Per instrument: the side of the last signal while still armed-out, or None when reset.
     state: PerInstr<Option<Side>>,
+    /// Per instrument: the last client id used.
+    ids: PerInstr<u64>,
 }
 
 impl ObiTaker {
@@ -50,7 +60,28 @@ impl ObiTaker {
         ObiTaker {
             cfg,
             state: PerInstr::default(),
+            ids: PerInstr::default(),
         }
+    }
+}
+
+impl ObiTaker {
+    /// A market order of `size` toward `side`, within `max_position`.
+    fn take(&mut self, ctx: &mut Ctx<'_>, side: Side) {
+        let size = self.cfg.size as i64;
+        let after = ctx.position + if side == Side::Bid { size } else { -size };
+        if size == 0 || after.abs() > self.cfg.max_position {
+            return;
+        }
+        let id = self.ids.get_or(ctx.instr, || 0);
+        *id += 1;
+        ctx.order(OrderIntent {
+            client_id: *id,
+            side,
+            px: None,
+            qty: Qty(self.cfg.size),
+            tif: Tif::Ioc,
+        });
     }
 }
 
@@ -76,6 +107,7 @@ impl Strategy for ObiTaker {
                     side: Some(Side::Bid),
                     value: x,
                 });
+                self.take(ctx, Side::Bid);
             }
             None if x <= -self.cfg.threshold => {
                 *st = Some(Side::Ask);
@@ -84,6 +116,7 @@ impl Strategy for ObiTaker {
                     side: Some(Side::Ask),
                     value: x,
                 });
+                self.take(ctx, Side::Ask);
             }
             Some(_) if x.abs() <= self.cfg.threshold * self.cfg.reset => *st = None,
             _ => {}
@@ -103,6 +136,8 @@ mod tests {
             levels: 1,
             threshold: 0.6,
             reset: 0.5,
+            size: 100,
+            max_position: 500,
         }));
         // Only a bid: (100 - 0) / 100 = 1.0 >= 0.6, a buy. Then the ask: 0.0, re-armed.
         let (_, s) = h.add(Side::Bid, 100, 100);

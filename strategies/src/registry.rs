@@ -110,6 +110,16 @@ pub fn list() -> Vec<StrategyInfo> {
                     o.reset.to_string(),
                     "fraction of threshold to fall within before re-arming",
                 ),
+                (
+                    "size",
+                    o.size.to_string(),
+                    "lots per market order with a signal",
+                ),
+                (
+                    "max_position",
+                    o.max_position.to_string(),
+                    "largest absolute position, lots (0: signals only)",
+                ),
             ],
         },
         StrategyInfo {
