@@ -10,8 +10,8 @@ use simd_json::prelude::*;
 
 use crate::isotime::parse_utc_ns;
 use crate::json::{
-    decimal, decimal_field, missing, pair_levels, str_field, u64_field, FieldError, LevelUpdate,
-    Precision, TapeParser, V,
+    decimal, decimal_field, missing, pair_levels, str_field, u64_field, LevelUpdate, Precision,
+    TapeParser, V,
 };
 
 /// A decoded Coinbase message. Levels go to the caller's buffer.
@@ -63,24 +63,7 @@ pub enum CoinbaseMsg<'a> {
 }
 
 /// Why a message could not be decoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum CoinbaseError {
-    /// Not valid JSON.
-    #[error("malformed JSON")]
-    Json,
-    /// A `type` this decoder does not know.
-    #[error("unknown message type")]
-    Unknown,
-    /// A field is missing, of the wrong type, or not a decimal at the instrument's precision.
-    #[error("missing or invalid field {0:?}")]
-    Field(&'static str),
-}
-
-impl From<FieldError> for CoinbaseError {
-    fn from(e: FieldError) -> Self {
-        CoinbaseError::Field(e.field)
-    }
-}
+pub type CoinbaseError = crate::json::MsgError;
 
 /// The decoder: owns simd-json's buffers and tape, reused for every message.
 pub struct CoinbaseDecoder {

@@ -11,7 +11,7 @@
 use simd_json::prelude::*;
 
 use crate::isotime::parse_utc_ns;
-use crate::json::{decimal, FieldError, LevelUpdate, Precision, TapeParser, V};
+use crate::json::{decimal, LevelUpdate, Precision, TapeParser, V};
 
 /// A decoded message; levels and trades go to the caller's buffers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,24 +53,7 @@ pub struct AdvancedTrade {
 }
 
 /// Why a message could not be decoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum AdvancedError {
-    /// Not valid JSON.
-    #[error("malformed JSON")]
-    Json,
-    /// A channel or event type this decoder does not know.
-    #[error("unknown message type")]
-    Unknown,
-    /// A field is missing, of the wrong type, or not a decimal at the instrument's precision.
-    #[error("missing or invalid field {0:?}")]
-    Field(&'static str),
-}
-
-impl From<FieldError> for AdvancedError {
-    fn from(e: FieldError) -> Self {
-        AdvancedError::Field(e.field)
-    }
-}
+pub type AdvancedError = crate::json::MsgError;
 
 /// The decoder: owns simd-json's buffers and tape, reused for every message.
 pub struct AdvancedDecoder {

@@ -33,6 +33,27 @@ pub struct LevelUpdate {
     pub qty: i64,
 }
 
+/// Why a venue message could not be decoded: the error of every JSON venue decoder whose
+/// failures are malformed JSON, an unknown message type, or a bad field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MsgError {
+    /// Not valid JSON.
+    #[error("malformed JSON")]
+    Json,
+    /// Valid JSON of a channel, type or shape the decoder does not know.
+    #[error("unknown message type")]
+    Unknown,
+    /// A field is missing, of the wrong type, or not a decimal at the instrument's precision.
+    #[error("missing or invalid field {0:?}")]
+    Field(&'static str),
+}
+
+impl From<FieldError> for MsgError {
+    fn from(e: FieldError) -> Self {
+        MsgError::Field(e.field)
+    }
+}
+
 /// A field that is missing, of the wrong type, or not a decimal at the instrument's precision.
 /// Each venue's error type converts from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -23,7 +23,7 @@ use simd_json::prelude::*;
 use ticklane_engine::book::L2Book;
 use ticklane_engine::Side;
 
-use crate::json::{decimal, missing, FieldError, LevelUpdate, Precision, TapeParser, V};
+use crate::json::{decimal, missing, LevelUpdate, Precision, TapeParser, V};
 
 /// Decimals of every decoded price and quantity.
 pub const DECIMALS: u32 = 8;
@@ -76,25 +76,8 @@ pub struct KrakenTrade {
     pub buy: bool,
 }
 
-/// Why a message could not be decoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum KrakenError {
-    /// Not valid JSON.
-    #[error("malformed JSON")]
-    Json,
-    /// A channel or shape this decoder does not know.
-    #[error("unknown message type")]
-    Unknown,
-    /// A field is missing, of the wrong type, or not a number at 8 decimals.
-    #[error("missing or invalid field {0:?}")]
-    Field(&'static str),
-}
-
-impl From<FieldError> for KrakenError {
-    fn from(e: FieldError) -> Self {
-        KrakenError::Field(e.field)
-    }
-}
+/// Why a message could not be decoded (a bad field includes a number not at 8 decimals).
+pub type KrakenError = crate::json::MsgError;
 
 /// The decoder: owns simd-json's buffers and tape, reused for every message.
 pub struct KrakenDecoder {

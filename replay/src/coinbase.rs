@@ -19,7 +19,7 @@
 use std::io::BufRead;
 use std::time::Instant;
 
-use ticklane_feeds::coinbase::{CoinbaseDecoder, CoinbaseError, CoinbaseMsg};
+use ticklane_feeds::coinbase::{CoinbaseDecoder, CoinbaseMsg};
 use ticklane_feeds::json::Precision;
 
 use crate::capture::{CaptureLine, SeenContainers};
@@ -87,16 +87,8 @@ pub fn replay_coinbase(
                 decoded += 1;
                 m
             }
-            Err(CoinbaseError::Json) => {
-                s.bad_json += 1;
-                return Ok(());
-            }
-            Err(CoinbaseError::Unknown) => {
-                s.unknown += 1;
-                return Ok(());
-            }
-            Err(CoinbaseError::Field(_)) => {
-                s.bad_fields += 1;
+            Err(e) => {
+                s.count_error(e);
                 return Ok(());
             }
         };

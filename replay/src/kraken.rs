@@ -18,7 +18,7 @@ use std::io::BufRead;
 use std::time::Instant;
 
 use ticklane_feeds::json::Precision;
-use ticklane_feeds::kraken::{book_checksum, KrakenDecoder, KrakenError, KrakenMsg};
+use ticklane_feeds::kraken::{book_checksum, KrakenDecoder, KrakenMsg};
 
 use crate::capture::{CaptureLine, SeenContainers};
 use crate::l2state::{for_each_line, CryptoReplayError, CryptoReplayOptions, L2State, L2Summary};
@@ -68,16 +68,8 @@ pub fn replay_kraken(
                 decoded += 1;
                 m
             }
-            Err(KrakenError::Json) => {
-                s.bad_json += 1;
-                return Ok(());
-            }
-            Err(KrakenError::Unknown) => {
-                s.unknown += 1;
-                return Ok(());
-            }
-            Err(KrakenError::Field(_)) => {
-                s.bad_fields += 1;
+            Err(e) => {
+                s.count_error(e);
                 return Ok(());
             }
         };

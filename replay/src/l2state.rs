@@ -178,6 +178,16 @@ pub struct L2Summary {
 }
 
 impl L2Summary {
+    /// Counts a frame a decoder refused.
+    pub fn count_error(&mut self, e: ticklane_feeds::json::MsgError) {
+        use ticklane_feeds::json::MsgError;
+        match e {
+            MsgError::Json => self.bad_json += 1,
+            MsgError::Unknown => self.unknown += 1,
+            MsgError::Field(_) => self.bad_fields += 1,
+        }
+    }
+
     /// Frames or lines that could not be used.
     pub fn bad_total(&self) -> u64 {
         self.bad_lines + self.bad_json + self.unknown + self.bad_fields
