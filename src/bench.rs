@@ -401,7 +401,7 @@ pub fn backtest(a: BacktestBenchArgs) -> Result<u8, Failure> {
             digest = r.digest.clone();
         } else if digest != r.digest {
             return Err(Failure {
-                code: exit_other(),
+                code: crate::exit::OTHER,
                 err: anyhow::anyhow!(
                     "the digest changed between runs: {digest} then {}",
                     r.digest
@@ -442,8 +442,4 @@ pub fn backtest(a: BacktestBenchArgs) -> Result<u8, Failure> {
     );
     println!("digest: {digest}");
     Ok(0)
-}
-
-fn exit_other() -> u8 {
-    1
 }

@@ -14,7 +14,7 @@ use ticklane_engine::exec::latency::{Constant, Empirical, Latency, PerAction};
 use ticklane_engine::exec::ledger::{Ledger, MONEY_PER_TICK_LOT};
 use ticklane_engine::exec::queue::{Probabilistic, QueueKind};
 use ticklane_engine::exec::sim::{SimConfig, SimCounts};
-use ticklane_engine::{InstrumentIdx, Nanos};
+use ticklane_engine::Nanos;
 
 use crate::report::{EquitySample, FillRecord, OrderCounts};
 use crate::stages::{Output, OutputKind};
@@ -398,11 +398,6 @@ impl Recorder {
         if self.equity.last().is_none_or(|s| s.ts < last_ts.0) {
             self.sample(last_ts.0);
         }
-    }
-
-    /// The account of `instr`.
-    pub fn account(&self, instr: InstrumentIdx) -> Option<&ticklane_engine::exec::ledger::Account> {
-        self.ledger.account(instr)
     }
 }
 

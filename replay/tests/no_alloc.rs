@@ -2,7 +2,6 @@
 //! the real `replay_itch` loop over a generated multi-symbol stream, sampled through the progress
 //! callback (called every 64Ki messages, from inside the loop).
 
-use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use ticklane_feeds::itch::framing::FrameReader;
@@ -10,7 +9,7 @@ use ticklane_feeds::itch::synth::{generate, SynthConfig};
 use ticklane_replay::{replay_itch, ItchReplayOptions};
 
 mod common;
-use common::{Counting, ALLOCS};
+use common::Counting;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -28,15 +27,7 @@ fn replay_loop_does_not_allocate_per_message() {
 
     let samples = Mutex::new(Vec::with_capacity(64));
     let opts = ItchReplayOptions {
-        progress: Some(Box::new(|_| {
-            let n = ALLOCS.load(Ordering::Relaxed);
-            // `try_lock` + pre-sized Vec: the probe itself never allocates.
-            if let Ok(mut v) = samples.try_lock() {
-                if v.len() < v.capacity() {
-                    v.push(n);
-                }
-            }
-        })),
+        progress: Some(Box::new(|_| common::record_allocs(&samples))),
         ..Default::default()
     };
     let summary = replay_itch(FrameReader::new(&data[..]), opts).unwrap();

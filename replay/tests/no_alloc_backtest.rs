@@ -3,7 +3,6 @@
 //! and the equity curve sampled, all watched by a counting global allocator through the progress
 //! callback (every 64Ki messages, from inside the loop).
 
-use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use ticklane_feeds::itch::framing::FrameReader;
@@ -12,7 +11,7 @@ use ticklane_replay::backtest::ExecConfig;
 use ticklane_replay::{replay_itch_with, ItchReplayOptions};
 
 mod common;
-use common::{Counting, ALLOCS};
+use common::Counting;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -37,14 +36,7 @@ fn backtest_loop_does_not_allocate_per_event() {
 
     let samples = Mutex::new(Vec::with_capacity(64));
     let opts = ItchReplayOptions {
-        progress: Some(Box::new(|_| {
-            let n = ALLOCS.load(Ordering::Relaxed);
-            if let Ok(mut v) = samples.try_lock() {
-                if v.len() < v.capacity() {
-                    v.push(n);
-                }
-            }
-        })),
+        progress: Some(Box::new(|_| common::record_allocs(&samples))),
         backtest: Some(bt),
         ..Default::default()
     };

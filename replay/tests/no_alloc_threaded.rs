@@ -2,7 +2,6 @@
 //! counting global allocator (counting on all threads) is sampled from the merger's progress
 //! callback, once per merge epoch, while 2 book shards, the decoder and the merger run.
 
-use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use ticklane_feeds::itch::framing::FrameReader;
@@ -11,7 +10,7 @@ use ticklane_replay::pipeline::{replay_itch_threaded, PipelineConfig};
 use ticklane_replay::ItchReplayOptions;
 
 mod common;
-use common::{Counting, ALLOCS};
+use common::Counting;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -28,14 +27,7 @@ fn threaded_pipeline_does_not_allocate_per_event() {
     generate(&cfg, &mut data).unwrap();
     let samples = Mutex::new(Vec::with_capacity(4096));
     let opts = ItchReplayOptions {
-        progress: Some(Box::new(|_| {
-            let n = ALLOCS.load(Ordering::Relaxed);
-            if let Ok(mut v) = samples.try_lock() {
-                if v.len() < v.capacity() {
-                    v.push(n);
-                }
-            }
-        })),
+        progress: Some(Box::new(|_| common::record_allocs(&samples))),
         ..Default::default()
     };
     let pcfg = PipelineConfig {
