@@ -117,55 +117,128 @@ fn key(t: &Top) -> [(i64, u64); 2] {
     ]
 }
 
-/// Replays a capture.
-///
-/// # Errors
-/// [`BinanceReplayError`].
-pub fn replay_binance(
-    input: impl BufRead,
-    opts: BinanceReplayOptions<'_>,
-) -> Result<BinanceSummary, BinanceReplayError> {
-    let started = Instant::now();
-    let p = Precision::SPOT_STRINGS;
-    let mut s = BinanceSummary::default();
-    let mut dec = BinanceDecoder::new();
-    let mut levels = Vec::with_capacity(4096);
-    let mut book = L2Book::new();
-    let mut buffered: VecDeque<Buffered> = VecDeque::new();
+/// The Binance sync state machine, one frame at a time: the file replay feeds it capture lines,
+/// the live runner feeds it websocket frames and REST snapshot bodies. Both therefore apply the
+/// identical decode → sync → book → digest code.
+pub struct BinanceSync<'a> {
+    started: Instant,
+    accept_unsynced: bool,
+    s: BinanceSummary,
+    dec: BinanceDecoder,
+    levels: Vec<LevelUpdate>,
+    book: L2Book,
+    buffered: VecDeque<Buffered>,
     // Synced state: the last applied `u`; None while unsynced.
-    let mut last_u: Option<u64> = None;
-    let mut pending_first = false;
-    let mut unsynced_since: Option<u64> = None;
-    let mut last_ts = 0u64;
-    let mut last_key = [(0i64, 0u64); 2];
-    let mut digest = Digest::new();
-    let mut csv = opts.bbo_csv.map(|w| BboCsv::with_decimals(w, 8));
-    if let Some(c) = csv.as_mut() {
-        c.header().map_err(BinanceReplayError::Output)?;
-    }
-    let mut line = Vec::with_capacity(1 << 16);
+    last_u: Option<u64>,
+    pending_first: bool,
+    unsynced_since: Option<u64>,
+    last_ts: u64,
+    last_key: [(i64, u64); 2],
+    digest: Digest,
+    csv: Option<BboCsv<'a>>,
     // simd-json parses in place: each frame is copied into this one reused buffer.
-    let mut frame = Vec::with_capacity(1 << 16);
-    let mut input = input;
-    loop {
-        line.clear();
-        match input.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => return Err(BinanceReplayError::Read(e)),
+    frame: Vec<u8>,
+}
+
+impl<'a> BinanceSync<'a> {
+    /// A state with an empty, unsynced book (the BBO CSV header is written here).
+    ///
+    /// # Errors
+    /// [`BinanceReplayError::Output`] writing the CSV header.
+    pub fn new(opts: BinanceReplayOptions<'a>) -> Result<Self, BinanceReplayError> {
+        let mut csv = opts.bbo_csv.map(|w| BboCsv::with_decimals(w, 8));
+        if let Some(c) = csv.as_mut() {
+            c.header().map_err(BinanceReplayError::Output)?;
         }
-        s.lines += 1;
-        let Some((ts, json)) = split_capture_line(&line) else {
-            s.bad_lines += 1;
-            continue;
+        Ok(BinanceSync {
+            started: Instant::now(),
+            accept_unsynced: opts.accept_unsynced,
+            s: BinanceSummary::default(),
+            dec: BinanceDecoder::new(),
+            levels: Vec::with_capacity(4096),
+            book: L2Book::new(),
+            buffered: VecDeque::new(),
+            last_u: None,
+            pending_first: false,
+            unsynced_since: None,
+            last_ts: 0,
+            last_key: [(0, 0); 2],
+            digest: Digest::new(),
+            csv,
+            frame: Vec::with_capacity(1 << 16),
+        })
+    }
+
+    /// One capture line (`<receive ns> <frame JSON>`, without or with its newline).
+    ///
+    /// # Errors
+    /// [`BinanceReplayError::Output`] writing the CSV.
+    pub fn on_line(&mut self, line: &[u8]) -> Result<(), BinanceReplayError> {
+        self.s.lines += 1;
+        let Some((ts, json)) = split_capture_line(line) else {
+            self.s.bad_lines += 1;
+            return Ok(());
         };
-        if unsynced_since.is_none() && last_u.is_none() {
-            unsynced_since = Some(ts);
+        self.apply_frame(ts, json)
+    }
+
+    /// One frame (a websocket message or a REST snapshot body) received at `ts`; counted as a
+    /// line.
+    ///
+    /// # Errors
+    /// [`BinanceReplayError::Output`] writing the CSV.
+    pub fn on_frame(&mut self, ts: u64, json: &[u8]) -> Result<(), BinanceReplayError> {
+        self.s.lines += 1;
+        self.apply_frame(ts, json)
+    }
+
+    /// The connection was lost at `ts` (a reconnect follows): what arrives next cannot be
+    /// chained to what came before, so the book is cleared and unsynced until a new snapshot,
+    /// and the buffered diffs are dropped.
+    pub fn lose_sync(&mut self, ts: u64) {
+        if self.last_u.take().is_some() {
+            self.unsynced_since = Some(ts);
         }
-        last_ts = ts;
+        self.pending_first = false;
+        self.buffered.clear();
+        self.book.clear();
+        self.book.set_synced(false);
+    }
+
+    /// Whether the book is synced.
+    pub fn is_synced(&self) -> bool {
+        self.last_u.is_some()
+    }
+
+    /// Diffs buffered while unsynced (waiting for a snapshot).
+    pub fn buffered(&self) -> usize {
+        self.buffered.len()
+    }
+
+    /// The book.
+    pub fn book(&self) -> &L2Book {
+        &self.book
+    }
+
+    /// Counts so far (totals of the final summary; the final tops and digest are set by
+    /// [`finish`](Self::finish)).
+    pub fn summary(&self) -> &BinanceSummary {
+        &self.s
+    }
+
+    fn apply_frame(&mut self, ts: u64, json: &[u8]) -> Result<(), BinanceReplayError> {
+        let s = &mut self.s;
+        let book = &mut self.book;
+        let levels = &mut self.levels;
+        let buffered = &mut self.buffered;
+        if self.unsynced_since.is_none() && self.last_u.is_none() {
+            self.unsynced_since = Some(ts);
+        }
+        self.last_ts = ts;
+        let frame = &mut self.frame;
         frame.clear();
         frame.extend_from_slice(json);
-        let msg = match dec.decode(&mut frame, p, &mut levels) {
+        let msg = match self.dec.decode(frame, Precision::SPOT_STRINGS, levels) {
             Ok(m) => m,
             Err(
                 BinanceError::Json
@@ -174,7 +247,7 @@ pub fn replay_binance(
                 | BinanceError::Decimal { .. },
             ) => {
                 s.bad_lines += 1;
-                continue;
+                return Ok(());
             }
         };
         let symbol = match msg {
@@ -188,15 +261,15 @@ pub fn replay_binance(
                 s.symbol = sym.to_owned();
             } else if s.symbol != sym {
                 s.other_symbol += 1;
-                continue;
+                return Ok(());
             }
         }
-        let was_synced = last_u.is_some();
+        let was_synced = self.last_u.is_some();
         match msg {
             BinanceMsg::Snapshot { last_update_id } => {
                 s.snapshots += 1;
                 book.clear();
-                apply(&mut book, &levels);
+                apply(book, levels);
                 // Replay the buffered diffs per the rules.
                 let mut cur = Some(last_update_id);
                 let mut first = true;
@@ -213,7 +286,7 @@ pub fn replay_binance(
                     };
                     first = false;
                     if ok {
-                        apply(&mut book, &b.levels);
+                        apply(book, &b.levels);
                         s.applied += 1;
                         cur = Some(b.last);
                     } else {
@@ -221,9 +294,9 @@ pub fn replay_binance(
                         cur = None;
                     }
                 }
-                last_u = cur;
+                self.last_u = cur;
                 // No buffered diff reached past the snapshot: the next one must bracket it.
-                pending_first = cur == Some(last_update_id);
+                self.pending_first = cur == Some(last_update_id);
             }
             BinanceMsg::Depth {
                 first, last, prev, ..
@@ -235,29 +308,30 @@ pub fn replay_binance(
                     prev,
                     levels: Vec::new(),
                 };
-                match last_u {
+                let pending_first = self.pending_first;
+                match self.last_u {
                     Some(u) if b.last <= u => s.stale_dropped += 1,
                     Some(u)
                         if (pending_first && bracket(&b, u))
                             || (!pending_first && continues(&b, u)) =>
                     {
-                        apply(&mut book, &levels);
+                        apply(book, levels);
                         s.applied += 1;
-                        last_u = Some(last);
-                        pending_first = false;
+                        self.last_u = Some(last);
+                        self.pending_first = false;
                     }
                     Some(_) => {
                         // A gap: the book can no longer be trusted until the next snapshot.
                         s.resyncs += 1;
-                        last_u = None;
+                        self.last_u = None;
                         book.clear();
                         buffered.clear();
                         buffered.push_back(Buffered {
                             levels: levels.clone(),
                             ..b
                         });
-                        if opts.accept_unsynced {
-                            apply(&mut book, &levels);
+                        if self.accept_unsynced {
+                            apply(book, levels);
                             s.applied += 1;
                         }
                     }
@@ -271,8 +345,8 @@ pub fn replay_binance(
                             levels: levels.clone(),
                             ..b
                         });
-                        if opts.accept_unsynced {
-                            apply(&mut book, &levels);
+                        if self.accept_unsynced {
+                            apply(book, levels);
                             s.applied += 1;
                         }
                     }
@@ -285,11 +359,11 @@ pub fn replay_binance(
                 ..
             } => {
                 s.trades += 1;
-                if last_u.is_some() || opts.accept_unsynced {
-                    digest.word(2 | u64::from(buyer_maker) << 8);
-                    digest.word(ts);
-                    digest.iword(px);
-                    digest.iword(qty);
+                if self.last_u.is_some() || self.accept_unsynced {
+                    self.digest.word(2 | u64::from(buyer_maker) << 8);
+                    self.digest.word(ts);
+                    self.digest.iword(px);
+                    self.digest.iword(qty);
                 }
             }
             BinanceMsg::BookTicker {
@@ -299,7 +373,7 @@ pub fn replay_binance(
                 ..
             } => {
                 s.tickers += 1;
-                if last_u == Some(update_id) {
+                if self.last_u == Some(update_id) {
                     s.tickers_compared += 1;
                     let t = book.top();
                     let ours = (
@@ -312,51 +386,94 @@ pub fn replay_binance(
                 }
             }
         }
-        let synced = last_u.is_some();
+        let synced = self.last_u.is_some();
         if synced != was_synced {
             if synced {
-                if let Some(since) = unsynced_since.take() {
+                if let Some(since) = self.unsynced_since.take() {
                     s.unsynced_ns += ts.saturating_sub(since);
                 }
             } else {
-                unsynced_since = Some(ts);
+                self.unsynced_since = Some(ts);
             }
         }
         book.set_synced(synced);
-        if synced || opts.accept_unsynced {
+        if synced || self.accept_unsynced {
             let k = key(&book.top());
-            if k != last_key {
-                last_key = k;
+            if k != self.last_key {
+                self.last_key = k;
                 s.bbo_changes += 1;
-                digest.word(1);
-                digest.word(ts);
-                digest.iword(k[0].0);
-                digest.word(k[0].1);
-                digest.iword(k[1].0);
-                digest.word(k[1].1);
-                if let Some(c) = csv.as_mut() {
+                self.digest.word(1);
+                self.digest.word(ts);
+                self.digest.iword(k[0].0);
+                self.digest.word(k[0].1);
+                self.digest.iword(k[1].0);
+                self.digest.word(k[1].1);
+                if let Some(c) = self.csv.as_mut() {
                     c.row(ticklane_engine::Nanos(ts), &s.symbol, k)
                         .map_err(BinanceReplayError::Output)?;
                 }
             }
         }
+        Ok(())
     }
-    if s.lines > 0 && s.lines == s.bad_lines {
-        return Err(BinanceReplayError::NotBinance(s.bad_lines));
+
+    /// Ends the run: final tops, unsynced time up to the last frame, the digest.
+    ///
+    /// # Errors
+    /// [`BinanceReplayError::NotBinance`] when no line decoded; [`BinanceReplayError::Output`]
+    /// flushing the CSV.
+    pub fn finish(mut self) -> Result<BinanceSummary, BinanceReplayError> {
+        let mut s = std::mem::take(&mut self.s);
+        if s.lines > 0 && s.lines == s.bad_lines {
+            return Err(BinanceReplayError::NotBinance(s.bad_lines));
+        }
+        if let Some(since) = self.unsynced_since {
+            s.unsynced_ns += self.last_ts.saturating_sub(since);
+        }
+        if let Some(c) = self.csv.as_mut() {
+            c.flush().map_err(BinanceReplayError::Output)?;
+        }
+        s.synced_at_end = self.last_u.is_some();
+        let t = self.book.top();
+        s.bid = t.bid.map(|l| (l.px.0, l.qty.0 as i64));
+        s.ask = t.ask.map(|l| (l.px.0, l.qty.0 as i64));
+        s.elapsed_s = self.started.elapsed().as_secs_f64();
+        s.digest = self.digest.hex();
+        Ok(s)
     }
-    if let Some(since) = unsynced_since {
-        s.unsynced_ns += last_ts.saturating_sub(since);
+}
+
+/// Feeds every line of `input` to `sync`.
+///
+/// # Errors
+/// [`BinanceReplayError::Read`], [`BinanceReplayError::Output`].
+pub fn feed_lines(
+    mut input: impl BufRead,
+    sync: &mut BinanceSync<'_>,
+) -> Result<(), BinanceReplayError> {
+    let mut line = Vec::with_capacity(1 << 16);
+    loop {
+        line.clear();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) => return Err(BinanceReplayError::Read(e)),
+        }
+        sync.on_line(&line)?;
     }
-    if let Some(c) = csv.as_mut() {
-        c.flush().map_err(BinanceReplayError::Output)?;
-    }
-    s.synced_at_end = last_u.is_some();
-    let t = book.top();
-    s.bid = t.bid.map(|l| (l.px.0, l.qty.0 as i64));
-    s.ask = t.ask.map(|l| (l.px.0, l.qty.0 as i64));
-    s.elapsed_s = started.elapsed().as_secs_f64();
-    s.digest = digest.hex();
-    Ok(s)
+}
+
+/// Replays a capture.
+///
+/// # Errors
+/// [`BinanceReplayError`].
+pub fn replay_binance(
+    input: impl BufRead,
+    opts: BinanceReplayOptions<'_>,
+) -> Result<BinanceSummary, BinanceReplayError> {
+    let mut sync = BinanceSync::new(opts)?;
+    feed_lines(input, &mut sync)?;
+    sync.finish()
 }
 
 /// The first diff after a snapshot must contain the snapshot's next update.
