@@ -124,8 +124,8 @@ pub enum Disconnect {
     /// The connect or handshake failed.
     #[error("connect failed: {0}")]
     Connect(ConnectError),
-    /// We were asked to stop.
-    #[error("stopped")]
+    /// We were asked to stop, or the caller asked for a reconnect.
+    #[error("stopped by the caller")]
     Stopped,
 }
 
@@ -166,6 +166,8 @@ pub enum WsEvent<'a> {
         /// Why.
         reason: Disconnect,
     },
+    /// No frame within the poll interval (about 50 ms): a chance to do timed work.
+    Idle,
     /// Waiting `delay` before connect attempt `attempt` (1 for the first retry).
     Reconnecting {
         /// Consecutive attempt number.
@@ -466,7 +468,11 @@ impl WsClient {
                         Flow::Stop => return (Disconnect::Stopped, Flow::Stop),
                     }
                 }
-                Err(e) if is_timeout(&e) => {}
+                Err(e) if is_timeout(&e) => match on(WsEvent::Idle) {
+                    Flow::Continue => {}
+                    Flow::Reconnect => return (Disconnect::Stopped, Flow::Reconnect),
+                    Flow::Stop => return (Disconnect::Stopped, Flow::Stop),
+                },
                 Err(e) => return (disconnect_of(&e), Flow::Continue),
             }
             if last_rx.elapsed() >= self.cfg.silence_timeout {

@@ -13,6 +13,7 @@ pub mod journal;
 pub mod kraken;
 pub mod l2state;
 pub mod latency_report;
+pub mod live_ws;
 pub mod lobster;
 pub mod pipeline;
 pub mod report;
