@@ -17,6 +17,7 @@ mod crypto;
 mod hftbacktest;
 mod replay_journal;
 mod serve;
+mod serve_ws;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -215,6 +216,9 @@ enum ServeCmd {
     /// Publish an ITCH 5.0 BinaryFILE as MoldUDP64 on line A (and B), answer retransmission
     /// requests on 127.0.0.1:--request-port.
     Itch(serve::ServeItchArgs),
+    /// Serve a Binance or Coinbase capture as a local websocket venue (subscribe, snapshots
+    /// from its own book, REST depth for Binance, seeded disconnects and bad frames).
+    Ws(serve_ws::ServeWsArgs),
 }
 
 #[derive(Subcommand)]
@@ -265,6 +269,7 @@ fn main() -> ExitCode {
         Cmd::Gen(GenCmd::Itch(a)) => convert::gen_itch(a),
         Cmd::Verify { manifest } => verify(&manifest),
         Cmd::Serve(ServeCmd::Itch(a)) => serve::itch(a),
+        Cmd::Serve(ServeCmd::Ws(a)) => serve_ws::ws(a),
         Cmd::Strategies => {
             for info in ticklane_strategies::list() {
                 println!("{:<16} {}", info.name, info.about);

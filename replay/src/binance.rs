@@ -210,6 +210,12 @@ impl<'a> BinanceSync<'a> {
         self.last_u.is_some()
     }
 
+    /// The last applied update id (`u`), while synced: a REST snapshot of this book would carry
+    /// it as `lastUpdateId`.
+    pub fn last_update_id(&self) -> Option<u64> {
+        self.last_u
+    }
+
     /// Diffs buffered while unsynced (waiting for a snapshot).
     pub fn buffered(&self) -> usize {
         self.buffered.len()

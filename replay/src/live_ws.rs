@@ -311,6 +311,9 @@ pub struct WsRunSummary {
     pub journal_errors: u64,
     /// The venue's book summary, as the file replay prints it.
     pub book: BookSummary,
+    /// The final books, top [`SUMMARY_LEVELS`] levels of each side, per symbol in first-seen
+    /// order (not printed; for checks and the JSON summary).
+    pub levels: Vec<(String, TopLevels)>,
     /// The run's digest (the book summary's: ordered BBO changes and trades).
     pub digest: String,
 }
@@ -400,6 +403,7 @@ pub struct WsSession<'a> {
     rest_snapshots: u64,
     ever_synced: bool,
     was_synced: bool,
+    lost: Option<u64>,
 }
 
 /// What a frame did to the sync state.
@@ -454,6 +458,7 @@ impl<'a> WsSession<'a> {
             rest_snapshots: 0,
             ever_synced: false,
             was_synced: false,
+            lost: None,
         })
     }
 
@@ -486,6 +491,7 @@ impl<'a> WsSession<'a> {
     /// # Errors
     /// Writing the CSV.
     pub fn on_frame(&mut self, ts: u64, bytes: &[u8]) -> Result<SyncChange, WsRunError> {
+        self.apply_loss();
         self.frames += 1;
         self.bytes += bytes.len() as u64;
         match &mut self.venue {
@@ -506,6 +512,7 @@ impl<'a> WsSession<'a> {
     /// # Errors
     /// Writing the CSV.
     pub fn on_rest(&mut self, ts: u64, body: &[u8]) -> Result<SyncChange, WsRunError> {
+        self.apply_loss();
         self.rest_snapshots += 1;
         match &mut self.venue {
             Venue::Binance(b) => b.on_frame(ts, body)?,
@@ -514,9 +521,21 @@ impl<'a> WsSession<'a> {
         Ok(self.after(ts))
     }
 
-    /// The connection was lost at `ts`.
+    /// The connection was lost at `ts`. The books keep their state as of the last frame (the
+    /// final book of a run that ends here), but what arrives next cannot be chained to it: the
+    /// first frame or snapshot of the next connection clears them and marks them unsynced
+    /// first.
     pub fn on_disconnect(&mut self, ts: u64) {
         self.disconnects += 1;
+        if self.lost.is_none() {
+            self.lost = Some(ts);
+        }
+        self.counters.synced.store(0, Ordering::Relaxed);
+        self.counters.book_ts_ns.store(0, Ordering::Relaxed);
+    }
+
+    fn apply_loss(&mut self) {
+        let Some(ts) = self.lost.take() else { return };
         match &mut self.venue {
             Venue::Binance(b) => b.lose_sync(ts),
             Venue::Coinbase(c, _) => c.lose_sync(ts),
@@ -584,7 +603,22 @@ impl<'a> WsSession<'a> {
     ///
     /// # Errors
     /// Flushing the CSV; a session in which frames arrived and none decoded.
-    pub fn finish(self, reconnects: u64, snapshot_failures: u64, journal_errors: u64) -> Result<WsRunSummary, WsRunError> {
+    pub fn finish(
+        self,
+        reconnects: u64,
+        snapshot_failures: u64,
+        journal_errors: u64,
+    ) -> Result<WsRunSummary, WsRunError> {
+        let levels = match &self.venue {
+            Venue::Binance(b) => vec![(
+                b.summary().symbol.clone(),
+                top_levels(b.book(), SUMMARY_LEVELS),
+            )],
+            Venue::Coinbase(c, _) => c
+                .products()
+                .filter_map(|p| Some((p.to_owned(), top_levels(c.book(p)?, SUMMARY_LEVELS))))
+                .collect(),
+        };
         let book = match self.venue {
             Venue::Binance(b) => {
                 if b.summary().lines == 0 {
@@ -617,10 +651,14 @@ impl<'a> WsSession<'a> {
             snapshot_failures,
             journal_errors,
             book,
+            levels,
             digest,
         })
     }
 }
+
+/// Levels per side kept in [`WsRunSummary::levels`].
+pub const SUMMARY_LEVELS: usize = 20;
 
 /// The top `n` levels of each side of `book`: `(bids, asks)`, best first, `(px, qty)` in 1e-8.
 pub type TopLevels = (Vec<(i64, u64)>, Vec<(i64, u64)>);
