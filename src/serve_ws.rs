@@ -629,6 +629,10 @@ fn handle(
     req: &std::sync::mpsc::Sender<Req>,
 ) -> std::io::Result<()> {
     let _ = stream.set_nodelay(true);
+    if shared.done.load(Ordering::Relaxed) {
+        // Closing down: refuse, as a venue that went away would.
+        return Ok(());
+    }
     let Some(head) = peek_head(&stream) else {
         return Ok(());
     };
@@ -752,7 +756,7 @@ fn websocket(
             return Ok(());
         }
     };
-    if ws.send(Message::text(reply)).is_err() {
+    if shared.done.load(Ordering::Relaxed) || ws.send(Message::text(reply)).is_err() {
         return Ok(());
     }
     let (tx, rx) = sync_channel(1 << 16);
