@@ -218,6 +218,7 @@ enum ServeCmd {
     Itch(serve::ServeItchArgs),
     /// Serve a Binance or Coinbase capture as a local websocket venue (subscribe, snapshots
     /// from its own book, REST depth for Binance, seeded disconnects and bad frames).
+    #[command(long_about = serve_ws::LONG_ABOUT)]
     Ws(serve_ws::ServeWsArgs),
 }
 

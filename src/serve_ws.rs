@@ -45,10 +45,8 @@ pub(crate) enum WsFormat {
     Coinbase,
 }
 
-/// Arguments of `serve ws`.
-#[derive(Args)]
-#[command(
-    long_about = "Serve a Binance or Coinbase capture as a local websocket venue.\n\n\
+/// The long `--help` of `serve ws`.
+pub(crate) const LONG_ABOUT: &str = "Serve a Binance or Coinbase capture as a local websocket venue.\n\n\
     Listens on 127.0.0.1:--port (0 picks a free port) and prints `serve ws: listening on \
     127.0.0.1:PORT` on stderr. Each websocket client sends the venue's subscribe message \
     (Binance: {\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdt@depth@100ms\",...],\"id\":1}; \
@@ -64,12 +62,14 @@ pub(crate) enum WsFormat {
     where the recording client did. Coinbase: after a subscribe the client gets a `snapshot` \
     message per product built from the book, as soon as the server has one.\n\n\
     Faults: --disconnect-after N drops a client's TCP connection after N frames (jittered by \
-    --disconnect-jitter, seeded by --seed), once per client or, with --disconnect-repeat, on \
-    every connection; a reconnecting client continues from the current position. --bad-every N \
+    --disconnect-jitter, seeded by --seed): only the first connection, or with \
+    --disconnect-repeat every connection; a reconnecting client continues from the current position. --bad-every N \
     adds a malformed frame (garbage or truncated JSON, seeded) after every Nth frame.\n\n\
     At the end of the capture the server keeps answering for --linger-ms, closes every \
-    connection with a normal close, prints a `serve ws: done:` line and exits 0."
-)]
+    connection with a normal close, prints a `serve ws: done:` line and exits 0.";
+
+/// Arguments of `serve ws`.
+#[derive(Args)]
 pub(crate) struct ServeWsArgs {
     /// The capture (plain or gzip).
     capture: PathBuf,
@@ -82,7 +82,8 @@ pub(crate) struct ServeWsArgs {
     /// Pace: 1x or 10x (the capture's receive timestamps, sped up), max, or frames per second.
     #[arg(long, default_value = "max")]
     rate: Rate,
-    /// Drop a client's connection after this many frames sent to it.
+    /// Drop the first connection's TCP stream after this many frames sent to it (every
+    /// connection's with --disconnect-repeat).
     #[arg(long, value_name = "N")]
     disconnect_after: Option<u64>,
     /// With --disconnect-after: drop every connection after N frames, not only each client's
@@ -312,10 +313,9 @@ impl State {
         let mut ok = true;
         c.pending.retain(|p| match cb.book(p) {
             Some(b) if b.is_synced() => {
-                ok &= c
-                    .tx
-                    .try_send(Out::Frame(coinbase_snapshot(p, b).into()))
-                    .is_ok();
+                ok &=
+                    c.tx.try_send(Out::Frame(coinbase_snapshot(p, b).into()))
+                        .is_ok();
                 false
             }
             _ => true,
@@ -426,7 +426,13 @@ impl State {
 }
 
 /// Sleeps about `d` while answering requests.
-fn wait_serving(st: &mut State, rx: &Receiver<Req>, d: Duration, done: bool, until: impl Fn(&State) -> bool) {
+fn wait_serving(
+    st: &mut State,
+    rx: &Receiver<Req>,
+    d: Duration,
+    done: bool,
+    until: impl Fn(&State) -> bool,
+) {
     let t = Instant::now();
     while t.elapsed() < d && !until(st) {
         st.serve(rx, done);
@@ -575,7 +581,9 @@ pub(crate) fn ws(a: ServeWsArgs) -> Result<u8, Failure> {
         let _ = c.tx.send(Out::Close);
     }
     // Give writers a moment to send their close frames (late subscribers are closed too).
-    wait_serving(&mut st, &req_rx, Duration::from_millis(300), true, |_| false);
+    wait_serving(&mut st, &req_rx, Duration::from_millis(300), true, |_| {
+        false
+    });
     eprintln!(
         "serve ws: done: {lines} lines, {frames} capture frames, {} frames sent, {} bad frames sent, {} disconnects, {} connections, {} snapshots served",
         st.frames_sent,
@@ -698,7 +706,11 @@ fn subscribe(format: WsFormat, msg: &str) -> Result<(Vec<String>, Vec<String>, S
                 return Err("SUBSCRIBE without params".into());
             }
             let id = v.get("id").cloned().unwrap_or(serde_json::Value::Null);
-            Ok((params, Vec::new(), format!(r#"{{"result":null,"id":{id}}}"#)))
+            Ok((
+                params,
+                Vec::new(),
+                format!(r#"{{"result":null,"id":{id}}}"#),
+            ))
         }
         WsFormat::Coinbase => {
             if v.get("type").and_then(|m| m.as_str()) != Some("subscribe") {
@@ -719,7 +731,10 @@ fn subscribe(format: WsFormat, msg: &str) -> Result<(Vec<String>, Vec<String>, S
                     )
                 })
                 .collect();
-            let reply = format!(r#"{{"type":"subscriptions","channels":[{}]}}"#, chans.join(","));
+            let reply = format!(
+                r#"{{"type":"subscriptions","channels":[{}]}}"#,
+                chans.join(",")
+            );
             Ok((products, channels, reply))
         }
     }
@@ -747,8 +762,14 @@ fn websocket(
         Ok(x) => x,
         Err(e) => {
             let err = match shared.format {
-                WsFormat::Binance => format!(r#"{{"error":{{"code":2,"msg":{}}},"id":null}}"#, serde_json::Value::from(e)),
-                WsFormat::Coinbase => format!(r#"{{"type":"error","message":{}}}"#, serde_json::Value::from(e)),
+                WsFormat::Binance => format!(
+                    r#"{{"error":{{"code":2,"msg":{}}},"id":null}}"#,
+                    serde_json::Value::from(e)
+                ),
+                WsFormat::Coinbase => format!(
+                    r#"{{"type":"error","message":{}}}"#,
+                    serde_json::Value::from(e)
+                ),
             };
             let _ = ws.send(Message::text(err));
             let _ = ws.close(None);
@@ -785,7 +806,9 @@ fn websocket(
 
 /// Sends a client its frames; answers its pings; ends on a fault, the end or its close.
 fn writer(mut ws: WebSocket<TcpStream>, rx: Receiver<Out>) {
-    let _ = ws.get_mut().set_read_timeout(Some(Duration::from_millis(1)));
+    let _ = ws
+        .get_mut()
+        .set_read_timeout(Some(Duration::from_millis(1)));
     loop {
         let first = match rx.recv_timeout(Duration::from_millis(20)) {
             Ok(o) => Some(o),

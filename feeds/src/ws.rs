@@ -278,9 +278,9 @@ fn disconnect_of(e: &tungstenite::Error) -> Disconnect {
             Disconnect::Reset
         }
         tungstenite::Error::Io(e) => Disconnect::Io(e.kind()),
-        tungstenite::Error::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => {
-            Disconnect::Reset
-        }
+        tungstenite::Error::Protocol(
+            tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+        ) => Disconnect::Reset,
         _ => Disconnect::Protocol,
     }
 }

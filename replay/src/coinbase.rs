@@ -19,8 +19,8 @@
 use std::io::BufRead;
 use std::time::Instant;
 
-use ticklane_feeds::coinbase::{CoinbaseDecoder, CoinbaseMsg};
 use ticklane_engine::book::L2Book;
+use ticklane_feeds::coinbase::{CoinbaseDecoder, CoinbaseMsg};
 use ticklane_feeds::json::{LevelUpdate, Precision};
 
 use crate::capture::{CaptureLine, SeenContainers};
@@ -89,7 +89,11 @@ impl<'a> CoinbaseSync<'a> {
     ///
     /// # Errors
     /// [`CryptoReplayError::Output`] writing the CSV.
-    pub fn on_line(&mut self, l: CaptureLine<'_>, s: &mut L2Summary) -> Result<(), CryptoReplayError> {
+    pub fn on_line(
+        &mut self,
+        l: CaptureLine<'_>,
+        s: &mut L2Summary,
+    ) -> Result<(), CryptoReplayError> {
         match l {
             CaptureLine::Frame { ts_ns, json, .. } => self.apply_frame(s, ts_ns, json),
             CaptureLine::Rest { .. } => {
@@ -108,7 +112,12 @@ impl<'a> CoinbaseSync<'a> {
     ///
     /// # Errors
     /// [`CryptoReplayError::Output`] writing the CSV.
-    pub fn on_frame(&mut self, s: &mut L2Summary, ts: u64, json: &[u8]) -> Result<(), CryptoReplayError> {
+    pub fn on_frame(
+        &mut self,
+        s: &mut L2Summary,
+        ts: u64,
+        json: &[u8],
+    ) -> Result<(), CryptoReplayError> {
         s.lines += 1;
         self.apply_frame(s, ts, json)
     }
@@ -134,7 +143,8 @@ impl<'a> CoinbaseSync<'a> {
 
     /// Whether every product seen has a synced book (false before any).
     pub fn all_synced(&self) -> bool {
-        !self.st.stats.is_empty() && (0..self.st.stats.len()).all(|i| self.st.book_ref(i).is_some_and(|b| b.is_synced()))
+        !self.st.stats.is_empty()
+            && (0..self.st.stats.len()).all(|i| self.st.book_ref(i).is_some_and(|b| b.is_synced()))
     }
 
     /// The book of `product`, if seen.
@@ -147,7 +157,12 @@ impl<'a> CoinbaseSync<'a> {
         &self.st.stats
     }
 
-    fn apply_frame(&mut self, s: &mut L2Summary, ts: u64, json: &[u8]) -> Result<(), CryptoReplayError> {
+    fn apply_frame(
+        &mut self,
+        s: &mut L2Summary,
+        ts: u64,
+        json: &[u8],
+    ) -> Result<(), CryptoReplayError> {
         let st = &mut self.st;
         let levels = &mut self.levels;
         st.at(ts);

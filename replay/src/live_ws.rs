@@ -210,9 +210,10 @@ impl WsSourceConfig {
                 )]
             }
             WsVenue::Coinbase => {
-                let chans = self.channels.clone().unwrap_or_else(|| {
-                    vec!["level2".into(), "matches".into(), "ticker".into()]
-                });
+                let chans = self
+                    .channels
+                    .clone()
+                    .unwrap_or_else(|| vec!["level2".into(), "matches".into(), "ticker".into()]);
                 vec![format!(
                     r#"{{"type":"subscribe","product_ids":{},"channels":{}}}"#,
                     json(&self.symbols),
@@ -481,7 +482,11 @@ impl<'a> WsSession<'a> {
     /// The book of `symbol` (Binance: its one symbol), if seen.
     pub fn book(&self, symbol: &str) -> Option<&L2Book> {
         match &self.venue {
-            Venue::Binance(b) => b.summary().symbol.eq_ignore_ascii_case(symbol).then(|| b.book()),
+            Venue::Binance(b) => b
+                .summary()
+                .symbol
+                .eq_ignore_ascii_case(symbol)
+                .then(|| b.book()),
             Venue::Coinbase(c, _) => c.book(symbol),
         }
     }
@@ -912,9 +917,9 @@ pub fn replay_ws_journal<'a>(
 ) -> Result<(WsRunSummary, WsJournalStats), WsRunError> {
     let mut r = JournalReader::new(reader).map_err(|e| WsRunError::NotWsJournal(e.to_string()))?;
     let venue = match r.next_record() {
-        Some(Ok(rec)) if rec.kind == RecordKind::Source => {
-            std::str::from_utf8(rec.payload).ok().and_then(WsVenue::from_name)
-        }
+        Some(Ok(rec)) if rec.kind == RecordKind::Source => std::str::from_utf8(rec.payload)
+            .ok()
+            .and_then(WsVenue::from_name),
         _ => None,
     }
     .ok_or_else(|| WsRunError::NotWsJournal("no source record first".into()))?;
@@ -992,6 +997,8 @@ mod tests {
         assert!(binance_control(br#"{"result":null,"id":1}"#));
         assert!(binance_control(br#"{"error":{"code":2,"msg":"x"},"id":1}"#));
         assert!(!binance_control(br#"{"stream":"btcusdt@trade","data":{}}"#));
-        assert!(!binance_control(br#"{"lastUpdateId":1,"bids":[],"asks":[]}"#));
+        assert!(!binance_control(
+            br#"{"lastUpdateId":1,"bids":[],"asks":[]}"#
+        ));
     }
 }

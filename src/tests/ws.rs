@@ -15,8 +15,8 @@ use ticklane_replay::capture::SeenContainers;
 use ticklane_replay::coinbase::CoinbaseSync;
 use ticklane_replay::l2state::{for_each_line, CryptoReplayOptions};
 use ticklane_replay::live_ws::{
-    replay_ws_journal, run_ws, top_levels, BookSummary, TopLevels, WsCounters, WsRunSummary, WsSourceConfig,
-    SUMMARY_LEVELS,
+    replay_ws_journal, run_ws, top_levels, BookSummary, TopLevels, WsCounters, WsRunSummary,
+    WsSourceConfig, SUMMARY_LEVELS,
 };
 
 const BINANCE: &str = concat!(
@@ -100,7 +100,9 @@ impl Drop for Server {
 
 /// The number before `what` in the server's done line.
 fn count(done: &str, what: &str) -> u64 {
-    let at = done.find(what).unwrap_or_else(|| panic!("{what} in {done}"));
+    let at = done
+        .find(what)
+        .unwrap_or_else(|| panic!("{what} in {done}"));
     done[..at]
         .trim_end()
         .rsplit(' ')
@@ -162,7 +164,10 @@ fn run_live(cfg: WsSourceConfig, server: &mut Server) -> Live {
         // the close, it has processed everything.
         let t = Instant::now();
         while counters.connected.load(Ordering::Relaxed) != 0 {
-            assert!(t.elapsed() < Duration::from_secs(20), "runner still connected");
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "runner still connected"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
         stop.store(true, Ordering::Relaxed);
@@ -240,7 +245,10 @@ fn coinbase_file() -> (TopLevels, Vec<String>) {
     let mut s = CoinbaseSync::new_summary();
     let f = std::fs::File::open(COINBASE).unwrap();
     let mut seen = SeenContainers::default();
-    for_each_line(BufReader::new(f), &mut seen, &mut s, |l, s| sync.on_line(l, s)).unwrap();
+    for_each_line(BufReader::new(f), &mut seen, &mut s, |l, s| {
+        sync.on_line(l, s)
+    })
+    .unwrap();
     let top = top_levels(sync.book("SKL-GBP").unwrap(), SUMMARY_LEVELS);
     sync.finish(&mut s).unwrap();
     let rows = bbo_rows(&csv.0.lock().unwrap());
@@ -252,7 +260,10 @@ fn journal_matches(live: &Live) -> u64 {
     let c = WsCounters::default();
     let (s, st) = replay_ws_journal(&live.journal[..], false, None, &c).unwrap();
     assert_eq!(s.digest, live.summary.digest, "journal replay digest");
-    assert!(same_but_elapsed(&s.book, &live.summary.book), "journal replay summary");
+    assert!(
+        same_but_elapsed(&s.book, &live.summary.book),
+        "journal replay summary"
+    );
     assert_eq!(s.levels, live.summary.levels);
     assert_eq!((st.corrupt, st.unknown_kind, st.cut), (0, 0, false));
     assert_eq!(st.frames, live.summary.frames);
@@ -293,7 +304,10 @@ fn binance_live_equals_the_file_replay() {
     let live = run_live(binance_cfg(server.port), &mut server);
     let s = &live.summary;
     assert_eq!(s.levels.len(), 1);
-    assert_eq!(s.levels[0].1, file_top, "final book, top {SUMMARY_LEVELS} levels");
+    assert_eq!(
+        s.levels[0].1, file_top,
+        "final book, top {SUMMARY_LEVELS} levels"
+    );
     assert_eq!(file_top.0.len(), SUMMARY_LEVELS);
     // The server held its stream at the capture's snapshot until we fetched ours, so we synced
     // where the recording client did: the same BBO changes, in order.
@@ -309,7 +323,10 @@ fn binance_live_equals_the_file_replay() {
     // The journal holds the final close as a lost connection; replaying it gives our digest.
     assert_eq!(journal_matches(&live), 1);
     let text = s.to_string();
-    assert!(text.lines().last().unwrap().starts_with("digest: "), "{text}");
+    assert!(
+        text.lines().last().unwrap().starts_with("digest: "),
+        "{text}"
+    );
 }
 
 #[test]
@@ -331,11 +348,31 @@ fn binance_reconnects_resyncs_and_ends_with_the_file_book() {
     assert!(live.counters.reconnects.load(Ordering::Relaxed) >= 1);
     assert!(s.reconnects >= 1 && s.resyncs >= 1, "{s}");
     assert!(s.rest_snapshots >= 2);
+    eprintln!("{s}");
     assert_eq!(s.levels[0].1, file_top, "final book after the resync");
     // Frames were missed while away: fewer than the capture's.
     assert!(s.frames < 41_248, "{}", s.frames);
     let reconnects = journal_matches(&live);
     assert!(reconnects >= 2, "the forced drop and the final close");
+    // The CLI tells a websocket journal by its source record and prints the live digest.
+    let path = std::env::temp_dir().join(format!("ticklane-ws-{}.journal", server.port));
+    std::fs::write(&path, &live.journal).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ticklane"))
+        .arg("replay")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("journal:       ") && text.contains("binance websocket"),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().last(),
+        Some(format!("digest: {}", s.digest).as_str())
+    );
 }
 
 #[test]
