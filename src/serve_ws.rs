@@ -553,8 +553,8 @@ pub(crate) fn ws(a: ServeWsArgs) -> Result<u8, Failure> {
                 let Ok(text) = std::str::from_utf8(json) else {
                     continue;
                 };
-                let bad = (a.bad_every > 0 && frames % a.bad_every == 0).then(|| {
-                    if rng.next() % 2 == 0 || prev_frame.len() < 4 {
+                let bad = (a.bad_every > 0 && frames.is_multiple_of(a.bad_every)).then(|| {
+                    if rng.next().is_multiple_of(2) || prev_frame.len() < 4 {
                         "garbage: not a JSON frame".to_owned()
                     } else {
                         // Truncated JSON: the first half of the previous frame.
@@ -843,10 +843,7 @@ fn writer(mut ws: WebSocket<TcpStream>, rx: Receiver<Out>) {
                     return;
                 }
             }
-            next = match rx.try_recv() {
-                Ok(o) => Some(o),
-                Err(_) => None,
-            };
+            next = rx.try_recv().ok();
         }
         if ws.flush().is_err() {
             return;
