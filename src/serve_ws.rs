@@ -577,8 +577,10 @@ pub(crate) fn ws(a: ServeWsArgs) -> Result<u8, Failure> {
         |_| false,
     );
     shared.done.store(true, Ordering::Relaxed);
+    // Writers close once they have sent what is queued (see `writer`); a full queue cannot
+    // block this thread.
     for c in st.clients.drain(..) {
-        let _ = c.tx.send(Out::Close);
+        let _ = c.tx.try_send(Out::Close);
     }
     // Give writers a moment to send their close frames (late subscribers are closed too).
     wait_serving(&mut st, &req_rx, Duration::from_millis(300), true, |_| {
@@ -800,19 +802,27 @@ fn websocket(
         let _ = ws.flush();
         return Ok(());
     }
-    writer(ws, rx);
+    writer(ws, rx, shared);
     Ok(())
 }
 
-/// Sends a client its frames; answers its pings; ends on a fault, the end or its close.
-fn writer(mut ws: WebSocket<TcpStream>, rx: Receiver<Out>) {
+/// Sends a client its frames; answers its pings; ends on a fault, the end (after the queued
+/// frames) or its close.
+fn writer(mut ws: WebSocket<TcpStream>, rx: Receiver<Out>, shared: &Shared) {
     let _ = ws
         .get_mut()
         .set_read_timeout(Some(Duration::from_millis(1)));
     loop {
         let first = match rx.recv_timeout(Duration::from_millis(20)) {
             Ok(o) => Some(o),
+            Err(RecvTimeoutError::Timeout) if shared.done.load(Ordering::Relaxed) => {
+                Some(Out::Close)
+            }
             Err(RecvTimeoutError::Timeout) => None,
+            // The replay thread let go of this client at the end: close normally.
+            Err(RecvTimeoutError::Disconnected) if shared.done.load(Ordering::Relaxed) => {
+                Some(Out::Close)
+            }
             Err(RecvTimeoutError::Disconnected) => return,
         };
         let mut next = first;

@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -78,12 +78,12 @@ impl Server {
         while Instant::now() < end {
             match self.stderr.recv_timeout(Duration::from_millis(100)) {
                 Ok(l) if l.contains("serve ws: done:") => done = l,
-                Ok(_) => {}
-                Err(_) => {
-                    if let Ok(Some(st)) = self.child.try_wait() {
-                        assert!(st.success(), "serve ws failed: {st}");
-                        return done;
-                    }
+                Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+                // Its stderr closed: it has exited, and every line it printed has been read.
+                Err(RecvTimeoutError::Disconnected) => {
+                    let st = self.child.wait().unwrap();
+                    assert!(st.success(), "serve ws failed: {st}");
+                    return done;
                 }
             }
         }
@@ -149,6 +149,15 @@ fn run_live(cfg: WsSourceConfig, server: &mut Server) -> Live {
     let mut journal = JournalWriter::new(Vec::new(), 50_000_000).unwrap();
     let mut server_done = String::new();
     let summary = std::thread::scope(|sc| {
+        // Stops the runner however this scope ends, so a failed check fails the test instead of
+        // leaving the scope waiting for the runner.
+        struct StopOnDrop<'s>(&'s AtomicBool);
+        impl Drop for StopOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let _guard = StopOnDrop(&stop);
         let h = sc.spawn(|| {
             run_ws(
                 &cfg,
