@@ -519,6 +519,108 @@ mod tests {
         assert!((1..=4).any(|n| other.delay(n) != b.delay(n)));
     }
 
+    /// A local server: each connection is answered by `serve(conn index, socket)`.
+    fn server(
+        conns: usize,
+        serve: impl Fn(usize, &mut WebSocket<TcpStream>) + Send + 'static,
+    ) -> (u16, std::thread::JoinHandle<()>) {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let h = std::thread::spawn(move || {
+            for i in 0..conns {
+                let (s, _) = l.accept().unwrap();
+                let mut ws = tungstenite::accept(s).unwrap();
+                serve(i, &mut ws);
+            }
+        });
+        (port, h)
+    }
+
+    #[test]
+    fn subscribes_answers_pings_and_drops_a_silent_connection() {
+        // Connection 0: check the subscribe, ping us, send two frames, then go silent (no
+        // reads, so our pings get no pong). Connection 1: one frame, then a normal close.
+        let (port, h) = server(2, |i, ws| {
+            let sub = ws.read().unwrap();
+            assert_eq!(sub, Message::text("SUB"));
+            if i == 0 {
+                ws.send(Message::Ping(b"p".to_vec().into())).unwrap();
+                // The pong to our ping comes back before anything else we read.
+                loop {
+                    match ws.read().unwrap() {
+                        Message::Pong(p) => {
+                            assert_eq!(&p[..], b"p");
+                            break;
+                        }
+                        Message::Ping(_) => {}
+                        other => panic!("expected a pong, got {other:?}"),
+                    }
+                }
+                ws.send(Message::text("one")).unwrap();
+                ws.send(Message::binary(b"two".to_vec())).unwrap();
+                std::thread::sleep(Duration::from_millis(1500));
+            } else {
+                ws.send(Message::text("three")).unwrap();
+                ws.close(None).unwrap();
+                // Read until the close handshake completes.
+                while ws.read().is_ok() {}
+            }
+        });
+        let cfg = WsClientConfig {
+            url: format!("ws://127.0.0.1:{port}/ws"),
+            subscribe: vec!["SUB".into()],
+            // The server accepts the second connection only after its silent spell (~1 s).
+            connect_timeout: Duration::from_secs(5),
+            heartbeat: Duration::from_millis(100),
+            silence_timeout: Duration::from_millis(500),
+            backoff_initial: Duration::from_millis(10),
+            backoff_max: Duration::from_millis(20),
+            ..WsClientConfig::default()
+        };
+        let mut c = WsClient::new(cfg, WallClock::new());
+        let stop = AtomicBool::new(false);
+        let mut log = Vec::new();
+        let mut last_ts = 0;
+        let t0 = Instant::now();
+        let reconnects = c.run(&stop, |e| {
+            assert!(t0.elapsed() < Duration::from_secs(10), "bounded");
+            match e {
+                WsEvent::Connected { connection } => log.push(format!("connected {connection}")),
+                WsEvent::Frame { ts_recv, bytes } => {
+                    assert!(ts_recv >= last_ts);
+                    last_ts = ts_recv;
+                    log.push(String::from_utf8_lossy(bytes).into_owned());
+                }
+                WsEvent::Disconnected { reason } => {
+                    log.push(format!("{reason:?}"));
+                    if matches!(reason, Disconnect::Closed(_)) {
+                        return Flow::Stop;
+                    }
+                }
+                WsEvent::Reconnecting { attempt, .. } => log.push(format!("retry {attempt}")),
+                WsEvent::Idle => {}
+            }
+            Flow::Continue
+        });
+        h.join().unwrap();
+        assert_eq!(
+            log,
+            [
+                "connected 0",
+                "one",
+                "two",
+                "Silent",
+                "retry 1",
+                "connected 1",
+                "three",
+                "Closed(1005)"
+            ]
+        );
+        assert_eq!(reconnects, 1);
+        // Receive stamps are wall time: after 2020-01-01.
+        assert!(last_ts > 1_577_836_800_000_000_000);
+    }
+
     #[test]
     fn connect_to_nothing_fails_fast_and_counts_attempts() {
         // A port nobody listens on: bind, learn the port, close.
