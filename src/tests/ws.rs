@@ -2,6 +2,7 @@
 //! real captures: its final book and BBO change stream equal the file replay's, with and without
 //! forced disconnects, and its journal replays to the digest it printed.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +25,10 @@ const BINANCE: &str = concat!(
     "/../shared/data/binance/spot_btcusdt_20240808.gz"
 );
 const COINBASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/coinbase_skl-gbp.jsonl");
+const COINBASE_10: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/cryptofeed/COINBASE.ws.28.0"
+);
 
 /// `ticklane serve ws` as a child, killed on drop.
 struct Server {
@@ -244,7 +249,9 @@ fn binance_file() -> (TopLevels, Vec<String>, u64) {
     (top, rows, s.bbo_changes)
 }
 
-fn coinbase_file() -> (TopLevels, Vec<String>) {
+/// The file replay of a Coinbase capture: each product's final top levels (by name) and the
+/// BBO rows.
+fn coinbase_file_at(path: &str) -> (BTreeMap<String, TopLevels>, Vec<String>) {
     let csv = SharedBuf::default();
     let mut sync = CoinbaseSync::new(CryptoReplayOptions {
         bbo_csv: Some(Box::new(csv.clone())),
@@ -252,16 +259,30 @@ fn coinbase_file() -> (TopLevels, Vec<String>) {
     })
     .unwrap();
     let mut s = CoinbaseSync::new_summary();
-    let f = std::fs::File::open(COINBASE).unwrap();
+    let f = ticklane_replay::input::open(std::path::Path::new(path)).unwrap();
     let mut seen = SeenContainers::default();
-    for_each_line(BufReader::new(f), &mut seen, &mut s, |l, s| {
+    for_each_line(BufReader::new(f.reader), &mut seen, &mut s, |l, s| {
         sync.on_line(l, s)
     })
     .unwrap();
-    let top = top_levels(sync.book("SKL-GBP").unwrap(), SUMMARY_LEVELS);
+    let tops = sync
+        .products()
+        .map(|p| {
+            (
+                p.to_owned(),
+                top_levels(sync.book(p).unwrap(), SUMMARY_LEVELS),
+            )
+        })
+        .collect();
     sync.finish(&mut s).unwrap();
     let rows = bbo_rows(&csv.0.lock().unwrap());
-    (top, rows)
+    (tops, rows)
+}
+
+fn coinbase_file() -> (TopLevels, Vec<String>) {
+    let (mut tops, rows) = coinbase_file_at(COINBASE);
+    assert_eq!(tops.len(), 1);
+    (tops.remove("SKL-GBP").unwrap(), rows)
 }
 
 /// Replays the journal and checks it gives the live digest; returns its reconnect records.
@@ -445,6 +466,29 @@ fn coinbase_reconnects_resyncs_and_ends_with_the_file_book() {
     assert!(s.reconnects >= 1 && s.resyncs >= 1, "{s}");
     assert_eq!(s.levels[0].1, file_top);
     assert!(journal_matches(&live) >= 2);
+}
+
+#[test]
+fn coinbase_ten_products_live_equal_the_file_replay() {
+    // The cryptofeed capture of 10 products (its sent subscribe lines are not frames).
+    let (file_tops, file_bbo) = coinbase_file_at(COINBASE_10);
+    assert_eq!(file_tops.len(), 10);
+    let mut server = Server::start(&["--format", "coinbase", COINBASE_10, "--linger-ms", "300"]);
+    let mut cfg = coinbase_cfg(server.port);
+    cfg.symbols = file_tops.keys().cloned().collect();
+    let live = run_live(cfg, &mut server);
+    let live_tops: BTreeMap<String, TopLevels> = live.summary.levels.iter().cloned().collect();
+    assert_eq!(live_tops.len(), 10);
+    for (p, top) in &file_tops {
+        assert_eq!(&live_tops[p], top, "{p}");
+        assert!(!top.0.is_empty() && !top.1.is_empty(), "{p}");
+    }
+    assert!(live.bbo == file_bbo, "BBO change sequence differs");
+    let BookSummary::L2(l2) = &live.summary.book else {
+        panic!("L2 summary")
+    };
+    assert_eq!((l2.snapshots, l2.resyncs), (10, 0));
+    journal_matches(&live);
 }
 
 #[test]
