@@ -168,9 +168,10 @@ pub enum WsEvent<'a> {
     },
     /// No frame within the poll interval (about 50 ms): a chance to do timed work.
     Idle,
-    /// Waiting `delay` before connect attempt `attempt` (1 for the first retry).
+    /// Waiting `delay` before connect attempt `attempt`.
     Reconnecting {
-        /// Consecutive attempt number.
+        /// Consecutive attempt number: 1 after a lost connection, n + 1 after n failed
+        /// connects in a row.
         attempt: u32,
         /// How long we wait first.
         delay: Duration,

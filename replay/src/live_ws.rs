@@ -625,16 +625,7 @@ impl<'a> WsSession<'a> {
                 .collect(),
         };
         let book = match self.venue {
-            Venue::Binance(b) => {
-                if b.summary().lines == 0 {
-                    // Nothing arrived: an empty summary, not a "not Binance" error.
-                    let mut s = b.finish().unwrap_or_default();
-                    s.digest = ticklane_engine::Digest::new().hex();
-                    BookSummary::Binance(s)
-                } else {
-                    BookSummary::Binance(b.finish()?)
-                }
-            }
+            Venue::Binance(b) => BookSummary::Binance(b.finish()?),
             Venue::Coinbase(c, mut s) => {
                 s.container = "websocket".into();
                 c.finish(&mut s)?;
