@@ -1,8 +1,8 @@
 //! Replay of a Binance capture (one symbol; hftbacktest's `<receive ns> <frame JSON>` lines,
 //! plain or gzip) through the decoder and an L2 book synchronized the way Binance documents it.
 //!
-//! Sync: depth diffs are buffered until a depth snapshot arrives; diffs with `u` at or below the
-//! snapshot's `lastUpdateId` are dropped; the first diff applied must bracket it (spot:
+//! Sync: depth diffs are buffered until a depth snapshot arrives; diffs older than the snapshot
+//! are dropped (spot: `u <= lastUpdateId`; futures: `u < lastUpdateId`); the first diff applied must bracket it (spot:
 //! `U <= lastUpdateId + 1 <= u`; USD-M futures: `U <= lastUpdateId <= u`), and every later one
 //! must continue the previous (spot: `U == previous u + 1`; futures: `pu == previous u`). A break
 //! marks the book unsynced and counts a resync; it stays unsynced until the next snapshot. A
@@ -279,9 +279,10 @@ impl<'a> BinanceSync<'a> {
                 // Replay the buffered diffs per the rules.
                 let mut cur = Some(last_update_id);
                 let mut first = true;
+                let mut applied_any = false;
                 for b in buffered.drain(..) {
                     let Some(u) = cur else { break };
-                    if b.last <= last_update_id {
+                    if stale(&b, last_update_id, true) {
                         s.stale_dropped += 1;
                         continue;
                     }
@@ -294,6 +295,7 @@ impl<'a> BinanceSync<'a> {
                     if ok {
                         apply(book, &b.levels);
                         s.applied += 1;
+                        applied_any = true;
                         cur = Some(b.last);
                     } else {
                         s.resyncs += 1;
@@ -301,8 +303,8 @@ impl<'a> BinanceSync<'a> {
                     }
                 }
                 self.last_u = cur;
-                // No buffered diff reached past the snapshot: the next one must bracket it.
-                self.pending_first = cur == Some(last_update_id);
+                // No buffered diff was applied: the next one must bracket the snapshot.
+                self.pending_first = cur.is_some() && !applied_any;
             }
             BinanceMsg::Depth {
                 first, last, prev, ..
@@ -316,7 +318,7 @@ impl<'a> BinanceSync<'a> {
                 };
                 let pending_first = self.pending_first;
                 match self.last_u {
-                    Some(u) if b.last <= u => s.stale_dropped += 1,
+                    Some(u) if stale(&b, u, pending_first) => s.stale_dropped += 1,
                     Some(u)
                         if (pending_first && bracket(&b, u))
                             || (!pending_first && continues(&b, u)) =>
@@ -480,6 +482,16 @@ pub fn replay_binance(
     let mut sync = BinanceSync::new(opts)?;
     feed_lines(input, &mut sync)?;
     sync.finish()
+}
+
+/// A diff older than the book: spot drops `u <= lastUpdateId`; futures drops `u < lastUpdateId`
+/// for the first diff after a snapshot (one ending exactly at the snapshot's id is the one to
+/// apply first, `U <= lastUpdateId <= u`), and `u <= previous u` after that.
+fn stale(b: &Buffered, id: u64, after_snapshot: bool) -> bool {
+    match b.prev {
+        Some(_) if after_snapshot => b.last < id,
+        _ => b.last <= id,
+    }
 }
 
 /// The first diff after a snapshot must contain the snapshot's next update.
