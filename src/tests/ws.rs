@@ -25,6 +25,10 @@ const BINANCE: &str = concat!(
     "/../shared/data/binance/spot_btcusdt_20240808.gz"
 );
 const COINBASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/coinbase_skl-gbp.jsonl");
+const BINANCE_FUTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/binance/usdm_btcusdt_20240808.gz"
+);
 const COINBASE_10: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../shared/data/cryptofeed/COINBASE.ws.28.0"
@@ -231,15 +235,20 @@ fn coinbase_cfg(port: u16) -> WsSourceConfig {
     .unwrap()
 }
 
-/// The file replay of the Binance capture: final top levels and BBO rows.
+/// The file replay of the Binance spot capture: final top levels and BBO rows.
 fn binance_file() -> (TopLevels, Vec<String>, u64) {
+    binance_file_at(BINANCE)
+}
+
+/// The file replay of a Binance capture.
+fn binance_file_at(path: &str) -> (TopLevels, Vec<String>, u64) {
     let csv = SharedBuf::default();
     let mut sync = BinanceSync::new(BinanceReplayOptions {
         accept_unsynced: false,
         bbo_csv: Some(Box::new(csv.clone())),
     })
     .unwrap();
-    let f = ticklane_replay::input::open(std::path::Path::new(BINANCE)).unwrap();
+    let f = ticklane_replay::input::open(std::path::Path::new(path)).unwrap();
     feed_lines(BufReader::new(f.reader), &mut sync).unwrap();
     let top = top_levels(sync.book(), SUMMARY_LEVELS);
     let s = sync.finish().unwrap();
@@ -489,6 +498,60 @@ fn coinbase_ten_products_live_equal_the_file_replay() {
     };
     assert_eq!((l2.snapshots, l2.resyncs), (10, 0));
     journal_matches(&live);
+}
+
+fn futures_cfg(port: u16) -> WsSourceConfig {
+    let mut cfg = binance_cfg(port);
+    cfg.venue = ticklane_replay::live_ws::WsVenue::BinanceFutures;
+    cfg.channels = Some(vec![
+        "depth@0ms".into(),
+        "trade".into(),
+        "bookTicker".into(),
+    ]);
+    cfg
+}
+
+#[test]
+fn binance_futures_live_equals_the_file_replay_and_resyncs() {
+    // USD-M futures: `pu` chaining, snapshots from /fapi/v1/depth.
+    let (file_top, file_bbo, _) = binance_file_at(BINANCE_FUTURES);
+    let mut server = Server::start(&["--format", "binance", BINANCE_FUTURES, "--linger-ms", "300"]);
+    let live = run_live(futures_cfg(server.port), &mut server);
+    assert_eq!(live.summary.levels[0].1, file_top);
+    assert!(live.bbo == file_bbo, "BBO change sequence differs");
+    // 93 953 stream frames (the capture's one snapshot is REST) and the subscribe reply.
+    assert_eq!(live.summary.frames, 93_953 + 1);
+    journal_matches(&live);
+    let BookSummary::Binance(b) = &live.summary.book else {
+        panic!("binance summary")
+    };
+    assert_eq!(
+        (b.resyncs, b.tickers_compared, b.tickers_equal),
+        (0, 126, 126)
+    );
+
+    // Dropped after 40 000 frames: the new connection resyncs from a /fapi/v1/depth snapshot
+    // taken at a diff boundary, whose last diff (u == lastUpdateId) the sync applies first.
+    let mut server = Server::start(&[
+        "--format",
+        "binance",
+        BINANCE_FUTURES,
+        "--rate",
+        "40000",
+        "--disconnect-after",
+        "40000",
+        "--linger-ms",
+        "500",
+    ]);
+    let live = run_live(futures_cfg(server.port), &mut server);
+    let s = &live.summary;
+    assert!(s.reconnects >= 1 && s.resyncs >= 1, "{s}");
+    assert_eq!(s.levels[0].1, file_top, "final book after the resync");
+    let BookSummary::Binance(b) = &s.book else {
+        panic!("binance summary")
+    };
+    assert!(b.synced_at_end);
+    assert!(journal_matches(&live) >= 2);
 }
 
 #[test]
