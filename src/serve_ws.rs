@@ -168,7 +168,6 @@ enum Req {
 /// Counters and settings the connection threads share.
 struct Shared {
     format: WsFormat,
-    subscribed: AtomicU64,
     connections: AtomicU64,
     done: AtomicBool,
 }
@@ -463,7 +462,6 @@ pub(crate) fn ws(a: ServeWsArgs) -> Result<u8, Failure> {
     );
     let shared = Arc::new(Shared {
         format: a.format,
-        subscribed: AtomicU64::new(0),
         connections: AtomicU64::new(0),
         done: AtomicBool::new(false),
     });
@@ -796,7 +794,6 @@ fn websocket(
         sent: 0,
         drop_at: None,
     };
-    shared.subscribed.fetch_add(1, Ordering::Relaxed);
     if shared.done.load(Ordering::Relaxed) || req.send(Req::Subscribe(c)).is_err() {
         let _ = ws.close(None);
         let _ = ws.flush();

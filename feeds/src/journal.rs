@@ -40,7 +40,8 @@ pub const MAX_BODY: usize = 1 << 24;
 pub enum RecordKind {
     /// A datagram as received (MoldUDP64 packet); `line` says which socket.
     Packet,
-    /// A websocket data frame as received; `line` is the connection number (0 the first).
+    /// A websocket data frame as received; `line` is the connection number (0 the first,
+    /// modulo 65 536).
     Frame,
     /// A sequence gap was detected: payload `from u64 | count u64` (informational).
     Gap,
