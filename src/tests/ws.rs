@@ -457,6 +457,38 @@ fn coinbase_live_equals_the_file_replay() {
 }
 
 #[test]
+fn coinbase_bad_frames_are_counted_not_fatal() {
+    let (file_top, file_bbo) = coinbase_file();
+    let mut server = Server::start(&[
+        "--format",
+        "coinbase",
+        COINBASE,
+        "--bad-every",
+        "20",
+        "--seed",
+        "3",
+        "--linger-ms",
+        "300",
+    ]);
+    let live = run_live(coinbase_cfg(server.port), &mut server);
+    let bad = live.counters.bad_frames.load(Ordering::Relaxed);
+    // 297 lines: 3 subscriptions and 1 snapshot answered the recorder, 293 frames are streamed,
+    // a bad one after every 20th.
+    assert_eq!(bad, 293 / 20);
+    assert_eq!(count(&live.server_done, "bad frames sent"), bad);
+    let BookSummary::L2(l2) = &live.summary.book else {
+        panic!("L2 summary")
+    };
+    assert_eq!(
+        l2.bad_json, bad,
+        "garbage and truncated frames are malformed JSON"
+    );
+    assert_eq!(live.summary.levels[0].1, file_top);
+    assert!(live.bbo == file_bbo);
+    journal_matches(&live);
+}
+
+#[test]
 fn coinbase_reconnects_resyncs_and_ends_with_the_file_book() {
     let (file_top, _) = coinbase_file();
     let mut server = Server::start(&[
