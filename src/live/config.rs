@@ -67,16 +67,17 @@ pub(crate) struct ItchSource {
     #[serde(default = "default_source_name")]
     pub(crate) name: String,
     /// Line A: multicast group and port.
+    #[serde(deserialize_with = "addr::parse")]
     pub(crate) group: SocketAddrV4,
     /// Line B: group and port (same sequence space as A).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "addr::parse_opt")]
     pub(crate) line_b: Option<SocketAddrV4>,
     /// Local interface address the groups are joined on.
-    #[serde(default = "default_interface")]
+    #[serde(default = "default_interface", deserialize_with = "addr::parse")]
     pub(crate) interface: Ipv4Addr,
     /// Retransmission request server (MoldUDP64 request packets). None: gaps are waited for,
     /// then given up.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "addr::parse_opt")]
     pub(crate) request_server: Option<SocketAddr>,
     /// Expected MoldUDP64 session id (10 characters); packets of other sessions are counted and
     /// ignored. None: the first session seen.
@@ -213,6 +214,7 @@ pub(crate) struct MetricsSection {
     /// Serve `GET /metrics`.
     pub(crate) enabled: bool,
     /// Listen address (127.0.0.1 keeps it on this host).
+    #[serde(deserialize_with = "addr::parse")]
     pub(crate) bind: SocketAddr,
 }
 
@@ -245,6 +247,58 @@ impl Default for RunSection {
             max_duration_s: None,
         }
     }
+}
+
+/// Addresses parsed from strings with an error that quotes the value, so the line holding it
+/// can be found (see [`locate`]).
+mod addr {
+    use serde::{Deserialize, Deserializer};
+
+    fn from_str<T: std::str::FromStr, E: serde::de::Error>(s: &str) -> Result<T, E> {
+        s.parse().map_err(|_| {
+            E::custom(format!(
+                "invalid address \"{s}\": expected an IPv4 address, with :port where a port is needed (e.g. 239.255.0.1:31001)"
+            ))
+        })
+    }
+
+    pub(super) fn parse<'de, D: Deserializer<'de>, T: std::str::FromStr>(d: D) -> Result<T, D::Error> {
+        from_str(&String::deserialize(d)?)
+    }
+
+    pub(super) fn parse_opt<'de, D: Deserializer<'de>, T: std::str::FromStr>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        from_str(&String::deserialize(d)?).map(Some)
+    }
+}
+
+/// The TOML parser's error, with the line of the offending key or value when the parser could
+/// only point at the enclosing `[[source]]` table (tagged tables are read in two steps, which
+/// loses the position inside them).
+fn locate(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message();
+    let start = e.span().map_or(0, |s| s.start);
+    // `unknown field `x``, `missing field `x``, or a quoted value of ours.
+    let key = msg.split('`').nth(1).filter(|_| msg.contains('`'));
+    let value = msg.split('"').nth(1).filter(|_| msg.contains('"'));
+    // From the start of the line the parser pointed at.
+    let from = text[..start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let mut off = from;
+    for line in text[from..].split_inclusive('\n') {
+        let t = line.trim();
+        let key_hit = key.is_some_and(|k| {
+            t.strip_prefix(k)
+                .is_some_and(|r| r.trim_start().starts_with('='))
+        });
+        let value_hit = value.is_some_and(|v| t.contains(&format!("\"{v}\"")));
+        if key_hit || value_hit {
+            let n = text[..off].matches('\n').count() + 1;
+            return format!("line {n}: `{t}`: {msg}");
+        }
+        off += line.len();
+    }
+    e.to_string().trim_end().to_owned()
 }
 
 fn default_source_name() -> String {
@@ -288,7 +342,7 @@ impl LiveConfig {
     pub(crate) fn parse(text: &str, path: &str) -> Result<Self, ConfigError> {
         let cfg: LiveConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
-            message: e.to_string().trim_end().to_owned(),
+            message: locate(text, &e),
         })?;
         cfg.validate(path)?;
         Ok(cfg)
@@ -427,6 +481,9 @@ mod tests {
         let text = "[[source]]\nkind = \"itch\"\ngroup = \"239.255.0.1:1\"\n[metrics]\nport = 1\n";
         let e = LiveConfig::parse(text, "x.toml").unwrap_err().to_string();
         assert!(e.contains("port") && e.contains("line 5"), "{e}");
+        let text = "[[source]]\nkind = \"itch\"\ngroup = \"239.255.0.1:1\"\n\n[source.arbiter]\nwindw = 1\n";
+        let e = LiveConfig::parse(text, "x.toml").unwrap_err().to_string();
+        assert!(e.contains("windw") && e.contains("line 6"), "{e}");
     }
 
     #[test]
@@ -448,6 +505,9 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("group"), "{e}");
+        assert!(
+            e.contains("line 3") && e.contains("group") && e.contains("239.1.1.1"),
+            "{e}"
+        );
     }
 }

@@ -286,6 +286,34 @@ fn is_book_update(ty: u8) -> bool {
     matches!(ty, b'A' | b'F' | b'E' | b'C' | b'X' | b'D' | b'U')
 }
 
+/// One message released in sequence: counted by type, its instrument's book marked updated at
+/// `ts` (or its symbol noted, for a stock directory message), and handed to the stages.
+#[inline]
+fn on_release(
+    c: &ItchCounters,
+    by_type: &mut [u64; 26],
+    processor: &mut Processor,
+    ts: u64,
+    msg: &[u8],
+) {
+    if let Some(&ty) = msg.first() {
+        if ty.is_ascii_uppercase() {
+            by_type[usize::from(ty - b'A')] += 1;
+        }
+        if msg.len() >= 3 {
+            let locate = usize::from(u16::from_be_bytes([msg[1], msg[2]]));
+            if is_book_update(ty) {
+                c.last_update[locate].store(ts, Ordering::Relaxed);
+            } else if ty == b'R' && msg.len() >= 19 {
+                let mut s = [0u8; 8];
+                s.copy_from_slice(&msg[11..19]);
+                c.symbol[locate].store(u64::from_be_bytes(s), Ordering::Relaxed);
+            }
+        }
+    }
+    processor.on_message(msg);
+}
+
 /// Runs the daemon.
 pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
     let cfg = LiveConfig::load(&a.config).map_err(config_failure)?;
@@ -544,22 +572,7 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
             }
             let t1 = clock.now();
             arb.on_packet(line, pkt, &mut |_seq, msg: &[u8]| {
-                if let Some(&ty) = msg.first() {
-                    if ty.is_ascii_uppercase() {
-                        by_type[usize::from(ty - b'A')] += 1;
-                    }
-                    if msg.len() >= 3 {
-                        let locate = usize::from(u16::from_be_bytes([msg[1], msg[2]]));
-                        if is_book_update(ty) {
-                            c.last_update[locate].store(ts, Ordering::Relaxed);
-                        } else if ty == b'R' && msg.len() >= 19 {
-                            let mut s = [0u8; 8];
-                            s.copy_from_slice(&msg[11..19]);
-                            c.symbol[locate].store(u64::from_be_bytes(s), Ordering::Relaxed);
-                        }
-                    }
-                }
-                processor.on_message(msg);
+                on_release(c, &mut by_type, &mut processor, ts, msg)
             });
             let t2 = clock.now();
             latency.record(metrics::JOURNAL_APPEND, t1 - t0);
@@ -618,13 +631,9 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
                         &range_payload(seq, count),
                     );
                 }
+                let ts = recv::realtime_ns();
                 arb.skip(seq, count, &mut |_seq, msg: &[u8]| {
-                    if let Some(&ty) = msg.first() {
-                        if ty.is_ascii_uppercase() {
-                            by_type[usize::from(ty - b'A')] += 1;
-                        }
-                    }
-                    processor.on_message(msg);
+                    on_release(c, &mut by_type, &mut processor, ts, msg)
                 });
             }
         }
