@@ -226,9 +226,7 @@ pub(crate) fn itch(a: ServeItchArgs) -> Result<u8, Failure> {
         Some(
             std::thread::Builder::new()
                 .name("mold-requests".into())
-                .spawn(move || {
-                    request_server(&rs, session, &msgs, loops, mtu, &stop, &answered)
-                })?,
+                .spawn(move || request_server(&rs, session, &msgs, loops, mtu, &stop, &answered))?,
         )
     } else {
         None

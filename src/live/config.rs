@@ -262,7 +262,9 @@ mod addr {
         })
     }
 
-    pub(super) fn parse<'de, D: Deserializer<'de>, T: std::str::FromStr>(d: D) -> Result<T, D::Error> {
+    pub(super) fn parse<'de, D: Deserializer<'de>, T: std::str::FromStr>(
+        d: D,
+    ) -> Result<T, D::Error> {
         from_str(&String::deserialize(d)?)
     }
 
@@ -283,7 +285,9 @@ fn locate(text: &str, e: &toml::de::Error) -> String {
     let key = msg.split('`').nth(1).filter(|_| msg.contains('`'));
     let value = msg.split('"').nth(1).filter(|_| msg.contains('"'));
     // From the start of the line the parser pointed at.
-    let from = text[..start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let from = text[..start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
     let mut off = from;
     for line in text[from..].split_inclusive('\n') {
         let t = line.trim();
@@ -291,7 +295,10 @@ fn locate(text: &str, e: &toml::de::Error) -> String {
             t.strip_prefix(k)
                 .is_some_and(|r| r.trim_start().starts_with('='))
         });
-        let value_hit = value.is_some_and(|v| t.contains(&format!("\"{v}\"")));
+        // A quoted value of ours, or a backticked name that is a value (an unknown `kind`).
+        let value_hit = value
+            .or(key)
+            .is_some_and(|v| t.contains(&format!("\"{v}\"")));
         if key_hit || value_hit {
             let n = text[..off].matches('\n').count() + 1;
             return format!("line {n}: `{t}`: {msg}");
@@ -422,8 +429,7 @@ impl LiveConfig {
         if let Some(st) = &self.strategy {
             if st.config.is_some() && st.params.is_some() {
                 return Err(bad(
-                    "[strategy]: give either config (a file) or [strategy.params], not both"
-                        .into(),
+                    "[strategy]: give either config (a file) or [strategy.params], not both".into(),
                 ));
             }
         }
@@ -491,7 +497,7 @@ mod tests {
         let e = LiveConfig::parse("[[source]]\nkind = \"binance\"\n", "x.toml")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("binance"), "{e}");
+        assert!(e.contains("binance") && e.contains("line 2"), "{e}");
         let e = LiveConfig::parse(
             "[[source]]\nkind = \"itch\"\ngroup = \"10.0.0.1:5\"\n",
             "x.toml",

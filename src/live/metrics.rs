@@ -206,7 +206,11 @@ impl LatencyPublisher {
 
 /// The metrics thread's side: running totals of everything published.
 pub(crate) struct LatencyTotals {
-    inner: Mutex<(LatencySet, rtrb::Consumer<LatencySet>, rtrb::Producer<LatencySet>)>,
+    inner: Mutex<(
+        LatencySet,
+        rtrb::Consumer<LatencySet>,
+        rtrb::Producer<LatencySet>,
+    )>,
 }
 
 impl LatencyTotals {
@@ -388,10 +392,20 @@ impl Collector for ItchCollector {
         };
         let p = per_line(&c.packets);
         let rows: Vec<(&[(&str, &str)], u64)> = p.iter().map(|(l, v)| (&l[..], *v)).collect();
-        counter(&mut enc, "ticklane_packets", "Datagrams received per line.", &rows)?;
+        counter(
+            &mut enc,
+            "ticklane_packets",
+            "Datagrams received per line.",
+            &rows,
+        )?;
         let b = per_line(&c.bytes);
         let rows: Vec<(&[(&str, &str)], u64)> = b.iter().map(|(l, v)| (&l[..], *v)).collect();
-        counter(&mut enc, "ticklane_bytes", "Bytes received per line.", &rows)?;
+        counter(
+            &mut enc,
+            "ticklane_bytes",
+            "Bytes received per line.",
+            &rows,
+        )?;
         let letters: Vec<String> = (b'A'..=b'Z').map(|x| (x as char).to_string()).collect();
         let by_type: Vec<([(&str, &str); 2], u64)> = c
             .by_type
@@ -400,8 +414,7 @@ impl Collector for ItchCollector {
             .filter(|(a, _)| r(a) > 0)
             .map(|(a, t)| ([("source", s), ("type", t.as_str())], r(a)))
             .collect();
-        let rows: Vec<(&[(&str, &str)], u64)> =
-            by_type.iter().map(|(l, v)| (&l[..], *v)).collect();
+        let rows: Vec<(&[(&str, &str)], u64)> = by_type.iter().map(|(l, v)| (&l[..], *v)).collect();
         counter(
             &mut enc,
             "ticklane_messages",
@@ -521,7 +534,11 @@ impl Collector for ItchCollector {
             .collect();
         for (sym, locate, v) in &names {
             stale.push((
-                vec![("source", s), ("symbol", sym.as_str()), ("locate", locate.as_str())],
+                vec![
+                    ("source", s),
+                    ("symbol", sym.as_str()),
+                    ("locate", locate.as_str()),
+                ],
                 *v,
             ));
         }

@@ -110,6 +110,15 @@ fn wait_room(tx: &rtrb::Producer<u8>, n: usize) -> (bool, bool) {
     (true, true)
 }
 
+/// Touches every page of a fresh ring so the receive thread does not take the page faults
+/// (the kernel's allocation) on its first pass through it.
+fn prefault(tx: &mut rtrb::Producer<u8>) {
+    let n = tx.slots();
+    // write_chunk fills the slots with zeros; dropping the chunk uncommitted leaves the ring
+    // empty.
+    drop(tx.write_chunk(n));
+}
+
 /// The receive thread's end of the journal.
 struct JournalTx {
     tx: rtrb::Producer<u8>,
@@ -235,10 +244,7 @@ impl Processor {
                     return;
                 }
                 if let Ok(mut c) = tx.write_chunk(n) {
-                    copy_into(
-                        c.as_mut_slices(),
-                        &[&(msg.len() as u16).to_be_bytes(), msg],
-                    );
+                    copy_into(c.as_mut_slices(), &[&(msg.len() as u16).to_be_bytes(), msg]);
                     c.commit_all();
                 }
             }
@@ -370,9 +376,8 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
                 .context("setting up recvmmsg")?,
         ),
         RecvBackend::IoUring => {
-            recv::probe_io_uring().map_err(|why| {
-                Failure::from(anyhow::anyhow!("recv = \"io_uring\": {why}"))
-            })?;
+            recv::probe_io_uring()
+                .map_err(|why| Failure::from(anyhow::anyhow!("recv = \"io_uring\": {why}")))?;
             Receiver::Uring(
                 recv::UringReceiver::new(&fds, src.batch, src.max_datagram)
                     .context("setting up io_uring")?,
@@ -399,7 +404,8 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
     if let Some(j) = &cfg.journal {
         let file = std::fs::File::create(&j.path)
             .with_context(|| format!("cannot create the journal {}", j.path.display()))?;
-        let (tx, rx) = rtrb::RingBuffer::<u8>::new(JOURNAL_RING);
+        let (mut tx, rx) = rtrb::RingBuffer::<u8>::new(JOURNAL_RING);
+        prefault(&mut tx);
         let flush_ns = j.flush_ms.saturating_mul(1_000_000);
         journal_handle = Some(
             std::thread::Builder::new()
@@ -429,12 +435,12 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
     };
     let mut processor = match cfg.pipeline.mode {
         PipelineMode::Inline => Processor::Inline(Box::new(
-            ReleasedStages::new(open_opts()?, strategy)
-                .context("setting up the outputs")?,
+            ReleasedStages::new(open_opts()?, strategy).context("setting up the outputs")?,
         )),
         PipelineMode::Threads => {
             drop(strategy);
-            let (tx, rx) = rtrb::RingBuffer::<u8>::new(PIPELINE_RING);
+            let (mut tx, rx) = rtrb::RingBuffer::<u8>::new(PIPELINE_RING);
+            prefault(&mut tx);
             let pcfg = ticklane_replay::pipeline::PipelineConfig {
                 shards: usize::from(cfg.pipeline.shards.unwrap_or(1).clamp(1, 64)),
                 cores: cfg.pipeline.cores.clone(),
@@ -448,12 +454,15 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
                 rate: None,
                 epoch: ticklane_replay::pipeline::EPOCH,
             };
-            eprintln!("live: pipeline threads ({}), wait: {}", pcfg.plan(), pcfg.wait);
+            eprintln!(
+                "live: pipeline threads ({}), wait: {}",
+                pcfg.plan(),
+                pcfg.wait
+            );
             let handle = std::thread::Builder::new()
                 .name("tl-pipeline".into())
                 .spawn(move || {
-                    let reader =
-                        ticklane_feeds::itch::framing::FrameReader::new(RingReader { rx });
+                    let reader = ticklane_feeds::itch::framing::FrameReader::new(RingReader { rx });
                     ticklane_replay::pipeline::replay_itch_threaded_with(
                         reader,
                         open_opts()?,
@@ -512,7 +521,9 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
         "live: source {} line A {}{} on {}, requests {}, recv {}{} (timestamps: {}), journal {}",
         src.name,
         src.group,
-        src.line_b.map(|b| format!(", line B {b}")).unwrap_or_default(),
+        src.line_b
+            .map(|b| format!(", line B {b}"))
+            .unwrap_or_default(),
         src.interface,
         src.request_server
             .map_or_else(|| "off".to_owned(), |r| r.to_string()),
@@ -606,7 +617,10 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
                 let wall = recv::realtime_ns();
                 match (src.request_server, arb.session()) {
                     (Some(server), Some(sess)) => {
-                        if req.send_to(&encode_request(sess, seq, count), server).is_err() {
+                        if req
+                            .send_to(&encode_request(sess, seq, count), server)
+                            .is_err()
+                        {
                             request_errors += 1;
                         }
                     }

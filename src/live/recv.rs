@@ -77,6 +77,8 @@ pub(crate) struct RecvStats {
 }
 
 /// A receive backend over the daemon's sockets.
+// One value per daemon, made once: boxing the larger variant would only add an indirection.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Receiver {
     /// recvmmsg(2).
     Mmsg(MmsgReceiver),
@@ -346,7 +348,8 @@ impl UringReceiver {
         )
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         // SAFETY: the layout has a non-zero size.
-        let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<io_uring::types::BufRingEntry>();
+        let ptr =
+            unsafe { std::alloc::alloc_zeroed(layout) }.cast::<io_uring::types::BufRingEntry>();
         if ptr.is_null() {
             return Err(io::Error::new(
                 io::ErrorKind::OutOfMemory,
@@ -368,9 +371,12 @@ impl UringReceiver {
         // SAFETY: mem.ptr is page aligned, zeroed and holds `entries` entries; it stays
         // allocated until after unregistration (Drop).
         unsafe {
-            r.ring
-                .submitter()
-                .register_buf_ring_with_flags(r.mem.ptr as u64, r.entries, BGID, 0)?;
+            r.ring.submitter().register_buf_ring_with_flags(
+                r.mem.ptr as u64,
+                r.entries,
+                BGID,
+                0,
+            )?;
         }
         for bid in 0..r.entries {
             r.push_buffer(bid);
@@ -403,7 +409,8 @@ impl UringReceiver {
     fn publish_tail(&self) {
         // SAFETY: the tail field lives in the first entry of the ring memory, is 2-byte
         // aligned, and the kernel reads it atomically; we are its only writer.
-        let tail = unsafe { &*io_uring::types::BufRingEntry::tail(self.mem.ptr).cast::<AtomicU16>() };
+        let tail =
+            unsafe { &*io_uring::types::BufRingEntry::tail(self.mem.ptr).cast::<AtomicU16>() };
         tail.store(self.tail, Ordering::Release);
     }
 

@@ -83,11 +83,7 @@ fn replay_digest(path: &Path) -> String {
         .args(["replay", path.to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(
-        o.status.success(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     digest_of(&String::from_utf8_lossy(&o.stdout))
 }
 
@@ -271,11 +267,7 @@ fn live_round_trip(name: &str, group: &str, file: &str, faults: &[&str], recv: &
         0,
         "nothing given up\n{stdout}"
     );
-    assert_eq!(
-        count_before(&stdout, "arbiter:", "missing"),
-        0,
-        "{stdout}"
-    );
+    assert_eq!(count_before(&stdout, "arbiter:", "missing"), 0, "{stdout}");
     let want_backend = if recv == "io_uring" {
         "receive:       io_uring"
     } else {
@@ -300,13 +292,27 @@ fn high_faults() -> Vec<&'static str> {
     // On ~25 packets a line, 30% drop loses some packet on both lines: only a retransmission
     // can fill it.
     vec![
-        "--drop", "0.3", "--dup", "0.05", "--reorder", "0.05", "--seed", "7",
+        "--drop",
+        "0.3",
+        "--dup",
+        "0.05",
+        "--reorder",
+        "0.05",
+        "--seed",
+        "7",
     ]
 }
 
 fn low_faults() -> Vec<&'static str> {
     vec![
-        "--drop", "0.01", "--dup", "0.01", "--reorder", "0.01", "--seed", "3",
+        "--drop",
+        "0.01",
+        "--dup",
+        "0.01",
+        "--reorder",
+        "0.01",
+        "--seed",
+        "3",
     ]
 }
 
@@ -324,13 +330,7 @@ fn assert_recovered(stdout: &str) {
 
 #[test]
 fn live_recvmmsg_recovers_every_gap_on_the_sample_at_30_percent_drop() {
-    let out = live_round_trip(
-        "s30m",
-        "239.255.81.1",
-        SAMPLE,
-        &high_faults(),
-        "recvmmsg",
-    );
+    let out = live_round_trip("s30m", "239.255.81.1", SAMPLE, &high_faults(), "recvmmsg");
     assert_recovered(&out);
     assert!(out.contains("timestamps kernel SO_TIMESTAMPNS"), "{out}");
     assert!(out.contains("messages:      1039"), "{out}");
@@ -338,13 +338,7 @@ fn live_recvmmsg_recovers_every_gap_on_the_sample_at_30_percent_drop() {
 
 #[test]
 fn live_io_uring_recovers_every_gap_on_the_sample_at_30_percent_drop() {
-    let out = live_round_trip(
-        "s30u",
-        "239.255.81.2",
-        SAMPLE,
-        &high_faults(),
-        "io_uring",
-    );
+    let out = live_round_trip("s30u", "239.255.81.2", SAMPLE, &high_faults(), "io_uring");
     assert_recovered(&out);
 }
 
@@ -361,26 +355,14 @@ fn live_io_uring_matches_the_replay_on_the_sample_at_1_percent_faults() {
 #[test]
 fn live_recvmmsg_on_real_nasdaq_data_at_1_and_30_percent() {
     live_round_trip("n1m", "239.255.81.5", NASDAQ, &low_faults(), "recvmmsg");
-    let out = live_round_trip(
-        "n30m",
-        "239.255.81.6",
-        NASDAQ,
-        &high_faults(),
-        "recvmmsg",
-    );
+    let out = live_round_trip("n30m", "239.255.81.6", NASDAQ, &high_faults(), "recvmmsg");
     assert_recovered(&out);
 }
 
 #[test]
 fn live_io_uring_on_real_nasdaq_data_at_1_and_30_percent() {
     live_round_trip("n1u", "239.255.81.7", NASDAQ, &low_faults(), "io_uring");
-    let out = live_round_trip(
-        "n30u",
-        "239.255.81.8",
-        NASDAQ,
-        &high_faults(),
-        "io_uring",
-    );
+    let out = live_round_trip("n30u", "239.255.81.8", NASDAQ, &high_faults(), "io_uring");
     assert_recovered(&out);
 }
 
@@ -431,7 +413,8 @@ fn sigint_stops_live_with_a_summary_and_a_journal_that_replays_to_its_digest() {
 fn scrape(addr: &str) -> String {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let mut resp = String::new();
     s.read_to_string(&mut resp).unwrap();
     let (head, body) = resp.split_once("\r\n\r\n").expect("an HTTP response");
@@ -544,7 +527,9 @@ fn metrics_endpoint_serves_growing_counters_during_a_run() {
         assert!(second.contains_key(key), "{key} missing in\n{second_text}");
     }
     assert!(
-        second.keys().any(|k| k.starts_with("ticklane_messages_total{source=\"test\",type=\"A\"}")),
+        second
+            .keys()
+            .any(|k| k.starts_with("ticklane_messages_total{source=\"test\",type=\"A\"}")),
         "{second_text}"
     );
     let aapl = second
@@ -583,7 +568,10 @@ fn config_errors_are_clear_and_exit_non_zero() {
         "unknown",
     );
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("recv_bufer") && err.contains("bad.toml"), "{err}");
+    assert!(
+        err.contains("recv_bufer") && err.contains("bad.toml"),
+        "{err}"
+    );
     let (code, err) = live_fails(
         Some("[[source]]\nkind = \"itch\"\ngroup = \"239.255.84.1:notaport\"\n"),
         "badaddr",
@@ -604,7 +592,10 @@ fn config_errors_are_clear_and_exit_non_zero() {
     assert!(err.contains("unknown strategy \"nope\""), "{err}");
     let (code, err) = live_fails(None, "missing");
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("cannot read") && err.contains("bad.toml"), "{err}");
+    assert!(
+        err.contains("cannot read") && err.contains("bad.toml"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -630,7 +621,10 @@ fn threaded_pipeline_with_a_strategy_and_bbo_csv_matches_the_file_replay() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("pipeline:      ingest→book"), "{stdout}");
-    assert!(stdout.contains("strategy:") || stdout.contains("signals"), "{stdout}");
+    assert!(
+        stdout.contains("strategy:") || stdout.contains("signals"),
+        "{stdout}"
+    );
     let d = digest_of(&stdout);
     let file_bbo = dir.join("file-bbo.csv");
     let run = |args: &[&str]| {
@@ -664,7 +658,10 @@ fn threaded_pipeline_with_a_strategy_and_bbo_csv_matches_the_file_replay() {
     let live_bbo = std::fs::read_to_string(dir.join("live-bbo.csv")).unwrap();
     let file_bbo = std::fs::read_to_string(&file_bbo).unwrap();
     assert!(live_bbo.lines().count() > 100, "{}", live_bbo.len());
-    assert_eq!(live_bbo, file_bbo, "the BBO CSV sink writes what the replay writes");
+    assert_eq!(
+        live_bbo, file_bbo,
+        "the BBO CSV sink writes what the replay writes"
+    );
 }
 
 #[test]
@@ -686,6 +683,9 @@ fn a_looped_feed_continues_the_sequence_and_is_recovered() {
         "{stdout}"
     );
     assert_eq!(count_before(&stdout, "arbiter:", "skipped"), 0, "{stdout}");
-    assert!(count_before(&stdout, "arbiter:", "recovered") > 0, "{stdout}");
+    assert!(
+        count_before(&stdout, "arbiter:", "recovered") > 0,
+        "{stdout}"
+    );
     assert_eq!(replay_digest(&dir.join("live.journal")), digest_of(&stdout));
 }
