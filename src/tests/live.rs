@@ -366,18 +366,31 @@ fn live_io_uring_on_real_nasdaq_data_at_1_and_30_percent() {
     assert_recovered(&out);
 }
 
-fn sigint(child: &Child) {
+fn signal(child: &Child, sig: &str) {
     let st = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([sig, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(st.success());
 }
 
+fn sigint(child: &Child) {
+    signal(child, "-INT");
+}
+
 #[test]
 fn sigint_stops_live_with_a_summary_and_a_journal_that_replays_to_its_digest() {
-    let dir = tmp_dir("sigint");
-    let feed = Feed::new("239.255.82.1");
+    interrupted_run("sigint", "239.255.82.1", "-INT");
+}
+
+#[test]
+fn sigterm_stops_live_with_a_summary_and_a_journal_that_replays_to_its_digest() {
+    interrupted_run("sigterm", "239.255.82.2", "-TERM");
+}
+
+fn interrupted_run(name: &str, group: &str, sig: &str) {
+    let dir = tmp_dir(name);
+    let feed = Feed::new(group);
     let config = feed.config(
         "auto",
         &dir,
@@ -387,7 +400,7 @@ fn sigint_stops_live_with_a_summary_and_a_journal_that_replays_to_its_digest() {
     // 1039 messages at 400/s: about 2.6 s of feed; interrupt after 1 s.
     let serve = feed.serve(SAMPLE, &["--seed", "5"], "400");
     std::thread::sleep(Duration::from_millis(1000));
-    sigint(live.child());
+    signal(live.child(), sig);
     let out = live.finish(Duration::from_secs(10));
     drop(serve);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
