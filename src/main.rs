@@ -19,8 +19,14 @@ mod live;
 mod replay_journal;
 mod serve;
 
+#[cfg(not(test))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+// Unit tests count allocations per thread (the live receive loop's no-allocation test).
+#[cfg(test)]
+#[global_allocator]
+static GLOBAL: live::alloc_count::Counting = live::alloc_count::Counting;
 
 /// Exit codes a script can rely on.
 mod exit {

@@ -862,3 +862,228 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
     }
     Ok(0)
 }
+
+/// A global allocator for the unit tests that counts allocations per thread, so a test can
+/// watch its own thread while others run.
+#[cfg(test)]
+pub(crate) mod alloc_count {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static ALLOCS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// Allocations (and reallocations) made by this thread so far.
+    pub(crate) fn allocs() -> u64 {
+        ALLOCS.with(Cell::get)
+    }
+
+    /// Forwards to the system allocator and counts.
+    pub(crate) struct Counting;
+
+    fn count() {
+        // A const-initialized thread local without destructor: no allocation, no registration.
+        let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
+    }
+
+    // SAFETY: forwards every call unchanged to the system allocator; only counts.
+    #[allow(unsafe_code)] // a global allocator can only be written with `unsafe impl`
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            count();
+            // SAFETY: same contract as our caller's.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: same contract as our caller's.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            count();
+            // SAFETY: same contract as our caller's.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+    use ticklane_feeds::itch::framing::FrameReader;
+    use ticklane_feeds::itch::synth::{generate, SynthConfig};
+    use ticklane_feeds::moldudp64::{end_of_session, PacketBuilder};
+
+    const SESSION: [u8; 10] = *b"NOALLOC001";
+
+    /// Synthetic multi-symbol ITCH packed into MoldUDP64 packets; returns them and the message
+    /// count.
+    fn packets(messages: u64) -> (Vec<Vec<u8>>, u64) {
+        let cfg = SynthConfig {
+            seed: 17,
+            symbols: 100,
+            messages,
+            ..SynthConfig::default()
+        };
+        let mut data = Vec::new();
+        generate(&cfg, &mut data).unwrap();
+        let mut msgs = Vec::new();
+        let mut r = FrameReader::new(&data[..]);
+        while let Some(f) = r.next_frame() {
+            msgs.push(f.unwrap().bytes.to_vec());
+        }
+        let mut out = Vec::new();
+        let (mut seq, mut i) = (1u64, 0usize);
+        while i < msgs.len() {
+            let mut buf = Vec::new();
+            let mut b = PacketBuilder::new(SESSION, seq, 1400);
+            while i < msgs.len() && b.push(&mut buf, &msgs[i]) {
+                i += 1;
+            }
+            seq = b.finish(&mut buf);
+            out.push(buf);
+        }
+        out.push(end_of_session(SESSION, seq).to_vec());
+        (out, msgs.len() as u64)
+    }
+
+    fn daemon(
+        backend: &str,
+        dir: &std::path::Path,
+    ) -> (
+        Daemon,
+        [std::net::SocketAddr; 2],
+        Vec<std::net::UdpSocket>,
+        std::thread::JoinHandle<std::io::Result<u64>>,
+    ) {
+        let a = recv::request_socket(8 << 20).unwrap();
+        let b = recv::request_socket(8 << 20).unwrap();
+        let req = recv::request_socket(8 << 20).unwrap();
+        let port = |s: &std::net::UdpSocket| {
+            std::net::SocketAddr::from((
+                std::net::Ipv4Addr::LOCALHOST,
+                s.local_addr().unwrap().port(),
+            ))
+        };
+        let addrs = [port(&a), port(&b)];
+        let fds = [
+            (LINE_A, a.as_raw_fd()),
+            (LINE_B, b.as_raw_fd()),
+            (LINE_RETRANS, req.as_raw_fd()),
+        ];
+        let receiver = if backend == "io_uring" {
+            Receiver::Uring(recv::UringReceiver::new(&fds, 64, 2048).unwrap())
+        } else {
+            Receiver::Mmsg(recv::MmsgReceiver::new(&fds, 64, 2048).unwrap())
+        };
+        let (mut tx, rx) = rtrb::RingBuffer::<u8>::new(JOURNAL_RING);
+        prefault(&mut tx);
+        let file = std::fs::File::create(dir.join(format!("{backend}.journal"))).unwrap();
+        let jh = std::thread::spawn(move || journal_thread(rx, file, 10_000_000));
+        let strategy: Box<dyn Strategy + Send> = Box::new(NoStrategy);
+        let (latency, totals) = LatencyTotals::pair();
+        // Drain published latency like the metrics thread does.
+        std::thread::spawn(move || {
+            for _ in 0..3000 {
+                metrics::Tick::tick(&*totals);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let d = Daemon {
+            clock: MonoClock::new(),
+            receiver,
+            session: Some(SESSION),
+            arb: Arbiter::new(ticklane_feeds::arbiter::ArbiterConfig::default()),
+            journal: Some(JournalTx {
+                tx,
+                records: 0,
+                lost: 0,
+                waits: 0,
+            }),
+            processor: Processor::Inline(Box::new(
+                ReleasedStages::new(ItchReplayOptions::default(), strategy).unwrap(),
+            )),
+            counters: Arc::new(ItchCounters::new()),
+            latency,
+            request_server: None,
+            req,
+            stop_at_end: true,
+            by_type: [0; 26],
+            foreign_session: 0,
+            end_journaled: false,
+            finished_at: None,
+            last_gaps: 0,
+            requests_unsent: 0,
+            request_errors: 0,
+        };
+        (d, addrs, vec![a, b], jh)
+    }
+
+    #[test]
+    fn the_receive_loop_allocates_nothing_once_warm() {
+        let (pkts, total) = packets(500_000);
+        let pkts = Arc::new(pkts);
+        let dir = std::env::temp_dir().join(format!("ticklane-noalloc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for backend in ["recvmmsg", "io_uring"] {
+            if backend == "io_uring" {
+                if let Err(why) = recv::probe_io_uring() {
+                    eprintln!("skipping io_uring: {why}");
+                    continue;
+                }
+            }
+            let (mut d, addrs, _socks, jh) = daemon(backend, &dir);
+            // The sender keeps at most 512 packets ahead of what the daemon has received on
+            // line B, so nothing overflows a socket buffer.
+            let got = Arc::new(AtomicU64::new(0));
+            let sender = {
+                let (pkts, got) = (pkts.clone(), got.clone());
+                std::thread::spawn(move || {
+                    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                    for (i, p) in pkts.iter().enumerate() {
+                        let t = Instant::now();
+                        while i as u64 > got.load(Ordering::Relaxed) + 512 {
+                            assert!(t.elapsed() < Duration::from_secs(30), "receiver stalled");
+                            std::thread::sleep(Duration::from_micros(200));
+                        }
+                        s.send_to(p, addrs[0]).unwrap();
+                        s.send_to(p, addrs[1]).unwrap();
+                    }
+                })
+            };
+            let started = Instant::now();
+            let mut warm_allocs = None;
+            while !d.arb.finished() {
+                assert!(
+                    started.elapsed() < Duration::from_secs(120),
+                    "{:?}",
+                    d.arb.stats
+                );
+                if let Err(f) = d.step(Duration::from_millis(5)) {
+                    panic!("step failed: {:#}", f.err);
+                }
+                got.store(d.arb.stats.packets[1], Ordering::Relaxed);
+                if warm_allocs.is_none() && d.arb.stats.released >= total * 3 / 5 {
+                    warm_allocs = Some(alloc_count::allocs());
+                }
+            }
+            let after = alloc_count::allocs();
+            sender.join().unwrap();
+            let st = d.arb.stats;
+            assert_eq!(st.released, total);
+            assert_eq!(st.skipped, 0);
+            assert!(st.duplicates >= total / 2, "line B repeated A: {st:?}");
+            let warm = warm_allocs.unwrap();
+            assert_eq!(
+                after - warm,
+                0,
+                "{backend}: {} allocations on the receive thread over the last {} messages",
+                after - warm,
+                total - total * 3 / 5
+            );
+            drop(d);
+            jh.join().unwrap().unwrap();
+        }
+    }
+}
