@@ -397,9 +397,19 @@ fn interrupted_run(name: &str, group: &str, sig: &str) {
         "[metrics]\nenabled = false\n[run]\nstop_at_end = false\n",
     );
     let (mut live, _err, _) = start_live(&config);
-    // 1039 messages at 400/s: about 2.6 s of feed; interrupt after 1 s.
+    // 1039 messages at 400/s: about 2.6 s of feed; interrupt once some packets are journaled
+    // (flushed every 10 ms), well before the end.
     let serve = feed.serve(SAMPLE, &["--seed", "5"], "400");
-    std::thread::sleep(Duration::from_millis(1000));
+    let journal = dir.join("live.journal");
+    let t = Instant::now();
+    while std::fs::metadata(&journal).map_or(0, |m| m.len()) < 4000 {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "no packets journaled"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
     signal(live.child(), sig);
     let out = live.finish(Duration::from_secs(10));
     drop(serve);
@@ -510,8 +520,16 @@ fn metrics_endpoint_serves_growing_counters_during_a_run() {
         .unwrap_or_else(|| panic!("no metrics address in {seen:?}"))
         .to_owned();
     let serve = feed.serve(SAMPLE, &["--seed", "9"], "400");
-    std::thread::sleep(Duration::from_millis(800));
-    let first = parse_exposition(&scrape(&addr));
+    // First scrape once packets are flowing (the feed lasts about 2.6 s from then).
+    let t = Instant::now();
+    let first = loop {
+        let m = parse_exposition(&scrape(&addr));
+        if sum_of(&m, "ticklane_packets_total") > 0.0 {
+            break m;
+        }
+        assert!(t.elapsed() < Duration::from_secs(20), "no packets counted");
+        std::thread::sleep(Duration::from_millis(50));
+    };
     std::thread::sleep(Duration::from_millis(800));
     let second_text = scrape(&addr);
     let second = parse_exposition(&second_text);
