@@ -15,12 +15,19 @@ mod bench;
 mod convert;
 mod crypto;
 mod hftbacktest;
+mod live;
 mod replay_journal;
 mod serve;
 mod serve_ws;
 
+#[cfg(not(test))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+// Unit tests count allocations per thread (the live receive loop's no-allocation test).
+#[cfg(test)]
+#[global_allocator]
+static GLOBAL: live::alloc_count::Counting = live::alloc_count::Counting;
 
 /// Exit codes a script can rely on.
 mod exit {
@@ -69,6 +76,11 @@ enum Cmd {
     /// with seeded faults and a retransmission request server.
     #[command(subcommand)]
     Serve(ServeCmd),
+    /// The live feed daemon: receive ITCH over MoldUDP64 on A/B multicast lines, recover gaps
+    /// from the retransmission server, journal every datagram, run the books (and a strategy),
+    /// serve Prometheus metrics; on SIGINT/SIGTERM or the end of session print the summary and
+    /// digest (the same digest `ticklane replay JOURNAL` prints).
+    Live(live::LiveArgs),
     /// List the built-in strategies with their config keys and defaults.
     Strategies,
     /// Re-run the backtest a report's manifest.json describes; exit 0 only if the digest matches
@@ -271,6 +283,7 @@ fn main() -> ExitCode {
         Cmd::Verify { manifest } => verify(&manifest),
         Cmd::Serve(ServeCmd::Itch(a)) => serve::itch(a),
         Cmd::Serve(ServeCmd::Ws(a)) => serve_ws::ws(a),
+        Cmd::Live(a) => live::run(a),
         Cmd::Strategies => {
             for info in ticklane_strategies::list() {
                 println!("{:<16} {}", info.name, info.about);

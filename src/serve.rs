@@ -64,6 +64,11 @@ pub(crate) struct ServeItchArgs {
     /// Keep answering retransmission requests this long after the end of session, ms.
     #[arg(long, default_value_t = 3000)]
     linger_ms: u64,
+    /// Publish the file this many times back to back, sequence numbers continuing (a sustained
+    /// feed from a short capture, for load tests; the repeated orders are book errors to a
+    /// receiver, which is fine for measuring loss, not for a digest).
+    #[arg(long = "loop", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    loops: u64,
 }
 
 /// How fast to publish.
@@ -217,10 +222,11 @@ pub(crate) fn itch(a: ServeItchArgs) -> Result<u8, Failure> {
         })?;
         rs.set_read_timeout(Some(Duration::from_millis(50)))?;
         let (msgs, stop, answered, mtu) = (msgs.clone(), stop.clone(), answered.clone(), a.mtu);
+        let loops = a.loops;
         Some(
             std::thread::Builder::new()
                 .name("mold-requests".into())
-                .spawn(move || request_server(&rs, session, &msgs, mtu, &stop, &answered))?,
+                .spawn(move || request_server(&rs, session, &msgs, loops, mtu, &stop, &answered))?,
         )
     } else {
         None
@@ -263,6 +269,9 @@ pub(crate) fn itch(a: ServeItchArgs) -> Result<u8, Failure> {
         seq = b.finish(&mut buf);
         packets.push((first, buf));
     }
+    let seq_one_pass = seq;
+    // The capture's own time span, for --rate 1x/10x across rounds.
+    let span_s = itch_ts(&msgs[msgs.len() - 1]).saturating_sub(itch_ts(&msgs[0])) as f64 / 1e9;
     eprintln!(
         "serve: {} messages in {} packets, session {}, line A {}{}, rate {:?}, requests {}",
         msgs.len(),
@@ -287,58 +296,81 @@ pub(crate) fn itch(a: ServeItchArgs) -> Result<u8, Failure> {
             .with_context(|| format!("sending to {dest}"))?;
         Ok(())
     };
-    for (pi, (first, bytes)) in packets.iter().enumerate() {
-        // Pace.
-        let due = match a.rate {
-            Rate::Max => None,
-            Rate::PerSec(r) => Some(Duration::from_secs_f64(*first as f64 / r)),
-            Rate::Speed(s) => Some(Duration::from_secs_f64(
-                itch_ts(&msgs[*first]).saturating_sub(t0) as f64 / 1e9 / s,
-            )),
-        };
-        if let Some(due) = due {
-            loop {
-                let now = started.elapsed();
-                if now >= due {
-                    break;
-                }
-                if last_send.elapsed() >= Duration::from_secs(1) {
-                    let hb = heartbeat(session, 1 + *first as u64);
-                    for l in &lines {
-                        send(&l.dest, &hb)?;
+    let per_loop = msgs.len() as u64;
+    let mut held_seq = 0u64;
+    let mut scratch = Vec::with_capacity(a.mtu);
+    let mut held_buf = Vec::with_capacity(a.mtu);
+    for round in 0..a.loops {
+        // Sequence numbers continue across rounds: patch the header's sequence field.
+        let base = round * per_loop;
+        for (pi, (first, bytes)) in packets.iter().enumerate() {
+            let index = base + *first as u64;
+            // Pace.
+            let due = match a.rate {
+                Rate::Max => None,
+                Rate::PerSec(r) => Some(Duration::from_secs_f64(index as f64 / r)),
+                Rate::Speed(s) => Some(Duration::from_secs_f64(
+                    (itch_ts(&msgs[*first]).saturating_sub(t0) as f64 / 1e9
+                        + round as f64 * span_s)
+                        / s,
+                )),
+            };
+            if let Some(due) = due {
+                loop {
+                    let now = started.elapsed();
+                    if now >= due {
+                        break;
                     }
-                    last_send = Instant::now();
+                    if last_send.elapsed() >= Duration::from_secs(1) {
+                        let hb = heartbeat(session, 1 + index);
+                        for l in &lines {
+                            send(&l.dest, &hb)?;
+                        }
+                        last_send = Instant::now();
+                    }
+                    std::thread::sleep((due - now).min(Duration::from_millis(100)));
                 }
-                std::thread::sleep((due - now).min(Duration::from_millis(100)));
             }
+            scratch.clear();
+            scratch.extend_from_slice(bytes);
+            scratch[10..18].copy_from_slice(&(1 + index).to_be_bytes());
+            for l in lines.iter_mut() {
+                if l.faults.hit(a.drop) {
+                    l.dropped += 1;
+                    continue;
+                }
+                if l.faults.held.is_none() && l.faults.hit(a.reorder) {
+                    l.faults.held = Some(pi);
+                    held_seq = 1 + index;
+                    l.reordered += 1;
+                    continue;
+                }
+                send(&l.dest, &scratch)?;
+                l.sent += 1;
+                if l.faults.hit(a.dup) {
+                    send(&l.dest, &scratch)?;
+                    l.duplicated += 1;
+                }
+                if let Some(h) = l.faults.held.take() {
+                    held_buf.clear();
+                    held_buf.extend_from_slice(&packets[h].1);
+                    held_buf[10..18].copy_from_slice(&held_seq.to_be_bytes());
+                    send(&l.dest, &held_buf)?;
+                }
+            }
+            last_send = Instant::now();
         }
-        for l in lines.iter_mut() {
-            if l.faults.hit(a.drop) {
-                l.dropped += 1;
-                continue;
-            }
-            if l.faults.held.is_none() && l.faults.hit(a.reorder) {
-                l.faults.held = Some(pi);
-                l.reordered += 1;
-                continue;
-            }
-            send(&l.dest, bytes)?;
-            l.sent += 1;
-            if l.faults.hit(a.dup) {
-                send(&l.dest, bytes)?;
-                l.duplicated += 1;
-            }
-            if let Some(h) = l.faults.held.take() {
-                send(&l.dest, &packets[h].1)?;
-            }
-        }
-        last_send = Instant::now();
     }
     for l in lines.iter_mut() {
         if let Some(h) = l.faults.held.take() {
-            send(&l.dest, &packets[h].1)?;
+            held_buf.clear();
+            held_buf.extend_from_slice(&packets[h].1);
+            held_buf[10..18].copy_from_slice(&held_seq.to_be_bytes());
+            send(&l.dest, &held_buf)?;
         }
     }
+    let seq = 1 + per_loop * a.loops;
+    debug_assert!(seq == 1 + (seq_one_pass - 1) * a.loops);
     let eos = end_of_session(session, seq);
     for _ in 0..3 {
         for l in &lines {
@@ -355,8 +387,8 @@ pub(crate) fn itch(a: ServeItchArgs) -> Result<u8, Failure> {
     }
     eprintln!(
         "serve: {} messages in {elapsed:.3} s ({:.0} msgs/s); end of session at seq {seq}",
-        msgs.len(),
-        msgs.len() as f64 / elapsed.max(1e-9)
+        per_loop * a.loops,
+        (per_loop * a.loops) as f64 / elapsed.max(1e-9)
     );
     if let Some(h) = server {
         std::thread::sleep(Duration::from_millis(a.linger_ms));
@@ -376,6 +408,7 @@ fn request_server(
     rs: &UdpSocket,
     session: [u8; 10],
     msgs: &[Vec<u8>],
+    loops: u64,
     mtu: usize,
     stop: &AtomicBool,
     answered: &AtomicU64,
@@ -389,17 +422,18 @@ fn request_server(
         let Ok((s, seq, count)) = parse_request(&buf[..n]) else {
             continue;
         };
-        if s != session || seq == 0 || seq > msgs.len() as u64 {
+        let total = msgs.len() as u64 * loops;
+        if s != session || seq == 0 || seq > total {
             continue;
         }
         answered.fetch_add(1, Ordering::Relaxed);
-        let end = (seq + u64::from(count)).min(msgs.len() as u64 + 1);
+        let end = (seq + u64::from(count)).min(total + 1);
         let mut next = seq;
         while next < end {
             out.clear();
             let mut b = PacketBuilder::new(session, next, mtu);
             let mut k = next;
-            while k < end && b.push(&mut out, &msgs[(k - 1) as usize]) {
+            while k < end && b.push(&mut out, &msgs[((k - 1) % msgs.len() as u64) as usize]) {
                 k += 1;
             }
             if k == next {

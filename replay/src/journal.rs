@@ -13,7 +13,7 @@ use ticklane_feeds::arbiter::{Arbiter, ArbiterConfig, ArbiterStats};
 use ticklane_feeds::journal::{Cut, JournalError, JournalReader, RecordKind};
 
 use crate::itch::{csv_err, summarize, ItchReplayOptions, ReplayError};
-use crate::stages::{BookStage, DecodeStage};
+use crate::stages::{BookStage, DecodeStage, OutputStage};
 use crate::summary::{ErrorCounts, Summary};
 
 /// What the journal itself held, besides the market data.
@@ -74,6 +74,109 @@ impl std::fmt::Display for JournalStats {
     }
 }
 
+/// The stages released messages drive, in sequence: decode → book (with the strategy) →
+/// outputs (digest, BBO CSV, signals). The journal replay and the live daemon both feed it, so
+/// a live run and the replay of its journal compute their digest with the same code.
+pub struct ReleasedStages<'a, S: Strategy> {
+    decoder: DecodeStage,
+    book: BookStage<S>,
+    output: OutputStage<'a>,
+    name: &'static str,
+    io_error: Option<std::io::Error>,
+    bytes: u64,
+    symbols: Vec<String>,
+    top_n: usize,
+    started: Instant,
+}
+
+impl<'a, S: Strategy> ReleasedStages<'a, S> {
+    /// Stages for `strategy`, writing the outputs `opts` asks for.
+    ///
+    /// # Errors
+    /// [`ReplayError::Output`] when an output cannot be created.
+    pub fn new(mut opts: ItchReplayOptions<'a>, strategy: S) -> Result<Self, ReplayError> {
+        let name = strategy.name();
+        let output = opts.output_stage(name)?;
+        Ok(ReleasedStages {
+            decoder: DecodeStage::new(),
+            book: BookStage::with_strategy(strategy),
+            output,
+            name,
+            io_error: None,
+            bytes: 0,
+            symbols: std::mem::take(&mut opts.symbols),
+            top_n: opts.top_n,
+            started: Instant::now(),
+        })
+    }
+
+    /// One released message (an ITCH 5.0 message without its length prefix).
+    #[inline]
+    pub fn on_message(&mut self, msg: &[u8]) {
+        // As a BinaryFILE replay counts them: each message plus its 2-byte length.
+        self.bytes += msg.len() as u64 + 2;
+        let Some(ev) = self.decoder.on_frame(msg) else {
+            return;
+        };
+        let (output, io_error) = (&mut self.output, &mut self.io_error);
+        self.book.on_event(&ev, &mut |o| {
+            if io_error.is_none() {
+                if let Err(e) = output.on_output(&o) {
+                    *io_error = Some(e);
+                }
+            }
+        });
+    }
+
+    /// Takes the first output error since the last call (writing stops at the first one).
+    ///
+    /// # Errors
+    /// [`ReplayError::Output`].
+    pub fn check_output(&mut self) -> Result<(), ReplayError> {
+        match self.io_error.take() {
+            Some(e) => Err(csv_err(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Messages decoded so far.
+    pub fn messages(&self) -> u64 {
+        self.decoder.messages
+    }
+
+    /// Messages decoded so far, by ITCH type (indexed as [`ticklane_feeds::itch::msg::MESSAGE_TYPES`]).
+    pub fn counts(&self) -> &[u64] {
+        &self.decoder.counts
+    }
+
+    /// Flushes the outputs and builds the summary a file replay prints.
+    ///
+    /// # Errors
+    /// [`ReplayError::Output`] when an output cannot be written.
+    pub fn finish(mut self) -> Result<Summary, ReplayError> {
+        self.check_output()?;
+        self.output.finish().map_err(csv_err)?;
+        let mut errors = ErrorCounts {
+            decode: self.decoder.decode_errors,
+            first_decode: self.decoder.first_decode_error.map(|e| e.to_string()),
+            ..ErrorCounts::default()
+        };
+        errors.add_book(&self.book.errors);
+        let mut summary = summarize(
+            &self.decoder,
+            &[&self.book],
+            &self.output,
+            errors,
+            &self.symbols,
+            self.top_n,
+            self.bytes,
+            self.started,
+        );
+        summary.strategy = (self.name != "none").then(|| self.name.to_owned());
+        Ok(summary)
+    }
+}
+
 /// Replays a journal with `strategy`; returns the summary and the journal's own counts.
 ///
 /// # Errors
@@ -81,20 +184,14 @@ impl std::fmt::Display for JournalStats {
 /// [`ReplayError::Output`] when an output cannot be written. Damaged records are counted.
 pub fn replay_journal_with<R: Read, S: Strategy>(
     reader: R,
-    mut opts: ItchReplayOptions<'_>,
+    opts: ItchReplayOptions<'_>,
     strategy: S,
 ) -> Result<(Summary, JournalStats), ReplayError> {
-    let started = Instant::now();
     let mut journal =
         JournalReader::new(reader).map_err(|e| ReplayError::NotItch(e.to_string()))?;
     let mut arb = Arbiter::new(ArbiterConfig::default());
-    let mut decoder = DecodeStage::new();
-    let name = strategy.name();
-    let mut book = BookStage::with_strategy(strategy);
-    let mut output = opts.output_stage(name)?;
+    let mut stages = ReleasedStages::new(opts, strategy)?;
     let mut stats = JournalStats::default();
-    let mut io_error: Option<std::io::Error> = None;
-    let mut bytes = 0u64;
 
     while let Some(rec) = journal.next_record() {
         let rec = match rec {
@@ -105,20 +202,7 @@ pub fn replay_journal_with<R: Read, S: Strategy>(
                 break;
             }
         };
-        let mut sink = |_seq: u64, msg: &[u8]| {
-            // As a BinaryFILE replay counts them: each message plus its 2-byte length.
-            bytes += msg.len() as u64 + 2;
-            let Some(ev) = decoder.on_frame(msg) else {
-                return;
-            };
-            book.on_event(&ev, &mut |o| {
-                if io_error.is_none() {
-                    if let Err(e) = output.on_output(&o) {
-                        io_error = Some(e);
-                    }
-                }
-            });
-        };
+        let mut sink = |_seq: u64, msg: &[u8]| stages.on_message(msg);
         match rec.kind {
             RecordKind::Packet => {
                 stats.packets += 1;
@@ -132,34 +216,15 @@ pub fn replay_journal_with<R: Read, S: Strategy>(
             }
             _ => stats.notes += 1,
         }
-        if let Some(e) = io_error.take() {
-            return Err(csv_err(e));
-        }
+        stages.check_output()?;
     }
-    output.finish().map_err(csv_err)?;
     stats.records = journal.records;
     stats.corrupt = journal.corrupt;
     stats.unknown_kind = journal.unknown_kind;
     stats.cut = journal.cut();
     stats.arbiter = arb.stats;
     stats.missing_at_end = arb.missing();
-    let mut errors = ErrorCounts {
-        decode: decoder.decode_errors,
-        first_decode: decoder.first_decode_error.map(|e| e.to_string()),
-        ..ErrorCounts::default()
-    };
-    errors.add_book(&book.errors);
-    let mut summary = summarize(
-        &decoder,
-        &[&book],
-        &output,
-        errors,
-        &opts.symbols,
-        opts.top_n,
-        bytes,
-        started,
-    );
+    let mut summary = stages.finish()?;
     summary.format = "journal (itch5 over moldudp64)".into();
-    summary.strategy = (name != "none").then(|| name.to_owned());
     Ok((summary, stats))
 }

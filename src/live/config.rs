@@ -1,0 +1,519 @@
+//! The `ticklane live` configuration file (TOML). Every table rejects keys it does not know, so
+//! a typo is an error naming the key, the file and the line instead of a default silently used.
+//! `data/live-example.toml` documents every key.
+//!
+//! Sources are a list of tables tagged by `kind`: a new kind of source (a websocket venue) is
+//! one more variant of [`SourceConfig`] with its own table of keys; nothing else changes shape.
+
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use ticklane_feeds::arbiter::ArbiterConfig;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LiveConfig {
+    /// Feeds to receive (`[[source]]`).
+    #[serde(rename = "source")]
+    pub(crate) sources: Vec<SourceConfig>,
+    /// How the released messages are processed.
+    #[serde(default)]
+    pub(crate) pipeline: PipelineSection,
+    /// Strategy run on the books.
+    #[serde(default)]
+    pub(crate) strategy: Option<StrategySection>,
+    /// Outputs besides the summary.
+    #[serde(default)]
+    pub(crate) sinks: SinksSection,
+    /// The capture journal.
+    #[serde(default)]
+    pub(crate) journal: Option<JournalSection>,
+    /// The Prometheus endpoint.
+    #[serde(default)]
+    pub(crate) metrics: MetricsSection,
+    /// When to stop besides SIGINT/SIGTERM.
+    #[serde(default)]
+    pub(crate) run: RunSection,
+}
+
+/// One feed. Tagged by `kind`; later kinds (websocket venues) are further variants.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum SourceConfig {
+    /// NASDAQ TotalView-ITCH 5.0 over MoldUDP64 (A/B multicast lines, retransmission server).
+    Itch(ItchSource),
+}
+
+/// How datagrams are read from the sockets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RecvBackend {
+    /// io_uring multishot receive when the kernel supports it (probed at start), else recvmmsg.
+    #[default]
+    Auto,
+    /// io_uring multishot receive into a provided buffer ring; an error if unsupported.
+    IoUring,
+    /// recvmmsg(2) batches with SO_TIMESTAMPNS kernel timestamps.
+    Recvmmsg,
+}
+
+/// An ITCH over MoldUDP64 source.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ItchSource {
+    /// A name for the summary and metric labels.
+    #[serde(default = "default_source_name")]
+    pub(crate) name: String,
+    /// Line A: multicast group and port.
+    #[serde(deserialize_with = "addr::parse")]
+    pub(crate) group: SocketAddrV4,
+    /// Line B: group and port (same sequence space as A).
+    #[serde(default, deserialize_with = "addr::parse_opt")]
+    pub(crate) line_b: Option<SocketAddrV4>,
+    /// Local interface address the groups are joined on.
+    #[serde(default = "default_interface", deserialize_with = "addr::parse")]
+    pub(crate) interface: Ipv4Addr,
+    /// Retransmission request server (MoldUDP64 request packets). None: gaps are waited for,
+    /// then given up.
+    #[serde(default, deserialize_with = "addr::parse_opt")]
+    pub(crate) request_server: Option<SocketAddr>,
+    /// Expected MoldUDP64 session id (10 characters); packets of other sessions are counted and
+    /// ignored. None: the first session seen.
+    #[serde(default)]
+    pub(crate) session: Option<String>,
+    /// Receive backend.
+    #[serde(default)]
+    pub(crate) recv: RecvBackend,
+    /// SO_RCVBUF, bytes (the kernel caps it at net.core.rmem_max).
+    #[serde(default = "default_recv_buffer")]
+    pub(crate) recv_buffer: usize,
+    /// Largest datagram accepted, bytes (receive buffer slot size).
+    #[serde(default = "default_max_datagram")]
+    pub(crate) max_datagram: usize,
+    /// Datagrams per recvmmsg call, and buffers in the io_uring buffer ring.
+    #[serde(default = "default_batch")]
+    pub(crate) batch: usize,
+    /// Gap recovery.
+    #[serde(default)]
+    pub(crate) arbiter: ArbiterSection,
+}
+
+/// `[source.arbiter]`: gap recovery timing (see `ticklane_feeds::arbiter`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct ArbiterSection {
+    /// Messages the reorder window holds.
+    pub(crate) window: usize,
+    /// Grace before the first request for a gap, ms.
+    pub(crate) request_delay_ms: f64,
+    /// First retransmission timeout, ms (doubles per retry).
+    pub(crate) request_timeout_ms: f64,
+    /// Cap on the backed-off timeout, ms.
+    pub(crate) max_timeout_ms: f64,
+    /// Requests for one gap before it is given up.
+    pub(crate) max_attempts: u32,
+    /// Most messages asked for in one request.
+    pub(crate) max_request: u16,
+}
+
+impl Default for ArbiterSection {
+    fn default() -> Self {
+        let d = ArbiterConfig::default();
+        ArbiterSection {
+            window: d.window,
+            request_delay_ms: d.request_delay_ns as f64 / 1e6,
+            request_timeout_ms: d.request_timeout_ns as f64 / 1e6,
+            max_timeout_ms: d.max_timeout_ns as f64 / 1e6,
+            max_attempts: d.max_attempts,
+            max_request: d.max_request,
+        }
+    }
+}
+
+impl ArbiterSection {
+    pub(crate) fn to_config(&self) -> ArbiterConfig {
+        let ns = |ms: f64| (ms.max(0.0) * 1e6) as u64;
+        ArbiterConfig {
+            window: self.window,
+            request_delay_ns: ns(self.request_delay_ms),
+            request_timeout_ns: ns(self.request_timeout_ms),
+            max_timeout_ns: ns(self.max_timeout_ms),
+            max_attempts: self.max_attempts,
+            max_request: self.max_request,
+        }
+    }
+}
+
+/// Processing of the released messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PipelineMode {
+    /// Decode, book, strategy and outputs on the receive thread (the reference).
+    #[default]
+    Inline,
+    /// The replay's threaded pipeline (decode, book shards, merge on their own threads, joined
+    /// by SPSC rings) fed from the receive thread through a byte ring.
+    Threads,
+}
+
+/// `[pipeline]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct PipelineSection {
+    /// inline or threads.
+    pub(crate) mode: PipelineMode,
+    /// Core the receive thread is pinned to (none: unpinned).
+    pub(crate) recv_core: Option<usize>,
+    /// threads: book shards (instruments split by locate modulo N).
+    pub(crate) shards: Option<u16>,
+    /// threads: cores for decode, shard 0..N-1, merge (as `replay --cores`).
+    pub(crate) cores: Vec<usize>,
+    /// threads: how stages wait on rings: spin, yield or park.
+    pub(crate) wait: Option<String>,
+}
+
+/// `[strategy]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StrategySection {
+    /// A built-in (see `ticklane strategies`).
+    pub(crate) name: String,
+    /// A strategy config file, as `replay --strategy-config` (relative to this file).
+    #[serde(default)]
+    pub(crate) config: Option<PathBuf>,
+    /// The same keys inline (instead of `config`).
+    #[serde(default)]
+    pub(crate) params: Option<toml::Table>,
+}
+
+/// `[sinks]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct SinksSection {
+    /// BBO changes as CSV (as `replay --bbo-csv`), relative to this file.
+    pub(crate) bbo_csv: Option<PathBuf>,
+}
+
+/// `[journal]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct JournalSection {
+    /// Journal file (created or truncated), relative to this file.
+    pub(crate) path: PathBuf,
+    /// Flush at most this often, ms (and always at shutdown).
+    #[serde(default = "default_flush_ms")]
+    pub(crate) flush_ms: u64,
+}
+
+/// `[metrics]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct MetricsSection {
+    /// Serve `GET /metrics`.
+    pub(crate) enabled: bool,
+    /// Listen address (127.0.0.1 keeps it on this host).
+    #[serde(deserialize_with = "addr::parse")]
+    pub(crate) bind: SocketAddr,
+}
+
+impl Default for MetricsSection {
+    fn default() -> Self {
+        MetricsSection {
+            enabled: true,
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 9187)),
+        }
+    }
+}
+
+/// `[run]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RunSection {
+    /// Stop once the end of session is received and every gap is recovered or given up.
+    pub(crate) stop_at_end: bool,
+    /// After that, keep receiving this long (late copies are counted), ms.
+    pub(crate) linger_ms: u64,
+    /// Stop after this many seconds whatever happens (none: no limit).
+    pub(crate) max_duration_s: Option<f64>,
+}
+
+impl Default for RunSection {
+    fn default() -> Self {
+        RunSection {
+            stop_at_end: true,
+            linger_ms: 100,
+            max_duration_s: None,
+        }
+    }
+}
+
+/// Addresses parsed from strings with an error that quotes the value, so the line holding it
+/// can be found (see [`locate`]).
+mod addr {
+    use serde::{Deserialize, Deserializer};
+
+    fn from_str<T: std::str::FromStr, E: serde::de::Error>(s: &str) -> Result<T, E> {
+        s.parse().map_err(|_| {
+            E::custom(format!(
+                "invalid address \"{s}\": expected an IPv4 address, with :port where a port is needed (e.g. 239.255.0.1:31001)"
+            ))
+        })
+    }
+
+    pub(super) fn parse<'de, D: Deserializer<'de>, T: std::str::FromStr>(
+        d: D,
+    ) -> Result<T, D::Error> {
+        from_str(&String::deserialize(d)?)
+    }
+
+    pub(super) fn parse_opt<'de, D: Deserializer<'de>, T: std::str::FromStr>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        from_str(&String::deserialize(d)?).map(Some)
+    }
+}
+
+/// The TOML parser's error, with the line of the offending key or value when the parser could
+/// only point at the enclosing `[[source]]` table (tagged tables are read in two steps, which
+/// loses the position inside them).
+fn locate(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message();
+    let start = e.span().map_or(0, |s| s.start);
+    // `unknown field `x``, `missing field `x``, or a quoted value of ours.
+    let key = msg.split('`').nth(1).filter(|_| msg.contains('`'));
+    let value = msg.split('"').nth(1).filter(|_| msg.contains('"'));
+    // From the start of the line the parser pointed at.
+    let from = text[..start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let mut off = from;
+    for line in text[from..].split_inclusive('\n') {
+        let t = line.trim();
+        let key_hit = key.is_some_and(|k| {
+            t.strip_prefix(k)
+                .is_some_and(|r| r.trim_start().starts_with('='))
+        });
+        // A quoted value of ours, or a backticked name that is a value (an unknown `kind`).
+        let value_hit = value
+            .or(key)
+            .is_some_and(|v| t.contains(&format!("\"{v}\"")));
+        if key_hit || value_hit {
+            let n = text[..off].matches('\n').count() + 1;
+            return format!("line {n}: `{t}`: {msg}");
+        }
+        off += line.len();
+    }
+    e.to_string().trim_end().to_owned()
+}
+
+fn default_source_name() -> String {
+    "itch".into()
+}
+fn default_interface() -> Ipv4Addr {
+    Ipv4Addr::LOCALHOST
+}
+fn default_recv_buffer() -> usize {
+    8 << 20
+}
+fn default_max_datagram() -> usize {
+    9216
+}
+fn default_batch() -> usize {
+    64
+}
+fn default_flush_ms() -> u64 {
+    100
+}
+
+/// Why a config could not be used.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    /// The TOML does not parse or does not fit (the message names the key and line).
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    /// The values parse but cannot work together.
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl LiveConfig {
+    /// Parses TOML text; `path` only names the file in errors.
+    pub(crate) fn parse(text: &str, path: &str) -> Result<Self, ConfigError> {
+        let cfg: LiveConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: locate(text, &e),
+        })?;
+        cfg.validate(path)?;
+        Ok(cfg)
+    }
+
+    /// Reads and parses the file at `path`; relative paths inside it are resolved against
+    /// its directory.
+    pub(crate) fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut cfg = Self::parse(&text, &path.display().to_string())?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let rel = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = dir.join(&*p);
+            }
+        };
+        if let Some(j) = cfg.journal.as_mut() {
+            rel(&mut j.path);
+        }
+        if let Some(p) = cfg.sinks.bbo_csv.as_mut() {
+            rel(p);
+        }
+        if let Some(p) = cfg.strategy.as_mut().and_then(|s| s.config.as_mut()) {
+            rel(p);
+        }
+        Ok(cfg)
+    }
+
+    fn validate(&self, path: &str) -> Result<(), ConfigError> {
+        let bad = |message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        match self.sources.len() {
+            0 => return Err(bad("no [[source]]: name the feed to receive".into())),
+            1 => {}
+            n => {
+                return Err(bad(format!(
+                    "{n} [[source]] tables: one daemon receives one feed (run one per feed)"
+                )))
+            }
+        }
+        let SourceConfig::Itch(s) = &self.sources[0];
+        for (what, a) in std::iter::once(("group", s.group)).chain(s.line_b.map(|b| ("line_b", b)))
+        {
+            if !a.ip().is_multicast() {
+                return Err(bad(format!(
+                    "source {what} = \"{a}\": not a multicast group address (224.0.0.0/4)"
+                )));
+            }
+            if a.port() == 0 {
+                return Err(bad(format!("source {what} = \"{a}\": port 0")));
+            }
+        }
+        if let Some(sess) = &s.session {
+            if sess.len() != 10 || !sess.is_ascii() {
+                return Err(bad(format!(
+                    "source session = {sess:?}: a MoldUDP64 session id is exactly 10 ASCII characters"
+                )));
+            }
+        }
+        if !(64..=65_536).contains(&s.max_datagram) {
+            return Err(bad(format!(
+                "source max_datagram = {}: expected 64..=65536 bytes",
+                s.max_datagram
+            )));
+        }
+        if !(1..=4096).contains(&s.batch) || !s.batch.is_power_of_two() {
+            return Err(bad(format!(
+                "source batch = {}: expected a power of two in 1..=4096",
+                s.batch
+            )));
+        }
+        if let Some(st) = &self.strategy {
+            if st.config.is_some() && st.params.is_some() {
+                return Err(bad(
+                    "[strategy]: give either config (a file) or [strategy.params], not both".into(),
+                ));
+            }
+        }
+        if let Some(w) = &self.pipeline.wait {
+            w.parse::<ticklane_engine::wait::WaitStrategy>()
+                .map_err(|e| bad(format!("[pipeline] wait = {w:?}: {e}")))?;
+        }
+        if let Some(d) = self.run.max_duration_s {
+            if d.is_nan() || d <= 0.0 {
+                return Err(bad(format!("[run] max_duration_s = {d}: must be positive")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The ITCH source (validated: there is exactly one).
+    pub(crate) fn itch(&self) -> &ItchSource {
+        let SourceConfig::Itch(s) = &self.sources[0];
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../data/live-example.toml");
+
+    #[test]
+    fn the_documented_example_parses_with_every_key() {
+        let c = LiveConfig::parse(EXAMPLE, "data/live-example.toml").unwrap();
+        let s = c.itch();
+        assert_eq!(s.group, "239.255.0.1:31001".parse().unwrap());
+        assert_eq!(s.line_b, Some("239.255.0.1:31002".parse().unwrap()));
+        assert_eq!(s.request_server, Some("127.0.0.1:31009".parse().unwrap()));
+        assert_eq!(s.session.as_deref(), Some("TICKLANE01"));
+        assert_eq!(s.recv, RecvBackend::Auto);
+        assert_eq!(s.arbiter.to_config().request_delay_ns, 2_000_000);
+        assert_eq!(c.pipeline.mode, PipelineMode::Inline);
+        assert_eq!(c.journal.as_ref().unwrap().flush_ms, 100);
+        assert_eq!(
+            c.metrics.bind,
+            "127.0.0.1:9187".parse::<SocketAddr>().unwrap()
+        );
+        assert!(c.run.stop_at_end);
+        assert_eq!(c.strategy.as_ref().unwrap().name, "obi_taker");
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let text = "[[source]]\nkind = \"itch\"\ngroup = \"239.255.0.1:1\"\nrecv_bufer = 5\n";
+        let e = LiveConfig::parse(text, "x.toml").unwrap_err().to_string();
+        assert!(e.contains("recv_bufer"), "{e}");
+        assert!(e.contains("line 4"), "{e}");
+        let text = "[[source]]\nkind = \"itch\"\ngroup = \"239.255.0.1:1\"\n[metrics]\nport = 1\n";
+        let e = LiveConfig::parse(text, "x.toml").unwrap_err().to_string();
+        assert!(e.contains("port") && e.contains("line 5"), "{e}");
+        let text = "[[source]]\nkind = \"itch\"\ngroup = \"239.255.0.1:1\"\n\n[source.arbiter]\nwindw = 1\n";
+        let e = LiveConfig::parse(text, "x.toml").unwrap_err().to_string();
+        assert!(e.contains("windw") && e.contains("line 6"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_kind_and_bad_values_are_rejected() {
+        let e = LiveConfig::parse("[[source]]\nkind = \"binance\"\n", "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("binance") && e.contains("line 2"), "{e}");
+        let e = LiveConfig::parse(
+            "[[source]]\nkind = \"itch\"\ngroup = \"10.0.0.1:5\"\n",
+            "x.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("not a multicast group"), "{e}");
+        let e = LiveConfig::parse(
+            "[[source]]\nkind = \"itch\"\ngroup = \"239.1.1.1\"\n",
+            "x.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("line 3") && e.contains("group") && e.contains("239.1.1.1"),
+            "{e}"
+        );
+    }
+}

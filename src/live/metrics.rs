@@ -1,0 +1,553 @@
+//! The daemon's Prometheus endpoint: a registry any source adds its collectors to, and a small
+//! HTTP server answering `GET /metrics` with the text exposition.
+//!
+//! How the hot path stays out of it: a source's counters are plain atomics its receive thread
+//! updates with `Relaxed` stores; a [`Collector`] reads them when a scrape comes. Latency
+//! histograms are recorded on the receive thread into a set it owns; every
+//! [`LatencyPublisher::PERIOD_NS`] it swaps that set for an empty one through a pair of
+//! single-producer rings (no lock, no allocation: the same two sets go round), and the metrics
+//! thread merges what it gets into running totals. Nothing the scraper does can make the receive
+//! thread wait.
+//!
+//! Encoding uses `prometheus-client` (the Prometheus project's Rust client). Serving is a
+//! std `TcpListener` on its own thread: one endpoint, one scraper, plain HTTP/1.0 responses,
+//! which does not justify an HTTP framework's dependency tree.
+//!
+//! A websocket source would register its own collector the same way ([`MetricsRegistry::add`]),
+//! e.g. reconnects and resyncs per venue; the families are named per concept, labelled by source.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
+
+/// The registry the endpoint serves; sources add collectors at start.
+#[derive(Default)]
+pub(crate) struct MetricsRegistry {
+    registry: Registry,
+    ticks: Vec<Arc<dyn Tick>>,
+}
+
+/// Work a collector wants done off the hot path between scrapes (draining published histograms).
+pub(crate) trait Tick: Send + Sync {
+    /// Called by the metrics thread every few tens of milliseconds and before every scrape.
+    fn tick(&self);
+}
+
+impl MetricsRegistry {
+    /// Adds a collector.
+    pub(crate) fn add(&mut self, c: Box<dyn Collector>) {
+        self.registry.register_collector(c);
+    }
+
+    /// Adds something the metrics thread ticks.
+    pub(crate) fn add_tick(&mut self, t: Arc<dyn Tick>) {
+        self.ticks.push(t);
+    }
+
+    fn tick(&self) {
+        for t in &self.ticks {
+            t.tick();
+        }
+    }
+
+    /// The text exposition (OpenMetrics text, which Prometheus reads).
+    pub(crate) fn encode(&self) -> String {
+        self.tick();
+        let mut s = String::new();
+        // Writing into a String cannot fail; a collector's own error leaves a partial text.
+        let _ = prometheus_client::encoding::text::encode(&mut s, &self.registry);
+        s
+    }
+}
+
+/// Serves `GET /metrics` on `bind` until `stop`; returns the bound address and the thread.
+pub(crate) fn serve(
+    bind: SocketAddr,
+    registry: MetricsRegistry,
+    stop: Arc<AtomicBool>,
+) -> io::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = TcpListener::bind(bind)?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let h = std::thread::Builder::new()
+        .name("tl-metrics".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((conn, _)) => {
+                        // One bad client must not stop the endpoint.
+                        let _ = answer(conn, &registry);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        registry.tick();
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        })?;
+    Ok((addr, h))
+}
+
+fn answer(mut conn: TcpStream, registry: &MetricsRegistry) -> io::Result<()> {
+    conn.set_nonblocking(false)?;
+    conn.set_read_timeout(Some(Duration::from_secs(2)))?;
+    conn.set_write_timeout(Some(Duration::from_secs(2)))?;
+    let mut head = [0u8; 8192];
+    let mut n = 0;
+    while n < head.len() {
+        let k = conn.read(&mut head[n..])?;
+        if k == 0 {
+            break;
+        }
+        n += k;
+        if head[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    let req = String::from_utf8_lossy(&head[..n]);
+    let mut first = req.lines().next().unwrap_or_default().split_whitespace();
+    let (method, path) = (first.next().unwrap_or(""), first.next().unwrap_or(""));
+    let (status, ctype, body) = match (method, path) {
+        ("GET", "/metrics") => (
+            "200 OK",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            registry.encode(),
+        ),
+        ("GET", _) => (
+            "404 Not Found",
+            "text/plain",
+            "ticklane live: metrics are at /metrics\n".into(),
+        ),
+        _ => (
+            "405 Method Not Allowed",
+            "text/plain",
+            "only GET is served\n".into(),
+        ),
+    };
+    write!(
+        conn,
+        "HTTP/1.0 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    conn.write_all(body.as_bytes())?;
+    conn.flush()
+}
+
+/// Stages whose latency the receive thread records.
+pub(crate) const STAGES: [&str; 3] = ["recv_to_processed", "process", "journal_append"];
+/// Index of the stage from the socket's receive timestamp to the end of the packet's processing.
+pub(crate) const RECV_TO_PROCESSED: usize = 0;
+/// Index of the stage timing one packet through arbiter, decode, book, strategy and outputs
+/// (inline) or arbiter and ring hand-off (threads).
+pub(crate) const PROCESS: usize = 1;
+/// Index of the stage timing the copy of a packet into the journal ring.
+pub(crate) const JOURNAL_APPEND: usize = 2;
+
+type LatencySet = [Histogram<u64>; 3];
+
+fn latency_set() -> LatencySet {
+    let h = || Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("static bounds are valid");
+    [h(), h(), h()]
+}
+
+/// The receive thread's side of the latency exchange.
+pub(crate) struct LatencyPublisher {
+    current: LatencySet,
+    full: rtrb::Producer<LatencySet>,
+    empty: rtrb::Consumer<LatencySet>,
+    last: u64,
+}
+
+impl LatencyPublisher {
+    /// How often the receive thread offers its histograms, ns.
+    pub(crate) const PERIOD_NS: u64 = 200_000_000;
+
+    /// Records `ns` for `stage` (no allocation: values beyond the bounds saturate).
+    #[inline]
+    pub(crate) fn record(&mut self, stage: usize, ns: u64) {
+        self.current[stage].saturating_record(ns.max(1));
+    }
+
+    /// Hands the recorded set to the metrics thread if one period passed and it has given back
+    /// an empty set; otherwise keeps recording into the current one.
+    #[inline]
+    pub(crate) fn maybe_publish(&mut self, now: u64) {
+        if now.saturating_sub(self.last) < Self::PERIOD_NS {
+            return;
+        }
+        self.last = now;
+        if self.full.is_full() {
+            return;
+        }
+        if let Ok(fresh) = self.empty.pop() {
+            let full = std::mem::replace(&mut self.current, fresh);
+            // Cannot fail: checked not full, and we are the only producer.
+            let _ = self.full.push(full);
+        }
+    }
+
+    /// What is recorded and not yet published, for the final summary.
+    pub(crate) fn current(&self) -> &LatencySet {
+        &self.current
+    }
+}
+
+/// The metrics thread's side: running totals of everything published.
+pub(crate) struct LatencyTotals {
+    inner: Mutex<(
+        LatencySet,
+        rtrb::Consumer<LatencySet>,
+        rtrb::Producer<LatencySet>,
+    )>,
+}
+
+impl LatencyTotals {
+    /// A connected pair.
+    pub(crate) fn pair() -> (LatencyPublisher, Arc<LatencyTotals>) {
+        let (full_tx, full_rx) = rtrb::RingBuffer::new(1);
+        let (mut empty_tx, empty_rx) = rtrb::RingBuffer::new(1);
+        let _ = empty_tx.push(latency_set());
+        (
+            LatencyPublisher {
+                current: latency_set(),
+                full: full_tx,
+                empty: empty_rx,
+                last: 0,
+            },
+            Arc::new(LatencyTotals {
+                inner: Mutex::new((latency_set(), full_rx, empty_tx)),
+            }),
+        )
+    }
+
+    /// Running totals plus `extra` (the publisher's unpublished set), per stage.
+    pub(crate) fn merged(&self, extra: &LatencySet) -> LatencySet {
+        self.tick();
+        let mut out = latency_set();
+        if let Ok(g) = self.inner.lock() {
+            for (o, (t, e)) in out.iter_mut().zip(g.0.iter().zip(extra)) {
+                let _ = o.add(t);
+                let _ = o.add(e);
+            }
+        }
+        out
+    }
+}
+
+impl Tick for LatencyTotals {
+    fn tick(&self) {
+        let Ok(mut g) = self.inner.lock() else {
+            return;
+        };
+        let (totals, full, empty) = &mut *g;
+        while let Ok(mut set) = full.pop() {
+            for (t, s) in totals.iter_mut().zip(set.iter_mut()) {
+                let _ = t.add(&*s);
+                s.reset();
+            }
+            let _ = empty.push(set);
+        }
+    }
+}
+
+impl std::fmt::Debug for LatencyTotals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LatencyTotals")
+    }
+}
+
+/// Quantiles exported for each latency stage.
+pub(crate) const QUANTILES: [f64; 5] = [0.5, 0.9, 0.99, 0.999, 1.0];
+
+/// Counters of an ITCH source, written by its receive thread with Relaxed stores.
+pub(crate) struct ItchCounters {
+    /// Packets per line (A, B, retransmissions).
+    pub(crate) packets: [AtomicU64; 3],
+    /// Bytes per line.
+    pub(crate) bytes: [AtomicU64; 3],
+    /// Messages released, by ITCH type letter (index = letter - 'A').
+    pub(crate) by_type: [AtomicU64; 26],
+    pub(crate) duplicates: AtomicU64,
+    pub(crate) gaps: AtomicU64,
+    pub(crate) requests: AtomicU64,
+    pub(crate) recovered: AtomicU64,
+    pub(crate) skipped: AtomicU64,
+    pub(crate) heartbeats: AtomicU64,
+    pub(crate) malformed: AtomicU64,
+    pub(crate) wrong_session: AtomicU64,
+    pub(crate) out_of_window: AtomicU64,
+    pub(crate) truncated: AtomicU64,
+    pub(crate) recv_errors: AtomicU64,
+    pub(crate) journal_waits: AtomicU64,
+    /// Bytes in the ring to the threaded pipeline (0 inline).
+    pub(crate) ring_occupancy: AtomicU64,
+    /// That ring's capacity.
+    pub(crate) ring_capacity: AtomicU64,
+    /// Per stock locate: receive time (ns since epoch) of the last book update; 0 = none.
+    pub(crate) last_update: Box<[AtomicU64]>,
+    /// Per stock locate: the symbol (8 ASCII bytes as a big-endian u64) from the stock directory.
+    pub(crate) symbol: Box<[AtomicU64]>,
+}
+
+impl ItchCounters {
+    pub(crate) fn new() -> Self {
+        let z = || AtomicU64::new(0);
+        ItchCounters {
+            packets: std::array::from_fn(|_| z()),
+            bytes: std::array::from_fn(|_| z()),
+            by_type: std::array::from_fn(|_| z()),
+            duplicates: z(),
+            gaps: z(),
+            requests: z(),
+            recovered: z(),
+            skipped: z(),
+            heartbeats: z(),
+            malformed: z(),
+            wrong_session: z(),
+            out_of_window: z(),
+            truncated: z(),
+            recv_errors: z(),
+            journal_waits: z(),
+            ring_occupancy: z(),
+            ring_capacity: z(),
+            last_update: (0..65_536).map(|_| z()).collect(),
+            symbol: (0..65_536).map(|_| z()).collect(),
+        }
+    }
+}
+
+/// Exposes an ITCH source's counters, latency and book staleness.
+pub(crate) struct ItchCollector {
+    pub(crate) source: String,
+    pub(crate) counters: Arc<ItchCounters>,
+    pub(crate) latency: Arc<LatencyTotals>,
+    /// Wall clock for staleness (the live clock).
+    pub(crate) now_ns: fn() -> u64,
+}
+
+impl std::fmt::Debug for ItchCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ItchCollector({})", self.source)
+    }
+}
+
+fn counter(
+    enc: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    rows: &[(&[(&str, &str)], u64)],
+) -> Result<(), std::fmt::Error> {
+    let mut m = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
+    for (labels, v) in rows {
+        ConstCounter::new(*v).encode(m.encode_family(labels)?)?;
+    }
+    Ok(())
+}
+
+fn gauge<V: prometheus_client::encoding::EncodeGaugeValue + Copy>(
+    enc: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    rows: &[(Vec<(&str, &str)>, V)],
+) -> Result<(), std::fmt::Error> {
+    let mut m = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    for (labels, v) in rows {
+        ConstGauge::new(*v).encode(m.encode_family(labels)?)?;
+    }
+    Ok(())
+}
+
+/// The ITCH symbol packed by [`ItchCounters::symbol`], trimmed.
+pub(crate) fn unpack_symbol(v: u64) -> String {
+    String::from_utf8_lossy(&v.to_be_bytes())
+        .trim_end_matches([' ', '\0'])
+        .to_owned()
+}
+
+impl Collector for ItchCollector {
+    fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let c = &*self.counters;
+        let r = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let s = self.source.as_str();
+        let src = [("source", s)];
+        let lines = ["A", "B", "retrans"];
+        let per_line = |v: &[AtomicU64; 3]| -> Vec<([(&str, &str); 2], u64)> {
+            lines
+                .iter()
+                .zip(v)
+                .map(|(l, a)| ([("source", s), ("line", *l)], r(a)))
+                .collect()
+        };
+        let p = per_line(&c.packets);
+        let rows: Vec<(&[(&str, &str)], u64)> = p.iter().map(|(l, v)| (&l[..], *v)).collect();
+        counter(
+            &mut enc,
+            "ticklane_packets",
+            "Datagrams received per line.",
+            &rows,
+        )?;
+        let b = per_line(&c.bytes);
+        let rows: Vec<(&[(&str, &str)], u64)> = b.iter().map(|(l, v)| (&l[..], *v)).collect();
+        counter(
+            &mut enc,
+            "ticklane_bytes",
+            "Bytes received per line.",
+            &rows,
+        )?;
+        let letters: Vec<String> = (b'A'..=b'Z').map(|x| (x as char).to_string()).collect();
+        let by_type: Vec<([(&str, &str); 2], u64)> = c
+            .by_type
+            .iter()
+            .zip(&letters)
+            .filter(|(a, _)| r(a) > 0)
+            .map(|(a, t)| ([("source", s), ("type", t.as_str())], r(a)))
+            .collect();
+        let rows: Vec<(&[(&str, &str)], u64)> = by_type.iter().map(|(l, v)| (&l[..], *v)).collect();
+        counter(
+            &mut enc,
+            "ticklane_messages",
+            "Messages released in sequence, by ITCH message type.",
+            &rows,
+        )?;
+        for (name, help, a) in [
+            ("ticklane_gaps", "Sequence gaps seen.", &c.gaps),
+            (
+                "ticklane_rerequests",
+                "Retransmission requests sent.",
+                &c.requests,
+            ),
+            (
+                "ticklane_recovered",
+                "Messages missing at a gap and later released.",
+                &c.recovered,
+            ),
+            (
+                "ticklane_duplicates",
+                "Message copies after the first (other line, retransmission).",
+                &c.duplicates,
+            ),
+            ("ticklane_skipped", "Messages given up on.", &c.skipped),
+            (
+                "ticklane_resyncs",
+                "Book resynchronizations from a snapshot (none for ITCH).",
+                &AtomicU64::new(0),
+            ),
+            ("ticklane_heartbeats", "Heartbeat packets.", &c.heartbeats),
+            (
+                "ticklane_malformed",
+                "Packets that do not parse or are cut short.",
+                &c.malformed,
+            ),
+            (
+                "ticklane_wrong_session",
+                "Packets of another MoldUDP64 session (ignored).",
+                &c.wrong_session,
+            ),
+            (
+                "ticklane_out_of_window",
+                "Messages too far ahead for the reorder window (requested later).",
+                &c.out_of_window,
+            ),
+            (
+                "ticklane_truncated_datagrams",
+                "Datagrams longer than the receive slot.",
+                &c.truncated,
+            ),
+            ("ticklane_recv_errors", "Receive errors.", &c.recv_errors),
+            (
+                "ticklane_journal_waits",
+                "Times the receive thread waited for room in the journal ring.",
+                &c.journal_waits,
+            ),
+        ] {
+            counter(&mut enc, name, help, &[(&src[..], r(a))])?;
+        }
+        gauge(
+            &mut enc,
+            "ticklane_ring_occupancy_bytes",
+            "Bytes waiting in the ring to the threaded pipeline (0 inline).",
+            &[(src.to_vec(), r(&c.ring_occupancy))],
+        )?;
+        gauge(
+            &mut enc,
+            "ticklane_ring_capacity_bytes",
+            "Capacity of the ring to the threaded pipeline (0 inline).",
+            &[(src.to_vec(), r(&c.ring_capacity))],
+        )?;
+        let sets = self.latency.merged(&latency_set());
+        let qs: Vec<String> = QUANTILES.iter().map(|q| q.to_string()).collect();
+        let mut rows = Vec::new();
+        let mut counts = Vec::new();
+        for (stage, h) in STAGES.iter().zip(&sets) {
+            for (q, qs) in QUANTILES.iter().zip(&qs) {
+                let v = if h.is_empty() {
+                    0
+                } else {
+                    h.value_at_quantile(*q) as i64
+                };
+                rows.push((
+                    vec![("source", s), ("stage", *stage), ("quantile", qs.as_str())],
+                    v,
+                ));
+            }
+            counts.push(([("source", s), ("stage", *stage)], h.len()));
+        }
+        gauge(
+            &mut enc,
+            "ticklane_stage_latency_ns",
+            "Per-stage latency quantiles, ns, over the run (published every 200 ms).",
+            &rows,
+        )?;
+        let rows: Vec<(&[(&str, &str)], u64)> = counts.iter().map(|(l, v)| (&l[..], *v)).collect();
+        counter(
+            &mut enc,
+            "ticklane_stage_latency_samples",
+            "Samples behind the latency quantiles.",
+            &rows,
+        )?;
+        let now = (self.now_ns)();
+        let mut stale = Vec::new();
+        let names: Vec<(String, String, f64)> = c
+            .last_update
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| {
+                let t = r(a);
+                (t > 0).then(|| {
+                    let sym = unpack_symbol(r(&c.symbol[i]));
+                    let sym = if sym.is_empty() { format!("#{i}") } else { sym };
+                    (sym, i.to_string(), now.saturating_sub(t) as f64 / 1e9)
+                })
+            })
+            .collect();
+        for (sym, locate, v) in &names {
+            stale.push((
+                vec![
+                    ("source", s),
+                    ("symbol", sym.as_str()),
+                    ("locate", locate.as_str()),
+                ],
+                *v,
+            ));
+        }
+        gauge(
+            &mut enc,
+            "ticklane_book_staleness_seconds",
+            "Seconds since the last book update, per instrument with a book.",
+            &stale,
+        )?;
+        Ok(())
+    }
+}
