@@ -20,5 +20,5 @@ pub mod signals;
 pub mod stages;
 pub mod summary;
 
-pub use itch::{replay_itch, replay_itch_with, ItchReplayOptions, ReplayError};
+pub use itch::{replay_itch, replay_itch_with, ItchEngine, ItchReplayOptions, ReplayError};
 pub use summary::Summary;

@@ -143,6 +143,14 @@ impl InstrSim {
     fn is_idle(&self) -> bool {
         self.working.is_empty() && self.pending.is_empty()
     }
+    fn reset(&mut self) {
+        self.working.clear();
+        self.pending.clear();
+        self.responses.clear();
+        self.taken.clear();
+        self.position = 0;
+        self.seq = 0;
+    }
 }
 
 /// The simulated exchange for the instruments of one book stage.
@@ -192,6 +200,15 @@ impl ExecSim {
             instr: Vec::new(),
             counts: SimCounts::default(),
         }
+    }
+
+    /// Forgets every order, answer and counter, keeping the memory: the state of a new
+    /// simulator with the same configuration.
+    pub fn reset(&mut self) {
+        for st in &mut self.instr {
+            st.reset();
+        }
+        self.counts = SimCounts::default();
     }
 
     /// The configuration.
