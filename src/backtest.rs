@@ -18,6 +18,21 @@ pub(crate) struct Plan {
     pub inputs: Vec<PathBuf>,
 }
 
+/// What kind of data a backtest runs on, and command-line overrides of its configuration.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct DataPlan<'a> {
+    /// `None`: ITCH (order by order); `Some("binance")`: an L2 crypto capture.
+    pub l2_format: Option<&'static str>,
+    /// L2: report unsynced books (recorded so that `verify` re-runs the same way).
+    pub accept_unsynced: bool,
+    /// `--queue`: overrides the configuration's `queue.model`.
+    pub queue: Option<&'a str>,
+}
+
+/// Price ticks × size units per currency unit on L2 crypto data, where prices and sizes both
+/// carry 8 decimals (the default `ticks_per_unit` there).
+pub(crate) const L2_TICKS_PER_UNIT: i64 = 10_000_000_000_000_000;
+
 /// Reads `--exec-config` (or the defaults) and records the effective configuration of a run of
 /// `strategy` (with `strategy_toml`) over `file`.
 pub(crate) fn plan(
@@ -27,17 +42,41 @@ pub(crate) fn plan(
     strategy_config: Option<&Path>,
     strategy_toml: Option<&str>,
     exec_config: Option<&Path>,
+    data: DataPlan<'_>,
 ) -> Result<Plan> {
-    let (mut cfg, base) = match exec_config {
+    let (mut cfg, base, explicit_tpu) = match exec_config {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("cannot read --exec-config {}", p.display()))?;
             let cfg = ExecConfig::parse(&text)
                 .with_context(|| format!("--exec-config {}", p.display()))?;
-            (cfg, p.parent().map(Path::to_path_buf).unwrap_or_default())
+            let explicit = toml::from_str::<toml::Table>(&text)
+                .is_ok_and(|t| t.contains_key("ticks_per_unit"));
+            (
+                cfg,
+                p.parent().map(Path::to_path_buf).unwrap_or_default(),
+                explicit,
+            )
         }
-        None => (ExecConfig::default(), PathBuf::new()),
+        None => (ExecConfig::default(), PathBuf::new(), false),
     };
+    if let Some(q) = data.queue {
+        cfg.queue.model = q.to_owned();
+    }
+    if data.l2_format.is_some() {
+        // Crypto L2 data: 8-decimal prices and sizes, markets open all year round.
+        if !explicit_tpu {
+            cfg.ticks_per_unit = L2_TICKS_PER_UNIT;
+        }
+        if cfg.periods_per_year <= 0.0 && cfg.sample_interval_ns > 0 {
+            cfg.periods_per_year = 365.0 * 86_400e9 / cfg.sample_interval_ns as f64;
+        }
+        if cfg.queue.model == "fifo" {
+            anyhow::bail!(
+                "queue model fifo needs order-by-order (L3) data; on L2 data use --queue conservative or --queue probabilistic (or the config's queue.model)"
+            );
+        }
+    }
     let options = cfg.to_options(&base).with_context(|| match exec_config {
         Some(p) => format!("--exec-config {}", p.display()),
         None => "the default backtest configuration".into(),
@@ -49,12 +88,15 @@ pub(crate) fn plan(
     let mut inputs = vec![file.to_path_buf()];
     inputs.extend(strategy_config.map(Path::to_path_buf));
     inputs.extend(options.extra_inputs.iter().cloned());
-    let config = json!({
+    let mut config = json!({
         "input": file.display().to_string(),
         "symbols": symbols,
         "strategy": { "name": strategy, "config_toml": strategy_toml },
         "exec": serde_json::to_value(&cfg).context("recording the backtest configuration")?,
     });
+    if let Some(f) = data.l2_format {
+        config["data"] = json!({ "format": f, "accept_unsynced": data.accept_unsynced });
+    }
     Ok(Plan {
         options,
         config,
@@ -80,7 +122,17 @@ pub(crate) fn manifest(plan: &Plan, digest: &str) -> Result<Manifest> {
 
 /// Prints the backtest statistics block, and writes the report directory when asked.
 pub(crate) fn finish(summary: &Summary, plan: &Plan, report_dir: Option<&Path>) -> Result<()> {
-    let Some(input) = summary.report_input() else {
+    finish_input(summary.report_input(), &summary.digest, plan, report_dir)
+}
+
+/// [`finish`] for any replay's report input (`None`: the strategy sent no orders).
+pub(crate) fn finish_input(
+    input: Option<report::ReportInput<'_>>,
+    digest: &str,
+    plan: &Plan,
+    report_dir: Option<&Path>,
+) -> Result<()> {
+    let Some(input) = input else {
         if let Some(dir) = report_dir {
             eprintln!(
                 "report:        not written to {}: the strategy sent no orders (it only signals)",
@@ -91,7 +143,7 @@ pub(crate) fn finish(summary: &Summary, plan: &Plan, report_dir: Option<&Path>) 
     };
     let stats = match report_dir {
         Some(dir) => {
-            let m = manifest(plan, &summary.digest)?;
+            let m = manifest(plan, digest)?;
             let stats = report::write_report(dir, &input, &m)
                 .with_context(|| format!("writing the report into {}", dir.display()))?;
             eprintln!(
@@ -155,6 +207,9 @@ pub(crate) fn verify(manifest_path: &Path) -> Result<VerifyOutcome> {
     let s = ticklane_strategies::build(&name, toml_text.as_deref())?;
     let input = ticklane_replay::input::open(&file)
         .with_context(|| format!("cannot open {}", file.display()))?;
+    if let Some(data) = c.get("data") {
+        return verify_l2(&m, manifest_path, data, input, s, options);
+    }
     let opts = ticklane_replay::ItchReplayOptions {
         symbols: symbols.clone(),
         backtest: Some(options.clone()),
@@ -175,8 +230,60 @@ pub(crate) fn verify(manifest_path: &Path) -> Result<VerifyOutcome> {
     }
     let mut lines = m.diff(&rerun);
     // The run's own summary.json, when it is beside the manifest, says which results moved.
+    lines.extend(stats_diff(manifest_path, summary.report_input())?);
+    Ok(VerifyOutcome::DigestDiffers(lines))
+}
+
+/// `verify` of a backtest on L2 data (the manifest's `config.data` names the format).
+fn verify_l2(
+    m: &Manifest,
+    manifest_path: &Path,
+    data: &serde_json::Value,
+    input: ticklane_replay::input::Input,
+    strategy: Box<dyn ticklane_engine::strategy::Strategy>,
+    options: BacktestOptions,
+) -> Result<VerifyOutcome> {
+    let format = data
+        .get("format")
+        .and_then(|v| v.as_str())
+        .context("manifest config.data.format")?;
+    let accept_unsynced = data
+        .get("accept_unsynced")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    if format != "binance" {
+        anyhow::bail!(
+            "manifest config.data.format {format:?}: only binance backtests on L2 data exist"
+        );
+    }
+    let opts = ticklane_replay::binance::BinanceReplayOptions {
+        accept_unsynced,
+        bbo_csv: None,
+        backtest: Some((strategy, options)),
+    };
+    let summary = ticklane_replay::binance::replay_binance(
+        std::io::BufReader::with_capacity(1 << 16, input.reader),
+        opts,
+    )
+    .context("replaying the capture")?;
+    if summary.digest == m.digest {
+        return Ok(VerifyOutcome::Match(summary.digest));
+    }
+    let rerun = Manifest {
+        digest: summary.digest.clone(),
+        ..m.clone()
+    };
+    let mut lines = m.diff(&rerun);
+    lines.extend(stats_diff(manifest_path, summary.report_input())?);
+    Ok(VerifyOutcome::DigestDiffers(lines))
+}
+
+/// The statistics of the run's recorded `summary.json` (beside the manifest) that a re-run
+/// moved.
+fn stats_diff(manifest_path: &Path, input: Option<report::ReportInput<'_>>) -> Result<Vec<String>> {
+    let mut lines = Vec::new();
     let recorded = manifest_path.with_file_name("summary.json");
-    if let (Ok(text), Some(input)) = (std::fs::read_to_string(&recorded), summary.report_input()) {
+    if let (Ok(text), Some(input)) = (std::fs::read_to_string(&recorded), input) {
         if let Ok(old) = serde_json::from_str::<report::SummaryFile>(&text) {
             let new = report::compute_stats(&input);
             let (o, n) = (
@@ -193,7 +300,7 @@ pub(crate) fn verify(manifest_path: &Path) -> Result<VerifyOutcome> {
             }
         }
     }
-    Ok(VerifyOutcome::DigestDiffers(lines))
+    Ok(lines)
 }
 
 /// What `verify` found.

@@ -381,6 +381,7 @@ pub fn backtest(a: BacktestBenchArgs) -> Result<u8, Failure> {
         None,
         None,
         a.exec_config.as_deref(),
+        Default::default(),
     )
     .map_err(|err| Failure { code: 2, err })?;
     let build = || {

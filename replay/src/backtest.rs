@@ -436,7 +436,7 @@ pub fn sum_counts<'a>(it: impl IntoIterator<Item = &'a SimCounts>) -> SimCounts 
 }
 
 /// What a backtest adds to the replay summary.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct BacktestSummary {
     /// Events replayed (input messages).
     pub events: u64,
@@ -471,7 +471,7 @@ pub struct BacktestSummary {
 }
 
 /// Everything a finished backtest carries besides the summary line items.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BacktestData {
     /// The options it ran with.
     pub options: BacktestOptions,

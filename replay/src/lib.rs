@@ -11,6 +11,7 @@ pub mod input;
 pub mod itch;
 pub mod journal;
 pub mod kraken;
+pub mod l2backtest;
 pub mod l2state;
 pub mod latency_report;
 pub mod lobster;

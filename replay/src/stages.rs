@@ -231,7 +231,7 @@ fn top_key(t: &Top) -> [(i64, u64); 2] {
 
 /// The output for a simulator report about an event of sequence `seq`.
 #[inline]
-fn exec_output(seq: u64, at: Nanos, instr: InstrumentIdx, so: SimOut) -> Output {
+pub(crate) fn exec_output(seq: u64, at: Nanos, instr: InstrumentIdx, so: SimOut) -> Output {
     let kind = match so {
         SimOut::Fill(f) => OutputKind::Fill {
             client_id: f.client_id,

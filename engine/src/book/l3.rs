@@ -447,6 +447,12 @@ impl Book {
         self.sides[side.index()].last().copied()
     }
 
+    /// Levels of `side`, worst first (the best is the last).
+    #[inline]
+    pub fn side_slice(&self, side: Side) -> &[Level] {
+        &self.sides[side.index()]
+    }
+
     /// Levels of `side`, best first.
     pub fn levels(&self, side: Side) -> impl ExactSizeIterator<Item = &Level> + '_ {
         self.sides[side.index()].iter().rev()
