@@ -29,9 +29,9 @@ pub(crate) struct DataPlan<'a> {
     pub queue: Option<&'a str>,
 }
 
-/// Price ticks × size units per currency unit on L2 crypto data, where prices and sizes both
-/// carry 8 decimals (the default `ticks_per_unit` there).
-pub(crate) const L2_TICKS_PER_UNIT: i64 = 10_000_000_000_000_000;
+/// Price ticks per currency unit, and lots per unit of quantity, on L2 crypto data: prices
+/// and sizes both carry 8 decimals (the defaults of `ticks_per_unit` and `lots_per_unit` there).
+pub(crate) const L2_UNIT: i64 = 100_000_000;
 
 /// Reads `--exec-config` (or the defaults) and records the effective configuration of a run of
 /// `strategy` (with `strategy_toml`) over `file`.
@@ -44,29 +44,35 @@ pub(crate) fn plan(
     exec_config: Option<&Path>,
     data: DataPlan<'_>,
 ) -> Result<Plan> {
-    let (mut cfg, base, explicit_tpu) = match exec_config {
+    let (mut cfg, base, explicit) = match exec_config {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("cannot read --exec-config {}", p.display()))?;
             let cfg = ExecConfig::parse(&text)
                 .with_context(|| format!("--exec-config {}", p.display()))?;
-            let explicit = toml::from_str::<toml::Table>(&text)
-                .is_ok_and(|t| t.contains_key("ticks_per_unit"));
+            let keys = toml::from_str::<toml::Table>(&text).unwrap_or_default();
+            let explicit = (
+                keys.contains_key("ticks_per_unit"),
+                keys.contains_key("lots_per_unit"),
+            );
             (
                 cfg,
                 p.parent().map(Path::to_path_buf).unwrap_or_default(),
                 explicit,
             )
         }
-        None => (ExecConfig::default(), PathBuf::new(), false),
+        None => (ExecConfig::default(), PathBuf::new(), (false, false)),
     };
     if let Some(q) = data.queue {
         cfg.queue.model = q.to_owned();
     }
     if data.l2_format.is_some() {
         // Crypto L2 data: 8-decimal prices and sizes, markets open all year round.
-        if !explicit_tpu {
-            cfg.ticks_per_unit = L2_TICKS_PER_UNIT;
+        if !explicit.0 {
+            cfg.ticks_per_unit = L2_UNIT;
+        }
+        if !explicit.1 {
+            cfg.lots_per_unit = L2_UNIT;
         }
         if cfg.periods_per_year <= 0.0 && cfg.sample_interval_ns > 0 {
             cfg.periods_per_year = 365.0 * 86_400e9 / cfg.sample_interval_ns as f64;
@@ -284,13 +290,13 @@ fn stats_diff(manifest_path: &Path, input: Option<report::ReportInput<'_>>) -> R
     let mut lines = Vec::new();
     let recorded = manifest_path.with_file_name("summary.json");
     if let (Ok(text), Some(input)) = (std::fs::read_to_string(&recorded), input) {
-        if let Ok(old) = serde_json::from_str::<report::SummaryFile>(&text) {
+        // Compared as JSON values read back from text: money amounts beyond 64 bits (L2 data's
+        // finer units) become floats there, where a direct conversion would refuse them.
+        let old = serde_json::from_str::<serde_json::Value>(&text).ok();
+        if let Some(old) = old.as_ref().and_then(|v| v.get("stats")) {
             let new = report::compute_stats(&input);
-            let (o, n) = (
-                serde_json::to_value(&old.stats)?,
-                serde_json::to_value(&new)?,
-            );
-            if let (Some(o), Some(n)) = (o.as_object(), n.as_object()) {
+            let n: serde_json::Value = serde_json::from_str(&serde_json::to_string(&new)?)?;
+            if let (Some(o), Some(n)) = (old.as_object(), n.as_object()) {
                 for (k, ov) in o {
                     let nv = n.get(k).cloned().unwrap_or_default();
                     if *ov != nv {

@@ -361,7 +361,7 @@ pub(crate) fn finish_backtest<S: Strategy>(
         return;
     }
     rec.finish(output.last_ts);
-    let tpu = opts.ticks_per_unit;
+    let tpu = crate::report::money_scale(opts.ticks_per_unit, opts.lots_per_unit);
     let fees: i128 = rec.ledger.accounts().map(|(_, a)| a.fees).sum();
     summary.backtest = Some(crate::backtest::BacktestSummary {
         events: summary.messages,

@@ -324,7 +324,7 @@ impl<S: Strategy> L2Backtest<S> {
             return None;
         }
         self.recorder.finish(Nanos(self.last_ts));
-        let tpu = self.opts.ticks_per_unit;
+        let tpu = crate::report::money_scale(self.opts.ticks_per_unit, self.opts.lots_per_unit);
         let fees: i128 = self.recorder.ledger.accounts().map(|(_, a)| a.fees).sum();
         let summary = BacktestSummary {
             events,
