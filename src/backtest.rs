@@ -27,6 +27,10 @@ pub(crate) struct DataPlan<'a> {
     pub accept_unsynced: bool,
     /// `--queue`: overrides the configuration's `queue.model`.
     pub queue: Option<&'a str>,
+    /// Kraken: `--book-depth` (recorded for `verify`).
+    pub book_depth: Option<usize>,
+    /// Kraken: `--wire-precision` (recorded for `verify`).
+    pub wire_precision: &'a [String],
 }
 
 /// Price ticks per currency unit, and lots per unit of quantity, on L2 crypto data: prices
@@ -101,7 +105,12 @@ pub(crate) fn plan(
         "exec": serde_json::to_value(&cfg).context("recording the backtest configuration")?,
     });
     if let Some(f) = data.l2_format {
-        config["data"] = json!({ "format": f, "accept_unsynced": data.accept_unsynced });
+        config["data"] = json!({
+            "format": f,
+            "accept_unsynced": data.accept_unsynced,
+            "book_depth": data.book_depth,
+            "wire_precision": data.wire_precision,
+        });
     }
     Ok(Plan {
         options,
@@ -257,31 +266,80 @@ fn verify_l2(
         .get("accept_unsynced")
         .and_then(|v| v.as_bool())
         .unwrap_or(false);
-    if format != "binance" {
-        anyhow::bail!(
-            "manifest config.data.format {format:?}: only binance backtests on L2 data exist"
-        );
-    }
-    let opts = ticklane_replay::binance::BinanceReplayOptions {
-        accept_unsynced,
-        bbo_csv: None,
-        backtest: Some((strategy, options)),
+    let reader = std::io::BufReader::with_capacity(1 << 16, input.reader);
+    let (digest, source): (String, Box<dyn ReportSource>) = match format {
+        "binance" => {
+            let opts = ticklane_replay::binance::BinanceReplayOptions {
+                accept_unsynced,
+                bbo_csv: None,
+                backtest: Some((strategy, options)),
+            };
+            let s = ticklane_replay::binance::replay_binance(reader, opts)
+                .context("replaying the capture")?;
+            (s.digest.clone(), Box::new(s))
+        }
+        "coinbase" | "kraken" => {
+            let book_depth: Option<usize> = match data.get("book_depth") {
+                Some(v) => {
+                    serde_json::from_value(v.clone()).context("manifest config.data.book_depth")?
+                }
+                None => None,
+            };
+            let wire: Vec<String> = match data.get("wire_precision") {
+                Some(v) => serde_json::from_value(v.clone())
+                    .context("manifest config.data.wire_precision")?,
+                None => Vec::new(),
+            };
+            let mut wire_precision = Vec::new();
+            for w in &wire {
+                wire_precision.push(crate::crypto::wire_precision(w)?);
+            }
+            let opts = ticklane_replay::l2state::CryptoReplayOptions {
+                accept_unsynced,
+                bbo_csv: None,
+                book_depth,
+                wire_precision,
+                backtest: Some((strategy, options)),
+            };
+            let s = if format == "kraken" {
+                ticklane_replay::kraken::replay_kraken(reader, opts)
+            } else {
+                ticklane_replay::coinbase::replay_coinbase(reader, opts)
+            }
+            .context("replaying the capture")?;
+            (s.digest.clone(), Box::new(s))
+        }
+        other => anyhow::bail!(
+            "manifest config.data.format {other:?}: not one of binance, coinbase, kraken"
+        ),
     };
-    let summary = ticklane_replay::binance::replay_binance(
-        std::io::BufReader::with_capacity(1 << 16, input.reader),
-        opts,
-    )
-    .context("replaying the capture")?;
-    if summary.digest == m.digest {
-        return Ok(VerifyOutcome::Match(summary.digest));
+    if digest == m.digest {
+        return Ok(VerifyOutcome::Match(digest));
     }
     let rerun = Manifest {
-        digest: summary.digest.clone(),
+        digest,
         ..m.clone()
     };
     let mut lines = m.diff(&rerun);
-    lines.extend(stats_diff(manifest_path, summary.report_input())?);
+    lines.extend(stats_diff(manifest_path, source.input())?);
     Ok(VerifyOutcome::DigestDiffers(lines))
+}
+
+/// A finished L2 replay's summary, as far as the report needs it.
+trait ReportSource {
+    fn input(&self) -> Option<report::ReportInput<'_>>;
+}
+
+impl ReportSource for ticklane_replay::binance::BinanceSummary {
+    fn input(&self) -> Option<report::ReportInput<'_>> {
+        self.report_input()
+    }
+}
+
+impl ReportSource for ticklane_replay::l2state::L2Summary {
+    fn input(&self) -> Option<report::ReportInput<'_>> {
+        self.report_input()
+    }
 }
 
 /// The statistics of the run's recorded `summary.json` (beside the manifest) that a re-run

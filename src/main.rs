@@ -337,14 +337,6 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
         return replay_binance(&a);
     }
     if matches!(a.format, Format::Coinbase | Format::Kraken) {
-        if a.strategy.is_some() {
-            return Err(Failure {
-                code: 2,
-                err: anyhow::anyhow!(
-                    "--strategy: backtests on L2 data run on Binance captures (--format binance); Coinbase and Kraken replays have no strategy or simulator yet"
-                ),
-            });
-        }
         return crypto::replay_crypto(&a, a.format == Format::Kraken);
     }
     if a.format == Format::Auto && replay_journal::is_journal(&a.file) {
@@ -740,6 +732,7 @@ fn replay_binance(a: &ReplayArgs) -> Result<u8, Failure> {
                     l2_format: Some("binance"),
                     accept_unsynced: a.accept_unsynced,
                     queue: a.queue.as_deref(),
+                    ..Default::default()
                 },
             )
             .map_err(|err| Failure { code: 2, err })?;

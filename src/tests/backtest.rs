@@ -296,7 +296,7 @@ fn l2_backtest_on_a_binance_capture_reports_and_verifies() {
 }
 
 #[test]
-fn fifo_on_l2_data_and_strategies_on_other_crypto_formats_are_refused() {
+fn fifo_on_l2_data_is_refused_and_coinbase_backtests_verify() {
     let o = l2_mm(&["--queue", "fifo"]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -304,14 +304,36 @@ fn fifo_on_l2_data_and_strategies_on_other_crypto_formats_are_refused() {
     // The default queue model (fifo) is refused the same way.
     let o = l2_mm(&[]);
     assert_eq!(o.status.code(), Some(2));
-    let o = ticklane(&[
-        "replay",
-        "--format",
-        "coinbase",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/data/coinbase_skl-gbp.jsonl"),
-        "--strategy",
-        "market_maker",
-    ]);
+    let coinbase = |extra: &[&str]| {
+        let mut args = vec![
+            "replay",
+            "--format",
+            "coinbase",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/data/coinbase_skl-gbp.jsonl"),
+            "--strategy",
+            "market_maker",
+            "--strategy-config",
+            MM_BTC,
+        ];
+        args.extend_from_slice(extra);
+        ticklane(&args)
+    };
+    let o = coinbase(&[]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("binance"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("fifo"));
+    // SKL-GBP around 0.57: the BTCUSDT config's cent grid still quotes (a cent off the
+    // microprice); the run reports, and verify re-runs it from the manifest.
+    let dir = tmp_dir("coinbase");
+    let o = coinbase(&["--queue", "probabilistic", "--report", p(&dir)]);
+    let digest = digest_of(&o);
+    assert!(
+        stdout(&o).contains("strategy:      market_maker"),
+        "{}",
+        stdout(&o)
+    );
+    let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"format\": \"coinbase\""), "{manifest}");
+    let v = ticklane(&["verify", p(&dir.join("manifest.json"))]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+    assert_eq!(digest_of(&v), digest);
 }
