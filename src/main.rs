@@ -212,7 +212,10 @@ enum BenchCmd {
     /// ring high-water marks, HdrHistogram percentile files and an SVG plot.
     Latency(bench::LatencyBenchArgs),
     /// Time the backtest replay loop (strategy, execution simulator, ledger) against the same
-    /// loop without a strategy, in one process, over many runs.
+    /// loop without a strategy, in one process, over many runs of an engine built once and
+    /// reset between runs (the file held in memory); the reset, building the strategy and a
+    /// cold one-shot run are reported separately, and every run's digest is checked against
+    /// the one-shot run's.
     Backtest(bench::BacktestBenchArgs),
 }
 
