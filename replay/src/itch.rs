@@ -263,9 +263,7 @@ impl<S: Strategy> ItchEngine<S> {
     /// with the default simulator but not accounted, as in [`replay_itch_with`]).
     pub fn new(strategy: S, backtest: Option<crate::backtest::BacktestOptions>) -> Self {
         let sim = backtest.as_ref().map(|b| b.sim.clone()).unwrap_or_default();
-        let output = OutputStage::new(&[], None)
-            .expect("no CSV: nothing to write")
-            .with_backtest(backtest.as_ref());
+        let output = OutputStage::without_sinks(&[]).with_backtest(backtest.as_ref());
         ItchEngine {
             book: BookStage::with_strategy_and_sim(strategy, sim),
             output,

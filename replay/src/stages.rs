@@ -647,17 +647,25 @@ impl<'w> OutputStage<'w> {
     /// # Errors
     /// Writing the CSV header failed.
     pub fn new(symbols: &[String], csv: Option<Box<dyn io::Write + 'w>>) -> io::Result<Self> {
-        let filter: Vec<[u8; 8]> = symbols.iter().map(|s| pad_symbol(s)).collect();
         let mut csv = csv.map(BboCsv::new);
         if let Some(c) = csv.as_mut() {
             c.header()?;
         }
-        Ok(OutputStage {
+        let mut stage = Self::without_sinks(symbols);
+        stage.csv = csv;
+        Ok(stage)
+    }
+
+    /// A stage restricted to `symbols` (empty: all) with no CSV (nothing to write, so nothing
+    /// can fail).
+    pub fn without_sinks(symbols: &[String]) -> Self {
+        let filter: Vec<[u8; 8]> = symbols.iter().map(|s| pad_symbol(s)).collect();
+        OutputStage {
             selected: vec![filter.is_empty(); MAX_LOCATES],
             filter,
             symbols: vec![[b' '; 8]; MAX_LOCATES],
             digest: Digest::new(),
-            csv,
+            csv: None,
             trades: 0,
             volume: 0,
             cross_volume: 0,
@@ -670,7 +678,7 @@ impl<'w> OutputStage<'w> {
             order_updates: 0,
             last_ts: Nanos(0),
             used: 0,
-        })
+        }
     }
 
     /// Starts over for a new replay with the same symbol selection and sinks: digest,
