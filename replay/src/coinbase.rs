@@ -57,8 +57,9 @@ pub fn replay_coinbase(
         format: "coinbase".into(),
         ..L2Summary::default()
     };
-    let mut st =
-        L2State::new(opts.accept_unsynced, opts.bbo_csv).map_err(CryptoReplayError::Output)?;
+    let mut st = L2State::new(opts.accept_unsynced, opts.bbo_csv)
+        .map_err(CryptoReplayError::Output)?
+        .with_backtest(opts.backtest)?;
     let mut dec = CoinbaseDecoder::new();
     let mut levels = Vec::with_capacity(4096);
     let mut frame = Vec::with_capacity(1 << 16);
@@ -110,8 +111,7 @@ pub fn replay_coinbase(
         let a = &mut align[i];
         match msg {
             CoinbaseMsg::Snapshot { .. } => {
-                st.book(i).clear();
-                st.apply(i, &levels);
+                st.apply_snapshot(i, &levels);
                 st.stats[i].snapshots += 1;
                 st.set_synced(i, true);
                 a.last_update_time = None;
