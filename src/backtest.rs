@@ -18,6 +18,25 @@ pub(crate) struct Plan {
     pub inputs: Vec<PathBuf>,
 }
 
+/// What kind of data a backtest runs on, and command-line overrides of its configuration.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct DataPlan<'a> {
+    /// `None`: ITCH (order by order); `Some("binance")`: an L2 crypto capture.
+    pub l2_format: Option<&'static str>,
+    /// L2: report unsynced books (recorded so that `verify` re-runs the same way).
+    pub accept_unsynced: bool,
+    /// `--queue`: overrides the configuration's `queue.model`.
+    pub queue: Option<&'a str>,
+    /// Kraken: `--book-depth` (recorded for `verify`).
+    pub book_depth: Option<usize>,
+    /// Kraken: `--wire-precision` (recorded for `verify`).
+    pub wire_precision: &'a [String],
+}
+
+/// Price ticks per currency unit, and lots per unit of quantity, on L2 crypto data: prices
+/// and sizes both carry 8 decimals (the defaults of `ticks_per_unit` and `lots_per_unit` there).
+pub(crate) const L2_UNIT: i64 = 100_000_000;
+
 /// Reads `--exec-config` (or the defaults) and records the effective configuration of a run of
 /// `strategy` (with `strategy_toml`) over `file`.
 pub(crate) fn plan(
@@ -27,17 +46,47 @@ pub(crate) fn plan(
     strategy_config: Option<&Path>,
     strategy_toml: Option<&str>,
     exec_config: Option<&Path>,
+    data: DataPlan<'_>,
 ) -> Result<Plan> {
-    let (mut cfg, base) = match exec_config {
+    let (mut cfg, base, explicit) = match exec_config {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("cannot read --exec-config {}", p.display()))?;
             let cfg = ExecConfig::parse(&text)
                 .with_context(|| format!("--exec-config {}", p.display()))?;
-            (cfg, p.parent().map(Path::to_path_buf).unwrap_or_default())
+            let keys = toml::from_str::<toml::Table>(&text).unwrap_or_default();
+            let explicit = (
+                keys.contains_key("ticks_per_unit"),
+                keys.contains_key("lots_per_unit"),
+            );
+            (
+                cfg,
+                p.parent().map(Path::to_path_buf).unwrap_or_default(),
+                explicit,
+            )
         }
-        None => (ExecConfig::default(), PathBuf::new()),
+        None => (ExecConfig::default(), PathBuf::new(), (false, false)),
     };
+    if let Some(q) = data.queue {
+        cfg.queue.model = q.to_owned();
+    }
+    if data.l2_format.is_some() {
+        // Crypto L2 data: 8-decimal prices and sizes, markets open all year round.
+        if !explicit.0 {
+            cfg.ticks_per_unit = L2_UNIT;
+        }
+        if !explicit.1 {
+            cfg.lots_per_unit = L2_UNIT;
+        }
+        if cfg.periods_per_year <= 0.0 && cfg.sample_interval_ns > 0 {
+            cfg.periods_per_year = 365.0 * 86_400e9 / cfg.sample_interval_ns as f64;
+        }
+        if cfg.queue.model == "fifo" {
+            anyhow::bail!(
+                "queue model fifo needs order-by-order (L3) data; on L2 data use --queue conservative or --queue probabilistic (or the config's queue.model)"
+            );
+        }
+    }
     let options = cfg.to_options(&base).with_context(|| match exec_config {
         Some(p) => format!("--exec-config {}", p.display()),
         None => "the default backtest configuration".into(),
@@ -49,12 +98,20 @@ pub(crate) fn plan(
     let mut inputs = vec![file.to_path_buf()];
     inputs.extend(strategy_config.map(Path::to_path_buf));
     inputs.extend(options.extra_inputs.iter().cloned());
-    let config = json!({
+    let mut config = json!({
         "input": file.display().to_string(),
         "symbols": symbols,
         "strategy": { "name": strategy, "config_toml": strategy_toml },
         "exec": serde_json::to_value(&cfg).context("recording the backtest configuration")?,
     });
+    if let Some(f) = data.l2_format {
+        config["data"] = json!({
+            "format": f,
+            "accept_unsynced": data.accept_unsynced,
+            "book_depth": data.book_depth,
+            "wire_precision": data.wire_precision,
+        });
+    }
     Ok(Plan {
         options,
         config,
@@ -80,7 +137,17 @@ pub(crate) fn manifest(plan: &Plan, digest: &str) -> Result<Manifest> {
 
 /// Prints the backtest statistics block, and writes the report directory when asked.
 pub(crate) fn finish(summary: &Summary, plan: &Plan, report_dir: Option<&Path>) -> Result<()> {
-    let Some(input) = summary.report_input() else {
+    finish_input(summary.report_input(), &summary.digest, plan, report_dir)
+}
+
+/// [`finish`] for any replay's report input (`None`: the strategy sent no orders).
+pub(crate) fn finish_input(
+    input: Option<report::ReportInput<'_>>,
+    digest: &str,
+    plan: &Plan,
+    report_dir: Option<&Path>,
+) -> Result<()> {
+    let Some(input) = input else {
         if let Some(dir) = report_dir {
             eprintln!(
                 "report:        not written to {}: the strategy sent no orders (it only signals)",
@@ -91,7 +158,7 @@ pub(crate) fn finish(summary: &Summary, plan: &Plan, report_dir: Option<&Path>) 
     };
     let stats = match report_dir {
         Some(dir) => {
-            let m = manifest(plan, &summary.digest)?;
+            let m = manifest(plan, digest)?;
             let stats = report::write_report(dir, &input, &m)
                 .with_context(|| format!("writing the report into {}", dir.display()))?;
             eprintln!(
@@ -155,6 +222,9 @@ pub(crate) fn verify(manifest_path: &Path) -> Result<VerifyOutcome> {
     let s = ticklane_strategies::build(&name, toml_text.as_deref())?;
     let input = ticklane_replay::input::open(&file)
         .with_context(|| format!("cannot open {}", file.display()))?;
+    if let Some(data) = c.get("data") {
+        return verify_l2(&m, manifest_path, data, input, s, options);
+    }
     let opts = ticklane_replay::ItchReplayOptions {
         symbols: symbols.clone(),
         backtest: Some(options.clone()),
@@ -175,15 +245,116 @@ pub(crate) fn verify(manifest_path: &Path) -> Result<VerifyOutcome> {
     }
     let mut lines = m.diff(&rerun);
     // The run's own summary.json, when it is beside the manifest, says which results moved.
+    lines.extend(stats_diff(manifest_path, summary.report_input())?);
+    Ok(VerifyOutcome::DigestDiffers(lines))
+}
+
+/// `verify` of a backtest on L2 data (the manifest's `config.data` names the format).
+fn verify_l2(
+    m: &Manifest,
+    manifest_path: &Path,
+    data: &serde_json::Value,
+    input: ticklane_replay::input::Input,
+    strategy: Box<dyn ticklane_engine::strategy::Strategy>,
+    options: BacktestOptions,
+) -> Result<VerifyOutcome> {
+    let format = data
+        .get("format")
+        .and_then(|v| v.as_str())
+        .context("manifest config.data.format")?;
+    let accept_unsynced = data
+        .get("accept_unsynced")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    let reader = std::io::BufReader::with_capacity(1 << 16, input.reader);
+    let (digest, source): (String, Box<dyn ReportSource>) = match format {
+        "binance" => {
+            let opts = ticklane_replay::binance::BinanceReplayOptions {
+                accept_unsynced,
+                bbo_csv: None,
+                backtest: Some((strategy, options)),
+            };
+            let s = ticklane_replay::binance::replay_binance(reader, opts)
+                .context("replaying the capture")?;
+            (s.digest.clone(), Box::new(s))
+        }
+        "coinbase" | "kraken" => {
+            let book_depth: Option<usize> = match data.get("book_depth") {
+                Some(v) => {
+                    serde_json::from_value(v.clone()).context("manifest config.data.book_depth")?
+                }
+                None => None,
+            };
+            let wire: Vec<String> = match data.get("wire_precision") {
+                Some(v) => serde_json::from_value(v.clone())
+                    .context("manifest config.data.wire_precision")?,
+                None => Vec::new(),
+            };
+            let mut wire_precision = Vec::new();
+            for w in &wire {
+                wire_precision.push(crate::crypto::wire_precision(w)?);
+            }
+            let opts = ticklane_replay::l2state::CryptoReplayOptions {
+                accept_unsynced,
+                bbo_csv: None,
+                book_depth,
+                wire_precision,
+                backtest: Some((strategy, options)),
+            };
+            let s = if format == "kraken" {
+                ticklane_replay::kraken::replay_kraken(reader, opts)
+            } else {
+                ticklane_replay::coinbase::replay_coinbase(reader, opts)
+            }
+            .context("replaying the capture")?;
+            (s.digest.clone(), Box::new(s))
+        }
+        other => anyhow::bail!(
+            "manifest config.data.format {other:?}: not one of binance, coinbase, kraken"
+        ),
+    };
+    if digest == m.digest {
+        return Ok(VerifyOutcome::Match(digest));
+    }
+    let rerun = Manifest {
+        digest,
+        ..m.clone()
+    };
+    let mut lines = m.diff(&rerun);
+    lines.extend(stats_diff(manifest_path, source.input())?);
+    Ok(VerifyOutcome::DigestDiffers(lines))
+}
+
+/// A finished L2 replay's summary, as far as the report needs it.
+trait ReportSource {
+    fn input(&self) -> Option<report::ReportInput<'_>>;
+}
+
+impl ReportSource for ticklane_replay::binance::BinanceSummary {
+    fn input(&self) -> Option<report::ReportInput<'_>> {
+        self.report_input()
+    }
+}
+
+impl ReportSource for ticklane_replay::l2state::L2Summary {
+    fn input(&self) -> Option<report::ReportInput<'_>> {
+        self.report_input()
+    }
+}
+
+/// The statistics of the run's recorded `summary.json` (beside the manifest) that a re-run
+/// moved.
+fn stats_diff(manifest_path: &Path, input: Option<report::ReportInput<'_>>) -> Result<Vec<String>> {
+    let mut lines = Vec::new();
     let recorded = manifest_path.with_file_name("summary.json");
-    if let (Ok(text), Some(input)) = (std::fs::read_to_string(&recorded), summary.report_input()) {
-        if let Ok(old) = serde_json::from_str::<report::SummaryFile>(&text) {
+    if let (Ok(text), Some(input)) = (std::fs::read_to_string(&recorded), input) {
+        // Compared as JSON values read back from text: money amounts beyond 64 bits (L2 data's
+        // finer units) become floats there, where a direct conversion would refuse them.
+        let old = serde_json::from_str::<serde_json::Value>(&text).ok();
+        if let Some(old) = old.as_ref().and_then(|v| v.get("stats")) {
             let new = report::compute_stats(&input);
-            let (o, n) = (
-                serde_json::to_value(&old.stats)?,
-                serde_json::to_value(&new)?,
-            );
-            if let (Some(o), Some(n)) = (o.as_object(), n.as_object()) {
+            let n: serde_json::Value = serde_json::from_str(&serde_json::to_string(&new)?)?;
+            if let (Some(o), Some(n)) = (old.as_object(), n.as_object()) {
                 for (k, ov) in o {
                     let nv = n.get(k).cloned().unwrap_or_default();
                     if *ov != nv {
@@ -193,7 +364,7 @@ pub(crate) fn verify(manifest_path: &Path) -> Result<VerifyOutcome> {
             }
         }
     }
-    Ok(VerifyOutcome::DigestDiffers(lines))
+    Ok(lines)
 }
 
 /// What `verify` found.

@@ -10,7 +10,7 @@ use ticklane_replay::l2state::{CryptoReplayError, CryptoReplayOptions};
 use super::{create, exit, input_failure, Failure, ReplayArgs};
 
 /// `BTC/USD=1,8` → (`BTC/USD`, 1 price decimal, 8 quantity decimals).
-fn wire_precision(s: &str) -> Result<(String, Precision)> {
+pub(crate) fn wire_precision(s: &str) -> Result<(String, Precision)> {
     let parse = || -> Option<(String, Precision)> {
         let (pair, d) = s.split_once('=')?;
         let (px, qty) = d.split_once(',')?;
@@ -36,6 +36,43 @@ pub(crate) fn replay_crypto(a: &ReplayArgs, kraken: bool) -> Result<u8, Failure>
         bbo_csv: None,
         book_depth: a.book_depth,
         wire_precision: wire,
+        backtest: None,
+    };
+    let plan = match &a.strategy {
+        Some(name) => {
+            let strategy_cfg = match &a.strategy_config {
+                Some(p) => Some(
+                    std::fs::read_to_string(p)
+                        .with_context(|| format!("reading {}", p.display()))
+                        .map_err(input_failure)?,
+                ),
+                None => None,
+            };
+            let strategy =
+                ticklane_strategies::build(name, strategy_cfg.as_deref()).map_err(|e| Failure {
+                    code: 2,
+                    err: e.into(),
+                })?;
+            let p = crate::backtest::plan(
+                &a.file,
+                &[],
+                name,
+                a.strategy_config.as_deref(),
+                strategy_cfg.as_deref(),
+                a.exec_config.as_deref(),
+                crate::backtest::DataPlan {
+                    l2_format: Some(if kraken { "kraken" } else { "coinbase" }),
+                    accept_unsynced: a.accept_unsynced,
+                    queue: a.queue.as_deref(),
+                    book_depth: a.book_depth,
+                    wire_precision: &a.wire_precision,
+                },
+            )
+            .map_err(|err| Failure { code: 2, err })?;
+            opts.backtest = Some((strategy, p.options.clone()));
+            Some(p)
+        }
+        None => None,
     };
     if let Some(p) = &a.bbo_csv {
         opts.bbo_csv = Some(Box::new(create(p)?));
@@ -50,6 +87,10 @@ pub(crate) fn replay_crypto(a: &ReplayArgs, kraken: bool) -> Result<u8, Failure>
         CryptoReplayError::WrongVenue { .. } | CryptoReplayError::Read(_) => {
             input_failure(anyhow::Error::new(e).context(format!("{}", a.file.display())))
         }
+        CryptoReplayError::Backtest(_) => Failure {
+            code: 2,
+            err: e.into(),
+        },
         other => Failure::from(other),
     })?;
     if let Some(p) = &a.summary_json {
@@ -58,6 +99,9 @@ pub(crate) fn replay_crypto(a: &ReplayArgs, kraken: bool) -> Result<u8, Failure>
         writeln!(w)?;
         w.flush()
             .with_context(|| format!("writing {}", p.display()))?;
+    }
+    if let Some(p) = &plan {
+        crate::backtest::finish_input(s.report_input(), &s.digest, p, a.report.as_deref())?;
     }
     println!("{s}");
     if a.strict && (s.bad_total() > 0 || s.resyncs > 0) {

@@ -120,6 +120,12 @@ struct ReplayArgs {
     /// no fees. See data/exec-example.toml for every key.
     #[arg(long, value_name = "PATH", requires = "strategy")]
     exec_config: Option<PathBuf>,
+    /// Queue-position model of the backtest, overriding the config's queue.model: fifo (exact,
+    /// needs order-by-order data: ITCH, LOBSTER), conservative (only trades at the order's
+    /// price advance it) or probabilistic (level decreases advance it too, with probability
+    /// rising with the quantity ahead). L2 data (--format binance) takes only the last two.
+    #[arg(long, value_name = "MODEL", requires = "strategy")]
+    queue: Option<String>,
     /// Write the backtest report into DIR: summary.json, equity.svg, trades.csv,
     /// trades.parquet and manifest.json (which `ticklane verify` re-runs).
     #[arg(long, value_name = "DIR", requires = "strategy")]
@@ -219,7 +225,10 @@ enum BenchCmd {
     /// ring high-water marks, HdrHistogram percentile files and an SVG plot.
     Latency(bench::LatencyBenchArgs),
     /// Time the backtest replay loop (strategy, execution simulator, ledger) against the same
-    /// loop without a strategy, in one process, over many runs.
+    /// loop without a strategy, in one process, over many runs of an engine built once and
+    /// reset between runs (the file held in memory); the reset, building the strategy and a
+    /// cold one-shot run are reported separately, and every run's digest is checked against
+    /// the one-shot run's.
     Backtest(bench::BacktestBenchArgs),
 }
 
@@ -455,6 +464,10 @@ fn replay(a: ReplayArgs) -> Result<u8, Failure> {
                 a.strategy_config.as_deref(),
                 strategy_cfg.as_deref(),
                 a.exec_config.as_deref(),
+                backtest::DataPlan {
+                    queue: a.queue.as_deref(),
+                    ..Default::default()
+                },
             )
             .map_err(|err| Failure { code: 2, err })?;
             opts.backtest = Some(p.options.clone());
@@ -710,11 +723,46 @@ fn replay_binance(a: &ReplayArgs) -> Result<u8, Failure> {
     let input = ticklane_replay::input::open(&a.file).map_err(input_failure)?;
     let mut opts = ticklane_replay::binance::BinanceReplayOptions {
         accept_unsynced: a.accept_unsynced,
-        bbo_csv: None,
+        ..Default::default()
     };
     if let Some(p) = &a.bbo_csv {
         opts.bbo_csv = Some(Box::new(create(p)?));
     }
+    let plan = match &a.strategy {
+        Some(name) => {
+            let strategy_cfg = match &a.strategy_config {
+                Some(p) => Some(
+                    std::fs::read_to_string(p)
+                        .with_context(|| format!("reading {}", p.display()))
+                        .map_err(input_failure)?,
+                ),
+                None => None,
+            };
+            let strategy =
+                ticklane_strategies::build(name, strategy_cfg.as_deref()).map_err(|e| Failure {
+                    code: 2,
+                    err: e.into(),
+                })?;
+            let p = backtest::plan(
+                &a.file,
+                &[],
+                name,
+                a.strategy_config.as_deref(),
+                strategy_cfg.as_deref(),
+                a.exec_config.as_deref(),
+                backtest::DataPlan {
+                    l2_format: Some("binance"),
+                    accept_unsynced: a.accept_unsynced,
+                    queue: a.queue.as_deref(),
+                    ..Default::default()
+                },
+            )
+            .map_err(|err| Failure { code: 2, err })?;
+            opts.backtest = Some((strategy, p.options.clone()));
+            Some(p)
+        }
+        None => None,
+    };
     let s = ticklane_replay::binance::replay_binance(
         std::io::BufReader::with_capacity(1 << 16, input.reader),
         opts,
@@ -723,6 +771,10 @@ fn replay_binance(a: &ReplayArgs) -> Result<u8, Failure> {
         ticklane_replay::binance::BinanceReplayError::NotBinance(_) => {
             input_failure(anyhow::Error::new(e).context(format!("{}", a.file.display())))
         }
+        ticklane_replay::binance::BinanceReplayError::Backtest(_) => Failure {
+            code: 2,
+            err: e.into(),
+        },
         other => Failure::from(other),
     })?;
     if let Some(p) = &a.summary_json {
@@ -731,6 +783,9 @@ fn replay_binance(a: &ReplayArgs) -> Result<u8, Failure> {
         writeln!(w)?;
         w.flush()
             .with_context(|| format!("writing {}", p.display()))?;
+    }
+    if let Some(p) = &plan {
+        backtest::finish_input(s.report_input(), &s.digest, p, a.report.as_deref())?;
     }
     println!("{s}");
     if a.strict && (s.bad_lines > 0 || s.resyncs > 0) {

@@ -31,7 +31,7 @@
 //! }
 //! ```
 
-use crate::book::{Book, Level, Top};
+use crate::book::{Book, Level, LevelView, Top};
 pub use crate::exec::{Liquidity, OrderStatus, OrderUpdate, RejectReason};
 use crate::{InstrumentIdx, Nanos, Px, Qty, Side};
 
@@ -183,26 +183,37 @@ impl Actions {
     }
 }
 
-/// Read access to one instrument's book.
+/// Read access to one instrument's book (order-by-order or price-level).
 #[derive(Clone, Copy)]
 pub struct BookView<'a> {
-    book: Option<&'a Book>,
+    /// Bid and ask levels, worst first (empty: no book yet).
+    sides: [&'a [Level]; 2],
 }
 
 impl<'a> BookView<'a> {
-    /// A view of `book` (`None`: an instrument with no book yet).
+    /// A view of an L3 `book` (`None`: an instrument with no book yet).
     pub fn new(book: Option<&'a Book>) -> Self {
-        BookView { book }
+        book.map_or(BookView { sides: [&[], &[]] }, Self::of)
+    }
+    /// A view of any book: an L3 [`Book`] or an L2 [`crate::book::L2Book`].
+    #[inline]
+    pub fn of(book: &'a impl LevelView) -> Self {
+        BookView {
+            sides: [book.side_levels(Side::Bid), book.side_levels(Side::Ask)],
+        }
     }
     /// Best bid and offer.
     #[inline]
     pub fn top(&self) -> Top {
-        self.book.map(Book::top).unwrap_or_default()
+        Top {
+            bid: self.sides[0].last().copied(),
+            ask: self.sides[1].last().copied(),
+        }
     }
     /// Levels of `side`, best first.
     #[inline]
     pub fn levels(&self, side: Side) -> impl Iterator<Item = &'a Level> + 'a {
-        self.book.into_iter().flat_map(move |b| b.levels(side))
+        self.sides[side.index()].iter().rev()
     }
 }
 

@@ -93,8 +93,12 @@ pub struct FeeConfig {
 pub struct ExecConfig {
     /// Starting capital, currency units (for return, turnover, Sharpe).
     pub capital: f64,
-    /// Price ticks per currency unit (ITCH and LOBSTER: 10000).
+    /// Price ticks per currency unit (ITCH and LOBSTER: 10000; Binance: 100000000).
     pub ticks_per_unit: i64,
+    /// Lots per unit of quantity (ITCH and LOBSTER: 1, a lot is a share; Binance, sizes in
+    /// 1e-8: 100000000).
+    #[serde(skip_serializing_if = "is_one")]
+    pub lots_per_unit: i64,
     /// Equity-curve sampling interval, event-time ns.
     pub sample_interval_ns: u64,
     /// Periods per year for annualizing Sharpe and Sortino; 0 = a US equity year (252 days of
@@ -115,6 +119,7 @@ impl Default for ExecConfig {
         ExecConfig {
             capital: 1_000_000.0,
             ticks_per_unit: 10_000,
+            lots_per_unit: 1,
             sample_interval_ns: 1_000_000_000,
             periods_per_year: 0.0,
             feed_latency_ns: 0,
@@ -123,6 +128,10 @@ impl Default for ExecConfig {
             fees: FeeConfig::default(),
         }
     }
+}
+
+fn is_one(v: &i64) -> bool {
+    *v == 1
 }
 
 /// Why a backtest configuration is unusable.
@@ -158,6 +167,8 @@ pub struct BacktestOptions {
     pub capital: i128,
     /// Price ticks per currency unit.
     pub ticks_per_unit: i64,
+    /// Lots per unit of quantity.
+    pub lots_per_unit: i64,
     /// Equity sampling interval, ns.
     pub sample_interval_ns: u64,
     /// Periods per year (annualization).
@@ -204,6 +215,10 @@ impl ExecConfig {
         if self.ticks_per_unit <= 0 {
             return Err(bad("ticks_per_unit", "must be positive"));
         }
+        if self.lots_per_unit <= 0 {
+            return Err(bad("lots_per_unit", "must be positive"));
+        }
+        let scale = crate::report::money_scale(self.ticks_per_unit, self.lots_per_unit);
         if self.sample_interval_ns == 0 {
             return Err(bad("sample_interval_ns", "must be positive"));
         }
@@ -290,9 +305,9 @@ impl ExecConfig {
                 ),
                 feed_latency: self.feed_latency_ns,
             },
-            capital: (self.capital * self.ticks_per_unit as f64).round() as i128
-                * MONEY_PER_TICK_LOT,
+            capital: (self.capital * scale as f64).round() as i128 * MONEY_PER_TICK_LOT,
             ticks_per_unit: self.ticks_per_unit,
+            lots_per_unit: self.lots_per_unit,
             sample_interval_ns: self.sample_interval_ns,
             periods_per_year,
             extra_inputs,
@@ -436,7 +451,7 @@ pub fn sum_counts<'a>(it: impl IntoIterator<Item = &'a SimCounts>) -> SimCounts 
 }
 
 /// What a backtest adds to the replay summary.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct BacktestSummary {
     /// Events replayed (input messages).
     pub events: u64,
@@ -471,7 +486,7 @@ pub struct BacktestSummary {
 }
 
 /// Everything a finished backtest carries besides the summary line items.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BacktestData {
     /// The options it ran with.
     pub options: BacktestOptions,
@@ -483,7 +498,8 @@ pub struct BacktestData {
     pub equity: Vec<EquitySample>,
 }
 
-/// Currency units of a money amount.
-pub fn money_units(m: i128, ticks_per_unit: i64) -> f64 {
-    m as f64 / MONEY_PER_TICK_LOT as f64 / ticks_per_unit as f64
+/// Currency units of a money amount, with `scale` tick-lots per currency unit
+/// ([`crate::report::money_scale`]; `ticks_per_unit` on ITCH).
+pub fn money_units(m: i128, scale: i64) -> f64 {
+    m as f64 / MONEY_PER_TICK_LOT as f64 / scale as f64
 }

@@ -22,6 +22,7 @@ use ticklane_feeds::binance::{
 };
 
 use crate::bbo_csv::BboCsv;
+use crate::l2backtest::{L2Backtest, L2BacktestError, L2Change};
 
 /// Options.
 #[derive(Default)]
@@ -31,6 +32,12 @@ pub struct BinanceReplayOptions<'a> {
     pub accept_unsynced: bool,
     /// BBO CSV sink (prices with 8 decimals).
     pub bbo_csv: Option<Box<dyn Write + 'a>>,
+    /// Backtest this strategy on the book (see [`crate::l2backtest`]): it runs on every depth
+    /// diff and trade while the book is synced (or always, with `accept_unsynced`).
+    pub backtest: Option<(
+        Box<dyn ticklane_engine::strategy::Strategy + 'a>,
+        crate::backtest::BacktestOptions,
+    )>,
 }
 
 /// What a Binance replay reports.
@@ -72,10 +79,43 @@ pub struct BinanceSummary {
     pub bid: Option<(i64, i64)>,
     /// Final best ask.
     pub ask: Option<(i64, i64)>,
+    /// The strategy backtested, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    /// Its signals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signals: Option<u64>,
+    /// Backtest results, when the strategy sent orders.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backtest: Option<crate::backtest::BacktestSummary>,
+    /// The backtest's trade log and equity curve (not serialized with the summary).
+    #[serde(skip)]
+    pub backtest_data: Option<crate::backtest::BacktestData>,
     /// Wall time, s (not in the digest).
     pub elapsed_s: f64,
-    /// The digest: ordered top-of-book changes and trades.
+    /// The digest: ordered top-of-book changes and trades, and with a backtest the strategy's
+    /// signals, order updates and fills.
     pub digest: String,
+}
+
+impl BinanceSummary {
+    /// The backtest report's view of this run (`None` when no backtest ran or it sent no
+    /// orders).
+    pub fn report_input(&self) -> Option<crate::report::ReportInput<'_>> {
+        let d = self.backtest_data.as_ref()?;
+        Some(crate::report::ReportInput {
+            fills: &d.fills,
+            equity: &d.equity,
+            sample_interval_ns: d.options.sample_interval_ns,
+            orders: crate::backtest::order_counts(&d.counts),
+            events: self.lines,
+            capital: d.options.capital,
+            ticks_per_unit: d.options.ticks_per_unit,
+            lots_per_unit: d.options.lots_per_unit,
+            periods_per_year: d.options.periods_per_year,
+            digest: self.digest.clone(),
+        })
+    }
 }
 
 /// Why a replay could not run.
@@ -90,6 +130,44 @@ pub enum BinanceReplayError {
     /// No line decoded: not a Binance capture.
     #[error("not a Binance capture: no line decoded ({0} bad lines)")]
     NotBinance(u64),
+    /// The backtest cannot run on this data as configured.
+    #[error("{0}")]
+    Backtest(#[from] L2BacktestError),
+}
+
+/// The backtest a Binance replay runs, if any.
+type Bt<'a> = L2Backtest<Box<dyn ticklane_engine::strategy::Strategy + 'a>>;
+
+/// Applies `levels` to `book`, telling the backtest (if any) each level's size before and after.
+fn apply_traced(
+    book: &mut L2Book,
+    levels: &[LevelUpdate],
+    bt: Option<&mut Bt<'_>>,
+    ts: u64,
+    digest: &mut Digest,
+) {
+    let Some(bt) = bt else {
+        return apply(book, levels);
+    };
+    bt.before_message(0, ts, book, digest);
+    for l in levels {
+        let side = if l.bid { Side::Bid } else { Side::Ask };
+        let px = ticklane_engine::Px(l.px);
+        let after = l.qty.max(0) as u64;
+        let before = book.level(side, px).map_or(0, |x| x.qty.0);
+        bt.change(
+            0,
+            ts,
+            L2Change::Level {
+                side,
+                px,
+                before,
+                after,
+            },
+            digest,
+        );
+        book.set(side, px, ticklane_engine::Qty(after));
+    }
 }
 
 struct Buffered {
@@ -138,6 +216,10 @@ pub struct BinanceSync<'a> {
     csv: Option<BboCsv<'a>>,
     // simd-json parses in place: each frame is copied into this one reused buffer.
     frame: Vec<u8>,
+    bt: Option<Bt<'a>>,
+    strategy_name: Option<&'static str>,
+    bt_symbol_unset: bool,
+    loop_started: Instant,
 }
 
 impl<'a> BinanceSync<'a> {
@@ -150,6 +232,13 @@ impl<'a> BinanceSync<'a> {
         if let Some(c) = csv.as_mut() {
             c.header().map_err(BinanceReplayError::Output)?;
         }
+        let (bt, strategy_name) = match opts.backtest {
+            Some((strategy, bo)) => {
+                let name = strategy.name();
+                (Some(L2Backtest::new(strategy, bo)?), Some(name))
+            }
+            None => (None, None),
+        };
         Ok(BinanceSync {
             started: Instant::now(),
             accept_unsynced: opts.accept_unsynced,
@@ -166,6 +255,10 @@ impl<'a> BinanceSync<'a> {
             digest: Digest::new(),
             csv,
             frame: Vec::with_capacity(1 << 16),
+            bt,
+            strategy_name,
+            bt_symbol_unset: true,
+            loop_started: Instant::now(),
         })
     }
 
@@ -271,6 +364,8 @@ impl<'a> BinanceSync<'a> {
             }
         }
         let was_synced = self.last_u.is_some();
+        // The backtest runs on messages that find the book usable: (trade, book changed).
+        let mut hook: Option<(Option<ticklane_engine::strategy::TradeTick>, bool)> = None;
         match msg {
             BinanceMsg::Snapshot { last_update_id } => {
                 s.snapshots += 1;
@@ -323,7 +418,8 @@ impl<'a> BinanceSync<'a> {
                         if (pending_first && bracket(&b, u))
                             || (!pending_first && continues(&b, u)) =>
                     {
-                        apply(book, levels);
+                        apply_traced(book, levels, self.bt.as_mut(), ts, &mut self.digest);
+                        hook = Some((None, true));
                         s.applied += 1;
                         self.last_u = Some(last);
                         self.pending_first = false;
@@ -354,7 +450,8 @@ impl<'a> BinanceSync<'a> {
                             ..b
                         });
                         if self.accept_unsynced {
-                            apply(book, levels);
+                            apply_traced(book, levels, self.bt.as_mut(), ts, &mut self.digest);
+                            hook = Some((None, true));
                             s.applied += 1;
                         }
                     }
@@ -372,6 +469,30 @@ impl<'a> BinanceSync<'a> {
                     self.digest.word(ts);
                     self.digest.iword(px);
                     self.digest.iword(qty);
+                    if let Some(bt) = self.bt.as_mut() {
+                        // The buyer was the maker: a sell hit the bid.
+                        let resting = if buyer_maker { Side::Bid } else { Side::Ask };
+                        let q = qty.max(0) as u64;
+                        bt.before_message(0, ts, book, &mut self.digest);
+                        bt.change(
+                            0,
+                            ts,
+                            L2Change::Trade {
+                                px: ticklane_engine::Px(px),
+                                qty: q,
+                                resting,
+                            },
+                            &mut self.digest,
+                        );
+                        hook = Some((
+                            Some(ticklane_engine::strategy::TradeTick {
+                                px: ticklane_engine::Px(px),
+                                qty: ticklane_engine::Qty(q),
+                                resting: Some(resting),
+                            }),
+                            false,
+                        ));
+                    }
                 }
             }
             BinanceMsg::BookTicker {
@@ -422,6 +543,13 @@ impl<'a> BinanceSync<'a> {
                 }
             }
         }
+        if let (Some(bt), Some((trade, changed))) = (self.bt.as_mut(), hook) {
+            if self.bt_symbol_unset {
+                bt.set_symbol(0, &s.symbol);
+                self.bt_symbol_unset = false;
+            }
+            bt.after_message(0, ts, book, trade, changed, &mut self.digest);
+        }
         Ok(())
     }
 
@@ -431,6 +559,7 @@ impl<'a> BinanceSync<'a> {
     /// [`BinanceReplayError::NotBinance`] when no line decoded; [`BinanceReplayError::Output`]
     /// flushing the CSV.
     pub fn finish(mut self) -> Result<BinanceSummary, BinanceReplayError> {
+        let loop_s = self.loop_started.elapsed().as_secs_f64();
         let mut s = std::mem::take(&mut self.s);
         if s.lines > 0 && s.lines == s.bad_lines {
             return Err(BinanceReplayError::NotBinance(s.bad_lines));
@@ -445,6 +574,14 @@ impl<'a> BinanceSync<'a> {
         let t = self.book.top();
         s.bid = t.bid.map(|l| (l.px.0, l.qty.0 as i64));
         s.ask = t.ask.map(|l| (l.px.0, l.qty.0 as i64));
+        if let Some(bt) = self.bt.take() {
+            s.strategy = self.strategy_name.map(str::to_owned);
+            s.signals = Some(bt.signals);
+            if let Some((b, d)) = bt.finish(s.lines, loop_s) {
+                s.backtest = Some(b);
+                s.backtest_data = Some(d);
+            }
+        }
         s.elapsed_s = self.started.elapsed().as_secs_f64();
         s.digest = self.digest.hex();
         Ok(s)
@@ -557,6 +694,30 @@ impl std::fmt::Display for BinanceSummary {
             px(self.bid),
             px(self.ask)
         )?;
+        if let Some(name) = &self.strategy {
+            writeln!(
+                f,
+                "strategy:      {name} ({} signals)",
+                self.signals.unwrap_or(0)
+            )?;
+        }
+        if let Some(b) = &self.backtest {
+            writeln!(
+                f,
+                "backtest:      {} orders ({} accepted, {} rejected, {} cancelled), {} cancels and {} modifies sent",
+                b.orders_submitted, b.orders_accepted, b.rejected, b.cancelled, b.cancels_sent, b.modifies_sent
+            )?;
+            writeln!(
+                f,
+                "               {} fills, {} lots (1e-8); position {}; PnL {:.2} after {:.2} fees (queue model {})",
+                b.fills, b.filled_qty, b.position, b.pnl, b.fees, b.queue_model
+            )?;
+            writeln!(
+                f,
+                "               {:.0} events/s in the replay loop ({} events, {:.6} s)",
+                b.events_per_sec, b.events, b.loop_s
+            )?;
+        }
         writeln!(f, "elapsed:       {:.3} s", self.elapsed_s)?;
         write!(f, "digest: {}", self.digest)
     }

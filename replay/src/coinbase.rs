@@ -68,7 +68,8 @@ impl<'a> CoinbaseSync<'a> {
         Ok(CoinbaseSync {
             accept_unsynced: opts.accept_unsynced,
             st: L2State::new(opts.accept_unsynced, opts.bbo_csv)
-                .map_err(CryptoReplayError::Output)?,
+                .map_err(CryptoReplayError::Output)?
+                .with_backtest(opts.backtest)?,
             dec: CoinbaseDecoder::new(),
             levels: Vec::with_capacity(4096),
             frame: Vec::with_capacity(1 << 16),
@@ -196,8 +197,7 @@ impl<'a> CoinbaseSync<'a> {
         let a = &mut self.align[i];
         match msg {
             CoinbaseMsg::Snapshot { .. } => {
-                st.book(i).clear();
-                st.apply(i, levels);
+                st.apply_snapshot(i, levels);
                 st.stats[i].snapshots += 1;
                 st.set_synced(i, true);
                 a.last_update_time = None;

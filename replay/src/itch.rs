@@ -164,36 +164,15 @@ pub fn replay_itch_with<R: Read, S: Strategy>(
     let mut book = BookStage::with_strategy_and_sim(strategy, opts.sim_config());
     let mut output = opts.output_stage(name)?;
     let mut errors = ErrorCounts::default();
-    let mut io_error: Option<std::io::Error> = None;
     let loop_started = Instant::now();
-
-    while let Some(frame) = reader.next_frame() {
-        let frame = match frame {
-            Ok(f) => f,
-            Err(e) => match errors.frame_error(e, decoder.messages) {
-                FrameFlow::Skip => continue,
-                FrameFlow::Stop => break,
-                FrameFlow::NotItch(why) => return Err(ReplayError::NotItch(why)),
-            },
-        };
-        let ev = decoder.on_frame(frame.bytes);
-        if decoder.messages & 0xFFFF == 0 {
-            if let Some(p) = opts.progress.as_mut() {
-                p(reader.bytes_read());
-            }
-        }
-        let Some(ev) = ev else { continue };
-        book.on_event(&ev, &mut |o| {
-            if io_error.is_none() {
-                if let Err(e) = output.on_output(&o) {
-                    io_error = Some(e);
-                }
-            }
-        });
-        if let Some(e) = io_error.take() {
-            return Err(csv_err(e));
-        }
-    }
+    frame_loop(
+        &mut reader,
+        &mut decoder,
+        &mut book,
+        &mut output,
+        &mut errors,
+        opts.progress.as_mut(),
+    )?;
     let loop_s = loop_started.elapsed().as_secs_f64();
     if let Some(p) = opts.progress.as_mut() {
         p(reader.bytes_read());
@@ -224,6 +203,143 @@ pub fn replay_itch_with<R: Read, S: Strategy>(
     Ok(summary)
 }
 
+/// The replay loop over every frame of `reader`: decode, book, strategy and simulator,
+/// outputs. Framing problems are counted in `errors`.
+#[inline]
+fn frame_loop<R: Read, S: Strategy>(
+    reader: &mut FrameReader<R>,
+    decoder: &mut DecodeStage,
+    book: &mut BookStage<S>,
+    output: &mut OutputStage<'_>,
+    errors: &mut ErrorCounts,
+    mut progress: Option<&mut Box<dyn FnMut(u64) + '_>>,
+) -> Result<(), ReplayError> {
+    let mut io_error: Option<std::io::Error> = None;
+    while let Some(frame) = reader.next_frame() {
+        let frame = match frame {
+            Ok(f) => f,
+            Err(e) => match errors.frame_error(e, decoder.messages) {
+                FrameFlow::Skip => continue,
+                FrameFlow::Stop => break,
+                FrameFlow::NotItch(why) => return Err(ReplayError::NotItch(why)),
+            },
+        };
+        let ev = decoder.on_frame(frame.bytes);
+        if decoder.messages & 0xFFFF == 0 {
+            if let Some(p) = progress.as_mut() {
+                p(reader.bytes_read());
+            }
+        }
+        let Some(ev) = ev else { continue };
+        book.on_event(&ev, &mut |o| {
+            if io_error.is_none() {
+                if let Err(e) = output.on_output(&o) {
+                    io_error = Some(e);
+                }
+            }
+        });
+        if let Some(e) = io_error.take() {
+            return Err(csv_err(e));
+        }
+    }
+    Ok(())
+}
+
+/// A backtest engine kept across runs, for running many backtests (parameter sweeps,
+/// benchmarks) over inputs already in memory: its stages are built once, and each run starts
+/// from a reset that gives exactly the state of new stages (same summary, same digest) while
+/// keeping their memory, so a run does not pay for building and touching the order table again.
+/// No BBO CSV, signal sink or symbol selection: the summary and the backtest results only.
+pub struct ItchEngine<S: Strategy> {
+    book: BookStage<S>,
+    output: OutputStage<'static>,
+    backtest: Option<crate::backtest::BacktestOptions>,
+    /// Seconds the last [`ItchEngine::run`] spent resetting the stages before its loop.
+    pub setup_s: f64,
+}
+
+impl<S: Strategy> ItchEngine<S> {
+    /// An engine for strategies like `strategy` (each run takes its own instance), backtested with `backtest` (`None`: orders are simulated
+    /// with the default simulator but not accounted, as in [`replay_itch_with`]).
+    pub fn new(strategy: S, backtest: Option<crate::backtest::BacktestOptions>) -> Self {
+        let sim = backtest.as_ref().map(|b| b.sim.clone()).unwrap_or_default();
+        let output = OutputStage::without_sinks(&[]).with_backtest(backtest.as_ref());
+        ItchEngine {
+            book: BookStage::with_strategy_and_sim(strategy, sim),
+            output,
+            backtest,
+            setup_s: 0.0,
+        }
+    }
+
+    /// Replays `reader` with `strategy` (a fresh instance: strategies keep state), resetting
+    /// the stages first when they have run before. The summary is what [`replay_itch_with`]
+    /// gives for the same input, strategy and options; `loop_s` times the replay loop alone.
+    ///
+    /// # Errors
+    /// As [`replay_itch`].
+    pub fn run<R: Read>(
+        &mut self,
+        strategy: S,
+        mut reader: FrameReader<R>,
+    ) -> Result<Summary, ReplayError> {
+        let started = Instant::now();
+        // Cheap on a new engine (nothing used yet); on a used one, it clears what the last
+        // run touched.
+        self.book.reset(strategy);
+        self.output.reset(self.backtest.as_ref());
+        self.setup_s = started.elapsed().as_secs_f64();
+        let mut decoder = DecodeStage::new();
+        let mut errors = ErrorCounts::default();
+        let loop_started = Instant::now();
+        let r = self.frame_loop(&mut reader, &mut decoder, &mut errors);
+        let loop_s = loop_started.elapsed().as_secs_f64();
+        r?;
+        errors.decode = decoder.decode_errors;
+        errors.first_decode = decoder.first_decode_error.map(|e| e.to_string());
+        errors.add_book(&self.book.errors);
+        let name = self.book.strategy.name();
+        let mut summary = summarize(
+            &decoder,
+            &[&self.book],
+            &self.output,
+            errors,
+            &[],
+            0,
+            reader.bytes_read(),
+            started,
+        );
+        summary.strategy = (name != "none").then(|| name.to_owned());
+        summary.loop_s = loop_s;
+        finish_backtest(
+            &mut summary,
+            &mut self.output,
+            &[&self.book],
+            self.backtest.clone(),
+            loop_s,
+        );
+        Ok(summary)
+    }
+
+    /// The loop, kept out of line so that profiles can single it out.
+    #[inline(never)]
+    fn frame_loop<R: Read>(
+        &mut self,
+        reader: &mut FrameReader<R>,
+        decoder: &mut DecodeStage,
+        errors: &mut ErrorCounts,
+    ) -> Result<(), ReplayError> {
+        frame_loop(
+            reader,
+            decoder,
+            &mut self.book,
+            &mut self.output,
+            errors,
+            None,
+        )
+    }
+}
+
 /// Closes the backtest's books and puts its results into `summary`.
 pub(crate) fn finish_backtest<S: Strategy>(
     summary: &mut Summary,
@@ -243,7 +359,7 @@ pub(crate) fn finish_backtest<S: Strategy>(
         return;
     }
     rec.finish(output.last_ts);
-    let tpu = opts.ticks_per_unit;
+    let tpu = crate::report::money_scale(opts.ticks_per_unit, opts.lots_per_unit);
     let fees: i128 = rec.ledger.accounts().map(|(_, a)| a.fees).sum();
     summary.backtest = Some(crate::backtest::BacktestSummary {
         events: summary.messages,

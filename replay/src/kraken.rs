@@ -36,8 +36,9 @@ pub fn replay_kraken(
         format: "kraken".into(),
         ..L2Summary::default()
     };
-    let mut st =
-        L2State::new(opts.accept_unsynced, opts.bbo_csv).map_err(CryptoReplayError::Output)?;
+    let mut st = L2State::new(opts.accept_unsynced, opts.bbo_csv)
+        .map_err(CryptoReplayError::Output)?
+        .with_backtest(opts.backtest)?;
     let mut dec = KrakenDecoder::new();
     let mut levels = Vec::with_capacity(4096);
     let mut trades = Vec::with_capacity(256);
@@ -117,7 +118,11 @@ pub fn replay_kraken(
                         return Ok(());
                     }
                 }
-                st.apply(i, &levels);
+                if snapshot {
+                    st.apply_snapshot(i, &levels);
+                } else {
+                    st.apply(i, &levels);
+                }
                 st.book(i).truncate(depth);
                 if snapshot {
                     st.set_synced(i, true);

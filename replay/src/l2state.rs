@@ -15,6 +15,11 @@ use ticklane_feeds::json::{LevelUpdate, Precision};
 
 use crate::bbo_csv::BboCsv;
 use crate::capture::{classify, CaptureLine, SeenContainers};
+use crate::l2backtest::{L2Backtest, L2BacktestError, L2Change};
+use ticklane_engine::strategy::{Strategy, TradeTick};
+
+/// A strategy backtested on a crypto replay.
+pub type CryptoBacktest<'a> = L2Backtest<Box<dyn Strategy + 'a>>;
 
 /// Decimals of every price and size in a crypto replay's books (1e-8 units).
 pub const DECIMALS: u32 = 8;
@@ -32,6 +37,9 @@ pub struct CryptoReplayOptions<'a> {
     /// Kraken v2: each pair's price and quantity decimals as the venue writes them (from its
     /// instrument channel), needed to verify checksums; v1 strings tell them themselves.
     pub wire_precision: Vec<(String, Precision)>,
+    /// Backtest this strategy on the books (see [`crate::l2backtest`]): it runs on every
+    /// level update and trade of a synced book (or of any book, with `accept_unsynced`).
+    pub backtest: Option<(Box<dyn Strategy + 'a>, crate::backtest::BacktestOptions)>,
 }
 
 /// Why a replay could not run.
@@ -51,6 +59,9 @@ pub enum CryptoReplayError {
         /// Lines and frames that failed.
         bad: u64,
     },
+    /// The backtest cannot run on this data as configured.
+    #[error("{0}")]
+    Backtest(#[from] L2BacktestError),
 }
 
 /// Reads capture lines into `frame` one at a time and hands each classified line to `f`.
@@ -171,6 +182,18 @@ pub struct L2Summary {
     pub bbo_changes: u64,
     /// Per symbol, in first-seen (instrument index) order.
     pub symbols: Vec<SymbolSummary>,
+    /// The strategy backtested, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    /// Its signals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signals: Option<u64>,
+    /// Backtest results, when the strategy sent orders.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backtest: Option<crate::backtest::BacktestSummary>,
+    /// The backtest's trade log and equity curve (not serialized with the summary).
+    #[serde(skip)]
+    pub backtest_data: Option<crate::backtest::BacktestData>,
     /// Wall time, s (not in the digest).
     pub elapsed_s: f64,
     /// Digest over the ordered BBO changes and trades of all symbols.
@@ -191,6 +214,24 @@ impl L2Summary {
     /// Frames or lines that could not be used.
     pub fn bad_total(&self) -> u64 {
         self.bad_lines + self.bad_json + self.unknown + self.bad_fields
+    }
+
+    /// The backtest report's view of this run (`None` when no backtest ran or it sent no
+    /// orders).
+    pub fn report_input(&self) -> Option<crate::report::ReportInput<'_>> {
+        let d = self.backtest_data.as_ref()?;
+        Some(crate::report::ReportInput {
+            fills: &d.fills,
+            equity: &d.equity,
+            sample_interval_ns: d.options.sample_interval_ns,
+            orders: crate::backtest::order_counts(&d.counts),
+            events: self.lines,
+            capital: d.options.capital,
+            ticks_per_unit: d.options.ticks_per_unit,
+            lots_per_unit: d.options.lots_per_unit,
+            periods_per_year: d.options.periods_per_year,
+            digest: self.digest.clone(),
+        })
     }
 }
 
@@ -217,6 +258,11 @@ pub struct L2State<'a> {
     digest: Digest,
     csv: Option<BboCsv<'a>>,
     last_ts: u64,
+    bt: Option<CryptoBacktest<'a>>,
+    strategy_name: Option<&'static str>,
+    /// A book update of this instrument waits for the strategy's hooks (run by `report`).
+    hook: Option<usize>,
+    loop_started: std::time::Instant,
 }
 
 impl<'a> L2State<'a> {
@@ -239,7 +285,36 @@ impl<'a> L2State<'a> {
             digest: Digest::new(),
             csv,
             last_ts: 0,
+            bt: None,
+            strategy_name: None,
+            hook: None,
+            loop_started: std::time::Instant::now(),
         })
+    }
+
+    /// Backtests `backtest`'s strategy on the books.
+    ///
+    /// # Errors
+    /// [`CryptoReplayError::Backtest`] (the FIFO queue model).
+    pub fn with_backtest(
+        mut self,
+        backtest: Option<(Box<dyn Strategy + 'a>, crate::backtest::BacktestOptions)>,
+    ) -> Result<Self, CryptoReplayError> {
+        if let Some((s, opts)) = backtest {
+            self.strategy_name = Some(s.name());
+            self.bt = Some(L2Backtest::new(s, opts)?);
+        }
+        self.loop_started = std::time::Instant::now();
+        Ok(self)
+    }
+
+    fn traced(&self, i: usize) -> bool {
+        self.bt.is_some()
+            && (self.accept_unsynced
+                || self
+                    .books
+                    .book(InstrumentIdx(i as u32))
+                    .is_some_and(L2Book::is_synced))
     }
 
     /// Notes the receive time of the current frame.
@@ -261,6 +336,9 @@ impl<'a> L2State<'a> {
         self.last_key.push([(0, 0); 2]);
         self.unsynced_since.push(Some(self.last_ts));
         self.books.book_mut(InstrumentIdx(i as u32));
+        if let Some(bt) = self.bt.as_mut() {
+            bt.set_symbol(i, symbol);
+        }
         i
     }
 
@@ -279,15 +357,60 @@ impl<'a> L2State<'a> {
         self.books.book_mut(InstrumentIdx(i as u32))
     }
 
-    /// Applies level updates to instrument `i`'s book (qty 0 removes a level).
+    /// Applies level updates to instrument `i`'s book (qty 0 removes a level). With a
+    /// backtest on a usable book, each level's change goes to the simulator first.
     pub fn apply(&mut self, i: usize, levels: &[LevelUpdate]) {
+        if self.traced(i) {
+            let ts = self.last_ts;
+            let (books, digest) = (&mut self.books, &mut self.digest);
+            let book = books.book_mut(InstrumentIdx(i as u32));
+            if let Some(bt) = self.bt.as_mut() {
+                bt.before_message(i, ts, book, digest);
+                for l in levels {
+                    let side = if l.bid { Side::Bid } else { Side::Ask };
+                    let after = l.qty.max(0) as u64;
+                    let before = book.level(side, Px(l.px)).map_or(0, |x| x.qty.0);
+                    bt.change(
+                        i,
+                        ts,
+                        L2Change::Level {
+                            side,
+                            px: Px(l.px),
+                            before,
+                            after,
+                        },
+                        digest,
+                    );
+                    book.set(side, Px(l.px), Qty(after));
+                }
+            }
+            self.hook = Some(i);
+        } else {
+            let book = self.book(i);
+            for l in levels {
+                let side = if l.bid { Side::Bid } else { Side::Ask };
+                book.set(side, Px(l.px), Qty(l.qty.max(0) as u64));
+            }
+        }
+        if self.book(i).is_crossed() {
+            self.stats[i].crossed += 1;
+        }
+    }
+
+    /// Replaces instrument `i`'s book with a snapshot's levels (not shown to a backtest's
+    /// simulator as level changes: a snapshot says what is there, not what happened).
+    pub fn apply_snapshot(&mut self, i: usize, levels: &[LevelUpdate]) {
         let book = self.book(i);
+        book.clear();
         for l in levels {
             let side = if l.bid { Side::Bid } else { Side::Ask };
             book.set(side, Px(l.px), Qty(l.qty.max(0) as u64));
         }
         if book.is_crossed() {
             self.stats[i].crossed += 1;
+        }
+        if self.bt.is_some() {
+            self.hook = Some(i);
         }
     }
 
@@ -321,6 +444,25 @@ impl<'a> L2State<'a> {
     /// # Errors
     /// Writing the CSV.
     pub fn report(&mut self, i: usize) -> std::io::Result<()> {
+        let r = self.report_bbo(i);
+        if let Some(h) = self.hook.take() {
+            if self.traced(h) {
+                self.run_hooks(h, None, true);
+            }
+        }
+        r
+    }
+
+    fn run_hooks(&mut self, i: usize, trade: Option<TradeTick>, book_changed: bool) {
+        let ts = self.last_ts;
+        let (books, digest) = (&mut self.books, &mut self.digest);
+        let book = books.book_mut(InstrumentIdx(i as u32));
+        if let Some(bt) = self.bt.as_mut() {
+            bt.after_message(i, ts, book, trade, book_changed, digest);
+        }
+    }
+
+    fn report_bbo(&mut self, i: usize) -> std::io::Result<()> {
         let ts = self.last_ts;
         let accept = self.accept_unsynced;
         let book = self.book(i);
@@ -357,6 +499,31 @@ impl<'a> L2State<'a> {
             self.digest.iword(px);
             self.digest.iword(qty);
         }
+        if self.traced(i) {
+            let resting = if maker_sell { Side::Ask } else { Side::Bid };
+            let q = qty.max(0) as u64;
+            let (books, digest) = (&mut self.books, &mut self.digest);
+            let book = books.book_mut(InstrumentIdx(i as u32));
+            if let Some(bt) = self.bt.as_mut() {
+                bt.before_message(i, ts, book, digest);
+                bt.change(
+                    i,
+                    ts,
+                    L2Change::Trade {
+                        px: Px(px),
+                        qty: q,
+                        resting,
+                    },
+                    digest,
+                );
+            }
+            let tick = TradeTick {
+                px: Px(px),
+                qty: Qty(q),
+                resting: Some(resting),
+            };
+            self.run_hooks(i, Some(tick), false);
+        }
     }
 
     /// Closes the run: final tops, unsynced time up to the last frame, totals.
@@ -366,6 +533,15 @@ impl<'a> L2State<'a> {
     pub fn finish(mut self, s: &mut L2Summary) -> std::io::Result<()> {
         if let Some(c) = self.csv.as_mut() {
             c.flush()?;
+        }
+        if let Some(bt) = self.bt.take() {
+            let loop_s = self.loop_started.elapsed().as_secs_f64();
+            s.strategy = self.strategy_name.map(str::to_owned);
+            s.signals = Some(bt.signals);
+            if let Some((b, d)) = bt.finish(s.lines, loop_s) {
+                s.backtest = Some(b);
+                s.backtest_data = Some(d);
+            }
         }
         let end = self.last_ts;
         for (i, st) in self.stats.iter_mut().enumerate() {
@@ -460,6 +636,25 @@ impl std::fmt::Display for L2Summary {
             )?;
         }
         writeln!(f, "  (! = book unsynced at end)")?;
+        if let Some(name) = &self.strategy {
+            writeln!(
+                f,
+                "strategy:      {name} ({} signals)",
+                self.signals.unwrap_or(0)
+            )?;
+        }
+        if let Some(b) = &self.backtest {
+            writeln!(
+                f,
+                "backtest:      {} orders ({} accepted, {} rejected, {} cancelled), {} cancels and {} modifies sent",
+                b.orders_submitted, b.orders_accepted, b.rejected, b.cancelled, b.cancels_sent, b.modifies_sent
+            )?;
+            writeln!(
+                f,
+                "               {} fills, {} lots (1e-8); position {}; PnL {:.2} after {:.2} fees (queue model {})",
+                b.fills, b.filled_qty, b.position, b.pnl, b.fees, b.queue_model
+            )?;
+        }
         writeln!(f, "elapsed:       {:.3} s", self.elapsed_s)?;
         write!(f, "digest: {}", self.digest)
     }

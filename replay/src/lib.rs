@@ -11,6 +11,7 @@ pub mod input;
 pub mod itch;
 pub mod journal;
 pub mod kraken;
+pub mod l2backtest;
 pub mod l2state;
 pub mod latency_report;
 pub mod live_ws;
@@ -21,5 +22,5 @@ pub mod signals;
 pub mod stages;
 pub mod summary;
 
-pub use itch::{replay_itch, replay_itch_with, ItchReplayOptions, ReplayError};
+pub use itch::{replay_itch, replay_itch_with, ItchEngine, ItchReplayOptions, ReplayError};
 pub use summary::Summary;

@@ -436,6 +436,7 @@ impl<'a> WsSession<'a> {
                 Venue::Binance(BinanceSync::new(BinanceReplayOptions {
                     accept_unsynced,
                     bbo_csv,
+                    backtest: None,
                 })?)
             }
             WsVenue::Coinbase => Venue::Coinbase(

@@ -231,7 +231,7 @@ fn top_key(t: &Top) -> [(i64, u64); 2] {
 
 /// The output for a simulator report about an event of sequence `seq`.
 #[inline]
-fn exec_output(seq: u64, at: Nanos, instr: InstrumentIdx, so: SimOut) -> Output {
+pub(crate) fn exec_output(seq: u64, at: Nanos, instr: InstrumentIdx, so: SimOut) -> Output {
     let kind = match so {
         SimOut::Fill(f) => OutputKind::Fill {
             client_id: f.client_id,
@@ -297,6 +297,9 @@ pub struct BookStage<S: Strategy = NoStrategy> {
     pub book_events: u64,
     /// Book errors.
     pub errors: BookErrorCounts,
+    /// One past the highest instrument slot written in `last` or `activity` (what a reset
+    /// clears).
+    used: usize,
 }
 
 impl Default for BookStage {
@@ -339,7 +342,32 @@ impl<S: Strategy> BookStage<S> {
             activity: vec![0; MAX_LOCATES],
             book_events: 0,
             errors: BookErrorCounts::default(),
+            used: 0,
         }
+    }
+
+    /// Starts over with `strategy`, keeping the books', the simulator's and the tables'
+    /// memory: the next replay gives what a new stage would, without building (and touching)
+    /// its tables again.
+    pub fn reset(&mut self, strategy: S) {
+        let timer = strategy.timer_interval().map(|n| n.0.max(1));
+        if timer.is_some() {
+            self.timers.clear();
+            self.timers.resize(MAX_LOCATES, 0);
+        } else {
+            self.timers = Vec::new();
+        }
+        self.timer = timer;
+        self.strategy = strategy;
+        self.actions = Actions::default();
+        self.order_intents = 0;
+        self.sim.reset();
+        self.books.reset();
+        self.last[..self.used].fill([NO_LEVEL; 2]);
+        self.activity[..self.used].fill(0);
+        self.used = 0;
+        self.book_events = 0;
+        self.errors = BookErrorCounts::default();
     }
 
     /// Applies `ev`, runs the strategy's hooks, and hands the outputs to `emit`, in order.
@@ -441,6 +469,7 @@ impl<S: Strategy> BookStage<S> {
         match ev.body {
             Body::Trade { px, qty, side } => {
                 self.activity[slot] += 1;
+                self.used = self.used.max(slot + 1);
                 emit(out(
                     instr,
                     OutputKind::Trade {
@@ -461,6 +490,7 @@ impl<S: Strategy> BookStage<S> {
             }
             Body::Cross { px, qty, .. } => {
                 self.activity[slot] += 1;
+                self.used = self.used.max(slot + 1);
                 emit(out(
                     instr,
                     OutputKind::Trade {
@@ -508,7 +538,9 @@ impl<S: Strategy> BookStage<S> {
             }
         };
         self.book_events += 1;
-        self.activity[applied.instr.get() & (MAX_LOCATES - 1)] += 1;
+        let aslot = applied.instr.get() & (MAX_LOCATES - 1);
+        self.activity[aslot] += 1;
+        self.used = self.used.max(aslot + 1);
         let resting = Some(applied.side);
         let trade = match ev.body {
             Body::Execute { qty, .. } => {
@@ -550,9 +582,11 @@ impl<S: Strategy> BookStage<S> {
     #[inline]
     fn check_top(&mut self, instr: InstrumentIdx, ev: &Event, emit: &mut impl FnMut(Output)) {
         let key = top_key(&self.books.top(instr));
-        let last = &mut self.last[instr.get() & (MAX_LOCATES - 1)];
+        let slot = instr.get() & (MAX_LOCATES - 1);
+        let last = &mut self.last[slot];
         if key != *last {
             *last = key;
+            self.used = self.used.max(slot + 1);
             emit(Output {
                 seq: ev.hdr.seq,
                 ts: ev.hdr.ts_exch,
@@ -602,6 +636,9 @@ pub struct OutputStage<'w> {
     pub order_updates: u64,
     /// Exchange time of the last output.
     pub last_ts: Nanos,
+    /// One past the highest instrument slot whose symbol or selection was set (what a reset
+    /// clears).
+    used: usize,
 }
 
 impl<'w> OutputStage<'w> {
@@ -610,17 +647,25 @@ impl<'w> OutputStage<'w> {
     /// # Errors
     /// Writing the CSV header failed.
     pub fn new(symbols: &[String], csv: Option<Box<dyn io::Write + 'w>>) -> io::Result<Self> {
-        let filter: Vec<[u8; 8]> = symbols.iter().map(|s| pad_symbol(s)).collect();
         let mut csv = csv.map(BboCsv::new);
         if let Some(c) = csv.as_mut() {
             c.header()?;
         }
-        Ok(OutputStage {
+        let mut stage = Self::without_sinks(symbols);
+        stage.csv = csv;
+        Ok(stage)
+    }
+
+    /// A stage restricted to `symbols` (empty: all) with no CSV (nothing to write, so nothing
+    /// can fail).
+    pub fn without_sinks(symbols: &[String]) -> Self {
+        let filter: Vec<[u8; 8]> = symbols.iter().map(|s| pad_symbol(s)).collect();
+        OutputStage {
             selected: vec![filter.is_empty(); MAX_LOCATES],
             filter,
             symbols: vec![[b' '; 8]; MAX_LOCATES],
             digest: Digest::new(),
-            csv,
+            csv: None,
             trades: 0,
             volume: 0,
             cross_volume: 0,
@@ -632,7 +677,29 @@ impl<'w> OutputStage<'w> {
             fills: 0,
             order_updates: 0,
             last_ts: Nanos(0),
-        })
+            used: 0,
+        }
+    }
+
+    /// Starts over for a new replay with the same symbol selection and sinks: digest,
+    /// counters, symbols and (with `backtest`) a new recorder, as a new stage would have them.
+    /// Meant for stages without a CSV or signal sink (those would carry on writing into the
+    /// same writer).
+    pub fn reset(&mut self, backtest: Option<&crate::backtest::BacktestOptions>) {
+        self.selected[..self.used].fill(self.filter.is_empty());
+        self.symbols[..self.used].fill([b' '; 8]);
+        self.used = 0;
+        self.digest = Digest::new();
+        self.trades = 0;
+        self.volume = 0;
+        self.cross_volume = 0;
+        self.bbo_changes = 0;
+        self.status_changes = 0;
+        self.signals = 0;
+        self.fills = 0;
+        self.order_updates = 0;
+        self.last_ts = Nanos(0);
+        self.backtest = backtest.map(crate::backtest::Recorder::new);
     }
 
     /// Books fills and samples equity for a backtest with `opts`.
@@ -679,6 +746,7 @@ impl<'w> OutputStage<'w> {
         match o.kind {
             OutputKind::Instrument(sym) => {
                 self.symbols[slot] = sym;
+                self.used = self.used.max(slot + 1);
                 if !self.filter.is_empty() {
                     self.selected[slot] = self.filter.contains(&sym);
                 }

@@ -285,6 +285,7 @@ impl Summary {
             events: self.messages,
             capital: d.options.capital,
             ticks_per_unit: d.options.ticks_per_unit,
+            lots_per_unit: d.options.lots_per_unit,
             periods_per_year: d.options.periods_per_year,
             digest: self.digest.clone(),
         })

@@ -21,6 +21,7 @@ fn run(name: &str, accept_unsynced: bool) -> (BinanceSummary, usize) {
         let opts = BinanceReplayOptions {
             accept_unsynced,
             bbo_csv: Some(Box::new(&mut csv)),
+            ..Default::default()
         };
         replay_binance(open(name), opts).unwrap()
     };
@@ -102,7 +103,7 @@ fn a_gap_marks_the_book_unsynced_and_accept_unsynced_still_reports() {
         cut.as_bytes(),
         BinanceReplayOptions {
             accept_unsynced: true,
-            bbo_csv: None,
+            ..Default::default()
         },
     )
     .unwrap();

@@ -13,6 +13,7 @@ fn opts(depth: Option<usize>, accept_unsynced: bool) -> CryptoReplayOptions<'sta
         book_depth: depth,
         // BTC/USD on Kraken: prices at 1 decimal, quantities at 8.
         wire_precision: vec![("BTC/USD".into(), Precision { px: 1, qty: 8 })],
+        ..CryptoReplayOptions::default()
     }
 }
 

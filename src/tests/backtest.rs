@@ -222,3 +222,118 @@ fn empirical_latency_from_csv_runs_and_is_recorded_as_an_input() {
     let v = ticklane(&["verify", p(&rep.join("manifest.json"))]);
     assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
 }
+
+const SPOT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/binance/spot_btcusdt_20240808.gz"
+);
+const MM_BTC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mm-btcusdt.toml");
+
+fn l2_mm(extra: &[&str]) -> Output {
+    let mut args = vec![
+        "replay",
+        "--format",
+        "binance",
+        SPOT,
+        "--strategy",
+        "market_maker",
+        "--strategy-config",
+        MM_BTC,
+    ];
+    args.extend_from_slice(extra);
+    ticklane(&args)
+}
+
+#[test]
+fn l2_backtest_on_a_binance_capture_reports_and_verifies() {
+    let dir = tmp_dir("l2");
+    let o = l2_mm(&["--queue", "conservative", "--report", p(&dir)]);
+    let digest = digest_of(&o);
+    let out = stdout(&o);
+    assert!(out.contains("backtest report"), "{out}");
+    assert!(out.contains("queue model conservative"), "{out}");
+    // The same run again, and the other L2 model: another result.
+    assert_eq!(digest_of(&l2_mm(&["--queue", "conservative"])), digest);
+    assert_ne!(digest_of(&l2_mm(&["--queue", "probabilistic"])), digest);
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["digest"], digest.as_str());
+    // trades.csv in currency units: BTCUSDT prices near 61,800 and sizes in BTC, at most the
+    // 0.001 BTC quote size; the signed sizes sum to the reported final position.
+    let csv = std::fs::read_to_string(dir.join("trades.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert!(rows.len() > 10, "{csv}");
+    let mut pos = 0.0;
+    for r in &rows {
+        let (px, qty): (f64, f64) = (r[5].parse().unwrap(), r[6].parse().unwrap());
+        assert!(
+            (60_000.0..63_000.0).contains(&px) && qty > 0.0 && qty <= 0.001,
+            "{r:?}"
+        );
+        pos += if r[4] == "buy" { qty } else { -qty };
+    }
+    let last_pos: f64 = rows.last().unwrap()[9].parse().unwrap();
+    assert!((pos - last_pos).abs() < 1e-9, "{pos} vs {last_pos}");
+    let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"format\": \"binance\""), "{manifest}");
+
+    let v = ticklane(&["verify", p(&dir.join("manifest.json"))]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+    assert_eq!(digest_of(&v), digest);
+    // An edited queue model: the re-run differs.
+    std::fs::write(
+        dir.join("manifest.json"),
+        manifest.replace("\"conservative\"", "\"probabilistic\""),
+    )
+    .unwrap();
+    let v = ticklane(&["verify", p(&dir.join("manifest.json"))]);
+    assert_eq!(v.status.code(), Some(5), "{}", stdout(&v));
+}
+
+#[test]
+fn fifo_on_l2_data_is_refused_and_coinbase_backtests_verify() {
+    let o = l2_mm(&["--queue", "fifo"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("fifo") && err.contains("L2"), "{err}");
+    // The default queue model (fifo) is refused the same way.
+    let o = l2_mm(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    let coinbase = |extra: &[&str]| {
+        let mut args = vec![
+            "replay",
+            "--format",
+            "coinbase",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/data/coinbase_skl-gbp.jsonl"),
+            "--strategy",
+            "market_maker",
+            "--strategy-config",
+            MM_BTC,
+        ];
+        args.extend_from_slice(extra);
+        ticklane(&args)
+    };
+    let o = coinbase(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("fifo"));
+    // SKL-GBP around 0.57: the BTCUSDT config's cent grid still quotes (a cent off the
+    // microprice); the run reports, and verify re-runs it from the manifest.
+    let dir = tmp_dir("coinbase");
+    let o = coinbase(&["--queue", "probabilistic", "--report", p(&dir)]);
+    let digest = digest_of(&o);
+    assert!(
+        stdout(&o).contains("strategy:      market_maker"),
+        "{}",
+        stdout(&o)
+    );
+    let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"format\": \"coinbase\""), "{manifest}");
+    let v = ticklane(&["verify", p(&dir.join("manifest.json"))]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+    assert_eq!(digest_of(&v), digest);
+}

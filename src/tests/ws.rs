@@ -244,8 +244,8 @@ fn binance_file() -> (TopLevels, Vec<String>, u64) {
 fn binance_file_at(path: &str) -> (TopLevels, Vec<String>, u64) {
     let csv = SharedBuf::default();
     let mut sync = BinanceSync::new(BinanceReplayOptions {
-        accept_unsynced: false,
         bbo_csv: Some(Box::new(csv.clone())),
+        ..BinanceReplayOptions::default()
     })
     .unwrap();
     let f = ticklane_replay::input::open(std::path::Path::new(path)).unwrap();

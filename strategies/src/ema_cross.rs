@@ -4,12 +4,19 @@
 //! fair value than the mid; when its fast EMA crosses above its slow EMA, short-term momentum
 //! turned up: buy; crossing below: sell. EMAs update on every book change that moves the
 //! microprice; a signal fires only on a cross, with the EMA gap in ticks as its value.
+//!
+//! Orders: with each signal, a market (IOC) order of `size` lots in its direction (a buy on a
+//! cross up, a sell on a cross down), unless it would take the position beyond `max_position`
+//! (0 = signals only). So a long position built on crosses up is sold down again by crosses
+//! down, and no cross ever builds more than `max_position` either way.
 
 use serde::Deserialize;
 use ticklane_engine::indicators::book::microprice;
 use ticklane_engine::indicators::ma::Ema;
 use ticklane_engine::strategy::{Ctx, Signal, SignalKind, Strategy};
 use ticklane_engine::Side;
+
+use crate::orders::market_within;
 
 use crate::per_instr::PerInstr;
 
@@ -21,6 +28,10 @@ pub struct EmaCrossConfig {
     pub fast: usize,
     /// Slow EMA length, in microprice updates.
     pub slow: usize,
+    /// Lots per market order sent with a signal.
+    pub size: u64,
+    /// Largest absolute position the orders may build, lots (0: send no orders).
+    pub max_position: i64,
 }
 
 impl Default for EmaCrossConfig {
@@ -28,6 +39,8 @@ impl Default for EmaCrossConfig {
         EmaCrossConfig {
             fast: 20,
             slow: 100,
+            size: 100,
+            max_position: 500,
         }
     }
 }
@@ -38,6 +51,8 @@ struct State {
     slow: Ema,
     last_px: f64,
     above: Option<bool>,
+    /// The last client id used.
+    id: u64,
 }
 
 /// The strategy.
@@ -72,6 +87,7 @@ impl Strategy for EmaCross {
             slow: Ema::new(cfg.slow),
             last_px: f64::NAN,
             above: None,
+            id: 0,
         });
         if mp == st.last_px {
             return;
@@ -93,6 +109,7 @@ impl Strategy for EmaCross {
                 side: Some(side),
                 value: f - s,
             });
+            market_within(ctx, &mut st.id, side, cfg.size, cfg.max_position);
         }
         st.above = Some(above);
     }
@@ -102,12 +119,17 @@ impl Strategy for EmaCross {
 mod tests {
     use super::*;
     use crate::harness::Harness;
+    use ticklane_engine::strategy::OrderIntent;
 
     /// Worked by hand with fast = 2 (alpha 2/3, seeded by the mean of 2) and slow = 3 (alpha 1/2,
     /// seeded by the mean of 3); equal sizes, so the microprice is the mid.
     #[test]
     fn signals_on_the_cross_only() {
-        let mut h = Harness::new(EmaCross::new(EmaCrossConfig { fast: 2, slow: 3 }));
+        let mut h = Harness::new(EmaCross::new(EmaCrossConfig {
+            fast: 2,
+            slow: 3,
+            ..EmaCrossConfig::default()
+        }));
         assert!(h.add(Side::Bid, 100, 100).1.is_empty()); // no microprice yet
         assert!(h.add(Side::Ask, 110, 100).1.is_empty()); // mp 105
         assert!(h.add(Side::Ask, 106, 100).1.is_empty()); // mp 103: fast = 104
@@ -124,5 +146,50 @@ mod tests {
             "{}",
             s[0].value
         );
+        // With the signal, a market sell of the default 100 lots (flat, within 500).
+        assert_eq!(
+            h.orders,
+            vec![OrderIntent {
+                client_id: 1,
+                side: Side::Ask,
+                px: None,
+                qty: ticklane_engine::Qty(100),
+                tif: ticklane_engine::strategy::Tif::Ioc,
+            }]
+        );
+        // Cross back up while short 450: a buy of 100 (to -350) is within the limit.
+        h.position = -450;
+        let (_, s) = h.add(Side::Bid, 104, 100); // mp 104.5: fast 104.284 > slow 104.25
+        assert_eq!(s[0].side, Some(Side::Bid));
+        assert_eq!(
+            (h.orders.len(), h.orders[1].side, h.orders[1].client_id),
+            (2, Side::Bid, 2)
+        );
+    }
+
+    #[test]
+    fn orders_stay_within_max_position_and_zero_means_signals_only() {
+        for (max_position, position, orders) in [(500, -450, 0), (0, 0, 0), (500, 0, 1)] {
+            let mut h = Harness::new(EmaCross::new(EmaCrossConfig {
+                fast: 2,
+                slow: 3,
+                max_position,
+                ..EmaCrossConfig::default()
+            }));
+            h.position = position;
+            h.add(Side::Bid, 100, 100);
+            h.add(Side::Ask, 110, 100);
+            h.add(Side::Ask, 106, 100);
+            h.add(Side::Bid, 102, 100);
+            let (bid104, _) = h.add(Side::Bid, 104, 100);
+            h.add(Side::Ask, 105, 100);
+            assert_eq!(h.delete(bid104).len(), 1, "the cross down signals");
+            // A sell of 100 from -450 would reach -550.
+            assert_eq!(
+                h.orders.len(),
+                orders,
+                "max {max_position}, position {position}"
+            );
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! Test harness: hand-built events through a real L3 book and a strategy's hooks, collecting
-//! its signals.
+//! its signals (and, in `orders`, the orders it sends).
 
 use ticklane_engine::book::L3Books;
-use ticklane_engine::strategy::{Action, Actions, BookView, Ctx, Signal, Strategy};
+use ticklane_engine::strategy::{Action, Actions, BookView, Ctx, OrderIntent, Signal, Strategy};
 use ticklane_engine::{Body, Event, Header, InstrumentIdx, Nanos, OrderId, Px, Qty, Side};
 
 pub(crate) struct Harness<S: Strategy> {
@@ -11,6 +11,8 @@ pub(crate) struct Harness<S: Strategy> {
     actions: Actions,
     next_id: u64,
     pub position: i64,
+    /// Every new order the strategy sent, in order.
+    pub orders: Vec<OrderIntent>,
 }
 
 impl<S: Strategy> Harness<S> {
@@ -21,6 +23,7 @@ impl<S: Strategy> Harness<S> {
             actions: Actions::default(),
             next_id: 1,
             position: 0,
+            orders: Vec::new(),
         }
     }
 
@@ -34,6 +37,11 @@ impl<S: Strategy> Harness<S> {
             actions: &mut self.actions,
         };
         self.s.on_book(&mut ctx);
+        for a in self.actions.as_slice() {
+            if let Action::Order(o) = a {
+                self.orders.push(*o);
+            }
+        }
         let out = self
             .actions
             .as_slice()

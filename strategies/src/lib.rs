@@ -10,6 +10,7 @@ pub mod ema_cross;
 pub mod market_maker;
 pub mod mean_reversion;
 pub mod obi;
+mod orders;
 mod per_instr;
 pub mod registry;
 

@@ -4,12 +4,19 @@
 //! strays `entry` standard deviations away, bet on the way back (sell high, buy low), and exit
 //! when it has come back within `exit` deviations. The z-score is over the last `window`
 //! microprice changes.
+//!
+//! Orders: on entry, a market (IOC) order of `size` lots in the signal's direction (a sell when
+//! z is high, a buy when it is low), unless it would take the position beyond `max_position`;
+//! on exit, a market order that flattens the position the strategy knows of (all of it, in
+//! one order). `max_position = 0` sends no orders (signals only).
 
 use serde::Deserialize;
 use ticklane_engine::indicators::book::microprice;
 use ticklane_engine::indicators::rolling::RollingStd;
 use ticklane_engine::strategy::{Ctx, Signal, SignalKind, Strategy};
 use ticklane_engine::Side;
+
+use crate::orders::market_within;
 
 use crate::per_instr::PerInstr;
 
@@ -23,6 +30,10 @@ pub struct MeanReversionConfig {
     pub entry: f64,
     /// |z| at or below which to exit.
     pub exit: f64,
+    /// Lots per entry order.
+    pub size: u64,
+    /// Largest absolute position the orders may build, lots (0: send no orders).
+    pub max_position: i64,
 }
 
 impl Default for MeanReversionConfig {
@@ -31,6 +42,8 @@ impl Default for MeanReversionConfig {
             window: 100,
             entry: 2.0,
             exit: 0.5,
+            size: 100,
+            max_position: 500,
         }
     }
 }
@@ -40,6 +53,8 @@ struct State {
     z: RollingStd,
     last_px: f64,
     open: Option<Side>,
+    /// The last client id used.
+    id: u64,
 }
 
 /// The strategy.
@@ -73,6 +88,7 @@ impl Strategy for MeanReversion {
             z: RollingStd::new(cfg.window),
             last_px: f64::NAN,
             open: None,
+            id: 0,
         });
         if mp == st.last_px {
             return;
@@ -88,6 +104,7 @@ impl Strategy for MeanReversion {
                     side: Some(Side::Ask),
                     value: z,
                 });
+                market_within(ctx, &mut st.id, Side::Ask, cfg.size, cfg.max_position);
             }
             None if z <= -cfg.entry => {
                 st.open = Some(Side::Bid);
@@ -96,6 +113,7 @@ impl Strategy for MeanReversion {
                     side: Some(Side::Bid),
                     value: z,
                 });
+                market_within(ctx, &mut st.id, Side::Bid, cfg.size, cfg.max_position);
             }
             Some(_) if z.abs() <= cfg.exit => {
                 st.open = None;
@@ -104,6 +122,15 @@ impl Strategy for MeanReversion {
                     side: None,
                     value: z,
                 });
+                if cfg.max_position > 0 && ctx.position != 0 {
+                    let side = if ctx.position > 0 {
+                        Side::Ask
+                    } else {
+                        Side::Bid
+                    };
+                    let q = ctx.position.unsigned_abs();
+                    market_within(ctx, &mut st.id, side, q, cfg.max_position);
+                }
             }
             _ => {}
         }
@@ -123,6 +150,7 @@ mod tests {
             window: 3,
             entry: 1.2,
             exit: 0.5,
+            ..MeanReversionConfig::default()
         }));
         assert!(h.add(Side::Bid, 990, 100).1.is_empty());
         assert!(h.add(Side::Ask, 1010, 100).1.is_empty()); // 1000
@@ -134,6 +162,16 @@ mod tests {
             (s.len(), s[0].kind, s[0].side),
             (1, SignalKind::Take, Some(Side::Ask))
         );
+        // With it, a market sell of 100.
+        assert_eq!(
+            h.orders
+                .iter()
+                .map(|o| (o.side, o.qty.0, o.px, o.client_id))
+                .collect::<Vec<_>>(),
+            vec![(Side::Ask, 100, None, 1)]
+        );
+        // Say it filled for 60 of the 100.
+        h.position = -60;
         assert!(
             (s[0].value - 1.336_306_209_562_122).abs() < 1e-6,
             "{}",
@@ -145,6 +183,14 @@ mod tests {
                                                            // 1005.5: [1003.5 1006 1005.5] mean 1005, std 1.0801, z = 0.463 <= 0.5: exit.
         let (_, s) = h.add(Side::Ask, 1006, 100);
         assert_eq!((s.len(), s[0].kind, s[0].side), (1, SignalKind::Exit, None));
+        // The exit flattens what is held: a market buy of 60.
+        assert_eq!(
+            h.orders
+                .iter()
+                .map(|o| (o.side, o.qty.0, o.client_id))
+                .collect::<Vec<_>>(),
+            vec![(Side::Ask, 100, 1), (Side::Bid, 60, 2)]
+        );
         assert!(
             (s[0].value - 0.462_910_049_886_275_7).abs() < 1e-6,
             "{}",

@@ -124,7 +124,7 @@ pub fn list() -> Vec<StrategyInfo> {
         },
         StrategyInfo {
             name: "ema_cross",
-            about: "buy/sell on crosses of a fast and a slow EMA of the microprice",
+            about: "buy/sell on crosses of a fast and a slow EMA of the microprice, a market order each",
             keys: vec![
                 (
                     "fast",
@@ -136,11 +136,21 @@ pub fn list() -> Vec<StrategyInfo> {
                     e.slow.to_string(),
                     "slow EMA length, microprice updates",
                 ),
+                (
+                    "size",
+                    e.size.to_string(),
+                    "lots per market order with a signal",
+                ),
+                (
+                    "max_position",
+                    e.max_position.to_string(),
+                    "largest absolute position, lots (0: signals only)",
+                ),
             ],
         },
         StrategyInfo {
             name: "mean_reversion",
-            about: "fade microprice z-score extremes, exit near the mean",
+            about: "fade microprice z-score extremes with market orders, flatten near the mean",
             keys: vec![
                 (
                     "window",
@@ -149,6 +159,16 @@ pub fn list() -> Vec<StrategyInfo> {
                 ),
                 ("entry", m.entry.to_string(), "|z| to enter"),
                 ("exit", m.exit.to_string(), "|z| to exit"),
+                (
+                    "size",
+                    m.size.to_string(),
+                    "lots per entry market order (the exit flattens)",
+                ),
+                (
+                    "max_position",
+                    m.max_position.to_string(),
+                    "largest absolute position, lots (0: signals only)",
+                ),
             ],
         },
         StrategyInfo {

@@ -94,6 +94,20 @@ impl L2Book {
         self.sides[side.index()].iter().rev()
     }
 
+    /// Levels of `side`, worst first (the best is the last).
+    #[inline]
+    pub fn side_slice(&self, side: Side) -> &[Level] {
+        &self.sides[side.index()]
+    }
+
+    /// The level at `px` on `side`, if any.
+    #[inline]
+    pub fn level(&self, side: Side, px: Px) -> Option<Level> {
+        let v = &self.sides[side.index()];
+        let pos = v.partition_point(|l| better(side, px, l.px));
+        (pos < v.len() && v[pos].px == px).then(|| v[pos])
+    }
+
     /// Whether the best bid is at or above the best ask (a sign of a missed update).
     pub fn is_crossed(&self) -> bool {
         matches!((self.sides[0].last(), self.sides[1].last()), (Some(b), Some(a)) if b.px >= a.px)

@@ -159,6 +159,9 @@ pub struct OrderTable {
     based: bool,
     far: FarMap,
     live: u64,
+    /// Lowest and highest id stored in `ring` since the last reset (`lo > hi`: none), so a
+    /// reset clears only that span.
+    touched: (u64, u64),
 }
 
 impl Default for OrderTable {
@@ -184,7 +187,28 @@ impl OrderTable {
             based: false,
             far: FarMap::with_capacity_and_hasher(far_capacity, Default::default()),
             live: 0,
+            touched: (u64::MAX, 0),
         }
+    }
+
+    /// Empties the table, keeping its memory: the state of a new table of the same window,
+    /// at the cost of clearing only the span of ids used since the last reset.
+    pub fn reset(&mut self) {
+        let (lo, hi) = self.touched;
+        if lo <= hi {
+            // Every occupied slot holds an id of the current window that was inserted since
+            // the last reset: clearing that intersection (at most one window) frees them all.
+            let from = lo.max(self.base);
+            let to = hi.min(self.base.saturating_add(self.mask));
+            for i in from..=to {
+                self.ring[(i & self.mask) as usize] = FREE_SLOT;
+            }
+        }
+        self.far.clear();
+        self.base = 0;
+        self.based = false;
+        self.live = 0;
+        self.touched = (u64::MAX, 0);
     }
 
     /// Number of resting orders.
@@ -269,6 +293,7 @@ impl OrderTable {
                 return false;
             }
             *s = slot;
+            self.touched = (self.touched.0.min(id), self.touched.1.max(id));
         } else {
             match self.far.entry(id) {
                 std::collections::hash_map::Entry::Occupied(_) => return false,
@@ -422,6 +447,12 @@ impl Book {
         self.sides[side.index()].last().copied()
     }
 
+    /// Levels of `side`, worst first (the best is the last).
+    #[inline]
+    pub fn side_slice(&self, side: Side) -> &[Level] {
+        &self.sides[side.index()]
+    }
+
     /// Levels of `side`, best first.
     pub fn levels(&self, side: Side) -> impl ExactSizeIterator<Item = &Level> + '_ {
         self.sides[side.index()].iter().rev()
@@ -501,6 +532,16 @@ impl L3Books {
         };
         b.ensure_instrument(InstrumentIdx(instruments.saturating_sub(1) as u32));
         b
+    }
+
+    /// Empties every book and the order table, keeping their memory, so a new replay starts
+    /// from the state of a fresh book set (same results) without re-touching a 32 MiB table.
+    pub fn reset(&mut self) {
+        for b in &mut self.books {
+            b.clear();
+        }
+        self.orders.reset();
+        self.next_prio = 0;
     }
 
     /// Makes sure a book exists for `instr` (books are created on first use anyway).
@@ -922,6 +963,39 @@ mod tests {
         .unwrap();
         assert!(b.order(OrderId(1 << 40)).is_none());
         assert_eq!(b.orders().len(), 3);
+    }
+
+    #[test]
+    fn reset_gives_the_state_of_a_fresh_book_set() {
+        // Orders in the window, one pushed to the overflow map, one left resting in a book.
+        let mut b = L3Books::with_capacity(2, 4, 0); // 16-id window
+        b.apply(&add(1000, Side::Bid, 50, 7)).unwrap();
+        for id in 1001..1040u64 {
+            b.apply(&add(id, Side::Ask, 60 + (id % 5) as i64, 1))
+                .unwrap();
+        }
+        assert_eq!(
+            b.orders().overflow_len(),
+            24,
+            "ids 1000..=1023 left the window"
+        );
+        b.reset();
+        assert_eq!((b.orders().len(), b.orders().overflow_len()), (0, 0));
+        assert_eq!(b.top(InstrumentIdx(1)), Top::default());
+        assert_eq!(b.next_prio(), 0);
+        for id in [1000u64, 1001, 1039] {
+            assert_eq!(b.order(OrderId(id)), None, "id {id} survived the reset");
+        }
+        // The same ids again, from a fresh base (far below the old window): as a new set.
+        let mut fresh = L3Books::with_capacity(2, 4, 0);
+        for books in [&mut b, &mut fresh] {
+            books.apply(&add(5, Side::Bid, 40, 3)).unwrap();
+            books.apply(&add(1001, Side::Ask, 41, 2)).unwrap();
+        }
+        assert_eq!(b.top(InstrumentIdx(1)), fresh.top(InstrumentIdx(1)));
+        assert_eq!(b.resting(OrderId(5)), fresh.resting(OrderId(5)));
+        assert_eq!(b.resting(OrderId(1001)), fresh.resting(OrderId(1001)));
+        assert_eq!(b.orders().overflow_len(), fresh.orders().overflow_len());
     }
 
     #[test]

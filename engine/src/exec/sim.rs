@@ -23,7 +23,7 @@ use super::fees::Fees;
 use super::latency::{ActionKind, Latency, LatencyModel};
 use super::queue::{QueueKind, QueueModel, QueuePos};
 use super::{Fill, Liquidity, OrderStatus, OrderUpdate, RejectReason};
-use crate::book::{Book, L3Books};
+use crate::book::{Book, L3Books, LevelView};
 use crate::event::{Body, Event};
 use crate::strategy::{Action, OrderIntent, Tif};
 use crate::{InstrumentIdx, Nanos, Px, Qty, Side};
@@ -62,6 +62,33 @@ pub enum SimOut {
         side: Side,
         /// Quantity still working after it.
         leaves: Qty,
+    },
+}
+
+/// One change of price-level (L2) market data, as the simulator takes it: before the book
+/// applies it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum L2Change {
+    /// The size at `px` on `side` goes from `before` to `after` lots (0: no level).
+    Level {
+        /// The level's side.
+        side: Side,
+        /// Its price.
+        px: Px,
+        /// Size before the change.
+        before: u64,
+        /// Size after it.
+        after: u64,
+    },
+    /// `qty` traded at `px` against resting liquidity on `resting` (a sell aggressor hits
+    /// [`Side::Bid`]).
+    Trade {
+        /// Trade price.
+        px: Px,
+        /// Trade size.
+        qty: u64,
+        /// Side of the resting (maker) order.
+        resting: Side,
     },
 }
 
@@ -106,6 +133,9 @@ struct Working {
     join_prio: u64,
     queue: QueuePos,
     joined_at: u64,
+    /// L2 data: quantity traded at the order's level since the level's size last changed, so
+    /// that the size change a trade causes is not taken for cancels as well.
+    traded: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -142,6 +172,14 @@ impl InstrSim {
     }
     fn is_idle(&self) -> bool {
         self.working.is_empty() && self.pending.is_empty()
+    }
+    fn reset(&mut self) {
+        self.working.clear();
+        self.pending.clear();
+        self.responses.clear();
+        self.taken.clear();
+        self.position = 0;
+        self.seq = 0;
     }
 }
 
@@ -192,6 +230,15 @@ impl ExecSim {
             instr: Vec::new(),
             counts: SimCounts::default(),
         }
+    }
+
+    /// Forgets every order, answer and counter, keeping the memory: the state of a new
+    /// simulator with the same configuration.
+    pub fn reset(&mut self) {
+        for st in &mut self.instr {
+            st.reset();
+        }
+        self.counts = SimCounts::default();
     }
 
     /// The configuration.
@@ -327,12 +374,90 @@ impl ExecSim {
         }
     }
 
+    /// L2 data: handles the actions of `instr` that reached the exchange by `at` against `book`
+    /// as it stands (before the next market-data change is applied): call it before each
+    /// message (depth update, trade) of the instrument. Reports go to `emit`.
+    pub fn l2_arrivals<B: LevelView>(
+        &mut self,
+        instr: InstrumentIdx,
+        at: u64,
+        book: &B,
+        emit: &mut impl FnMut(Nanos, SimOut),
+    ) {
+        let Some(st) = self.instr.get_mut(instr.get()) else {
+            return;
+        };
+        if st.pending.is_empty() {
+            return;
+        }
+        // L2 data has no order priorities: ours are numbered in the order they join.
+        let prio = st.seq;
+        Self::arrivals(&self.cfg, &mut self.counts, st, book, prio, at, emit);
+    }
+
+    /// L2 data: how `change` (at exchange time `at`, not yet applied to the book) moves the
+    /// queues of `instr`'s resting simulated orders, and the fills it causes:
+    /// - a trade at an order's price advances its queue by the traded size and fills it with
+    ///   what is left once the quantity ahead is used up (both L2 models); orders priced
+    ///   better than the trade fill first; one trade fills at most its own size in all;
+    /// - a level that shrinks advances the queue of our orders there as the model says (the
+    ///   conservative model only caps the quantity ahead at the new size; the probabilistic
+    ///   one takes part of the cut as cancels ahead of us), after subtracting what trades at
+    ///   that level already took since its last change, so no size is counted twice;
+    /// - size arriving on the other side at or through an order's price is an aggressor that
+    ///   would have traded with it first: it fills our orders there, best price first.
+    ///
+    /// FIFO needs order-by-order data; the L2 replays refuse it (here it would act as the
+    /// conservative model).
+    pub fn l2_change(
+        &mut self,
+        instr: InstrumentIdx,
+        at: u64,
+        change: L2Change,
+        emit: &mut impl FnMut(Nanos, SimOut),
+    ) {
+        let Some(st) = self.instr.get_mut(instr.get()) else {
+            return;
+        };
+        if st.working.is_empty() {
+            return;
+        }
+        let mut ctx = Exch {
+            cfg: &self.cfg,
+            counts: &mut self.counts,
+            st,
+            at,
+            emit,
+        };
+        match change {
+            L2Change::Level {
+                side,
+                px,
+                before,
+                after,
+            } => {
+                ctx.l2_depth(side, px, before, after);
+                if after > before {
+                    ctx.aggressor(side.opposite(), px, after - before);
+                }
+            }
+            L2Change::Trade { px, qty, resting } => {
+                for w in ctx.st.working.iter_mut() {
+                    if w.side == resting && w.px == px {
+                        w.traded = w.traded.saturating_add(qty);
+                    }
+                }
+                ctx.executed(resting, px, qty, u64::MAX);
+            }
+        }
+    }
+
     /// Every pending action that arrived by `now`, in arrival order.
-    fn arrivals(
+    fn arrivals<B: LevelView>(
         cfg: &SimConfig,
         counts: &mut SimCounts,
         st: &mut InstrSim,
-        book: &Book,
+        book: &B,
         next_prio: u64,
         now: u64,
         emit: &mut impl FnMut(Nanos, SimOut),
@@ -477,6 +602,7 @@ impl<F: FnMut(Nanos, SimOut)> Exch<'_, F> {
             join_prio: 0,
             queue: QueuePos::default(),
             joined_at: 0,
+            traded: 0,
         };
         self.status(&w, OrderStatus::Rejected(why), px);
     }
@@ -551,11 +677,11 @@ impl<F: FnMut(Nanos, SimOut)> Exch<'_, F> {
     }
 
     /// Walks the other side of `book` for `w`, up to its limit; fills at each level's price.
-    fn walk(&mut self, book: &Book, w: &mut Working, limit: Option<Px>) {
+    fn walk<B: LevelView>(&mut self, book: &B, w: &mut Working, limit: Option<Px>) {
         let opp = w.side.opposite();
         // Forget taken liquidity at levels that are gone.
-        self.st.taken.retain(|t| book.level(t.0, t.1).is_some());
-        for level in book.levels(opp) {
+        self.st.taken.retain(|t| book.level_at(t.0, t.1).is_some());
+        for level in book.side_levels(opp).iter().rev() {
             if w.leaves == 0 {
                 break;
             }
@@ -574,8 +700,8 @@ impl<F: FnMut(Nanos, SimOut)> Exch<'_, F> {
         }
     }
 
-    fn join(&self, book: &Book, next_prio: u64, side: Side, px: Px) -> (u64, QueuePos) {
-        let level = book.level(side, px).map_or(0, |l| l.qty.0);
+    fn join<B: LevelView>(&self, book: &B, next_prio: u64, side: Side, px: Px) -> (u64, QueuePos) {
+        let level = book.level_at(side, px).map_or(0, |l| l.qty.0);
         let pos = match self.cfg.queue {
             QueueKind::Fifo => QueuePos { ahead: level },
             QueueKind::Conservative => super::queue::Conservative.new_order(level),
@@ -584,14 +710,14 @@ impl<F: FnMut(Nanos, SimOut)> Exch<'_, F> {
         (next_prio, pos)
     }
 
-    fn new_order(&mut self, book: &Book, next_prio: u64, o: OrderIntent) {
+    fn new_order<B: LevelView>(&mut self, book: &B, next_prio: u64, o: OrderIntent) {
         if o.qty.0 == 0 || o.px.is_some_and(|p| p.0 <= 0) {
             return self.reject(o.client_id, o.side, o.px, RejectReason::InvalidOrder);
         }
         if self.st.working.iter().any(|w| w.client_id == o.client_id) {
             return self.reject(o.client_id, o.side, o.px, RejectReason::DuplicateClientId);
         }
-        let best_opp = book.best(o.side.opposite()).map(|l| l.px);
+        let best_opp = book.best_level(o.side.opposite()).map(|l| l.px);
         let marketable = match (o.px, best_opp) {
             (None, _) => true,
             (Some(p), Some(b)) => crosses(o.side, p, b),
@@ -614,6 +740,7 @@ impl<F: FnMut(Nanos, SimOut)> Exch<'_, F> {
             join_prio: 0,
             queue: QueuePos::default(),
             joined_at: self.at,
+            traded: 0,
         };
         self.status(&w, OrderStatus::Accepted, o.px);
         if marketable {
@@ -642,7 +769,7 @@ impl<F: FnMut(Nanos, SimOut)> Exch<'_, F> {
         }
     }
 
-    fn modify(&mut self, book: &Book, next_prio: u64, id: u64, px: Px, qty: Qty) {
+    fn modify<B: LevelView>(&mut self, book: &B, next_prio: u64, id: u64, px: Px, qty: Qty) {
         let Some(i) = self.st.working.iter().position(|w| w.client_id == id) else {
             return self.reject(id, Side::Bid, Some(px), RejectReason::UnknownOrder);
         };
@@ -666,7 +793,7 @@ impl<F: FnMut(Nanos, SimOut)> Exch<'_, F> {
             return self.status(&w, OrderStatus::Modified, Some(px));
         }
         let marketable = book
-            .best(w0.side.opposite())
+            .best_level(w0.side.opposite())
             .is_some_and(|b| crosses(w0.side, px, b.px));
         if marketable && w0.tif == Tif::PostOnly {
             return self.status(
@@ -688,6 +815,7 @@ impl<F: FnMut(Nanos, SimOut)> Exch<'_, F> {
             }
         }
         (w.join_prio, w.queue) = self.join(book, next_prio, w.side, px);
+        w.traded = 0;
         self.st.working.push(w);
     }
 
@@ -750,6 +878,25 @@ impl<F: FnMut(Nanos, SimOut)> Exch<'_, F> {
                     super::queue::Conservative.depth(&mut w.queue, level_before, after)
                 }
                 QueueKind::Probabilistic(m) => m.depth(&mut w.queue, level_before, after),
+            }
+        }
+    }
+
+    /// L2 data: the level at `side`/`px` goes from `before` to `after` without a trade (what
+    /// trades took since its last change is not counted again).
+    fn l2_depth(&mut self, side: Side, px: Px, before: u64, after: u64) {
+        for w in self.st.working.iter_mut() {
+            if w.side != side || w.px != px {
+                continue;
+            }
+            let cut = before.saturating_sub(after).saturating_sub(w.traded);
+            w.traded = 0;
+            let before = after.saturating_add(cut);
+            match self.cfg.queue {
+                QueueKind::Probabilistic(m) => m.depth(&mut w.queue, before, after),
+                QueueKind::Conservative | QueueKind::Fifo => {
+                    super::queue::Conservative.depth(&mut w.queue, before, after)
+                }
             }
         }
     }

@@ -21,7 +21,15 @@ fn field(s: &str) -> String {
 }
 
 /// The whole `trades.csv` text: header plus one line per fill, `\n` line ends.
-pub fn trades_csv(fills: &[FillRecord], ticks_per_unit: i64) -> String {
+pub fn trades_csv(fills: &[FillRecord], ticks_per_unit: i64, lots_per_unit: i64) -> String {
+    let m = super::money_scale(ticks_per_unit, lots_per_unit);
+    let lots = |q: i128| {
+        if lots_per_unit > 1 {
+            super::decimal::ratio_str(q, i128::from(lots_per_unit))
+        } else {
+            q.to_string()
+        }
+    };
     let mut out = String::with_capacity(64 + fills.len() * 120);
     out.push_str(CSV_HEADER);
     out.push('\n');
@@ -35,12 +43,12 @@ pub fn trades_csv(fills: &[FillRecord], ticks_per_unit: i64) -> String {
             f.client_id,
             side_str(f.side),
             px_str(f.px, ticks_per_unit),
-            f.qty,
+            lots(i128::from(f.qty)),
             f.liquidity.as_str(),
-            money_str(f.fee, ticks_per_unit),
-            f.position,
-            money_str(f.cash, ticks_per_unit),
-            money_str(f.realized_pnl, ticks_per_unit),
+            money_str(f.fee, m),
+            lots(i128::from(f.position)),
+            money_str(f.cash, m),
+            money_str(f.realized_pnl, m),
             wait,
         );
         out.push_str(&line);
@@ -114,7 +122,7 @@ mod tests {
     fn csv_round_trip() {
         let fills = sample_fills();
         let tpu = 10_000i64;
-        let text = trades_csv(&fills, tpu);
+        let text = trades_csv(&fills, tpu, 1);
         let mut lines = text.lines();
         assert_eq!(lines.next(), Some(CSV_HEADER));
         let money_den = MONEY_PER_TICK_LOT * tpu as i128;
@@ -155,7 +163,35 @@ mod tests {
     fn symbols_needing_quotes_are_quoted() {
         let mut f = sample_fills()[0];
         f.symbol = *b"A,B\"C   ";
-        let text = trades_csv(&[f], 10_000);
+        let text = trades_csv(&[f], 10_000, 1);
         assert!(text.lines().nth(1).unwrap().contains(",\"A,B\"\"C\",1,"));
+    }
+
+    #[test]
+    fn l2_units_show_sizes_and_money_in_currency_units() {
+        // BTCUSDT in 1e-8 units: 0.0015 BTC bought at 61837.62 USDT.
+        let e8 = 100_000_000i64;
+        let f = FillRecord {
+            ts_exch: 1,
+            ts_local: 1,
+            symbol: *b"BTCUSDT ",
+            client_id: 7,
+            side: Side::Bid,
+            px: 6_183_762 * 1_000_000,
+            qty: 150_000,
+            liquidity: Liquidity::Maker,
+            fee: 0,
+            position: 150_000,
+            // Cash: -(px ticks * lots) money per tick-lot = -92.75643 USDT.
+            cash: -(6_183_762i128 * 1_000_000 * 150_000) * MONEY_PER_TICK_LOT,
+            realized_pnl: 0,
+            queue_wait_ns: None,
+        };
+        let text = trades_csv(&[f], e8, e8);
+        let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+        assert_eq!(
+            (row[5], row[6], row[9], row[10]),
+            ("61837.62", "0.0015", "0.0015", "-92.75643")
+        );
     }
 }

@@ -133,10 +133,18 @@ pub struct ReportInput<'a> {
     pub capital: i128,
     /// Price ticks per currency unit (ITCH: 10_000; Binance 8dp: 100_000_000), for display.
     pub ticks_per_unit: i64,
+    /// Lots per unit of quantity (ITCH: 1, a lot is a share; Binance 8dp: 100_000_000).
+    pub lots_per_unit: i64,
     /// Sampling periods per year, for annualizing Sharpe and Sortino.
     pub periods_per_year: f64,
     /// The run digest.
     pub digest: String,
+}
+
+/// Tick-lots per currency unit: what money amounts are divided by (with
+/// [`ticklane_engine::exec::ledger::MONEY_PER_TICK_LOT`]) to show currency units.
+pub fn money_scale(ticks_per_unit: i64, lots_per_unit: i64) -> i64 {
+    ticks_per_unit.saturating_mul(lots_per_unit.max(1))
 }
 
 /// Why a report could not be written. The payloads say which file and what kind of failure.
@@ -236,13 +244,16 @@ pub fn write_report(
     json.push(b'\n');
     fs::write(dir.join("summary.json"), json).map_err(io_err("summary.json"))?;
 
-    let csv = csv::trades_csv(input.fills, input.ticks_per_unit);
+    let csv = csv::trades_csv(input.fills, input.ticks_per_unit, input.lots_per_unit);
     fs::write(dir.join("trades.csv"), csv).map_err(io_err("trades.csv"))?;
 
     let file = fs::File::create(dir.join("trades.parquet")).map_err(io_err("trades.parquet"))?;
-    parquet::write_trades_parquet(file, input.fills, input.ticks_per_unit)?;
+    parquet::write_trades_parquet(file, input.fills, input.ticks_per_unit, input.lots_per_unit)?;
 
-    let svg = svg::equity_svg(input.equity, input.ticks_per_unit)?;
+    let svg = svg::equity_svg(
+        input.equity,
+        money_scale(input.ticks_per_unit, input.lots_per_unit),
+    )?;
     fs::write(dir.join("equity.svg"), svg).map_err(io_err("equity.svg"))?;
 
     manifest.write(&dir.join("manifest.json"))?;
@@ -296,6 +307,7 @@ mod tests {
         assert_eq!(Manifest::read(&d1.join("manifest.json")).unwrap(), manifest);
         let bad = ReportInput {
             ticks_per_unit: 0,
+            lots_per_unit: 1,
             ..inp.clone()
         };
         assert_eq!(

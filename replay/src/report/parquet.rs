@@ -65,7 +65,9 @@ pub fn write_trades_parquet<W: Write + Send>(
     sink: W,
     fills: &[FillRecord],
     ticks_per_unit: i64,
+    lots_per_unit: i64,
 ) -> Result<(), ReportError> {
+    let scale = super::money_scale(ticks_per_unit, lots_per_unit);
     let schema = Arc::new(parse_message_type(PARQUET_SCHEMA).map_err(pq("parsing the schema"))?);
     let props = Arc::new(
         WriterProperties::builder()
@@ -97,10 +99,7 @@ pub fn write_trades_parquet<W: Write + Send>(
         .map(|f| ratio_f64(f.px as i128, ticks_per_unit as i128))
         .collect();
     let money = |get: fn(&FillRecord) -> i128| -> Vec<f64> {
-        fills
-            .iter()
-            .map(|f| money_f64(get(f), ticks_per_unit))
-            .collect()
+        fills.iter().map(|f| money_f64(get(f), scale)).collect()
     };
     let fee = money(|f| f.fee);
     let cash = money(|f| f.cash);
@@ -220,7 +219,7 @@ mod tests {
             });
         }
         let mut buf = Vec::new();
-        write_trades_parquet(&mut buf, &fills, 100_000_000).unwrap();
+        write_trades_parquet(&mut buf, &fills, 100_000_000, 1).unwrap();
         let reader = SerializedFileReader::new(bytes::Bytes::from(buf)).unwrap();
         assert_eq!(reader.metadata().file_metadata().num_rows(), 5);
         let schema = reader.metadata().file_metadata().schema_descr();
@@ -269,7 +268,7 @@ mod tests {
             realized_pnl: 0,
             queue_wait_ns: None,
         };
-        let err = write_trades_parquet(Vec::new(), &[f], 10_000).unwrap_err();
+        let err = write_trades_parquet(Vec::new(), &[f], 10_000, 1).unwrap_err();
         assert_eq!(
             err,
             ReportError::OutOfRange {
@@ -279,6 +278,6 @@ mod tests {
             }
         );
         f.client_id = 1;
-        assert!(write_trades_parquet(Vec::new(), &[f], 10_000).is_ok());
+        assert!(write_trades_parquet(Vec::new(), &[f], 10_000, 1).is_ok());
     }
 }

@@ -84,6 +84,9 @@ pub struct Stats {
     pub capital: i128,
     /// Price ticks per currency unit (for display).
     pub ticks_per_unit: i64,
+    /// Lots per unit of quantity (1 on ITCH; absent in reports from before it existed).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub lots_per_unit: i64,
     /// Sampling periods per year used to annualize Sharpe and Sortino.
     pub periods_per_year: f64,
     /// Money units per (tick x lot), [`MONEY_PER_TICK_LOT`]: divide money by this and by
@@ -93,6 +96,14 @@ pub struct Stats {
     pub orders: OrderCounts,
     /// Market-data events replayed.
     pub events: u64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+fn is_one(v: &i64) -> bool {
+    *v == 1
 }
 
 /// Sharpe and Sortino of per-period returns, annualized by `sqrt(periods_per_year)`.
@@ -219,6 +230,7 @@ pub fn compute_stats(input: &ReportInput) -> Stats {
         last_sample_ts: equity.last().map(|s| s.ts),
         capital,
         ticks_per_unit: input.ticks_per_unit,
+        lots_per_unit: input.lots_per_unit,
         periods_per_year: input.periods_per_year,
         money_per_tick_lot: MONEY_PER_TICK_LOT,
         orders: input.orders,
@@ -240,7 +252,7 @@ fn pct(v: Option<f64>) -> String {
 ///
 /// Whatever `w` returns.
 pub fn print_summary(stats: &Stats, w: &mut impl Write) -> io::Result<()> {
-    let tpu = stats.ticks_per_unit;
+    let tpu = super::money_scale(stats.ticks_per_unit, stats.lots_per_unit);
     let m = |v: i128| {
         if tpu > 0 {
             money_fixed(v, tpu, 4)
@@ -356,6 +368,7 @@ pub(crate) mod tests {
             events: 0,
             capital,
             ticks_per_unit: 10_000,
+            lots_per_unit: 1,
             periods_per_year,
             digest: "0123456789abcdef".to_string(),
         }

@@ -1,0 +1,363 @@
+//! Backtests on price-level (L2) data: a strategy and the execution simulator driven by a crypto
+//! replay's book, with the same accounts, trade log, equity curve and report as an ITCH backtest.
+//!
+//! A venue replay calls, for each message of an instrument whose book is usable (synced, or
+//! unsynced ones accepted):
+//! 1. [`L2Backtest::before_message`] with the book as it stands: the strategy's actions that
+//!    reached the exchange by then are handled against it (taker orders walk it, post-only
+//!    orders that would cross are rejected, resting orders join the back of their level);
+//! 2. [`L2Backtest::change`] for every level the message changes, *before* the book applies it
+//!    (size before and after), or for a trade: these move the queues of the resting simulated
+//!    orders and fill them (see [`ExecSim::l2_change`]);
+//! 3. [`L2Backtest::after_message`] once the book has applied the message: equity is marked at
+//!    the new mid, answers due by the local time go to the strategy, its hooks run, and its
+//!    actions go to the simulator.
+//!
+//! Only L2 queue models apply (`conservative`, `probabilistic`); FIFO needs order-by-order data
+//! and is refused by [`L2Backtest::new`]. Time: the capture's receive time is the exchange time
+//! the simulator works on (crypto captures carry no reliable exchange time per level), and the
+//! strategy sees each message `feed_latency_ns` later.
+//!
+//! Fills, order updates and signals enter the replay's digest, encoded as the ITCH output stage
+//! encodes them, after the message's own market-data words.
+
+use ticklane_engine::book::{L2Book, Top};
+use ticklane_engine::exec::queue::QueueKind;
+use ticklane_engine::exec::sim::{ExecSim, SimOut};
+use ticklane_engine::exec::Liquidity;
+use ticklane_engine::strategy::{Action, Actions, BookView, Ctx, Strategy, TradeTick};
+use ticklane_engine::{Digest, InstrumentIdx, Nanos, Side};
+
+pub use ticklane_engine::exec::sim::L2Change;
+
+use crate::backtest::{BacktestData, BacktestOptions, BacktestSummary, Recorder};
+use crate::stages::{exec_output, Output, OutputKind};
+
+/// Why an L2 backtest cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum L2BacktestError {
+    /// The FIFO queue model was asked for on price-level data.
+    #[error(
+        "queue model fifo needs order-by-order (L3) data; on L2 data use conservative or probabilistic (--queue or the config's queue.model)"
+    )]
+    FifoOnL2,
+}
+
+/// A strategy with its simulated exchange and accounts, on L2 data.
+pub struct L2Backtest<S: Strategy> {
+    /// The strategy.
+    pub strategy: S,
+    sim: ExecSim,
+    actions: Actions,
+    recorder: Recorder,
+    opts: BacktestOptions,
+    feed_latency: u64,
+    timer: Option<u64>,
+    timers: Vec<u64>,
+    /// Symbols by instrument, for the trade log.
+    symbols: Vec<[u8; 8]>,
+    last_top: Vec<[(i64, u64); 2]>,
+    seq: u64,
+    /// Order actions the strategy sent.
+    pub order_intents: u64,
+    /// Signals it emitted.
+    pub signals: u64,
+    /// Fills of its orders.
+    pub fills: u64,
+    /// Other order status changes.
+    pub order_updates: u64,
+    last_ts: u64,
+}
+
+fn top_key(t: &Top) -> [(i64, u64); 2] {
+    [
+        t.bid.map_or((0, 0), |l| (l.px.0, l.qty.0)),
+        t.ask.map_or((0, 0), |l| (l.px.0, l.qty.0)),
+    ]
+}
+
+/// The digest words of a simulator output or signal (as the ITCH output stage writes them).
+fn digest_exec(d: &mut Digest, o: &Output) {
+    match o.kind {
+        OutputKind::Signal(sig) => {
+            d.word(4 | (sig.kind as u64) << 8 | u64::from(o.instr.0) << 16);
+            d.word(o.ts.0);
+            d.word(match sig.side {
+                None => 0,
+                Some(Side::Bid) => 1,
+                Some(Side::Ask) => 2,
+            });
+            d.word(sig.value.to_bits());
+        }
+        OutputKind::Fill {
+            client_id,
+            px,
+            qty,
+            side,
+            liquidity,
+            ..
+        } => {
+            d.word(
+                5 | u64::from(liquidity == Liquidity::Taker) << 8
+                    | (side.index() as u64) << 9
+                    | u64::from(o.instr.0) << 16,
+            );
+            d.word(o.ts.0);
+            d.word(client_id);
+            d.iword(px.0);
+            d.word(qty.0);
+        }
+        OutputKind::Order {
+            client_id,
+            leaves,
+            code,
+            side,
+        } => {
+            d.word(6 | u64::from(code) << 8 | u64::from(o.instr.0) << 16);
+            d.word(o.ts.0);
+            d.word(client_id);
+            d.word(leaves.0 << 1 | side.index() as u64);
+        }
+        _ => {}
+    }
+}
+
+/// Space-padded, at most 8 bytes (the trade log's symbol field).
+fn pad(symbol: &str) -> [u8; 8] {
+    let mut out = [b' '; 8];
+    for (o, b) in out.iter_mut().zip(symbol.bytes()) {
+        *o = b;
+    }
+    out
+}
+
+/// Books one simulator output: digest, counters, recorder.
+struct Sink<'a> {
+    digest: &'a mut Digest,
+    recorder: &'a mut Recorder,
+    fills: &'a mut u64,
+    order_updates: &'a mut u64,
+    symbol: [u8; 8],
+}
+
+impl Sink<'_> {
+    fn take(&mut self, o: &Output) {
+        match o.kind {
+            OutputKind::Fill { .. } => *self.fills += 1,
+            OutputKind::Order { .. } => *self.order_updates += 1,
+            _ => {}
+        }
+        digest_exec(self.digest, o);
+        self.recorder.on_output(o, self.symbol);
+    }
+}
+
+impl<S: Strategy> L2Backtest<S> {
+    /// A backtest of `strategy` with `opts`.
+    ///
+    /// # Errors
+    /// [`L2BacktestError::FifoOnL2`] for the FIFO queue model.
+    pub fn new(strategy: S, opts: BacktestOptions) -> Result<Self, L2BacktestError> {
+        if opts.sim.queue == QueueKind::Fifo {
+            return Err(L2BacktestError::FifoOnL2);
+        }
+        let timer = strategy.timer_interval().map(|n| n.0.max(1));
+        Ok(L2Backtest {
+            strategy,
+            sim: ExecSim::new(opts.sim.clone()),
+            actions: Actions::default(),
+            recorder: Recorder::new(&opts),
+            feed_latency: opts.sim.feed_latency,
+            opts,
+            timer,
+            timers: Vec::new(),
+            symbols: Vec::new(),
+            last_top: Vec::new(),
+            seq: 0,
+            order_intents: 0,
+            signals: 0,
+            fills: 0,
+            order_updates: 0,
+            last_ts: 0,
+        })
+    }
+
+    fn ensure(&mut self, i: usize) {
+        if self.symbols.len() <= i {
+            self.symbols.resize(i + 1, [b' '; 8]);
+            self.last_top.resize(i + 1, [(0, 0); 2]);
+            self.timers.resize(i + 1, 0);
+        }
+    }
+
+    /// Names instrument `i` (for the trade log).
+    pub fn set_symbol(&mut self, i: usize, symbol: &str) {
+        self.ensure(i);
+        self.symbols[i] = pad(symbol);
+    }
+
+    fn sink<'a>(&'a mut self, digest: &'a mut Digest, i: usize) -> (&'a mut ExecSim, Sink<'a>) {
+        self.ensure(i);
+        (
+            &mut self.sim,
+            Sink {
+                digest,
+                recorder: &mut self.recorder,
+                fills: &mut self.fills,
+                order_updates: &mut self.order_updates,
+                symbol: self.symbols[i],
+            },
+        )
+    }
+
+    /// Step 1: before a message of instrument `i` received at `ts`, with its book as it stands.
+    pub fn before_message(&mut self, i: usize, ts: u64, book: &L2Book, digest: &mut Digest) {
+        self.seq += 1;
+        self.last_ts = ts;
+        let instr = InstrumentIdx(i as u32);
+        let seq = self.seq;
+        let (sim, mut sink) = self.sink(digest, i);
+        sim.l2_arrivals(instr, ts, book, &mut |at, so: SimOut| {
+            sink.take(&exec_output(seq, at, instr, so))
+        });
+    }
+
+    /// Step 2: a change the message makes (a level's size, before the book applies it; or a
+    /// trade). A level whose size does not change is ignored.
+    pub fn change(&mut self, i: usize, ts: u64, change: L2Change, digest: &mut Digest) {
+        if let L2Change::Level { before, after, .. } = change {
+            if before == after {
+                return;
+            }
+        }
+        let instr = InstrumentIdx(i as u32);
+        let seq = self.seq;
+        let (sim, mut sink) = self.sink(digest, i);
+        sim.l2_change(instr, ts, change, &mut |at, so: SimOut| {
+            sink.take(&exec_output(seq, at, instr, so))
+        });
+    }
+
+    /// Step 3: the book of instrument `i` has applied the message (`book_changed`: its levels
+    /// changed; `trade`: the message was a trade).
+    pub fn after_message(
+        &mut self,
+        i: usize,
+        ts: u64,
+        book: &L2Book,
+        trade: Option<TradeTick>,
+        book_changed: bool,
+        digest: &mut Digest,
+    ) {
+        self.ensure(i);
+        let instr = InstrumentIdx(i as u32);
+        let key = top_key(&book.top());
+        if key != self.last_top[i] {
+            // Marks the position at the new mid (and samples the equity curve on time).
+            self.last_top[i] = key;
+            let o = Output {
+                seq: self.seq,
+                ts: Nanos(ts),
+                instr,
+                kind: OutputKind::Bbo(key),
+                stamp: 0,
+            };
+            self.recorder.on_output(&o, self.symbols[i]);
+        }
+        let local = ts + self.feed_latency;
+        let mut ctx = Ctx {
+            instr,
+            now: Nanos(local),
+            book: BookView::of(book),
+            position: self.sim.position(instr),
+            actions: &mut self.actions,
+        };
+        if self.sim.has_responses(instr) {
+            let strategy = &mut self.strategy;
+            self.sim.deliver(instr, local, |u, position| {
+                ctx.position = position;
+                strategy.on_order(&mut ctx, u);
+            });
+        }
+        if let Some(every) = self.timer {
+            let due = &mut self.timers[i];
+            if local >= *due {
+                if *due != 0 {
+                    self.strategy.on_timer(&mut ctx);
+                }
+                *due = (local / every + 1) * every;
+            }
+        }
+        if let Some(t) = trade {
+            self.strategy.on_trade(&mut ctx, &t);
+        }
+        if book_changed {
+            self.strategy.on_book(&mut ctx);
+        }
+        for a in self.actions.as_slice() {
+            match *a {
+                Action::Signal(sig) => {
+                    self.signals += 1;
+                    let o = Output {
+                        seq: self.seq,
+                        ts: Nanos(ts),
+                        instr,
+                        kind: OutputKind::Signal(sig),
+                        stamp: 0,
+                    };
+                    digest_exec(digest, &o);
+                }
+                _ => {
+                    self.order_intents += 1;
+                    self.sim.submit(instr, local, a);
+                }
+            }
+        }
+        self.actions.clear();
+    }
+
+    /// Closes the books: the backtest block of the summary and the data of the report, or
+    /// `None` when the strategy sent no orders (a signal-only strategy).
+    pub fn finish(mut self, events: u64, loop_s: f64) -> Option<(BacktestSummary, BacktestData)> {
+        let counts = self.sim.counts;
+        if counts.submitted == 0 {
+            return None;
+        }
+        self.recorder.finish(Nanos(self.last_ts));
+        let tpu = crate::report::money_scale(self.opts.ticks_per_unit, self.opts.lots_per_unit);
+        let fees: i128 = self.recorder.ledger.accounts().map(|(_, a)| a.fees).sum();
+        let summary = BacktestSummary {
+            events,
+            events_per_sec: if loop_s > 0.0 {
+                events as f64 / loop_s
+            } else {
+                0.0
+            },
+            loop_s,
+            orders_submitted: counts.submitted,
+            orders_accepted: counts.accepted,
+            rejected: counts.rejected,
+            cancelled: counts.cancelled,
+            cancels_sent: counts.cancels,
+            modifies_sent: counts.modifies,
+            fills: counts.fills,
+            filled_qty: counts.filled_qty,
+            position: self.recorder.ledger.net_position(),
+            pnl: crate::backtest::money_units(self.recorder.ledger.equity(), tpu),
+            fees: crate::backtest::money_units(fees, tpu),
+            queue_model: self.opts.sim.queue.name(),
+        };
+        let data = BacktestData {
+            options: self.opts,
+            counts,
+            fills: std::mem::take(&mut self.recorder.fills),
+            equity: std::mem::take(&mut self.recorder.equity),
+        };
+        Some((summary, data))
+    }
+
+    /// Actions dropped because the strategy's buffer was full.
+    pub fn dropped_actions(&self) -> u64 {
+        self.actions.dropped()
+    }
+}
