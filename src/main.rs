@@ -18,6 +18,7 @@ mod hftbacktest;
 mod live;
 mod replay_journal;
 mod serve;
+mod serve_ws;
 
 #[cfg(not(test))]
 #[global_allocator]
@@ -236,6 +237,10 @@ enum ServeCmd {
     /// Publish an ITCH 5.0 BinaryFILE as MoldUDP64 on line A (and B), answer retransmission
     /// requests on 127.0.0.1:--request-port.
     Itch(serve::ServeItchArgs),
+    /// Serve a Binance or Coinbase capture as a local websocket venue (subscribe, snapshots
+    /// from its own book, REST depth for Binance, seeded disconnects and bad frames).
+    #[command(long_about = serve_ws::LONG_ABOUT)]
+    Ws(serve_ws::ServeWsArgs),
 }
 
 #[derive(Subcommand)]
@@ -286,6 +291,7 @@ fn main() -> ExitCode {
         Cmd::Gen(GenCmd::Itch(a)) => convert::gen_itch(a),
         Cmd::Verify { manifest } => verify(&manifest),
         Cmd::Serve(ServeCmd::Itch(a)) => serve::itch(a),
+        Cmd::Serve(ServeCmd::Ws(a)) => serve_ws::ws(a),
         Cmd::Live(a) => live::run(a),
         Cmd::Strategies => {
             for info in ticklane_strategies::list() {

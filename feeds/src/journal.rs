@@ -40,7 +40,8 @@ pub const MAX_BODY: usize = 1 << 24;
 pub enum RecordKind {
     /// A datagram as received (MoldUDP64 packet); `line` says which socket.
     Packet,
-    /// A websocket text frame as received.
+    /// A websocket data frame as received; `line` is the connection number (0 the first,
+    /// modulo 65 536).
     Frame,
     /// A sequence gap was detected: payload `from u64 | count u64` (informational).
     Gap,
@@ -54,6 +55,11 @@ pub enum RecordKind {
     Resync,
     /// The session ended (MoldUDP64 end of session, or shutdown).
     End,
+    /// A REST response the source used (a depth snapshot body, as received).
+    Rest,
+    /// What the journal's frames are: the venue name (`binance`, `binance-futures`,
+    /// `coinbase`); the first record of a websocket journal.
+    Source,
 }
 
 impl RecordKind {
@@ -68,6 +74,8 @@ impl RecordKind {
             RecordKind::Reconnect => 6,
             RecordKind::Resync => 7,
             RecordKind::End => 8,
+            RecordKind::Rest => 9,
+            RecordKind::Source => 10,
         }
     }
 
@@ -82,6 +90,8 @@ impl RecordKind {
             6 => RecordKind::Reconnect,
             7 => RecordKind::Resync,
             8 => RecordKind::End,
+            9 => RecordKind::Rest,
+            10 => RecordKind::Source,
             _ => return None,
         })
     }
@@ -585,6 +595,29 @@ mod tests {
             JournalReader::new(&v2[..]),
             Err(JournalError::UnsupportedVersion { version: 2 })
         ));
+    }
+
+    #[test]
+    fn kind_codes_are_fixed_and_round_trip() {
+        // Codes are the on-disk format: written out by hand, not derived.
+        let all = [
+            (RecordKind::Packet, 1),
+            (RecordKind::Frame, 2),
+            (RecordKind::Gap, 3),
+            (RecordKind::Request, 4),
+            (RecordKind::Skip, 5),
+            (RecordKind::Reconnect, 6),
+            (RecordKind::Resync, 7),
+            (RecordKind::End, 8),
+            (RecordKind::Rest, 9),
+            (RecordKind::Source, 10),
+        ];
+        for (k, c) in all {
+            assert_eq!(k.code(), c);
+            assert_eq!(RecordKind::from_code(c), Some(k));
+        }
+        assert_eq!(RecordKind::from_code(0), None);
+        assert_eq!(RecordKind::from_code(11), None);
     }
 
     #[test]

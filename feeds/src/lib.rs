@@ -18,3 +18,5 @@ pub mod json;
 pub mod kraken;
 pub mod lobster;
 pub mod moldudp64;
+pub mod rest;
+pub mod ws;

@@ -1,8 +1,8 @@
 //! Replay of a Binance capture (one symbol; hftbacktest's `<receive ns> <frame JSON>` lines,
 //! plain or gzip) through the decoder and an L2 book synchronized the way Binance documents it.
 //!
-//! Sync: depth diffs are buffered until a depth snapshot arrives; diffs with `u` at or below the
-//! snapshot's `lastUpdateId` are dropped; the first diff applied must bracket it (spot:
+//! Sync: depth diffs are buffered until a depth snapshot arrives; diffs older than the snapshot
+//! are dropped (spot: `u <= lastUpdateId`; futures: `u < lastUpdateId`); the first diff applied must bracket it (spot:
 //! `U <= lastUpdateId + 1 <= u`; USD-M futures: `U <= lastUpdateId <= u`), and every later one
 //! must continue the previous (spot: `U == previous u + 1`; futures: `pu == previous u`). A break
 //! marks the book unsynced and counts a resync; it stays unsynced until the next snapshot. A
@@ -135,11 +135,14 @@ pub enum BinanceReplayError {
     Backtest(#[from] L2BacktestError),
 }
 
+/// The backtest a Binance replay runs, if any.
+type Bt<'a> = L2Backtest<Box<dyn ticklane_engine::strategy::Strategy + 'a>>;
+
 /// Applies `levels` to `book`, telling the backtest (if any) each level's size before and after.
 fn apply_traced(
     book: &mut L2Book,
     levels: &[LevelUpdate],
-    bt: Option<&mut L2Backtest<Box<dyn ticklane_engine::strategy::Strategy + '_>>>,
+    bt: Option<&mut Bt<'_>>,
     ts: u64,
     digest: &mut Digest,
 ) {
@@ -192,64 +195,149 @@ fn key(t: &Top) -> [(i64, u64); 2] {
     ]
 }
 
-/// Replays a capture.
-///
-/// # Errors
-/// [`BinanceReplayError`].
-pub fn replay_binance(
-    input: impl BufRead,
-    opts: BinanceReplayOptions<'_>,
-) -> Result<BinanceSummary, BinanceReplayError> {
-    let started = Instant::now();
-    let p = Precision::SPOT_STRINGS;
-    let mut s = BinanceSummary::default();
-    let mut dec = BinanceDecoder::new();
-    let mut levels = Vec::with_capacity(4096);
-    let mut book = L2Book::new();
-    let mut buffered: VecDeque<Buffered> = VecDeque::new();
+/// The Binance sync state machine, one frame at a time: the file replay feeds it capture lines,
+/// the live runner feeds it websocket frames and REST snapshot bodies. Both therefore apply the
+/// identical decode → sync → book → digest code.
+pub struct BinanceSync<'a> {
+    started: Instant,
+    accept_unsynced: bool,
+    s: BinanceSummary,
+    dec: BinanceDecoder,
+    levels: Vec<LevelUpdate>,
+    book: L2Book,
+    buffered: VecDeque<Buffered>,
     // Synced state: the last applied `u`; None while unsynced.
-    let mut last_u: Option<u64> = None;
-    let mut pending_first = false;
-    let mut unsynced_since: Option<u64> = None;
-    let mut last_ts = 0u64;
-    let mut last_key = [(0i64, 0u64); 2];
-    let mut digest = Digest::new();
-    let mut csv = opts.bbo_csv.map(|w| BboCsv::with_decimals(w, 8));
-    if let Some(c) = csv.as_mut() {
-        c.header().map_err(BinanceReplayError::Output)?;
-    }
-    let (mut bt, strategy_name) = match opts.backtest {
-        Some((strategy, bo)) => {
-            let name = strategy.name();
-            (Some(L2Backtest::new(strategy, bo)?), Some(name))
-        }
-        None => (None, None),
-    };
-    let mut line = Vec::with_capacity(1 << 16);
+    last_u: Option<u64>,
+    pending_first: bool,
+    unsynced_since: Option<u64>,
+    last_ts: u64,
+    last_key: [(i64, u64); 2],
+    digest: Digest,
+    csv: Option<BboCsv<'a>>,
     // simd-json parses in place: each frame is copied into this one reused buffer.
-    let mut frame = Vec::with_capacity(1 << 16);
-    let mut input = input;
-    let mut bt_symbol_unset = true;
-    let loop_started = Instant::now();
-    loop {
-        line.clear();
-        match input.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => return Err(BinanceReplayError::Read(e)),
+    frame: Vec<u8>,
+    bt: Option<Bt<'a>>,
+    strategy_name: Option<&'static str>,
+    bt_symbol_unset: bool,
+    loop_started: Instant,
+}
+
+impl<'a> BinanceSync<'a> {
+    /// A state with an empty, unsynced book (the BBO CSV header is written here).
+    ///
+    /// # Errors
+    /// [`BinanceReplayError::Output`] writing the CSV header.
+    pub fn new(opts: BinanceReplayOptions<'a>) -> Result<Self, BinanceReplayError> {
+        let mut csv = opts.bbo_csv.map(|w| BboCsv::with_decimals(w, 8));
+        if let Some(c) = csv.as_mut() {
+            c.header().map_err(BinanceReplayError::Output)?;
         }
-        s.lines += 1;
-        let Some((ts, json)) = split_capture_line(&line) else {
-            s.bad_lines += 1;
-            continue;
+        let (bt, strategy_name) = match opts.backtest {
+            Some((strategy, bo)) => {
+                let name = strategy.name();
+                (Some(L2Backtest::new(strategy, bo)?), Some(name))
+            }
+            None => (None, None),
         };
-        if unsynced_since.is_none() && last_u.is_none() {
-            unsynced_since = Some(ts);
+        Ok(BinanceSync {
+            started: Instant::now(),
+            accept_unsynced: opts.accept_unsynced,
+            s: BinanceSummary::default(),
+            dec: BinanceDecoder::new(),
+            levels: Vec::with_capacity(4096),
+            book: L2Book::new(),
+            buffered: VecDeque::new(),
+            last_u: None,
+            pending_first: false,
+            unsynced_since: None,
+            last_ts: 0,
+            last_key: [(0, 0); 2],
+            digest: Digest::new(),
+            csv,
+            frame: Vec::with_capacity(1 << 16),
+            bt,
+            strategy_name,
+            bt_symbol_unset: true,
+            loop_started: Instant::now(),
+        })
+    }
+
+    /// One capture line (`<receive ns> <frame JSON>`, without or with its newline).
+    ///
+    /// # Errors
+    /// [`BinanceReplayError::Output`] writing the CSV.
+    pub fn on_line(&mut self, line: &[u8]) -> Result<(), BinanceReplayError> {
+        self.s.lines += 1;
+        let Some((ts, json)) = split_capture_line(line) else {
+            self.s.bad_lines += 1;
+            return Ok(());
+        };
+        self.apply_frame(ts, json)
+    }
+
+    /// One frame (a websocket message or a REST snapshot body) received at `ts`; counted as a
+    /// line.
+    ///
+    /// # Errors
+    /// [`BinanceReplayError::Output`] writing the CSV.
+    pub fn on_frame(&mut self, ts: u64, json: &[u8]) -> Result<(), BinanceReplayError> {
+        self.s.lines += 1;
+        self.apply_frame(ts, json)
+    }
+
+    /// The connection was lost at `ts` (a reconnect follows): what arrives next cannot be
+    /// chained to what came before, so the book is cleared and unsynced until a new snapshot,
+    /// and the buffered diffs are dropped.
+    pub fn lose_sync(&mut self, ts: u64) {
+        if self.last_u.take().is_some() {
+            self.unsynced_since = Some(ts);
         }
-        last_ts = ts;
+        self.pending_first = false;
+        self.buffered.clear();
+        self.book.clear();
+        self.book.set_synced(false);
+    }
+
+    /// Whether the book is synced.
+    pub fn is_synced(&self) -> bool {
+        self.last_u.is_some()
+    }
+
+    /// The last applied update id (`u`), while synced: a REST snapshot of this book would carry
+    /// it as `lastUpdateId`.
+    pub fn last_update_id(&self) -> Option<u64> {
+        self.last_u
+    }
+
+    /// Diffs buffered while unsynced (waiting for a snapshot).
+    pub fn buffered(&self) -> usize {
+        self.buffered.len()
+    }
+
+    /// The book.
+    pub fn book(&self) -> &L2Book {
+        &self.book
+    }
+
+    /// Counts so far (totals of the final summary; the final tops and digest are set by
+    /// [`finish`](Self::finish)).
+    pub fn summary(&self) -> &BinanceSummary {
+        &self.s
+    }
+
+    fn apply_frame(&mut self, ts: u64, json: &[u8]) -> Result<(), BinanceReplayError> {
+        let s = &mut self.s;
+        let book = &mut self.book;
+        let levels = &mut self.levels;
+        let buffered = &mut self.buffered;
+        if self.unsynced_since.is_none() && self.last_u.is_none() {
+            self.unsynced_since = Some(ts);
+        }
+        self.last_ts = ts;
+        let frame = &mut self.frame;
         frame.clear();
         frame.extend_from_slice(json);
-        let msg = match dec.decode(&mut frame, p, &mut levels) {
+        let msg = match self.dec.decode(frame, Precision::SPOT_STRINGS, levels) {
             Ok(m) => m,
             Err(
                 BinanceError::Json
@@ -258,7 +346,7 @@ pub fn replay_binance(
                 | BinanceError::Decimal { .. },
             ) => {
                 s.bad_lines += 1;
-                continue;
+                return Ok(());
             }
         };
         let symbol = match msg {
@@ -272,23 +360,24 @@ pub fn replay_binance(
                 s.symbol = sym.to_owned();
             } else if s.symbol != sym {
                 s.other_symbol += 1;
-                continue;
+                return Ok(());
             }
         }
-        let was_synced = last_u.is_some();
+        let was_synced = self.last_u.is_some();
         // The backtest runs on messages that find the book usable: (trade, book changed).
         let mut hook: Option<(Option<ticklane_engine::strategy::TradeTick>, bool)> = None;
         match msg {
             BinanceMsg::Snapshot { last_update_id } => {
                 s.snapshots += 1;
                 book.clear();
-                apply(&mut book, &levels);
+                apply(book, levels);
                 // Replay the buffered diffs per the rules.
                 let mut cur = Some(last_update_id);
                 let mut first = true;
+                let mut applied_any = false;
                 for b in buffered.drain(..) {
                     let Some(u) = cur else { break };
-                    if b.last <= last_update_id {
+                    if stale(&b, last_update_id, true) {
                         s.stale_dropped += 1;
                         continue;
                     }
@@ -299,17 +388,18 @@ pub fn replay_binance(
                     };
                     first = false;
                     if ok {
-                        apply(&mut book, &b.levels);
+                        apply(book, &b.levels);
                         s.applied += 1;
+                        applied_any = true;
                         cur = Some(b.last);
                     } else {
                         s.resyncs += 1;
                         cur = None;
                     }
                 }
-                last_u = cur;
-                // No buffered diff reached past the snapshot: the next one must bracket it.
-                pending_first = cur == Some(last_update_id);
+                self.last_u = cur;
+                // No buffered diff was applied: the next one must bracket the snapshot.
+                self.pending_first = cur.is_some() && !applied_any;
             }
             BinanceMsg::Depth {
                 first, last, prev, ..
@@ -321,30 +411,31 @@ pub fn replay_binance(
                     prev,
                     levels: Vec::new(),
                 };
-                match last_u {
-                    Some(u) if b.last <= u => s.stale_dropped += 1,
+                let pending_first = self.pending_first;
+                match self.last_u {
+                    Some(u) if stale(&b, u, pending_first) => s.stale_dropped += 1,
                     Some(u)
                         if (pending_first && bracket(&b, u))
                             || (!pending_first && continues(&b, u)) =>
                     {
-                        apply_traced(&mut book, &levels, bt.as_mut(), ts, &mut digest);
+                        apply_traced(book, levels, self.bt.as_mut(), ts, &mut self.digest);
                         hook = Some((None, true));
                         s.applied += 1;
-                        last_u = Some(last);
-                        pending_first = false;
+                        self.last_u = Some(last);
+                        self.pending_first = false;
                     }
                     Some(_) => {
                         // A gap: the book can no longer be trusted until the next snapshot.
                         s.resyncs += 1;
-                        last_u = None;
+                        self.last_u = None;
                         book.clear();
                         buffered.clear();
                         buffered.push_back(Buffered {
                             levels: levels.clone(),
                             ..b
                         });
-                        if opts.accept_unsynced {
-                            apply(&mut book, &levels);
+                        if self.accept_unsynced {
+                            apply(book, levels);
                             s.applied += 1;
                         }
                     }
@@ -358,8 +449,8 @@ pub fn replay_binance(
                             levels: levels.clone(),
                             ..b
                         });
-                        if opts.accept_unsynced {
-                            apply_traced(&mut book, &levels, bt.as_mut(), ts, &mut digest);
+                        if self.accept_unsynced {
+                            apply_traced(book, levels, self.bt.as_mut(), ts, &mut self.digest);
                             hook = Some((None, true));
                             s.applied += 1;
                         }
@@ -373,16 +464,16 @@ pub fn replay_binance(
                 ..
             } => {
                 s.trades += 1;
-                if last_u.is_some() || opts.accept_unsynced {
-                    digest.word(2 | u64::from(buyer_maker) << 8);
-                    digest.word(ts);
-                    digest.iword(px);
-                    digest.iword(qty);
-                    if let Some(bt) = bt.as_mut() {
+                if self.last_u.is_some() || self.accept_unsynced {
+                    self.digest.word(2 | u64::from(buyer_maker) << 8);
+                    self.digest.word(ts);
+                    self.digest.iword(px);
+                    self.digest.iword(qty);
+                    if let Some(bt) = self.bt.as_mut() {
                         // The buyer was the maker: a sell hit the bid.
                         let resting = if buyer_maker { Side::Bid } else { Side::Ask };
                         let q = qty.max(0) as u64;
-                        bt.before_message(0, ts, &book, &mut digest);
+                        bt.before_message(0, ts, book, &mut self.digest);
                         bt.change(
                             0,
                             ts,
@@ -391,7 +482,7 @@ pub fn replay_binance(
                                 qty: q,
                                 resting,
                             },
-                            &mut digest,
+                            &mut self.digest,
                         );
                         hook = Some((
                             Some(ticklane_engine::strategy::TradeTick {
@@ -411,7 +502,7 @@ pub fn replay_binance(
                 ..
             } => {
                 s.tickers += 1;
-                if last_u == Some(update_id) {
+                if self.last_u == Some(update_id) {
                     s.tickers_compared += 1;
                     let t = book.top();
                     let ours = (
@@ -424,67 +515,120 @@ pub fn replay_binance(
                 }
             }
         }
-        let synced = last_u.is_some();
+        let synced = self.last_u.is_some();
         if synced != was_synced {
             if synced {
-                if let Some(since) = unsynced_since.take() {
+                if let Some(since) = self.unsynced_since.take() {
                     s.unsynced_ns += ts.saturating_sub(since);
                 }
             } else {
-                unsynced_since = Some(ts);
+                self.unsynced_since = Some(ts);
             }
         }
         book.set_synced(synced);
-        if synced || opts.accept_unsynced {
+        if synced || self.accept_unsynced {
             let k = key(&book.top());
-            if k != last_key {
-                last_key = k;
+            if k != self.last_key {
+                self.last_key = k;
                 s.bbo_changes += 1;
-                digest.word(1);
-                digest.word(ts);
-                digest.iword(k[0].0);
-                digest.word(k[0].1);
-                digest.iword(k[1].0);
-                digest.word(k[1].1);
-                if let Some(c) = csv.as_mut() {
+                self.digest.word(1);
+                self.digest.word(ts);
+                self.digest.iword(k[0].0);
+                self.digest.word(k[0].1);
+                self.digest.iword(k[1].0);
+                self.digest.word(k[1].1);
+                if let Some(c) = self.csv.as_mut() {
                     c.row(ticklane_engine::Nanos(ts), &s.symbol, k)
                         .map_err(BinanceReplayError::Output)?;
                 }
             }
         }
-        if let (Some(bt), Some((trade, changed))) = (bt.as_mut(), hook) {
-            if bt_symbol_unset {
+        if let (Some(bt), Some((trade, changed))) = (self.bt.as_mut(), hook) {
+            if self.bt_symbol_unset {
                 bt.set_symbol(0, &s.symbol);
-                bt_symbol_unset = false;
+                self.bt_symbol_unset = false;
             }
-            bt.after_message(0, ts, &book, trade, changed, &mut digest);
+            bt.after_message(0, ts, book, trade, changed, &mut self.digest);
         }
+        Ok(())
     }
-    let loop_s = loop_started.elapsed().as_secs_f64();
-    if s.lines > 0 && s.lines == s.bad_lines {
-        return Err(BinanceReplayError::NotBinance(s.bad_lines));
-    }
-    if let Some(since) = unsynced_since {
-        s.unsynced_ns += last_ts.saturating_sub(since);
-    }
-    if let Some(c) = csv.as_mut() {
-        c.flush().map_err(BinanceReplayError::Output)?;
-    }
-    s.synced_at_end = last_u.is_some();
-    let t = book.top();
-    s.bid = t.bid.map(|l| (l.px.0, l.qty.0 as i64));
-    s.ask = t.ask.map(|l| (l.px.0, l.qty.0 as i64));
-    if let Some(bt) = bt {
-        s.strategy = strategy_name.map(str::to_owned);
-        s.signals = Some(bt.signals);
-        if let Some((b, d)) = bt.finish(s.lines, loop_s) {
-            s.backtest = Some(b);
-            s.backtest_data = Some(d);
+
+    /// Ends the run: final tops, unsynced time up to the last frame, the digest.
+    ///
+    /// # Errors
+    /// [`BinanceReplayError::NotBinance`] when no line decoded; [`BinanceReplayError::Output`]
+    /// flushing the CSV.
+    pub fn finish(mut self) -> Result<BinanceSummary, BinanceReplayError> {
+        let loop_s = self.loop_started.elapsed().as_secs_f64();
+        let mut s = std::mem::take(&mut self.s);
+        if s.lines > 0 && s.lines == s.bad_lines {
+            return Err(BinanceReplayError::NotBinance(s.bad_lines));
         }
+        if let Some(since) = self.unsynced_since {
+            s.unsynced_ns += self.last_ts.saturating_sub(since);
+        }
+        if let Some(c) = self.csv.as_mut() {
+            c.flush().map_err(BinanceReplayError::Output)?;
+        }
+        s.synced_at_end = self.last_u.is_some();
+        let t = self.book.top();
+        s.bid = t.bid.map(|l| (l.px.0, l.qty.0 as i64));
+        s.ask = t.ask.map(|l| (l.px.0, l.qty.0 as i64));
+        if let Some(bt) = self.bt.take() {
+            s.strategy = self.strategy_name.map(str::to_owned);
+            s.signals = Some(bt.signals);
+            if let Some((b, d)) = bt.finish(s.lines, loop_s) {
+                s.backtest = Some(b);
+                s.backtest_data = Some(d);
+            }
+        }
+        s.elapsed_s = self.started.elapsed().as_secs_f64();
+        s.digest = self.digest.hex();
+        Ok(s)
     }
-    s.elapsed_s = started.elapsed().as_secs_f64();
-    s.digest = digest.hex();
-    Ok(s)
+}
+
+/// Feeds every line of `input` to `sync`.
+///
+/// # Errors
+/// [`BinanceReplayError::Read`], [`BinanceReplayError::Output`].
+pub fn feed_lines(
+    mut input: impl BufRead,
+    sync: &mut BinanceSync<'_>,
+) -> Result<(), BinanceReplayError> {
+    let mut line = Vec::with_capacity(1 << 16);
+    loop {
+        line.clear();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) => return Err(BinanceReplayError::Read(e)),
+        }
+        sync.on_line(&line)?;
+    }
+}
+
+/// Replays a capture.
+///
+/// # Errors
+/// [`BinanceReplayError`].
+pub fn replay_binance(
+    input: impl BufRead,
+    opts: BinanceReplayOptions<'_>,
+) -> Result<BinanceSummary, BinanceReplayError> {
+    let mut sync = BinanceSync::new(opts)?;
+    feed_lines(input, &mut sync)?;
+    sync.finish()
+}
+
+/// A diff older than the book: spot drops `u <= lastUpdateId`; futures drops `u < lastUpdateId`
+/// for the first diff after a snapshot (one ending exactly at the snapshot's id is the one to
+/// apply first, `U <= lastUpdateId <= u`), and `u <= previous u` after that.
+fn stale(b: &Buffered, id: u64, after_snapshot: bool) -> bool {
+    match b.prev {
+        Some(_) if after_snapshot => b.last < id,
+        _ => b.last <= id,
+    }
 }
 
 /// The first diff after a snapshot must contain the snapshot's next update.

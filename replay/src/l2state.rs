@@ -347,6 +347,11 @@ impl<'a> L2State<'a> {
         self.index.get(symbol).copied()
     }
 
+    /// The book of instrument `i`, if it exists (read-only).
+    pub fn book_ref(&self, i: usize) -> Option<&L2Book> {
+        self.books.book(InstrumentIdx(i as u32))
+    }
+
     /// The book of instrument `i`.
     pub fn book(&mut self, i: usize) -> &mut L2Book {
         self.books.book_mut(InstrumentIdx(i as u32))

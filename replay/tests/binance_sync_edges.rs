@@ -78,3 +78,30 @@ fn futures_pu_mismatch_marks_the_book_invalid() {
     let s = run(&[snap(100), fut(102, 105, 101, "100.50")]);
     assert_eq!((s.applied, s.resyncs), (0, 1));
 }
+
+#[test]
+fn futures_diff_ending_at_the_snapshot_id_is_applied_first() {
+    // Futures drop only `u < lastUpdateId`: a diff ending exactly at the snapshot's id brackets
+    // it (U <= 100 <= u), buffered before the snapshot or arriving after it.
+    let buffered = [
+        fut(90, 95, 89, "99.00"),  // u < 100: stale
+        fut(96, 100, 95, "99.50"), // u == 100: applied first
+        snap(100),
+        fut(101, 104, 100, "100.50"), // pu == 100: continues
+    ];
+    let s = run(&buffered);
+    assert_eq!((s.stale_dropped, s.applied, s.resyncs), (1, 2, 0));
+    assert!(s.synced_at_end);
+    assert_eq!(s.bid, Some((10_050 * E8 / 100, 2 * E8)));
+    let after = [
+        snap(100),
+        fut(96, 100, 95, "99.50"),
+        fut(101, 104, 100, "100.50"),
+    ];
+    let s = run(&after);
+    assert_eq!((s.stale_dropped, s.applied, s.resyncs), (0, 2, 0));
+    assert!(s.synced_at_end);
+    // Spot keeps dropping `u <= lastUpdateId`: 9..10 is stale, 11..12 brackets 11 and applies.
+    let s = run(&[snap(10), spot(9, 10, "99.50"), spot(11, 12, "100.50")]);
+    assert_eq!((s.stale_dropped, s.applied, s.resyncs), (1, 1, 0));
+}

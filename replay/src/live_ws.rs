@@ -1,0 +1,996 @@
+//! The live crypto runner: a websocket source (Binance spot or USD-M futures, Coinbase
+//! Exchange) read by [`ticklane_feeds::ws::WsClient`] and pushed frame by frame through the
+//! same sync state machines the file replays use ([`BinanceSync`], [`CoinbaseSync`]), so a live
+//! run and a replay of what it received apply identical decode → sync → book → digest code.
+//!
+//! Resync: when a connection is lost the books are cleared and marked unsynced (a reconnect
+//! record goes to the journal). Binance: the new connection's diffs are buffered by the sync
+//! state machine, a REST depth snapshot is fetched once a diff has arrived (retried every
+//! `snapshot_retry_ms` while the server refuses or the snapshot is older than the buffered
+//! diffs), and the snapshot is applied by the documented procedure (drop diffs with
+//! `u <= lastUpdateId`, the first applied one must bracket it). A sequence break in the diff
+//! stream is handled the same way. Coinbase: the subscribe is sent again on every connect and
+//! the venue answers with a fresh `snapshot` of each product.
+//!
+//! Journal: a `Source` record naming the venue, then every frame as received (`Frame`, `line` =
+//! connection number), every REST snapshot body (`Rest`), every lost connection (`Reconnect`),
+//! each completed resync (`Resync`, informational) and an `End`. [`replay_ws_journal`] drives
+//! a [`WsSession`] with the same records, so it prints the digest the live run printed.
+
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use ticklane_engine::book::L2Book;
+use ticklane_engine::Side;
+use ticklane_feeds::journal::{JournalError, JournalReader, JournalWriter, RecordKind};
+use ticklane_feeds::rest::{depth_url, DepthApi, RestClient};
+use ticklane_feeds::ws::{Flow, WallClock, WsClient, WsClientConfig, WsEvent};
+
+use crate::binance::{BinanceReplayError, BinanceReplayOptions, BinanceSummary, BinanceSync};
+use crate::coinbase::CoinbaseSync;
+use crate::l2state::{CryptoReplayError, CryptoReplayOptions, L2Summary};
+
+/// The venue of a websocket source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WsVenue {
+    /// Binance spot (`/api/v3/depth` snapshots, `U == previous u + 1` chaining).
+    Binance,
+    /// Binance USD-M futures (`/fapi/v1/depth` snapshots, `pu == previous u` chaining).
+    BinanceFutures,
+    /// Coinbase Exchange (level2 snapshot + l2update, matches, ticker).
+    Coinbase,
+}
+
+impl WsVenue {
+    /// The name used in configs and journals.
+    pub fn name(self) -> &'static str {
+        match self {
+            WsVenue::Binance => "binance",
+            WsVenue::BinanceFutures => "binance-futures",
+            WsVenue::Coinbase => "coinbase",
+        }
+    }
+
+    /// The venue named `s`.
+    pub fn from_name(s: &str) -> Option<Self> {
+        Some(match s {
+            "binance" => WsVenue::Binance,
+            "binance-futures" => WsVenue::BinanceFutures,
+            "coinbase" => WsVenue::Coinbase,
+            _ => return None,
+        })
+    }
+}
+
+fn d_snapshot_depth() -> u32 {
+    1000
+}
+fn d_connect_ms() -> u64 {
+    10_000
+}
+fn d_heartbeat_ms() -> u64 {
+    15_000
+}
+fn d_silence_ms() -> u64 {
+    30_000
+}
+fn d_backoff_initial_ms() -> u64 {
+    250
+}
+fn d_backoff_max_ms() -> u64 {
+    30_000
+}
+fn d_seed() -> u64 {
+    1
+}
+fn d_snapshot_retry_ms() -> u64 {
+    1000
+}
+fn d_rest_timeout_ms() -> u64 {
+    10_000
+}
+
+/// A websocket source (one `[[source]]` of `kind = "ws"` in a live config). Unknown keys are an
+/// error naming the key.
+///
+/// ```
+/// let cfg: ticklane_replay::live_ws::WsSourceConfig = toml::from_str(r#"
+///     venue = "binance"
+///     url = "wss://stream.binance.com:9443/ws"
+///     symbols = ["BTCUSDT"]
+///     rest_url = "https://api.binance.com"
+/// "#).unwrap();
+/// assert_eq!(cfg.snapshot_depth, 1000);
+/// assert_eq!(cfg.subscribe_messages().unwrap(), vec![
+///     r#"{"method":"SUBSCRIBE","params":["btcusdt@depth@100ms","btcusdt@trade","btcusdt@bookTicker"],"id":1}"#.to_owned()
+/// ]);
+/// assert!(toml::from_str::<ticklane_replay::live_ws::WsSourceConfig>("venue = \"binance\"\nurl = \"x\"\nsymbol = \"y\"").is_err());
+/// ```
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WsSourceConfig {
+    /// `binance`, `binance-futures` or `coinbase`.
+    pub venue: WsVenue,
+    /// Websocket URL: `wss://stream.binance.com:9443/ws`, `wss://fstream.binance.com/ws`,
+    /// `wss://ws-feed.exchange.coinbase.com`, or `ws://127.0.0.1:PORT/ws` for `serve ws`.
+    pub url: String,
+    /// Binance: exactly one symbol (`BTCUSDT`); Coinbase: product ids (`BTC-USD`, ...).
+    pub symbols: Vec<String>,
+    /// Binance streams per symbol (default `depth@100ms`, `trade`, `bookTicker`); Coinbase
+    /// channels (default `level2`, `matches`, `ticker`).
+    #[serde(default)]
+    pub channels: Option<Vec<String>>,
+    /// Binance: REST base URL for depth snapshots (`https://api.binance.com`,
+    /// `https://fapi.binance.com`, or `http://127.0.0.1:PORT`). Required for Binance.
+    #[serde(default)]
+    pub rest_url: Option<String>,
+    /// Binance: levels asked of the depth snapshot (`limit`).
+    #[serde(default = "d_snapshot_depth")]
+    pub snapshot_depth: u32,
+    /// TCP connect + websocket handshake timeout, ms.
+    #[serde(default = "d_connect_ms")]
+    pub connect_timeout_ms: u64,
+    /// Send a ping after this long without sending, ms.
+    #[serde(default = "d_heartbeat_ms")]
+    pub heartbeat_ms: u64,
+    /// No frame for this long: the connection is dead and is replaced, ms.
+    #[serde(default = "d_silence_ms")]
+    pub silence_timeout_ms: u64,
+    /// First reconnect delay, ms (doubles per failed attempt).
+    #[serde(default = "d_backoff_initial_ms")]
+    pub backoff_initial_ms: u64,
+    /// Largest reconnect delay, ms.
+    #[serde(default = "d_backoff_max_ms")]
+    pub backoff_max_ms: u64,
+    /// Seed of the reconnect jitter (up to +50% of each delay).
+    #[serde(default = "d_seed")]
+    pub jitter_seed: u64,
+    /// Binance: wait at least this long between snapshot fetches that failed, ms.
+    #[serde(default = "d_snapshot_retry_ms")]
+    pub snapshot_retry_ms: u64,
+    /// Binance: REST request timeout, ms.
+    #[serde(default = "d_rest_timeout_ms")]
+    pub rest_timeout_ms: u64,
+    /// Report the top of book while unsynced too (as `replay --accept-unsynced`). Prices and
+    /// sizes are kept at 8 decimals, exactly as the venues' decimal strings give them, as in
+    /// the file replays: no tick or lot table is needed.
+    #[serde(default)]
+    pub accept_unsynced: bool,
+}
+
+impl WsSourceConfig {
+    /// Checks the combination of keys.
+    ///
+    /// # Errors
+    /// A message naming the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.url.is_empty() {
+            return Err("url: empty".into());
+        }
+        match self.venue {
+            WsVenue::Binance | WsVenue::BinanceFutures => {
+                if self.symbols.len() != 1 {
+                    return Err(format!(
+                        "symbols: a Binance source follows exactly one symbol (got {})",
+                        self.symbols.len()
+                    ));
+                }
+                if self.rest_url.is_none() {
+                    return Err("rest_url: required for Binance (depth snapshots)".into());
+                }
+            }
+            WsVenue::Coinbase => {
+                if self.symbols.is_empty() {
+                    return Err("symbols: at least one product id".into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The subscribe messages sent on every connect.
+    ///
+    /// # Errors
+    /// [`validate`](Self::validate)'s.
+    pub fn subscribe_messages(&self) -> Result<Vec<String>, String> {
+        self.validate()?;
+        let json = |v: &[String]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        Ok(match self.venue {
+            WsVenue::Binance | WsVenue::BinanceFutures => {
+                let chans = self.channels.clone().unwrap_or_else(|| {
+                    vec!["depth@100ms".into(), "trade".into(), "bookTicker".into()]
+                });
+                let sym = self.symbols[0].to_ascii_lowercase();
+                let params: Vec<String> = chans.iter().map(|c| format!("{sym}@{c}")).collect();
+                vec![format!(
+                    r#"{{"method":"SUBSCRIBE","params":{},"id":1}}"#,
+                    json(&params)
+                )]
+            }
+            WsVenue::Coinbase => {
+                let chans = self
+                    .channels
+                    .clone()
+                    .unwrap_or_else(|| vec!["level2".into(), "matches".into(), "ticker".into()]);
+                vec![format!(
+                    r#"{{"type":"subscribe","product_ids":{},"channels":{}}}"#,
+                    json(&self.symbols),
+                    json(&chans)
+                )]
+            }
+        })
+    }
+
+    fn client_config(&self) -> Result<WsClientConfig, String> {
+        Ok(WsClientConfig {
+            url: self.url.clone(),
+            subscribe: self.subscribe_messages()?,
+            connect_timeout: Duration::from_millis(self.connect_timeout_ms),
+            heartbeat: Duration::from_millis(self.heartbeat_ms),
+            silence_timeout: Duration::from_millis(self.silence_timeout_ms),
+            backoff_initial: Duration::from_millis(self.backoff_initial_ms),
+            backoff_max: Duration::from_millis(self.backoff_max_ms),
+            jitter_seed: self.jitter_seed,
+            max_attempts: 0,
+        })
+    }
+}
+
+/// Counters a metrics endpoint reads while the runner works (relaxed atomics, written by the
+/// runner's thread only).
+#[derive(Debug, Default)]
+pub struct WsCounters {
+    /// Data frames received.
+    pub frames: AtomicU64,
+    /// Their bytes.
+    pub bytes: AtomicU64,
+    /// Control frames (subscription acknowledgements, heartbeats, status).
+    pub control: AtomicU64,
+    /// Frames that did not decode (malformed JSON, unknown type, bad field).
+    pub bad_frames: AtomicU64,
+    /// Book messages: Binance depth diffs, Coinbase level2 updates.
+    pub depth: AtomicU64,
+    /// Snapshots applied (REST for Binance, websocket for Coinbase).
+    pub snapshots: AtomicU64,
+    /// Trades.
+    pub trades: AtomicU64,
+    /// Tickers (Binance bookTicker, Coinbase ticker).
+    pub tickers: AtomicU64,
+    /// Connections opened after the first.
+    pub reconnects: AtomicU64,
+    /// Books brought back in sync after losing it (reconnect or gap).
+    pub resyncs: AtomicU64,
+    /// Sequence breaks detected in the diff stream (Binance).
+    pub gaps: AtomicU64,
+    /// REST snapshots fetched.
+    pub snapshot_fetches: AtomicU64,
+    /// REST snapshot requests that failed.
+    pub snapshot_failures: AtomicU64,
+    /// Journal writes that failed.
+    pub journal_errors: AtomicU64,
+    /// 1 while connected.
+    pub connected: AtomicU64,
+    /// 1 while every book is synced.
+    pub synced: AtomicU64,
+    /// Receive time (ns since the epoch) of the last frame seen with the book synced; the book's
+    /// staleness is now minus this (0 while unsynced).
+    pub book_ts_ns: AtomicU64,
+}
+
+/// The book summary of the venue.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum BookSummary {
+    /// Binance (one symbol).
+    Binance(BinanceSummary),
+    /// Coinbase (per product).
+    L2(L2Summary),
+}
+
+/// What a live run (or a replay of its journal) reports.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct WsRunSummary {
+    /// Venue name.
+    pub venue: String,
+    /// Data frames.
+    pub frames: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Connections lost (journaled as reconnect records).
+    pub disconnects: u64,
+    /// Connections opened after the first.
+    pub reconnects: u64,
+    /// Books brought back in sync after losing it.
+    pub resyncs: u64,
+    /// REST snapshots applied.
+    pub rest_snapshots: u64,
+    /// REST snapshot requests that failed (live only; not journaled).
+    pub snapshot_failures: u64,
+    /// Journal writes that failed (live only).
+    pub journal_errors: u64,
+    /// The venue's book summary, as the file replay prints it.
+    pub book: BookSummary,
+    /// The final books, top [`SUMMARY_LEVELS`] levels of each side, per symbol in first-seen
+    /// order (not printed; for checks and the JSON summary).
+    pub levels: Vec<(String, TopLevels)>,
+    /// The run's digest (the book summary's: ordered BBO changes and trades).
+    pub digest: String,
+}
+
+impl std::fmt::Display for WsRunSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "source:        {} websocket: {} frames ({} bytes), {} disconnects, {} reconnects, {} resyncs, {} REST snapshots ({} failed), {} journal errors",
+            self.venue,
+            self.frames,
+            self.bytes,
+            self.disconnects,
+            self.reconnects,
+            self.resyncs,
+            self.rest_snapshots,
+            self.snapshot_failures,
+            self.journal_errors
+        )?;
+        match &self.book {
+            BookSummary::Binance(s) => write!(f, "{s}"),
+            BookSummary::L2(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+/// Why a run could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum WsRunError {
+    /// The configuration is not usable.
+    #[error("websocket source config: {0}")]
+    Config(String),
+    /// Writing the BBO CSV failed.
+    #[error("writing the BBO CSV: {0}")]
+    Output(std::io::Error),
+    /// The journal is not a websocket journal (or not a journal).
+    #[error("not a websocket journal: {0}")]
+    NotWsJournal(String),
+    /// The Binance state machine refused (no frame decoded at all).
+    #[error("{0}")]
+    Binance(BinanceReplayError),
+    /// The Coinbase state machine refused (no frame decoded at all).
+    #[error("{0}")]
+    Coinbase(CryptoReplayError),
+}
+
+impl From<BinanceReplayError> for WsRunError {
+    fn from(e: BinanceReplayError) -> Self {
+        match e {
+            BinanceReplayError::Output(e) => WsRunError::Output(e),
+            other => WsRunError::Binance(other),
+        }
+    }
+}
+
+impl From<CryptoReplayError> for WsRunError {
+    fn from(e: CryptoReplayError) -> Self {
+        match e {
+            CryptoReplayError::Output(e) => WsRunError::Output(e),
+            other => WsRunError::Coinbase(other),
+        }
+    }
+}
+
+enum Venue<'a> {
+    Binance(BinanceSync<'a>),
+    Coinbase(CoinbaseSync<'a>, L2Summary),
+}
+
+/// A Binance control frame: a reply to SUBSCRIBE (`{"result":null,"id":1}`) or an error.
+fn binance_control(json: &[u8]) -> bool {
+    let j = json.trim_ascii_start();
+    j.starts_with(b"{\"result\"") || j.starts_with(b"{\"id\"") || j.starts_with(b"{\"error\"")
+}
+
+/// The shared core of a live run and a journal replay: frames, REST bodies and lost
+/// connections in, book state and counters out.
+pub struct WsSession<'a> {
+    venue_kind: WsVenue,
+    venue: Venue<'a>,
+    counters: &'a WsCounters,
+    frames: u64,
+    bytes: u64,
+    control: u64,
+    disconnects: u64,
+    resyncs: u64,
+    rest_snapshots: u64,
+    ever_synced: bool,
+    was_synced: bool,
+    lost: Option<u64>,
+}
+
+/// What a frame did to the sync state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncChange {
+    /// Nothing.
+    None,
+    /// The books became synced for the first time.
+    Synced,
+    /// The books became synced again after losing sync.
+    Resynced,
+    /// The books lost sync (a gap).
+    Lost,
+}
+
+impl<'a> WsSession<'a> {
+    /// A session for `venue`, BBO changes to `bbo_csv`, publishing into `counters`.
+    ///
+    /// # Errors
+    /// Writing the CSV header.
+    pub fn new(
+        venue: WsVenue,
+        accept_unsynced: bool,
+        bbo_csv: Option<Box<dyn Write + 'a>>,
+        counters: &'a WsCounters,
+    ) -> Result<Self, WsRunError> {
+        let v = match venue {
+            WsVenue::Binance | WsVenue::BinanceFutures => {
+                Venue::Binance(BinanceSync::new(BinanceReplayOptions {
+                    accept_unsynced,
+                    bbo_csv,
+                    backtest: None,
+                })?)
+            }
+            WsVenue::Coinbase => Venue::Coinbase(
+                CoinbaseSync::new(CryptoReplayOptions {
+                    accept_unsynced,
+                    bbo_csv,
+                    ..CryptoReplayOptions::default()
+                })?,
+                CoinbaseSync::new_summary(),
+            ),
+        };
+        Ok(WsSession {
+            venue_kind: venue,
+            venue: v,
+            counters,
+            frames: 0,
+            bytes: 0,
+            control: 0,
+            disconnects: 0,
+            resyncs: 0,
+            rest_snapshots: 0,
+            ever_synced: false,
+            was_synced: false,
+            lost: None,
+        })
+    }
+
+    /// Whether every book is synced.
+    pub fn is_synced(&self) -> bool {
+        match &self.venue {
+            Venue::Binance(b) => b.is_synced(),
+            Venue::Coinbase(c, _) => c.all_synced(),
+        }
+    }
+
+    /// Binance: the book is unsynced and diffs are buffered, so a REST snapshot is due.
+    pub fn needs_snapshot(&self) -> bool {
+        match &self.venue {
+            Venue::Binance(b) => !b.is_synced() && b.buffered() > 0,
+            Venue::Coinbase(..) => false,
+        }
+    }
+
+    /// The book of `symbol` (Binance: its one symbol), if seen.
+    pub fn book(&self, symbol: &str) -> Option<&L2Book> {
+        match &self.venue {
+            Venue::Binance(b) => b
+                .summary()
+                .symbol
+                .eq_ignore_ascii_case(symbol)
+                .then(|| b.book()),
+            Venue::Coinbase(c, _) => c.book(symbol),
+        }
+    }
+
+    /// One data frame received at `ts`.
+    ///
+    /// # Errors
+    /// Writing the CSV.
+    pub fn on_frame(&mut self, ts: u64, bytes: &[u8]) -> Result<SyncChange, WsRunError> {
+        self.apply_loss();
+        self.frames += 1;
+        self.bytes += bytes.len() as u64;
+        match &mut self.venue {
+            Venue::Binance(b) => {
+                if binance_control(bytes) {
+                    self.control += 1;
+                } else {
+                    b.on_frame(ts, bytes)?;
+                }
+            }
+            Venue::Coinbase(c, s) => c.on_frame(s, ts, bytes)?,
+        }
+        Ok(self.after(ts))
+    }
+
+    /// A REST snapshot body received at `ts` (Binance).
+    ///
+    /// # Errors
+    /// Writing the CSV.
+    pub fn on_rest(&mut self, ts: u64, body: &[u8]) -> Result<SyncChange, WsRunError> {
+        self.apply_loss();
+        self.rest_snapshots += 1;
+        match &mut self.venue {
+            Venue::Binance(b) => b.on_frame(ts, body)?,
+            Venue::Coinbase(_, s) => s.unknown += 1,
+        }
+        Ok(self.after(ts))
+    }
+
+    /// The connection was lost at `ts`. The books keep their state as of the last frame (the
+    /// final book of a run that ends here), but what arrives next cannot be chained to it: the
+    /// first frame or snapshot of the next connection clears them and marks them unsynced
+    /// first.
+    pub fn on_disconnect(&mut self, ts: u64) {
+        self.disconnects += 1;
+        if self.lost.is_none() {
+            self.lost = Some(ts);
+        }
+        self.counters.synced.store(0, Ordering::Relaxed);
+        self.counters.book_ts_ns.store(0, Ordering::Relaxed);
+    }
+
+    fn apply_loss(&mut self) {
+        let Some(ts) = self.lost.take() else { return };
+        match &mut self.venue {
+            Venue::Binance(b) => b.lose_sync(ts),
+            Venue::Coinbase(c, _) => c.lose_sync(ts),
+        }
+        self.after(ts);
+    }
+
+    fn after(&mut self, ts: u64) -> SyncChange {
+        let synced = self.is_synced();
+        let change = match (self.was_synced, synced) {
+            (false, true) if self.ever_synced => {
+                self.resyncs += 1;
+                SyncChange::Resynced
+            }
+            (false, true) => {
+                self.ever_synced = true;
+                SyncChange::Synced
+            }
+            (true, false) => SyncChange::Lost,
+            _ => SyncChange::None,
+        };
+        self.was_synced = synced;
+        self.publish(ts, synced);
+        change
+    }
+
+    fn publish(&self, ts: u64, synced: bool) {
+        let c = self.counters;
+        let r = Ordering::Relaxed;
+        c.frames.store(self.frames, r);
+        c.bytes.store(self.bytes, r);
+        c.resyncs.store(self.resyncs, r);
+        c.synced.store(u64::from(synced), r);
+        c.book_ts_ns.store(if synced { ts } else { 0 }, r);
+        match &self.venue {
+            Venue::Binance(b) => {
+                let s = b.summary();
+                c.control.store(self.control, r);
+                c.bad_frames.store(s.bad_lines, r);
+                c.depth.store(s.depth, r);
+                c.snapshots.store(s.snapshots, r);
+                c.trades.store(s.trades, r);
+                c.tickers.store(s.tickers, r);
+                c.gaps.store(s.resyncs, r);
+            }
+            Venue::Coinbase(cb, s) => {
+                c.control.store(s.control, r);
+                c.bad_frames.store(s.bad_total(), r);
+                let (mut depth, mut snaps, mut trades, mut tickers) = (0, 0, 0, 0);
+                for st in cb.stats() {
+                    depth += st.updates + st.before_snapshot;
+                    snaps += st.snapshots;
+                    trades += st.trades;
+                    tickers += st.tickers;
+                }
+                c.depth.store(depth, r);
+                c.snapshots.store(snaps, r);
+                c.trades.store(trades, r);
+                c.tickers.store(tickers, r);
+            }
+        }
+    }
+
+    /// Ends the session: the summary with the digest.
+    ///
+    /// # Errors
+    /// Flushing the CSV; a session in which frames arrived and none decoded.
+    pub fn finish(
+        self,
+        reconnects: u64,
+        snapshot_failures: u64,
+        journal_errors: u64,
+    ) -> Result<WsRunSummary, WsRunError> {
+        let levels = match &self.venue {
+            Venue::Binance(b) => vec![(
+                b.summary().symbol.clone(),
+                top_levels(b.book(), SUMMARY_LEVELS),
+            )],
+            Venue::Coinbase(c, _) => c
+                .products()
+                .filter_map(|p| Some((p.to_owned(), top_levels(c.book(p)?, SUMMARY_LEVELS))))
+                .collect(),
+        };
+        let book = match self.venue {
+            Venue::Binance(b) => BookSummary::Binance(b.finish()?),
+            Venue::Coinbase(c, mut s) => {
+                s.container = "websocket".into();
+                c.finish(&mut s)?;
+                BookSummary::L2(s)
+            }
+        };
+        let digest = match &book {
+            BookSummary::Binance(s) => s.digest.clone(),
+            BookSummary::L2(s) => s.digest.clone(),
+        };
+        Ok(WsRunSummary {
+            venue: self.venue_kind.name().into(),
+            frames: self.frames,
+            bytes: self.bytes,
+            disconnects: self.disconnects,
+            reconnects,
+            resyncs: self.resyncs,
+            rest_snapshots: self.rest_snapshots,
+            snapshot_failures,
+            journal_errors,
+            book,
+            levels,
+            digest,
+        })
+    }
+}
+
+/// Levels per side kept in [`WsRunSummary::levels`].
+pub const SUMMARY_LEVELS: usize = 20;
+
+/// The top `n` levels of each side of `book`: `(bids, asks)`, best first, `(px, qty)` in 1e-8.
+pub type TopLevels = (Vec<(i64, u64)>, Vec<(i64, u64)>);
+
+/// The top `n` levels of both sides.
+pub fn top_levels(book: &L2Book, n: usize) -> TopLevels {
+    let side = |s| {
+        book.levels(s)
+            .take(n)
+            .map(|l| (l.px.0, l.qty.0))
+            .collect::<Vec<_>>()
+    };
+    (side(Side::Bid), side(Side::Ask))
+}
+
+struct Journal<'j, W: Write> {
+    w: Option<&'j mut JournalWriter<W>>,
+    errors: u64,
+    flush_clock: Instant,
+}
+
+impl<W: Write> Journal<'_, W> {
+    fn rec(&mut self, kind: RecordKind, ts: u64, line: u16, payload: &[u8]) {
+        if let Some(w) = self.w.as_mut() {
+            if w.append(kind, ts, line, payload).is_err() {
+                self.errors += 1;
+            }
+            if w.maybe_flush(self.flush_clock.elapsed().as_nanos() as u64)
+                .is_err()
+            {
+                self.errors += 1;
+            }
+        }
+    }
+}
+
+/// Journals a completed resync; a failed session stops the run.
+fn after<W: Write>(
+    change: Result<SyncChange, WsRunError>,
+    j: &mut Journal<'_, W>,
+    ts: u64,
+    line: u16,
+    fatal: &mut Option<WsRunError>,
+) -> Flow {
+    match change {
+        Ok(SyncChange::Resynced) => {
+            j.rec(RecordKind::Resync, ts, line, b"");
+            Flow::Continue
+        }
+        Ok(_) => Flow::Continue,
+        Err(e) => {
+            *fatal = Some(e);
+            Flow::Stop
+        }
+    }
+}
+
+/// Runs a websocket source until `stop` is set: connect, subscribe, sync, reconnect and resync
+/// as needed. Frames and decisions go to `journal` when given (flushed on its own policy and at
+/// the end); BBO changes to `bbo_csv`; live counts to `counters`.
+///
+/// # Errors
+/// [`WsRunError::Config`] for an unusable config; [`WsRunError::Output`] when the BBO CSV
+/// cannot be written. Network trouble is never an error: it is retried and counted.
+pub fn run_ws<'a, W: Write>(
+    cfg: &WsSourceConfig,
+    stop: &AtomicBool,
+    journal: Option<&mut JournalWriter<W>>,
+    counters: &'a WsCounters,
+    bbo_csv: Option<Box<dyn Write + 'a>>,
+) -> Result<WsRunSummary, WsRunError> {
+    let client_cfg = cfg.client_config().map_err(WsRunError::Config)?;
+    let clock = WallClock::new();
+    let mut client = WsClient::new(client_cfg, clock.clone());
+    let mut session = WsSession::new(cfg.venue, cfg.accept_unsynced, bbo_csv, counters)?;
+    let rest = RestClient::new(Duration::from_millis(cfg.rest_timeout_ms));
+    let snapshot_url = cfg.rest_url.as_deref().map(|base| {
+        let api = if cfg.venue == WsVenue::BinanceFutures {
+            DepthApi::Futures
+        } else {
+            DepthApi::Spot
+        };
+        depth_url(base, api, &cfg.symbols[0], cfg.snapshot_depth)
+    });
+    let mut j = Journal {
+        w: journal,
+        errors: 0,
+        flush_clock: Instant::now(),
+    };
+    j.rec(
+        RecordKind::Source,
+        clock.now_ns(),
+        0,
+        cfg.venue.name().as_bytes(),
+    );
+    let retry = Duration::from_millis(cfg.snapshot_retry_ms);
+    let mut next_fetch = Instant::now();
+    let mut connection = 0u32;
+    let mut connected = false;
+    let mut reconnects = 0u64;
+    let mut snapshot_failures = 0u64;
+    let mut fatal: Option<WsRunError> = None;
+    let r = Ordering::Relaxed;
+
+    client.run(stop, |ev| {
+        let flow = match ev {
+            WsEvent::Connected { connection: c } => {
+                connection = c;
+                connected = true;
+                counters.connected.store(1, r);
+                if c > 0 {
+                    reconnects += 1;
+                    counters.reconnects.store(reconnects, r);
+                }
+                Flow::Continue
+            }
+            WsEvent::Frame { ts_recv, bytes } => {
+                j.rec(RecordKind::Frame, ts_recv, connection as u16, bytes);
+                let ch = session.on_frame(ts_recv, bytes);
+                after(ch, &mut j, ts_recv, connection as u16, &mut fatal)
+            }
+            WsEvent::Disconnected { reason } => {
+                if connected {
+                    connected = false;
+                    counters.connected.store(0, r);
+                    let ts = clock.now_ns();
+                    j.rec(
+                        RecordKind::Reconnect,
+                        ts,
+                        connection as u16,
+                        reason.to_string().as_bytes(),
+                    );
+                    session.on_disconnect(ts);
+                }
+                Flow::Continue
+            }
+            WsEvent::Idle | WsEvent::Reconnecting { .. } => Flow::Continue,
+        };
+        if flow != Flow::Continue {
+            return flow;
+        }
+        // Binance: fetch a depth snapshot once diffs are buffered.
+        if let Some(url) = &snapshot_url {
+            if connected && session.needs_snapshot() && Instant::now() >= next_fetch {
+                counters.snapshot_fetches.fetch_add(1, r);
+                match rest.get(url) {
+                    Ok(body) => {
+                        let ts = clock.now_ns();
+                        j.rec(RecordKind::Rest, ts, connection as u16, &body);
+                        let ch = session.on_rest(ts, &body);
+                        let f = after(ch, &mut j, ts, connection as u16, &mut fatal);
+                        if !session.is_synced() {
+                            // Older than the buffered diffs: try again after the next one.
+                            next_fetch = Instant::now() + retry.min(Duration::from_millis(100));
+                        }
+                        return f;
+                    }
+                    Err(_) => {
+                        snapshot_failures += 1;
+                        counters.snapshot_failures.store(snapshot_failures, r);
+                        next_fetch = Instant::now() + retry;
+                    }
+                }
+            }
+        }
+        counters.journal_errors.store(j.errors, r);
+        Flow::Continue
+    });
+    counters.connected.store(0, r);
+    if let Some(e) = fatal {
+        return Err(e);
+    }
+    j.rec(RecordKind::End, clock.now_ns(), connection as u16, b"");
+    if let Some(w) = j.w.as_mut() {
+        if w.maybe_flush(u64::MAX).is_err() {
+            j.errors += 1;
+        }
+    }
+    counters.journal_errors.store(j.errors, r);
+    session.finish(reconnects, snapshot_failures, j.errors)
+}
+
+/// What a websocket journal held besides the frames.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WsJournalStats {
+    /// Whole, valid records.
+    pub records: u64,
+    /// Frame records.
+    pub frames: u64,
+    /// REST records.
+    pub rest: u64,
+    /// Reconnect records.
+    pub reconnects: u64,
+    /// Resync records (informational: the replay derives its own).
+    pub resync_notes: u64,
+    /// Records failing their CRC (skipped).
+    pub corrupt: u64,
+    /// Records of an unknown kind (skipped).
+    pub unknown_kind: u64,
+    /// Records of a kind that has no place in a websocket journal (packets, skips...).
+    pub foreign: u64,
+    /// Whether the journal was cut short.
+    pub cut: bool,
+    /// The read stopped at an impossible record length or an I/O error.
+    pub stopped_early: Option<JournalError>,
+}
+
+impl std::fmt::Display for WsJournalStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} records ({} frames, {} REST, {} reconnects, {} resync notes), {} corrupt, {} unknown, {} foreign{}",
+            self.records,
+            self.frames,
+            self.rest,
+            self.reconnects,
+            self.resync_notes,
+            self.corrupt,
+            self.unknown_kind,
+            self.foreign,
+            if self.cut { "; cut short" } else { "" }
+        )?;
+        if let Some(e) = self.stopped_early {
+            write!(f, "; stopped early: {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The venue of a websocket journal (its first record is a `Source` record), or `None` for any
+/// other journal (ITCH) or input.
+pub fn ws_journal_venue(reader: impl Read) -> Option<WsVenue> {
+    let mut r = JournalReader::new(reader).ok()?;
+    let rec = r.next_record()?.ok()?;
+    if rec.kind != RecordKind::Source {
+        return None;
+    }
+    WsVenue::from_name(std::str::from_utf8(rec.payload).ok()?)
+}
+
+/// Replays a websocket journal through the same [`WsSession`] a live run uses.
+///
+/// # Errors
+/// [`WsRunError::NotWsJournal`] when the input is not a websocket journal;
+/// [`WsRunError::Output`] writing the CSV.
+pub fn replay_ws_journal<'a>(
+    reader: impl Read,
+    accept_unsynced: bool,
+    bbo_csv: Option<Box<dyn Write + 'a>>,
+    counters: &'a WsCounters,
+) -> Result<(WsRunSummary, WsJournalStats), WsRunError> {
+    let mut r = JournalReader::new(reader).map_err(|e| WsRunError::NotWsJournal(e.to_string()))?;
+    let venue = match r.next_record() {
+        Some(Ok(rec)) if rec.kind == RecordKind::Source => std::str::from_utf8(rec.payload)
+            .ok()
+            .and_then(WsVenue::from_name),
+        _ => None,
+    }
+    .ok_or_else(|| WsRunError::NotWsJournal("no source record first".into()))?;
+    let mut session = WsSession::new(venue, accept_unsynced, bbo_csv, counters)?;
+    let mut st = WsJournalStats::default();
+    let mut max_line = 0u16;
+    while let Some(rec) = r.next_record() {
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(JournalError::Corrupt { .. } | JournalError::UnknownKind { .. }) => continue,
+            Err(e) => {
+                st.stopped_early = Some(e);
+                break;
+            }
+        };
+        match rec.kind {
+            RecordKind::Frame => {
+                st.frames += 1;
+                max_line = max_line.max(rec.line);
+                session.on_frame(rec.ts_recv, rec.payload)?;
+            }
+            RecordKind::Rest => {
+                st.rest += 1;
+                session.on_rest(rec.ts_recv, rec.payload)?;
+            }
+            RecordKind::Reconnect => {
+                st.reconnects += 1;
+                session.on_disconnect(rec.ts_recv);
+            }
+            RecordKind::Resync => st.resync_notes += 1,
+            RecordKind::End | RecordKind::Source => {}
+            RecordKind::Packet | RecordKind::Gap | RecordKind::Request | RecordKind::Skip => {
+                st.foreign += 1
+            }
+        }
+    }
+    st.records = r.records + 1;
+    st.corrupt = r.corrupt;
+    st.unknown_kind = r.unknown_kind;
+    st.cut = r.cut().is_some();
+    let s = session.finish(u64::from(max_line), 0, 0)?;
+    Ok((s, st))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_keys_are_checked() {
+        let ok: WsSourceConfig = toml::from_str(
+            "venue = \"coinbase\"\nurl = \"ws://127.0.0.1:1/\"\nsymbols = [\"SKL-GBP\"]\nchannels = [\"level2\"]",
+        )
+        .unwrap();
+        assert_eq!(
+            ok.subscribe_messages().unwrap(),
+            vec![r#"{"type":"subscribe","product_ids":["SKL-GBP"],"channels":["level2"]}"#]
+        );
+        let no_rest: WsSourceConfig =
+            toml::from_str("venue = \"binance-futures\"\nurl = \"u\"\nsymbols = [\"BTCUSDT\"]")
+                .unwrap();
+        assert!(no_rest.validate().unwrap_err().starts_with("rest_url"));
+        let two: WsSourceConfig = toml::from_str(
+            "venue = \"binance\"\nurl = \"u\"\nrest_url = \"r\"\nsymbols = [\"A\", \"B\"]",
+        )
+        .unwrap();
+        assert!(two.validate().unwrap_err().starts_with("symbols"));
+        let e = toml::from_str::<WsSourceConfig>("venue = \"kraken\"\nurl = \"u\"\nsymbols = []")
+            .unwrap_err();
+        assert!(e.to_string().contains("kraken"), "{e}");
+    }
+
+    #[test]
+    fn binance_control_frames_are_told_apart() {
+        assert!(binance_control(br#"{"result":null,"id":1}"#));
+        assert!(binance_control(br#"{"error":{"code":2,"msg":"x"},"id":1}"#));
+        assert!(!binance_control(br#"{"stream":"btcusdt@trade","data":{}}"#));
+        assert!(!binance_control(
+            br#"{"lastUpdateId":1,"bids":[],"asks":[]}"#
+        ));
+    }
+}
