@@ -10,8 +10,8 @@ use simd_json::prelude::*;
 
 use crate::isotime::parse_utc_ns;
 use crate::json::{
-    decimal, decimal_field, missing, pair_levels, str_field, u64_field, LevelUpdate, Precision,
-    TapeParser, V,
+    decimal, decimal_of, first, levels_of, members, missing, str_of, u64_of, LevelUpdate,
+    Precision, TapeParser, V,
 };
 
 /// A decoded Coinbase message. Levels go to the caller's buffer.
@@ -102,8 +102,8 @@ impl CoinbaseDecoder {
 }
 
 /// The optional `time` field: absent is `None`, present but not an RFC 3339 UTC time is an error.
-fn time(v: &V<'_, '_>) -> Result<Option<u64>, CoinbaseError> {
-    match v.get("time") {
+fn time(x: Option<V<'_, '_>>) -> Result<Option<u64>, CoinbaseError> {
+    match x {
         None => Ok(None),
         Some(t) => t
             .as_str()
@@ -113,26 +113,66 @@ fn time(v: &V<'_, '_>) -> Result<Option<u64>, CoinbaseError> {
     }
 }
 
+/// The members a Coinbase message may carry (first value of each key).
+#[derive(Default)]
+struct Fields<'t, 'i> {
+    kind: Option<V<'t, 'i>>,
+    product_id: Option<V<'t, 'i>>,
+    bids: Option<V<'t, 'i>>,
+    asks: Option<V<'t, 'i>>,
+    changes: Option<V<'t, 'i>>,
+    time: Option<V<'t, 'i>>,
+    trade_id: Option<V<'t, 'i>>,
+    sequence: Option<V<'t, 'i>>,
+    price: Option<V<'t, 'i>>,
+    size: Option<V<'t, 'i>>,
+    side: Option<V<'t, 'i>>,
+    best_bid: Option<V<'t, 'i>>,
+    best_ask: Option<V<'t, 'i>>,
+}
+
 fn walk<'i>(
     v: V<'_, 'i>,
     p: Precision,
     out: &mut Vec<LevelUpdate>,
 ) -> Result<CoinbaseMsg<'i>, CoinbaseError> {
-    match str_field(&v, "type")? {
+    // One pass over the members; each key's first value, as `get` would find it.
+    let mut f = Fields::default();
+    for (k, x) in members(&v) {
+        let slot = match k {
+            "type" => &mut f.kind,
+            "product_id" => &mut f.product_id,
+            "bids" => &mut f.bids,
+            "asks" => &mut f.asks,
+            "changes" => &mut f.changes,
+            "time" => &mut f.time,
+            "trade_id" => &mut f.trade_id,
+            "sequence" => &mut f.sequence,
+            "price" => &mut f.price,
+            "size" => &mut f.size,
+            "side" => &mut f.side,
+            "best_bid" => &mut f.best_bid,
+            "best_ask" => &mut f.best_ask,
+            _ => continue,
+        };
+        first(slot, x);
+    }
+    match str_of(f.kind, "type")? {
         "snapshot" => {
-            let product = str_field(&v, "product_id")?;
-            pair_levels(&v, "bids", true, p, out)?;
-            pair_levels(&v, "asks", false, p, out)?;
+            let product = str_of(f.product_id, "product_id")?;
+            levels_of(f.bids, "bids", true, p, out)?;
+            levels_of(f.asks, "asks", false, p, out)?;
             Ok(CoinbaseMsg::Snapshot { product })
         }
         "l2update" => {
-            let product = str_field(&v, "product_id")?;
+            let product = str_of(f.product_id, "product_id")?;
             let bad = missing("changes");
-            let changes = v.get("changes").and_then(|x| x.into_array()).ok_or(bad)?;
+            let changes = f.changes.and_then(|x| x.into_array()).ok_or(bad)?;
             for c in changes.iter() {
                 // ["buy" | "sell", "price", "size"]
                 let c = c.into_array().ok_or(bad)?;
-                let (Some(side), Some(px), Some(qty)) = (c.get(0), c.get(1), c.get(2)) else {
+                let mut it = c.iter();
+                let (Some(side), Some(px), Some(qty)) = (it.next(), it.next(), it.next()) else {
                     return Err(bad.into());
                 };
                 let bid = match side.as_str() {
@@ -151,27 +191,27 @@ fn walk<'i>(
             }
             Ok(CoinbaseMsg::L2Update {
                 product,
-                time_ns: time(&v)?,
+                time_ns: time(f.time)?,
             })
         }
         "match" | "last_match" => Ok(CoinbaseMsg::Match {
-            product: str_field(&v, "product_id")?,
-            trade_id: u64_field(&v, "trade_id")?,
-            sequence: u64_field(&v, "sequence")?,
-            px: decimal_field(&v, "price", p.px)?,
-            qty: decimal_field(&v, "size", p.qty)?,
-            maker_sell: match str_field(&v, "side")? {
+            product: str_of(f.product_id, "product_id")?,
+            trade_id: u64_of(f.trade_id, "trade_id")?,
+            sequence: u64_of(f.sequence, "sequence")?,
+            px: decimal_of(f.price, "price", p.px)?,
+            qty: decimal_of(f.size, "size", p.qty)?,
+            maker_sell: match str_of(f.side, "side")? {
                 "sell" => true,
                 "buy" => false,
                 _ => return Err(CoinbaseError::Field("side")),
             },
         }),
         "ticker" => Ok(CoinbaseMsg::Ticker {
-            product: str_field(&v, "product_id")?,
-            sequence: u64_field(&v, "sequence")?,
-            best_bid: decimal_field(&v, "best_bid", p.px)?,
-            best_ask: decimal_field(&v, "best_ask", p.px)?,
-            time_ns: time(&v)?,
+            product: str_of(f.product_id, "product_id")?,
+            sequence: u64_of(f.sequence, "sequence")?,
+            best_bid: decimal_of(f.best_bid, "best_bid", p.px)?,
+            best_ask: decimal_of(f.best_ask, "best_ask", p.px)?,
+            time_ns: time(f.time)?,
         }),
         "subscriptions" | "subscribe" | "heartbeat" | "status" | "error" => {
             Ok(CoinbaseMsg::Control)

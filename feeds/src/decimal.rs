@@ -37,6 +37,113 @@ pub enum DecimalError {
 /// [`DecimalError`].
 #[inline]
 pub fn parse_fixed(s: &[u8], decimals: u32) -> Result<i64, DecimalError> {
+    match parse_fixed_plain(s, decimals) {
+        Some(v) => Ok(v),
+        None => parse_fixed_general(s, decimals),
+    }
+}
+
+/// The common shape, fast: `[-]digits[.digits]`, at least one integer digit, at most 18
+/// significant digits at that scale (so nothing can overflow), digits past `decimals` all
+/// zero. Eight fraction digits at a time are converted without a loop. `None` for anything
+/// else, which [`parse_fixed_general`] then decides (the same value, or the error).
+#[inline]
+fn parse_fixed_plain(s: &[u8], decimals: u32) -> Option<i64> {
+    if decimals > 18 {
+        return None;
+    }
+    let (neg, b) = match s.split_first()? {
+        (b'-', rest) => (true, rest),
+        _ => (false, s),
+    };
+    let mut i = 0;
+    let mut v: u64 = 0;
+    while let Some(&c) = b.get(i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        v = v * 10 + u64::from(d);
+        i += 1;
+        if i > 18 {
+            return None;
+        }
+    }
+    if i == 0 || i as u32 + decimals > 18 {
+        return None;
+    }
+    let scale = POW10[decimals as usize];
+    let Some((&dot, frac)) = b[i..].split_first() else {
+        return Some(signed(neg, v * scale));
+    };
+    if dot != b'.' {
+        return None;
+    }
+    let keep = frac.len().min(decimals as usize);
+    let (sig, tail) = frac.split_at(keep);
+    let f = if let Ok(eight) = <[u8; 8]>::try_from(sig) {
+        eight_digits(u64::from_le_bytes(eight))?
+    } else {
+        let mut f = 0u64;
+        for &c in sig {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            f = f * 10 + u64::from(d);
+        }
+        f
+    };
+    if !tail.iter().all(|&c| c == b'0') {
+        return None;
+    }
+    Some(signed(neg, v * scale + f * POW10[decimals as usize - keep]))
+}
+
+/// Powers of ten up to 10^18 (the largest that fits an `i64`).
+const POW10: [u64; 19] = {
+    let mut t = [1u64; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+#[inline]
+fn signed(neg: bool, v: u64) -> i64 {
+    // v < 10^18 by construction.
+    let v = v as i64;
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+/// Eight ASCII digits (first digit in the low byte) as their value, or `None` if any byte is
+/// not a digit: the SWAR conversion (pairs, then quads, then the eight, by multiply-and-shift,
+/// as simdjson does).
+#[inline]
+fn eight_digits(x: u64) -> Option<u64> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Every byte in 0x30..=0x39: high nibble 3, and adding 6 does not carry into it.
+    if x & (0xF0 * ONES) != 0x30 * ONES
+        || (x.wrapping_add(0x06 * ONES) & (0xF0 * ONES)) != 0x30 * ONES
+    {
+        return None;
+    }
+    let v = x - 0x30 * ONES;
+    // Pairs (10a + b in each 16 bits), quads, then the eight digits.
+    let v = (v.wrapping_mul(10 * 256 + 1) >> 8) & 0x00FF_00FF_00FF_00FF;
+    let v = (v.wrapping_mul(100 * 65_536 + 1) >> 16) & 0x0000_FFFF_0000_FFFF;
+    let v = v.wrapping_mul(10_000 * (1 << 32) + 1) >> 32;
+    Some(v)
+}
+
+/// The full grammar with every error: sign, a bare point (`.5`, `12.`), long digit runs.
+fn parse_fixed_general(s: &[u8], decimals: u32) -> Result<i64, DecimalError> {
     let (neg, digits) = match s.first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
@@ -128,6 +235,22 @@ mod tests {
             Err(DecimalError::Overflow)
         );
         assert_eq!(parse_fixed(b"9999999999", 10), Err(DecimalError::Overflow));
+        // 18 significant digits at the scale are the fast path's limit; 19 still convert.
+        assert_eq!(
+            parse_fixed(b"9999999999.12345678", 8),
+            Ok(999_999_999_912_345_678)
+        );
+        assert_eq!(parse_fixed(b"92233720368.54775807", 8), Ok(i64::MAX));
+        assert_eq!(
+            parse_fixed(b"92233720368.54775808", 8),
+            Err(DecimalError::Overflow)
+        );
+        assert_eq!(parse_fixed(b"1.2345678x", 8), Err(DecimalError::Syntax));
+        assert_eq!(parse_fixed(b"1.23456789", 8), Ok(123_456_789));
+        assert_eq!(
+            parse_fixed(b"1.234567891", 8),
+            Err(DecimalError::Precision { decimals: 8 })
+        );
     }
 
     proptest! {
@@ -146,6 +269,29 @@ mod tests {
                 s += &"0".repeat(pad);
             }
             prop_assert_eq!(parse_fixed(s.as_bytes(), decimals), Ok(v));
+        }
+
+        /// The fast path agrees with the full grammar on every string of the characters that
+        /// matter, values and errors alike.
+        #[test]
+        fn fast_path_is_the_general_path(
+            s in proptest::collection::vec(prop::sample::select(&b"0123456789000000.-+x"[..]), 0..24),
+            d in 0u32..20,
+        ) {
+            prop_assert_eq!(parse_fixed(&s, d), parse_fixed_general(&s, d));
+        }
+
+        /// The same on venue-shaped strings: integer part, point, eight (or any number of)
+        /// fraction digits, at every precision.
+        #[test]
+        fn fast_path_on_venue_strings(
+            int in 0u64..100_000_000_000, frac in 0u64..100_000_000, width in 0usize..12,
+            d in 0u32..20, neg: bool,
+        ) {
+            let f = format!("{frac:08}");
+            let f = if width < 8 { &f[..width] } else { &f };
+            let s = format!("{}{int}.{f}{}", if neg { "-" } else { "" }, "0".repeat(width.saturating_sub(8)));
+            prop_assert_eq!(parse_fixed(s.as_bytes(), d), parse_fixed_general(s.as_bytes(), d));
         }
 
         #[test]
