@@ -295,9 +295,9 @@ fn canonical(frame: &[u8], p: Precision, out: &mut Vec<LevelUpdate>) -> Option<S
         Some(Scalar::UInt(v)) => Some(v),
         _ => None,
     };
-    let dec = |i: usize, d: u32| {
-        let (s, e) = str_(i)?;
-        crate::decimal::parse_fixed(&b[s..e], d).ok()
+    let dec = |i: usize| match slots[i] {
+        Some(Scalar::Fixed(v)) => Some(v),
+        _ => None,
     };
     let event = match slots[K_E] {
         None => None,
@@ -330,8 +330,8 @@ fn canonical(frame: &[u8], p: Precision, out: &mut Vec<LevelUpdate>) -> Option<S
                 symbol: str_(K_S)?,
                 id: uint(if aggregate { K_A } else { K_T })?,
                 time: uint(K_TIME)?,
-                px: dec(K_PX, p.px)?,
-                qty: dec(K_QTY, p.qty)?,
+                px: dec(K_PX)?,
+                qty: dec(K_QTY)?,
                 buyer_maker: match slots[K_M] {
                     Some(Scalar::Bool(m)) => m,
                     _ => return None,
@@ -346,8 +346,8 @@ fn canonical(frame: &[u8], p: Precision, out: &mut Vec<LevelUpdate>) -> Option<S
             Some(Scanned::BookTicker {
                 symbol: str_(K_S)?,
                 update_id: uint(K_U)?,
-                bid: (dec(K_B, p.px)?, dec(K_BQ, p.qty)?),
-                ask: (dec(K_A, p.px)?, dec(K_AQ, p.qty)?),
+                bid: (dec(K_B)?, dec(K_BQ)?),
+                ask: (dec(K_A)?, dec(K_AQ)?),
             })
         }
         _ => None,
@@ -391,7 +391,8 @@ fn message_members<'a>(
             if slots[slot].is_some() {
                 return None;
             }
-            if (slot == K_B || slot == K_A) && c.peek()? == b'[' {
+            let next = c.peek()?;
+            if (slot == K_B || slot == K_A) && next == b'[' {
                 // Bids then asks, as the tape path appends them.
                 if slot == K_B && levels.1 {
                     return None;
@@ -403,6 +404,15 @@ fn message_members<'a>(
                     levels.1 = true;
                 }
                 slots[slot] = Some(Scalar::Other);
+            } else if next == b'"' && matches!(slot, K_B | K_A | K_BQ | K_AQ | K_PX | K_QTY) {
+                // Prices and quantities, converted in place; any other string there is the
+                // tape path's to judge.
+                let d = if matches!(slot, K_B | K_A | K_PX) {
+                    p.px
+                } else {
+                    p.qty
+                };
+                slots[slot] = Some(Scalar::Fixed(c.decimal(d)?));
             } else {
                 slots[slot] = Some(c.value()?);
             }

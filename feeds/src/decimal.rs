@@ -43,61 +43,80 @@ pub fn parse_fixed(s: &[u8], decimals: u32) -> Result<i64, DecimalError> {
     }
 }
 
-/// The common shape, fast: `[-]digits[.digits]`, at least one integer digit, at most 18
-/// significant digits at that scale (so nothing can overflow), digits past `decimals` all
-/// zero. Eight fraction digits at a time are converted without a loop. `None` for anything
-/// else, which [`parse_fixed_general`] then decides (the same value, or the error).
+/// The common shape, fast: the whole of `s` is what [`parse_fixed_prefix`] reads. `None` for
+/// anything else, which [`parse_fixed_general`] then decides (the same value, or the error).
 #[inline]
 fn parse_fixed_plain(s: &[u8], decimals: u32) -> Option<i64> {
+    match parse_fixed_prefix(s, decimals) {
+        Some((v, n)) if n == s.len() => Some(v),
+        _ => None,
+    }
+}
+
+/// The value of the longest prefix of `s` of the common shape `[-]digits[.digits]`, and its
+/// length: at least one integer digit, at most 18 significant digits at that scale (so nothing
+/// can overflow), fraction digits past `decimals` all zero (a non-zero one is `None`). Eight
+/// fraction digits are converted at once. For a JSON decoder that reads a decimal string in
+/// place: when the prefix ends at the closing quote, the string is exactly that decimal and
+/// [`parse_fixed`] would give the same value.
+#[inline]
+pub(crate) fn parse_fixed_prefix(s: &[u8], decimals: u32) -> Option<(i64, usize)> {
     if decimals > 18 {
         return None;
     }
-    let (neg, b) = match s.split_first()? {
-        (b'-', rest) => (true, rest),
-        _ => (false, s),
-    };
-    let mut i = 0;
+    let neg = s.first() == Some(&b'-');
+    let start = usize::from(neg);
+    let mut i = start;
     let mut v: u64 = 0;
-    while let Some(&c) = b.get(i) {
+    while let Some(&c) = s.get(i) {
         let d = c.wrapping_sub(b'0');
         if d > 9 {
             break;
         }
         v = v * 10 + u64::from(d);
         i += 1;
-        if i > 18 {
+        if i - start > 18 {
             return None;
         }
     }
-    if i == 0 || i as u32 + decimals > 18 {
+    let n = i - start;
+    if n == 0 || n as u32 + decimals > 18 {
         return None;
     }
-    let scale = POW10[decimals as usize];
-    let Some((&dot, frac)) = b[i..].split_first() else {
-        return Some(signed(neg, v * scale));
-    };
-    if dot != b'.' {
-        return None;
-    }
-    let keep = frac.len().min(decimals as usize);
-    let (sig, tail) = frac.split_at(keep);
-    let f = if let Ok(eight) = <[u8; 8]>::try_from(sig) {
-        eight_digits(u64::from_le_bytes(eight))?
-    } else {
-        let mut f = 0u64;
-        for &c in sig {
+    let mut f: u64 = 0;
+    let mut kept = 0u32;
+    if s.get(i) == Some(&b'.') {
+        i += 1;
+        if decimals >= 8 {
+            if let Some(chunk) = s.get(i..i + 8) {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(chunk);
+                if let Some(x) = eight_digits(u64::from_le_bytes(w)) {
+                    f = x;
+                    kept = 8;
+                    i += 8;
+                }
+            }
+        }
+        while let Some(&c) = s.get(i) {
             let d = c.wrapping_sub(b'0');
             if d > 9 {
+                break;
+            }
+            if kept < decimals {
+                f = f * 10 + u64::from(d);
+                kept += 1;
+            } else if d != 0 {
                 return None;
             }
-            f = f * 10 + u64::from(d);
+            i += 1;
         }
-        f
-    };
-    if !tail.iter().all(|&c| c == b'0') {
-        return None;
     }
-    Some(signed(neg, v * scale + f * POW10[decimals as usize - keep]))
+    let scale = POW10[decimals as usize];
+    Some((
+        signed(neg, v * scale + f * POW10[(decimals - kept) as usize]),
+        i,
+    ))
 }
 
 /// Powers of ten up to 10^18 (the largest that fits an `i64`).
@@ -126,7 +145,7 @@ fn signed(neg: bool, v: u64) -> i64 {
 /// not a digit: the SWAR conversion (pairs, then quads, then the eight, by multiply-and-shift,
 /// as simdjson does).
 #[inline]
-fn eight_digits(x: u64) -> Option<u64> {
+pub(crate) fn eight_digits(x: u64) -> Option<u64> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     // Every byte in 0x30..=0x39: high nibble 3, and adding 6 does not carry into it.
     if x & (0xF0 * ONES) != 0x30 * ONES
@@ -292,6 +311,17 @@ mod tests {
             let f = if width < 8 { &f[..width] } else { &f };
             let s = format!("{}{int}.{f}{}", if neg { "-" } else { "" }, "0".repeat(width.saturating_sub(8)));
             prop_assert_eq!(parse_fixed(s.as_bytes(), d), parse_fixed_general(s.as_bytes(), d));
+        }
+
+        /// What the in-place prefix reading takes is a decimal of that value by the full grammar.
+        #[test]
+        fn prefix_is_a_decimal(
+            s in proptest::collection::vec(prop::sample::select(&b"0123456789000000.-+\"x"[..]), 0..30),
+            d in 0u32..20,
+        ) {
+            if let Some((v, n)) = parse_fixed_prefix(&s, d) {
+                prop_assert_eq!(parse_fixed_general(&s[..n], d), Ok(v));
+            }
         }
 
         #[test]
