@@ -12,9 +12,11 @@ use clap::{Args, Parser, Subcommand};
 
 mod backtest;
 mod bench;
+mod bench_json;
 mod convert;
 mod crypto;
 mod hftbacktest;
+mod json_cases;
 mod replay_journal;
 mod serve;
 
@@ -208,6 +210,10 @@ enum BenchCmd {
     /// Time the backtest replay loop (strategy, execution simulator, ledger) against the same
     /// loop without a strategy, in one process, over many runs.
     Backtest(bench::BacktestBenchArgs),
+    /// Decode each JSON message type (Binance depth, trade, book ticker; Coinbase l2update;
+    /// Kraken v2 book) with our decoder, our simd-json tape path alone and serde_json into the
+    /// same records, in one process; print ns per message and the serde_json/ours ratios.
+    Json(bench_json::JsonBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -260,6 +266,7 @@ fn main() -> ExitCode {
         Cmd::Bench(BenchCmd::Itch(a)) => bench::itch(a),
         Cmd::Bench(BenchCmd::Latency(a)) => bench::latency(a),
         Cmd::Bench(BenchCmd::Backtest(a)) => bench::backtest(a),
+        Cmd::Bench(BenchCmd::Json(a)) => bench_json::json(a),
         Cmd::Convert(ConvertCmd::Lobster(a)) => convert::lobster(a),
         Cmd::Convert(ConvertCmd::Hftbacktest(a)) => hftbacktest::convert(a),
         Cmd::Gen(GenCmd::Itch(a)) => convert::gen_itch(a),
