@@ -59,7 +59,7 @@ fn parse_fixed_plain(s: &[u8], decimals: u32) -> Option<i64> {
 /// fraction digits are converted at once. For a JSON decoder that reads a decimal string in
 /// place: when the prefix ends at the closing quote, the string is exactly that decimal and
 /// [`parse_fixed`] would give the same value.
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_fixed_prefix(s: &[u8], decimals: u32) -> Option<(i64, usize)> {
     if decimals > 18 {
         return None;
@@ -68,6 +68,10 @@ pub(crate) fn parse_fixed_prefix(s: &[u8], decimals: u32) -> Option<(i64, usize)
     let start = usize::from(neg);
     let mut i = start;
     let mut v: u64 = 0;
+    if let Some((n, x)) = leading_digits(s, i) {
+        v = x;
+        i += n;
+    }
     while let Some(&c) = s.get(i) {
         let d = c.wrapping_sub(b'0');
         if d > 9 {
@@ -141,10 +145,33 @@ fn signed(neg: bool, v: u64) -> i64 {
     }
 }
 
+/// The run of ASCII digits at `s[i..]` within the next eight bytes: its length and value, when
+/// eight bytes are there (the caller reads any digits after a full run of eight, and handles
+/// a short tail itself).
+#[inline(always)]
+pub(crate) fn leading_digits(s: &[u8], i: usize) -> Option<(usize, u64)> {
+    let chunk = s.get(i..i.checked_add(8)?)?;
+    let mut w = [0u8; 8];
+    w.copy_from_slice(chunk);
+    let x = u64::from_le_bytes(w);
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Digits become 0..=9; the high bit marks every byte above 9 (no carries between bytes).
+    let t = x ^ (0x30 * ONES);
+    let above9 = (((t & (0x7F * ONES)) + 0x76 * ONES) | t) & (0x80 * ONES);
+    let n = (above9.trailing_zeros() / 8) as usize;
+    let v = match n {
+        0 => 0,
+        8 => eight_digits(x)?,
+        // The n digits as the low end of an eight-digit number with leading zeros.
+        _ => eight_digits((x << (8 * (8 - n))) | ((0x30 * ONES) >> (8 * n)))?,
+    };
+    Some((n, v))
+}
+
 /// Eight ASCII digits (first digit in the low byte) as their value, or `None` if any byte is
 /// not a digit: the SWAR conversion (pairs, then quads, then the eight, by multiply-and-shift,
 /// as simdjson does).
-#[inline]
+#[inline(always)]
 pub(crate) fn eight_digits(x: u64) -> Option<u64> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     // Every byte in 0x30..=0x39: high nibble 3, and adding 6 does not carry into it.
@@ -311,6 +338,14 @@ mod tests {
             let f = if width < 8 { &f[..width] } else { &f };
             let s = format!("{}{int}.{f}{}", if neg { "-" } else { "" }, "0".repeat(width.saturating_sub(8)));
             prop_assert_eq!(parse_fixed(s.as_bytes(), d), parse_fixed_general(s.as_bytes(), d));
+        }
+
+        /// The eight-byte digit run is what a byte-by-byte reading finds.
+        #[test]
+        fn leading_digits_is_bytewise(s in proptest::collection::vec(prop::sample::select(&b"0123456789.\"x/:"[..]), 8..12)) {
+            let n = s[..8].iter().take_while(|c| c.is_ascii_digit()).count();
+            let v = s[..n].iter().fold(0u64, |v, c| v * 10 + u64::from(c - b'0'));
+            prop_assert_eq!(leading_digits(&s, 0), Some((n, v)));
         }
 
         /// What the in-place prefix reading takes is a decimal of that value by the full grammar.

@@ -11,7 +11,11 @@
 /// assert_eq!(parse_utc_ns("2021-04-17 16:43:37Z"), None);
 /// ```
 pub fn parse_utc_ns(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
+    parse_utc_ns_bytes(s.as_bytes())
+}
+
+/// [`parse_utc_ns`] on bytes (a JSON string's content, read in place).
+pub(crate) fn parse_utc_ns_bytes(b: &[u8]) -> Option<u64> {
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
         return None;
     }
@@ -43,8 +47,12 @@ pub fn parse_utc_ns(s: &str) -> Option<u64> {
         frac_ns = digits * 10u64.pow(9 - (rest.len() as u32 - 1));
     }
     let days = days_from_civil(y as i64, mo as i64, d as i64);
-    let secs = u64::try_from(days).ok()? * 86_400 + h * 3600 + mi * 60 + sec;
-    Some(secs * 1_000_000_000 + frac_ns)
+    // Years past 2554 do not fit in u64 nanoseconds: not a time, rather than a wrapped one.
+    let secs = u64::try_from(days)
+        .ok()?
+        .checked_mul(86_400)?
+        .checked_add(h * 3600 + mi * 60 + sec)?;
+    secs.checked_mul(1_000_000_000)?.checked_add(frac_ns)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -61,6 +69,17 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn beyond_u64_nanoseconds_is_not_a_time() {
+        // 2554-07-21T23:34:33.709551615Z is u64::MAX ns; a year later does not fit.
+        assert_eq!(
+            parse_utc_ns("2554-07-21T23:34:33.709551615Z"),
+            Some(u64::MAX)
+        );
+        assert_eq!(parse_utc_ns("2555-07-21T23:34:33Z"), None);
+        assert_eq!(parse_utc_ns("9021-04-17T16:43:37.075687Z"), None);
+    }
 
     #[test]
     fn known_instants() {

@@ -45,7 +45,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Skips JSON whitespace and returns the next byte (not consumed).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn peek(&mut self) -> Option<u8> {
         while let Some(&c) = self.b.get(self.i) {
             if c > b' ' || !matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
@@ -57,7 +57,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Consumes `c` (after whitespace).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn eat(&mut self, c: u8) -> Option<()> {
         if self.peek()? == c {
             self.i += 1;
@@ -69,7 +69,7 @@ impl<'a> Cursor<'a> {
 
     /// After a member or element: `true` if a `,` follows (consumed), `false` if `close`
     /// follows (consumed).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn more(&mut self, close: u8) -> Option<bool> {
         let c = self.peek()?;
         self.i += 1;
@@ -83,7 +83,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Consumes `{` and reports whether the object is empty (its `}` consumed too).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn open_object(&mut self) -> Option<bool> {
         self.eat(b'{')?;
         if self.peek()? == b'}' {
@@ -94,7 +94,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A member key and its `:`; the key's content bytes.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn key(&mut self) -> Option<&'a [u8]> {
         // One-letter keys, as most venues use, without whitespace: `"k":`.
         if let Some(&[b'"', k, b'"', b':']) = self.b.get(self.i..self.i + 4) {
@@ -110,7 +110,7 @@ impl<'a> Cursor<'a> {
 
     /// A string in the subset: its content range. Printable ASCII only; no escapes. Eight
     /// bytes are checked at a time.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn string(&mut self) -> Option<(usize, usize)> {
         self.eat(b'"')?;
         let start = self.i;
@@ -140,7 +140,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Any value in the subset; containers are validated and passed over.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn value(&mut self) -> Option<Scalar> {
         match self.peek()? {
             b'"' => self.string().map(|(s, e)| Scalar::Str(s, e)),
@@ -165,16 +165,18 @@ impl<'a> Cursor<'a> {
 
     /// A non-negative integer without leading zeros, fraction or exponent, of at most 18 digits
     /// (so it is the same `u64` whichever way a parser stores it).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn uint(&mut self) -> Option<u64> {
         let start = self.i;
         let mut v: u64 = 0;
-        if let Some(chunk) = self.b.get(self.i..self.i + 8) {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(chunk);
-            if let Some(x) = crate::decimal::eight_digits(u64::from_le_bytes(w)) {
-                v = x;
-                self.i += 8;
+        if let Some((n, x)) = crate::decimal::leading_digits(self.b, self.i) {
+            v = x;
+            self.i += n;
+            if n == 8 {
+                if let Some((n, x)) = crate::decimal::leading_digits(self.b, self.i) {
+                    v = v * POW10_8[n] + x;
+                    self.i += n;
+                }
             }
         }
         while let Some(&c) = self.b.get(self.i) {
@@ -248,7 +250,7 @@ impl<'a> Cursor<'a> {
 
     /// A string of decimal digits parsed exactly at `decimals` (the same conversion the tape
     /// path uses); `None` if it is not one. The common shape is read in place, in one pass.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn decimal(&mut self, decimals: u32) -> Option<i64> {
         self.eat(b'"')?;
         let rest = &self.b[self.i..];
@@ -265,12 +267,24 @@ impl<'a> Cursor<'a> {
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
+/// 10^n for n ≤ 8.
+const POW10_8: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
 const HIGH: u64 = 0x80 * ONES;
 
 /// The high bit of every byte of `x` that ends or leaves a subset string (`"`, `\\`, a control
 /// byte, a non-ASCII byte), possibly also of bytes above the lowest such one (borrows), never
 /// below it.
-#[inline]
+#[inline(always)]
 fn special_bytes(x: u64) -> u64 {
     let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
     let quote = zero(x ^ (b'"' as u64 * ONES));
