@@ -270,18 +270,28 @@ fn canonical(frame: &[u8], p: Precision, out: &mut Vec<LevelUpdate>) -> Option<S
     }
     let mut slots = [None::<Scalar>; SLOTS];
     let mut levels = (false, false);
-    let k = c.key()?;
-    if k == b"stream" {
+    let root = c.clone();
+    let wrapped = c.key()? == b"stream";
+    if wrapped {
         c.string()?;
         c.eat(b',')?;
         if c.key()? != b"data" || c.open_object()? {
             return None;
         }
-        let k = c.key()?;
-        message_members(&mut c, k, p, out, &mut slots, &mut levels)?;
-        c.eat(b'}')?;
     } else {
-        message_members(&mut c, k, p, out, &mut slots, &mut levels)?;
+        c = root;
+    }
+    // The venue's own layout first; any other order or spacing goes through the member loop.
+    let message = c.clone();
+    if let Some(m) = usual_layout(&mut c, p, out) {
+        return ((!wrapped || c.eat(b'}').is_some()) && c.at_end()).then_some(m);
+    }
+    out.clear();
+    c = message;
+    let k = c.key()?;
+    message_members(&mut c, k, p, out, &mut slots, &mut levels)?;
+    if wrapped {
+        c.eat(b'}')?;
     }
     if !c.at_end() {
         return None;
@@ -352,6 +362,93 @@ fn canonical(frame: &[u8], p: Precision, out: &mut Vec<LevelUpdate>) -> Option<S
         }
         _ => None,
     }
+}
+
+/// A depth update (spot, or futures with `T` and `pu`), spot trade or book ticker exactly as
+/// Binance lays it out (keys in its order, no spaces), from the message's first key through
+/// its `}`, levels appended to `out`; `None` as soon as anything differs. Each key read here
+/// appears once, with the type the tape path requires, so the result is the one the member
+/// loop (and the tape path) would give.
+#[inline(always)]
+fn usual_layout(c: &mut Cursor<'_>, p: Precision, out: &mut Vec<LevelUpdate>) -> Option<Scanned> {
+    if c.lit(br#""e":"depthUpdate","E":"#) {
+        let event_time = c.uint()?;
+        if c.lit(br#","T":"#) {
+            c.uint()?;
+        }
+        c.expect(br#","s":"#)?;
+        let symbol = c.string()?;
+        c.expect(br#","U":"#)?;
+        let first = c.uint()?;
+        c.expect(br#","u":"#)?;
+        let last = c.uint()?;
+        let prev = if c.lit(br#","pu":"#) {
+            Some(c.uint()?)
+        } else {
+            None
+        };
+        c.expect(br#","b":"#)?;
+        level_pairs(c, true, p, out)?;
+        c.expect(br#","a":"#)?;
+        level_pairs(c, false, p, out)?;
+        c.expect(b"}")?;
+        return Some(Scanned::Depth {
+            symbol,
+            event_time,
+            first,
+            last,
+            prev,
+        });
+    }
+    if c.lit(br#""e":"trade","E":"#) {
+        c.uint()?;
+        c.expect(br#","s":"#)?;
+        let symbol = c.string()?;
+        c.expect(br#","t":"#)?;
+        let id = c.uint()?;
+        c.expect(br#","p":"#)?;
+        let px = c.decimal(p.px)?;
+        c.expect(br#","q":"#)?;
+        let qty = c.decimal(p.qty)?;
+        c.expect(br#","T":"#)?;
+        let time = c.uint()?;
+        c.expect(br#","m":"#)?;
+        let buyer_maker = c.boolean()?;
+        if c.lit(br#","M":"#) {
+            c.boolean()?;
+        }
+        c.expect(b"}")?;
+        return Some(Scanned::Trade {
+            symbol,
+            id,
+            time,
+            px,
+            qty,
+            buyer_maker,
+            aggregate: false,
+        });
+    }
+    if c.lit(br#""u":"#) {
+        let update_id = c.uint()?;
+        c.expect(br#","s":"#)?;
+        let symbol = c.string()?;
+        c.expect(br#","b":"#)?;
+        let bid_px = c.decimal(p.px)?;
+        c.expect(br#","B":"#)?;
+        let bid_qty = c.decimal(p.qty)?;
+        c.expect(br#","a":"#)?;
+        let ask_px = c.decimal(p.px)?;
+        c.expect(br#","A":"#)?;
+        let ask_qty = c.decimal(p.qty)?;
+        c.expect(b"}")?;
+        return Some(Scanned::BookTicker {
+            symbol,
+            update_id,
+            bid: (bid_px, bid_qty),
+            ask: (ask_px, ask_qty),
+        });
+    }
+    None
 }
 
 /// The members of an opened message object, from its first key `k` through its `}`.

@@ -29,6 +29,7 @@ pub(crate) enum Scalar {
 }
 
 /// A position in a frame.
+#[derive(Clone)]
 pub(crate) struct Cursor<'a> {
     b: &'a [u8],
     i: usize,
@@ -54,6 +55,37 @@ impl<'a> Cursor<'a> {
             self.i += 1;
         }
         None
+    }
+
+    /// Consumes exactly the bytes `s` if they come next (no whitespace skipped): for decoders
+    /// that try a venue's usual layout (`,"p":`) before the general member loop.
+    #[inline(always)]
+    pub(crate) fn lit(&mut self, s: &[u8]) -> bool {
+        let end = self.i + s.len();
+        if self.b.get(self.i..end) == Some(s) {
+            self.i = end;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// [`lit`](Self::lit), as an `Option`.
+    #[inline(always)]
+    pub(crate) fn expect(&mut self, s: &[u8]) -> Option<()> {
+        self.lit(s).then_some(())
+    }
+
+    /// `true` or `false`, right here.
+    #[inline(always)]
+    pub(crate) fn boolean(&mut self) -> Option<bool> {
+        if self.lit(b"true") {
+            Some(true)
+        } else if self.lit(b"false") {
+            Some(false)
+        } else {
+            None
+        }
     }
 
     /// Consumes `c` (after whitespace).
