@@ -35,7 +35,7 @@ pub struct JsonBenchArgs {
 enum JsonPath {
     /// Our decoder as the replays use it.
     Ticklane,
-    /// Our simd-json tape path alone (Binance, Coinbase; for Kraken it is `ticklane`).
+    /// Our simd-json tape path alone (what our decoder falls back to).
     Tape,
     /// serde_json into the same records.
     Serde,
@@ -145,7 +145,7 @@ pub fn json(a: JsonBenchArgs) -> Result<u8, Failure> {
         );
     }
     println!(
-        "best of {} runs of ~{} ms per path, paths interleaved; \"tape\" is our simd-json tape path alone (the same as ticklane for Kraken)",
+        "best of {} runs of ~{} ms per path, paths interleaved; \"tape\" is our simd-json tape path alone",
         a.runs.max(1),
         a.ms
     );

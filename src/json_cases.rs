@@ -1,6 +1,6 @@
 //! JSON decode cases shared by `benches/decode_json.rs` (criterion) and `ticklane bench json`
 //! (one command, ratios printed): each message type decoded by our decoder, by our simd-json
-//! tape path alone where the decoder has a faster path in front of it, and as the same typed
+//! tape path alone (what the decoder falls back to), and as the same typed
 //! records through `serde_json` (derived `Deserialize` on parallel structs with borrowed
 //! strings, then the same exact decimal conversion). Every path returns a digest of the fields
 //! it decoded, so a run can first check that all paths read the same values.
@@ -62,8 +62,7 @@ pub struct Case {
     pub frame: &'static str,
     /// Our decoder, as the replay uses it.
     pub ours: DecodeFn,
-    /// Our simd-json tape path alone, when `ours` has a faster path in front of it (Binance,
-    /// Coinbase).
+    /// Our simd-json tape path alone, when `ours` has a faster path in front of it.
     pub tape: Option<DecodeFn>,
     /// The same records through serde_json.
     pub serde: DecodeFn,
@@ -102,8 +101,8 @@ pub const CASES: [Case; 5] = [
     Case {
         name: "kraken_v2_book_update",
         frame: KR_BOOK,
-        ours: kraken,
-        tape: None,
+        ours: |d, f| kraken(d, f, false),
+        tape: Some(|d, f| kraken(d, f, true)),
         serde: serde_kraken,
     },
 ];
@@ -186,10 +185,15 @@ fn coinbase(d: &mut Decoders, frame: &str, tape: bool) -> u64 {
     levels_digest(h, &d.lv)
 }
 
-fn kraken(d: &mut Decoders, frame: &str) -> u64 {
+fn kraken(d: &mut Decoders, frame: &str, tape: bool) -> u64 {
     d.buf.clear();
     d.buf.extend_from_slice(black_box(frame).as_bytes());
-    let h = match d.kd.decode(&mut d.buf, &mut d.lv, &mut d.tr) {
+    let m = if tape {
+        d.kd.decode_tape(&mut d.buf, &mut d.lv, &mut d.tr)
+    } else {
+        d.kd.decode(&mut d.buf, &mut d.lv, &mut d.tr)
+    };
+    let h = match m {
         Ok(KrakenMsg::Book {
             symbol, checksum, ..
         }) => mix(str_digest(symbol), u64::from(checksum.unwrap_or(0))),

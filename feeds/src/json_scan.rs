@@ -28,6 +28,21 @@ pub(crate) enum Scalar {
     Other,
 }
 
+/// A number read by [`Cursor::number`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Number {
+    /// An integer.
+    Int(u64),
+    /// A number with a fraction, as simd-json's `f64`.
+    Float(f64),
+}
+
+/// Exact powers of ten as `f64` (every one up to 10^22 is exact).
+const POW10_F64: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
 /// A position in a frame.
 #[derive(Clone)]
 pub(crate) struct Cursor<'a> {
@@ -183,6 +198,65 @@ impl<'a> Cursor<'a> {
             b'[' | b'{' => self.skip_container(0).map(|()| Scalar::Other),
             _ => None,
         }
+    }
+
+    /// A non-negative number without exponent: an integer as [`uint`](Self::uint) reads it,
+    /// or one with a fraction as the `f64` simd-json makes of it. Only fractions whose digits
+    /// form a significand below 2^53 with at most 22 fraction digits are in the subset: there
+    /// simd-json (and any correct parser) computes `significand / 10^digits`, one correctly
+    /// rounded division, which this repeats exactly.
+    #[inline(always)]
+    pub(crate) fn number(&mut self) -> Option<Number> {
+        let start = self.i;
+        let int = self.uint_digits()?;
+        if self.b.get(self.i) != Some(&b'.') {
+            if matches!(self.b.get(self.i), Some(b'e' | b'E')) {
+                return None;
+            }
+            return Some(Number::Int(int));
+        }
+        self.i += 1;
+        let frac_start = self.i;
+        let mut sig = int;
+        while let Some(&c) = self.b.get(self.i) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            sig = sig.checked_mul(10)?.checked_add(u64::from(d))?;
+            self.i += 1;
+        }
+        let frac = self.i - frac_start;
+        if frac == 0 || frac > 22 || self.i - start > 18 || sig > (1 << 53) - 1 {
+            return None;
+        }
+        if matches!(self.b.get(self.i), Some(b'e' | b'E')) {
+            return None;
+        }
+        Some(Number::Float(sig as f64 / POW10_F64[frac]))
+    }
+
+    /// The integer part of a number: digits without a leading zero, at most 18.
+    #[inline(always)]
+    fn uint_digits(&mut self) -> Option<u64> {
+        let start = self.i;
+        let mut v: u64 = 0;
+        while let Some(&c) = self.b.get(self.i) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            v = v * 10 + u64::from(d);
+            self.i += 1;
+            if self.i - start > 18 {
+                return None;
+            }
+        }
+        let n = self.i - start;
+        if n == 0 || (n > 1 && self.b[start] == b'0') {
+            return None;
+        }
+        Some(v)
     }
 
     fn literal(&mut self, word: &[u8]) -> Option<()> {
@@ -382,7 +456,37 @@ mod tests {
         assert_eq!(whole(&deep), None);
     }
 
+    #[test]
+    fn numbers() {
+        let n = |s: &str| Cursor::new(s.as_bytes()).number();
+        assert_eq!(n("45284"), Some(Number::Int(45284)));
+        assert_eq!(n("45285.2"), Some(Number::Float(45285.2)));
+        assert_eq!(n("0.5,"), Some(Number::Float(0.5)));
+        assert_eq!(n("0"), Some(Number::Int(0)));
+        for bad in [
+            "1e5",
+            "1.5e3",
+            "01.5",
+            "1.",
+            "-1.5",
+            "9007199254740992.5",
+            ".5",
+        ] {
+            assert_eq!(n(bad), None, "{bad}");
+        }
+    }
+
     proptest::proptest! {
+        /// Numbers in the subset are the `f64` Rust's own (correctly rounded) parser makes.
+        #[test]
+        fn float_numbers_are_correctly_rounded(int in 0u64..10_000_000, frac in 0u64..100_000_000, w in 1usize..9) {
+            let f = format!("{frac:08}");
+            let s = format!("{int}.{}", &f[..w]);
+            if let Some(Number::Float(x)) = Cursor::new(s.as_bytes()).number() {
+                proptest::prop_assert_eq!(x, s.parse::<f64>().unwrap(), "{}", s);
+            }
+        }
+
         /// The eight-at-a-time string scan ends where a byte-by-byte reading ends.
         #[test]
         fn string_scan_is_bytewise(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)) {
