@@ -22,18 +22,14 @@ pub(crate) fn parse_utc_ns_bytes(b: &[u8]) -> Option<u64> {
     if b[16] != b':' || *b.last()? != b'Z' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<u64> {
-        let mut v = 0u64;
-        for &c in &b[r] {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            v = v * 10 + u64::from(c - b'0');
-        }
-        Some(v)
+    let digit = |i: usize| -> Option<u64> {
+        let d = b[i].wrapping_sub(b'0');
+        (d <= 9).then_some(u64::from(d))
     };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let two = |i: usize| Some(digit(i)? * 10 + digit(i + 1)?);
+    let y = two(0)? * 100 + two(2)?;
+    let (mo, d) = (two(5)?, two(8)?);
+    let (h, mi, sec) = (two(11)?, two(14)?, two(17)?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
         return None;
     }
@@ -43,7 +39,10 @@ pub(crate) fn parse_utc_ns_bytes(b: &[u8]) -> Option<u64> {
         if rest[0] != b'.' || rest.len() < 2 || rest.len() > 10 {
             return None;
         }
-        let digits = num(20..b.len() - 1)?;
+        let mut digits = 0u64;
+        for i in 20..b.len() - 1 {
+            digits = digits * 10 + digit(i)?;
+        }
         frac_ns = digits * 10u64.pow(9 - (rest.len() as u32 - 1));
     }
     let days = days_from_civil(y as i64, mo as i64, d as i64);
@@ -103,6 +102,37 @@ mod tests {
             "2021-04-17T16:43:37+01:00",
         ] {
             assert_eq!(parse_utc_ns(bad), None, "{bad}");
+        }
+    }
+
+    /// Days since 1970 counted year by year and month by month (independent of the closed form).
+    fn naive_days(y: u64, mo: u64, d: u64) -> u64 {
+        let leap = |y: u64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let mut days = (1970..y)
+            .map(|y| if leap(y) { 366 } else { 365 })
+            .sum::<u64>();
+        let month = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        for m in 1..mo {
+            days += month[m as usize - 1] + u64::from(m == 2 && leap(y));
+        }
+        days + d - 1
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn matches_a_naive_count(
+            y in 1970u64..2500, mo in 1u64..13, d in 1u64..29, h in 0u64..24, mi in 0u64..60,
+            sec in 0u64..60, frac in 0u64..1_000_000_000, w in 0usize..10,
+        ) {
+            let f = format!("{frac:09}");
+            let text = if w == 0 {
+                format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}Z")
+            } else {
+                format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}.{}Z", &f[..w])
+            };
+            let ns_frac = if w == 0 { 0 } else { f[..w].parse::<u64>().unwrap() * 10u64.pow(9 - w as u32) };
+            let want = ((naive_days(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec) * 1_000_000_000) + ns_frac;
+            proptest::prop_assert_eq!(parse_utc_ns(&text), Some(want), "{}", text);
         }
     }
 }
