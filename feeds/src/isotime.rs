@@ -107,7 +107,8 @@ mod tests {
 
     /// Days since 1970 counted year by year and month by month (independent of the closed form).
     fn naive_days(y: u64, mo: u64, d: u64) -> u64 {
-        let leap = |y: u64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let leap =
+            |y: u64| (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
         let mut days = (1970..y)
             .map(|y| if leap(y) { 366 } else { 365 })
             .sum::<u64>();
