@@ -281,6 +281,10 @@ mod tests {
             Err(DecimalError::Overflow)
         );
         assert_eq!(parse_fixed(b"9999999999", 10), Err(DecimalError::Overflow));
+    }
+
+    #[test]
+    fn fast_path_edges() {
         // 18 significant digits at the scale are the fast path's limit; 19 still convert.
         assert_eq!(
             parse_fixed(b"9999999999.12345678", 8),
