@@ -1,5 +1,6 @@
-//! Replay of a Binance capture (one symbol; hftbacktest's `<receive ns> <frame JSON>` lines,
-//! plain or gzip) through the decoder and an L2 book synchronized the way Binance documents it.
+//! Replay of a Binance capture (one symbol; hftbacktest's `<receive ns> <frame JSON>` lines or
+//! our JSON lines with REST snapshots as lines of their own, see [`crate::capture`]; plain or
+//! gzip) through the decoder and an L2 book synchronized the way Binance documents it.
 //!
 //! Sync: depth diffs are buffered until a depth snapshot arrives; diffs with `u` at or below the
 //! snapshot's `lastUpdateId` are dropped; the first diff applied must bracket it (spot:
@@ -17,11 +18,10 @@ use std::time::Instant;
 
 use ticklane_engine::book::{L2Book, Top};
 use ticklane_engine::{Digest, Side};
-use ticklane_feeds::binance::{
-    split_capture_line, BinanceDecoder, BinanceError, BinanceMsg, LevelUpdate, Precision,
-};
+use ticklane_feeds::binance::{BinanceDecoder, BinanceError, BinanceMsg, LevelUpdate, Precision};
 
 use crate::bbo_csv::BboCsv;
+use crate::capture::{classify, CaptureLine, SeenContainers};
 
 /// Options.
 #[derive(Default)]
@@ -76,6 +76,8 @@ pub struct BinanceSummary {
     pub elapsed_s: f64,
     /// The digest: ordered top-of-book changes and trades.
     pub digest: String,
+    /// Capture container: `ns-lines`, `jsonl`, `cryptofeed` or `mixed` (not in the digest).
+    pub container: String,
 }
 
 /// Why a replay could not run.
@@ -143,6 +145,7 @@ pub fn replay_binance(
     if let Some(c) = csv.as_mut() {
         c.header().map_err(BinanceReplayError::Output)?;
     }
+    let mut seen = SeenContainers::default();
     let mut line = Vec::with_capacity(1 << 16);
     // simd-json parses in place: each frame is copied into this one reused buffer.
     let mut frame = Vec::with_capacity(1 << 16);
@@ -155,10 +158,46 @@ pub fn replay_binance(
             Err(e) => return Err(BinanceReplayError::Read(e)),
         }
         s.lines += 1;
-        let Some((ts, json)) = split_capture_line(&line) else {
-            s.bad_lines += 1;
-            continue;
+        let (ts, json, rest_url) = match classify(&line) {
+            Some(CaptureLine::Frame {
+                ts_ns,
+                json,
+                container,
+            }) => {
+                seen.add(container);
+                (ts_ns, json, None)
+            }
+            Some(CaptureLine::Rest {
+                ts_ns,
+                url,
+                json,
+                container,
+            }) => {
+                seen.add(container);
+                (ts_ns, json, Some(url))
+            }
+            Some(CaptureLine::Meta { container }) => {
+                seen.add(container);
+                continue;
+            }
+            None => {
+                s.bad_lines += 1;
+                continue;
+            }
         };
+        // A REST response is a depth snapshot of the symbol in its URL: one for another symbol
+        // is counted and skipped.
+        if let Some(url) = rest_url {
+            match url_symbol(url) {
+                Some(sym)
+                    if !s.symbol.is_empty() && !sym.eq_ignore_ascii_case(s.symbol.as_bytes()) =>
+                {
+                    s.other_symbol += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
         if unsynced_since.is_none() && last_u.is_none() {
             unsynced_since = Some(ts);
         }
@@ -166,6 +205,11 @@ pub fn replay_binance(
         frame.clear();
         frame.extend_from_slice(json);
         let msg = match dec.decode(&mut frame, p, &mut levels) {
+            // A REST line must be a depth snapshot.
+            Ok(m) if rest_url.is_some() && !matches!(m, BinanceMsg::Snapshot { .. }) => {
+                s.bad_lines += 1;
+                continue;
+            }
             Ok(m) => m,
             Err(
                 BinanceError::Json
@@ -356,7 +400,16 @@ pub fn replay_binance(
     s.ask = t.ask.map(|l| (l.px.0, l.qty.0 as i64));
     s.elapsed_s = started.elapsed().as_secs_f64();
     s.digest = digest.hex();
+    s.container = seen.name().into();
     Ok(s)
+}
+
+/// The `symbol=` parameter of a REST URL (`...depth?symbol=BTCUSDT&limit=1000`).
+fn url_symbol(url: &[u8]) -> Option<&[u8]> {
+    let q = url.iter().position(|&c| c == b'?')?;
+    url[q + 1..]
+        .split(|&c| c == b'&')
+        .find_map(|kv| kv.strip_prefix(b"symbol="))
 }
 
 /// The first diff after a snapshot must contain the snapshot's next update.
@@ -391,7 +444,11 @@ impl std::fmt::Display for BinanceSummary {
                 },
             )
         };
-        writeln!(f, "format:        binance ({})", self.symbol)?;
+        writeln!(
+            f,
+            "format:        binance ({}) ({} capture)",
+            self.symbol, self.container
+        )?;
         writeln!(f, "lines:         {} (depth {}, snapshots {}, trades {}, book tickers {}, bad {}, other symbols {})", self.lines, self.depth, self.snapshots, self.trades, self.tickers, self.bad_lines, self.other_symbol)?;
         writeln!(
             f,

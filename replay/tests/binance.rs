@@ -120,3 +120,71 @@ fn garbage_is_counted_not_fatal_and_non_binance_is_an_error() {
     assert_eq!((s.lines, s.trades, s.bad_lines), (3, 1, 2));
     assert!(replay_binance(&b"hello\nworld\n"[..], BinanceReplayOptions::default()).is_err());
 }
+
+/// The spot capture rewritten as our JSON lines (each frame's stream on the line, the inner
+/// message as `data`; the REST snapshot as a line whose stream is its request URL) replays to
+/// the same book and digest as the `<ns> <json>` original; a REST snapshot of another symbol is
+/// counted and skipped, and a REST line that is not a snapshot is a bad line.
+#[test]
+fn jsonl_capture_with_rest_snapshot_lines_replays_like_ns_lines() {
+    use std::io::Read;
+    let mut text = String::new();
+    open("spot_btcusdt_20240808.gz")
+        .read_to_string(&mut text)
+        .unwrap();
+    let mut jsonl = String::new();
+    for line in text.lines() {
+        let (ts, frame) = line.split_once(' ').unwrap();
+        if let Some(rest) = frame.strip_prefix(r#"{"stream":""#) {
+            let (stream, tail) = rest.split_once('"').unwrap();
+            let data = tail
+                .strip_prefix(r#","data":"#)
+                .and_then(|d| d.strip_suffix('}'))
+                .unwrap();
+            jsonl += &format!(
+                "{{\"ts_recv\":{ts},\"venue\":\"binance\",\"stream\":\"{stream}\",\"data\":{data}}}\n"
+            );
+        } else {
+            assert!(frame.starts_with(r#"{"lastUpdateId":"#), "{line}");
+            // Another symbol's snapshot first, then this capture's.
+            jsonl += &format!(
+                "{{\"ts_recv\":{ts},\"venue\":\"binance\",\"stream\":\"https://api.binance.com/api/v3/depth?symbol=ETHUSDT&limit=1000\",\"data\":{{\"lastUpdateId\":1,\"bids\":[],\"asks\":[]}}}}\n"
+            );
+            jsonl += &format!(
+                "{{\"ts_recv\":{ts},\"venue\":\"binance\",\"stream\":\"https://api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=1000\",\"data\":{frame}}}\n"
+            );
+            jsonl += &format!(
+                "{{\"ts_recv\":{ts},\"venue\":\"binance\",\"stream\":\"https://api.binance.com/api/v3/ticker?symbol=BTCUSDT\",\"data\":{{\"u\":1,\"s\":\"BTCUSDT\",\"b\":\"1.0\",\"B\":\"1.0\",\"a\":\"2.0\",\"A\":\"1.0\"}}}}\n"
+            );
+        }
+    }
+    let ns = replay_binance(text.as_bytes(), BinanceReplayOptions::default()).unwrap();
+    let j = replay_binance(jsonl.as_bytes(), BinanceReplayOptions::default()).unwrap();
+    assert_eq!(
+        (ns.container.as_str(), j.container.as_str()),
+        ("ns-lines", "jsonl")
+    );
+    assert_eq!(j.digest, ns.digest);
+    assert_eq!(
+        (
+            j.snapshots,
+            j.applied,
+            j.bbo_changes,
+            j.tickers_equal,
+            j.resyncs
+        ),
+        (
+            ns.snapshots,
+            ns.applied,
+            ns.bbo_changes,
+            ns.tickers_equal,
+            ns.resyncs
+        )
+    );
+    assert_eq!(
+        (j.other_symbol, j.bad_lines),
+        (ns.other_symbol + 1, ns.bad_lines + 1)
+    );
+    assert_eq!(j.lines, ns.lines + 2);
+    assert!(j.synced_at_end && j.snapshots == 1);
+}
