@@ -188,3 +188,140 @@ fn jsonl_capture_with_rest_snapshot_lines_replays_like_ns_lines() {
     assert_eq!(j.lines, ns.lines + 2);
     assert!(j.synced_at_end && j.snapshots == 1);
 }
+
+/// Receive time of a cryptofeed line (`... t: ...` or `URL -> t: ...`), ns, by string surgery.
+fn cryptofeed_ts(line: &str) -> Option<u64> {
+    let head = line.split(": ").next()?;
+    let t = head.rsplit(' ').next()?;
+    let (s, f) = t.split_once('.')?;
+    Some(s.parse::<u64>().ok()? * 1_000_000_000 + format!("{f:0<9}")[..9].parse::<u64>().ok()?)
+}
+
+/// cryptofeed's raw Binance capture (BINANCE.ws.1.0, several symbols) merged by receive time
+/// with the REST snapshots recorded beside it (BINANCE.http.0.0, one per symbol): the replay
+/// follows the first symbol, syncs from its REST snapshot (the other symbols' are counted and
+/// skipped), and every BBO row equals a book built here independently from the same frames
+/// (a map per side, the snapshot, then every diff past it, each continuing the last).
+#[test]
+fn cryptofeed_capture_syncs_from_its_rest_snapshot() {
+    let dir = format!(
+        "{}/../../shared/data/cryptofeed",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let ws = std::fs::read_to_string(format!("{dir}/BINANCE.ws.1.0")).unwrap();
+    let http = std::fs::read_to_string(format!("{dir}/BINANCE.http.0.0")).unwrap();
+    let mut lines: Vec<(u64, usize, &str)> = ws
+        .lines()
+        .chain(http.lines())
+        .enumerate()
+        .filter_map(|(i, l)| Some((cryptofeed_ts(l)?, i, l)))
+        .collect();
+    lines.sort();
+    let merged: String = lines.iter().map(|(_, _, l)| format!("{l}\n")).collect();
+
+    let mut csv = Vec::new();
+    let s = replay_binance(
+        merged.as_bytes(),
+        BinanceReplayOptions {
+            bbo_csv: Some(Box::new(&mut csv)),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (s.symbol.as_str(), s.container.as_str()),
+        ("NKNUSDT", "cryptofeed")
+    );
+    assert_eq!((s.snapshots, s.resyncs), (1, 0));
+    assert!(s.synced_at_end);
+    // `grep -c 'symbol=' BINANCE.http.0.0`: 4 snapshots, 3 of other symbols.
+    assert!(s.other_symbol >= 3);
+
+    // The independent book.
+    let dec =
+        |v: &serde_json::Value| -> i64 { v.as_str().unwrap().replace('.', "").parse().unwrap() };
+    type Side = std::collections::BTreeMap<i64, i64>;
+    let set = |side: &mut Side, lv: &serde_json::Value| {
+        for l in lv.as_array().unwrap() {
+            let (px, qty) = (dec(&l[0]), dec(&l[1]));
+            if qty == 0 {
+                side.remove(&px);
+            } else {
+                side.insert(px, qty);
+            }
+        }
+    };
+    let (mut bids, mut asks) = (Side::new(), Side::new());
+    let mut last_u: Option<u64> = None;
+    let mut pending: Vec<serde_json::Value> = Vec::new();
+    let mut tops: Vec<[i64; 4]> = Vec::new();
+    let top = |bids: &Side, asks: &Side| {
+        let b = bids.iter().next_back().map_or((0, 0), |(p, q)| (*p, *q));
+        let a = asks.iter().next().map_or((0, 0), |(p, q)| (*p, *q));
+        [b.0, b.1, a.0, a.1]
+    };
+    let apply =
+        |d: &serde_json::Value, bids: &mut Side, asks: &mut Side, last_u: &mut Option<u64>| {
+            let (first, u) = (d["U"].as_u64().unwrap(), d["u"].as_u64().unwrap());
+            let prev = last_u.unwrap();
+            if u <= prev {
+                return;
+            }
+            assert!(first <= prev + 1, "gap before {first}");
+            set(bids, &d["b"]);
+            set(asks, &d["a"]);
+            *last_u = Some(u);
+        };
+    for (_, _, l) in &lines {
+        let Some(json) = l.split_once(": ").map(|x| x.1) else {
+            continue;
+        };
+        if l.contains("depth?symbol=") {
+            if !l.contains("symbol=NKNUSDT") {
+                continue;
+            }
+            let snap: serde_json::Value = serde_json::from_str(json).unwrap();
+            set(&mut bids, &snap["bids"]);
+            set(&mut asks, &snap["asks"]);
+            last_u = Some(snap["lastUpdateId"].as_u64().unwrap());
+            for d in pending.drain(..) {
+                apply(&d, &mut bids, &mut asks, &mut last_u);
+            }
+            tops.push(top(&bids, &asks));
+            continue;
+        }
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else {
+            continue;
+        };
+        let d = &v["data"];
+        if d["e"] != "depthUpdate" || d["s"] != "NKNUSDT" {
+            continue;
+        }
+        if last_u.is_none() {
+            pending.push(d.clone());
+        } else {
+            apply(d, &mut bids, &mut asks, &mut last_u);
+            tops.push(top(&bids, &asks));
+        }
+    }
+    tops.dedup();
+    let rows: Vec<[i64; 4]> = String::from_utf8(csv)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|r| {
+            let f: Vec<&str> = r.split(',').collect();
+            let n = |s: &str| {
+                if s.is_empty() {
+                    0
+                } else {
+                    s.replace('.', "").parse::<i64>().unwrap()
+                }
+            };
+            [n(f[2]), n(f[3]), n(f[4]), n(f[5])]
+        })
+        .collect();
+    assert_eq!(rows.len() as u64, s.bbo_changes);
+    assert!(rows.len() > 10, "{}", rows.len());
+    assert_eq!(rows, tops);
+}
