@@ -204,12 +204,22 @@ fn cryptofeed_ts(line: &str) -> Option<u64> {
 /// (a map per side, the snapshot, then every diff past it, each continuing the last).
 #[test]
 fn cryptofeed_capture_syncs_from_its_rest_snapshot() {
+    cryptofeed_capture("BINANCE", "NKNUSDT", false);
+}
+
+/// The same for USD-M futures (BINANCE_FUTURES.ws.1.0 and .http.0.0): continuity by `pu`.
+#[test]
+fn cryptofeed_futures_capture_syncs_from_its_rest_snapshot() {
+    cryptofeed_capture("BINANCE_FUTURES", "SUSHIUSDT", true);
+}
+
+fn cryptofeed_capture(venue: &str, symbol: &str, futures: bool) {
     let dir = format!(
         "{}/../../shared/data/cryptofeed",
         env!("CARGO_MANIFEST_DIR")
     );
-    let ws = std::fs::read_to_string(format!("{dir}/BINANCE.ws.1.0")).unwrap();
-    let http = std::fs::read_to_string(format!("{dir}/BINANCE.http.0.0")).unwrap();
+    let ws = std::fs::read_to_string(format!("{dir}/{venue}.ws.1.0")).unwrap();
+    let http = std::fs::read_to_string(format!("{dir}/{venue}.http.0.0")).unwrap();
     let mut lines: Vec<(u64, usize, &str)> = ws
         .lines()
         .chain(http.lines())
@@ -230,7 +240,7 @@ fn cryptofeed_capture_syncs_from_its_rest_snapshot() {
     .unwrap();
     assert_eq!(
         (s.symbol.as_str(), s.container.as_str()),
-        ("NKNUSDT", "cryptofeed")
+        (symbol, "cryptofeed")
     );
     assert_eq!((s.snapshots, s.resyncs), (1, 0));
     assert!(s.synced_at_end);
@@ -238,8 +248,13 @@ fn cryptofeed_capture_syncs_from_its_rest_snapshot() {
     assert!(s.other_symbol >= 3);
 
     // The independent book.
-    let dec =
-        |v: &serde_json::Value| -> i64 { v.as_str().unwrap().replace('.', "").parse().unwrap() };
+    // "7.611" -> 761_100_000, "6" -> 600_000_000: the integer part and the fraction padded
+    // to 8 digits.
+    let dec = |v: &serde_json::Value| -> i64 {
+        let t = v.as_str().unwrap();
+        let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+        format!("{int}{frac:0<8}").parse().unwrap()
+    };
     type Side = std::collections::BTreeMap<i64, i64>;
     let set = |side: &mut Side, lv: &serde_json::Value| {
         for l in lv.as_array().unwrap() {
@@ -252,7 +267,8 @@ fn cryptofeed_capture_syncs_from_its_rest_snapshot() {
         }
     };
     let (mut bids, mut asks) = (Side::new(), Side::new());
-    let mut last_u: Option<u64> = None;
+    // The last update id, and whether the next diff is the first after the snapshot.
+    let mut last_u: Option<(u64, bool)> = None;
     let mut pending: Vec<serde_json::Value> = Vec::new();
     let mut tops: Vec<[i64; 4]> = Vec::new();
     let top = |bids: &Side, asks: &Side| {
@@ -260,30 +276,36 @@ fn cryptofeed_capture_syncs_from_its_rest_snapshot() {
         let a = asks.iter().next().map_or((0, 0), |(p, q)| (*p, *q));
         [b.0, b.1, a.0, a.1]
     };
-    let apply =
-        |d: &serde_json::Value, bids: &mut Side, asks: &mut Side, last_u: &mut Option<u64>| {
-            let (first, u) = (d["U"].as_u64().unwrap(), d["u"].as_u64().unwrap());
-            let prev = last_u.unwrap();
-            if u <= prev {
-                return;
-            }
+    let apply = |d: &serde_json::Value,
+                 bids: &mut Side,
+                 asks: &mut Side,
+                 last_u: &mut Option<(u64, bool)>| {
+        let (first, u) = (d["U"].as_u64().unwrap(), d["u"].as_u64().unwrap());
+        let (prev, bracketing) = last_u.unwrap();
+        if u <= prev {
+            return;
+        }
+        if bracketing || !futures {
             assert!(first <= prev + 1, "gap before {first}");
-            set(bids, &d["b"]);
-            set(asks, &d["a"]);
-            *last_u = Some(u);
-        };
+        } else {
+            assert_eq!(d["pu"].as_u64(), Some(prev), "gap before {first}");
+        }
+        set(bids, &d["b"]);
+        set(asks, &d["a"]);
+        *last_u = Some((u, false));
+    };
     for (_, _, l) in &lines {
         let Some(json) = l.split_once(": ").map(|x| x.1) else {
             continue;
         };
         if l.contains("depth?symbol=") {
-            if !l.contains("symbol=NKNUSDT") {
+            if !l.contains(&format!("symbol={symbol}&")) {
                 continue;
             }
             let snap: serde_json::Value = serde_json::from_str(json).unwrap();
             set(&mut bids, &snap["bids"]);
             set(&mut asks, &snap["asks"]);
-            last_u = Some(snap["lastUpdateId"].as_u64().unwrap());
+            last_u = Some((snap["lastUpdateId"].as_u64().unwrap(), true));
             for d in pending.drain(..) {
                 apply(&d, &mut bids, &mut asks, &mut last_u);
             }
@@ -294,7 +316,7 @@ fn cryptofeed_capture_syncs_from_its_rest_snapshot() {
             continue;
         };
         let d = &v["data"];
-        if d["e"] != "depthUpdate" || d["s"] != "NKNUSDT" {
+        if d["e"] != "depthUpdate" || d["s"] != symbol {
             continue;
         }
         if last_u.is_none() {
