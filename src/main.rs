@@ -12,9 +12,11 @@ use clap::{Args, Parser, Subcommand};
 
 mod backtest;
 mod bench;
+mod bench_json;
 mod convert;
 mod crypto;
 mod hftbacktest;
+mod json_cases;
 mod live;
 mod replay_journal;
 mod serve;
@@ -230,6 +232,10 @@ enum BenchCmd {
     /// cold one-shot run are reported separately, and every run's digest is checked against
     /// the one-shot run's.
     Backtest(bench::BacktestBenchArgs),
+    /// Decode each JSON message type (Binance depth, trade, book ticker; Coinbase l2update;
+    /// Kraken v2 book) with our decoder, our simd-json tape path alone and serde_json into the
+    /// same records, in one process; print ns per message and the serde_json/ours ratios.
+    Json(bench_json::JsonBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -286,6 +292,7 @@ fn main() -> ExitCode {
         Cmd::Bench(BenchCmd::Itch(a)) => bench::itch(a),
         Cmd::Bench(BenchCmd::Latency(a)) => bench::latency(a),
         Cmd::Bench(BenchCmd::Backtest(a)) => bench::backtest(a),
+        Cmd::Bench(BenchCmd::Json(a)) => bench_json::json(a),
         Cmd::Convert(ConvertCmd::Lobster(a)) => convert::lobster(a),
         Cmd::Convert(ConvertCmd::Hftbacktest(a)) => hftbacktest::convert(a),
         Cmd::Gen(GenCmd::Itch(a)) => convert::gen_itch(a),

@@ -14,8 +14,11 @@
 use simd_json::prelude::*;
 
 use crate::decimal::DecimalError;
-use crate::json::{decimal_field, pair_levels, str_field, u64_field, FieldError, TapeParser, V};
+use crate::json::{
+    decimal_of, first, levels_of, members, str_of, u64_of, FieldError, TapeParser, V,
+};
 pub use crate::json::{LevelUpdate, Precision};
+use crate::json_scan::{Cursor, Scalar};
 
 /// A decoded message. Depth levels go to the caller's buffer, not into the record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,8 +136,412 @@ impl BinanceDecoder {
         levels_out: &mut Vec<LevelUpdate>,
     ) -> Result<BinanceMsg<'i>, BinanceError> {
         levels_out.clear();
+        if let Some(m) = canonical(frame, p, levels_out) {
+            let frame: &'i [u8] = frame;
+            return m.into_msg(frame);
+        }
+        self.decode_tape(frame, p, levels_out)
+    }
+
+    /// [`decode`](Self::decode) through simd-json's tape alone, for any frame: what `decode`
+    /// falls back to for frames outside the one-pass scanner's subset, and what it must agree
+    /// with on every frame (tests and benches compare the two).
+    ///
+    /// # Errors
+    /// [`BinanceError`].
+    pub fn decode_tape<'i>(
+        &mut self,
+        frame: &'i mut [u8],
+        p: Precision,
+        levels_out: &mut Vec<LevelUpdate>,
+    ) -> Result<BinanceMsg<'i>, BinanceError> {
+        levels_out.clear();
         self.parser
             .parse(frame, BinanceError::Json, |root| walk(root, p, levels_out))
+    }
+}
+
+/// A message read by [`canonical`]: everything but the symbol, which is a byte range of the
+/// frame until the frame can be borrowed for the result.
+enum Scanned {
+    Depth {
+        symbol: (usize, usize),
+        event_time: u64,
+        first: u64,
+        last: u64,
+        prev: Option<u64>,
+    },
+    Trade {
+        symbol: (usize, usize),
+        id: u64,
+        time: u64,
+        px: i64,
+        qty: i64,
+        buyer_maker: bool,
+        aggregate: bool,
+    },
+    BookTicker {
+        symbol: (usize, usize),
+        update_id: u64,
+        bid: (i64, i64),
+        ask: (i64, i64),
+    },
+}
+
+impl Scanned {
+    fn into_msg(self, frame: &[u8]) -> Result<BinanceMsg<'_>, BinanceError> {
+        // The scanner admits only printable ASCII in strings, so this cannot fail.
+        let sym = |(s, e): (usize, usize)| {
+            std::str::from_utf8(&frame[s..e]).map_err(|_| BinanceError::Field("s"))
+        };
+        Ok(match self {
+            Scanned::Depth {
+                symbol,
+                event_time,
+                first,
+                last,
+                prev,
+            } => BinanceMsg::Depth {
+                symbol: sym(symbol)?,
+                event_time,
+                first,
+                last,
+                prev,
+            },
+            Scanned::Trade {
+                symbol,
+                id,
+                time,
+                px,
+                qty,
+                buyer_maker,
+                aggregate,
+            } => BinanceMsg::Trade {
+                symbol: sym(symbol)?,
+                id,
+                time,
+                px,
+                qty,
+                buyer_maker,
+                aggregate,
+            },
+            Scanned::BookTicker {
+                symbol,
+                update_id,
+                bid,
+                ask,
+            } => BinanceMsg::BookTicker {
+                symbol: sym(symbol)?,
+                update_id,
+                bid,
+                ask,
+            },
+        })
+    }
+}
+
+// Members the one-pass path reads, as indexes into its slots.
+const K_E: usize = 0;
+const K_S: usize = 1;
+const K_EVENT_TIME: usize = 2;
+const K_FIRST: usize = 3;
+const K_U: usize = 4;
+const K_PU: usize = 5;
+const K_B: usize = 6;
+const K_A: usize = 7;
+const K_BQ: usize = 8;
+const K_AQ: usize = 9;
+const K_T: usize = 10;
+const K_TIME: usize = 11;
+const K_PX: usize = 12;
+const K_QTY: usize = 13;
+const K_M: usize = 14;
+const SLOTS: usize = 15;
+
+/// The one-pass path: a depth update, trade, aggregate trade or book ticker, bare or in the
+/// combined-stream wrapper, read in document order with the full JSON grammar checked, levels
+/// appended to `out`. `None` for every other frame (snapshots, errors, unknown types, repeated
+/// keys, anything outside [`crate::json_scan`]'s subset): the tape path decides those, and on
+/// the frames this accepts both give the same result (tested on real captures and mutations).
+fn canonical(frame: &[u8], p: Precision, out: &mut Vec<LevelUpdate>) -> Option<Scanned> {
+    let mut c = Cursor::new(frame);
+    if c.open_object()? {
+        return None;
+    }
+    let mut slots = [None::<Scalar>; SLOTS];
+    let mut levels = (false, false);
+    let root = c.clone();
+    let wrapped = c.key()? == b"stream";
+    if wrapped {
+        c.string()?;
+        c.eat(b',')?;
+        if c.key()? != b"data" || c.open_object()? {
+            return None;
+        }
+    } else {
+        c = root;
+    }
+    // The venue's own layout first; any other order or spacing goes through the member loop.
+    let message = c.clone();
+    if let Some(m) = usual_layout(&mut c, p, out) {
+        return ((!wrapped || c.eat(b'}').is_some()) && c.at_end()).then_some(m);
+    }
+    out.clear();
+    c = message;
+    let k = c.key()?;
+    message_members(&mut c, k, p, out, &mut slots, &mut levels)?;
+    if wrapped {
+        c.eat(b'}')?;
+    }
+    if !c.at_end() {
+        return None;
+    }
+    let b = c.bytes();
+    let str_ = |i: usize| match slots[i] {
+        Some(Scalar::Str(s, e)) => Some((s, e)),
+        _ => None,
+    };
+    let uint = |i: usize| match slots[i] {
+        Some(Scalar::UInt(v)) => Some(v),
+        _ => None,
+    };
+    let dec = |i: usize| match slots[i] {
+        Some(Scalar::Fixed(v)) => Some(v),
+        _ => None,
+    };
+    let event = match slots[K_E] {
+        None => None,
+        Some(Scalar::Str(s, e)) => Some(&b[s..e]),
+        Some(_) => return None,
+    };
+    match event {
+        Some(b"depthUpdate") => {
+            if levels != (true, true) {
+                return None;
+            }
+            Some(Scanned::Depth {
+                symbol: str_(K_S)?,
+                event_time: uint(K_EVENT_TIME)?,
+                first: uint(K_FIRST)?,
+                last: uint(K_U)?,
+                prev: match slots[K_PU] {
+                    None => None,
+                    Some(Scalar::UInt(v)) => Some(v),
+                    Some(_) => return None,
+                },
+            })
+        }
+        Some(e @ (b"trade" | b"aggTrade")) => {
+            let aggregate = e == b"aggTrade";
+            if levels != (false, false) {
+                return None;
+            }
+            Some(Scanned::Trade {
+                symbol: str_(K_S)?,
+                id: uint(if aggregate { K_A } else { K_T })?,
+                time: uint(K_TIME)?,
+                px: dec(K_PX)?,
+                qty: dec(K_QTY)?,
+                buyer_maker: match slots[K_M] {
+                    Some(Scalar::Bool(m)) => m,
+                    _ => return None,
+                },
+                aggregate,
+            })
+        }
+        None | Some(b"bookTicker") => {
+            if levels != (false, false) {
+                return None;
+            }
+            Some(Scanned::BookTicker {
+                symbol: str_(K_S)?,
+                update_id: uint(K_U)?,
+                bid: (dec(K_B)?, dec(K_BQ)?),
+                ask: (dec(K_A)?, dec(K_AQ)?),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A depth update (spot, or futures with `T` and `pu`), spot trade or book ticker exactly as
+/// Binance lays it out (keys in its order, no spaces), from the message's first key through
+/// its `}`, levels appended to `out`; `None` as soon as anything differs. Each key read here
+/// appears once, with the type the tape path requires, so the result is the one the member
+/// loop (and the tape path) would give.
+#[inline(always)]
+fn usual_layout(c: &mut Cursor<'_>, p: Precision, out: &mut Vec<LevelUpdate>) -> Option<Scanned> {
+    if c.lit(br#""e":"depthUpdate","E":"#) {
+        let event_time = c.uint()?;
+        if c.lit(br#","T":"#) {
+            c.uint()?;
+        }
+        c.expect(br#","s":"#)?;
+        let symbol = c.string()?;
+        c.expect(br#","U":"#)?;
+        let first = c.uint()?;
+        c.expect(br#","u":"#)?;
+        let last = c.uint()?;
+        let prev = if c.lit(br#","pu":"#) {
+            Some(c.uint()?)
+        } else {
+            None
+        };
+        c.expect(br#","b":"#)?;
+        level_pairs(c, true, p, out)?;
+        c.expect(br#","a":"#)?;
+        level_pairs(c, false, p, out)?;
+        c.expect(b"}")?;
+        return Some(Scanned::Depth {
+            symbol,
+            event_time,
+            first,
+            last,
+            prev,
+        });
+    }
+    if c.lit(br#""e":"trade","E":"#) {
+        c.uint()?;
+        c.expect(br#","s":"#)?;
+        let symbol = c.string()?;
+        c.expect(br#","t":"#)?;
+        let id = c.uint()?;
+        c.expect(br#","p":"#)?;
+        let px = c.decimal(p.px)?;
+        c.expect(br#","q":"#)?;
+        let qty = c.decimal(p.qty)?;
+        c.expect(br#","T":"#)?;
+        let time = c.uint()?;
+        c.expect(br#","m":"#)?;
+        let buyer_maker = c.boolean()?;
+        if c.lit(br#","M":"#) {
+            c.boolean()?;
+        }
+        c.expect(b"}")?;
+        return Some(Scanned::Trade {
+            symbol,
+            id,
+            time,
+            px,
+            qty,
+            buyer_maker,
+            aggregate: false,
+        });
+    }
+    if c.lit(br#""u":"#) {
+        let update_id = c.uint()?;
+        c.expect(br#","s":"#)?;
+        let symbol = c.string()?;
+        c.expect(br#","b":"#)?;
+        let bid_px = c.decimal(p.px)?;
+        c.expect(br#","B":"#)?;
+        let bid_qty = c.decimal(p.qty)?;
+        c.expect(br#","a":"#)?;
+        let ask_px = c.decimal(p.px)?;
+        c.expect(br#","A":"#)?;
+        let ask_qty = c.decimal(p.qty)?;
+        c.expect(b"}")?;
+        return Some(Scanned::BookTicker {
+            symbol,
+            update_id,
+            bid: (bid_px, bid_qty),
+            ask: (ask_px, ask_qty),
+        });
+    }
+    None
+}
+
+/// The members of an opened message object, from its first key `k` through its `}`.
+fn message_members<'a>(
+    c: &mut Cursor<'a>,
+    mut k: &'a [u8],
+    p: Precision,
+    out: &mut Vec<LevelUpdate>,
+    slots: &mut [Option<Scalar>; SLOTS],
+    levels: &mut (bool, bool),
+) -> Option<()> {
+    loop {
+        let slot = match k {
+            b"e" => K_E,
+            b"s" => K_S,
+            b"E" => K_EVENT_TIME,
+            b"U" => K_FIRST,
+            b"u" => K_U,
+            b"pu" => K_PU,
+            b"b" => K_B,
+            b"a" => K_A,
+            b"B" => K_BQ,
+            b"A" => K_AQ,
+            b"t" => K_T,
+            b"T" => K_TIME,
+            b"p" => K_PX,
+            b"q" => K_QTY,
+            b"m" => K_M,
+            // A snapshot, or a wrapper's keys where a message is expected: the tape path.
+            b"lastUpdateId" | b"bids" | b"asks" | b"stream" | b"data" => return None,
+            _ => {
+                c.value()?;
+                usize::MAX
+            }
+        };
+        if slot != usize::MAX {
+            if slots[slot].is_some() {
+                return None;
+            }
+            let next = c.peek()?;
+            if (slot == K_B || slot == K_A) && next == b'[' {
+                // Bids then asks, as the tape path appends them.
+                if slot == K_B && levels.1 {
+                    return None;
+                }
+                level_pairs(c, slot == K_B, p, out)?;
+                if slot == K_B {
+                    levels.0 = true;
+                } else {
+                    levels.1 = true;
+                }
+                slots[slot] = Some(Scalar::Other);
+            } else if next == b'"' && matches!(slot, K_B | K_A | K_BQ | K_AQ | K_PX | K_QTY) {
+                // Prices and quantities, converted in place; any other string there is the
+                // tape path's to judge.
+                let d = if matches!(slot, K_B | K_A | K_PX) {
+                    p.px
+                } else {
+                    p.qty
+                };
+                slots[slot] = Some(Scalar::Fixed(c.decimal(d)?));
+            } else {
+                slots[slot] = Some(c.value()?);
+            }
+        }
+        if !c.more(b'}')? {
+            return Some(());
+        }
+        k = c.key()?;
+    }
+}
+
+/// `[["px","qty"], ...]` into `out`.
+fn level_pairs(
+    c: &mut Cursor<'_>,
+    bid: bool,
+    p: Precision,
+    out: &mut Vec<LevelUpdate>,
+) -> Option<()> {
+    c.eat(b'[')?;
+    if c.peek()? == b']' {
+        return c.eat(b']');
+    }
+    loop {
+        c.eat(b'[')?;
+        let px = c.decimal(p.px)?;
+        c.eat(b',')?;
+        let qty = c.decimal(p.qty)?;
+        c.eat(b']')?;
+        out.push(LevelUpdate { bid, px, qty });
+        if !c.more(b']')? {
+            return Some(());
+        }
     }
 }
 
@@ -144,62 +551,117 @@ fn walk<'i>(
     out: &mut Vec<LevelUpdate>,
 ) -> Result<BinanceMsg<'i>, BinanceError> {
     // Combined-stream wrapper.
-    let v = match root.get("data") {
-        Some(d) if root.get("stream").is_some() => d,
+    let (mut data, mut stream) = (None, None);
+    for (k, x) in members(&root) {
+        match k {
+            "data" => first(&mut data, x),
+            "stream" => first(&mut stream, x),
+            _ => {}
+        }
+    }
+    let v = match data {
+        Some(d) if stream.is_some() => d,
         _ => root,
     };
-    if v.get("lastUpdateId").is_some() {
-        let last_update_id = u64_field(&v, "lastUpdateId")?;
-        pair_levels(&v, "bids", true, p, out)?;
-        pair_levels(&v, "asks", false, p, out)?;
+    // One pass over the message's members; each key's first value, as `get` would find it.
+    let mut f = Fields::default();
+    for (k, x) in members(&v) {
+        let slot = match k {
+            "e" => &mut f.e,
+            "s" => &mut f.s,
+            "E" => &mut f.event_time,
+            "U" => &mut f.first,
+            "u" => &mut f.u,
+            "pu" => &mut f.pu,
+            "b" => &mut f.b,
+            "a" => &mut f.a,
+            "B" => &mut f.bq,
+            "A" => &mut f.aq,
+            "t" => &mut f.t,
+            "T" => &mut f.time,
+            "p" => &mut f.px,
+            "q" => &mut f.qty,
+            "m" => &mut f.m,
+            "lastUpdateId" => &mut f.last_update_id,
+            "bids" => &mut f.bids,
+            "asks" => &mut f.asks,
+            _ => continue,
+        };
+        first(slot, x);
+    }
+    if f.last_update_id.is_some() {
+        let last_update_id = u64_of(f.last_update_id, "lastUpdateId")?;
+        levels_of(f.bids, "bids", true, p, out)?;
+        levels_of(f.asks, "asks", false, p, out)?;
         return Ok(BinanceMsg::Snapshot { last_update_id });
     }
-    let event = v.get("e").and_then(|x| x.into_string());
+    let event = f.e.and_then(|x| x.into_string());
     match event {
         Some("depthUpdate") => {
             let msg = BinanceMsg::Depth {
-                symbol: str_field(&v, "s")?,
-                event_time: u64_field(&v, "E")?,
-                first: u64_field(&v, "U")?,
-                last: u64_field(&v, "u")?,
-                prev: v.get("pu").and_then(|x| x.as_u64()),
+                symbol: str_of(f.s, "s")?,
+                event_time: u64_of(f.event_time, "E")?,
+                first: u64_of(f.first, "U")?,
+                last: u64_of(f.u, "u")?,
+                prev: f.pu.and_then(|x| x.as_u64()),
             };
-            pair_levels(&v, "b", true, p, out)?;
-            pair_levels(&v, "a", false, p, out)?;
+            levels_of(f.b, "b", true, p, out)?;
+            levels_of(f.a, "a", false, p, out)?;
             Ok(msg)
         }
         Some(e @ ("trade" | "aggTrade")) => {
             let aggregate = e == "aggTrade";
             Ok(BinanceMsg::Trade {
-                symbol: str_field(&v, "s")?,
-                id: u64_field(&v, if aggregate { "a" } else { "t" })?,
-                time: u64_field(&v, "T")?,
-                px: decimal_field(&v, "p", p.px)?,
-                qty: decimal_field(&v, "q", p.qty)?,
-                buyer_maker: v
-                    .get("m")
+                symbol: str_of(f.s, "s")?,
+                id: if aggregate {
+                    u64_of(f.a, "a")?
+                } else {
+                    u64_of(f.t, "t")?
+                },
+                time: u64_of(f.time, "T")?,
+                px: decimal_of(f.px, "p", p.px)?,
+                qty: decimal_of(f.qty, "q", p.qty)?,
+                buyer_maker: f
+                    .m
                     .and_then(|x| x.as_bool())
                     .ok_or(BinanceError::Field("m"))?,
                 aggregate,
             })
         }
         // bookTicker has no "e" on spot; futures sends "e":"bookTicker".
-        None | Some("bookTicker") if v.get("b").is_some_and(|b| b.as_str().is_some()) => {
+        None | Some("bookTicker") if f.b.is_some_and(|b| b.as_str().is_some()) => {
             Ok(BinanceMsg::BookTicker {
-                symbol: str_field(&v, "s")?,
-                update_id: u64_field(&v, "u")?,
-                bid: (
-                    decimal_field(&v, "b", p.px)?,
-                    decimal_field(&v, "B", p.qty)?,
-                ),
-                ask: (
-                    decimal_field(&v, "a", p.px)?,
-                    decimal_field(&v, "A", p.qty)?,
-                ),
+                symbol: str_of(f.s, "s")?,
+                update_id: u64_of(f.u, "u")?,
+                bid: (decimal_of(f.b, "b", p.px)?, decimal_of(f.bq, "B", p.qty)?),
+                ask: (decimal_of(f.a, "a", p.px)?, decimal_of(f.aq, "A", p.qty)?),
             })
         }
         _ => Err(BinanceError::Unknown),
     }
+}
+
+/// The members a Binance message may carry (first value of each key), by the venue's names.
+#[derive(Default)]
+struct Fields<'t, 'i> {
+    e: Option<V<'t, 'i>>,
+    s: Option<V<'t, 'i>>,
+    event_time: Option<V<'t, 'i>>,
+    first: Option<V<'t, 'i>>,
+    u: Option<V<'t, 'i>>,
+    pu: Option<V<'t, 'i>>,
+    b: Option<V<'t, 'i>>,
+    a: Option<V<'t, 'i>>,
+    bq: Option<V<'t, 'i>>,
+    aq: Option<V<'t, 'i>>,
+    t: Option<V<'t, 'i>>,
+    time: Option<V<'t, 'i>>,
+    px: Option<V<'t, 'i>>,
+    qty: Option<V<'t, 'i>>,
+    m: Option<V<'t, 'i>>,
+    last_update_id: Option<V<'t, 'i>>,
+    bids: Option<V<'t, 'i>>,
+    asks: Option<V<'t, 'i>>,
 }
 
 /// Splits a capture line in hftbacktest's collector format, `<receive ns> <frame JSON>`.
@@ -415,5 +877,122 @@ mod tests {
         assert!(levels_seen > depth, "depth updates carry levels");
         // The diff stream is continuous (U = previous u + 1) throughout this capture.
         assert_eq!(gaps, 0);
+    }
+
+    /// Both paths on one frame: results (as text) and levels.
+    fn both(frame: &[u8], p: Precision) -> [(String, Vec<LevelUpdate>); 2] {
+        let mut d = BinanceDecoder::new();
+        let (mut a, mut b) = (frame.to_vec(), frame.to_vec());
+        let (mut la, mut lb) = (
+            vec![LevelUpdate {
+                bid: true,
+                px: 1,
+                qty: 1,
+            }],
+            Vec::new(),
+        );
+        let ra = format!("{:?}", d.decode(&mut a, p, &mut la));
+        let rb = format!("{:?}", d.decode_tape(&mut b, p, &mut lb));
+        [(ra, la), (rb, lb)]
+    }
+
+    /// On every frame of both real captures (spot and USD-M futures) the one-pass path is taken
+    /// for every depth update, trade and book ticker, and gives what the tape path gives.
+    #[test]
+    fn one_pass_path_equals_tape_path_on_real_captures() {
+        for (file, p, n) in [
+            ("spot_btcusdt_20240808.gz", Precision::SPOT_STRINGS, 41_249),
+            ("usdm_btcusdt_20240808.gz", Precision { px: 1, qty: 3 }, 0),
+        ] {
+            let path = format!(
+                "{}/../../shared/data/binance/{file}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let r = BufReader::new(flate2::read::MultiGzDecoder::new(
+                std::fs::File::open(path).unwrap(),
+            ));
+            let (mut lines, mut scanned) = (0, 0);
+            let mut lv = Vec::new();
+            for line in r.lines() {
+                let line = line.unwrap();
+                lines += 1;
+                let (_, json) = split_capture_line(line.as_bytes()).unwrap();
+                let [a, b] = both(json, p);
+                assert_eq!(a, b, "{file} line {lines}");
+                let snapshot = line.contains("lastUpdateId");
+                let fast = canonical(json, p, &mut lv).is_some();
+                assert_eq!(fast, !snapshot, "{file} line {lines}");
+                scanned += usize::from(fast);
+            }
+            if n > 0 {
+                assert_eq!(lines, n);
+            }
+            // Every line but the REST snapshot (one per capture) took the one-pass path.
+            assert_eq!(scanned, lines - 1, "{file}");
+        }
+    }
+
+    #[test]
+    fn one_pass_path_hands_over_what_it_does_not_take() {
+        let mut lv = Vec::new();
+        for s in [
+            // Snapshot, escape, float, key order b after a, repeated key, trailing garbage.
+            r#"{"lastUpdateId":1,"bids":[],"asks":[]}"#,
+            r#"{"e":"trade","E":1,"s":"BT\u0043","t":1,"p":"1.0","q":"1.0","T":1,"m":true}"#,
+            r#"{"e":"trade","E":1.5,"s":"X","t":1,"p":"1.0","q":"1.0","T":1,"m":true}"#,
+            r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"a":[],"b":[]}"#,
+            r#"{"e":"trade","s":"X","s":"Y","t":1,"p":"1.0","q":"1.0","T":1,"m":true}"#,
+            r#"{"u":1,"s":"X","b":"1.0","B":"1.0","a":"1.0","A":"1.0"} x"#,
+            r#"{"e":"kline","k":{}}"#,
+        ] {
+            assert!(canonical(s.as_bytes(), P, &mut lv).is_none(), "{s}");
+            let [a, b] = both(s.as_bytes(), P);
+            assert_eq!(a, b, "{s}");
+        }
+        // Whitespace and unknown members are fine.
+        let s = r#" { "u" : 7 , "x" : [ { "y" : null } ] , "s":"X","b":"1.00","B":"2","a":"3","A":"4" } "#;
+        assert!(canonical(s.as_bytes(), P, &mut lv).is_some());
+        let [a, b] = both(s.as_bytes(), P);
+        assert_eq!(a, b);
+        assert!(a
+            .0
+            .contains("update_id: 7, bid: (100, 200000), ask: (300, 400000)"));
+    }
+
+    proptest::proptest! {
+        /// Mutated real frames (byte flips, cuts, inserted JSON punctuation, repeated spans):
+        /// the one-pass path and the tape path agree on the result and the levels.
+        #[test]
+        fn one_pass_path_equals_tape_path_on_mutations(
+            which in 0usize..4,
+            edits in proptest::collection::vec((0usize..400, 0u8..16, 0usize..30), 1..4),
+        ) {
+            const FRAMES: [&str; 4] = [
+                r#"{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT","U":50093239189,"u":50093239202,"b":[["61737.63000000","0.00000000"]],"a":[["61837.64000000","1.54698000"],["61839.85000000","0.00000000"]]}}"#,
+                r#"{"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255343,"s":"BTCUSDT","t":3735683259,"p":"61837.63000000","q":"0.02000000","T":1723161255342,"m":true,"M":true}}"#,
+                r#"{"stream":"btcusdt@bookTicker","data":{"u":50093239212,"s":"BTCUSDT","b":"61837.63000000","B":"3.78826000","a":"61837.64000000","A":"1.54698000"}}"#,
+                r#"{"stream":"btcusdt@depth@0ms","data":{"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":10,"u":12,"pu":9,"b":[["58710.20","0.014"]],"a":[]}}"#,
+            ];
+            const PUNCT: &[u8; 16] = b"{}[]\",:0-.e\\ 9ax";
+            let mut b = FRAMES[which].as_bytes().to_vec();
+            for (at, what, n) in edits {
+                if b.is_empty() {
+                    break;
+                }
+                let k = at % b.len();
+                match n % 3 {
+                    0 => b[k] = PUNCT[usize::from(what)],
+                    1 => b.insert(k, PUNCT[usize::from(what)]),
+                    _ => {
+                        let end = (k + n).min(b.len());
+                        let span = b[k..end].to_vec();
+                        b.splice(k..k, span);
+                    }
+                }
+            }
+            let p = if which == 3 { Precision { px: 1, qty: 3 } } else { Precision::SPOT_STRINGS };
+            let [a, t] = both(&b, p);
+            proptest::prop_assert_eq!(a, t, "{}", String::from_utf8_lossy(&b));
+        }
     }
 }

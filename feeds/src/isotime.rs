@@ -11,25 +11,25 @@
 /// assert_eq!(parse_utc_ns("2021-04-17 16:43:37Z"), None);
 /// ```
 pub fn parse_utc_ns(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
+    parse_utc_ns_bytes(s.as_bytes())
+}
+
+/// [`parse_utc_ns`] on bytes (a JSON string's content, read in place).
+pub(crate) fn parse_utc_ns_bytes(b: &[u8]) -> Option<u64> {
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
         return None;
     }
     if b[16] != b':' || *b.last()? != b'Z' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<u64> {
-        let mut v = 0u64;
-        for &c in &b[r] {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            v = v * 10 + u64::from(c - b'0');
-        }
-        Some(v)
+    let digit = |i: usize| -> Option<u64> {
+        let d = b[i].wrapping_sub(b'0');
+        (d <= 9).then_some(u64::from(d))
     };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let two = |i: usize| Some(digit(i)? * 10 + digit(i + 1)?);
+    let y = two(0)? * 100 + two(2)?;
+    let (mo, d) = (two(5)?, two(8)?);
+    let (h, mi, sec) = (two(11)?, two(14)?, two(17)?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
         return None;
     }
@@ -39,12 +39,19 @@ pub fn parse_utc_ns(s: &str) -> Option<u64> {
         if rest[0] != b'.' || rest.len() < 2 || rest.len() > 10 {
             return None;
         }
-        let digits = num(20..b.len() - 1)?;
+        let mut digits = 0u64;
+        for i in 20..b.len() - 1 {
+            digits = digits * 10 + digit(i)?;
+        }
         frac_ns = digits * 10u64.pow(9 - (rest.len() as u32 - 1));
     }
     let days = days_from_civil(y as i64, mo as i64, d as i64);
-    let secs = u64::try_from(days).ok()? * 86_400 + h * 3600 + mi * 60 + sec;
-    Some(secs * 1_000_000_000 + frac_ns)
+    // Years past 2554 do not fit in u64 nanoseconds: not a time, rather than a wrapped one.
+    let secs = u64::try_from(days)
+        .ok()?
+        .checked_mul(86_400)?
+        .checked_add(h * 3600 + mi * 60 + sec)?;
+    secs.checked_mul(1_000_000_000)?.checked_add(frac_ns)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -61,6 +68,17 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn beyond_u64_nanoseconds_is_not_a_time() {
+        // 2554-07-21T23:34:33.709551615Z is u64::MAX ns; a year later does not fit.
+        assert_eq!(
+            parse_utc_ns("2554-07-21T23:34:33.709551615Z"),
+            Some(u64::MAX)
+        );
+        assert_eq!(parse_utc_ns("2555-07-21T23:34:33Z"), None);
+        assert_eq!(parse_utc_ns("9021-04-17T16:43:37.075687Z"), None);
+    }
 
     #[test]
     fn known_instants() {
@@ -84,6 +102,38 @@ mod tests {
             "2021-04-17T16:43:37+01:00",
         ] {
             assert_eq!(parse_utc_ns(bad), None, "{bad}");
+        }
+    }
+
+    /// Days since 1970 counted year by year and month by month (independent of the closed form).
+    fn naive_days(y: u64, mo: u64, d: u64) -> u64 {
+        let leap =
+            |y: u64| (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
+        let mut days = (1970..y)
+            .map(|y| if leap(y) { 366 } else { 365 })
+            .sum::<u64>();
+        let month = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        for m in 1..mo {
+            days += month[m as usize - 1] + u64::from(m == 2 && leap(y));
+        }
+        days + d - 1
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn matches_a_naive_count(
+            y in 1970u64..2500, mo in 1u64..13, d in 1u64..29, h in 0u64..24, mi in 0u64..60,
+            sec in 0u64..60, frac in 0u64..1_000_000_000, w in 0usize..10,
+        ) {
+            let f = format!("{frac:09}");
+            let text = if w == 0 {
+                format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}Z")
+            } else {
+                format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}.{}Z", &f[..w])
+            };
+            let ns_frac = if w == 0 { 0 } else { f[..w].parse::<u64>().unwrap() * 10u64.pow(9 - w as u32) };
+            let want = ((naive_days(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec) * 1_000_000_000) + ns_frac;
+            proptest::prop_assert_eq!(parse_utc_ns(&text), Some(want), "{}", text);
         }
     }
 }

@@ -104,46 +104,58 @@ impl TapeParser {
     }
 }
 
-pub(crate) fn str_field<'i>(v: &V<'_, 'i>, key: &'static str) -> Result<&'i str, FieldError> {
-    v.get(key).and_then(|x| x.into_string()).ok_or(missing(key))
+/// The members of an object in document order (none for any other value), each key with its
+/// value, without building anything: decoders walk this once and keep the first value of each
+/// key they know (what a `get` per key would find, in one pass instead of one per key).
+#[inline]
+pub(crate) fn members<'t, 'i>(v: &V<'t, 'i>) -> impl Iterator<Item = (&'i str, V<'t, 'i>)> {
+    v.as_object().into_iter().flat_map(|o| o.iter())
 }
 
-pub(crate) fn u64_field(v: &V<'_, '_>, key: &'static str) -> Result<u64, FieldError> {
-    v.get(key).and_then(|x| x.as_u64()).ok_or(missing(key))
+/// Keeps `x` in `slot` unless a value is already there (the first occurrence of a key wins).
+#[inline]
+pub(crate) fn first<'t, 'i>(slot: &mut Option<V<'t, 'i>>, x: V<'t, 'i>) {
+    if slot.is_none() {
+        *slot = Some(x);
+    }
 }
 
-/// A decimal string parsed exactly at `decimals`.
-pub(crate) fn decimal(s: &str, field: &'static str, decimals: u32) -> Result<i64, FieldError> {
-    parse_fixed(s.as_bytes(), decimals).map_err(|err| FieldError {
-        field,
-        decimal: Some(err),
-    })
+/// A string member found by [`members`]; `key` names it in the error.
+#[inline]
+pub(crate) fn str_of<'i>(x: Option<V<'_, 'i>>, key: &'static str) -> Result<&'i str, FieldError> {
+    x.and_then(|x| x.into_string()).ok_or(missing(key))
 }
 
-pub(crate) fn decimal_field(
-    v: &V<'_, '_>,
+/// An unsigned integer member found by [`members`].
+#[inline]
+pub(crate) fn u64_of(x: Option<V<'_, '_>>, key: &'static str) -> Result<u64, FieldError> {
+    x.and_then(|x| x.as_u64()).ok_or(missing(key))
+}
+
+/// A decimal string member found by [`members`], parsed exactly at `decimals`.
+#[inline]
+pub(crate) fn decimal_of(
+    x: Option<V<'_, '_>>,
     key: &'static str,
     decimals: u32,
 ) -> Result<i64, FieldError> {
-    let x = v.get(key).ok_or(missing(key))?;
+    let x = x.ok_or(missing(key))?;
     decimal(x.as_str().ok_or(missing(key))?, key, decimals)
 }
 
-/// Appends the `[["px","qty"], ...]` array under `key` to `out`, on side `bid`.
-pub(crate) fn pair_levels(
-    v: &V<'_, '_>,
+/// Appends a `[["px","qty"], ...]` member found by [`members`] to `out`, on side `bid`.
+pub(crate) fn levels_of(
+    x: Option<V<'_, '_>>,
     key: &'static str,
     bid: bool,
     p: Precision,
     out: &mut Vec<LevelUpdate>,
 ) -> Result<(), FieldError> {
-    let arr = v
-        .get(key)
-        .and_then(|x| x.into_array())
-        .ok_or(missing(key))?;
+    let arr = x.and_then(|x| x.into_array()).ok_or(missing(key))?;
     for lv in arr.iter() {
         let pair = lv.into_array().ok_or(missing(key))?;
-        let (Some(a), Some(b)) = (pair.get(0), pair.get(1)) else {
+        let mut it = pair.iter();
+        let (Some(a), Some(b)) = (it.next(), it.next()) else {
             return Err(missing(key));
         };
         let (Some(px), Some(qty)) = (a.as_str(), b.as_str()) else {
@@ -156,4 +168,12 @@ pub(crate) fn pair_levels(
         });
     }
     Ok(())
+}
+
+/// A decimal string parsed exactly at `decimals`.
+pub(crate) fn decimal(s: &str, field: &'static str, decimals: u32) -> Result<i64, FieldError> {
+    parse_fixed(s.as_bytes(), decimals).map_err(|err| FieldError {
+        field,
+        decimal: Some(err),
+    })
 }

@@ -24,6 +24,7 @@ use ticklane_engine::book::L2Book;
 use ticklane_engine::Side;
 
 use crate::json::{decimal, missing, LevelUpdate, Precision, TapeParser, V};
+use crate::json_scan::{Cursor, Number};
 
 /// Decimals of every decoded price and quantity.
 pub const DECIMALS: u32 = 8;
@@ -116,6 +117,37 @@ impl KrakenDecoder {
     ) -> Result<KrakenMsg<'i>, KrakenError> {
         levels.clear();
         trades.clear();
+        if let Some(b) = v2_book(frame, levels) {
+            let frame: &'i [u8] = frame;
+            // The scanner admits only printable ASCII in strings, so this cannot fail.
+            let symbol = std::str::from_utf8(&frame[b.symbol.0..b.symbol.1])
+                .map_err(|_| KrakenError::Field("symbol"))?;
+            return Ok(KrakenMsg::Book {
+                symbol,
+                snapshot: b.snapshot,
+                checksum: b.checksum,
+                depth: None,
+                wire: None,
+                time_ns: b.time_ns,
+            });
+        }
+        self.decode_tape(frame, levels, trades)
+    }
+
+    /// [`decode`](Self::decode) through simd-json's tape alone, for any frame: what `decode`
+    /// falls back to for frames its one-pass path (v2 book messages) does not take, and what it
+    /// must agree with on every frame.
+    ///
+    /// # Errors
+    /// [`KrakenError`].
+    pub fn decode_tape<'i>(
+        &mut self,
+        frame: &'i mut [u8],
+        levels: &mut Vec<LevelUpdate>,
+        trades: &mut Vec<KrakenTrade>,
+    ) -> Result<KrakenMsg<'i>, KrakenError> {
+        levels.clear();
+        trades.clear();
         let mut out = Out { levels, trades };
         self.parser.parse(frame, KrakenError::Json, |root| {
             if root.is_array() {
@@ -132,16 +164,157 @@ impl KrakenDecoder {
 fn num_e8(v: Option<V<'_, '_>>, field: &'static str) -> Result<i64, KrakenError> {
     let v = v.ok_or(KrakenError::Field(field))?;
     if let Some(u) = v.as_i64() {
-        return u.checked_mul(100_000_000).ok_or(KrakenError::Field(field));
+        return int_e8(u).ok_or(KrakenError::Field(field));
     }
     let f = v.as_f64().ok_or(KrakenError::Field(field))?;
+    float_e8(f).ok_or(KrakenError::Field(field))
+}
+
+/// An integer in 1e-8 units.
+fn int_e8(u: i64) -> Option<i64> {
+    u.checked_mul(100_000_000)
+}
+
+/// A parsed fraction in 1e-8 units.
+fn float_e8(f: f64) -> Option<i64> {
     let x = f * 1e8;
     let r = x.round();
     // Off the 1e-8 grid, or beyond what an i64 / an exact f64 holds.
     if !r.is_finite() || r.abs() >= 9.0e15 || (x - r).abs() > 0.01 {
-        return Err(KrakenError::Field(field));
+        return None;
     }
-    Ok(r as i64)
+    Some(r as i64)
+}
+
+/// A v2 number read by the one-pass scanner, converted as [`num_e8`] converts the tape's.
+fn scanned_e8(c: &mut Cursor<'_>) -> Option<i64> {
+    match c.number()? {
+        // At most 18 digits: the same i64 the tape holds.
+        Number::Int(u) => int_e8(i64::try_from(u).ok()?),
+        Number::Float(f) => float_e8(f),
+    }
+}
+
+/// A v2 book message read by [`v2_book`].
+struct ScannedBook {
+    symbol: (usize, usize),
+    snapshot: bool,
+    checksum: Option<u32>,
+    time_ns: Option<u64>,
+}
+
+/// The one-pass path for v2 book snapshots and updates, levels appended to `out` (bids, then
+/// asks), the full JSON grammar checked. `None` for every other frame (v1, other channels,
+/// errors, repeated keys, levels other than `{"price":N,"qty":N}`, anything outside
+/// [`crate::json_scan`]'s subset): the tape path decides those, and on the frames this accepts
+/// both give the same result.
+fn v2_book(frame: &[u8], out: &mut Vec<LevelUpdate>) -> Option<ScannedBook> {
+    let mut c = Cursor::new(frame);
+    if c.open_object()? {
+        return None;
+    }
+    let (mut channel, mut kind, mut entry) = (None, None, None);
+    loop {
+        match c.key()? {
+            b"channel" if channel.is_none() => channel = Some(c.string()?),
+            b"type" if kind.is_none() => kind = Some(c.string()?),
+            b"data" if entry.is_none() => {
+                c.eat(b'[')?;
+                entry = Some(book_entry(&mut c, out)?);
+                c.eat(b']')?;
+            }
+            b"channel" | b"type" | b"data" => return None,
+            _ => {
+                c.value()?;
+            }
+        }
+        if !c.more(b'}')? {
+            break;
+        }
+    }
+    if !c.at_end() {
+        return None;
+    }
+    let text = |r: Option<(usize, usize)>| r.map(|(s, e)| &frame[s..e]);
+    if text(channel)? != b"book" {
+        return None;
+    }
+    let snapshot = match text(kind)? {
+        b"snapshot" => true,
+        b"update" => false,
+        _ => return None,
+    };
+    let (symbol, checksum, time_ns) = entry?;
+    Some(ScannedBook {
+        symbol,
+        snapshot,
+        checksum,
+        time_ns,
+    })
+}
+
+type Entry = ((usize, usize), Option<u32>, Option<u64>);
+
+/// The one object of a v2 book message's `data` (through its `}`): symbol, checksum, time.
+fn book_entry(c: &mut Cursor<'_>, out: &mut Vec<LevelUpdate>) -> Option<Entry> {
+    if c.open_object()? {
+        return None;
+    }
+    let (mut symbol, mut checksum, mut time) = (None, None, None);
+    let (mut bids, mut asks) = (false, false);
+    loop {
+        match c.key()? {
+            b"symbol" if symbol.is_none() => symbol = Some(c.string()?),
+            // Bids first: the tape path appends all bids, then all asks.
+            b"bids" if !bids && !asks => {
+                bids = true;
+                book_levels(c, true, out)?;
+            }
+            b"asks" if !asks && bids => {
+                asks = true;
+                book_levels(c, false, out)?;
+            }
+            b"checksum" if checksum.is_none() => {
+                checksum = Some(u32::try_from(c.uint()?).ok()?);
+            }
+            b"timestamp" if time.is_none() => {
+                let (s, e) = c.string()?;
+                time = Some(crate::isotime::parse_utc_ns_bytes(&c.bytes()[s..e])?);
+            }
+            b"symbol" | b"bids" | b"asks" | b"checksum" | b"timestamp" => return None,
+            _ => {
+                c.value()?;
+            }
+        }
+        if !c.more(b'}')? {
+            break;
+        }
+    }
+    (bids && asks).then_some((symbol?, checksum, time))
+}
+
+/// `[{"price":N,"qty":N}, ...]` into `out`.
+fn book_levels(c: &mut Cursor<'_>, bid: bool, out: &mut Vec<LevelUpdate>) -> Option<()> {
+    c.eat(b'[')?;
+    if c.peek()? == b']' {
+        return c.eat(b']');
+    }
+    loop {
+        if c.open_object()? || c.key()? != b"price" {
+            return None;
+        }
+        let px = scanned_e8(c)?;
+        c.eat(b',')?;
+        if c.key()? != b"qty" {
+            return None;
+        }
+        let qty = scanned_e8(c)?;
+        c.eat(b'}')?;
+        out.push(LevelUpdate { bid, px, qty });
+        if !c.more(b']')? {
+            return Some(());
+        }
+    }
 }
 
 fn v2<'i>(v: V<'_, 'i>, out: &mut Out<'_>) -> Result<KrakenMsg<'i>, KrakenError> {
@@ -628,5 +801,108 @@ mod tests {
             dec(r#"[1,{"a":[["x","1","1"]]},"book-10","X/Y"]"#).0,
             Err(KrakenError::Field("a"))
         );
+    }
+
+    /// Both paths on one frame: results (as text) and levels.
+    fn both(frame: &[u8]) -> [(String, Vec<LevelUpdate>); 2] {
+        let mut d = KrakenDecoder::new();
+        let (mut a, mut b) = (frame.to_vec(), frame.to_vec());
+        let (mut la, mut lb, mut tr) = (Vec::new(), Vec::new(), Vec::new());
+        let ra = format!("{:?} {tr:?}", d.decode(&mut a, &mut la, &mut tr));
+        let rb = format!("{:?} {tr:?}", d.decode_tape(&mut b, &mut lb, &mut tr));
+        [(ra, la), (rb, lb)]
+    }
+
+    const V2_BOOK: &str = r#"{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":45284.0,"qty":0.5}],"asks":[{"price":45285.2,"qty":0}],"checksum":3682069327,"timestamp":"2023-10-06T17:35:55.440295Z"}]}"#;
+
+    #[test]
+    fn one_pass_v2_book_equals_tape_path() {
+        let mut lv = Vec::new();
+        let snapshot = r#"{"channel":"book","type":"snapshot","data":[{"symbol":"MATIC/USD","bids":[{"price":0.5666,"qty":4831.75496356},{"price":0.5665,"qty":6658.22734739}],"asks":[{"price":0.5668,"qty":4410.79769741}],"checksum":2439117997}]}"#;
+        for s in [V2_BOOK, snapshot] {
+            assert!(v2_book(s.as_bytes(), &mut lv).is_some(), "{s}");
+            let [a, b] = both(s.as_bytes());
+            assert_eq!(a, b, "{s}");
+        }
+        // Hand-read: 0.5666 and 4831.75496356 at 1e-8.
+        let [(r, levels), _] = both(snapshot.as_bytes());
+        assert!(
+            r.contains("snapshot: true, checksum: Some(2439117997)"),
+            "{r}"
+        );
+        assert_eq!(
+            levels[0],
+            LevelUpdate {
+                bid: true,
+                px: 56_660_000,
+                qty: 483_175_496_356
+            }
+        );
+        // Handed over: asks before bids, off-grid price, exponent, two entries, v1, trade.
+        for s in [
+            r#"{"channel":"book","type":"update","data":[{"symbol":"X","asks":[],"bids":[]}]}"#,
+            r#"{"channel":"book","type":"update","data":[{"symbol":"X","bids":[{"price":1.000000001,"qty":1}],"asks":[]}]}"#,
+            r#"{"channel":"book","type":"update","data":[{"symbol":"X","bids":[{"price":1e3,"qty":1}],"asks":[]}]}"#,
+            r#"{"channel":"book","type":"update","data":[{"symbol":"X","bids":[],"asks":[]},{"symbol":"X","bids":[],"asks":[]}]}"#,
+            r#"[0,{"a":[["0.05120","0.00000500","1582905486.493008"]]},"book-10","BTC/USD"]"#,
+            r#"{"channel":"trade","type":"update","data":[{"symbol":"X","side":"buy","price":1.5,"qty":2}]}"#,
+        ] {
+            assert!(v2_book(s.as_bytes(), &mut lv).is_none(), "{s}");
+            let [a, b] = both(s.as_bytes());
+            assert_eq!(a, b, "{s}");
+        }
+    }
+
+    /// Every received frame of both real captures decodes the same through both paths.
+    #[test]
+    fn one_pass_path_equals_tape_path_on_real_captures() {
+        // `grep -c -E '^[0-9.]+: '`: 49 and 60 received frames.
+        for (name, n) in [("KRAKEN.ws.48.0", 49), ("KRAKEN.ws.49.0", 60)] {
+            let path = format!(
+                "{}/../../shared/data/cryptofeed/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let text = std::fs::read(path).unwrap();
+            let mut frames = 0;
+            for raw in text.split(|&c| c == b'\n') {
+                let Some(crate::cryptofeed::Line::Received { json, .. }) =
+                    crate::cryptofeed::parse_line(raw)
+                else {
+                    continue;
+                };
+                frames += 1;
+                let [a, b] = both(json);
+                assert_eq!(a, b, "{name} frame {frames}");
+            }
+            assert_eq!(frames, n, "{name}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Mutated v2 book frames: both paths agree on the result and the levels.
+        #[test]
+        fn one_pass_path_equals_tape_path_on_mutations(
+            edits in proptest::collection::vec((0usize..300, 0u8..16, 0usize..30), 1..4),
+        ) {
+            const PUNCT: &[u8; 16] = b"{}[]\",:0-.e\\ 9ax";
+            let mut b = V2_BOOK.as_bytes().to_vec();
+            for (at, what, n) in edits {
+                if b.is_empty() {
+                    break;
+                }
+                let k = at % b.len();
+                match n % 3 {
+                    0 => b[k] = PUNCT[usize::from(what)],
+                    1 => b.insert(k, PUNCT[usize::from(what)]),
+                    _ => {
+                        let end = (k + n).min(b.len());
+                        let span = b[k..end].to_vec();
+                        b.splice(k..k, span);
+                    }
+                }
+            }
+            let [a, t] = both(&b);
+            proptest::prop_assert_eq!(a, t, "{}", String::from_utf8_lossy(&b));
+        }
     }
 }

@@ -15,6 +15,7 @@ pub mod isotime;
 pub mod itch;
 pub mod journal;
 pub mod json;
+mod json_scan;
 pub mod kraken;
 pub mod lobster;
 pub mod moldudp64;

@@ -1,5 +1,7 @@
 //! Replay of a Binance capture (one symbol; hftbacktest's `<receive ns> <frame JSON>` lines,
-//! plain or gzip) through the decoder and an L2 book synchronized the way Binance documents it.
+//! our JSON lines with REST snapshots as lines of their own, or cryptofeed's raw capture lines,
+//! see [`crate::capture`]; plain or gzip) through the decoder and an L2 book synchronized the
+//! way Binance documents it.
 //!
 //! Sync: depth diffs are buffered until a depth snapshot arrives; diffs older than the snapshot
 //! are dropped (spot: `u <= lastUpdateId`; futures: `u < lastUpdateId`); the first diff applied must bracket it (spot:
@@ -17,11 +19,10 @@ use std::time::Instant;
 
 use ticklane_engine::book::{L2Book, Top};
 use ticklane_engine::{Digest, Side};
-use ticklane_feeds::binance::{
-    split_capture_line, BinanceDecoder, BinanceError, BinanceMsg, LevelUpdate, Precision,
-};
+use ticklane_feeds::binance::{BinanceDecoder, BinanceError, BinanceMsg, LevelUpdate, Precision};
 
 use crate::bbo_csv::BboCsv;
+use crate::capture::{classify, CaptureLine, SeenContainers};
 use crate::l2backtest::{L2Backtest, L2BacktestError, L2Change};
 
 /// Options.
@@ -96,6 +97,9 @@ pub struct BinanceSummary {
     /// The digest: ordered top-of-book changes and trades, and with a backtest the strategy's
     /// signals, order updates and fills.
     pub digest: String,
+    /// Capture container: `ns-lines`, `jsonl`, `cryptofeed` or `mixed`; `websocket` for a live
+    /// run (not in the digest).
+    pub container: String,
 }
 
 impl BinanceSummary {
@@ -220,6 +224,11 @@ pub struct BinanceSync<'a> {
     strategy_name: Option<&'static str>,
     bt_symbol_unset: bool,
     loop_started: Instant,
+    seen: SeenContainers,
+    // The frame being applied is a REST response (it must be a depth snapshot).
+    rest_frame: bool,
+    // Frames came from a websocket (`on_frame`), not capture lines.
+    websocket: bool,
 }
 
 impl<'a> BinanceSync<'a> {
@@ -259,20 +268,62 @@ impl<'a> BinanceSync<'a> {
             strategy_name,
             bt_symbol_unset: true,
             loop_started: Instant::now(),
+            seen: SeenContainers::default(),
+            rest_frame: false,
+            websocket: false,
         })
     }
 
-    /// One capture line (`<receive ns> <frame JSON>`, without or with its newline).
+    /// One capture line, without or with its newline: `<receive ns> <frame JSON>`, a JSON-lines
+    /// record (a frame, or a REST response), or a cryptofeed capture line (see
+    /// [`crate::capture`]).
     ///
     /// # Errors
     /// [`BinanceReplayError::Output`] writing the CSV.
     pub fn on_line(&mut self, line: &[u8]) -> Result<(), BinanceReplayError> {
         self.s.lines += 1;
-        let Some((ts, json)) = split_capture_line(line) else {
-            self.s.bad_lines += 1;
-            return Ok(());
+        let (ts, json, rest_url) = match classify(line) {
+            Some(CaptureLine::Frame {
+                ts_ns,
+                json,
+                container,
+            }) => {
+                self.seen.add(container);
+                (ts_ns, json, None)
+            }
+            Some(CaptureLine::Rest {
+                ts_ns,
+                url,
+                json,
+                container,
+            }) => {
+                self.seen.add(container);
+                (ts_ns, json, Some(url))
+            }
+            Some(CaptureLine::Meta { container }) => {
+                self.seen.add(container);
+                return Ok(());
+            }
+            None => {
+                self.s.bad_lines += 1;
+                return Ok(());
+            }
         };
-        self.apply_frame(ts, json)
+        // A REST response is a depth snapshot of the symbol in its URL: one for another symbol
+        // is counted and skipped.
+        if let Some(url) = rest_url {
+            if let Some(sym) = url_symbol(url) {
+                if !self.s.symbol.is_empty() && !sym.eq_ignore_ascii_case(self.s.symbol.as_bytes())
+                {
+                    self.s.other_symbol += 1;
+                    return Ok(());
+                }
+            }
+        }
+        self.rest_frame = rest_url.is_some();
+        let r = self.apply_frame(ts, json);
+        self.rest_frame = false;
+        r
     }
 
     /// One frame (a websocket message or a REST snapshot body) received at `ts`; counted as a
@@ -282,6 +333,7 @@ impl<'a> BinanceSync<'a> {
     /// [`BinanceReplayError::Output`] writing the CSV.
     pub fn on_frame(&mut self, ts: u64, json: &[u8]) -> Result<(), BinanceReplayError> {
         self.s.lines += 1;
+        self.websocket = true;
         self.apply_frame(ts, json)
     }
 
@@ -338,6 +390,11 @@ impl<'a> BinanceSync<'a> {
         frame.clear();
         frame.extend_from_slice(json);
         let msg = match self.dec.decode(frame, Precision::SPOT_STRINGS, levels) {
+            // A REST line of a capture must be a depth snapshot.
+            Ok(m) if self.rest_frame && !matches!(m, BinanceMsg::Snapshot { .. }) => {
+                s.bad_lines += 1;
+                return Ok(());
+            }
             Ok(m) => m,
             Err(
                 BinanceError::Json
@@ -584,8 +641,21 @@ impl<'a> BinanceSync<'a> {
         }
         s.elapsed_s = self.started.elapsed().as_secs_f64();
         s.digest = self.digest.hex();
+        s.container = match self.seen.name() {
+            "none" if self.websocket => "websocket",
+            n => n,
+        }
+        .into();
         Ok(s)
     }
+}
+
+/// The `symbol=` parameter of a REST URL (`...depth?symbol=BTCUSDT&limit=1000`).
+fn url_symbol(url: &[u8]) -> Option<&[u8]> {
+    let q = url.iter().position(|&c| c == b'?')?;
+    url[q + 1..]
+        .split(|&c| c == b'&')
+        .find_map(|kv| kv.strip_prefix(b"symbol="))
 }
 
 /// Feeds every line of `input` to `sync`.
@@ -663,7 +733,11 @@ impl std::fmt::Display for BinanceSummary {
                 },
             )
         };
-        writeln!(f, "format:        binance ({})", self.symbol)?;
+        writeln!(
+            f,
+            "format:        binance ({}) ({} capture)",
+            self.symbol, self.container
+        )?;
         writeln!(f, "lines:         {} (depth {}, snapshots {}, trades {}, book tickers {}, bad {}, other symbols {})", self.lines, self.depth, self.snapshots, self.trades, self.tickers, self.bad_lines, self.other_symbol)?;
         writeln!(
             f,

@@ -121,3 +121,230 @@ fn garbage_is_counted_not_fatal_and_non_binance_is_an_error() {
     assert_eq!((s.lines, s.trades, s.bad_lines), (3, 1, 2));
     assert!(replay_binance(&b"hello\nworld\n"[..], BinanceReplayOptions::default()).is_err());
 }
+
+/// The spot capture rewritten as our JSON lines (each frame's stream on the line, the inner
+/// message as `data`; the REST snapshot as a line whose stream is its request URL) replays to
+/// the same book and digest as the `<ns> <json>` original; a REST snapshot of another symbol is
+/// counted and skipped, and a REST line that is not a snapshot is a bad line.
+#[test]
+fn jsonl_capture_with_rest_snapshot_lines_replays_like_ns_lines() {
+    use std::io::Read;
+    let mut text = String::new();
+    open("spot_btcusdt_20240808.gz")
+        .read_to_string(&mut text)
+        .unwrap();
+    let mut jsonl = String::new();
+    for line in text.lines() {
+        let (ts, frame) = line.split_once(' ').unwrap();
+        if let Some(rest) = frame.strip_prefix(r#"{"stream":""#) {
+            let (stream, tail) = rest.split_once('"').unwrap();
+            let data = tail
+                .strip_prefix(r#","data":"#)
+                .and_then(|d| d.strip_suffix('}'))
+                .unwrap();
+            jsonl += &format!(
+                "{{\"ts_recv\":{ts},\"venue\":\"binance\",\"stream\":\"{stream}\",\"data\":{data}}}\n"
+            );
+        } else {
+            assert!(frame.starts_with(r#"{"lastUpdateId":"#), "{line}");
+            // Another symbol's snapshot first, then this capture's.
+            jsonl += &format!(
+                "{{\"ts_recv\":{ts},\"venue\":\"binance\",\"stream\":\"https://api.binance.com/api/v3/depth?symbol=ETHUSDT&limit=1000\",\"data\":{{\"lastUpdateId\":1,\"bids\":[],\"asks\":[]}}}}\n"
+            );
+            jsonl += &format!(
+                "{{\"ts_recv\":{ts},\"venue\":\"binance\",\"stream\":\"https://api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=1000\",\"data\":{frame}}}\n"
+            );
+            jsonl += &format!(
+                "{{\"ts_recv\":{ts},\"venue\":\"binance\",\"stream\":\"https://api.binance.com/api/v3/ticker?symbol=BTCUSDT\",\"data\":{{\"u\":1,\"s\":\"BTCUSDT\",\"b\":\"1.0\",\"B\":\"1.0\",\"a\":\"2.0\",\"A\":\"1.0\"}}}}\n"
+            );
+        }
+    }
+    let ns = replay_binance(text.as_bytes(), BinanceReplayOptions::default()).unwrap();
+    let j = replay_binance(jsonl.as_bytes(), BinanceReplayOptions::default()).unwrap();
+    assert_eq!(
+        (ns.container.as_str(), j.container.as_str()),
+        ("ns-lines", "jsonl")
+    );
+    assert_eq!(j.digest, ns.digest);
+    assert_eq!(
+        (
+            j.snapshots,
+            j.applied,
+            j.bbo_changes,
+            j.tickers_equal,
+            j.resyncs
+        ),
+        (
+            ns.snapshots,
+            ns.applied,
+            ns.bbo_changes,
+            ns.tickers_equal,
+            ns.resyncs
+        )
+    );
+    assert_eq!(
+        (j.other_symbol, j.bad_lines),
+        (ns.other_symbol + 1, ns.bad_lines + 1)
+    );
+    assert_eq!(j.lines, ns.lines + 2);
+    assert!(j.synced_at_end && j.snapshots == 1);
+}
+
+/// Receive time of a cryptofeed line (`... t: ...` or `URL -> t: ...`), ns, by string surgery.
+fn cryptofeed_ts(line: &str) -> Option<u64> {
+    let head = line.split(": ").next()?;
+    let t = head.rsplit(' ').next()?;
+    let (s, f) = t.split_once('.')?;
+    Some(s.parse::<u64>().ok()? * 1_000_000_000 + format!("{f:0<9}")[..9].parse::<u64>().ok()?)
+}
+
+/// cryptofeed's raw Binance capture (BINANCE.ws.1.0, several symbols) merged by receive time
+/// with the REST snapshots recorded beside it (BINANCE.http.0.0, one per symbol): the replay
+/// follows the first symbol, syncs from its REST snapshot (the other symbols' are counted and
+/// skipped), and every BBO row equals a book built here independently from the same frames
+/// (a map per side, the snapshot, then every diff past it, each continuing the last).
+#[test]
+fn cryptofeed_capture_syncs_from_its_rest_snapshot() {
+    cryptofeed_capture("BINANCE", "NKNUSDT", false);
+}
+
+/// The same for USD-M futures (BINANCE_FUTURES.ws.1.0 and .http.0.0): continuity by `pu`.
+#[test]
+fn cryptofeed_futures_capture_syncs_from_its_rest_snapshot() {
+    cryptofeed_capture("BINANCE_FUTURES", "SUSHIUSDT", true);
+}
+
+fn cryptofeed_capture(venue: &str, symbol: &str, futures: bool) {
+    let dir = format!(
+        "{}/../../shared/data/cryptofeed",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let ws = std::fs::read_to_string(format!("{dir}/{venue}.ws.1.0")).unwrap();
+    let http = std::fs::read_to_string(format!("{dir}/{venue}.http.0.0")).unwrap();
+    let mut lines: Vec<(u64, usize, &str)> = ws
+        .lines()
+        .chain(http.lines())
+        .enumerate()
+        .filter_map(|(i, l)| Some((cryptofeed_ts(l)?, i, l)))
+        .collect();
+    lines.sort();
+    let merged: String = lines.iter().map(|(_, _, l)| format!("{l}\n")).collect();
+
+    let mut csv = Vec::new();
+    let s = replay_binance(
+        merged.as_bytes(),
+        BinanceReplayOptions {
+            bbo_csv: Some(Box::new(&mut csv)),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (s.symbol.as_str(), s.container.as_str()),
+        (symbol, "cryptofeed")
+    );
+    assert_eq!((s.snapshots, s.resyncs), (1, 0));
+    assert!(s.synced_at_end);
+    // `grep -c 'symbol=' BINANCE.http.0.0`: 4 snapshots, 3 of other symbols.
+    assert!(s.other_symbol >= 3);
+
+    // The independent book.
+    // "7.611" -> 761_100_000, "6" -> 600_000_000: the integer part and the fraction padded
+    // to 8 digits.
+    let dec = |v: &serde_json::Value| -> i64 {
+        let t = v.as_str().unwrap();
+        let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+        format!("{int}{frac:0<8}").parse().unwrap()
+    };
+    type Side = std::collections::BTreeMap<i64, i64>;
+    let set = |side: &mut Side, lv: &serde_json::Value| {
+        for l in lv.as_array().unwrap() {
+            let (px, qty) = (dec(&l[0]), dec(&l[1]));
+            if qty == 0 {
+                side.remove(&px);
+            } else {
+                side.insert(px, qty);
+            }
+        }
+    };
+    let (mut bids, mut asks) = (Side::new(), Side::new());
+    // The last update id, and whether the next diff is the first after the snapshot.
+    let mut last_u: Option<(u64, bool)> = None;
+    let mut pending: Vec<serde_json::Value> = Vec::new();
+    let mut tops: Vec<[i64; 4]> = Vec::new();
+    let top = |bids: &Side, asks: &Side| {
+        let b = bids.iter().next_back().map_or((0, 0), |(p, q)| (*p, *q));
+        let a = asks.iter().next().map_or((0, 0), |(p, q)| (*p, *q));
+        [b.0, b.1, a.0, a.1]
+    };
+    let apply = |d: &serde_json::Value,
+                 bids: &mut Side,
+                 asks: &mut Side,
+                 last_u: &mut Option<(u64, bool)>| {
+        let (first, u) = (d["U"].as_u64().unwrap(), d["u"].as_u64().unwrap());
+        let (prev, bracketing) = last_u.unwrap();
+        if u <= prev {
+            return;
+        }
+        if bracketing || !futures {
+            assert!(first <= prev + 1, "gap before {first}");
+        } else {
+            assert_eq!(d["pu"].as_u64(), Some(prev), "gap before {first}");
+        }
+        set(bids, &d["b"]);
+        set(asks, &d["a"]);
+        *last_u = Some((u, false));
+    };
+    for (_, _, l) in &lines {
+        let Some(json) = l.split_once(": ").map(|x| x.1) else {
+            continue;
+        };
+        if l.contains("depth?symbol=") {
+            if !l.contains(&format!("symbol={symbol}&")) {
+                continue;
+            }
+            let snap: serde_json::Value = serde_json::from_str(json).unwrap();
+            set(&mut bids, &snap["bids"]);
+            set(&mut asks, &snap["asks"]);
+            last_u = Some((snap["lastUpdateId"].as_u64().unwrap(), true));
+            for d in pending.drain(..) {
+                apply(&d, &mut bids, &mut asks, &mut last_u);
+            }
+            tops.push(top(&bids, &asks));
+            continue;
+        }
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else {
+            continue;
+        };
+        let d = &v["data"];
+        if d["e"] != "depthUpdate" || d["s"] != symbol {
+            continue;
+        }
+        if last_u.is_none() {
+            pending.push(d.clone());
+        } else {
+            apply(d, &mut bids, &mut asks, &mut last_u);
+            tops.push(top(&bids, &asks));
+        }
+    }
+    tops.dedup();
+    let rows: Vec<[i64; 4]> = String::from_utf8(csv)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|r| {
+            let f: Vec<&str> = r.split(',').collect();
+            let n = |s: &str| {
+                if s.is_empty() {
+                    0
+                } else {
+                    s.replace('.', "").parse::<i64>().unwrap()
+                }
+            };
+            [n(f[2]), n(f[3]), n(f[4]), n(f[5])]
+        })
+        .collect();
+    assert_eq!(rows.len() as u64, s.bbo_changes);
+    assert!(rows.len() > 10, "{}", rows.len());
+    assert_eq!(rows, tops);
+}

@@ -49,6 +49,17 @@ fn run(path: &str, symbols: Vec<String>, strategy: Option<&str>) -> String {
     strip_wall_clock(&String::from_utf8(text).unwrap())
 }
 
+/// A Binance capture replayed as `ticklane replay --format binance` does.
+fn run_binance(path: &str) -> String {
+    let inp = input::open(&root().join(path)).unwrap_or_else(|e| panic!("{e}"));
+    let s = ticklane_replay::binance::replay_binance(
+        std::io::BufReader::new(inp.reader),
+        Default::default(),
+    )
+    .unwrap();
+    strip_wall_clock(&format!("{s}\n"))
+}
+
 #[test]
 fn golden_summaries_match() {
     let list = std::fs::read_to_string(root().join("data/golden/inputs.txt")).unwrap();
@@ -63,18 +74,32 @@ fn golden_summaries_match() {
         let path = parts.next().unwrap();
         let mut symbols = Vec::new();
         let mut strategy = None;
+        let mut binance = false;
         while let Some(flag) = parts.next() {
             let value = parts.next().unwrap();
-            match flag {
-                "--symbols" => symbols = value.split(',').map(str::to_owned).collect(),
-                "--strategy" => strategy = Some(value),
-                other => panic!("inputs.txt supports --symbols and --strategy, not {other}"),
+            match (flag, value) {
+                ("--symbols", _) => symbols = value.split(',').map(str::to_owned).collect(),
+                ("--strategy", _) => strategy = Some(value),
+                ("--format", "binance") => binance = true,
+                (other, _) => panic!(
+                    "inputs.txt supports --symbols, --strategy and --format binance, not {other} {value}"
+                ),
             }
         }
         let want = std::fs::read_to_string(root().join(format!("data/golden/{name}.txt")))
             .unwrap_or_else(|e| {
                 panic!("data/golden/{name}.txt: {e}; run scripts/update-goldens.sh")
             });
+        if binance {
+            let got = run_binance(path);
+            assert_eq!(
+                got, want,
+                "golden {name} differs; if intended, run scripts/update-goldens.sh and review the diff"
+            );
+            assert_eq!(got, run_binance(path), "{name}: a second run differs");
+            checked += 1;
+            continue;
+        }
         let got = run(path, symbols.clone(), strategy);
         assert_eq!(
             got, want,

@@ -642,3 +642,45 @@ fn serve_itch_publishes_on_two_multicast_lines_and_answers_requests() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(digest_of(&o), digest_of(&ticklane(&["replay", SAMPLE])));
 }
+
+/// `bench json` checks that our decoder, the simd-json tape path and serde_json read the same
+/// fields before timing (a disagreement exits 1), then prints one row per message type with
+/// both ratios; `--path --iters` runs one path untimed; an unknown case is a usage error.
+#[test]
+fn bench_json_agrees_then_reports_every_case() {
+    let o = ticklane(&["bench", "json", "--runs", "1", "--ms", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for case in [
+        "binance_depth_300B",
+        "binance_trade",
+        "binance_book_ticker",
+        "coinbase_l2update",
+        "kraken_v2_book_update",
+    ] {
+        let row = out
+            .lines()
+            .find(|l| l.starts_with(case))
+            .unwrap_or_else(|| panic!("no row for {case}: {out}"));
+        // name, bytes, three times, two ratios.
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cols.len(), 7, "{row}");
+        assert!(cols[5].ends_with('x') && cols[6].ends_with('x'), "{row}");
+        let ns: f64 = cols[2].parse().unwrap();
+        assert!(ns > 0.0, "{row}");
+    }
+    let o = ticklane(&[
+        "bench",
+        "json",
+        "--case",
+        "binance_trade",
+        "--path",
+        "serde",
+        "--iters",
+        "10",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = ticklane(&["bench", "json", "--case", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("binance_depth_300B"), "{}", stderr(&o));
+}
