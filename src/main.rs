@@ -285,8 +285,24 @@ fn input_failure(e: impl Into<anyhow::Error>) -> Failure {
     }
 }
 
+/// Restores the default action of SIGPIPE, as other Unix command-line tools have it: Rust
+/// ignores the signal, so `ticklane replay FILE | head` would fail on its next write (a panic
+/// in `println!`) instead of ending quietly when the reader goes away. Not for the daemons
+/// (`live`, `serve`), which write only to sockets and their own files and must not be killed
+/// by a consumer of their terminal output.
+#[allow(unsafe_code)]
+fn default_sigpipe() {
+    // SAFETY: signal(2) with SIG_DFL installs no handler code; it runs before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.cmd, Cmd::Live(_) | Cmd::Serve(_)) {
+        default_sigpipe();
+    }
     let res = match cli.cmd {
         Cmd::Replay(a) => replay(a),
         Cmd::Bench(BenchCmd::Itch(a)) => bench::itch(a),

@@ -684,3 +684,40 @@ fn bench_json_agrees_then_reports_every_case() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("binance_depth_300B"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_replay_quietly() {
+    // `ticklane replay ... | head -1`: the pipe closes after one line; the replay must end as
+    // other Unix tools do (SIGPIPE), not panic or report an error.
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = Command::new(BIN)
+        .args([
+            "replay",
+            "--format",
+            "binance",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../shared/data/binance/spot_btcusdt_20240808.gz"
+            ),
+            "--bbo-csv",
+            "/dev/stdout",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("ts_"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        out.status.signal() == Some(13) || out.status.success(),
+        "{:?} {err}",
+        out.status
+    );
+}
