@@ -768,30 +768,12 @@ impl std::fmt::Display for BinanceSummary {
             px(self.bid),
             px(self.ask)
         )?;
-        if let Some(name) = &self.strategy {
-            writeln!(
-                f,
-                "strategy:      {name} ({} signals)",
-                self.signals.unwrap_or(0)
-            )?;
-        }
-        if let Some(b) = &self.backtest {
-            writeln!(
-                f,
-                "backtest:      {} orders ({} accepted, {} rejected, {} cancelled), {} cancels and {} modifies sent",
-                b.orders_submitted, b.orders_accepted, b.rejected, b.cancelled, b.cancels_sent, b.modifies_sent
-            )?;
-            writeln!(
-                f,
-                "               {} fills, {} lots (1e-8); position {}; PnL {:.2} after {:.2} fees (queue model {})",
-                b.fills, b.filled_qty, b.position, b.pnl, b.fees, b.queue_model
-            )?;
-            writeln!(
-                f,
-                "               {:.0} events/s in the replay loop ({} events, {:.6} s)",
-                b.events_per_sec, b.events, b.loop_s
-            )?;
-        }
+        crate::l2backtest::fmt_summary_lines(
+            f,
+            self.strategy.as_deref(),
+            self.signals,
+            self.backtest.as_ref(),
+        )?;
         writeln!(f, "elapsed:       {:.3} s", self.elapsed_s)?;
         write!(f, "digest: {}", self.digest)
     }

@@ -24,14 +24,13 @@
 use ticklane_engine::book::{L2Book, Top};
 use ticklane_engine::exec::queue::QueueKind;
 use ticklane_engine::exec::sim::{ExecSim, SimOut};
-use ticklane_engine::exec::Liquidity;
 use ticklane_engine::strategy::{Action, Actions, BookView, Ctx, Strategy, TradeTick};
-use ticklane_engine::{Digest, InstrumentIdx, Nanos, Side};
+use ticklane_engine::{Digest, InstrumentIdx, Nanos};
 
 pub use ticklane_engine::exec::sim::L2Change;
 
 use crate::backtest::{BacktestData, BacktestOptions, BacktestSummary, Recorder};
-use crate::stages::{exec_output, Output, OutputKind};
+use crate::stages::{digest_exec, exec_output, Output, OutputKind};
 
 /// Why an L2 backtest cannot run.
 #[derive(Debug, thiserror::Error)]
@@ -74,52 +73,6 @@ fn top_key(t: &Top) -> [(i64, u64); 2] {
         t.bid.map_or((0, 0), |l| (l.px.0, l.qty.0)),
         t.ask.map_or((0, 0), |l| (l.px.0, l.qty.0)),
     ]
-}
-
-/// The digest words of a simulator output or signal (as the ITCH output stage writes them).
-fn digest_exec(d: &mut Digest, o: &Output) {
-    match o.kind {
-        OutputKind::Signal(sig) => {
-            d.word(4 | (sig.kind as u64) << 8 | u64::from(o.instr.0) << 16);
-            d.word(o.ts.0);
-            d.word(match sig.side {
-                None => 0,
-                Some(Side::Bid) => 1,
-                Some(Side::Ask) => 2,
-            });
-            d.word(sig.value.to_bits());
-        }
-        OutputKind::Fill {
-            client_id,
-            px,
-            qty,
-            side,
-            liquidity,
-            ..
-        } => {
-            d.word(
-                5 | u64::from(liquidity == Liquidity::Taker) << 8
-                    | (side.index() as u64) << 9
-                    | u64::from(o.instr.0) << 16,
-            );
-            d.word(o.ts.0);
-            d.word(client_id);
-            d.iword(px.0);
-            d.word(qty.0);
-        }
-        OutputKind::Order {
-            client_id,
-            leaves,
-            code,
-            side,
-        } => {
-            d.word(6 | u64::from(code) << 8 | u64::from(o.instr.0) << 16);
-            d.word(o.ts.0);
-            d.word(client_id);
-            d.word(leaves.0 << 1 | side.index() as u64);
-        }
-        _ => {}
-    }
 }
 
 /// Space-padded, at most 8 bytes (the trade log's symbol field).
@@ -360,4 +313,39 @@ impl<S: Strategy> L2Backtest<S> {
     pub fn dropped_actions(&self) -> u64 {
         self.actions.dropped()
     }
+}
+
+/// The strategy and backtest lines of an L2 replay's printed summary (nothing without a
+/// strategy).
+pub(crate) fn fmt_summary_lines(
+    f: &mut std::fmt::Formatter<'_>,
+    strategy: Option<&str>,
+    signals: Option<u64>,
+    backtest: Option<&BacktestSummary>,
+) -> std::fmt::Result {
+    if let Some(name) = strategy {
+        writeln!(
+            f,
+            "strategy:      {name} ({} signals)",
+            signals.unwrap_or(0)
+        )?;
+    }
+    if let Some(b) = backtest {
+        writeln!(
+            f,
+            "backtest:      {} orders ({} accepted, {} rejected, {} cancelled), {} cancels and {} modifies sent",
+            b.orders_submitted, b.orders_accepted, b.rejected, b.cancelled, b.cancels_sent, b.modifies_sent
+        )?;
+        writeln!(
+            f,
+            "               {} fills, {} lots (1e-8); position {}; PnL {:.2} after {:.2} fees (queue model {})",
+            b.fills, b.filled_qty, b.position, b.pnl, b.fees, b.queue_model
+        )?;
+        writeln!(
+            f,
+            "               {:.0} events/s in the replay loop ({} events, {:.6} s)",
+            b.events_per_sec, b.events, b.loop_s
+        )?;
+    }
+    Ok(())
 }

@@ -636,25 +636,12 @@ impl std::fmt::Display for L2Summary {
             )?;
         }
         writeln!(f, "  (! = book unsynced at end)")?;
-        if let Some(name) = &self.strategy {
-            writeln!(
-                f,
-                "strategy:      {name} ({} signals)",
-                self.signals.unwrap_or(0)
-            )?;
-        }
-        if let Some(b) = &self.backtest {
-            writeln!(
-                f,
-                "backtest:      {} orders ({} accepted, {} rejected, {} cancelled), {} cancels and {} modifies sent",
-                b.orders_submitted, b.orders_accepted, b.rejected, b.cancelled, b.cancels_sent, b.modifies_sent
-            )?;
-            writeln!(
-                f,
-                "               {} fills, {} lots (1e-8); position {}; PnL {:.2} after {:.2} fees (queue model {})",
-                b.fills, b.filled_qty, b.position, b.pnl, b.fees, b.queue_model
-            )?;
-        }
+        crate::l2backtest::fmt_summary_lines(
+            f,
+            self.strategy.as_deref(),
+            self.signals,
+            self.backtest.as_ref(),
+        )?;
         writeln!(f, "elapsed:       {:.3} s", self.elapsed_s)?;
         write!(f, "digest: {}", self.digest)
     }

@@ -772,49 +772,19 @@ impl<'w> OutputStage<'w> {
             }
             OutputKind::Signal(sig) if self.selected[slot] => {
                 self.signals += 1;
-                d.word(4 | (sig.kind as u64) << 8 | u64::from(o.instr.0) << 16);
-                d.word(o.ts.0);
-                d.word(match sig.side {
-                    None => 0,
-                    Some(Side::Bid) => 1,
-                    Some(Side::Ask) => 2,
-                });
-                d.word(sig.value.to_bits());
+                digest_exec(d, o);
                 if let Some(w) = self.signal_sink.as_mut() {
                     let sym = symbol_str(&self.symbols[slot]).unwrap_or("");
                     w.write(o.ts, sym, &sig)?;
                 }
             }
-            OutputKind::Fill {
-                client_id,
-                px,
-                qty,
-                side,
-                liquidity,
-                ..
-            } if self.selected[slot] => {
+            OutputKind::Fill { .. } if self.selected[slot] => {
                 self.fills += 1;
-                d.word(
-                    5 | u64::from(liquidity == Liquidity::Taker) << 8
-                        | (side.index() as u64) << 9
-                        | u64::from(o.instr.0) << 16,
-                );
-                d.word(o.ts.0);
-                d.word(client_id);
-                d.iword(px.0);
-                d.word(qty.0);
+                digest_exec(d, o);
             }
-            OutputKind::Order {
-                client_id,
-                leaves,
-                code,
-                side,
-            } if self.selected[slot] => {
+            OutputKind::Order { .. } if self.selected[slot] => {
                 self.order_updates += 1;
-                d.word(6 | u64::from(code) << 8 | u64::from(o.instr.0) << 16);
-                d.word(o.ts.0);
-                d.word(client_id);
-                d.word(leaves.0 << 1 | side.index() as u64);
+                digest_exec(d, o);
             }
             OutputKind::Bbo(key) if self.selected[slot] => {
                 self.bbo_changes += 1;
@@ -864,6 +834,53 @@ impl ErrorCounts {
         self.duplicate_order += e.duplicate_order;
         self.overfill += e.overfill;
         self.instrument_out_of_range += e.instrument_out_of_range;
+    }
+}
+
+/// The digest words of a signal, fill or order update (nothing for other outputs): one
+/// encoding for every replay, ITCH or L2, so their digests mean the same thing.
+pub(crate) fn digest_exec(d: &mut Digest, o: &Output) {
+    match o.kind {
+        OutputKind::Signal(sig) => {
+            d.word(4 | (sig.kind as u64) << 8 | u64::from(o.instr.0) << 16);
+            d.word(o.ts.0);
+            d.word(match sig.side {
+                None => 0,
+                Some(Side::Bid) => 1,
+                Some(Side::Ask) => 2,
+            });
+            d.word(sig.value.to_bits());
+        }
+        OutputKind::Fill {
+            client_id,
+            px,
+            qty,
+            side,
+            liquidity,
+            ..
+        } => {
+            d.word(
+                5 | u64::from(liquidity == Liquidity::Taker) << 8
+                    | (side.index() as u64) << 9
+                    | u64::from(o.instr.0) << 16,
+            );
+            d.word(o.ts.0);
+            d.word(client_id);
+            d.iword(px.0);
+            d.word(qty.0);
+        }
+        OutputKind::Order {
+            client_id,
+            leaves,
+            code,
+            side,
+        } => {
+            d.word(6 | u64::from(code) << 8 | u64::from(o.instr.0) << 16);
+            d.word(o.ts.0);
+            d.word(client_id);
+            d.word(leaves.0 << 1 | side.index() as u64);
+        }
+        _ => {}
     }
 }
 
