@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use anyhow::{bail, Context, Result};
+use ticklane_engine::strategy::Strategy;
 use ticklane_feeds::json::Precision;
 use ticklane_replay::l2state::{CryptoReplayError, CryptoReplayOptions};
 
@@ -38,42 +39,20 @@ pub(crate) fn replay_crypto(a: &ReplayArgs, kraken: bool) -> Result<u8, Failure>
         wire_precision: wire,
         backtest: None,
     };
-    let plan = match &a.strategy {
-        Some(name) => {
-            let strategy_cfg = match &a.strategy_config {
-                Some(p) => Some(
-                    std::fs::read_to_string(p)
-                        .with_context(|| format!("reading {}", p.display()))
-                        .map_err(input_failure)?,
-                ),
-                None => None,
-            };
-            let strategy =
-                ticklane_strategies::build(name, strategy_cfg.as_deref()).map_err(|e| Failure {
-                    code: 2,
-                    err: e.into(),
-                })?;
-            let p = crate::backtest::plan(
-                &a.file,
-                &[],
-                name,
-                a.strategy_config.as_deref(),
-                strategy_cfg.as_deref(),
-                a.exec_config.as_deref(),
-                crate::backtest::DataPlan {
-                    l2_format: Some(if kraken { "kraken" } else { "coinbase" }),
-                    accept_unsynced: a.accept_unsynced,
-                    queue: a.queue.as_deref(),
-                    book_depth: a.book_depth,
-                    wire_precision: &a.wire_precision,
-                },
-            )
-            .map_err(|err| Failure { code: 2, err })?;
-            opts.backtest = Some((strategy, p.options.clone()));
-            Some(p)
-        }
-        None => None,
-    };
+    let plan = l2_backtest(
+        a,
+        crate::backtest::DataPlan {
+            l2_format: Some(if kraken { "kraken" } else { "coinbase" }),
+            accept_unsynced: a.accept_unsynced,
+            queue: a.queue.as_deref(),
+            book_depth: a.book_depth,
+            wire_precision: &a.wire_precision,
+        },
+    )?
+    .map(|(strategy, p)| {
+        opts.backtest = Some((strategy, p.options.clone()));
+        p
+    });
     if let Some(p) = &a.bbo_csv {
         opts.bbo_csv = Some(Box::new(create(p)?));
     }
@@ -93,19 +72,69 @@ pub(crate) fn replay_crypto(a: &ReplayArgs, kraken: bool) -> Result<u8, Failure>
         },
         other => Failure::from(other),
     })?;
-    if let Some(p) = &a.summary_json {
-        let mut w = create(p)?;
-        serde_json::to_writer_pretty(&mut w, &s)?;
-        writeln!(w)?;
-        w.flush()
-            .with_context(|| format!("writing {}", p.display()))?;
-    }
-    if let Some(p) = &plan {
-        crate::backtest::finish_input(s.report_input(), &s.digest, p, a.report.as_deref())?;
-    }
+    l2_finish(a, &s, s.report_input(), &s.digest, plan.as_ref())?;
     println!("{s}");
     if a.strict && (s.bad_total() > 0 || s.resyncs > 0) {
         return Ok(exit::DATA);
     }
     Ok(0)
+}
+
+/// A strategy to backtest and the plan of its run.
+pub(crate) type L2Backtest = (Box<dyn Strategy + Send>, crate::backtest::Plan);
+
+/// `--strategy` on an L2 capture: the strategy built from its configuration and the backtest
+/// plan (`None` without `--strategy`).
+pub(crate) fn l2_backtest(
+    a: &ReplayArgs,
+    data: crate::backtest::DataPlan<'_>,
+) -> Result<Option<L2Backtest>, Failure> {
+    let Some(name) = &a.strategy else {
+        return Ok(None);
+    };
+    let strategy_cfg = match &a.strategy_config {
+        Some(p) => Some(
+            std::fs::read_to_string(p)
+                .with_context(|| format!("reading {}", p.display()))
+                .map_err(input_failure)?,
+        ),
+        None => None,
+    };
+    let strategy =
+        ticklane_strategies::build(name, strategy_cfg.as_deref()).map_err(|e| Failure {
+            code: 2,
+            err: e.into(),
+        })?;
+    let p = crate::backtest::plan(
+        &a.file,
+        &[],
+        name,
+        a.strategy_config.as_deref(),
+        strategy_cfg.as_deref(),
+        a.exec_config.as_deref(),
+        data,
+    )
+    .map_err(|err| Failure { code: 2, err })?;
+    Ok(Some((strategy, p)))
+}
+
+/// The end of an L2 replay: `--summary-json`, and the backtest report when one ran.
+pub(crate) fn l2_finish(
+    a: &ReplayArgs,
+    summary: &impl serde::Serialize,
+    report: Option<ticklane_replay::report::ReportInput<'_>>,
+    digest: &str,
+    plan: Option<&crate::backtest::Plan>,
+) -> Result<(), Failure> {
+    if let Some(p) = &a.summary_json {
+        let mut w = create(p)?;
+        serde_json::to_writer_pretty(&mut w, summary)?;
+        writeln!(w)?;
+        w.flush()
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    if let Some(p) = plan {
+        crate::backtest::finish_input(report, digest, p, a.report.as_deref())?;
+    }
+    Ok(())
 }

@@ -751,41 +751,19 @@ fn replay_binance(a: &ReplayArgs) -> Result<u8, Failure> {
     if let Some(p) = &a.bbo_csv {
         opts.bbo_csv = Some(Box::new(create(p)?));
     }
-    let plan = match &a.strategy {
-        Some(name) => {
-            let strategy_cfg = match &a.strategy_config {
-                Some(p) => Some(
-                    std::fs::read_to_string(p)
-                        .with_context(|| format!("reading {}", p.display()))
-                        .map_err(input_failure)?,
-                ),
-                None => None,
-            };
-            let strategy =
-                ticklane_strategies::build(name, strategy_cfg.as_deref()).map_err(|e| Failure {
-                    code: 2,
-                    err: e.into(),
-                })?;
-            let p = backtest::plan(
-                &a.file,
-                &[],
-                name,
-                a.strategy_config.as_deref(),
-                strategy_cfg.as_deref(),
-                a.exec_config.as_deref(),
-                backtest::DataPlan {
-                    l2_format: Some("binance"),
-                    accept_unsynced: a.accept_unsynced,
-                    queue: a.queue.as_deref(),
-                    ..Default::default()
-                },
-            )
-            .map_err(|err| Failure { code: 2, err })?;
-            opts.backtest = Some((strategy, p.options.clone()));
-            Some(p)
-        }
-        None => None,
-    };
+    let plan = crypto::l2_backtest(
+        a,
+        backtest::DataPlan {
+            l2_format: Some("binance"),
+            accept_unsynced: a.accept_unsynced,
+            queue: a.queue.as_deref(),
+            ..Default::default()
+        },
+    )?
+    .map(|(strategy, p)| {
+        opts.backtest = Some((strategy, p.options.clone()));
+        p
+    });
     let s = ticklane_replay::binance::replay_binance(
         std::io::BufReader::with_capacity(1 << 16, input.reader),
         opts,
@@ -800,16 +778,7 @@ fn replay_binance(a: &ReplayArgs) -> Result<u8, Failure> {
         },
         other => Failure::from(other),
     })?;
-    if let Some(p) = &a.summary_json {
-        let mut w = create(p)?;
-        serde_json::to_writer_pretty(&mut w, &s)?;
-        writeln!(w)?;
-        w.flush()
-            .with_context(|| format!("writing {}", p.display()))?;
-    }
-    if let Some(p) = &plan {
-        backtest::finish_input(s.report_input(), &s.digest, p, a.report.as_deref())?;
-    }
+    crypto::l2_finish(a, &s, s.report_input(), &s.digest, plan.as_ref())?;
     println!("{s}");
     if a.strict && (s.bad_lines > 0 || s.resyncs > 0) {
         return Ok(exit::DATA);
