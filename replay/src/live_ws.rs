@@ -158,6 +158,11 @@ pub struct WsSourceConfig {
     /// the file replays: no tick or lot table is needed.
     #[serde(default)]
     pub accept_unsynced: bool,
+    /// Give up after this many consecutive failed connects and end the run (0: never; a live
+    /// venue is retried forever). A finite `serve ws` capture ends this way: the server closes
+    /// and exits, the reconnects are refused.
+    #[serde(default)]
+    pub max_reconnect_attempts: u32,
 }
 
 impl WsSourceConfig {
@@ -166,8 +171,18 @@ impl WsSourceConfig {
     /// # Errors
     /// A message naming the key.
     pub fn validate(&self) -> Result<(), String> {
-        if self.url.is_empty() {
-            return Err("url: empty".into());
+        if !url_ok(&self.url, &["ws://", "wss://"]) {
+            return Err(format!(
+                "url = {:?}: expected ws://HOST[:PORT]/PATH or wss://HOST[:PORT]/PATH",
+                self.url
+            ));
+        }
+        if let Some(r) = &self.rest_url {
+            if !url_ok(r, &["http://", "https://"]) {
+                return Err(format!(
+                    "rest_url = {r:?}: expected http://HOST[:PORT] or https://HOST[:PORT]"
+                ));
+            }
         }
         match self.venue {
             WsVenue::Binance | WsVenue::BinanceFutures => {
@@ -233,9 +248,24 @@ impl WsSourceConfig {
             backoff_initial: Duration::from_millis(self.backoff_initial_ms),
             backoff_max: Duration::from_millis(self.backoff_max_ms),
             jitter_seed: self.jitter_seed,
-            max_attempts: 0,
+            max_attempts: self.max_reconnect_attempts,
         })
     }
+}
+
+/// `url` starts with one of `schemes` and names a host (no spaces, a port if given is a number).
+fn url_ok(url: &str, schemes: &[&str]) -> bool {
+    let Some(rest) = schemes.iter().find_map(|s| url.strip_prefix(s)) else {
+        return false;
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    !host.is_empty()
+        && !url.contains(char::is_whitespace)
+        && port.is_none_or(|p| p.parse::<u16>().is_ok())
 }
 
 /// Counters a metrics endpoint reads while the runner works (relaxed atomics, written by the
@@ -971,17 +1001,37 @@ mod tests {
             vec![r#"{"type":"subscribe","product_ids":["SKL-GBP"],"channels":["level2"]}"#]
         );
         let no_rest: WsSourceConfig =
-            toml::from_str("venue = \"binance-futures\"\nurl = \"u\"\nsymbols = [\"BTCUSDT\"]")
+            toml::from_str("venue = \"binance-futures\"\nurl = \"wss://h/ws\"\nsymbols = [\"BTCUSDT\"]")
                 .unwrap();
         assert!(no_rest.validate().unwrap_err().starts_with("rest_url"));
         let two: WsSourceConfig = toml::from_str(
-            "venue = \"binance\"\nurl = \"u\"\nrest_url = \"r\"\nsymbols = [\"A\", \"B\"]",
+            "venue = \"binance\"\nurl = \"ws://h:1/ws\"\nrest_url = \"http://h:1\"\nsymbols = [\"A\", \"B\"]",
         )
         .unwrap();
         assert!(two.validate().unwrap_err().starts_with("symbols"));
         let e = toml::from_str::<WsSourceConfig>("venue = \"kraken\"\nurl = \"u\"\nsymbols = []")
             .unwrap_err();
         assert!(e.to_string().contains("kraken"), "{e}");
+        for (url, rest) in [
+            ("http://h/ws", "http://h"),
+            ("ws:///ws", "http://h"),
+            ("ws://h:99999/ws", "http://h"),
+            ("ws://h/ws", "ws://h"),
+            ("ws://h/ws", "https://"),
+        ] {
+            let c: WsSourceConfig = toml::from_str(&format!(
+                "venue = \"binance\"\nurl = \"{url}\"\nrest_url = \"{rest}\"\nsymbols = [\"A\"]"
+            ))
+            .unwrap();
+            let e = c.validate().unwrap_err();
+            assert!(e.contains(url) || e.contains(rest), "{url} {rest}: {e}");
+        }
+        let c: WsSourceConfig = toml::from_str(
+            "venue = \"binance\"\nurl = \"wss://stream.binance.com:9443/ws\"\nrest_url = \"https://api.binance.com\"\nsymbols = [\"A\"]\nmax_reconnect_attempts = 3",
+        )
+        .unwrap();
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(c.client_config().unwrap().max_attempts, 3);
     }
 
     #[test]
