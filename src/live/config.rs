@@ -668,4 +668,127 @@ mod tests {
             "{e}"
         );
     }
+
+    const BINANCE: &str = include_str!("../../data/live-binance.toml");
+    const COINBASE: &str = include_str!("../../data/live-coinbase.toml");
+
+    fn ws(c: &LiveConfig) -> &WsSource {
+        c.ws_source().expect("a websocket source")
+    }
+
+    #[test]
+    fn the_documented_websocket_examples_parse_with_every_key() {
+        let c = LiveConfig::parse(BINANCE, "data/live-binance.toml").unwrap();
+        let w = ws(&c);
+        assert_eq!(w.name, "binance-btcusdt");
+        assert_eq!(w.cfg.venue, WsVenue::Binance);
+        assert_eq!(w.cfg.url, "wss://stream.binance.com:9443/ws");
+        assert_eq!(w.cfg.symbols, ["BTCUSDT"]);
+        assert_eq!(
+            w.cfg.channels.as_deref(),
+            Some(&["depth@100ms".to_owned(), "trade".into(), "bookTicker".into()][..])
+        );
+        assert_eq!(w.cfg.rest_url.as_deref(), Some("https://api.binance.com"));
+        assert_eq!(
+            (w.cfg.snapshot_depth, w.cfg.snapshot_retry_ms, w.cfg.rest_timeout_ms),
+            (1000, 1000, 10_000)
+        );
+        assert_eq!(
+            (
+                w.cfg.connect_timeout_ms,
+                w.cfg.heartbeat_ms,
+                w.cfg.silence_timeout_ms
+            ),
+            (10_000, 15_000, 30_000)
+        );
+        assert_eq!(
+            (
+                w.cfg.backoff_initial_ms,
+                w.cfg.backoff_max_ms,
+                w.cfg.jitter_seed
+            ),
+            (250, 30_000, 1)
+        );
+        assert_eq!(w.cfg.max_reconnect_attempts, 0);
+        assert!(!w.cfg.accept_unsynced);
+        assert_eq!(c.pipeline.recv_core, Some(1));
+        assert_eq!(c.sinks.bbo_csv.as_deref(), Some(Path::new("live-bbo.csv")));
+        assert_eq!(
+            c.sinks.summary_json.as_deref(),
+            Some(Path::new("live-summary.json"))
+        );
+        assert_eq!(c.journal.as_ref().unwrap().flush_ms, 100);
+        assert_eq!(c.run.max_duration_s, Some(3600.0));
+        assert!(c.strategy.is_none() && c.itch().is_none());
+
+        let c = LiveConfig::parse(COINBASE, "data/live-coinbase.toml").unwrap();
+        let w = ws(&c);
+        assert_eq!((w.name.as_str(), w.cfg.venue), ("coinbase", WsVenue::Coinbase));
+        assert_eq!(w.cfg.symbols, ["BTC-USD", "ETH-USD"]);
+        assert_eq!(w.cfg.rest_url, None);
+        assert_eq!(
+            w.cfg.subscribe_messages().unwrap(),
+            [r#"{"type":"subscribe","product_ids":["BTC-USD","ETH-USD"],"channels":["level2","matches","ticker"]}"#]
+        );
+        assert_eq!(c.run.max_duration_s, None);
+    }
+
+    #[test]
+    fn websocket_kinds_and_their_defaults() {
+        for (kind, venue) in [
+            ("binance-futures", WsVenue::BinanceFutures),
+            ("binance_futures", WsVenue::BinanceFutures),
+            ("binance", WsVenue::Binance),
+        ] {
+            let text = format!(
+                "[[source]]\nkind = \"{kind}\"\nurl = \"ws://127.0.0.1:9/ws\"\nsymbols = [\"BTCUSDT\"]\nrest_url = \"http://127.0.0.1:9\"\n"
+            );
+            let c = LiveConfig::parse(&text, "x.toml").unwrap();
+            let w = ws(&c);
+            assert_eq!(w.cfg.venue, venue, "{kind}");
+            assert_eq!(w.name, venue.name());
+            assert_eq!((w.cfg.snapshot_depth, w.cfg.max_reconnect_attempts), (1000, 0));
+        }
+    }
+
+    #[test]
+    fn websocket_config_errors_name_the_key_and_line() {
+        let head = "[metrics]\nbind = \"127.0.0.1:0\"\n\n[[source]]\nkind = \"binance\"\n";
+        let ok = "url = \"ws://127.0.0.1:9/ws\"\nsymbols = [\"BTCUSDT\"]\nrest_url = \"http://127.0.0.1:9\"\n";
+        let err = |body: &str| {
+            LiveConfig::parse(&format!("{head}{body}"), "x.toml")
+                .unwrap_err()
+                .to_string()
+        };
+        // Unknown key: named, with its line (line 9).
+        let e = err(&format!("{ok}snapshot_dept = 5\n"));
+        assert!(e.contains("snapshot_dept") && e.contains("line 9"), "{e}");
+        // The venue is the kind.
+        let e = err(&format!("{ok}venue = \"coinbase\"\n"));
+        assert!(e.contains("venue") && e.contains("kind"), "{e}");
+        // Bad URLs.
+        let e = err("url = \"http://127.0.0.1:9/ws\"\nsymbols = [\"BTCUSDT\"]\nrest_url = \"http://127.0.0.1:9\"\n");
+        assert!(
+            e.contains("line 6") && e.contains("url = \"http://127.0.0.1:9/ws\"") && e.contains("ws://"),
+            "{e}"
+        );
+        let e = err("url = \"ws://127.0.0.1:9/ws\"\nsymbols = [\"BTCUSDT\"]\nrest_url = \"127.0.0.1:9\"\n");
+        assert!(e.contains("line 8") && e.contains("rest_url"), "{e}");
+        // Missing keys.
+        let e = err("url = \"ws://127.0.0.1:9/ws\"\nsymbols = [\"BTCUSDT\"]\n");
+        assert!(e.contains("rest_url") && e.contains("required"), "{e}");
+        let e = err("symbols = [\"BTCUSDT\"]\n");
+        assert!(e.contains("url"), "{e}");
+        // A wrong type.
+        let e = err(&format!("{ok}heartbeat_ms = \"fast\"\n"));
+        assert!(e.contains("heartbeat_ms") || e.contains("line 9"), "{e}");
+        // Tables that do not apply to a websocket source.
+        let e = err(&format!("{ok}[strategy]\nname = \"obi_taker\"\n"));
+        assert!(e.contains("[strategy]") && e.contains("line 9") && e.contains("websocket"), "{e}");
+        let e = err(&format!("{ok}[run]\nstop_at_end = false\n"));
+        assert!(e.contains("stop_at_end") && e.contains("line 10"), "{e}");
+        let e = err(&format!("{ok}[pipeline]\nmode = \"threads\"\n"));
+        assert!(e.contains("[pipeline]"), "{e}");
+        assert!(LiveConfig::parse(&format!("{head}{ok}[pipeline]\nrecv_core = 0\n"), "x.toml").is_ok());
+    }
 }
