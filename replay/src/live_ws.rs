@@ -1000,9 +1000,10 @@ mod tests {
             ok.subscribe_messages().unwrap(),
             vec![r#"{"type":"subscribe","product_ids":["SKL-GBP"],"channels":["level2"]}"#]
         );
-        let no_rest: WsSourceConfig =
-            toml::from_str("venue = \"binance-futures\"\nurl = \"wss://h/ws\"\nsymbols = [\"BTCUSDT\"]")
-                .unwrap();
+        let no_rest: WsSourceConfig = toml::from_str(
+            "venue = \"binance-futures\"\nurl = \"wss://h/ws\"\nsymbols = [\"BTCUSDT\"]",
+        )
+        .unwrap();
         assert!(no_rest.validate().unwrap_err().starts_with("rest_url"));
         let two: WsSourceConfig = toml::from_str(
             "venue = \"binance\"\nurl = \"ws://h:1/ws\"\nrest_url = \"http://h:1\"\nsymbols = [\"A\", \"B\"]",

@@ -561,7 +561,10 @@ impl LiveConfig {
             )));
         }
         let p = &self.pipeline;
-        if p.mode != PipelineMode::Inline || p.shards.is_some() || !p.cores.is_empty() || p.wait.is_some()
+        if p.mode != PipelineMode::Inline
+            || p.shards.is_some()
+            || !p.cores.is_empty()
+            || p.wait.is_some()
         {
             return Err(bad(
                 "[pipeline]: mode, shards, cores and wait apply to ITCH sources; a websocket \
@@ -574,7 +577,14 @@ impl LiveConfig {
                 "{}[run] stop_at_end and linger_ms apply to ITCH sources (a websocket feed has no \
                  end of session): the run ends on SIGINT/SIGTERM, max_duration_s, or when the \
                  source's max_reconnect_attempts connects in a row failed",
-                line_of(text, if self.run.stop_at_end.is_some() { "stop_at_end" } else { "linger_ms" })
+                line_of(
+                    text,
+                    if self.run.stop_at_end.is_some() {
+                        "stop_at_end"
+                    } else {
+                        "linger_ms"
+                    }
+                )
             )));
         }
         if let Some(d) = self.run.max_duration_s {
@@ -597,9 +607,9 @@ impl LiveConfig {
     pub(crate) fn ws_source(&self) -> Option<&WsSource> {
         match &self.sources[0] {
             SourceConfig::Itch(_) => None,
-            SourceConfig::Binance(w) | SourceConfig::BinanceFutures(w) | SourceConfig::Coinbase(w) => {
-                Some(w)
-            }
+            SourceConfig::Binance(w)
+            | SourceConfig::BinanceFutures(w)
+            | SourceConfig::Coinbase(w) => Some(w),
         }
     }
 }
@@ -686,11 +696,21 @@ mod tests {
         assert_eq!(w.cfg.symbols, ["BTCUSDT"]);
         assert_eq!(
             w.cfg.channels.as_deref(),
-            Some(&["depth@100ms".to_owned(), "trade".into(), "bookTicker".into()][..])
+            Some(
+                &[
+                    "depth@100ms".to_owned(),
+                    "trade".into(),
+                    "bookTicker".into()
+                ][..]
+            )
         );
         assert_eq!(w.cfg.rest_url.as_deref(), Some("https://api.binance.com"));
         assert_eq!(
-            (w.cfg.snapshot_depth, w.cfg.snapshot_retry_ms, w.cfg.rest_timeout_ms),
+            (
+                w.cfg.snapshot_depth,
+                w.cfg.snapshot_retry_ms,
+                w.cfg.rest_timeout_ms
+            ),
             (1000, 1000, 10_000)
         );
         assert_eq!(
@@ -723,12 +743,17 @@ mod tests {
 
         let c = LiveConfig::parse(COINBASE, "data/live-coinbase.toml").unwrap();
         let w = ws(&c);
-        assert_eq!((w.name.as_str(), w.cfg.venue), ("coinbase", WsVenue::Coinbase));
+        assert_eq!(
+            (w.name.as_str(), w.cfg.venue),
+            ("coinbase", WsVenue::Coinbase)
+        );
         assert_eq!(w.cfg.symbols, ["BTC-USD", "ETH-USD"]);
         assert_eq!(w.cfg.rest_url, None);
         assert_eq!(
             w.cfg.subscribe_messages().unwrap(),
-            [r#"{"type":"subscribe","product_ids":["BTC-USD","ETH-USD"],"channels":["level2","matches","ticker"]}"#]
+            [
+                r#"{"type":"subscribe","product_ids":["BTC-USD","ETH-USD"],"channels":["level2","matches","ticker"]}"#
+            ]
         );
         assert_eq!(c.run.max_duration_s, None);
     }
@@ -747,7 +772,10 @@ mod tests {
             let w = ws(&c);
             assert_eq!(w.cfg.venue, venue, "{kind}");
             assert_eq!(w.name, venue.name());
-            assert_eq!((w.cfg.snapshot_depth, w.cfg.max_reconnect_attempts), (1000, 0));
+            assert_eq!(
+                (w.cfg.snapshot_depth, w.cfg.max_reconnect_attempts),
+                (1000, 0)
+            );
         }
     }
 
@@ -769,10 +797,14 @@ mod tests {
         // Bad URLs.
         let e = err("url = \"http://127.0.0.1:9/ws\"\nsymbols = [\"BTCUSDT\"]\nrest_url = \"http://127.0.0.1:9\"\n");
         assert!(
-            e.contains("line 6") && e.contains("url = \"http://127.0.0.1:9/ws\"") && e.contains("ws://"),
+            e.contains("line 6")
+                && e.contains("url = \"http://127.0.0.1:9/ws\"")
+                && e.contains("ws://"),
             "{e}"
         );
-        let e = err("url = \"ws://127.0.0.1:9/ws\"\nsymbols = [\"BTCUSDT\"]\nrest_url = \"127.0.0.1:9\"\n");
+        let e = err(
+            "url = \"ws://127.0.0.1:9/ws\"\nsymbols = [\"BTCUSDT\"]\nrest_url = \"127.0.0.1:9\"\n",
+        );
         assert!(e.contains("line 8") && e.contains("rest_url"), "{e}");
         // Missing keys.
         let e = err("url = \"ws://127.0.0.1:9/ws\"\nsymbols = [\"BTCUSDT\"]\n");
@@ -784,11 +816,16 @@ mod tests {
         assert!(e.contains("heartbeat_ms") || e.contains("line 9"), "{e}");
         // Tables that do not apply to a websocket source.
         let e = err(&format!("{ok}[strategy]\nname = \"obi_taker\"\n"));
-        assert!(e.contains("[strategy]") && e.contains("line 9") && e.contains("websocket"), "{e}");
+        assert!(
+            e.contains("[strategy]") && e.contains("line 9") && e.contains("websocket"),
+            "{e}"
+        );
         let e = err(&format!("{ok}[run]\nstop_at_end = false\n"));
         assert!(e.contains("stop_at_end") && e.contains("line 10"), "{e}");
         let e = err(&format!("{ok}[pipeline]\nmode = \"threads\"\n"));
         assert!(e.contains("[pipeline]"), "{e}");
-        assert!(LiveConfig::parse(&format!("{head}{ok}[pipeline]\nrecv_core = 0\n"), "x.toml").is_ok());
+        assert!(
+            LiveConfig::parse(&format!("{head}{ok}[pipeline]\nrecv_core = 0\n"), "x.toml").is_ok()
+        );
     }
 }

@@ -48,7 +48,9 @@ use recv::Receiver;
 #[derive(Args)]
 pub(crate) struct LiveArgs {
     /// The daemon's TOML configuration: sources, pipeline, strategy, sinks, journal, metrics,
-    /// run limits. data/live-example.toml documents every key; unknown keys are an error.
+    /// run limits. data/live-example.toml documents every key of an ITCH source,
+    /// data/live-binance.toml and data/live-coinbase.toml those of a websocket source; unknown
+    /// keys are an error.
     #[arg(long, value_name = "PATH")]
     config: PathBuf,
 }

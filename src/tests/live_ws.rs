@@ -83,7 +83,10 @@ impl Proc {
             }
         }
         let _ = self.child.kill();
-        panic!("no {what:?} on stderr within {timeout:?}:\n{}", self.seen.join("\n"));
+        panic!(
+            "no {what:?} on stderr within {timeout:?}:\n{}",
+            self.seen.join("\n")
+        );
     }
 
     /// Waits at most `limit` for the child to exit by itself (killing it after), with its
@@ -313,7 +316,8 @@ fn count_before(text: &str, prefix: &str, word: &str) -> u64 {
 fn scrape(addr: &str) -> Option<String> {
     let mut s = std::net::TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").ok()?;
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .ok()?;
     let mut resp = String::new();
     s.read_to_string(&mut resp).ok()?;
     let (head, body) = resp.split_once("\r\n\r\n")?;
@@ -352,7 +356,10 @@ fn binance_live_digest_equals_the_journal_replay_and_the_book_the_file_replay() 
     );
     let (s, levels) = summary(&dir);
     assert_eq!(levels.len(), 1);
-    assert_eq!(levels["BTCUSDT"], file_top, "final book, top {SUMMARY_LEVELS} levels");
+    assert_eq!(
+        levels["BTCUSDT"], file_top,
+        "final book, top {SUMMARY_LEVELS} levels"
+    );
     assert_eq!(file_top.0.len(), SUMMARY_LEVELS);
     let bbo = bbo_rows(&std::fs::read(dir.join("bbo.csv")).unwrap());
     assert_eq!(bbo.len(), file_bbo.len());
@@ -392,10 +399,7 @@ fn binance_live_reconnects_and_resyncs_seen_on_metrics_and_ends_with_the_file_bo
         assert!(t.elapsed() < Duration::from_secs(120), "live did not end");
         if let Some(text) = scrape(&addr) {
             let m = samples(&text);
-            let get = |k: &str| {
-                *m.get(k)
-                    .unwrap_or_else(|| panic!("{k} missing in\n{text}"))
-            };
+            let get = |k: &str| *m.get(k).unwrap_or_else(|| panic!("{k} missing in\n{text}"));
             seen.push((
                 get("ticklane_reconnects_total{source=\"test\"}"),
                 get("ticklane_resyncs_total{source=\"test\"}"),
@@ -433,7 +437,10 @@ fn binance_live_reconnects_and_resyncs_seen_on_metrics_and_ends_with_the_file_bo
         "ticklane_snapshot_fetches_total{source=\"test\"}",
         "ticklane_connected{source=\"test\"}",
     ] {
-        assert!(last_text.contains(family), "{family} missing in\n{last_text}");
+        assert!(
+            last_text.contains(family),
+            "{family} missing in\n{last_text}"
+        );
     }
     let (s, levels) = summary(&dir);
     assert_eq!(levels["BTCUSDT"], file_top, "final book after the resync");
@@ -548,7 +555,9 @@ fn websocket_config_errors_are_clear_and_exit_2() {
     );
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("line 3") && err.contains("https://ws-feed.exchange.coinbase.com") && err.contains("ws://"),
+        err.contains("line 3")
+            && err.contains("https://ws-feed.exchange.coinbase.com")
+            && err.contains("ws://"),
         "{err}"
     );
     let (code, err) = live_fails(
@@ -557,9 +566,15 @@ fn websocket_config_errors_are_clear_and_exit_2() {
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("127.0.0.1:99999"), "{err}");
-    let (code, err) = live_fails(&format!("{ok}[strategy]\nname = \"obi_taker\"\n"), "strategy");
+    let (code, err) = live_fails(
+        &format!("{ok}[strategy]\nname = \"obi_taker\"\n"),
+        "strategy",
+    );
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("strategies do not run on websocket sources"), "{err}");
+    assert!(
+        err.contains("strategies do not run on websocket sources"),
+        "{err}"
+    );
     let (code, err) = live_fails("[[source]]\nkind = \"kraken\"\nurl = \"ws://h/\"\n", "kind");
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("kraken") && err.contains("line 2"), "{err}");
