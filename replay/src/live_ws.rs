@@ -19,6 +19,7 @@
 
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use ticklane_engine::book::L2Book;
@@ -307,6 +308,24 @@ pub struct WsCounters {
     /// Receive time (ns since the epoch) of the last frame seen with the book synced; the book's
     /// staleness is now minus this (0 while unsynced).
     pub book_ts_ns: AtomicU64,
+    /// Per instrument, in first-seen order (the first [`MAX_BOOK_METRICS`]).
+    pub books: [BookCounters; MAX_BOOK_METRICS],
+}
+
+/// Instruments whose books are published one by one in [`WsCounters::books`] (a Coinbase source
+/// following more has the rest counted in the totals only).
+pub const MAX_BOOK_METRICS: usize = 32;
+
+/// One instrument's book state, for staleness and validity per instrument.
+#[derive(Debug, Default)]
+pub struct BookCounters {
+    /// The instrument, set once when its book is first seen (unset: a slot not in use).
+    pub symbol: OnceLock<String>,
+    /// 1 while this book is synced.
+    pub synced: AtomicU64,
+    /// Receive time (ns since the epoch) of the last frame that changed this book (a diff or a
+    /// snapshot applied while synced); 0 before any.
+    pub last_update_ns: AtomicU64,
 }
 
 /// The book summary of the venue.
@@ -435,6 +454,8 @@ pub struct WsSession<'a> {
     ever_synced: bool,
     was_synced: bool,
     lost: Option<u64>,
+    /// Per instrument: book messages (diffs + snapshots) counted at the last publish.
+    book_msgs: Vec<u64>,
 }
 
 /// What a frame did to the sync state.
@@ -491,6 +512,7 @@ impl<'a> WsSession<'a> {
             ever_synced: false,
             was_synced: false,
             lost: None,
+            book_msgs: Vec::new(),
         })
     }
 
@@ -568,6 +590,9 @@ impl<'a> WsSession<'a> {
         }
         self.counters.synced.store(0, Ordering::Relaxed);
         self.counters.book_ts_ns.store(0, Ordering::Relaxed);
+        for b in &self.counters.books {
+            b.synced.store(0, Ordering::Relaxed);
+        }
     }
 
     fn apply_loss(&mut self) {
@@ -598,9 +623,41 @@ impl<'a> WsSession<'a> {
         change
     }
 
-    fn publish(&self, ts: u64, synced: bool) {
+    fn publish(&mut self, ts: u64, synced: bool) {
         let c = self.counters;
         let r = Ordering::Relaxed;
+        // Per instrument: a book whose message count moved was updated by this frame.
+        let mut book = |i: usize, symbol: &str, synced: bool, msgs: u64| {
+            let Some(bc) = c.books.get(i) else { return };
+            if bc.symbol.get().is_none() {
+                // Once per instrument, when first seen.
+                let _ = bc.symbol.set(symbol.to_owned());
+            }
+            if self.book_msgs.len() <= i {
+                self.book_msgs.resize(i + 1, 0);
+            }
+            if msgs != self.book_msgs[i] {
+                self.book_msgs[i] = msgs;
+                if synced {
+                    bc.last_update_ns.store(ts, r);
+                }
+            }
+            bc.synced.store(u64::from(synced), r);
+        };
+        match &self.venue {
+            Venue::Binance(b) => {
+                let s = b.summary();
+                if !s.symbol.is_empty() {
+                    book(0, &s.symbol, b.is_synced(), s.depth + s.snapshots);
+                }
+            }
+            Venue::Coinbase(cb, _) => {
+                for (i, st) in cb.stats().iter().enumerate() {
+                    let synced = cb.book(&st.symbol).is_some_and(|b| b.is_synced());
+                    book(i, &st.symbol, synced, st.updates + st.snapshots);
+                }
+            }
+        }
         c.frames.store(self.frames, r);
         c.bytes.store(self.bytes, r);
         c.resyncs.store(self.resyncs, r);

@@ -97,7 +97,8 @@ mod ws_table {
         t.insert("venue".into(), toml::Value::String(venue.name().into()));
         let cfg = toml::Value::Table(t)
             .try_into::<WsSourceConfig>()
-            .map_err(|e| D::Error::custom(e.message()))?;
+            // The list of keys the runner knows names `venue`, which here is the kind.
+            .map_err(|e| D::Error::custom(e.message().replace("`venue`, ", "`name`, ")))?;
         Ok(WsSource { name, cfg })
     }
 

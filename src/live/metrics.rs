@@ -552,16 +552,11 @@ impl Collector for ItchCollector {
     }
 }
 
-/// Exposes a websocket source's counters (the live crypto runner's [`WsCounters`]), its
-/// connection and sync state and its book staleness.
-///
-/// The runner keeps one sync flag and one receive time for all of a source's books (synced means
-/// every book is), so a Binance source (one symbol) reports exactly its instrument, and a
-/// Coinbase source with several products reports one row labelled `symbol="all"`.
+/// Exposes a websocket source's counters (the live crypto runner's
+/// [`ticklane_replay::live_ws::WsCounters`]), its connection state, and per instrument its
+/// book's validity and staleness.
 pub(crate) struct WsCollector {
     pub(crate) source: String,
-    /// The instruments the source follows (the config's `symbols`).
-    pub(crate) symbols: Vec<String>,
     pub(crate) counters: Arc<ticklane_replay::live_ws::WsCounters>,
     /// Wall clock for staleness (the live clock).
     pub(crate) now_ns: fn() -> u64,
@@ -653,31 +648,38 @@ impl Collector for WsCollector {
             "1 while the websocket is connected.",
             &[(src.to_vec(), r(&c.connected) as i64)],
         )?;
-        let symbol = match self.symbols.as_slice() {
-            [one] => one.as_str(),
-            _ => "all",
-        };
-        let synced = r(&c.synced);
+        // Per instrument, as the runner first saw them.
+        let books: Vec<(&str, u64, u64)> = c
+            .books
+            .iter()
+            .filter_map(|b| Some((b.symbol.get()?.as_str(), r(&b.synced), r(&b.last_update_ns))))
+            .collect();
+        let valid: Vec<(Vec<(&str, &str)>, i64)> = books
+            .iter()
+            .map(|(sym, synced, _)| (vec![("source", s), ("symbol", *sym)], *synced as i64))
+            .collect();
         gauge(
             &mut enc,
             "ticklane_book_valid",
-            "1 while the book is synced (snapshot applied, diffs chained); 0 while resyncing.",
-            &[(vec![("source", s), ("symbol", symbol)], synced as i64)],
+            "1 while the instrument's book is synced (snapshot applied, diffs chained); 0 while \
+             it resyncs.",
+            &valid,
         )?;
-        let ts = r(&c.book_ts_ns);
-        let stale: Vec<(Vec<(&str, &str)>, f64)> = if synced == 1 && ts > 0 {
-            let now = (self.now_ns)();
-            vec![(
-                vec![("source", s), ("symbol", symbol)],
-                now.saturating_sub(ts) as f64 / 1e9,
-            )]
-        } else {
-            Vec::new()
-        };
+        let now = (self.now_ns)();
+        let stale: Vec<(Vec<(&str, &str)>, f64)> = books
+            .iter()
+            .filter(|(_, synced, ts)| *synced == 1 && *ts > 0)
+            .map(|(sym, _, ts)| {
+                (
+                    vec![("source", s), ("symbol", *sym)],
+                    now.saturating_sub(*ts) as f64 / 1e9,
+                )
+            })
+            .collect();
         gauge(
             &mut enc,
             "ticklane_book_staleness_seconds",
-            "Seconds since the last frame received with the book synced (absent while unsynced).",
+            "Seconds since the last update of the instrument's book (absent while it resyncs).",
             &stale,
         )?;
         Ok(())

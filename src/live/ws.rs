@@ -65,7 +65,6 @@ pub(crate) fn run(cfg: &LiveConfig) -> Result<u8, Failure> {
         let mut reg = MetricsRegistry::default();
         reg.add(Box::new(metrics::WsCollector {
             source: src.name.clone(),
-            symbols: ws.symbols.clone(),
             counters: counters.clone(),
             now_ns: recv::realtime_ns,
         }));

@@ -393,6 +393,7 @@ fn binance_live_reconnects_and_resyncs_seen_on_metrics_and_ends_with_the_file_bo
     let (mut live, addr) = start_live(&cfg);
     // Scrape until the daemon ends (the capture lasts about 4 s at this rate).
     let mut seen: Vec<(f64, f64, f64, f64)> = Vec::new();
+    let mut staleness = Vec::new();
     let mut last_text = String::new();
     let t = Instant::now();
     while live.child.try_wait().unwrap().is_none() {
@@ -404,8 +405,16 @@ fn binance_live_reconnects_and_resyncs_seen_on_metrics_and_ends_with_the_file_bo
                 get("ticklane_reconnects_total{source=\"test\"}"),
                 get("ticklane_resyncs_total{source=\"test\"}"),
                 get("ticklane_ws_frames_total{source=\"test\"}"),
-                get("ticklane_book_valid{source=\"test\",symbol=\"BTCUSDT\"}"),
+                // No row before the instrument's first book message.
+                m.get("ticklane_book_valid{source=\"test\",symbol=\"BTCUSDT\"}")
+                    .copied()
+                    .unwrap_or(0.0),
             ));
+            if let Some(v) =
+                m.get("ticklane_book_staleness_seconds{source=\"test\",symbol=\"BTCUSDT\"}")
+            {
+                staleness.push(*v);
+            }
             last_text = text;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -427,6 +436,13 @@ fn binance_live_reconnects_and_resyncs_seen_on_metrics_and_ends_with_the_file_bo
         "reconnects and resyncs did not grow during the scrapes: {first:?} → {last:?}"
     );
     assert!(seen.iter().any(|s| s.3 == 1.0), "book valid at some scrape");
+    // Published while the book was synced; seconds since its last update, which at 10 000
+    // frames/s is well under a second while frames flow.
+    assert!(!staleness.is_empty(), "no staleness row in any scrape");
+    assert!(
+        staleness.iter().all(|&v| (0.0..60.0).contains(&v)),
+        "{staleness:?}"
+    );
     assert!(last.2 > 0.0);
     for family in [
         "ticklane_ws_bytes_total{source=\"test\"}",
