@@ -25,6 +25,10 @@ const BINANCE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../shared/data/binance/spot_btcusdt_20240808.gz"
 );
+const BINANCE_FUTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/binance/usdm_btcusdt_20240808.gz"
+);
 const COINBASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/coinbase_skl-gbp.jsonl");
 /// Stream frames of the spot capture (its one REST snapshot line is not a frame).
 const BINANCE_FRAMES: u64 = 41_248;
@@ -227,13 +231,18 @@ impl Write for SharedBuf {
 
 /// The file replay of the Binance spot capture: final top levels and BBO rows.
 fn binance_file() -> (TopLevels, Vec<String>) {
+    binance_file_at(BINANCE)
+}
+
+/// The file replay of a Binance capture.
+fn binance_file_at(path: &str) -> (TopLevels, Vec<String>) {
     let csv = SharedBuf::default();
     let mut sync = BinanceSync::new(BinanceReplayOptions {
         bbo_csv: Some(Box::new(csv.clone())),
         ..BinanceReplayOptions::default()
     })
     .unwrap();
-    let f = ticklane_replay::input::open(Path::new(BINANCE)).unwrap();
+    let f = ticklane_replay::input::open(Path::new(path)).unwrap();
     feed_lines(BufReader::new(f.reader), &mut sync).unwrap();
     let top = top_levels(sync.book(), SUMMARY_LEVELS);
     let s = sync.finish().unwrap();
@@ -466,6 +475,27 @@ fn binance_live_reconnects_and_resyncs_seen_on_metrics_and_ends_with_the_file_bo
     // Frames were missed while away.
     assert!(s["frames"].as_u64().unwrap() < BINANCE_FRAMES, "{s}");
     assert!(count_before(&run.stdout, "source:", "resyncs") >= 1);
+}
+
+#[test]
+fn binance_futures_live_round_trip() {
+    let (file_top, file_bbo) = binance_file_at(BINANCE_FUTURES);
+    let dir = tmp_dir("futures");
+    let (server, port) = serve(&["--format", "binance", BINANCE_FUTURES, "--linger-ms", "300"]);
+    let keys = format!("{FINITE}\nchannels = [\"depth@0ms\", \"trade\", \"bookTicker\"]");
+    // The alternative spelling of the kind.
+    let cfg = config(&dir, "binance_futures", port, &keys, "");
+    let (live, _) = start_live(&cfg);
+    let run = finish_live(live, &dir, Duration::from_secs(120));
+    drop(server);
+    let (s, levels) = summary(&dir);
+    assert_eq!(s["venue"], "binance-futures");
+    assert_eq!(levels["BTCUSDT"], file_top);
+    let bbo = bbo_rows(&std::fs::read(dir.join("bbo.csv")).unwrap());
+    assert!(bbo == file_bbo, "BBO change sequence differs");
+    // 93 953 stream frames and the subscribe reply.
+    assert_eq!(s["frames"], 93_953 + 1);
+    assert_eq!(s["digest"], run.digest.as_str());
 }
 
 #[test]
