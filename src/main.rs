@@ -81,7 +81,9 @@ enum Cmd {
     /// The live feed daemon: receive ITCH over MoldUDP64 on A/B multicast lines, recover gaps
     /// from the retransmission server, journal every datagram, run the books (and a strategy),
     /// serve Prometheus metrics; on SIGINT/SIGTERM or the end of session print the summary and
-    /// digest (the same digest `ticklane replay JOURNAL` prints).
+    /// digest (the same digest `ticklane replay JOURNAL` prints). Or a websocket venue (Binance
+    /// spot or USD-M futures, Coinbase): reconnect and resync from snapshots, journal every
+    /// frame, same summary, digest and metrics endpoint.
     Live(live::LiveArgs),
     /// List the built-in strategies with their config keys and defaults.
     Strategies,

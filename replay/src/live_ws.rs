@@ -19,6 +19,7 @@
 
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use ticklane_engine::book::L2Book;
@@ -158,6 +159,11 @@ pub struct WsSourceConfig {
     /// the file replays: no tick or lot table is needed.
     #[serde(default)]
     pub accept_unsynced: bool,
+    /// Give up after this many consecutive failed connects and end the run (0: never; a live
+    /// venue is retried forever). A finite `serve ws` capture ends this way: the server closes
+    /// and exits, the reconnects are refused.
+    #[serde(default)]
+    pub max_reconnect_attempts: u32,
 }
 
 impl WsSourceConfig {
@@ -166,8 +172,18 @@ impl WsSourceConfig {
     /// # Errors
     /// A message naming the key.
     pub fn validate(&self) -> Result<(), String> {
-        if self.url.is_empty() {
-            return Err("url: empty".into());
+        if !url_ok(&self.url, &["ws://", "wss://"]) {
+            return Err(format!(
+                "url = {:?}: expected ws://HOST[:PORT]/PATH or wss://HOST[:PORT]/PATH",
+                self.url
+            ));
+        }
+        if let Some(r) = &self.rest_url {
+            if !url_ok(r, &["http://", "https://"]) {
+                return Err(format!(
+                    "rest_url = {r:?}: expected http://HOST[:PORT] or https://HOST[:PORT]"
+                ));
+            }
         }
         match self.venue {
             WsVenue::Binance | WsVenue::BinanceFutures => {
@@ -233,9 +249,24 @@ impl WsSourceConfig {
             backoff_initial: Duration::from_millis(self.backoff_initial_ms),
             backoff_max: Duration::from_millis(self.backoff_max_ms),
             jitter_seed: self.jitter_seed,
-            max_attempts: 0,
+            max_attempts: self.max_reconnect_attempts,
         })
     }
+}
+
+/// `url` starts with one of `schemes` and names a host (no spaces, a port if given is a number).
+fn url_ok(url: &str, schemes: &[&str]) -> bool {
+    let Some(rest) = schemes.iter().find_map(|s| url.strip_prefix(s)) else {
+        return false;
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    !host.is_empty()
+        && !url.contains(char::is_whitespace)
+        && port.is_none_or(|p| p.parse::<u16>().is_ok())
 }
 
 /// Counters a metrics endpoint reads while the runner works (relaxed atomics, written by the
@@ -277,6 +308,24 @@ pub struct WsCounters {
     /// Receive time (ns since the epoch) of the last frame seen with the book synced; the book's
     /// staleness is now minus this (0 while unsynced).
     pub book_ts_ns: AtomicU64,
+    /// Per instrument, in first-seen order (the first [`MAX_BOOK_METRICS`]).
+    pub books: [BookCounters; MAX_BOOK_METRICS],
+}
+
+/// Instruments whose books are published one by one in [`WsCounters::books`] (a Coinbase source
+/// following more has the rest counted in the totals only).
+pub const MAX_BOOK_METRICS: usize = 32;
+
+/// One instrument's book state, for staleness and validity per instrument.
+#[derive(Debug, Default)]
+pub struct BookCounters {
+    /// The instrument, set once when its book is first seen (unset: a slot not in use).
+    pub symbol: OnceLock<String>,
+    /// 1 while this book is synced.
+    pub synced: AtomicU64,
+    /// Receive time (ns since the epoch) of the last frame that changed this book (a diff or a
+    /// snapshot applied while synced); 0 before any.
+    pub last_update_ns: AtomicU64,
 }
 
 /// The book summary of the venue.
@@ -405,6 +454,8 @@ pub struct WsSession<'a> {
     ever_synced: bool,
     was_synced: bool,
     lost: Option<u64>,
+    /// Per instrument: book messages (diffs + snapshots) counted at the last publish.
+    book_msgs: Vec<u64>,
 }
 
 /// What a frame did to the sync state.
@@ -461,6 +512,7 @@ impl<'a> WsSession<'a> {
             ever_synced: false,
             was_synced: false,
             lost: None,
+            book_msgs: Vec::new(),
         })
     }
 
@@ -538,6 +590,9 @@ impl<'a> WsSession<'a> {
         }
         self.counters.synced.store(0, Ordering::Relaxed);
         self.counters.book_ts_ns.store(0, Ordering::Relaxed);
+        for b in &self.counters.books {
+            b.synced.store(0, Ordering::Relaxed);
+        }
     }
 
     fn apply_loss(&mut self) {
@@ -568,9 +623,41 @@ impl<'a> WsSession<'a> {
         change
     }
 
-    fn publish(&self, ts: u64, synced: bool) {
+    fn publish(&mut self, ts: u64, synced: bool) {
         let c = self.counters;
         let r = Ordering::Relaxed;
+        // Per instrument: a book whose message count moved was updated by this frame.
+        let mut book = |i: usize, symbol: &str, synced: bool, msgs: u64| {
+            let Some(bc) = c.books.get(i) else { return };
+            if bc.symbol.get().is_none() {
+                // Once per instrument, when first seen.
+                let _ = bc.symbol.set(symbol.to_owned());
+            }
+            if self.book_msgs.len() <= i {
+                self.book_msgs.resize(i + 1, 0);
+            }
+            if msgs != self.book_msgs[i] {
+                self.book_msgs[i] = msgs;
+                if synced {
+                    bc.last_update_ns.store(ts, r);
+                }
+            }
+            bc.synced.store(u64::from(synced), r);
+        };
+        match &self.venue {
+            Venue::Binance(b) => {
+                let s = b.summary();
+                if !s.symbol.is_empty() {
+                    book(0, &s.symbol, b.is_synced(), s.depth + s.snapshots);
+                }
+            }
+            Venue::Coinbase(cb, _) => {
+                for (i, st) in cb.stats().iter().enumerate() {
+                    let synced = cb.book(&st.symbol).is_some_and(|b| b.is_synced());
+                    book(i, &st.symbol, synced, st.updates + st.snapshots);
+                }
+            }
+        }
         c.frames.store(self.frames, r);
         c.bytes.store(self.bytes, r);
         c.resyncs.store(self.resyncs, r);
@@ -970,18 +1057,39 @@ mod tests {
             ok.subscribe_messages().unwrap(),
             vec![r#"{"type":"subscribe","product_ids":["SKL-GBP"],"channels":["level2"]}"#]
         );
-        let no_rest: WsSourceConfig =
-            toml::from_str("venue = \"binance-futures\"\nurl = \"u\"\nsymbols = [\"BTCUSDT\"]")
-                .unwrap();
+        let no_rest: WsSourceConfig = toml::from_str(
+            "venue = \"binance-futures\"\nurl = \"wss://h/ws\"\nsymbols = [\"BTCUSDT\"]",
+        )
+        .unwrap();
         assert!(no_rest.validate().unwrap_err().starts_with("rest_url"));
         let two: WsSourceConfig = toml::from_str(
-            "venue = \"binance\"\nurl = \"u\"\nrest_url = \"r\"\nsymbols = [\"A\", \"B\"]",
+            "venue = \"binance\"\nurl = \"ws://h:1/ws\"\nrest_url = \"http://h:1\"\nsymbols = [\"A\", \"B\"]",
         )
         .unwrap();
         assert!(two.validate().unwrap_err().starts_with("symbols"));
         let e = toml::from_str::<WsSourceConfig>("venue = \"kraken\"\nurl = \"u\"\nsymbols = []")
             .unwrap_err();
         assert!(e.to_string().contains("kraken"), "{e}");
+        for (url, rest) in [
+            ("http://h/ws", "http://h"),
+            ("ws:///ws", "http://h"),
+            ("ws://h:99999/ws", "http://h"),
+            ("ws://h/ws", "ws://h"),
+            ("ws://h/ws", "https://"),
+        ] {
+            let c: WsSourceConfig = toml::from_str(&format!(
+                "venue = \"binance\"\nurl = \"{url}\"\nrest_url = \"{rest}\"\nsymbols = [\"A\"]"
+            ))
+            .unwrap();
+            let e = c.validate().unwrap_err();
+            assert!(e.contains(url) || e.contains(rest), "{url} {rest}: {e}");
+        }
+        let c: WsSourceConfig = toml::from_str(
+            "venue = \"binance\"\nurl = \"wss://stream.binance.com:9443/ws\"\nrest_url = \"https://api.binance.com\"\nsymbols = [\"A\"]\nmax_reconnect_attempts = 3",
+        )
+        .unwrap();
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(c.client_config().unwrap().max_attempts, 3);
     }
 
     #[test]

@@ -2,14 +2,17 @@
 //! a typo is an error naming the key, the file and the line instead of a default silently used.
 //! `data/live-example.toml` documents every key.
 //!
-//! Sources are a list of tables tagged by `kind`: a new kind of source (a websocket venue) is
-//! one more variant of [`SourceConfig`] with its own table of keys; nothing else changes shape.
+//! Sources are a list of tables tagged by `kind`: `itch` (multicast, `data/live-example.toml`)
+//! or a websocket venue, `binance`, `binance-futures` or `coinbase`, whose table holds the live
+//! crypto runner's keys ([`WsSourceConfig`], `data/live-binance.toml` and
+//! `data/live-coinbase.toml` document them).
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use ticklane_feeds::arbiter::ArbiterConfig;
+use ticklane_replay::live_ws::{WsSourceConfig, WsVenue};
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -38,12 +41,76 @@ pub(crate) struct LiveConfig {
     pub(crate) run: RunSection,
 }
 
-/// One feed. Tagged by `kind`; later kinds (websocket venues) are further variants.
+/// One feed. Tagged by `kind`.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub(crate) enum SourceConfig {
     /// NASDAQ TotalView-ITCH 5.0 over MoldUDP64 (A/B multicast lines, retransmission server).
     Itch(ItchSource),
+    /// Binance spot over a websocket, REST depth snapshots.
+    #[serde(deserialize_with = "ws_table::binance")]
+    Binance(WsSource),
+    /// Binance USD-M futures over a websocket, REST depth snapshots.
+    #[serde(
+        rename = "binance-futures",
+        alias = "binance_futures",
+        deserialize_with = "ws_table::binance_futures"
+    )]
+    BinanceFutures(WsSource),
+    /// Coinbase Exchange over a websocket.
+    #[serde(deserialize_with = "ws_table::coinbase")]
+    Coinbase(WsSource),
+}
+
+/// A websocket source: the runner's keys (the venue is the `kind`) and a name.
+#[derive(Debug)]
+pub(crate) struct WsSource {
+    /// A name for the summary and metric labels (default: the venue's name).
+    pub(crate) name: String,
+    /// What the runner is given.
+    pub(crate) cfg: WsSourceConfig,
+}
+
+/// A websocket `[[source]]` table read as the runner's [`WsSourceConfig`] with `venue` set from
+/// `kind`, so the runner's own key checks (unknown keys are errors) apply unchanged.
+mod ws_table {
+    use super::*;
+    use serde::de::Error;
+
+    fn parse<'de, D: Deserializer<'de>>(venue: WsVenue, d: D) -> Result<WsSource, D::Error> {
+        let mut t = toml::Table::deserialize(d)?;
+        let name = match t.remove("name") {
+            None => venue.name().to_owned(),
+            Some(toml::Value::String(s)) => s,
+            Some(v) => {
+                return Err(D::Error::custom(format!(
+                    "invalid type for `name`: {}, expected a string",
+                    v.type_str()
+                )))
+            }
+        };
+        if t.contains_key("venue") {
+            return Err(D::Error::custom(
+                "unknown field `venue`: a websocket source's venue is its `kind`",
+            ));
+        }
+        t.insert("venue".into(), toml::Value::String(venue.name().into()));
+        let cfg = toml::Value::Table(t)
+            .try_into::<WsSourceConfig>()
+            // The list of keys the runner knows names `venue`, which here is the kind.
+            .map_err(|e| D::Error::custom(e.message().replace("`venue`, ", "`name`, ")))?;
+        Ok(WsSource { name, cfg })
+    }
+
+    pub(super) fn binance<'de, D: Deserializer<'de>>(d: D) -> Result<WsSource, D::Error> {
+        parse(WsVenue::Binance, d)
+    }
+    pub(super) fn binance_futures<'de, D: Deserializer<'de>>(d: D) -> Result<WsSource, D::Error> {
+        parse(WsVenue::BinanceFutures, d)
+    }
+    pub(super) fn coinbase<'de, D: Deserializer<'de>>(d: D) -> Result<WsSource, D::Error> {
+        parse(WsVenue::Coinbase, d)
+    }
 }
 
 /// How datagrams are read from the sockets.
@@ -194,6 +261,9 @@ pub(crate) struct StrategySection {
 pub(crate) struct SinksSection {
     /// BBO changes as CSV (as `replay --bbo-csv`), relative to this file.
     pub(crate) bbo_csv: Option<PathBuf>,
+    /// The end-of-run summary as JSON (as `replay --summary-json`; a websocket source's also
+    /// holds the final books' top levels), relative to this file.
+    pub(crate) summary_json: Option<PathBuf>,
 }
 
 /// `[journal]`.
@@ -228,24 +298,26 @@ impl Default for MetricsSection {
 }
 
 /// `[run]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct RunSection {
-    /// Stop once the end of session is received and every gap is recovered or given up.
-    pub(crate) stop_at_end: bool,
-    /// After that, keep receiving this long (late copies are counted), ms.
-    pub(crate) linger_ms: u64,
+    /// ITCH: stop once the end of session is received and every gap is recovered or given up
+    /// (default true). A websocket feed has no end of session (see `max_reconnect_attempts`).
+    stop_at_end: Option<bool>,
+    /// ITCH: after that, keep receiving this long (late copies are counted), ms (default 100).
+    linger_ms: Option<u64>,
     /// Stop after this many seconds whatever happens (none: no limit).
     pub(crate) max_duration_s: Option<f64>,
 }
 
-impl Default for RunSection {
-    fn default() -> Self {
-        RunSection {
-            stop_at_end: true,
-            linger_ms: 100,
-            max_duration_s: None,
-        }
+impl RunSection {
+    /// `stop_at_end`, default true.
+    pub(crate) fn stop_at_end(&self) -> bool {
+        self.stop_at_end.unwrap_or(true)
+    }
+    /// `linger_ms`, default 100.
+    pub(crate) fn linger_ms(&self) -> u64 {
+        self.linger_ms.unwrap_or(100)
     }
 }
 
@@ -308,6 +380,20 @@ fn locate(text: &str, e: &toml::de::Error) -> String {
     e.to_string().trim_end().to_owned()
 }
 
+/// Where `key = ...` is set in `text`: ``line N: `key = value`: `` for an error message (empty
+/// when the key is not written, e.g. a missing key).
+fn line_of(text: &str, key: &str) -> String {
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.strip_prefix(key)
+            .is_some_and(|r| r.trim_start().starts_with('='))
+        {
+            return format!("line {}: `{t}`: ", i + 1);
+        }
+    }
+    String::new()
+}
+
 fn default_source_name() -> String {
     "itch".into()
 }
@@ -351,7 +437,7 @@ impl LiveConfig {
             path: path.to_owned(),
             message: locate(text, &e),
         })?;
-        cfg.validate(path)?;
+        cfg.validate(path, text)?;
         Ok(cfg)
     }
 
@@ -375,13 +461,16 @@ impl LiveConfig {
         if let Some(p) = cfg.sinks.bbo_csv.as_mut() {
             rel(p);
         }
+        if let Some(p) = cfg.sinks.summary_json.as_mut() {
+            rel(p);
+        }
         if let Some(p) = cfg.strategy.as_mut().and_then(|s| s.config.as_mut()) {
             rel(p);
         }
         Ok(cfg)
     }
 
-    fn validate(&self, path: &str) -> Result<(), ConfigError> {
+    fn validate(&self, path: &str, text: &str) -> Result<(), ConfigError> {
         let bad = |message: String| ConfigError::Invalid {
             path: path.to_owned(),
             message,
@@ -395,7 +484,12 @@ impl LiveConfig {
                 )))
             }
         }
-        let SourceConfig::Itch(s) = &self.sources[0];
+        if let Some(w) = self.ws_source() {
+            return self.validate_ws(w, path, text);
+        }
+        let Some(s) = self.itch() else {
+            return Ok(());
+        };
         for (what, a) in std::iter::once(("group", s.group)).chain(s.line_b.map(|b| ("line_b", b)))
         {
             if !a.ip().is_multicast() {
@@ -445,10 +539,79 @@ impl LiveConfig {
         Ok(())
     }
 
-    /// The ITCH source (validated: there is exactly one).
-    pub(crate) fn itch(&self) -> &ItchSource {
-        let SourceConfig::Itch(s) = &self.sources[0];
-        s
+    /// The websocket source's checks: the runner's own (a bad URL, a missing `rest_url`...),
+    /// then the tables that do not apply to a websocket source yet.
+    fn validate_ws(&self, w: &WsSource, path: &str, text: &str) -> Result<(), ConfigError> {
+        let bad = |message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        if let Err(m) = w.cfg.validate() {
+            // The runner's messages start with the key.
+            let key = m.split([' ', ':']).next().unwrap_or_default();
+            return Err(bad(format!("{}source {m}", line_of(text, key))));
+        }
+        if self.strategy.is_some() {
+            let at = text
+                .lines()
+                .position(|l| l.trim().starts_with("[strategy"))
+                .map_or(String::new(), |i| format!("line {}: ", i + 1));
+            return Err(bad(format!(
+                "{at}[strategy]: strategies do not run on websocket sources yet (only on ITCH); \
+                 remove the table, or backtest the capture with `ticklane replay --strategy`"
+            )));
+        }
+        let p = &self.pipeline;
+        if p.mode != PipelineMode::Inline
+            || p.shards.is_some()
+            || !p.cores.is_empty()
+            || p.wait.is_some()
+        {
+            return Err(bad(
+                "[pipeline]: mode, shards, cores and wait apply to ITCH sources; a websocket \
+                 source runs on one thread (recv_core pins it)"
+                    .into(),
+            ));
+        }
+        if self.run.stop_at_end.is_some() || self.run.linger_ms.is_some() {
+            return Err(bad(format!(
+                "{}[run] stop_at_end and linger_ms apply to ITCH sources (a websocket feed has no \
+                 end of session): the run ends on SIGINT/SIGTERM, max_duration_s, or when the \
+                 source's max_reconnect_attempts connects in a row failed",
+                line_of(
+                    text,
+                    if self.run.stop_at_end.is_some() {
+                        "stop_at_end"
+                    } else {
+                        "linger_ms"
+                    }
+                )
+            )));
+        }
+        if let Some(d) = self.run.max_duration_s {
+            if d.is_nan() || d <= 0.0 {
+                return Err(bad(format!("[run] max_duration_s = {d}: must be positive")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The ITCH source, if that is the source (validated: there is exactly one source).
+    pub(crate) fn itch(&self) -> Option<&ItchSource> {
+        match &self.sources[0] {
+            SourceConfig::Itch(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The websocket source, if that is the source.
+    pub(crate) fn ws_source(&self) -> Option<&WsSource> {
+        match &self.sources[0] {
+            SourceConfig::Itch(_) => None,
+            SourceConfig::Binance(w)
+            | SourceConfig::BinanceFutures(w)
+            | SourceConfig::Coinbase(w) => Some(w),
+        }
     }
 }
 
@@ -461,7 +624,7 @@ mod tests {
     #[test]
     fn the_documented_example_parses_with_every_key() {
         let c = LiveConfig::parse(EXAMPLE, "data/live-example.toml").unwrap();
-        let s = c.itch();
+        let s = c.itch().unwrap();
         assert_eq!(s.group, "239.255.0.1:31001".parse().unwrap());
         assert_eq!(s.line_b, Some("239.255.0.1:31002".parse().unwrap()));
         assert_eq!(s.request_server, Some("127.0.0.1:31009".parse().unwrap()));
@@ -474,7 +637,7 @@ mod tests {
             c.metrics.bind,
             "127.0.0.1:9187".parse::<SocketAddr>().unwrap()
         );
-        assert!(c.run.stop_at_end);
+        assert!(c.run.stop_at_end());
         assert_eq!(c.strategy.as_ref().unwrap().name, "obi_taker");
     }
 
@@ -494,10 +657,10 @@ mod tests {
 
     #[test]
     fn an_unknown_kind_and_bad_values_are_rejected() {
-        let e = LiveConfig::parse("[[source]]\nkind = \"binance\"\n", "x.toml")
+        let e = LiveConfig::parse("[[source]]\nkind = \"kraken\"\n", "x.toml")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("binance") && e.contains("line 2"), "{e}");
+        assert!(e.contains("kraken") && e.contains("line 2"), "{e}");
         let e = LiveConfig::parse(
             "[[source]]\nkind = \"itch\"\ngroup = \"10.0.0.1:5\"\n",
             "x.toml",
@@ -514,6 +677,156 @@ mod tests {
         assert!(
             e.contains("line 3") && e.contains("group") && e.contains("239.1.1.1"),
             "{e}"
+        );
+    }
+
+    const BINANCE: &str = include_str!("../../data/live-binance.toml");
+    const COINBASE: &str = include_str!("../../data/live-coinbase.toml");
+
+    fn ws(c: &LiveConfig) -> &WsSource {
+        c.ws_source().expect("a websocket source")
+    }
+
+    #[test]
+    fn the_documented_websocket_examples_parse_with_every_key() {
+        let c = LiveConfig::parse(BINANCE, "data/live-binance.toml").unwrap();
+        let w = ws(&c);
+        assert_eq!(w.name, "binance-btcusdt");
+        assert_eq!(w.cfg.venue, WsVenue::Binance);
+        assert_eq!(w.cfg.url, "wss://stream.binance.com:9443/ws");
+        assert_eq!(w.cfg.symbols, ["BTCUSDT"]);
+        assert_eq!(
+            w.cfg.channels.as_deref(),
+            Some(
+                &[
+                    "depth@100ms".to_owned(),
+                    "trade".into(),
+                    "bookTicker".into()
+                ][..]
+            )
+        );
+        assert_eq!(w.cfg.rest_url.as_deref(), Some("https://api.binance.com"));
+        assert_eq!(
+            (
+                w.cfg.snapshot_depth,
+                w.cfg.snapshot_retry_ms,
+                w.cfg.rest_timeout_ms
+            ),
+            (1000, 1000, 10_000)
+        );
+        assert_eq!(
+            (
+                w.cfg.connect_timeout_ms,
+                w.cfg.heartbeat_ms,
+                w.cfg.silence_timeout_ms
+            ),
+            (10_000, 15_000, 30_000)
+        );
+        assert_eq!(
+            (
+                w.cfg.backoff_initial_ms,
+                w.cfg.backoff_max_ms,
+                w.cfg.jitter_seed
+            ),
+            (250, 30_000, 1)
+        );
+        assert_eq!(w.cfg.max_reconnect_attempts, 0);
+        assert!(!w.cfg.accept_unsynced);
+        assert_eq!(c.pipeline.recv_core, Some(1));
+        assert_eq!(c.sinks.bbo_csv.as_deref(), Some(Path::new("live-bbo.csv")));
+        assert_eq!(
+            c.sinks.summary_json.as_deref(),
+            Some(Path::new("live-summary.json"))
+        );
+        assert_eq!(c.journal.as_ref().unwrap().flush_ms, 100);
+        assert_eq!(c.run.max_duration_s, Some(3600.0));
+        assert!(c.strategy.is_none() && c.itch().is_none());
+
+        let c = LiveConfig::parse(COINBASE, "data/live-coinbase.toml").unwrap();
+        let w = ws(&c);
+        assert_eq!(
+            (w.name.as_str(), w.cfg.venue),
+            ("coinbase", WsVenue::Coinbase)
+        );
+        assert_eq!(w.cfg.symbols, ["BTC-USD", "ETH-USD"]);
+        assert_eq!(w.cfg.rest_url, None);
+        assert_eq!(
+            w.cfg.subscribe_messages().unwrap(),
+            [
+                r#"{"type":"subscribe","product_ids":["BTC-USD","ETH-USD"],"channels":["level2","matches","ticker"]}"#
+            ]
+        );
+        assert_eq!(c.run.max_duration_s, None);
+    }
+
+    #[test]
+    fn websocket_kinds_and_their_defaults() {
+        for (kind, venue) in [
+            ("binance-futures", WsVenue::BinanceFutures),
+            ("binance_futures", WsVenue::BinanceFutures),
+            ("binance", WsVenue::Binance),
+        ] {
+            let text = format!(
+                "[[source]]\nkind = \"{kind}\"\nurl = \"ws://127.0.0.1:9/ws\"\nsymbols = [\"BTCUSDT\"]\nrest_url = \"http://127.0.0.1:9\"\n"
+            );
+            let c = LiveConfig::parse(&text, "x.toml").unwrap();
+            let w = ws(&c);
+            assert_eq!(w.cfg.venue, venue, "{kind}");
+            assert_eq!(w.name, venue.name());
+            assert_eq!(
+                (w.cfg.snapshot_depth, w.cfg.max_reconnect_attempts),
+                (1000, 0)
+            );
+        }
+    }
+
+    #[test]
+    fn websocket_config_errors_name_the_key_and_line() {
+        let head = "[metrics]\nbind = \"127.0.0.1:0\"\n\n[[source]]\nkind = \"binance\"\n";
+        let ok = "url = \"ws://127.0.0.1:9/ws\"\nsymbols = [\"BTCUSDT\"]\nrest_url = \"http://127.0.0.1:9\"\n";
+        let err = |body: &str| {
+            LiveConfig::parse(&format!("{head}{body}"), "x.toml")
+                .unwrap_err()
+                .to_string()
+        };
+        // Unknown key: named, with its line (line 9).
+        let e = err(&format!("{ok}snapshot_dept = 5\n"));
+        assert!(e.contains("snapshot_dept") && e.contains("line 9"), "{e}");
+        // The venue is the kind.
+        let e = err(&format!("{ok}venue = \"coinbase\"\n"));
+        assert!(e.contains("venue") && e.contains("kind"), "{e}");
+        // Bad URLs.
+        let e = err("url = \"http://127.0.0.1:9/ws\"\nsymbols = [\"BTCUSDT\"]\nrest_url = \"http://127.0.0.1:9\"\n");
+        assert!(
+            e.contains("line 6")
+                && e.contains("url = \"http://127.0.0.1:9/ws\"")
+                && e.contains("ws://"),
+            "{e}"
+        );
+        let e = err(
+            "url = \"ws://127.0.0.1:9/ws\"\nsymbols = [\"BTCUSDT\"]\nrest_url = \"127.0.0.1:9\"\n",
+        );
+        assert!(e.contains("line 8") && e.contains("rest_url"), "{e}");
+        // Missing keys.
+        let e = err("url = \"ws://127.0.0.1:9/ws\"\nsymbols = [\"BTCUSDT\"]\n");
+        assert!(e.contains("rest_url") && e.contains("required"), "{e}");
+        let e = err("symbols = [\"BTCUSDT\"]\n");
+        assert!(e.contains("url"), "{e}");
+        // A wrong type.
+        let e = err(&format!("{ok}heartbeat_ms = \"fast\"\n"));
+        assert!(e.contains("heartbeat_ms") || e.contains("line 9"), "{e}");
+        // Tables that do not apply to a websocket source.
+        let e = err(&format!("{ok}[strategy]\nname = \"obi_taker\"\n"));
+        assert!(
+            e.contains("[strategy]") && e.contains("line 9") && e.contains("websocket"),
+            "{e}"
+        );
+        let e = err(&format!("{ok}[run]\nstop_at_end = false\n"));
+        assert!(e.contains("stop_at_end") && e.contains("line 10"), "{e}");
+        let e = err(&format!("{ok}[pipeline]\nmode = \"threads\"\n"));
+        assert!(e.contains("[pipeline]"), "{e}");
+        assert!(
+            LiveConfig::parse(&format!("{head}{ok}[pipeline]\nrecv_core = 0\n"), "x.toml").is_ok()
         );
     }
 }

@@ -551,3 +551,137 @@ impl Collector for ItchCollector {
         Ok(())
     }
 }
+
+/// Exposes a websocket source's counters (the live crypto runner's
+/// [`ticklane_replay::live_ws::WsCounters`]), its connection state, and per instrument its
+/// book's validity and staleness.
+pub(crate) struct WsCollector {
+    pub(crate) source: String,
+    pub(crate) counters: Arc<ticklane_replay::live_ws::WsCounters>,
+    /// Wall clock for staleness (the live clock).
+    pub(crate) now_ns: fn() -> u64,
+}
+
+impl std::fmt::Debug for WsCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WsCollector({})", self.source)
+    }
+}
+
+impl Collector for WsCollector {
+    fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let c = &*self.counters;
+        let r = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let s = self.source.as_str();
+        let src = [("source", s)];
+        for (name, help, a) in [
+            (
+                "ticklane_ws_frames",
+                "Websocket data frames received (all connections).",
+                &c.frames,
+            ),
+            (
+                "ticklane_ws_bytes",
+                "Bytes of the websocket data frames received.",
+                &c.bytes,
+            ),
+            (
+                "ticklane_reconnects",
+                "Connections opened after the first.",
+                &c.reconnects,
+            ),
+            (
+                "ticklane_resyncs",
+                "Books brought back in sync from a snapshot after losing it (reconnect or gap).",
+                &c.resyncs,
+            ),
+            (
+                "ticklane_gaps",
+                "Sequence breaks in the diff stream (Binance).",
+                &c.gaps,
+            ),
+            (
+                "ticklane_malformed",
+                "Frames that did not decode (malformed JSON, unknown type, bad field).",
+                &c.bad_frames,
+            ),
+            (
+                "ticklane_snapshot_fetches",
+                "REST depth snapshots requested (Binance).",
+                &c.snapshot_fetches,
+            ),
+            (
+                "ticklane_snapshot_failures",
+                "REST depth snapshot requests that failed (Binance).",
+                &c.snapshot_failures,
+            ),
+            (
+                "ticklane_journal_errors",
+                "Journal writes that failed.",
+                &c.journal_errors,
+            ),
+        ] {
+            counter(&mut enc, name, help, &[(&src[..], r(a))])?;
+        }
+        let types = [
+            ("depth", &c.depth),
+            ("snapshot", &c.snapshots),
+            ("trade", &c.trades),
+            ("ticker", &c.tickers),
+            ("control", &c.control),
+        ];
+        let rows: Vec<([(&str, &str); 2], u64)> = types
+            .iter()
+            .map(|(t, a)| ([("source", s), ("type", *t)], r(a)))
+            .collect();
+        let rows: Vec<(&[(&str, &str)], u64)> = rows.iter().map(|(l, v)| (&l[..], *v)).collect();
+        counter(
+            &mut enc,
+            "ticklane_messages",
+            "Messages by type: depth (Binance diffs, Coinbase l2update), snapshot (applied), \
+             trade, ticker (bookTicker, ticker), control (subscription replies, heartbeats).",
+            &rows,
+        )?;
+        gauge(
+            &mut enc,
+            "ticklane_connected",
+            "1 while the websocket is connected.",
+            &[(src.to_vec(), r(&c.connected) as i64)],
+        )?;
+        // Per instrument, as the runner first saw them.
+        let books: Vec<(&str, u64, u64)> = c
+            .books
+            .iter()
+            .filter_map(|b| Some((b.symbol.get()?.as_str(), r(&b.synced), r(&b.last_update_ns))))
+            .collect();
+        let valid: Vec<(Vec<(&str, &str)>, i64)> = books
+            .iter()
+            .map(|(sym, synced, _)| (vec![("source", s), ("symbol", *sym)], *synced as i64))
+            .collect();
+        gauge(
+            &mut enc,
+            "ticklane_book_valid",
+            "1 while the instrument's book is synced (snapshot applied, diffs chained); 0 while \
+             it resyncs.",
+            &valid,
+        )?;
+        let now = (self.now_ns)();
+        let stale: Vec<(Vec<(&str, &str)>, f64)> = books
+            .iter()
+            .filter(|(_, synced, ts)| *synced == 1 && *ts > 0)
+            .map(|(sym, _, ts)| {
+                (
+                    vec![("source", s), ("symbol", *sym)],
+                    now.saturating_sub(*ts) as f64 / 1e9,
+                )
+            })
+            .collect();
+        gauge(
+            &mut enc,
+            "ticklane_book_staleness_seconds",
+            "Seconds since the last update of the instrument's book (absent while it resyncs).",
+            &stale,
+        )?;
+        Ok(())
+    }
+}

@@ -1,4 +1,5 @@
-//! `ticklane live --config live.toml`: the ITCH multicast feed daemon.
+//! `ticklane live --config live.toml`: the ITCH multicast feed daemon (websocket sources: see
+//! [`ws`]).
 //!
 //! ```text
 //!  line A ─┐                                    ┌─> journal thread (file, flush policy)
@@ -18,6 +19,7 @@
 pub(crate) mod config;
 pub(crate) mod metrics;
 pub(crate) mod recv;
+pub(crate) mod ws;
 
 use std::io::Read;
 use std::os::fd::AsRawFd;
@@ -46,7 +48,9 @@ use recv::Receiver;
 #[derive(Args)]
 pub(crate) struct LiveArgs {
     /// The daemon's TOML configuration: sources, pipeline, strategy, sinks, journal, metrics,
-    /// run limits. data/live-example.toml documents every key; unknown keys are an error.
+    /// run limits. data/live-example.toml documents every key of an ITCH source,
+    /// data/live-binance.toml and data/live-coinbase.toml those of a websocket source; unknown
+    /// keys are an error.
     #[arg(long, value_name = "PATH")]
     config: PathBuf,
 }
@@ -484,7 +488,9 @@ impl Daemon {
 /// Runs the daemon.
 pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
     let cfg = LiveConfig::load(&a.config).map_err(config_failure)?;
-    let src = cfg.itch();
+    let Some(src) = cfg.itch() else {
+        return ws::run(&cfg);
+    };
     let usage = |err: anyhow::Error| Failure { code: 2, err };
 
     // The strategy, built once here so a bad name or key fails before any socket opens.
@@ -699,7 +705,7 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
     // The receive loop.
     let started = Instant::now();
     let max_ns = cfg.run.max_duration_s.map(|s| (s * 1e9) as u64);
-    let linger_ns = cfg.run.linger_ms.saturating_mul(1_000_000);
+    let linger_ns = cfg.run.linger_ms().saturating_mul(1_000_000);
     let mut d = Daemon {
         clock: MonoClock::new(),
         receiver,
@@ -711,7 +717,7 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
         latency,
         request_server: src.request_server,
         req,
-        stop_at_end: cfg.run.stop_at_end,
+        stop_at_end: cfg.run.stop_at_end(),
         by_type: [0; 26],
         foreign_session: 0,
         end_journaled: false,
@@ -854,6 +860,15 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
     }
     if let Some(n) = pipeline_note {
         println!("{n}");
+    }
+    if let Some(p) = &cfg.sinks.summary_json {
+        let mut w = std::io::BufWriter::new(
+            std::fs::File::create(p)
+                .with_context(|| format!("[sinks] summary_json: cannot create {}", p.display()))?,
+        );
+        serde_json::to_writer_pretty(&mut w, &summary)?;
+        std::io::Write::write_all(&mut w, b"\n")?;
+        std::io::Write::flush(&mut w).with_context(|| format!("writing {}", p.display()))?;
     }
     println!("{summary}");
     if let Some(e) = journal_failed {

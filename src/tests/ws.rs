@@ -529,6 +529,25 @@ fn coinbase_ten_products_live_equal_the_file_replay() {
         panic!("L2 summary")
     };
     assert_eq!((l2.snapshots, l2.resyncs), (10, 0));
+    // Each product's book is published on its own: all 10 named, each with its own last update.
+    let books: BTreeMap<String, u64> = live
+        .counters
+        .books
+        .iter()
+        .filter_map(|b| {
+            Some((
+                b.symbol.get()?.clone(),
+                b.last_update_ns.load(Ordering::Relaxed),
+            ))
+        })
+        .collect();
+    assert_eq!(
+        books.keys().collect::<Vec<_>>(),
+        file_tops.keys().collect::<Vec<_>>()
+    );
+    assert!(books.values().all(|&t| t > 0), "{books:?}");
+    let distinct: std::collections::BTreeSet<u64> = books.values().copied().collect();
+    assert!(distinct.len() > 1, "per-product update times: {books:?}");
     journal_matches(&live);
 }
 
