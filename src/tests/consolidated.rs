@@ -509,3 +509,54 @@ fn bad_specs_are_refused_with_clear_errors() {
     assert!(h.contains("--consolidated <FORMAT:PATH[,label=NAME][,product=ID]>"));
     assert!(h.contains("equal prices: the source"));
 }
+
+#[test]
+fn kraken_source_with_a_bad_checksum_is_excluded_until_the_end() {
+    let (a, _) = hand_built();
+    let d = tmp_dir();
+    let k = d.join("k.lines");
+    std::fs::write(
+        &k,
+        "150 [0,{\"as\":[[\"100.80000\",\"1.00000000\",\"1.0\"]],\"bs\":[[\"100.20000\",\"2.00000000\",\"1.0\"]]},\"book-10\",\"XBT/USD\"]\n\
+         350 [0,{\"b\":[[\"100.60000\",\"1.00000000\",\"3.0\"]],\"c\":\"1\"},\"book-10\",\"XBT/USD\"]\n",
+    )
+    .unwrap();
+    let (csv, json) = (d.join("kr.csv"), d.join("kr.json"));
+    let o = ticklane(&[
+        "replay",
+        "--consolidated",
+        &format!("coinbase:{},label=c", a.display()),
+        "--consolidated",
+        &format!("kraken:{},label=k", k.display()),
+        "--bbo-csv",
+        csv.to_str().unwrap(),
+        "--summary-json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&csv).unwrap(),
+        "ts_recv_ns,bid_px,bid_qty,bid_venue,ask_px,ask_qty,ask_venue,state\n\
+         100,100.00000000,100000000,c,101.00000000,200000000,c,normal\n\
+         150,100.20000000,200000000,k,100.80000000,100000000,k,normal\n\
+         300,100.50000000,300000000,c,100.80000000,100000000,k,normal\n\
+         350,100.50000000,300000000,c,101.00000000,200000000,c,normal\n\
+         500,100.50000000,300000000,c,103.00000000,100000000,c,normal\n"
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    // XBT/USD and BTC-USD are one asset.
+    assert_eq!(j["asset"], "BTC/USD");
+    let s = &j["sources"][1];
+    assert_eq!(s["product"], "XBT/USD");
+    assert_eq!(s["resyncs"], 1);
+    assert_eq!(s["exclusions"], 1);
+    assert_eq!(s["synced_at_end"], false);
+    // Excluded 100..150 (not synced yet) and 350..500 (checksum mismatch).
+    assert_eq!(s["excluded_ns"], 200);
+    assert_eq!(
+        (s["best_bid_ns"].as_u64(), s["best_ask_ns"].as_u64()),
+        (Some(150), Some(200))
+    );
+    assert!(stdout(&o).contains("UNSYNCED at end"), "{}", stdout(&o));
+}
