@@ -2,7 +2,7 @@
 //! checked against an independent merge of each source's own `--bbo-csv`, a hand-built
 //! two-venue case, determinism, and bad specs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ticklane");
@@ -127,12 +127,12 @@ fn merge(sources: &[(&str, Vec<(u64, Top)>)]) -> Vec<Row> {
         for (j, t) in cur.iter().enumerate() {
             let Some((b, a)) = t else { continue };
             if let Some((p, q)) = *b {
-                if bid.map_or(true, |(bp, _, _)| p > bp) {
+                if bid.is_none_or(|(bp, _, _)| p > bp) {
                     bid = Some((p, q, j));
                 }
             }
             if let Some((p, q)) = *a {
-                if ask.map_or(true, |(ap, _, _)| p < ap) {
+                if ask.is_none_or(|(ap, _, _)| p < ap) {
                     ask = Some((p, q, j));
                 }
             }
@@ -159,7 +159,7 @@ fn merge(sources: &[(&str, Vec<(u64, Top)>)]) -> Vec<Row> {
     out
 }
 
-fn single(file: &str, csv: &PathBuf) -> Output {
+fn single(file: &str, csv: &Path) -> Output {
     let o = ticklane(&[
         "replay",
         "--format",
