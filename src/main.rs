@@ -116,10 +116,11 @@ struct ReplayArgs {
     /// ts_recv_ns,bid_px,bid_qty,bid_venue,ask_px,ask_qty,ask_venue,state with prices in 8
     /// decimals, sizes in 1e-8 units, state normal, locked, crossed or one-sided. All sources
     /// must quote the same asset in the same currency (no conversion is applied).
+    /// --book-depth and --wire-precision apply to its Kraken sources.
     #[arg(
         long,
         value_name = "FORMAT:PATH[,label=NAME][,product=ID]",
-        conflicts_with_all = ["file_arg", "check", "strategy", "accept_unsynced", "symbols", "symbol"]
+        conflicts_with_all = ["file_arg", "format", "check", "strategy", "accept_unsynced", "symbols", "symbol"]
     )]
     consolidated: Vec<ticklane_replay::consolidated::SourceSpec>,
     /// Input format; auto: LOBSTER when the file name is a LOBSTER message-file name, else ITCH.

@@ -507,12 +507,22 @@ fn state_of(bid: Best, ask: Best) -> State {
     }
 }
 
+/// Venue options that apply to every source of that venue.
+#[derive(Clone, Debug, Default)]
+pub struct ConsolidatedOptions {
+    /// Kraken v2: the subscribed book depth (default 10).
+    pub book_depth: Option<usize>,
+    /// Kraken v2: pairs' wire decimals, for their checksums.
+    pub wire_precision: Vec<(String, ticklane_feeds::json::Precision)>,
+}
+
 /// Replays `specs` merged; consolidated rows go to `csv` (header first).
 ///
 /// # Errors
 /// [`ConsolidatedError`].
 pub fn replay_consolidated<'a>(
     specs: &[SourceSpec],
+    opts: &ConsolidatedOptions,
     csv: Option<Box<dyn Write + 'a>>,
 ) -> Result<ConsolidatedSummary, ConsolidatedError> {
     let started = std::time::Instant::now();
@@ -542,8 +552,12 @@ pub fn replay_consolidated<'a>(
             ),
             VenueFormat::Kraken => Machine::Kraken(
                 Box::new(
-                    KrakenSync::new(CryptoReplayOptions::default())
-                        .map_err(|e| crypto_err(l, e))?,
+                    KrakenSync::new(CryptoReplayOptions {
+                        book_depth: opts.book_depth,
+                        wire_precision: opts.wire_precision.clone(),
+                        ..CryptoReplayOptions::default()
+                    })
+                    .map_err(|e| crypto_err(l, e))?,
                 ),
                 KrakenSync::new_summary(),
                 SeenContainers::default(),

@@ -504,6 +504,17 @@ fn bad_specs_are_refused_with_clear_errors() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+    let o = ticklane(&[
+        "replay",
+        "--format",
+        "binance",
+        "--consolidated",
+        &format!("coinbase:{a}"),
+        "--consolidated",
+        &format!("coinbase:{b}"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
     // --help documents it.
     let h = stdout(&ticklane(&["replay", "--help"]));
     assert!(h.contains("--consolidated <FORMAT:PATH[,label=NAME][,product=ID]>"));
