@@ -138,3 +138,41 @@ pub(crate) fn l2_finish(
     }
     Ok(())
 }
+
+/// `ticklane replay --consolidated SPEC --consolidated SPEC ...`: the consolidated BBO of one
+/// asset across several captures (see `ticklane_replay::consolidated`).
+pub(crate) fn replay_consolidated(a: &ReplayArgs) -> Result<u8, Failure> {
+    use ticklane_replay::consolidated::{
+        check_specs, replay_consolidated, ConsolidatedError, ConsolidatedOptions,
+    };
+    check_specs(&a.consolidated).map_err(|e| Failure {
+        code: 2,
+        err: anyhow::anyhow!(e),
+    })?;
+    let mut opts = ConsolidatedOptions {
+        book_depth: a.book_depth,
+        wire_precision: Vec::new(),
+    };
+    for w in &a.wire_precision {
+        opts.wire_precision
+            .push(wire_precision(w).map_err(|err| Failure { code: 2, err })?);
+    }
+    let csv: Option<Box<dyn Write>> = match &a.bbo_csv {
+        Some(p) => Some(Box::new(create(p)?)),
+        None => None,
+    };
+    let s = replay_consolidated(&a.consolidated, &opts, csv).map_err(|e| match e {
+        ConsolidatedError::Usage(_) => Failure {
+            code: 2,
+            err: e.into(),
+        },
+        ConsolidatedError::Input { .. } => input_failure(e),
+        ConsolidatedError::Output(_) => Failure::from(e),
+    })?;
+    l2_finish(a, &s, None, &s.digest, None)?;
+    println!("{s}");
+    if a.strict && s.sources.iter().any(|x| x.bad > 0 || x.resyncs > 0) {
+        return Ok(exit::DATA);
+    }
+    Ok(0)
+}

@@ -99,8 +99,32 @@ enum Cmd {
 struct ReplayArgs {
     /// ITCH 5.0 BinaryFILE (2-byte big-endian length before each message), or a LOBSTER message
     /// file (TICKER_YYYY-MM-DD_start_end_message_N.csv); plain or gzip, compression detected
-    /// from the content, not the name.
+    /// from the content, not the name. Not given with --consolidated.
+    #[arg(value_name = "FILE", required_unless_present = "consolidated")]
+    file_arg: Option<PathBuf>,
+    /// FILE, once parsed.
+    #[arg(skip)]
     file: PathBuf,
+    /// A source of a consolidated (multi-venue) BBO replay: FORMAT:PATH[,label=NAME][,product=ID]
+    /// with FORMAT binance, coinbase or kraken; give it once per capture (at least two), e.g.
+    /// --consolidated binance:../shared/data/binance/spot_btcusdt_20240808.gz
+    /// --consolidated binance:../shared/data/binance/usdm_btcusdt_20240808.gz.
+    /// Each source runs through its venue's sync (one product; product= picks one from a
+    /// capture holding several, symbol= is a synonym); label= names the venue in the output
+    /// (default FORMAT-STEM, STEM the file name up to its first dot). The captures are merged by
+    /// (receive time, source order, line order) and after every line the consolidated best bid
+    /// and ask over the sources whose books are synced are recomputed (equal prices: the source
+    /// given first wins). --bbo-csv then writes one row per change:
+    /// ts_recv_ns,bid_px,bid_qty,bid_venue,ask_px,ask_qty,ask_venue,state with prices in 8
+    /// decimals, sizes in 1e-8 units, state normal, locked, crossed or one-sided. All sources
+    /// must quote the same asset in the same currency (no conversion is applied).
+    /// --book-depth and --wire-precision apply to its Kraken sources.
+    #[arg(
+        long,
+        value_name = "FORMAT:PATH[,label=NAME][,product=ID]",
+        conflicts_with_all = ["file_arg", "format", "check", "strategy", "accept_unsynced", "symbols", "symbol"]
+    )]
+    consolidated: Vec<ticklane_replay::consolidated::SourceSpec>,
     /// Input format; auto: LOBSTER when the file name is a LOBSTER message-file name, else ITCH.
     #[arg(long, value_enum, default_value_t = Format::Auto)]
     format: Format,
@@ -373,7 +397,11 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(1 << 16, f))
 }
 
-fn replay(a: ReplayArgs) -> Result<u8, Failure> {
+fn replay(mut a: ReplayArgs) -> Result<u8, Failure> {
+    if !a.consolidated.is_empty() {
+        return crypto::replay_consolidated(&a);
+    }
+    a.file = a.file_arg.take().unwrap_or_default();
     let name = a
         .file
         .file_name()

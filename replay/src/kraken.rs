@@ -17,39 +17,81 @@
 use std::io::BufRead;
 use std::time::Instant;
 
-use ticklane_feeds::json::Precision;
-use ticklane_feeds::kraken::{book_checksum, KrakenDecoder, KrakenMsg};
+use ticklane_engine::book::L2Book;
+use ticklane_feeds::json::{LevelUpdate, Precision};
+use ticklane_feeds::kraken::{book_checksum, KrakenDecoder, KrakenMsg, KrakenTrade};
 
 use crate::capture::{CaptureLine, SeenContainers};
 use crate::l2state::{for_each_line, CryptoReplayError, CryptoReplayOptions, L2State, L2Summary};
 
-/// Replays a Kraken capture.
-///
-/// # Errors
-/// [`CryptoReplayError`].
-pub fn replay_kraken(
-    input: impl BufRead,
-    opts: CryptoReplayOptions<'_>,
-) -> Result<L2Summary, CryptoReplayError> {
-    let started = Instant::now();
-    let mut s = L2Summary {
-        format: "kraken".into(),
-        ..L2Summary::default()
-    };
-    let mut st = L2State::new(opts.accept_unsynced, opts.bbo_csv)
-        .map_err(CryptoReplayError::Output)?
-        .with_backtest(opts.backtest)?;
-    let mut dec = KrakenDecoder::new();
-    let mut levels = Vec::with_capacity(4096);
-    let mut trades = Vec::with_capacity(256);
-    let mut frame = Vec::with_capacity(1 << 16);
-    // Per instrument: wire decimals for the checksum.
-    let mut wire: Vec<Option<Precision>> = Vec::new();
-    let mut seen = SeenContainers::default();
+/// The Kraken sync state machine, one classified capture line at a time (the file replay and
+/// the consolidated multi-venue replay both feed it, so both apply the identical decode → sync
+/// → checksum → book → digest code).
+pub struct KrakenSync<'a> {
+    accept_unsynced: bool,
+    st: L2State<'a>,
+    dec: KrakenDecoder,
+    levels: Vec<LevelUpdate>,
+    trades: Vec<KrakenTrade>,
+    frame: Vec<u8>,
+    // Configured wire decimals, and per instrument the ones used for the checksum.
+    wire_precision: Vec<(String, Precision)>,
+    wire: Vec<Option<Precision>>,
+    default_depth: usize,
     // Frames this venue's decoder understood (control frames included, capture headers not).
-    let mut decoded = 0u64;
-    let default_depth = opts.book_depth.unwrap_or(10);
-    for_each_line(input, &mut seen, &mut s, |l, s| {
+    decoded: u64,
+}
+
+impl<'a> KrakenSync<'a> {
+    /// A state with no pairs yet (the BBO CSV header is written here).
+    ///
+    /// # Errors
+    /// [`CryptoReplayError::Output`] writing the CSV header; [`CryptoReplayError::Backtest`].
+    pub fn new(opts: CryptoReplayOptions<'a>) -> Result<Self, CryptoReplayError> {
+        Ok(KrakenSync {
+            accept_unsynced: opts.accept_unsynced,
+            st: L2State::new(opts.accept_unsynced, opts.bbo_csv)
+                .map_err(CryptoReplayError::Output)?
+                .with_backtest(opts.backtest)?,
+            dec: KrakenDecoder::new(),
+            levels: Vec::with_capacity(4096),
+            trades: Vec::with_capacity(256),
+            frame: Vec::with_capacity(1 << 16),
+            wire_precision: opts.wire_precision,
+            wire: Vec::new(),
+            default_depth: opts.book_depth.unwrap_or(10),
+            decoded: 0,
+        })
+    }
+
+    /// A summary to count into, named for this venue.
+    pub fn new_summary() -> L2Summary {
+        L2Summary {
+            format: "kraken".into(),
+            ..L2Summary::default()
+        }
+    }
+
+    /// Pairs seen, in instrument order.
+    pub fn products(&self) -> impl Iterator<Item = &str> + '_ {
+        self.st.stats.iter().map(|s| s.symbol.as_str())
+    }
+
+    /// The book of `pair`, if seen.
+    pub fn book(&self, pair: &str) -> Option<&L2Book> {
+        self.st.book_ref(self.st.find(pair)?)
+    }
+
+    /// One classified capture line (already counted in `s.lines`).
+    ///
+    /// # Errors
+    /// [`CryptoReplayError::Output`] writing the CSV.
+    pub fn on_line(
+        &mut self,
+        l: CaptureLine<'_>,
+        s: &mut L2Summary,
+    ) -> Result<(), CryptoReplayError> {
+        let st = &mut self.st;
         let (ts, json) = match l {
             CaptureLine::Frame { ts_ns, json, .. } => (ts_ns, json),
             CaptureLine::Rest { .. } => {
@@ -62,11 +104,14 @@ pub fn replay_kraken(
             }
         };
         st.at(ts);
-        frame.clear();
-        frame.extend_from_slice(json);
-        let msg = match dec.decode(&mut frame, &mut levels, &mut trades) {
+        self.frame.clear();
+        self.frame.extend_from_slice(json);
+        let msg = match self
+            .dec
+            .decode(&mut self.frame, &mut self.levels, &mut self.trades)
+        {
             Ok(m) => {
-                decoded += 1;
+                self.decoded += 1;
                 m
             }
             Err(e) => {
@@ -85,8 +130,9 @@ pub fn replay_kraken(
         };
         s.messages += 1;
         let i = st.instr(symbol);
+        let wire = &mut self.wire;
         if wire.len() <= i {
-            let configured = opts
+            let configured = self
                 .wire_precision
                 .iter()
                 .find(|(sym, _)| sym == symbol)
@@ -94,6 +140,7 @@ pub fn replay_kraken(
             wire.resize(i + 1, None);
             wire[i] = configured;
         }
+        let levels = &self.levels;
         match msg {
             KrakenMsg::Book {
                 snapshot,
@@ -102,7 +149,7 @@ pub fn replay_kraken(
                 wire: seen_wire,
                 ..
             } => {
-                let depth = depth.unwrap_or(default_depth);
+                let depth = depth.unwrap_or(self.default_depth);
                 if wire[i].is_none() {
                     wire[i] = seen_wire;
                 }
@@ -114,14 +161,14 @@ pub fn replay_kraken(
                     st.stats[i].updates += 1;
                 } else {
                     st.stats[i].before_snapshot += 1;
-                    if !opts.accept_unsynced {
+                    if !self.accept_unsynced {
                         return Ok(());
                     }
                 }
                 if snapshot {
-                    st.apply_snapshot(i, &levels);
+                    st.apply_snapshot(i, levels);
                 } else {
-                    st.apply(i, &levels);
+                    st.apply(i, levels);
                 }
                 st.book(i).truncate(depth);
                 if snapshot {
@@ -136,7 +183,7 @@ pub fn replay_kraken(
                         Some(_) => {
                             st.stats[i].checksum_bad += 1;
                             st.set_synced(i, false);
-                            if !opts.accept_unsynced {
+                            if !self.accept_unsynced {
                                 st.book(i).clear();
                             }
                         }
@@ -144,7 +191,7 @@ pub fn replay_kraken(
                 }
             }
             KrakenMsg::Trades { .. } => {
-                for t in &trades {
+                for t in &self.trades {
                     // The taker bought: the resting order was a sell.
                     st.trade(i, t.px, t.qty, t.buy);
                 }
@@ -164,15 +211,39 @@ pub fn replay_kraken(
             KrakenMsg::Control => {}
         }
         st.report(i).map_err(CryptoReplayError::Output)
-    })?;
-    s.container = seen.name().into();
-    if decoded == 0 && s.lines > 0 {
-        return Err(CryptoReplayError::WrongVenue {
-            venue: "Kraken",
-            bad: s.bad_total(),
-        });
     }
-    st.finish(&mut s).map_err(CryptoReplayError::Output)?;
+
+    /// Ends the run: totals and the digest into `s`.
+    ///
+    /// # Errors
+    /// [`CryptoReplayError::WrongVenue`] when lines were read but none decoded;
+    /// [`CryptoReplayError::Output`] flushing the CSV.
+    pub fn finish(self, s: &mut L2Summary) -> Result<(), CryptoReplayError> {
+        if self.decoded == 0 && s.lines > 0 {
+            return Err(CryptoReplayError::WrongVenue {
+                venue: "Kraken",
+                bad: s.bad_total(),
+            });
+        }
+        self.st.finish(s).map_err(CryptoReplayError::Output)
+    }
+}
+
+/// Replays a Kraken capture.
+///
+/// # Errors
+/// [`CryptoReplayError`].
+pub fn replay_kraken(
+    input: impl BufRead,
+    opts: CryptoReplayOptions<'_>,
+) -> Result<L2Summary, CryptoReplayError> {
+    let started = Instant::now();
+    let mut s = KrakenSync::new_summary();
+    let mut sync = KrakenSync::new(opts)?;
+    let mut seen = SeenContainers::default();
+    for_each_line(input, &mut seen, &mut s, |l, s| sync.on_line(l, s))?;
+    s.container = seen.name().into();
+    sync.finish(&mut s)?;
     s.elapsed_s = started.elapsed().as_secs_f64();
     Ok(s)
 }

@@ -79,21 +79,36 @@ pub fn for_each_line(
             Ok(_) => {}
             Err(e) => return Err(CryptoReplayError::Read(e)),
         }
-        if line.trim_ascii().is_empty() {
-            continue;
-        }
-        s.lines += 1;
-        let Some(l) = classify(&line) else {
-            s.bad_lines += 1;
-            continue;
-        };
-        match l {
-            CaptureLine::Frame { container, .. }
-            | CaptureLine::Rest { container, .. }
-            | CaptureLine::Meta { container } => seen.add(container),
-        }
-        f(l, s)?;
+        on_capture_line(&line, seen, s, &mut f)?;
     }
+}
+
+/// One raw capture line, exactly as [`for_each_line`] treats each: blank lines are skipped,
+/// others counted, classified (or counted bad) and handed to `f`. For callers that read lines
+/// themselves (the consolidated replay interleaves several captures).
+///
+/// # Errors
+/// Whatever `f` returns.
+pub fn on_capture_line(
+    line: &[u8],
+    seen: &mut SeenContainers,
+    s: &mut L2Summary,
+    mut f: impl FnMut(CaptureLine<'_>, &mut L2Summary) -> Result<(), CryptoReplayError>,
+) -> Result<(), CryptoReplayError> {
+    if line.trim_ascii().is_empty() {
+        return Ok(());
+    }
+    s.lines += 1;
+    let Some(l) = classify(line) else {
+        s.bad_lines += 1;
+        return Ok(());
+    };
+    match l {
+        CaptureLine::Frame { container, .. }
+        | CaptureLine::Rest { container, .. }
+        | CaptureLine::Meta { container } => seen.add(container),
+    }
+    f(l, s)
 }
 
 /// Per-symbol results.

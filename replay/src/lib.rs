@@ -7,6 +7,7 @@ pub mod bbo_csv;
 pub mod binance;
 pub mod capture;
 pub mod coinbase;
+pub mod consolidated;
 pub mod input;
 pub mod itch;
 pub mod journal;
