@@ -498,6 +498,24 @@ pub struct BacktestData {
     pub equity: Vec<EquitySample>,
 }
 
+impl BacktestData {
+    /// The report's view of a run of `events` input events that printed `digest`.
+    pub fn report_input(&self, events: u64, digest: &str) -> crate::report::ReportInput<'_> {
+        crate::report::ReportInput {
+            fills: &self.fills,
+            equity: &self.equity,
+            sample_interval_ns: self.options.sample_interval_ns,
+            orders: order_counts(&self.counts),
+            events,
+            capital: self.options.capital,
+            ticks_per_unit: self.options.ticks_per_unit,
+            lots_per_unit: self.options.lots_per_unit,
+            periods_per_year: self.options.periods_per_year,
+            digest: digest.to_owned(),
+        }
+    }
+}
+
 /// Currency units of a money amount, with `scale` tick-lots per currency unit
 /// ([`crate::report::money_scale`]; `ticks_per_unit` on ITCH).
 pub fn money_units(m: i128, scale: i64) -> f64 {

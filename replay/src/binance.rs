@@ -106,19 +106,11 @@ impl BinanceSummary {
     /// The backtest report's view of this run (`None` when no backtest ran or it sent no
     /// orders).
     pub fn report_input(&self) -> Option<crate::report::ReportInput<'_>> {
-        let d = self.backtest_data.as_ref()?;
-        Some(crate::report::ReportInput {
-            fills: &d.fills,
-            equity: &d.equity,
-            sample_interval_ns: d.options.sample_interval_ns,
-            orders: crate::backtest::order_counts(&d.counts),
-            events: self.lines,
-            capital: d.options.capital,
-            ticks_per_unit: d.options.ticks_per_unit,
-            lots_per_unit: d.options.lots_per_unit,
-            periods_per_year: d.options.periods_per_year,
-            digest: self.digest.clone(),
-        })
+        Some(
+            self.backtest_data
+                .as_ref()?
+                .report_input(self.lines, &self.digest),
+        )
     }
 }
 
