@@ -704,6 +704,29 @@ fn binance_live_paper_trades_the_market_maker_and_the_journal_replay_repeats_it(
     let fills = count_before(&lines[2], "", "fills");
     assert!(orders > 0 && fills > 0, "{stdout}");
     assert!(lines[2].contains("queue model conservative"), "{stdout}");
+    // An independent path: the file backtest of the capture (the file's sync, its receive
+    // times) makes the same decisions and fills; only the times, so the digest, differ.
+    let o = Command::new(BIN)
+        .args([
+            "replay",
+            "--format",
+            "binance",
+            BINANCE,
+            "--strategy",
+            "market_maker",
+            "--strategy-config",
+            mm,
+            "--queue",
+            "conservative",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        strategy_lines(&String::from_utf8_lossy(&o.stdout)),
+        lines,
+        "live strategy lines against the file backtest's"
+    );
     // The market data ran as without a strategy: every frame, synced, the book of the file.
     let (s, levels) = summary(&dir);
     assert_eq!(s["frames"], BINANCE_FRAMES + 1);
