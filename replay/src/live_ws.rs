@@ -842,13 +842,7 @@ pub fn run_ws<'a, W: Write>(
     let client_cfg = cfg.client_config().map_err(WsRunError::Config)?;
     let clock = WallClock::new();
     let mut client = WsClient::new(client_cfg, clock.clone());
-    let mut session = WsSession::new(
-        cfg.venue,
-        cfg.accept_unsynced,
-        bbo_csv,
-        counters,
-        backtest,
-    )?;
+    let mut session = WsSession::new(cfg.venue, cfg.accept_unsynced, bbo_csv, counters, backtest)?;
     let rest = RestClient::new(Duration::from_millis(cfg.rest_timeout_ms));
     let snapshot_url = cfg.rest_url.as_deref().map(|base| {
         let api = if cfg.venue == WsVenue::BinanceFutures {

@@ -721,6 +721,16 @@ mod tests {
             e.contains("line 3") && e.contains("group") && e.contains("239.1.1.1"),
             "{e}"
         );
+        // Nothing is simulated on ITCH: the websocket-only strategy keys are refused.
+        let itch = "[[source]]\nkind = \"itch\"\ngroup = \"239.1.1.1:5000\"\n[strategy]\nname = \"obi_taker\"\n";
+        assert!(LiveConfig::parse(itch, "x.toml").is_ok());
+        let e = LiveConfig::parse(&format!("{itch}queue = \"conservative\"\n"), "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 6") && e.contains("queue") && e.contains("websocket"),
+            "{e}"
+        );
     }
 
     const BINANCE: &str = include_str!("../../data/live-binance.toml");

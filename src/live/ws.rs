@@ -154,9 +154,8 @@ pub(crate) fn run(cfg: &LiveConfig) -> Result<u8, Failure> {
                     }
                 }
                 let bbo = bbo.map(|b| -> Box<dyn Write> { b });
-                let backtest = backtest.map(|(s, o)| -> ticklane_replay::live_ws::WsBacktest {
-                    (s, o)
-                });
+                let backtest =
+                    backtest.map(|(s, o)| -> ticklane_replay::live_ws::WsBacktest { (s, o) });
                 let r = run_ws(ws, stop_ref, journal.as_mut(), counters_ref, bbo, backtest);
                 (r, journal)
             });

@@ -699,7 +699,10 @@ fn binance_live_paper_trades_the_market_maker_and_the_journal_replay_repeats_it(
     let digest = digest_of(&stdout);
     let lines = strategy_lines(&stdout);
     assert_eq!(lines.len(), 3, "{stdout}");
-    assert!(lines[0].starts_with("strategy:      market_maker ("), "{stdout}");
+    assert!(
+        lines[0].starts_with("strategy:      market_maker ("),
+        "{stdout}"
+    );
     let orders = count_before(&stdout, "backtest:", "orders");
     let fills = count_before(&lines[2], "", "fills");
     assert!(orders > 0 && fills > 0, "{stdout}");
@@ -776,5 +779,8 @@ fn binance_live_paper_trades_the_market_maker_and_the_journal_replay_repeats_it(
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("fifo") && err.contains("conservative"), "{err}");
+    assert!(
+        err.contains("fifo") && err.contains("conservative"),
+        "{err}"
+    );
 }
