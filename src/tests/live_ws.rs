@@ -784,3 +784,70 @@ fn binance_live_paper_trades_the_market_maker_and_the_journal_replay_repeats_it(
         "{err}"
     );
 }
+
+#[test]
+fn coinbase_live_strategy_from_an_exec_config_and_its_journal_replay() {
+    let dir = tmp_dir("coinbase-obi");
+    // The queue model from an exec config beside the live config (found relative to it).
+    std::fs::write(
+        dir.join("exec.toml"),
+        "[queue]\nmodel = \"probabilistic\"\n",
+    )
+    .unwrap();
+    let (server, port) = serve(&["--format", "coinbase", COINBASE, "--linger-ms", "300"]);
+    let cfg = config(
+        &dir,
+        "coinbase",
+        port,
+        FINITE,
+        "[strategy]\nname = \"obi_taker\"\nexec_config = \"exec.toml\"\n",
+    );
+    let (live, _) = start_live(&cfg);
+    let (out, stderr) = live.finish(Duration::from_secs(60));
+    drop(server);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}\n{stdout}\n{stderr}", out.status);
+    let digest = digest_of(&stdout);
+    let lines = strategy_lines(&stdout);
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(count_before(&stdout, "backtest:", "orders") > 0, "{stdout}");
+    assert!(lines[2].contains("queue model probabilistic"), "{stdout}");
+    let (s, levels) = summary(&dir);
+    assert_eq!(levels["SKL-GBP"], coinbase_file().0);
+    assert_eq!(s["book"]["strategy"], "obi_taker");
+
+    let journal = dir.join("live.journal");
+    let exec = dir.join("exec.toml");
+    let o = Command::new(BIN)
+        .args([
+            "replay",
+            journal.to_str().unwrap(),
+            "--strategy",
+            "obi_taker",
+            "--exec-config",
+            exec.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(strategy_lines(&text), lines, "{text}");
+    assert_eq!(digest_of(&text), digest, "journal replay digest\n{text}");
+    assert_ne!(replay_digest(&journal), digest);
+    // --report is refused on a websocket journal, not ignored.
+    let o = Command::new(BIN)
+        .args([
+            "replay",
+            journal.to_str().unwrap(),
+            "--strategy",
+            "obi_taker",
+            "--exec-config",
+            exec.to_str().unwrap(),
+            "--report",
+            dir.join("report").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!dir.join("report").exists());
+}
