@@ -134,7 +134,9 @@ struct ReplayArgs {
     /// (ts_exch_ns,symbol,bid_px,bid_qty,ask_px,ask_qty, one row per change), for any input.
     #[arg(long, value_name = "REFERENCE")]
     check: Option<PathBuf>,
-    /// Run a built-in strategy (see `ticklane strategies`); its signals enter the digest.
+    /// Run a built-in strategy (see `ticklane strategies`); its signals enter the digest. On a
+    /// `ticklane live` websocket journal it paper-trades as the live run's `[strategy]` did
+    /// (give the same --strategy-config, --exec-config and --queue for the same digest).
     #[arg(long, value_name = "NAME")]
     strategy: Option<String>,
     /// TOML config for --strategy (unknown keys are an error naming the key).
@@ -151,7 +153,8 @@ struct ReplayArgs {
     /// Queue-position model of the backtest, overriding the config's queue.model: fifo (exact,
     /// needs order-by-order data: ITCH, LOBSTER), conservative (only trades at the order's
     /// price advance it) or probabilistic (level decreases advance it too, with probability
-    /// rising with the quantity ahead). L2 data (--format binance) takes only the last two.
+    /// rising with the quantity ahead). L2 data (--format binance|coinbase|kraken, and a
+    /// `ticklane live` websocket journal) takes only the last two.
     #[arg(long, value_name = "MODEL", requires = "strategy")]
     queue: Option<String>,
     /// Write the backtest report into DIR: summary.json, equity.svg, trades.csv,
@@ -415,7 +418,7 @@ fn replay(mut a: ReplayArgs) -> Result<u8, Failure> {
         return crypto::replay_crypto(&a, a.format == Format::Kraken);
     }
     if a.format == Format::Auto && replay_journal::is_journal(&a.file) {
-        return replay_journal::replay(&a.file, a.strategy.as_deref(), a.strict);
+        return replay_journal::replay(&a);
     }
     let is_lobster = match a.format {
         Format::Lobster => true,

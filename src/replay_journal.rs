@@ -7,8 +7,9 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
+use ticklane_replay::live_ws::{WsBacktest, WsRunError, WsVenue};
 
-use crate::{input_failure, Failure};
+use crate::{input_failure, Failure, ReplayArgs};
 
 /// True when the file at `path` starts with the journal magic (plain, not gzip).
 pub(crate) fn is_journal(path: &Path) -> bool {
@@ -19,13 +20,14 @@ pub(crate) fn is_journal(path: &Path) -> bool {
         && ticklane_feeds::journal::is_journal(&head)
 }
 
-/// Replays the journal at `path`, with `strategy` when given.
-pub(crate) fn replay(path: &Path, strategy: Option<&str>, strict: bool) -> Result<u8, Failure> {
+/// Replays the journal `a.file`, with `a.strategy` when given.
+pub(crate) fn replay(a: &ReplayArgs) -> Result<u8, Failure> {
+    let (path, strategy, strict) = (a.file.as_path(), a.strategy.as_deref(), a.strict);
     let ws = std::fs::File::open(path)
         .ok()
         .and_then(|f| ticklane_replay::live_ws::ws_journal_venue(std::io::BufReader::new(f)));
-    if ws.is_some() {
-        return replay_ws(path, strict);
+    if let Some(venue) = ws {
+        return replay_ws(a, venue);
     }
     let input = ticklane_replay::input::open(path).map_err(input_failure)?;
     let reader = std::io::BufReader::with_capacity(1 << 16, input.reader);
@@ -56,15 +58,46 @@ pub(crate) fn replay(path: &Path, strategy: Option<&str>, strict: bool) -> Resul
     Ok(0)
 }
 
-/// Replays a websocket journal through the live runner's session.
-fn replay_ws(path: &Path, strict: bool) -> Result<u8, Failure> {
+/// Replays a websocket journal through the live runner's session, with the strategy of
+/// `--strategy` paper-trading as the live run's `[strategy]` did.
+fn replay_ws(a: &ReplayArgs, venue: WsVenue) -> Result<u8, Failure> {
+    let (path, strict) = (a.file.as_path(), a.strict);
+    if a.report.is_some() || a.signals.is_some() {
+        return Err(Failure {
+            code: 2,
+            err: anyhow::anyhow!(
+                "--report and --signals are not available on a websocket journal replay (the \
+                 summary, its strategy and backtest lines and the digest are); backtest a \
+                 capture with `ticklane replay --format binance|coinbase FILE --report DIR`"
+            ),
+        });
+    }
+    let plan = crate::crypto::l2_backtest(
+        a,
+        crate::backtest::DataPlan {
+            l2_format: Some(match venue {
+                WsVenue::Coinbase => "coinbase",
+                WsVenue::Binance | WsVenue::BinanceFutures => "binance",
+            }),
+            queue: a.queue.as_deref(),
+            ..Default::default()
+        },
+    )?;
+    let backtest = plan.map(|(s, p)| -> WsBacktest<'_> { (s, p.options) });
     let input = ticklane_replay::input::open(path).map_err(input_failure)?;
     let reader = std::io::BufReader::with_capacity(1 << 16, input.reader);
     let counters = ticklane_replay::live_ws::WsCounters::default();
     let (summary, stats) =
-        ticklane_replay::live_ws::replay_ws_journal(reader, false, None, &counters)
-            .with_context(|| format!("{}", path.display()))
-            .map_err(input_failure)?;
+        ticklane_replay::live_ws::replay_ws_journal(reader, false, None, &counters, backtest)
+            .map_err(|e| match e {
+                WsRunError::Backtest(_) => Failure {
+                    code: 2,
+                    err: e.into(),
+                },
+                other => {
+                    input_failure(anyhow::Error::new(other).context(format!("{}", path.display())))
+                }
+            })?;
     println!("journal:       {stats}");
     println!("{summary}");
     let bad = stats.corrupt + stats.unknown_kind + u64::from(stats.stopped_early.is_some());

@@ -16,6 +16,10 @@
 //! connection number), every REST snapshot body (`Rest`), every lost connection (`Reconnect`),
 //! each completed resync (`Resync`, informational) and an `End`. [`replay_ws_journal`] drives
 //! a [`WsSession`] with the same records, so it prints the digest the live run printed.
+//!
+//! Strategy: a [`WsBacktest`] paper-trades on the books through the sync state machines'
+//! backtest hooks, exactly as an L2 backtest of a capture; the journal replay given the same
+//! strategy and options prints the same digest (signals, orders and fills included).
 
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -23,13 +27,16 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use ticklane_engine::book::L2Book;
+use ticklane_engine::strategy::Strategy;
 use ticklane_engine::Side;
 use ticklane_feeds::journal::{JournalError, JournalReader, JournalWriter, RecordKind};
 use ticklane_feeds::rest::{depth_url, DepthApi, RestClient};
 use ticklane_feeds::ws::{Flow, WallClock, WsClient, WsClientConfig, WsEvent};
 
+use crate::backtest::BacktestOptions;
 use crate::binance::{BinanceReplayError, BinanceReplayOptions, BinanceSummary, BinanceSync};
 use crate::coinbase::CoinbaseSync;
+use crate::l2backtest::L2BacktestError;
 use crate::l2state::{CryptoReplayError, CryptoReplayOptions, L2Summary};
 
 /// The venue of a websocket source.
@@ -408,12 +415,16 @@ pub enum WsRunError {
     /// The Coinbase state machine refused (no frame decoded at all).
     #[error("{0}")]
     Coinbase(CryptoReplayError),
+    /// The strategy's backtest cannot run on this data as configured (the FIFO queue model).
+    #[error("{0}")]
+    Backtest(L2BacktestError),
 }
 
 impl From<BinanceReplayError> for WsRunError {
     fn from(e: BinanceReplayError) -> Self {
         match e {
             BinanceReplayError::Output(e) => WsRunError::Output(e),
+            BinanceReplayError::Backtest(e) => WsRunError::Backtest(e),
             other => WsRunError::Binance(other),
         }
     }
@@ -423,6 +434,7 @@ impl From<CryptoReplayError> for WsRunError {
     fn from(e: CryptoReplayError) -> Self {
         match e {
             CryptoReplayError::Output(e) => WsRunError::Output(e),
+            CryptoReplayError::Backtest(e) => WsRunError::Backtest(e),
             other => WsRunError::Coinbase(other),
         }
     }
@@ -471,29 +483,38 @@ pub enum SyncChange {
     Lost,
 }
 
+/// A strategy paper-traded against the execution simulator on a websocket source's books, with
+/// the backtest's options: exactly the L2 backtest of a capture replay (see
+/// [`crate::l2backtest`]), driven by the frames as they arrive.
+pub type WsBacktest<'a> = (Box<dyn Strategy + 'a>, BacktestOptions);
+
 impl<'a> WsSession<'a> {
-    /// A session for `venue`, BBO changes to `bbo_csv`, publishing into `counters`.
+    /// A session for `venue`, BBO changes to `bbo_csv`, publishing into `counters`; with
+    /// `backtest`, its strategy runs on the books through the sync state machine's backtest
+    /// hooks (its signals, orders and fills enter the digest).
     ///
     /// # Errors
-    /// Writing the CSV header.
+    /// Writing the CSV header; [`WsRunError::Backtest`] for a queue model L2 data cannot use.
     pub fn new(
         venue: WsVenue,
         accept_unsynced: bool,
         bbo_csv: Option<Box<dyn Write + 'a>>,
         counters: &'a WsCounters,
+        backtest: Option<WsBacktest<'a>>,
     ) -> Result<Self, WsRunError> {
         let v = match venue {
             WsVenue::Binance | WsVenue::BinanceFutures => {
                 Venue::Binance(BinanceSync::new(BinanceReplayOptions {
                     accept_unsynced,
                     bbo_csv,
-                    backtest: None,
+                    backtest,
                 })?)
             }
             WsVenue::Coinbase => Venue::Coinbase(
                 CoinbaseSync::new(CryptoReplayOptions {
                     accept_unsynced,
                     bbo_csv,
+                    backtest,
                     ..CryptoReplayOptions::default()
                 })?,
                 CoinbaseSync::new_summary(),
@@ -802,22 +823,26 @@ fn after<W: Write>(
 
 /// Runs a websocket source until `stop` is set: connect, subscribe, sync, reconnect and resync
 /// as needed. Frames and decisions go to `journal` when given (flushed on its own policy and at
-/// the end); BBO changes to `bbo_csv`; live counts to `counters`.
+/// the end); BBO changes to `bbo_csv`; live counts to `counters`. With `backtest`, its strategy
+/// paper-trades on the books against the simulator (the journal holds only what arrived, so
+/// [`replay_ws_journal`] with the same strategy and options reproduces the run's digest).
 ///
 /// # Errors
 /// [`WsRunError::Config`] for an unusable config; [`WsRunError::Output`] when the BBO CSV
-/// cannot be written. Network trouble is never an error: it is retried and counted.
+/// cannot be written; [`WsRunError::Backtest`] for a queue model L2 data cannot use. Network
+/// trouble is never an error: it is retried and counted.
 pub fn run_ws<'a, W: Write>(
     cfg: &WsSourceConfig,
     stop: &AtomicBool,
     journal: Option<&mut JournalWriter<W>>,
     counters: &'a WsCounters,
     bbo_csv: Option<Box<dyn Write + 'a>>,
+    backtest: Option<WsBacktest<'a>>,
 ) -> Result<WsRunSummary, WsRunError> {
     let client_cfg = cfg.client_config().map_err(WsRunError::Config)?;
     let clock = WallClock::new();
     let mut client = WsClient::new(client_cfg, clock.clone());
-    let mut session = WsSession::new(cfg.venue, cfg.accept_unsynced, bbo_csv, counters)?;
+    let mut session = WsSession::new(cfg.venue, cfg.accept_unsynced, bbo_csv, counters, backtest)?;
     let rest = RestClient::new(Duration::from_millis(cfg.rest_timeout_ms));
     let snapshot_url = cfg.rest_url.as_deref().map(|base| {
         let api = if cfg.venue == WsVenue::BinanceFutures {
@@ -983,16 +1008,20 @@ pub fn ws_journal_venue(reader: impl Read) -> Option<WsVenue> {
     WsVenue::from_name(std::str::from_utf8(rec.payload).ok()?)
 }
 
-/// Replays a websocket journal through the same [`WsSession`] a live run uses.
+/// Replays a websocket journal through the same [`WsSession`] a live run uses; with
+/// `backtest` (the live run's strategy and options), the strategy runs again on the same
+/// frames at the same receive times.
 ///
 /// # Errors
 /// [`WsRunError::NotWsJournal`] when the input is not a websocket journal;
-/// [`WsRunError::Output`] writing the CSV.
+/// [`WsRunError::Output`] writing the CSV; [`WsRunError::Backtest`] for a queue model L2 data
+/// cannot use.
 pub fn replay_ws_journal<'a>(
     reader: impl Read,
     accept_unsynced: bool,
     bbo_csv: Option<Box<dyn Write + 'a>>,
     counters: &'a WsCounters,
+    backtest: Option<WsBacktest<'a>>,
 ) -> Result<(WsRunSummary, WsJournalStats), WsRunError> {
     let mut r = JournalReader::new(reader).map_err(|e| WsRunError::NotWsJournal(e.to_string()))?;
     let venue = match r.next_record() {
@@ -1002,7 +1031,7 @@ pub fn replay_ws_journal<'a>(
         _ => None,
     }
     .ok_or_else(|| WsRunError::NotWsJournal("no source record first".into()))?;
-    let mut session = WsSession::new(venue, accept_unsynced, bbo_csv, counters)?;
+    let mut session = WsSession::new(venue, accept_unsynced, bbo_csv, counters, backtest)?;
     let mut st = WsJournalStats::default();
     let mut max_line = 0u16;
     while let Some(rec) = r.next_record() {

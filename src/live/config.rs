@@ -253,6 +253,15 @@ pub(crate) struct StrategySection {
     /// The same keys inline (instead of `config`).
     #[serde(default)]
     pub(crate) params: Option<toml::Table>,
+    /// Websocket sources: the execution simulator's configuration the strategy paper-trades
+    /// against, as `replay --exec-config` (relative to this file; default: the built-in one).
+    #[serde(default)]
+    pub(crate) exec_config: Option<PathBuf>,
+    /// Websocket sources: the simulator's queue model, `conservative` or `probabilistic` (the
+    /// books are price levels; `fifo` needs order-by-order data), as `replay --queue`.
+    /// Overrides `exec_config`'s `queue.model`; one of the two must name an L2 model.
+    #[serde(default)]
+    pub(crate) queue: Option<String>,
 }
 
 /// `[sinks]`.
@@ -467,6 +476,9 @@ impl LiveConfig {
         if let Some(p) = cfg.strategy.as_mut().and_then(|s| s.config.as_mut()) {
             rel(p);
         }
+        if let Some(p) = cfg.strategy.as_mut().and_then(|s| s.exec_config.as_mut()) {
+            rel(p);
+        }
         Ok(cfg)
     }
 
@@ -526,6 +538,19 @@ impl LiveConfig {
                     "[strategy]: give either config (a file) or [strategy.params], not both".into(),
                 ));
             }
+            for (key, set) in [
+                ("exec_config", st.exec_config.is_some()),
+                ("queue", st.queue.is_some()),
+            ] {
+                if set {
+                    return Err(bad(format!(
+                        "{}[strategy] {key} applies to websocket sources (the strategy \
+                         paper-trades against the simulator there); on ITCH the strategy's \
+                         signals and orders go to the outputs, nothing is simulated",
+                        line_of(text, key)
+                    )));
+                }
+            }
         }
         if let Some(w) = &self.pipeline.wait {
             w.parse::<ticklane_engine::wait::WaitStrategy>()
@@ -551,15 +576,33 @@ impl LiveConfig {
             let key = m.split([' ', ':']).next().unwrap_or_default();
             return Err(bad(format!("{}source {m}", line_of(text, key))));
         }
-        if self.strategy.is_some() {
+        if let Some(st) = &self.strategy {
             let at = text
                 .lines()
                 .position(|l| l.trim().starts_with("[strategy"))
                 .map_or(String::new(), |i| format!("line {}: ", i + 1));
-            return Err(bad(format!(
-                "{at}[strategy]: strategies do not run on websocket sources yet (only on ITCH); \
-                 remove the table, or backtest the capture with `ticklane replay --strategy`"
-            )));
+            if st.config.is_some() && st.params.is_some() {
+                return Err(bad(format!(
+                    "{at}[strategy]: give either config (a file) or [strategy.params], not both"
+                )));
+            }
+            if st.queue.is_none() && st.exec_config.is_none() {
+                return Err(bad(format!(
+                    "{at}[strategy]: on a websocket source the strategy paper-trades against \
+                     the simulator on L2 books: set queue = \"conservative\" or \
+                     \"probabilistic\" (fifo needs order-by-order data), or exec_config = \
+                     an exec TOML whose queue.model is one of them"
+                )));
+            }
+            if let Some(q) = &st.queue {
+                if q != "conservative" && q != "probabilistic" {
+                    return Err(bad(format!(
+                        "{}[strategy] queue = {q:?}: on a websocket source's L2 books use \
+                         \"conservative\" or \"probabilistic\" (fifo needs order-by-order data)",
+                        line_of(text, "queue")
+                    )));
+                }
+            }
         }
         let p = &self.pipeline;
         if p.mode != PipelineMode::Inline
@@ -676,6 +719,16 @@ mod tests {
         .to_string();
         assert!(
             e.contains("line 3") && e.contains("group") && e.contains("239.1.1.1"),
+            "{e}"
+        );
+        // Nothing is simulated on ITCH: the websocket-only strategy keys are refused.
+        let itch = "[[source]]\nkind = \"itch\"\ngroup = \"239.1.1.1:5000\"\n[strategy]\nname = \"obi_taker\"\n";
+        assert!(LiveConfig::parse(itch, "x.toml").is_ok());
+        let e = LiveConfig::parse(&format!("{itch}queue = \"conservative\"\n"), "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 6") && e.contains("queue") && e.contains("websocket"),
             "{e}"
         );
     }
@@ -816,10 +869,32 @@ mod tests {
         let e = err(&format!("{ok}heartbeat_ms = \"fast\"\n"));
         assert!(e.contains("heartbeat_ms") || e.contains("line 9"), "{e}");
         // Tables that do not apply to a websocket source.
+        // A strategy needs an L2 queue model.
         let e = err(&format!("{ok}[strategy]\nname = \"obi_taker\"\n"));
         assert!(
-            e.contains("[strategy]") && e.contains("line 9") && e.contains("websocket"),
+            e.contains("[strategy]") && e.contains("line 9") && e.contains("conservative"),
             "{e}"
+        );
+        let e = err(&format!(
+            "{ok}[strategy]\nname = \"obi_taker\"\nqueue = \"fifo\"\n"
+        ));
+        assert!(
+            e.contains("queue = \"fifo\"") && e.contains("line 11") && e.contains("order-by-order"),
+            "{e}"
+        );
+        let c = LiveConfig::parse(
+            &format!(
+                "{head}{ok}[strategy]\nname = \"obi_taker\"\nqueue = \"probabilistic\"\n\
+                 exec_config = \"exec.toml\"\n"
+            ),
+            "x.toml",
+        )
+        .unwrap();
+        let st = c.strategy.as_ref().unwrap();
+        assert_eq!(st.queue.as_deref(), Some("probabilistic"));
+        assert_eq!(
+            st.exec_config.as_deref(),
+            Some(std::path::Path::new("exec.toml"))
         );
         let e = err(&format!("{ok}[run]\nstop_at_end = false\n"));
         assert!(e.contains("stop_at_end") && e.contains("line 10"), "{e}");

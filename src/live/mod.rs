@@ -60,6 +60,25 @@ const JOURNAL_RING: usize = 64 << 20;
 /// Bytes of the ring between the receive thread and the threaded pipeline.
 const PIPELINE_RING: usize = 16 << 20;
 
+/// The `[strategy]` table's configuration text: its `config` file, or `[strategy.params]`.
+fn strategy_toml(cfg: &LiveConfig) -> Result<Option<String>, Failure> {
+    Ok(match &cfg.strategy {
+        Some(s) => match (&s.config, &s.params) {
+            (Some(p), _) => Some(
+                std::fs::read_to_string(p)
+                    .with_context(|| format!("[strategy] config: reading {}", p.display()))
+                    .map_err(input_failure)?,
+            ),
+            (None, Some(t)) => Some(toml::to_string(t).map_err(|e| Failure {
+                code: 2,
+                err: e.into(),
+            })?),
+            (None, None) => None,
+        },
+        None => None,
+    })
+}
+
 fn config_failure(e: ConfigError) -> Failure {
     match e {
         ConfigError::Read { .. } => input_failure(e),
@@ -494,18 +513,7 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
     let usage = |err: anyhow::Error| Failure { code: 2, err };
 
     // The strategy, built once here so a bad name or key fails before any socket opens.
-    let strategy_text = match &cfg.strategy {
-        Some(s) => match (&s.config, &s.params) {
-            (Some(p), _) => Some(
-                std::fs::read_to_string(p)
-                    .with_context(|| format!("[strategy] config: reading {}", p.display()))
-                    .map_err(input_failure)?,
-            ),
-            (None, Some(t)) => Some(toml::to_string(t).map_err(|e| usage(e.into()))?),
-            (None, None) => None,
-        },
-        None => None,
-    };
+    let strategy_text = strategy_toml(&cfg)?;
     let strategy_name = cfg.strategy.as_ref().map(|s| s.name.clone());
     let make = {
         let (n, t) = (strategy_name.clone(), strategy_text.clone());

@@ -11,6 +11,11 @@
 //!
 //! The journal is the runner's own (a `Source` record, then frames, REST bodies, reconnects), so
 //! `ticklane replay JOURNAL` drives the same session code and prints this run's digest.
+//!
+//! `[strategy]`: the strategy paper-trades on the books against the execution simulator, as an
+//! L2 backtest of a capture does (`[strategy] queue` / `exec_config` as `replay --queue` /
+//! `--exec-config`); `ticklane replay JOURNAL --strategy NAME --strategy-config F --queue Q`
+//! reruns it on what arrived and prints the same digest.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use ticklane_feeds::journal::JournalWriter;
-use ticklane_replay::live_ws::{run_ws, WsCounters, WsRunError};
+use ticklane_replay::live_ws::{run_ws, WsCounters, WsRunError, WsVenue};
 
 use super::config::LiveConfig;
 use super::metrics::{self, MetricsRegistry};
@@ -32,6 +37,44 @@ pub(crate) fn run(cfg: &LiveConfig) -> Result<u8, Failure> {
         return Err(anyhow::anyhow!("the source is not a websocket source").into());
     };
     let ws = &src.cfg;
+
+    // The strategy and its simulator, built first so a bad name, key or exec config fails
+    // before anything connects.
+    let backtest = match &cfg.strategy {
+        Some(st) => {
+            let text = super::strategy_toml(cfg)?;
+            let strategy =
+                ticklane_strategies::build(&st.name, text.as_deref()).map_err(|e| Failure {
+                    code: 2,
+                    err: anyhow::Error::new(e).context("[strategy]"),
+                })?;
+            let plan = crate::backtest::plan(
+                cfg.journal
+                    .as_ref()
+                    .map_or(std::path::Path::new(""), |j| &j.path),
+                &ws.symbols,
+                &st.name,
+                st.config.as_deref(),
+                text.as_deref(),
+                st.exec_config.as_deref(),
+                crate::backtest::DataPlan {
+                    l2_format: Some(match ws.venue {
+                        WsVenue::Coinbase => "coinbase",
+                        WsVenue::Binance | WsVenue::BinanceFutures => "binance",
+                    }),
+                    accept_unsynced: ws.accept_unsynced,
+                    queue: st.queue.as_deref(),
+                    ..Default::default()
+                },
+            )
+            .map_err(|err| Failure {
+                code: 2,
+                err: err.context("[strategy]"),
+            })?;
+            Some((strategy, plan.options))
+        }
+        None => None,
+    };
 
     // Outputs first, so a bad path fails before anything connects.
     let bbo: Option<Box<dyn Write + Send>> = match &cfg.sinks.bbo_csv {
@@ -74,7 +117,7 @@ pub(crate) fn run(cfg: &LiveConfig) -> Result<u8, Failure> {
         metrics_handle = Some(h);
     }
     eprintln!(
-        "live: source {} ({} websocket {}, symbols {}{}), journal {}",
+        "live: source {} ({} websocket {}, symbols {}{}), journal {}{}",
         src.name,
         ws.venue.name(),
         ws.url,
@@ -86,6 +129,14 @@ pub(crate) fn run(cfg: &LiveConfig) -> Result<u8, Failure> {
         cfg.journal
             .as_ref()
             .map_or_else(|| "off".to_owned(), |j| j.path.display().to_string()),
+        match (&cfg.strategy, &backtest) {
+            (Some(st), Some((_, o))) => format!(
+                ", strategy {} paper-trading (queue model {})",
+                st.name,
+                o.sim.queue.name()
+            ),
+            _ => String::new(),
+        },
     );
 
     let started = Instant::now();
@@ -103,7 +154,9 @@ pub(crate) fn run(cfg: &LiveConfig) -> Result<u8, Failure> {
                     }
                 }
                 let bbo = bbo.map(|b| -> Box<dyn Write> { b });
-                let r = run_ws(ws, stop_ref, journal.as_mut(), counters_ref, bbo);
+                let backtest =
+                    backtest.map(|(s, o)| -> ticklane_replay::live_ws::WsBacktest { (s, o) });
+                let r = run_ws(ws, stop_ref, journal.as_mut(), counters_ref, bbo, backtest);
                 (r, journal)
             });
         let h = match h {
@@ -136,7 +189,7 @@ pub(crate) fn run(cfg: &LiveConfig) -> Result<u8, Failure> {
         let _ = h.join();
     }
     let summary = result?.map_err(|e| match e {
-        WsRunError::Config(_) => Failure {
+        WsRunError::Config(_) | WsRunError::Backtest(_) => Failure {
             code: 2,
             err: e.into(),
         },

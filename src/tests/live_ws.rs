@@ -612,16 +612,242 @@ fn websocket_config_errors_are_clear_and_exit_2() {
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("127.0.0.1:99999"), "{err}");
+    // A strategy on L2 books needs an L2 queue model, named or from its exec config.
     let (code, err) = live_fails(
         &format!("{ok}[strategy]\nname = \"obi_taker\"\n"),
         "strategy",
     );
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("strategies do not run on websocket sources"),
+        err.contains("line 6")
+            && err.contains("queue = \"conservative\"")
+            && err.contains("exec_config"),
         "{err}"
     );
+    let (code, err) = live_fails(
+        &format!("{ok}[strategy]\nname = \"obi_taker\"\nqueue = \"fifo\"\n"),
+        "strategy-fifo",
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("line 8") && err.contains("order-by-order"),
+        "{err}"
+    );
+    // An exec config whose queue model is FIFO: refused by the backtest plan, before connecting.
+    let dir = tmp_dir("strategy-exec-fifo");
+    std::fs::write(dir.join("exec.toml"), "[queue]\nmodel = \"fifo\"\n").unwrap();
+    let (code, err) = live_fails(
+        &format!(
+            "{ok}[strategy]\nname = \"obi_taker\"\nexec_config = \"{}\"\n",
+            dir.join("exec.toml").display()
+        ),
+        "strategy-exec-fifo-cfg",
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("[strategy]") && err.contains("fifo"), "{err}");
+    let (code, err) = live_fails(
+        &format!("{ok}[strategy]\nname = \"no_such\"\nqueue = \"conservative\"\n"),
+        "strategy-name",
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no_such"), "{err}");
     let (code, err) = live_fails("[[source]]\nkind = \"kraken\"\nurl = \"ws://h/\"\n", "kind");
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("kraken") && err.contains("line 2"), "{err}");
+}
+
+/// The strategy lines of a summary: `strategy:` and `backtest:` with the backtest's second
+/// line (orders, fills, position, PnL), not the third (the loop's speed).
+fn strategy_lines(stdout: &str) -> Vec<String> {
+    let lines: Vec<&str> = stdout.lines().collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if l.starts_with("strategy:") {
+            out.push(l.to_string());
+        }
+        if l.starts_with("backtest:") {
+            out.push(l.to_string());
+            out.push(lines.get(i + 1).unwrap_or(&"").to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn binance_live_paper_trades_the_market_maker_and_the_journal_replay_repeats_it() {
+    let dir = tmp_dir("binance-mm");
+    let mm = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mm-btcusdt.toml");
+    let (server, port) = serve(&["--format", "binance", BINANCE, "--linger-ms", "300"]);
+    let cfg = config(
+        &dir,
+        "binance",
+        port,
+        FINITE,
+        &format!(
+            "[strategy]\nname = \"market_maker\"\nconfig = \"{mm}\"\nqueue = \"conservative\"\n"
+        ),
+    );
+    let (live, _) = start_live(&cfg);
+    let (out, stderr) = live.finish(Duration::from_secs(120));
+    drop(server);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}\n{stdout}\n{stderr}", out.status);
+    assert!(
+        stderr.contains("strategy market_maker paper-trading (queue model conservative)"),
+        "{stderr}"
+    );
+    let digest = digest_of(&stdout);
+    let lines = strategy_lines(&stdout);
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(
+        lines[0].starts_with("strategy:      market_maker ("),
+        "{stdout}"
+    );
+    let orders = count_before(&stdout, "backtest:", "orders");
+    let fills = count_before(&lines[2], "", "fills");
+    assert!(orders > 0 && fills > 0, "{stdout}");
+    assert!(lines[2].contains("queue model conservative"), "{stdout}");
+    // An independent path: the file backtest of the capture (the file's sync, its receive
+    // times) makes the same decisions and fills; only the times, so the digest, differ.
+    let o = Command::new(BIN)
+        .args([
+            "replay",
+            "--format",
+            "binance",
+            BINANCE,
+            "--strategy",
+            "market_maker",
+            "--strategy-config",
+            mm,
+            "--queue",
+            "conservative",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        strategy_lines(&String::from_utf8_lossy(&o.stdout)),
+        lines,
+        "live strategy lines against the file backtest's"
+    );
+    // The market data ran as without a strategy: every frame, synced, the book of the file.
+    let (s, levels) = summary(&dir);
+    assert_eq!(s["frames"], BINANCE_FRAMES + 1);
+    assert_eq!(levels["BTCUSDT"], binance_file().0);
+    assert_eq!(s["book"]["strategy"], "market_maker");
+    assert_eq!(s["book"]["backtest"]["orders_submitted"], orders);
+    assert_eq!(s["digest"], digest.as_str());
+
+    // The journal replayed with the same strategy: the same strategy lines and digest.
+    let journal = dir.join("live.journal");
+    let o = Command::new(BIN)
+        .args([
+            "replay",
+            journal.to_str().unwrap(),
+            "--strategy",
+            "market_maker",
+            "--strategy-config",
+            mm,
+            "--queue",
+            "conservative",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(strategy_lines(&text), lines, "{text}");
+    assert_eq!(digest_of(&text), digest, "journal replay digest\n{text}");
+    // The orders and fills are in the digest: without the strategy the journal gives another
+    // one. FIFO cannot run on L2 books: refused, exit 2.
+    assert_ne!(replay_digest(&journal), digest);
+    let o = Command::new(BIN)
+        .args([
+            "replay",
+            journal.to_str().unwrap(),
+            "--strategy",
+            "market_maker",
+            "--strategy-config",
+            mm,
+            "--queue",
+            "fifo",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("fifo") && err.contains("conservative"),
+        "{err}"
+    );
+}
+
+#[test]
+fn coinbase_live_strategy_from_an_exec_config_and_its_journal_replay() {
+    let dir = tmp_dir("coinbase-obi");
+    // The queue model from an exec config beside the live config (found relative to it).
+    std::fs::write(
+        dir.join("exec.toml"),
+        "[queue]\nmodel = \"probabilistic\"\n",
+    )
+    .unwrap();
+    let (server, port) = serve(&["--format", "coinbase", COINBASE, "--linger-ms", "300"]);
+    let cfg = config(
+        &dir,
+        "coinbase",
+        port,
+        FINITE,
+        "[strategy]\nname = \"obi_taker\"\nexec_config = \"exec.toml\"\n",
+    );
+    let (live, _) = start_live(&cfg);
+    let (out, stderr) = live.finish(Duration::from_secs(60));
+    drop(server);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}\n{stdout}\n{stderr}", out.status);
+    let digest = digest_of(&stdout);
+    let lines = strategy_lines(&stdout);
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(count_before(&stdout, "backtest:", "orders") > 0, "{stdout}");
+    assert!(lines[2].contains("queue model probabilistic"), "{stdout}");
+    let (s, levels) = summary(&dir);
+    assert_eq!(levels["SKL-GBP"], coinbase_file().0);
+    assert_eq!(s["book"]["strategy"], "obi_taker");
+
+    let journal = dir.join("live.journal");
+    let exec = dir.join("exec.toml");
+    let o = Command::new(BIN)
+        .args([
+            "replay",
+            journal.to_str().unwrap(),
+            "--strategy",
+            "obi_taker",
+            "--exec-config",
+            exec.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(strategy_lines(&text), lines, "{text}");
+    assert_eq!(digest_of(&text), digest, "journal replay digest\n{text}");
+    assert_ne!(replay_digest(&journal), digest);
+    // --report is refused on a websocket journal, not ignored.
+    let o = Command::new(BIN)
+        .args([
+            "replay",
+            journal.to_str().unwrap(),
+            "--strategy",
+            "obi_taker",
+            "--exec-config",
+            exec.to_str().unwrap(),
+            "--report",
+            dir.join("report").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!dir.join("report").exists());
 }

@@ -174,6 +174,7 @@ fn run_live(cfg: WsSourceConfig, server: &mut Server) -> Live {
                 Some(&mut journal),
                 &counters,
                 Some(Box::new(csv.clone())),
+                None,
             )
         });
         server_done = server.wait_done(Duration::from_secs(120));
@@ -297,7 +298,7 @@ fn coinbase_file() -> (TopLevels, Vec<String>) {
 /// Replays the journal and checks it gives the live digest; returns its reconnect records.
 fn journal_matches(live: &Live) -> u64 {
     let c = WsCounters::default();
-    let (s, st) = replay_ws_journal(&live.journal[..], false, None, &c).unwrap();
+    let (s, st) = replay_ws_journal(&live.journal[..], false, None, &c, None).unwrap();
     assert_eq!(s.digest, live.summary.digest, "journal replay digest");
     assert!(
         same_but_elapsed(&s.book, &live.summary.book),
