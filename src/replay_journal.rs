@@ -29,12 +29,42 @@ pub(crate) fn replay(a: &ReplayArgs) -> Result<u8, Failure> {
     if let Some(venue) = ws {
         return replay_ws(a, venue);
     }
+    // The ITCH live daemon runs its strategy without the execution simulator, so its journal
+    // replays the same way: options that only a backtest has are refused, not ignored.
+    let refused = [
+        ("--exec-config", a.exec_config.is_some()),
+        ("--queue", a.queue.is_some()),
+        ("--report", a.report.is_some()),
+        ("--signals", a.signals.is_some()),
+    ];
+    if let Some((flag, _)) = refused.iter().find(|(_, given)| *given) {
+        return Err(Failure {
+            code: 2,
+            err: anyhow::anyhow!(
+                "{flag} is not available on an ITCH journal replay (it re-drives the live \
+                 daemon's path: books and the strategy's signals, no execution simulator); \
+                 backtest the published file with `ticklane replay FILE --strategy NAME {flag} ...`"
+            ),
+        });
+    }
     let input = ticklane_replay::input::open(path).map_err(input_failure)?;
     let reader = std::io::BufReader::with_capacity(1 << 16, input.reader);
-    let opts = ticklane_replay::ItchReplayOptions::default();
+    let mut opts = ticklane_replay::ItchReplayOptions::default();
+    if let Some(p) = &a.bbo_csv {
+        opts.bbo_csv = Some(Box::new(crate::create(p)?));
+    }
     let run = match strategy {
         Some(name) => {
-            let s = ticklane_strategies::build(name, None).map_err(|e| Failure {
+            // The live run's `[strategy]` keys, as a file: the same strategy, the same digest.
+            let cfg = match &a.strategy_config {
+                Some(p) => Some(
+                    std::fs::read_to_string(p)
+                        .with_context(|| format!("reading {}", p.display()))
+                        .map_err(input_failure)?,
+                ),
+                None => None,
+            };
+            let s = ticklane_strategies::build(name, cfg.as_deref()).map_err(|e| Failure {
                 code: 2,
                 err: e.into(),
             })?;

@@ -637,10 +637,11 @@ fn threaded_pipeline_with_a_strategy_and_bbo_csv_matches_the_file_replay() {
         "recvmmsg",
         &dir,
         "[metrics]\nenabled = false\n[pipeline]\nmode = \"threads\"\nshards = 2\n\
-         [strategy]\nname = \"obi_taker\"\n[strategy.params]\nthreshold = 0.6\n\
+         [strategy]\nname = \"obi_taker\"\n[strategy.params]\nthreshold = 0.5\n\
          [sinks]\nbbo_csv = \"live-bbo.csv\"\n",
     );
-    std::fs::write(dir.join("obi.toml"), "threshold = 0.6\n").unwrap();
+    // Not the default threshold (0.6): the journal replay must be given the live run's keys.
+    std::fs::write(dir.join("obi.toml"), "threshold = 0.5\n").unwrap();
     let (live, _err, _) = start_live(&config);
     let serve = feed.serve(SAMPLE, &high_faults(), "20000");
     let out = live.finish(Duration::from_secs(30));
@@ -686,6 +687,28 @@ fn threaded_pipeline_with_a_strategy_and_bbo_csv_matches_the_file_replay() {
         strat_cfg.to_str().unwrap(),
     ]);
     assert_eq!(journal_digest, d);
+    // Without the live run's keys the journal replays another strategy: another digest.
+    let default_keys = run(&[
+        "replay",
+        dir.join("live.journal").to_str().unwrap(),
+        "--strategy",
+        "obi_taker",
+    ]);
+    assert_ne!(default_keys, d);
+    // Backtest-only options are refused on an ITCH journal, not ignored.
+    let o = Command::new(BIN)
+        .args([
+            "replay",
+            dir.join("live.journal").to_str().unwrap(),
+            "--strategy",
+            "obi_taker",
+            "--queue",
+            "conservative",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--queue is not available"));
     let live_bbo = std::fs::read_to_string(dir.join("live-bbo.csv")).unwrap();
     let file_bbo = std::fs::read_to_string(&file_bbo).unwrap();
     assert!(live_bbo.lines().count() > 100, "{}", live_bbo.len());
