@@ -29,8 +29,9 @@ pub(crate) fn replay(a: &ReplayArgs) -> Result<u8, Failure> {
     if let Some(venue) = ws {
         return replay_ws(a, venue);
     }
-    // The ITCH live daemon runs its strategy without the execution simulator, so its journal
-    // replays the same way: options that only a backtest has are refused, not ignored.
+    // The ITCH live daemon runs its strategy's orders through the default simulator, with no
+    // execution config and no accounting, so its journal replays the same way: options that
+    // only a backtest has are refused, not ignored.
     let refused = [
         ("--exec-config", a.exec_config.is_some()),
         ("--queue", a.queue.is_some()),
