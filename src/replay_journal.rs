@@ -43,7 +43,7 @@ pub(crate) fn replay(a: &ReplayArgs) -> Result<u8, Failure> {
             code: 2,
             err: anyhow::anyhow!(
                 "{flag} is not available on an ITCH journal replay (it re-drives the live \
-                 daemon's path: books and the strategy's signals, no execution simulator); \
+                 daemon's path: books, the strategy, the default simulator, no accounting); \
                  backtest the published file with `ticklane replay FILE --strategy NAME {flag} ...`"
             ),
         });
