@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_ticklane");
 const SAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -28,11 +30,7 @@ fn stdout(o: &Output) -> String {
 
 fn digest_of(o: &Output) -> String {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out = stdout(o);
-    let last = out.lines().last().unwrap_or_default();
-    last.strip_prefix("digest: ")
-        .unwrap_or_else(|| panic!("last line is not a digest: {last:?}"))
-        .to_owned()
+    common::digest_in(&stdout(o))
 }
 
 fn mm(extra: &[&str]) -> Output {

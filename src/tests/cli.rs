@@ -5,6 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_ticklane");
 const SAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -40,16 +42,7 @@ fn stderr(o: &Output) -> String {
 }
 
 fn digest_of(o: &Output) -> String {
-    let out = stdout(o);
-    let last = out.lines().last().unwrap_or_default().to_owned();
-    let hex = last
-        .strip_prefix("digest: ")
-        .unwrap_or_else(|| panic!("last line is not a digest: {last:?}"));
-    assert!(
-        hex.len() >= 16 && hex.chars().all(|c| c.is_ascii_hexdigit()),
-        "{hex}"
-    );
-    hex.to_owned()
+    common::digest_in(&stdout(o))
 }
 
 /// Byte offsets of every frame start, walked independently of the library.

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_ticklane");
 const SPOT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -34,11 +36,7 @@ fn stderr(o: &Output) -> String {
 }
 
 fn digest_of(o: &Output) -> String {
-    let out = stdout(o);
-    let last = out.lines().last().unwrap_or_default();
-    last.strip_prefix("digest: ")
-        .unwrap_or_else(|| panic!("last line is not a digest: {last:?}"))
-        .to_owned()
+    common::digest_in(&stdout(o))
 }
 
 /// `61837.63000000` → 6183763000000 (1e-8 units), parsed here independently of the engine.

@@ -14,6 +14,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_ticklane");
 const SAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -66,17 +68,7 @@ impl Drop for Guard {
     }
 }
 
-fn digest_of(stdout: &str) -> String {
-    let last = stdout.lines().last().unwrap_or_default();
-    let hex = last
-        .strip_prefix("digest: ")
-        .unwrap_or_else(|| panic!("last line is not a digest: {last:?}\n{stdout}"));
-    assert!(
-        hex.len() >= 16 && hex.chars().all(|c| c.is_ascii_hexdigit()),
-        "{hex}"
-    );
-    hex.to_owned()
-}
+use common::digest_in as digest_of;
 
 fn replay_digest(path: &Path) -> String {
     let o = Command::new(BIN)

@@ -20,6 +20,8 @@ use ticklane_replay::coinbase::CoinbaseSync;
 use ticklane_replay::l2state::{for_each_line, CryptoReplayOptions};
 use ticklane_replay::live_ws::{top_levels, TopLevels, SUMMARY_LEVELS};
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_ticklane");
 const BINANCE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -184,17 +186,7 @@ fn start_live(config: &Path) -> (Proc, String) {
     (p, addr)
 }
 
-fn digest_of(stdout: &str) -> String {
-    let last = stdout.lines().last().unwrap_or_default();
-    let hex = last
-        .strip_prefix("digest: ")
-        .unwrap_or_else(|| panic!("last line is not a digest: {last:?}\n{stdout}"));
-    assert!(
-        hex.len() >= 16 && hex.chars().all(|c| c.is_ascii_hexdigit()),
-        "{hex}"
-    );
-    hex.to_owned()
-}
+use common::digest_in as digest_of;
 
 fn replay_digest(path: &Path) -> String {
     let o = Command::new(BIN)
