@@ -488,7 +488,7 @@ mod tests {
             "/../../shared/data/cryptofeed/COINBASE.ws.28.0"
         );
         let text = std::fs::read(path).unwrap();
-        let (mut frames, mut taken) = (0, 0);
+        let (mut frames, mut taken, mut usual) = (0, 0, 0);
         let mut lv = Vec::new();
         for raw in text.split(|&c| c == b'\n') {
             let Some(Line::Received { json, .. }) = parse_line(raw) else {
@@ -503,8 +503,16 @@ mod tests {
                 .contains(r#""type":"l2update""#);
             assert_eq!(fast, is_update, "frame {frames}");
             taken += usize::from(fast);
+            // The usual-layout reading, where it applies, equals the any-order one.
+            let (mut lu, mut la) = (Vec::new(), Vec::new());
+            let u = l2update_usual(json, P, &mut lu);
+            if u.is_some() {
+                assert_eq!((u, lu), (l2update_any_order(json, P, &mut la), la));
+                usual += 1;
+            }
         }
         assert!(taken > 1000, "{taken} of {frames}");
+        assert!(usual > 1000, "{usual} of {taken}");
     }
 
     proptest::proptest! {

@@ -863,6 +863,37 @@ mod tests {
     const V2_BOOK: &str = r#"{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":45284.0,"qty":0.5}],"asks":[{"price":45285.2,"qty":0}],"checksum":3682069327,"timestamp":"2023-10-06T17:35:55.440295Z"}]}"#;
 
     #[test]
+    fn usual_layout_equals_any_order() {
+        let fields = |b: ScannedBook| (b.symbol, b.snapshot, b.checksum, b.time_ns);
+        let (mut lu, mut la) = (Vec::new(), Vec::new());
+        let snapshot = V2_BOOK.replacen(r#""type":"update""#, r#""type":"snapshot""#, 1);
+        for s in [V2_BOOK, snapshot.as_str()] {
+            let u = v2_book_usual(s.as_bytes(), &mut lu).map(fields);
+            assert!(u.is_some(), "{s}");
+            let a = v2_book_any_order(s.as_bytes(), &mut la).map(fields);
+            assert_eq!((u, &lu), (a, &la), "{s}");
+            lu.clear();
+            la.clear();
+        }
+        // Another order or whitespace: only the member loop reads it, to the same result.
+        let spaced = V2_BOOK.replacen(r#""bids":"#, r#""bids" : "#, 1);
+        let reordered = V2_BOOK.replacen(
+            r#"{"channel":"book","type":"update""#,
+            r#"{"type":"update","channel":"book""#,
+            1,
+        );
+        for s in [spaced.as_str(), reordered.as_str()] {
+            assert!(v2_book_usual(s.as_bytes(), &mut lu).is_none(), "{s}");
+            let a = v2_book(s.as_bytes(), &mut la).map(fields);
+            assert!(a.is_some(), "{s}");
+            let [x, y] = both(s.as_bytes());
+            assert_eq!(x, y, "{s}");
+            la.clear();
+            lu.clear();
+        }
+    }
+
+    #[test]
     fn one_pass_v2_book_equals_tape_path() {
         let mut lv = Vec::new();
         let snapshot = r#"{"channel":"book","type":"snapshot","data":[{"symbol":"MATIC/USD","bids":[{"price":0.5666,"qty":4831.75496356},{"price":0.5665,"qty":6658.22734739}],"asks":[{"price":0.5668,"qty":4410.79769741}],"checksum":2439117997}]}"#;
