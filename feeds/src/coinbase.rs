@@ -134,6 +134,40 @@ fn l2update(
     p: Precision,
     out: &mut Vec<LevelUpdate>,
 ) -> Option<((usize, usize), Option<u64>)> {
+    if let Some(r) = l2update_usual(frame, p, out) {
+        return Some(r);
+    }
+    out.clear();
+    l2update_any_order(frame, p, out)
+}
+
+/// The layout Coinbase sends, its keys and punctuation matched as whole byte strings:
+/// `{"type":"l2update","product_id":"…","changes":[…],"time":"…"}`. `None` for any other
+/// layout, which [`l2update_any_order`] then reads (on this one both give the same result).
+#[inline(always)]
+fn l2update_usual(
+    frame: &[u8],
+    p: Precision,
+    out: &mut Vec<LevelUpdate>,
+) -> Option<((usize, usize), Option<u64>)> {
+    let mut c = Cursor::new(frame);
+    c.expect(b"{\"type\":\"l2update\",\"product_id\":")?;
+    let product = c.string()?;
+    c.expect(b",\"changes\":")?;
+    level_triples(&mut c, p, out)?;
+    c.expect(b",\"time\":")?;
+    let (s, e) = c.string()?;
+    let time = parse_utc_ns_bytes(&frame[s..e])?;
+    c.expect(b"}")?;
+    c.at_end().then_some((product, Some(time)))
+}
+
+/// [`l2update`] with members in any order and any whitespace.
+fn l2update_any_order(
+    frame: &[u8],
+    p: Precision,
+    out: &mut Vec<LevelUpdate>,
+) -> Option<((usize, usize), Option<u64>)> {
     let mut c = Cursor::new(frame);
     if c.open_object()? {
         return None;
@@ -174,14 +208,22 @@ fn level_triples(c: &mut Cursor<'_>, p: Precision, out: &mut Vec<LevelUpdate>) -
         return c.eat(b']');
     }
     loop {
-        c.eat(b'[')?;
-        let (s, e) = c.string()?;
-        let bid = match &c.bytes()[s..e] {
-            b"buy" => true,
-            b"sell" => false,
-            _ => return None,
+        // The usual `["buy",` / `["sell",` as whole byte strings, else read token by token.
+        let bid = if c.lit(b"[\"buy\",") {
+            true
+        } else if c.lit(b"[\"sell\",") {
+            false
+        } else {
+            c.eat(b'[')?;
+            let (s, e) = c.string()?;
+            let bid = match &c.bytes()[s..e] {
+                b"buy" => true,
+                b"sell" => false,
+                _ => return None,
+            };
+            c.eat(b',')?;
+            bid
         };
-        c.eat(b',')?;
         let px = c.decimal(p.px)?;
         c.eat(b',')?;
         let qty = c.decimal(p.qty)?;
@@ -446,7 +488,7 @@ mod tests {
             "/../../shared/data/cryptofeed/COINBASE.ws.28.0"
         );
         let text = std::fs::read(path).unwrap();
-        let (mut frames, mut taken) = (0, 0);
+        let (mut frames, mut taken, mut usual) = (0, 0, 0);
         let mut lv = Vec::new();
         for raw in text.split(|&c| c == b'\n') {
             let Some(Line::Received { json, .. }) = parse_line(raw) else {
@@ -461,8 +503,16 @@ mod tests {
                 .contains(r#""type":"l2update""#);
             assert_eq!(fast, is_update, "frame {frames}");
             taken += usize::from(fast);
+            // The usual-layout reading, where it applies, equals the any-order one.
+            let (mut lu, mut la) = (Vec::new(), Vec::new());
+            let u = l2update_usual(json, P, &mut lu);
+            if u.is_some() {
+                assert_eq!((u, lu), (l2update_any_order(json, P, &mut la), la));
+                usual += 1;
+            }
         }
         assert!(taken > 1000, "{taken} of {frames}");
+        assert!(usual > 1000, "{usual} of {taken}");
     }
 
     proptest::proptest! {

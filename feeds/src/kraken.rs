@@ -209,6 +209,50 @@ struct ScannedBook {
 /// [`crate::json_scan`]'s subset): the tape path decides those, and on the frames this accepts
 /// both give the same result.
 fn v2_book(frame: &[u8], out: &mut Vec<LevelUpdate>) -> Option<ScannedBook> {
+    if let Some(b) = v2_book_usual(frame, out) {
+        return Some(b);
+    }
+    out.clear();
+    v2_book_any_order(frame, out)
+}
+
+/// The layout Kraken sends, its keys and punctuation matched as whole byte strings:
+/// `{"channel":"book","type":"update"|"snapshot","data":[{"symbol":"…","bids":[…],
+/// "asks":[…],"checksum":N,"timestamp":"…"}]}`. `None` for any other layout, which
+/// [`v2_book_any_order`] then reads (on this one both give the same result).
+#[inline(always)]
+fn v2_book_usual(frame: &[u8], out: &mut Vec<LevelUpdate>) -> Option<ScannedBook> {
+    let mut c = Cursor::new(frame);
+    c.expect(b"{\"channel\":\"book\",\"type\":\"")?;
+    let snapshot = if c.lit(b"update\",") {
+        false
+    } else if c.lit(b"snapshot\",") {
+        true
+    } else {
+        return None;
+    };
+    c.expect(b"\"data\":[{\"symbol\":")?;
+    let symbol = c.string()?;
+    c.expect(b",\"bids\":")?;
+    book_levels(&mut c, true, out)?;
+    c.expect(b",\"asks\":")?;
+    book_levels(&mut c, false, out)?;
+    c.expect(b",\"checksum\":")?;
+    let checksum = u32::try_from(c.uint()?).ok()?;
+    c.expect(b",\"timestamp\":")?;
+    let (s, e) = c.string()?;
+    let time_ns = crate::isotime::parse_utc_ns_bytes(&frame[s..e])?;
+    c.expect(b"}]}")?;
+    c.at_end().then_some(ScannedBook {
+        symbol,
+        snapshot,
+        checksum: Some(checksum),
+        time_ns: Some(time_ns),
+    })
+}
+
+/// [`v2_book`] with members in any order and any whitespace.
+fn v2_book_any_order(frame: &[u8], out: &mut Vec<LevelUpdate>) -> Option<ScannedBook> {
     let mut c = Cursor::new(frame);
     if c.open_object()? {
         return None;
@@ -300,13 +344,16 @@ fn book_levels(c: &mut Cursor<'_>, bid: bool, out: &mut Vec<LevelUpdate>) -> Opt
         return c.eat(b']');
     }
     loop {
-        if c.open_object()? || c.key()? != b"price" {
+        // The usual `{"price":` and `,"qty":` as whole byte strings, else token by token.
+        if !c.lit(b"{\"price\":") && (c.open_object()? || c.key()? != b"price") {
             return None;
         }
         let px = scanned_e8(c)?;
-        c.eat(b',')?;
-        if c.key()? != b"qty" {
-            return None;
+        if !c.lit(b",\"qty\":") {
+            c.eat(b',')?;
+            if c.key()? != b"qty" {
+                return None;
+            }
         }
         let qty = scanned_e8(c)?;
         c.eat(b'}')?;
@@ -814,6 +861,37 @@ mod tests {
     }
 
     const V2_BOOK: &str = r#"{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":45284.0,"qty":0.5}],"asks":[{"price":45285.2,"qty":0}],"checksum":3682069327,"timestamp":"2023-10-06T17:35:55.440295Z"}]}"#;
+
+    #[test]
+    fn usual_layout_equals_any_order() {
+        let fields = |b: ScannedBook| (b.symbol, b.snapshot, b.checksum, b.time_ns);
+        let (mut lu, mut la) = (Vec::new(), Vec::new());
+        let snapshot = V2_BOOK.replacen(r#""type":"update""#, r#""type":"snapshot""#, 1);
+        for s in [V2_BOOK, snapshot.as_str()] {
+            let u = v2_book_usual(s.as_bytes(), &mut lu).map(fields);
+            assert!(u.is_some(), "{s}");
+            let a = v2_book_any_order(s.as_bytes(), &mut la).map(fields);
+            assert_eq!((u, &lu), (a, &la), "{s}");
+            lu.clear();
+            la.clear();
+        }
+        // Another order or whitespace: only the member loop reads it, to the same result.
+        let spaced = V2_BOOK.replacen(r#""bids":"#, r#""bids" : "#, 1);
+        let reordered = V2_BOOK.replacen(
+            r#"{"channel":"book","type":"update""#,
+            r#"{"type":"update","channel":"book""#,
+            1,
+        );
+        for s in [spaced.as_str(), reordered.as_str()] {
+            assert!(v2_book_usual(s.as_bytes(), &mut lu).is_none(), "{s}");
+            let a = v2_book(s.as_bytes(), &mut la).map(fields);
+            assert!(a.is_some(), "{s}");
+            let [x, y] = both(s.as_bytes());
+            assert_eq!(x, y, "{s}");
+            la.clear();
+            lu.clear();
+        }
+    }
 
     #[test]
     fn one_pass_v2_book_equals_tape_path() {
