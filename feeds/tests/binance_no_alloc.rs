@@ -1,36 +1,18 @@
 //! The Binance decoder allocates nothing per message once its buffers have grown: a counting
 //! global allocator watches it decode the real spot capture a second time.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{BufRead, BufReader};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use ticklane_feeds::binance::{split_capture_line, BinanceDecoder, Precision};
 
-struct Counting;
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call unchanged to the system allocator; only counts.
-#[allow(unsafe_code)] // a global allocator can only be written with `unsafe impl`
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+// The counting allocator the replay crate's no-allocation tests use.
+#[allow(dead_code)] // its progress-callback probe is for the replay tests
+#[path = "../../replay/tests/common/mod.rs"]
+mod common;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: common::Counting = common::Counting;
 
 #[test]
 fn warm_decoder_does_not_allocate() {
@@ -58,14 +40,14 @@ fn warm_decoder_does_not_allocate() {
         d.decode(f, Precision::SPOT_STRINGS, &mut levels).unwrap();
     }
     let mut work: Vec<Vec<u8>> = frames.clone();
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = common::ALLOCS.load(Ordering::Relaxed);
     let mut ok = 0;
     for f in work.iter_mut() {
         if d.decode(f, Precision::SPOT_STRINGS, &mut levels).is_ok() {
             ok += 1;
         }
     }
-    let allocated = ALLOCS.load(Ordering::Relaxed) - before;
+    let allocated = common::ALLOCS.load(Ordering::Relaxed) - before;
     assert_eq!(ok, frames.len());
     assert_eq!(
         allocated,

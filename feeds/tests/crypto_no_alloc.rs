@@ -2,35 +2,17 @@
 //! their buffers have grown: a counting global allocator watches them decode the real Coinbase
 //! capture and Kraken frames a second time. (Its own test binary: the counter is process-wide.)
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use ticklane_feeds::json::Precision;
 
-struct Counting;
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call unchanged to the system allocator; only counts.
-#[allow(unsafe_code)] // a global allocator can only be written with `unsafe impl`
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+// The counting allocator the replay crate's no-allocation tests use.
+#[allow(dead_code)] // its progress-callback probe is for the replay tests
+#[path = "../../replay/tests/common/mod.rs"]
+mod common;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: common::Counting = common::Counting;
 
 #[test]
 fn warm_coinbase_and_kraken_decoders_do_not_allocate() {
@@ -56,14 +38,14 @@ fn warm_coinbase_and_kraken_decoders_do_not_allocate() {
         d.decode(f, p, &mut levels).unwrap();
     }
     let mut work = frames.clone();
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = common::ALLOCS.load(Ordering::Relaxed);
     let mut ok = 0;
     for f in work.iter_mut() {
         if d.decode(f, p, &mut levels).is_ok() {
             ok += 1;
         }
     }
-    let allocated = ALLOCS.load(Ordering::Relaxed) - before;
+    let allocated = common::ALLOCS.load(Ordering::Relaxed) - before;
     assert_eq!((ok, allocated), (frames.len(), 0));
 
     let kraken: Vec<Vec<u8>> = [
@@ -81,7 +63,7 @@ fn warm_coinbase_and_kraken_decoders_do_not_allocate() {
         k.decode(f, &mut levels, &mut trades).unwrap();
     }
     let mut work = kraken.clone();
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = common::ALLOCS.load(Ordering::Relaxed);
     let mut sum = 0u64;
     for f in work.iter_mut() {
         k.decode(f, &mut levels, &mut trades).unwrap();
@@ -100,7 +82,7 @@ fn warm_coinbase_and_kraken_decoders_do_not_allocate() {
         }
         sum += u64::from(book_checksum(&book, Precision { px: 5, qty: 8 }));
     }
-    let allocated = ALLOCS.load(Ordering::Relaxed) - before;
+    let allocated = common::ALLOCS.load(Ordering::Relaxed) - before;
     assert!(sum > 0);
     assert_eq!(allocated, 0);
 }
