@@ -79,22 +79,7 @@ fn replay_digest(path: &Path) -> String {
     digest_of(&String::from_utf8_lossy(&o.stdout))
 }
 
-/// A number from a summary line: the token before `word` (e.g. "3 gaps" → 3).
-fn count_before(text: &str, prefix: &str, word: &str) -> u64 {
-    let line = text
-        .lines()
-        .find(|l| l.starts_with(prefix))
-        .unwrap_or_else(|| panic!("no {prefix:?} line in\n{text}"));
-    let toks: Vec<&str> = line.split_whitespace().collect();
-    let i = toks
-        .iter()
-        .position(|t| t.trim_end_matches([',', ')']) == word)
-        .unwrap_or_else(|| panic!("no {word:?} in {line:?}"));
-    toks[i - 1]
-        .trim_start_matches('(')
-        .parse()
-        .unwrap_or_else(|_| panic!("no number before {word:?} in {line:?}"))
-}
+use common::count_before;
 
 struct Feed {
     group: String,

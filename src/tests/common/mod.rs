@@ -13,3 +13,22 @@ pub fn digest_in(stdout: &str) -> String {
     );
     hex.to_owned()
 }
+
+/// A number from a summary line: the token before `word` on the first line starting with
+/// `prefix` ("3 gaps" → 3, "(2 reconnects," → 2); panics, showing the text, when there is none.
+#[allow(dead_code)] // not every test binary reads counts
+pub fn count_before(text: &str, prefix: &str, word: &str) -> u64 {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} line in\n{text}"));
+    let toks: Vec<&str> = line.split_whitespace().collect();
+    let i = toks
+        .iter()
+        .position(|t| t.trim_end_matches([',', ')']) == word)
+        .unwrap_or_else(|| panic!("no {word:?} in {line:?}"));
+    toks[i - 1]
+        .trim_start_matches('(')
+        .parse()
+        .unwrap_or_else(|_| panic!("no number before {word:?} in {line:?}"))
+}
