@@ -80,13 +80,11 @@ pub struct Applied {
 /// Instruments a book set can hold (dense indices `0..MAX_INSTRUMENTS`).
 pub const MAX_INSTRUMENTS: u32 = 1 << 20;
 
-const EMPTY: u32 = u32::MAX;
-
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     px: Px,
     qty: Qty,
-    /// Instrument index, or [`EMPTY`].
+    /// Instrument index.
     instr: u32,
     side: Side,
     /// Time priority: the book set's add counter when the order joined its level (a replace
@@ -94,13 +92,41 @@ struct Slot {
     prio: u64,
 }
 
-const FREE_SLOT: Slot = Slot {
-    px: Px(0),
-    qty: Qty(0),
-    instr: EMPTY,
-    side: Side::Bid,
-    prio: 0,
-};
+/// A window entry: a [`Slot`] in four words, all zero when free, so the window is allocated
+/// zeroed (`vec![[0; 4]; n]` takes fresh zero pages from the allocator and the OS): building a
+/// table writes nothing, and only the pages the ids reach are ever touched, which keeps a short
+/// replay from paying for zeroing the whole 32 MiB.
+type Packed = [u64; 4];
+
+const FREE: Packed = [0; 4];
+
+impl Slot {
+    /// Word 2 holds `instr + 1` (never 0 for an order) and the side in bit 32.
+    #[inline(always)]
+    fn pack(self) -> Packed {
+        [
+            self.px.0 as u64,
+            self.qty.0,
+            (u64::from(self.instr) + 1) | (u64::from(self.side as u8) << 32),
+            self.prio,
+        ]
+    }
+
+    #[inline(always)]
+    fn unpack(p: &Packed) -> Option<Slot> {
+        (p[2] != 0).then(|| Slot {
+            px: Px(p[0] as i64),
+            qty: Qty(p[1]),
+            instr: (p[2] as u32).wrapping_sub(1),
+            side: if p[2] >> 32 & 1 == 1 {
+                Side::Ask
+            } else {
+                Side::Bid
+            },
+            prio: p[3],
+        })
+    }
+}
 
 /// A resting order as the book set holds it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,7 +178,7 @@ pub const DEFAULT_WINDOW_BITS: u32 = 20;
 /// stays bounded by the window plus the long-lived orders, whatever the ids look like, and once
 /// the overflow map has room for the day's long-lived orders nothing allocates.
 pub struct OrderTable {
-    ring: Box<[Slot]>,
+    ring: Box<[Packed]>,
     mask: u64,
     /// Ids in `[base, base + ring.len())` live in `ring` at `id & mask`.
     base: u64,
@@ -181,7 +207,7 @@ impl OrderTable {
     pub fn with_window(bits: u32, far_capacity: usize) -> Self {
         let n = 1usize << bits.clamp(4, 28);
         OrderTable {
-            ring: vec![FREE_SLOT; n].into_boxed_slice(),
+            ring: vec![FREE; n].into_boxed_slice(),
             mask: n as u64 - 1,
             base: 0,
             based: false,
@@ -201,7 +227,7 @@ impl OrderTable {
             let from = lo.max(self.base);
             let to = hi.min(self.base.saturating_add(self.mask));
             for i in from..=to {
-                self.ring[(i & self.mask) as usize] = FREE_SLOT;
+                self.ring[(i & self.mask) as usize] = FREE;
             }
         }
         self.far.clear();
@@ -237,23 +263,39 @@ impl OrderTable {
     }
 
     #[inline]
-    fn get(&self, id: u64) -> Option<&Slot> {
+    fn get(&self, id: u64) -> Option<Slot> {
         if self.in_window(id) {
-            let s = &self.ring[(id & self.mask) as usize];
-            (s.instr != EMPTY).then_some(s)
+            Slot::unpack(&self.ring[(id & self.mask) as usize])
         } else {
-            self.far.get(&id)
+            self.far.get(&id).copied()
         }
     }
 
+    /// Takes `qty` from a resting order and returns the order as it was: its quantity shrinks
+    /// when `qty` is less, otherwise the order is removed (an overfill too).
     #[inline]
-    fn get_mut(&mut self, id: u64) -> Option<&mut Slot> {
-        if self.in_window(id) {
-            let s = &mut self.ring[(id & self.mask) as usize];
-            (s.instr != EMPTY).then_some(s)
+    fn take(&mut self, id: u64, qty: u64) -> Option<Slot> {
+        let s = if self.in_window(id) {
+            let p = &mut self.ring[(id & self.mask) as usize];
+            let s = Slot::unpack(p)?;
+            if qty < s.qty.0 {
+                p[1] -= qty;
+                return Some(s);
+            }
+            *p = FREE;
+            s
         } else {
-            self.far.get_mut(&id)
-        }
+            let e = self.far.get_mut(&id)?;
+            let s = *e;
+            if qty < s.qty.0 {
+                e.qty.0 -= qty;
+                return Some(s);
+            }
+            self.far.remove(&id);
+            s
+        };
+        self.live -= 1;
+        Some(s)
     }
 
     /// Slides the window so that `id` is its last slot (or further, by whole eighths of the
@@ -267,8 +309,8 @@ impl OrderTable {
         let evict_end = new_base.min(self.base.saturating_add(w));
         let mut i = self.base;
         while i < evict_end {
-            let s = std::mem::replace(&mut self.ring[(i & self.mask) as usize], FREE_SLOT);
-            if s.instr != EMPTY {
+            let p = std::mem::replace(&mut self.ring[(i & self.mask) as usize], FREE);
+            if let Some(s) = Slot::unpack(&p) {
                 self.far.insert(i, s);
             }
             i += 1;
@@ -288,11 +330,11 @@ impl OrderTable {
             self.slide_to(id);
         }
         if self.in_window(id) {
-            let s = &mut self.ring[(id & self.mask) as usize];
-            if s.instr != EMPTY {
+            let p = &mut self.ring[(id & self.mask) as usize];
+            if p[2] != 0 {
                 return false;
             }
-            *s = slot;
+            *p = slot.pack();
             self.touched = (self.touched.0.min(id), self.touched.1.max(id));
         } else {
             match self.far.entry(id) {
@@ -310,11 +352,10 @@ impl OrderTable {
     #[inline]
     fn remove(&mut self, id: u64) -> Option<Slot> {
         let old = if self.in_window(id) {
-            let s = &mut self.ring[(id & self.mask) as usize];
-            if s.instr == EMPTY {
-                return None;
-            }
-            std::mem::replace(s, FREE_SLOT)
+            let p = &mut self.ring[(id & self.mask) as usize];
+            let s = Slot::unpack(p)?;
+            *p = FREE;
+            s
         } else {
             self.far.remove(&id)?
         };
@@ -324,9 +365,9 @@ impl OrderTable {
 
     /// Removes every order of `instr` (rare: a book clear).
     fn remove_instrument(&mut self, instr: u32) {
-        for s in self.ring.iter_mut() {
-            if s.instr == instr {
-                *s = FREE_SLOT;
+        for p in self.ring.iter_mut() {
+            if Slot::unpack(p).is_some_and(|s| s.instr == instr) {
+                *p = FREE;
                 self.live -= 1;
             }
         }
@@ -685,12 +726,10 @@ impl L3Books {
     /// [`BookError::UnknownOrder`]; [`BookError::Overfill`] (the order is removed).
     #[inline]
     pub fn reduce(&mut self, id: OrderId, qty: Qty) -> Result<Applied, BookError> {
-        let Some(slot) = self.orders.get_mut(id.0) else {
+        let Some(s) = self.orders.take(id.0, qty.0) else {
             return Err(BookError::UnknownOrder(id.0));
         };
-        let s = *slot;
         if qty.0 < s.qty.0 {
-            slot.qty.0 -= qty.0;
             let touched_top = self.books[s.instr as usize].remove(s.side, s.px, qty, false);
             return Ok(Applied {
                 instr: InstrumentIdx(s.instr),
@@ -699,7 +738,6 @@ impl L3Books {
                 touched_top,
             });
         }
-        self.orders.remove(id.0);
         let touched_top = self.books[s.instr as usize].remove(s.side, s.px, s.qty, true);
         if qty.0 > s.qty.0 {
             return Err(BookError::Overfill {
@@ -747,7 +785,7 @@ impl L3Books {
         px: Px,
         qty: Qty,
     ) -> Result<Applied, BookError> {
-        let Some(s) = self.orders.get(old.0).copied() else {
+        let Some(s) = self.orders.get(old.0) else {
             return Err(BookError::UnknownOrder(old.0));
         };
         if old != new && self.orders.get(new.0).is_some() {
