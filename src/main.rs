@@ -230,7 +230,8 @@ enum Format {
     Auto,
     Itch,
     Lobster,
-    /// A Binance capture: `<receive ns> <frame JSON>` lines (hftbacktest's collector), one symbol.
+    /// A Binance capture: `<receive ns> <frame JSON>` lines (hftbacktest's collector), our JSON
+    /// lines or cryptofeed raw; one book per symbol.
     Binance,
     /// A Coinbase Exchange capture (level2, ticker, matches): cryptofeed raw, `<ns> <json>`
     /// lines or JSONL; one book per product.

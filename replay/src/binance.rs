@@ -1,7 +1,12 @@
-//! Replay of a Binance capture (one symbol; hftbacktest's `<receive ns> <frame JSON>` lines,
-//! our JSON lines with REST snapshots as lines of their own, or cryptofeed's raw capture lines,
-//! see [`crate::capture`]; plain or gzip) through the decoder and an L2 book synchronized the
-//! way Binance documents it.
+//! Replay of a Binance capture (hftbacktest's `<receive ns> <frame JSON>` lines, our JSON lines
+//! with REST snapshots as lines of their own, or cryptofeed's raw capture lines, see
+//! [`crate::capture`]; plain or gzip) through the decoder and one L2 book per symbol,
+//! synchronized the way Binance documents it.
+//!
+//! Symbols get dense instrument indices in first-seen order, each with its own book, buffered
+//! diffs and sync state. A REST snapshot belongs to the symbol in its URL; a snapshot body
+//! without one (a live runner's REST response, a partial-depth frame) belongs to the first
+//! symbol.
 //!
 //! Sync: depth diffs are buffered until a depth snapshot arrives; diffs older than the snapshot
 //! are dropped (spot: `u <= lastUpdateId`; futures: `u < lastUpdateId`); the first diff applied must bracket it (spot:
@@ -41,14 +46,12 @@ pub struct BinanceReplayOptions<'a> {
     )>,
 }
 
-/// What a Binance replay reports.
+/// One symbol's results in a Binance replay.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct BinanceSummary {
-    /// Symbol.
+pub struct BinanceSymbolSummary {
+    /// Symbol as Binance spells it (`BTCUSDT`).
     pub symbol: String,
-    /// Capture lines read.
-    pub lines: u64,
-    /// Depth diffs, snapshots, trades, book tickers decoded.
+    /// Depth diffs decoded.
     pub depth: u64,
     /// Snapshots.
     pub snapshots: u64,
@@ -56,17 +59,13 @@ pub struct BinanceSummary {
     pub trades: u64,
     /// Book tickers.
     pub tickers: u64,
-    /// Lines that could not be split or decoded (malformed JSON, unknown types).
-    pub bad_lines: u64,
-    /// Messages for another symbol (skipped: one symbol per capture).
-    pub other_symbol: u64,
     /// Diffs applied to the book.
     pub applied: u64,
     /// Diffs dropped as older than the snapshot.
     pub stale_dropped: u64,
     /// Sequence breaks (the book was marked unsynced).
     pub resyncs: u64,
-    /// Receive time the book spent unsynced, ns (from the first message).
+    /// Receive time the book spent unsynced, ns (from the symbol's first message).
     pub unsynced_ns: u64,
     /// Whether the book ended synced.
     pub synced_at_end: bool,
@@ -79,6 +78,47 @@ pub struct BinanceSummary {
     /// Final best bid (px, qty) in 1e-8 units.
     pub bid: Option<(i64, i64)>,
     /// Final best ask.
+    pub ask: Option<(i64, i64)>,
+}
+
+/// What a Binance replay reports: totals over all symbols, and each symbol in `symbols`.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct BinanceSummary {
+    /// The first symbol seen (the only one in a single-symbol capture).
+    pub symbol: String,
+    /// Every symbol, in first-seen (instrument index) order; filled in at the end.
+    pub symbols: Vec<BinanceSymbolSummary>,
+    /// Capture lines read.
+    pub lines: u64,
+    /// Depth diffs decoded.
+    pub depth: u64,
+    /// Snapshots.
+    pub snapshots: u64,
+    /// Trades (and aggregate trades).
+    pub trades: u64,
+    /// Book tickers.
+    pub tickers: u64,
+    /// Lines that could not be split or decoded (malformed JSON, unknown types).
+    pub bad_lines: u64,
+    /// Diffs applied to the books.
+    pub applied: u64,
+    /// Diffs dropped as older than the snapshot.
+    pub stale_dropped: u64,
+    /// Sequence breaks (a book was marked unsynced).
+    pub resyncs: u64,
+    /// Receive time the books spent unsynced, ns, summed over symbols.
+    pub unsynced_ns: u64,
+    /// Whether every book ended synced.
+    pub synced_at_end: bool,
+    /// Top-of-book changes reported.
+    pub bbo_changes: u64,
+    /// Book tickers whose update id equals the last applied diff's: compared with our top.
+    pub tickers_compared: u64,
+    /// Of those, equal to our top of book.
+    pub tickers_equal: u64,
+    /// The first symbol's final best bid (px, qty) in 1e-8 units.
+    pub bid: Option<(i64, i64)>,
+    /// The first symbol's final best ask.
     pub ask: Option<(i64, i64)>,
     /// The strategy backtested, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,8 +134,9 @@ pub struct BinanceSummary {
     pub backtest_data: Option<crate::backtest::BacktestData>,
     /// Wall time, s (not in the digest).
     pub elapsed_s: f64,
-    /// The digest: ordered top-of-book changes and trades, and with a backtest the strategy's
-    /// signals, order updates and fills.
+    /// The digest: ordered top-of-book changes and trades of every symbol (each word tagged
+    /// with the symbol's index), and with a backtest the strategy's signals, order updates and
+    /// fills.
     pub digest: String,
     /// Capture container: `ns-lines`, `jsonl`, `cryptofeed` or `mixed`; `websocket` for a live
     /// run (not in the digest).
@@ -139,20 +180,21 @@ fn apply_traced(
     book: &mut L2Book,
     levels: &[LevelUpdate],
     bt: Option<&mut Bt<'_>>,
+    i: usize,
     ts: u64,
     digest: &mut Digest,
 ) {
     let Some(bt) = bt else {
         return apply(book, levels);
     };
-    bt.before_message(0, ts, book, digest);
+    bt.before_message(i, ts, book, digest);
     for l in levels {
         let side = if l.bid { Side::Bid } else { Side::Ask };
         let px = ticklane_engine::Px(l.px);
         let after = l.qty.max(0) as u64;
         let before = book.level(side, px).map_or(0, |x| x.qty.0);
         bt.change(
-            0,
+            i,
             ts,
             L2Change::Level {
                 side,
@@ -191,6 +233,58 @@ fn key(t: &Top) -> [(i64, u64); 2] {
     ]
 }
 
+/// The sync state of one symbol's book.
+struct SymbolBook {
+    book: L2Book,
+    buffered: VecDeque<Buffered>,
+    // Synced state: the last applied `u`; None while unsynced.
+    last_u: Option<u64>,
+    pending_first: bool,
+    unsynced_since: Option<u64>,
+    last_key: [(i64, u64); 2],
+    s: BinanceSymbolSummary,
+    // The backtest has been told this symbol's name.
+    bt_named: bool,
+}
+
+impl SymbolBook {
+    fn new(symbol: String) -> Self {
+        SymbolBook {
+            book: L2Book::new(),
+            buffered: VecDeque::new(),
+            last_u: None,
+            pending_first: false,
+            unsynced_since: None,
+            last_key: [(0, 0); 2],
+            s: BinanceSymbolSummary {
+                symbol,
+                ..BinanceSymbolSummary::default()
+            },
+            bt_named: false,
+        }
+    }
+
+    /// Ends this symbol's run at `end`: unsynced time, final top.
+    fn finish(mut self, end: u64) -> BinanceSymbolSummary {
+        if let Some(since) = self.unsynced_since {
+            self.s.unsynced_ns += end.saturating_sub(since);
+        }
+        self.s.synced_at_end = self.last_u.is_some();
+        let t = self.book.top();
+        self.s.bid = t.bid.map(|l| (l.px.0, l.qty.0 as i64));
+        self.s.ask = t.ask.map(|l| (l.px.0, l.qty.0 as i64));
+        self.s
+    }
+}
+
+/// Adds one to a counter of the run's totals and of symbol `$i`'s.
+macro_rules! count {
+    ($self:ident, $i:expr, $field:ident) => {{
+        $self.s.$field += 1;
+        $self.syms[$i].s.$field += 1;
+    }};
+}
+
 /// The Binance sync state machine, one frame at a time: the file replay feeds it capture lines,
 /// the live runner feeds it websocket frames and REST snapshot bodies. Both therefore apply the
 /// identical decode → sync → book → digest code.
@@ -200,31 +294,27 @@ pub struct BinanceSync<'a> {
     s: BinanceSummary,
     dec: BinanceDecoder,
     levels: Vec<LevelUpdate>,
-    book: L2Book,
-    buffered: VecDeque<Buffered>,
-    // Synced state: the last applied `u`; None while unsynced.
-    last_u: Option<u64>,
-    pending_first: bool,
-    unsynced_since: Option<u64>,
+    // Per symbol, by instrument index (first-seen order).
+    syms: Vec<SymbolBook>,
     last_ts: u64,
-    last_key: [(i64, u64); 2],
     digest: Digest,
     csv: Option<BboCsv<'a>>,
     // simd-json parses in place: each frame is copied into this one reused buffer.
     frame: Vec<u8>,
     bt: Option<Bt<'a>>,
     strategy_name: Option<&'static str>,
-    bt_symbol_unset: bool,
     loop_started: Instant,
     seen: SeenContainers,
-    // The frame being applied is a REST response (it must be a depth snapshot).
+    // The frame being applied is a REST response (it must be a depth snapshot), and the
+    // symbol its URL names, if any.
     rest_frame: bool,
+    rest_symbol: Option<usize>,
     // Frames came from a websocket (`on_frame`), not capture lines.
     websocket: bool,
 }
 
 impl<'a> BinanceSync<'a> {
-    /// A state with an empty, unsynced book (the BBO CSV header is written here).
+    /// A state with no symbols yet (the BBO CSV header is written here).
     ///
     /// # Errors
     /// [`BinanceReplayError::Output`] writing the CSV header.
@@ -246,24 +336,53 @@ impl<'a> BinanceSync<'a> {
             s: BinanceSummary::default(),
             dec: BinanceDecoder::new(),
             levels: Vec::with_capacity(4096),
-            book: L2Book::new(),
-            buffered: VecDeque::new(),
-            last_u: None,
-            pending_first: false,
-            unsynced_since: None,
+            syms: Vec::new(),
             last_ts: 0,
-            last_key: [(0, 0); 2],
             digest: Digest::new(),
             csv,
             frame: Vec::with_capacity(1 << 16),
             bt,
             strategy_name,
-            bt_symbol_unset: true,
             loop_started: Instant::now(),
             seen: SeenContainers::default(),
             rest_frame: false,
+            rest_symbol: None,
             websocket: false,
         })
+    }
+
+    /// The index of `symbol` (Binance spells symbols in upper case; compared ignoring case),
+    /// assigned on first sight. A book created by a snapshot before any symbol was named (the
+    /// first one, unnamed) takes the first name seen.
+    fn instr(&mut self, symbol: &[u8]) -> usize {
+        if let Some(i) = self
+            .syms
+            .iter()
+            .position(|b| b.s.symbol.as_bytes().eq_ignore_ascii_case(symbol))
+        {
+            return i;
+        }
+        let name = String::from_utf8_lossy(symbol).to_ascii_uppercase();
+        if let Some(first) = self.syms.first_mut() {
+            if first.s.symbol.is_empty() {
+                first.s.symbol.clone_from(&name);
+                self.s.symbol = name;
+                return 0;
+            }
+        }
+        if self.syms.is_empty() {
+            self.s.symbol.clone_from(&name);
+        }
+        self.syms.push(SymbolBook::new(name));
+        self.syms.len() - 1
+    }
+
+    /// The first symbol's index, its book created (unnamed) if no symbol was seen yet.
+    fn first(&mut self) -> usize {
+        if self.syms.is_empty() {
+            self.syms.push(SymbolBook::new(String::new()));
+        }
+        0
     }
 
     /// One capture line, without or with its newline: `<receive ns> <frame JSON>`, a JSON-lines
@@ -301,20 +420,12 @@ impl<'a> BinanceSync<'a> {
                 return Ok(());
             }
         };
-        // A REST response is a depth snapshot of the symbol in its URL: one for another symbol
-        // is counted and skipped.
-        if let Some(url) = rest_url {
-            if let Some(sym) = url_symbol(url) {
-                if !self.s.symbol.is_empty() && !sym.eq_ignore_ascii_case(self.s.symbol.as_bytes())
-                {
-                    self.s.other_symbol += 1;
-                    return Ok(());
-                }
-            }
-        }
+        // A REST response is a depth snapshot of the symbol in its URL.
         self.rest_frame = rest_url.is_some();
+        self.rest_symbol = rest_url.and_then(url_symbol).map(|sym| self.instr(sym));
         let r = self.apply_frame(ts, json);
         self.rest_frame = false;
+        self.rest_symbol = None;
         r
     }
 
@@ -330,61 +441,86 @@ impl<'a> BinanceSync<'a> {
     }
 
     /// The connection was lost at `ts` (a reconnect follows): what arrives next cannot be
-    /// chained to what came before, so the book is cleared and unsynced until a new snapshot,
+    /// chained to what came before, so every book is cleared and unsynced until a new snapshot,
     /// and the buffered diffs are dropped.
     pub fn lose_sync(&mut self, ts: u64) {
-        if self.last_u.take().is_some() {
-            self.unsynced_since = Some(ts);
+        for b in &mut self.syms {
+            if b.last_u.take().is_some() {
+                b.unsynced_since = Some(ts);
+            }
+            b.pending_first = false;
+            b.buffered.clear();
+            b.book.clear();
+            b.book.set_synced(false);
         }
-        self.pending_first = false;
-        self.buffered.clear();
-        self.book.clear();
-        self.book.set_synced(false);
     }
 
-    /// Whether the book is synced.
+    /// Whether the first symbol's book is synced.
     pub fn is_synced(&self) -> bool {
-        self.last_u.is_some()
+        self.syms.first().is_some_and(|b| b.last_u.is_some())
     }
 
-    /// The last applied update id (`u`), while synced: a REST snapshot of this book would carry
-    /// it as `lastUpdateId`.
+    /// The first symbol's last applied update id (`u`), while synced: a REST snapshot of this
+    /// book would carry it as `lastUpdateId`.
     pub fn last_update_id(&self) -> Option<u64> {
-        self.last_u
+        self.syms.first().and_then(|b| b.last_u)
     }
 
-    /// Diffs buffered while unsynced (waiting for a snapshot).
+    /// Diffs of the first symbol buffered while unsynced (waiting for a snapshot).
     pub fn buffered(&self) -> usize {
-        self.buffered.len()
+        self.syms.first().map_or(0, |b| b.buffered.len())
     }
 
-    /// The book.
+    /// The first symbol's book (empty before any message).
     pub fn book(&self) -> &L2Book {
-        &self.book
+        static EMPTY: std::sync::OnceLock<L2Book> = std::sync::OnceLock::new();
+        self.syms
+            .first()
+            .map_or_else(|| EMPTY.get_or_init(L2Book::new), |b| &b.book)
     }
 
-    /// Counts so far (totals of the final summary; the final tops and digest are set by
-    /// [`finish`](Self::finish)).
+    /// The symbols seen so far, in instrument index order.
+    pub fn products(&self) -> impl Iterator<Item = &str> {
+        self.syms
+            .iter()
+            .map(|b| b.s.symbol.as_str())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The book of `symbol` (compared ignoring case), if seen.
+    pub fn book_of(&self, symbol: &str) -> Option<&L2Book> {
+        self.syms
+            .iter()
+            .find(|b| b.s.symbol.eq_ignore_ascii_case(symbol))
+            .map(|b| &b.book)
+    }
+
+    /// Counts so far, totals over all symbols (`symbols`, the final tops and the digest are
+    /// set by [`finish`](Self::finish)).
     pub fn summary(&self) -> &BinanceSummary {
         &self.s
     }
 
     fn apply_frame(&mut self, ts: u64, json: &[u8]) -> Result<(), BinanceReplayError> {
-        let s = &mut self.s;
-        let book = &mut self.book;
-        let levels = &mut self.levels;
-        let buffered = &mut self.buffered;
-        if self.unsynced_since.is_none() && self.last_u.is_none() {
-            self.unsynced_since = Some(ts);
-        }
         self.last_ts = ts;
-        let frame = &mut self.frame;
+        // The frame buffer is taken out while its message is applied (the message borrows it)
+        // and put back after, keeping its capacity.
+        let mut frame = std::mem::take(&mut self.frame);
         frame.clear();
         frame.extend_from_slice(json);
-        let msg = match self.dec.decode(frame, Precision::SPOT_STRINGS, levels) {
+        let r = self.decode_and_apply(ts, &mut frame);
+        self.frame = frame;
+        r
+    }
+
+    fn decode_and_apply(&mut self, ts: u64, frame: &mut [u8]) -> Result<(), BinanceReplayError> {
+        let msg = match self
+            .dec
+            .decode(frame, Precision::SPOT_STRINGS, &mut self.levels)
+        {
             // A REST line of a capture must be a depth snapshot.
             Ok(m) if self.rest_frame && !matches!(m, BinanceMsg::Snapshot { .. }) => {
-                s.bad_lines += 1;
+                self.s.bad_lines += 1;
                 return Ok(());
             }
             Ok(m) => m,
@@ -394,40 +530,53 @@ impl<'a> BinanceSync<'a> {
                 | BinanceError::Field(_)
                 | BinanceError::Decimal { .. },
             ) => {
-                s.bad_lines += 1;
+                self.s.bad_lines += 1;
                 return Ok(());
             }
         };
-        let symbol = match msg {
+        let i = match msg {
             BinanceMsg::Depth { symbol, .. }
             | BinanceMsg::Trade { symbol, .. }
-            | BinanceMsg::BookTicker { symbol, .. } => Some(symbol),
-            BinanceMsg::Snapshot { .. } => None,
+            | BinanceMsg::BookTicker { symbol, .. } => self.instr(symbol.as_bytes()),
+            BinanceMsg::Snapshot { .. } => match self.rest_symbol {
+                Some(i) => i,
+                None => self.first(),
+            },
         };
-        if let Some(sym) = symbol {
-            if s.symbol.is_empty() {
-                s.symbol = sym.to_owned();
-            } else if s.symbol != sym {
-                s.other_symbol += 1;
-                return Ok(());
-            }
+        self.on_message(i, ts, msg)
+    }
+
+    /// Applies one decoded message of symbol `i` (levels in `self.levels`).
+    fn on_message(
+        &mut self,
+        i: usize,
+        ts: u64,
+        msg: BinanceMsg<'_>,
+    ) -> Result<(), BinanceReplayError> {
+        let tag = (i as u64) << 16;
+        let sb = &mut self.syms[i];
+        if sb.unsynced_since.is_none() && sb.last_u.is_none() {
+            sb.unsynced_since = Some(ts);
         }
-        let was_synced = self.last_u.is_some();
+        let was_synced = sb.last_u.is_some();
+        let levels = &self.levels;
         // The backtest runs on messages that find the book usable: (trade, book changed).
         let mut hook: Option<(Option<ticklane_engine::strategy::TradeTick>, bool)> = None;
         match msg {
             BinanceMsg::Snapshot { last_update_id } => {
-                s.snapshots += 1;
-                book.clear();
-                apply(book, levels);
+                count!(self, i, snapshots);
+                let sb = &mut self.syms[i];
+                sb.book.clear();
+                apply(&mut sb.book, levels);
                 // Replay the buffered diffs per the rules.
                 let mut cur = Some(last_update_id);
                 let mut first = true;
                 let mut applied_any = false;
-                for b in buffered.drain(..) {
+                let (mut stale_n, mut applied_n, mut resyncs_n) = (0, 0, 0);
+                for b in sb.buffered.drain(..) {
                     let Some(u) = cur else { break };
                     if stale(&b, last_update_id, true) {
-                        s.stale_dropped += 1;
+                        stale_n += 1;
                         continue;
                     }
                     let ok = if first {
@@ -437,71 +586,94 @@ impl<'a> BinanceSync<'a> {
                     };
                     first = false;
                     if ok {
-                        apply(book, &b.levels);
-                        s.applied += 1;
+                        apply(&mut sb.book, &b.levels);
+                        applied_n += 1;
                         applied_any = true;
                         cur = Some(b.last);
                     } else {
-                        s.resyncs += 1;
+                        resyncs_n += 1;
                         cur = None;
                     }
                 }
-                self.last_u = cur;
+                sb.last_u = cur;
                 // No buffered diff was applied: the next one must bracket the snapshot.
-                self.pending_first = cur.is_some() && !applied_any;
+                sb.pending_first = cur.is_some() && !applied_any;
+                for (total, sym, n) in [
+                    (&mut self.s.stale_dropped, &mut sb.s.stale_dropped, stale_n),
+                    (&mut self.s.applied, &mut sb.s.applied, applied_n),
+                    (&mut self.s.resyncs, &mut sb.s.resyncs, resyncs_n),
+                ] {
+                    *total += n;
+                    *sym += n;
+                }
             }
             BinanceMsg::Depth {
                 first, last, prev, ..
             } => {
-                s.depth += 1;
+                count!(self, i, depth);
+                let sb = &mut self.syms[i];
                 let b = Buffered {
                     first,
                     last,
                     prev,
                     levels: Vec::new(),
                 };
-                let pending_first = self.pending_first;
-                match self.last_u {
-                    Some(u) if stale(&b, u, pending_first) => s.stale_dropped += 1,
+                let pending_first = sb.pending_first;
+                match sb.last_u {
+                    Some(u) if stale(&b, u, pending_first) => count!(self, i, stale_dropped),
                     Some(u)
                         if (pending_first && bracket(&b, u))
                             || (!pending_first && continues(&b, u)) =>
                     {
-                        apply_traced(book, levels, self.bt.as_mut(), ts, &mut self.digest);
+                        apply_traced(
+                            &mut sb.book,
+                            levels,
+                            self.bt.as_mut(),
+                            i,
+                            ts,
+                            &mut self.digest,
+                        );
                         hook = Some((None, true));
-                        s.applied += 1;
-                        self.last_u = Some(last);
-                        self.pending_first = false;
+                        sb.last_u = Some(last);
+                        sb.pending_first = false;
+                        count!(self, i, applied);
                     }
                     Some(_) => {
                         // A gap: the book can no longer be trusted until the next snapshot.
-                        s.resyncs += 1;
-                        self.last_u = None;
-                        book.clear();
-                        buffered.clear();
-                        buffered.push_back(Buffered {
+                        sb.last_u = None;
+                        sb.book.clear();
+                        sb.buffered.clear();
+                        sb.buffered.push_back(Buffered {
                             levels: levels.clone(),
                             ..b
                         });
+                        count!(self, i, resyncs);
                         if self.accept_unsynced {
-                            apply(book, levels);
-                            s.applied += 1;
+                            apply(&mut self.syms[i].book, levels);
+                            count!(self, i, applied);
                         }
                     }
                     None => {
                         // Unsynced: keep the diffs for the next snapshot (the most recent 10 000)
                         // and, if asked, build the book from them meanwhile.
-                        if buffered.len() == 10_000 {
-                            buffered.pop_front();
+                        if sb.buffered.len() == 10_000 {
+                            sb.buffered.pop_front();
                         }
-                        buffered.push_back(Buffered {
+                        sb.buffered.push_back(Buffered {
                             levels: levels.clone(),
                             ..b
                         });
                         if self.accept_unsynced {
-                            apply_traced(book, levels, self.bt.as_mut(), ts, &mut self.digest);
+                            apply_traced(
+                                &mut sb.book,
+                                levels,
+                                self.bt.as_mut(),
+                                i,
+                                ts,
+                                &mut self.digest,
+                            );
                             hook = Some((None, true));
-                            s.applied += 1;
+                            count!(self, i, applied);
                         }
                     }
                 }
@@ -512,9 +684,10 @@ impl<'a> BinanceSync<'a> {
                 buyer_maker,
                 ..
             } => {
-                s.trades += 1;
-                if self.last_u.is_some() || self.accept_unsynced {
-                    self.digest.word(2 | u64::from(buyer_maker) << 8);
+                count!(self, i, trades);
+                let sb = &mut self.syms[i];
+                if sb.last_u.is_some() || self.accept_unsynced {
+                    self.digest.word(2 | u64::from(buyer_maker) << 8 | tag);
                     self.digest.word(ts);
                     self.digest.iword(px);
                     self.digest.iword(qty);
@@ -522,9 +695,9 @@ impl<'a> BinanceSync<'a> {
                         // The buyer was the maker: a sell hit the bid.
                         let resting = if buyer_maker { Side::Bid } else { Side::Ask };
                         let q = qty.max(0) as u64;
-                        bt.before_message(0, ts, book, &mut self.digest);
+                        bt.before_message(i, ts, &sb.book, &mut self.digest);
                         bt.change(
-                            0,
+                            i,
                             ts,
                             L2Change::Trade {
                                 px: ticklane_engine::Px(px),
@@ -550,54 +723,59 @@ impl<'a> BinanceSync<'a> {
                 ask,
                 ..
             } => {
-                s.tickers += 1;
-                if self.last_u == Some(update_id) {
-                    s.tickers_compared += 1;
-                    let t = book.top();
+                count!(self, i, tickers);
+                let sb = &self.syms[i];
+                if sb.last_u == Some(update_id) {
+                    let t = sb.book.top();
                     let ours = (
                         t.bid.map(|l| (l.px.0, l.qty.0 as i64)),
                         t.ask.map(|l| (l.px.0, l.qty.0 as i64)),
                     );
+                    count!(self, i, tickers_compared);
                     if ours == (Some(bid), Some(ask)) {
-                        s.tickers_equal += 1;
+                        count!(self, i, tickers_equal);
                     }
                 }
             }
         }
-        let synced = self.last_u.is_some();
+        let sb = &mut self.syms[i];
+        let synced = sb.last_u.is_some();
         if synced != was_synced {
             if synced {
-                if let Some(since) = self.unsynced_since.take() {
-                    s.unsynced_ns += ts.saturating_sub(since);
+                if let Some(since) = sb.unsynced_since.take() {
+                    let d = ts.saturating_sub(since);
+                    sb.s.unsynced_ns += d;
+                    self.s.unsynced_ns += d;
                 }
             } else {
-                self.unsynced_since = Some(ts);
+                sb.unsynced_since = Some(ts);
             }
         }
-        book.set_synced(synced);
+        sb.book.set_synced(synced);
         if synced || self.accept_unsynced {
-            let k = key(&book.top());
-            if k != self.last_key {
-                self.last_key = k;
-                s.bbo_changes += 1;
-                self.digest.word(1);
+            let k = key(&sb.book.top());
+            if k != sb.last_key {
+                sb.last_key = k;
+                self.digest.word(1 | tag);
                 self.digest.word(ts);
                 self.digest.iword(k[0].0);
                 self.digest.word(k[0].1);
                 self.digest.iword(k[1].0);
                 self.digest.word(k[1].1);
                 if let Some(c) = self.csv.as_mut() {
-                    c.row(ticklane_engine::Nanos(ts), &s.symbol, k)
+                    c.row(ticklane_engine::Nanos(ts), &sb.s.symbol, k)
                         .map_err(BinanceReplayError::Output)?;
                 }
+                count!(self, i, bbo_changes);
             }
         }
+        let sb = &mut self.syms[i];
         if let (Some(bt), Some((trade, changed))) = (self.bt.as_mut(), hook) {
-            if self.bt_symbol_unset {
-                bt.set_symbol(0, &s.symbol);
-                self.bt_symbol_unset = false;
+            if !sb.bt_named {
+                bt.set_symbol(i, &sb.s.symbol);
+                sb.bt_named = true;
             }
-            bt.after_message(0, ts, book, trade, changed, &mut self.digest);
+            bt.after_message(i, ts, &sb.book, trade, changed, &mut self.digest);
         }
         Ok(())
     }
@@ -613,16 +791,19 @@ impl<'a> BinanceSync<'a> {
         if s.lines > 0 && s.lines == s.bad_lines {
             return Err(BinanceReplayError::NotBinance(s.bad_lines));
         }
-        if let Some(since) = self.unsynced_since {
-            s.unsynced_ns += self.last_ts.saturating_sub(since);
-        }
         if let Some(c) = self.csv.as_mut() {
             c.flush().map_err(BinanceReplayError::Output)?;
         }
-        s.synced_at_end = self.last_u.is_some();
-        let t = self.book.top();
-        s.bid = t.bid.map(|l| (l.px.0, l.qty.0 as i64));
-        s.ask = t.ask.map(|l| (l.px.0, l.qty.0 as i64));
+        let end = self.last_ts;
+        s.symbols = self.syms.drain(..).map(|b| b.finish(end)).collect();
+        // Unsynced time still open at the end is added now (the running total had only the
+        // closed stretches).
+        s.unsynced_ns = s.symbols.iter().map(|x| x.unsynced_ns).sum();
+        s.synced_at_end = !s.symbols.is_empty() && s.symbols.iter().all(|x| x.synced_at_end);
+        if let Some(first) = s.symbols.first() {
+            s.bid = first.bid;
+            s.ask = first.ask;
+        }
         if let Some(bt) = self.bt.take() {
             s.strategy = self.strategy_name.map(str::to_owned);
             s.signals = Some(bt.signals);
@@ -725,12 +906,18 @@ impl std::fmt::Display for BinanceSummary {
                 },
             )
         };
+        let names: Vec<&str> = self.symbols.iter().map(|x| x.symbol.as_str()).collect();
         writeln!(
             f,
             "format:        binance ({}) ({} capture)",
-            self.symbol, self.container
+            if names.is_empty() {
+                self.symbol.clone()
+            } else {
+                names.join(", ")
+            },
+            self.container
         )?;
-        writeln!(f, "lines:         {} (depth {}, snapshots {}, trades {}, book tickers {}, bad {}, other symbols {})", self.lines, self.depth, self.snapshots, self.trades, self.tickers, self.bad_lines, self.other_symbol)?;
+        writeln!(f, "lines:         {} (depth {}, snapshots {}, trades {}, book tickers {}, bad {})", self.lines, self.depth, self.snapshots, self.trades, self.tickers, self.bad_lines)?;
         writeln!(
             f,
             "book:          {} diffs applied, {} stale dropped, {} resyncs, {} at end",
@@ -754,12 +941,38 @@ impl std::fmt::Display for BinanceSummary {
             "bookTicker:    {} with the book's update id compared, {} equal",
             self.tickers_compared, self.tickers_equal
         )?;
-        writeln!(
-            f,
-            "final BBO:     bid {}  ask {}",
-            px(self.bid),
-            px(self.ask)
-        )?;
+        if self.symbols.len() > 1 {
+            writeln!(f, "per symbol:")?;
+            writeln!(
+                f,
+                "  {:<12} {:>7} {:>6} {:>6} {:>9} {:>8} {:>8}  {:<28} {:<28}",
+                "symbol", "applied", "stale", "resync", "unsync s", "tick cmp", "tick eq", "bid", "ask"
+            )?;
+            for x in &self.symbols {
+                writeln!(
+                    f,
+                    "  {:<12} {:>7} {:>6} {:>6} {:>8.3}{} {:>8} {:>8}  {:<28} {:<28}",
+                    x.symbol,
+                    x.applied,
+                    x.stale_dropped,
+                    x.resyncs,
+                    x.unsynced_ns as f64 / 1e9,
+                    if x.synced_at_end { " " } else { "!" },
+                    x.tickers_compared,
+                    x.tickers_equal,
+                    px(x.bid),
+                    px(x.ask)
+                )?;
+            }
+            writeln!(f, "  (! = book unsynced at end)")?;
+        } else {
+            writeln!(
+                f,
+                "final BBO:     bid {}  ask {}",
+                px(self.bid),
+                px(self.ask)
+            )?;
+        }
         crate::l2backtest::fmt_summary_lines(
             f,
             self.strategy.as_deref(),

@@ -329,23 +329,27 @@ impl<'a> Source<'a> {
         };
         self.top = match &self.m {
             Machine::Binance(b) => {
-                let sym = &b.summary().symbol;
-                if self.product.is_none() && !sym.is_empty() {
-                    if let Some(want) = &self.spec.product {
-                        if !want.eq_ignore_ascii_case(sym) {
-                            return Err(ConsolidatedError::Usage(format!(
-                                "source {label}: the capture's symbol is {sym}, not {want} \
-                                 (a Binance capture replays its first symbol)"
-                            )));
+                if self.product.is_none() {
+                    self.product = match &self.spec.product {
+                        Some(p) => b
+                            .products()
+                            .find(|x| x.eq_ignore_ascii_case(p))
+                            .map(str::to_owned),
+                        None => {
+                            let ps: Vec<&str> = b.products().collect();
+                            if ps.len() > 1 {
+                                return Err(ambiguous(ps));
+                            }
+                            ps.first().map(|p| (*p).to_owned())
                         }
-                    }
-                    self.product = Some(sym.clone());
+                    };
+                } else if self.spec.product.is_none() && b.products().nth(1).is_some() {
+                    return Err(ambiguous(b.products().collect()));
                 }
-                if self.product.is_some() && b.is_synced() {
-                    top_of(b.book())
-                } else {
-                    None
-                }
+                self.product
+                    .as_deref()
+                    .and_then(|p| b.book_of(p))
+                    .and_then(top_of)
             }
             Machine::Coinbase(c, ..) => {
                 if self.product.is_none() {

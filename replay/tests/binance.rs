@@ -124,8 +124,8 @@ fn garbage_is_counted_not_fatal_and_non_binance_is_an_error() {
 
 /// The spot capture rewritten as our JSON lines (each frame's stream on the line, the inner
 /// message as `data`; the REST snapshot as a line whose stream is its request URL) replays to
-/// the same book and digest as the `<ns> <json>` original; a REST snapshot of another symbol is
-/// counted and skipped, and a REST line that is not a snapshot is a bad line.
+/// the same book and digest as the `<ns> <json>` original; a REST snapshot of another symbol
+/// gives that symbol a book of its own, and a REST line that is not a snapshot is a bad line.
 #[test]
 fn jsonl_capture_with_rest_snapshot_lines_replays_like_ns_lines() {
     use std::io::Read;
@@ -168,7 +168,7 @@ fn jsonl_capture_with_rest_snapshot_lines_replays_like_ns_lines() {
     assert_eq!(j.digest, ns.digest);
     assert_eq!(
         (
-            j.snapshots,
+            j.snapshots - 1,
             j.applied,
             j.bbo_changes,
             j.tickers_equal,
@@ -182,12 +182,18 @@ fn jsonl_capture_with_rest_snapshot_lines_replays_like_ns_lines() {
             ns.resyncs
         )
     );
+    // The other symbol's snapshot gave that symbol a book of its own (and nothing else); the
+    // ticker REST line is not a depth snapshot: a bad line.
     assert_eq!(
-        (j.other_symbol, j.bad_lines),
-        (ns.other_symbol + 1, ns.bad_lines + 1)
+        (j.symbols.len(), ns.symbols.len(), j.bad_lines),
+        (2, 1, ns.bad_lines + 1)
+    );
+    assert_eq!(
+        (j.symbols[1].symbol.as_str(), j.symbols[1].snapshots, j.symbols[1].bbo_changes),
+        ("ETHUSDT", 1, 0)
     );
     assert_eq!(j.lines, ns.lines + 2);
-    assert!(j.synced_at_end && j.snapshots == 1);
+    assert!(j.synced_at_end && j.snapshots == 2);
 }
 
 /// Receive time of a cryptofeed line (`... t: ...` or `URL -> t: ...`), ns, by string surgery.
@@ -198,23 +204,23 @@ fn cryptofeed_ts(line: &str) -> Option<u64> {
     Some(s.parse::<u64>().ok()? * 1_000_000_000 + format!("{f:0<9}")[..9].parse::<u64>().ok()?)
 }
 
-/// cryptofeed's raw Binance capture (BINANCE.ws.1.0, several symbols) merged by receive time
-/// with the REST snapshots recorded beside it (BINANCE.http.0.0, one per symbol): the replay
-/// follows the first symbol, syncs from its REST snapshot (the other symbols' are counted and
-/// skipped), and every BBO row equals a book built here independently from the same frames
-/// (a map per side, the snapshot, then every diff past it, each continuing the last).
+/// cryptofeed's raw Binance capture (BINANCE.ws.1.0, four symbols) merged by receive time
+/// with the REST snapshots recorded beside it (BINANCE.http.0.0, one per symbol): every symbol
+/// gets its own book, synced from the REST snapshot its URL names, and each symbol's BBO rows
+/// equal a book built here independently from the same frames (a map per side, the snapshot,
+/// then every diff past it, each continuing the last).
 #[test]
-fn cryptofeed_capture_syncs_from_its_rest_snapshot() {
-    cryptofeed_capture("BINANCE", "NKNUSDT", false);
+fn cryptofeed_capture_syncs_every_symbol_from_its_rest_snapshot() {
+    cryptofeed_capture("BINANCE", false);
 }
 
 /// The same for USD-M futures (BINANCE_FUTURES.ws.1.0 and .http.0.0): continuity by `pu`.
 #[test]
-fn cryptofeed_futures_capture_syncs_from_its_rest_snapshot() {
-    cryptofeed_capture("BINANCE_FUTURES", "SUSHIUSDT", true);
+fn cryptofeed_futures_capture_syncs_every_symbol_from_its_rest_snapshot() {
+    cryptofeed_capture("BINANCE_FUTURES", true);
 }
 
-fn cryptofeed_capture(venue: &str, symbol: &str, futures: bool) {
+fn cryptofeed_capture(venue: &str, futures: bool) {
     let dir = format!(
         "{}/../../shared/data/cryptofeed",
         env!("CARGO_MANIFEST_DIR")
@@ -229,6 +235,12 @@ fn cryptofeed_capture(venue: &str, symbol: &str, futures: bool) {
         .collect();
     lines.sort();
     let merged: String = lines.iter().map(|(_, _, l)| format!("{l}\n")).collect();
+    // The symbols of the REST snapshots, in the http file's order.
+    let snapshot_symbols: Vec<&str> = http
+        .lines()
+        .filter_map(|l| l.split("symbol=").nth(1)?.split('&').next())
+        .collect();
+    assert_eq!(snapshot_symbols.len(), 4, "{snapshot_symbols:?}");
 
     let mut csv = Vec::new();
     let s = replay_binance(
@@ -239,16 +251,54 @@ fn cryptofeed_capture(venue: &str, symbol: &str, futures: bool) {
         },
     )
     .unwrap();
-    assert_eq!(
-        (s.symbol.as_str(), s.container.as_str()),
-        (symbol, "cryptofeed")
-    );
-    assert_eq!((s.snapshots, s.resyncs), (1, 0));
+    assert_eq!(s.container, "cryptofeed");
+    let mut names: Vec<&str> = s.symbols.iter().map(|x| x.symbol.as_str()).collect();
+    names.sort_unstable();
+    let mut want = snapshot_symbols.clone();
+    want.sort_unstable();
+    assert_eq!(names, want);
+    assert_eq!(s.symbol, s.symbols[0].symbol);
+    for x in &s.symbols {
+        assert_eq!((x.symbol.as_str(), x.snapshots, x.resyncs), (x.symbol.as_str(), 1, 0));
+        assert!(x.synced_at_end, "{}", x.symbol);
+    }
+    assert_eq!((s.snapshots, s.resyncs), (4, 0));
     assert!(s.synced_at_end);
-    // `grep -c 'symbol=' BINANCE.http.0.0`: 4 snapshots, 3 of other symbols.
-    assert!(s.other_symbol >= 3);
+    let csv = String::from_utf8(csv).unwrap();
+    let mut total_rows = 0;
+    for x in &s.symbols {
+        let tops = independent_tops(&lines, &x.symbol, futures);
+        let rows = csv_rows(&csv, &x.symbol);
+        assert_eq!(rows.len() as u64, x.bbo_changes, "{}", x.symbol);
+        assert_eq!(rows, tops, "{}", x.symbol);
+        total_rows += rows.len();
+    }
+    assert_eq!(total_rows as u64, s.bbo_changes);
+    assert!(total_rows > 10, "{total_rows}");
+}
 
-    // The independent book.
+/// The BBO rows of `symbol` in a replay's CSV (`ts,symbol,bid,bid qty,ask,ask qty`), decimals
+/// dropped (every value has 8).
+fn csv_rows(csv: &str, symbol: &str) -> Vec<[i64; 4]> {
+    csv.lines()
+        .skip(1)
+        .filter(|r| r.split(',').nth(1) == Some(symbol))
+        .map(|r| {
+            let f: Vec<&str> = r.split(',').collect();
+            let n = |s: &str| {
+                if s.is_empty() {
+                    0
+                } else {
+                    s.replace('.', "").parse::<i64>().unwrap()
+                }
+            };
+            [n(f[2]), n(f[3]), n(f[4]), n(f[5])]
+        })
+        .collect()
+}
+
+/// `symbol`'s top of book after each change, built from the merged capture lines with maps.
+fn independent_tops(lines: &[(u64, usize, &str)], symbol: &str, futures: bool) -> Vec<[i64; 4]> {
     // "7.611" -> 761_100_000, "6" -> 600_000_000: the integer part and the fraction padded
     // to 8 digits.
     let dec = |v: &serde_json::Value| -> i64 {
@@ -283,19 +333,22 @@ fn cryptofeed_capture(venue: &str, symbol: &str, futures: bool) {
                  last_u: &mut Option<(u64, bool)>| {
         let (first, u) = (d["U"].as_u64().unwrap(), d["u"].as_u64().unwrap());
         let (prev, bracketing) = last_u.unwrap();
-        if u <= prev {
+        // Binance's rules: on futures the first diff after a snapshot may end at its id
+        // (`U <= lastUpdateId <= u`), later ones chain by `pu`; on spot the first must hold
+        // `lastUpdateId + 1`, later ones start right after the last.
+        if u < prev || (u == prev && !(futures && bracketing)) {
             return;
         }
-        if bracketing || !futures {
-            assert!(first <= prev + 1, "gap before {first}");
-        } else {
-            assert_eq!(d["pu"].as_u64(), Some(prev), "gap before {first}");
+        match (futures, bracketing) {
+            (true, true) => assert!(first <= prev, "gap before {first}"),
+            (true, false) => assert_eq!(d["pu"].as_u64(), Some(prev), "gap before {first}"),
+            (false, _) => assert!(first <= prev + 1, "gap before {first}"),
         }
         set(bids, &d["b"]);
         set(asks, &d["a"]);
         *last_u = Some((u, false));
     };
-    for (_, _, l) in &lines {
+    for (_, _, l) in lines {
         let Some(json) = l.split_once(": ").map(|x| x.1) else {
             continue;
         };
@@ -328,23 +381,5 @@ fn cryptofeed_capture(venue: &str, symbol: &str, futures: bool) {
         }
     }
     tops.dedup();
-    let rows: Vec<[i64; 4]> = String::from_utf8(csv)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|r| {
-            let f: Vec<&str> = r.split(',').collect();
-            let n = |s: &str| {
-                if s.is_empty() {
-                    0
-                } else {
-                    s.replace('.', "").parse::<i64>().unwrap()
-                }
-            };
-            [n(f[2]), n(f[3]), n(f[4]), n(f[5])]
-        })
-        .collect();
-    assert_eq!(rows.len() as u64, s.bbo_changes);
-    assert!(rows.len() > 10, "{}", rows.len());
-    assert_eq!(rows, tops);
+    tops
 }
