@@ -917,7 +917,11 @@ impl std::fmt::Display for BinanceSummary {
             },
             self.container
         )?;
-        writeln!(f, "lines:         {} (depth {}, snapshots {}, trades {}, book tickers {}, bad {})", self.lines, self.depth, self.snapshots, self.trades, self.tickers, self.bad_lines)?;
+        writeln!(
+            f,
+            "lines:         {} (depth {}, snapshots {}, trades {}, book tickers {}, bad {})",
+            self.lines, self.depth, self.snapshots, self.trades, self.tickers, self.bad_lines
+        )?;
         writeln!(
             f,
             "book:          {} diffs applied, {} stale dropped, {} resyncs, {} at end",
@@ -946,7 +950,15 @@ impl std::fmt::Display for BinanceSummary {
             writeln!(
                 f,
                 "  {:<12} {:>7} {:>6} {:>6} {:>9} {:>8} {:>8}  {:<28} {:<28}",
-                "symbol", "applied", "stale", "resync", "unsync s", "tick cmp", "tick eq", "bid", "ask"
+                "symbol",
+                "applied",
+                "stale",
+                "resync",
+                "unsync s",
+                "tick cmp",
+                "tick eq",
+                "bid",
+                "ask"
             )?;
             for x in &self.symbols {
                 writeln!(

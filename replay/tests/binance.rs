@@ -189,7 +189,11 @@ fn jsonl_capture_with_rest_snapshot_lines_replays_like_ns_lines() {
         (2, 1, ns.bad_lines + 1)
     );
     assert_eq!(
-        (j.symbols[1].symbol.as_str(), j.symbols[1].snapshots, j.symbols[1].bbo_changes),
+        (
+            j.symbols[1].symbol.as_str(),
+            j.symbols[1].snapshots,
+            j.symbols[1].bbo_changes
+        ),
         ("ETHUSDT", 1, 0)
     );
     assert_eq!(j.lines, ns.lines + 2);
@@ -259,7 +263,10 @@ fn cryptofeed_capture(venue: &str, futures: bool) {
     assert_eq!(names, want);
     assert_eq!(s.symbol, s.symbols[0].symbol);
     for x in &s.symbols {
-        assert_eq!((x.symbol.as_str(), x.snapshots, x.resyncs), (x.symbol.as_str(), 1, 0));
+        assert_eq!(
+            (x.symbol.as_str(), x.snapshots, x.resyncs),
+            (x.symbol.as_str(), 1, 0)
+        );
         assert!(x.synced_at_end, "{}", x.symbol);
     }
     assert_eq!((s.snapshots, s.resyncs), (4, 0));

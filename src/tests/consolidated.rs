@@ -569,3 +569,82 @@ fn kraken_source_with_a_bad_checksum_is_excluded_until_the_end() {
     );
     assert!(stdout(&o).contains("UNSYNCED at end"), "{}", stdout(&o));
 }
+
+/// cryptofeed's raw spot capture of four symbols (BINANCE.ws.1.0) merged by receive time with
+/// its REST snapshots (BINANCE.http.0.0), written to `path`.
+fn four_symbol_capture(path: &Path) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/cryptofeed");
+    let ws = std::fs::read_to_string(format!("{dir}/BINANCE.ws.1.0")).unwrap();
+    let http = std::fs::read_to_string(format!("{dir}/BINANCE.http.0.0")).unwrap();
+    // `... <seconds.fraction>: <json>` (a header line `URL <-> t` sorts first: no colon-space).
+    let ts = |l: &str| -> f64 {
+        l.split_once(": ")
+            .and_then(|(h, _)| h.rsplit(' ').next()?.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let mut lines: Vec<(usize, &str)> = ws.lines().chain(http.lines()).enumerate().collect();
+    lines.sort_by(|a, b| ts(a.1).total_cmp(&ts(b.1)).then(a.0.cmp(&b.0)));
+    let text: String = lines.iter().map(|(_, l)| format!("{l}\n")).collect();
+    std::fs::write(path, text).unwrap();
+}
+
+/// A Binance source holding several symbols must name one; with `product=` its book is the
+/// one used: the consolidated rows equal an independent merge of that symbol's rows of the
+/// capture's own BBO CSV with the NKNUSDT excerpt's.
+#[test]
+fn binance_source_with_several_symbols_takes_the_named_one() {
+    let d = tmp_dir();
+    let (cap, multi_csv, excerpt_csv, cons_csv) = (
+        d.join("four.cryptofeed"),
+        d.join("four.csv"),
+        d.join("excerpt.csv"),
+        d.join("cons.csv"),
+    );
+    four_symbol_capture(&cap);
+    let excerpt = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/binance_nknusdt.cryptofeed"
+    );
+    let o = ticklane(&[
+        "replay",
+        "--consolidated",
+        &format!("binance:{},label=a", cap.display()),
+        "--consolidated",
+        &format!("binance:{excerpt},label=b"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("source a holds several products (NKNUSDT, BLZETH")
+            && stderr(&o).contains("pick one with product=NAME"),
+        "{}",
+        stderr(&o)
+    );
+
+    single(cap.to_str().unwrap(), &multi_csv);
+    single(excerpt, &excerpt_csv);
+    let o = ticklane(&[
+        "replay",
+        "--consolidated",
+        &format!("binance:{},label=a,product=NKNUSDT", cap.display()),
+        "--consolidated",
+        &format!("binance:{excerpt},label=b"),
+        "--bbo-csv",
+        cons_csv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let only_nkn: String = std::fs::read_to_string(&multi_csv)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.split(',').nth(1) == Some("NKNUSDT"))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let a = parse_single(&only_nkn);
+    let b = parse_single(&std::fs::read_to_string(&excerpt_csv).unwrap());
+    // The excerpt is the capture's NKNUSDT lines: the same rows.
+    assert_eq!(a, b);
+    let want = merge(&[("a", a), ("b", b)]);
+    let got = parse_consolidated(&std::fs::read_to_string(&cons_csv).unwrap());
+    assert!(want.len() > 10, "{}", want.len());
+    assert_eq!(got, want);
+}
