@@ -508,12 +508,18 @@ impl<'a> BinanceSync<'a> {
         let mut frame = std::mem::take(&mut self.frame);
         frame.clear();
         frame.extend_from_slice(json);
-        let r = self.decode_and_apply(ts, &mut frame);
+        let r = self.decode_and_apply(ts, json, &mut frame);
         self.frame = frame;
         r
     }
 
-    fn decode_and_apply(&mut self, ts: u64, frame: &mut [u8]) -> Result<(), BinanceReplayError> {
+    /// `json` is the frame as received (`frame` its copy, which the decoder may rewrite).
+    fn decode_and_apply(
+        &mut self,
+        ts: u64,
+        json: &[u8],
+        frame: &mut [u8],
+    ) -> Result<(), BinanceReplayError> {
         let msg = match self
             .dec
             .decode(frame, Precision::SPOT_STRINGS, &mut self.levels)
@@ -538,9 +544,12 @@ impl<'a> BinanceSync<'a> {
             BinanceMsg::Depth { symbol, .. }
             | BinanceMsg::Trade { symbol, .. }
             | BinanceMsg::BookTicker { symbol, .. } => self.instr(symbol.as_bytes()),
-            BinanceMsg::Snapshot { .. } => match self.rest_symbol {
-                Some(i) => i,
-                None => self.first(),
+            // A snapshot names no symbol: a REST one belongs to its URL's, a partial-depth
+            // frame to its stream's (`nknusdt@depth5@100ms`), any other to the first symbol.
+            BinanceMsg::Snapshot { .. } => match (self.rest_symbol, stream_symbol(json)) {
+                (Some(i), _) => i,
+                (None, Some(sym)) => self.instr(sym),
+                (None, None) => self.first(),
             },
         };
         self.on_message(i, ts, msg)
@@ -821,6 +830,15 @@ impl<'a> BinanceSync<'a> {
         .into();
         Ok(s)
     }
+}
+
+/// The symbol of a combined-stream frame's stream name (`{"stream":"nknusdt@depth5@100ms",...`:
+/// `nknusdt`), read from the frame's first bytes as Binance writes them.
+fn stream_symbol(frame: &[u8]) -> Option<&[u8]> {
+    let rest = frame.strip_prefix(br#"{"stream":""#)?;
+    let at = rest.iter().take(40).position(|&c| c == b'@')?;
+    let sym = &rest[..at];
+    (!sym.is_empty() && sym.iter().all(u8::is_ascii_alphanumeric)).then_some(sym)
 }
 
 /// The `symbol=` parameter of a REST URL (`...depth?symbol=BTCUSDT&limit=1000`).

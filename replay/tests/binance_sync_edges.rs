@@ -105,3 +105,46 @@ fn futures_diff_ending_at_the_snapshot_id_is_applied_first() {
     let s = run(&[snap(10), spot(9, 10, "99.50"), spot(11, 12, "100.50")]);
     assert_eq!((s.stale_dropped, s.applied, s.resyncs), (1, 1, 0));
 }
+
+/// Two symbols in one capture, each synced by its own snapshot: a REST snapshot line by the
+/// symbol in its URL, a partial-depth frame by its stream's name. A gap in one symbol's diffs
+/// leaves the other's book synced.
+#[test]
+fn two_symbols_sync_and_break_independently() {
+    let diff = |sym: &str, u0: u64, u1: u64, bid: &str| {
+        format!(
+            r#"{{"stream":"{}@depth@100ms","data":{{"e":"depthUpdate","E":1,"s":"{sym}","U":{u0},"u":{u1},"b":[["{bid}","2"]],"a":[]}}}}"#,
+            sym.to_ascii_lowercase()
+        )
+    };
+    let lines = [
+        format!("10 {}", diff("AAA", 5, 6, "10.00")),
+        format!("20 {}", diff("BBB", 50, 60, "20.00")),
+        // BBB's partial-depth frame: a snapshot at 55 of BBB only (the buffered 50..60 diff
+        // brackets 56 and is applied over it).
+        r#"30 {"stream":"bbb@depth5@100ms","data":{"lastUpdateId":55,"bids":[["19.00","1"]],"asks":[["21.00","1"]]}}"#.to_owned(),
+        // AAA's REST snapshot at 6: the buffered 5..6 diff is stale.
+        r#"{"ts_recv":40,"venue":"binance","stream":"https://api.binance.com/api/v3/depth?symbol=AAA&limit=5","data":{"lastUpdateId":6,"bids":[["9.00","1"]],"asks":[["11.00","1"]]}}"#.to_owned(),
+        format!("50 {}", diff("AAA", 7, 8, "9.50")),
+        format!("60 {}", diff("BBB", 62, 63, "20.50")), // U != 61: BBB breaks
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let s = replay_binance(text.as_bytes(), BinanceReplayOptions::default()).unwrap();
+    let names: Vec<&str> = s.symbols.iter().map(|x| x.symbol.as_str()).collect();
+    assert_eq!(names, ["AAA", "BBB"]);
+    let (a, b) = (&s.symbols[0], &s.symbols[1]);
+    assert_eq!(
+        (a.snapshots, a.stale_dropped, a.applied, a.resyncs),
+        (1, 1, 1, 0)
+    );
+    assert_eq!(
+        (b.snapshots, b.stale_dropped, b.applied, b.resyncs),
+        (1, 0, 1, 1)
+    );
+    assert!(a.synced_at_end && !b.synced_at_end && !s.synced_at_end);
+    // AAA: the snapshot's 9 x 1 and ask 11 x 1 under the applied 9.50 x 2.
+    assert_eq!(a.bid, Some((950 * E8 / 100, 2 * E8)));
+    assert_eq!(a.ask, Some((11 * E8, E8)));
+    // The totals add up the symbols.
+    assert_eq!((s.snapshots, s.applied, s.resyncs), (2, 2, 1));
+}
