@@ -320,80 +320,52 @@ impl<'a> Source<'a> {
 
     /// Reads the source's top back after a line; picks the product on first sight.
     fn observe(&mut self) -> Result<(), ConsolidatedError> {
-        let label = &self.spec.label;
-        let ambiguous = |ps: Vec<&str>| {
-            ConsolidatedError::Usage(format!(
-                "source {label} holds several products ({}): pick one with product=NAME",
-                ps.join(", ")
-            ))
-        };
-        self.top = match &self.m {
+        let (spec, product) = (&self.spec, &mut self.product);
+        let book = match &self.m {
             Machine::Binance(b) => {
-                if self.product.is_none() {
-                    self.product = match &self.spec.product {
-                        Some(p) => b
-                            .products()
-                            .find(|x| x.eq_ignore_ascii_case(p))
-                            .map(str::to_owned),
-                        None => {
-                            let ps: Vec<&str> = b.products().collect();
-                            if ps.len() > 1 {
-                                return Err(ambiguous(ps));
-                            }
-                            ps.first().map(|p| (*p).to_owned())
-                        }
-                    };
-                } else if self.spec.product.is_none() && b.products().nth(1).is_some() {
-                    return Err(ambiguous(b.products().collect()));
-                }
-                self.product
-                    .as_deref()
-                    .and_then(|p| b.book_of(p))
-                    .and_then(top_of)
+                pick(spec, product, || b.products(), true)?;
+                product.as_deref().and_then(|p| b.book_of(p))
             }
             Machine::Coinbase(c, ..) => {
-                if self.product.is_none() {
-                    self.product = match &self.spec.product {
-                        Some(p) => c.products().any(|x| x == p).then(|| p.clone()),
-                        None => {
-                            let ps: Vec<&str> = c.products().collect();
-                            if ps.len() > 1 {
-                                return Err(ambiguous(ps));
-                            }
-                            ps.first().map(|p| (*p).to_owned())
-                        }
-                    };
-                } else if self.spec.product.is_none() && c.products().nth(1).is_some() {
-                    return Err(ambiguous(c.products().collect()));
-                }
-                self.product
-                    .as_deref()
-                    .and_then(|p| c.book(p))
-                    .and_then(top_of)
+                pick(spec, product, || c.products(), false)?;
+                product.as_deref().and_then(|p| c.book(p))
             }
             Machine::Kraken(k, ..) => {
-                if self.product.is_none() {
-                    self.product = match &self.spec.product {
-                        Some(p) => k.products().any(|x| x == p).then(|| p.clone()),
-                        None => {
-                            let ps: Vec<&str> = k.products().collect();
-                            if ps.len() > 1 {
-                                return Err(ambiguous(ps));
-                            }
-                            ps.first().map(|p| (*p).to_owned())
-                        }
-                    };
-                } else if self.spec.product.is_none() && k.products().nth(1).is_some() {
-                    return Err(ambiguous(k.products().collect()));
-                }
-                self.product
-                    .as_deref()
-                    .and_then(|p| k.book(p))
-                    .and_then(top_of)
+                pick(spec, product, || k.products(), false)?;
+                product.as_deref().and_then(|p| k.book(p))
             }
         };
+        self.top = book.and_then(top_of);
         Ok(())
     }
+}
+
+/// Picks a source's product among those its capture has shown so far: the one `product=`
+/// names (ignoring case where the venue's symbols are case-insensitive) once it appears, else
+/// the only one; a second product without `product=` is a usage error.
+fn pick<'p, I: Iterator<Item = &'p str>>(
+    spec: &SourceSpec,
+    chosen: &mut Option<String>,
+    products: impl Fn() -> I,
+    ignore_case: bool,
+) -> Result<(), ConsolidatedError> {
+    if spec.product.is_none() && products().nth(1).is_some() {
+        let ps: Vec<&str> = products().collect();
+        return Err(ConsolidatedError::Usage(format!(
+            "source {} holds several products ({}): pick one with product=NAME",
+            spec.label,
+            ps.join(", ")
+        )));
+    }
+    if chosen.is_none() {
+        *chosen = match &spec.product {
+            Some(p) => products()
+                .find(|x| x == p || (ignore_case && x.eq_ignore_ascii_case(p)))
+                .map(str::to_owned),
+            None => products().next().map(str::to_owned),
+        };
+    }
+    Ok(())
 }
 
 /// Per-source results.
