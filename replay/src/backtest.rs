@@ -391,6 +391,7 @@ impl Recorder {
                     ts_exch: ts,
                     ts_local: ts + u64::from(response),
                     symbol,
+                    instr: o.instr.0,
                     client_id,
                     side,
                     px: px.0,

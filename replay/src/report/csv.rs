@@ -89,6 +89,7 @@ mod tests {
                 ts_exch: 34_200_000_000_123,
                 ts_local: 34_200_000_050_123,
                 symbol: *b"AAPL    ",
+                instr: 0,
                 client_id: 1,
                 side: Side::Bid,
                 px: 1_853_300, // $185.33
@@ -104,6 +105,7 @@ mod tests {
                 ts_exch: 34_201_000_000_000,
                 ts_local: 34_201_000_040_000,
                 symbol: *b"AAPL    ",
+                instr: 0,
                 client_id: 2,
                 side: Side::Ask,
                 px: 1_853_450,
@@ -175,6 +177,7 @@ mod tests {
             ts_exch: 1,
             ts_local: 1,
             symbol: *b"BTCUSDT ",
+            instr: 0,
             client_id: 7,
             side: Side::Bid,
             px: 6_183_762 * 1_000_000,

@@ -54,6 +54,9 @@ pub struct FillRecord {
     pub ts_local: u64,
     /// Instrument symbol, space-padded ASCII.
     pub symbol: [u8; 8],
+    /// The instrument's dense index in the run (its account in the ledger; not written to
+    /// the trade files, whose `symbol` names it).
+    pub instr: u32,
     /// The strategy's id of the order that was filled.
     pub client_id: u64,
     /// [`Side::Bid`] = buy, [`Side::Ask`] = sell.

@@ -201,6 +201,7 @@ mod tests {
                 ts_exch: 1_000 + i,
                 ts_local: 2_000 + i,
                 symbol: *b"BTCUSDT ",
+                instr: 0,
                 client_id: 10 + i,
                 side: if i % 2 == 0 { Side::Bid } else { Side::Ask },
                 px: 6_500_012_345_678, // 65000.12345678 at 1e8 ticks per unit
@@ -257,6 +258,7 @@ mod tests {
             ts_exch: 0,
             ts_local: 0,
             symbol: *b"X       ",
+            instr: 0,
             client_id: u64::MAX,
             side: Side::Bid,
             px: 1,

@@ -34,7 +34,7 @@ use super::{Liquidity, OrderCounts, ReportInput, MONEY_PER_TICK_LOT};
 pub struct Stats {
     /// Mark-to-market profit at the last equity sample, money units.
     pub pnl: i128,
-    /// Cumulative realized PnL after the last fill, money units.
+    /// Cumulative realized PnL, money units: over instruments, each one's after its last fill.
     pub realized_pnl: i128,
     /// PnL / capital.
     pub return_frac: Option<f64>,
@@ -68,9 +68,11 @@ pub struct Stats {
     pub maker_fills: u64,
     /// Fills that took liquidity.
     pub taker_fills: u64,
-    /// Position at the end, lots (last fill, else last equity sample, else 0).
+    /// Net position at the end, lots: the sum over instruments of each one's position after its
+    /// last fill (else the last equity sample's, else 0).
     pub final_position: i64,
-    /// Largest absolute position seen in fills or samples, lots.
+    /// Largest absolute position seen, lots: of one instrument after any fill, or net in any
+    /// equity sample.
     pub max_abs_position: u64,
     /// Number of equity samples.
     pub samples: u64,
@@ -194,13 +196,19 @@ pub fn compute_stats(input: &ReportInput) -> Stats {
         (None, None)
     };
 
-    let realized_pnl = fills.last().map_or(0, |f| f.realized_pnl);
+    // Each fill carries its instrument's account after it: the run's realized PnL and final
+    // position are the sums over instruments of their last fill's.
+    let mut last_of: std::collections::BTreeMap<u32, (i128, i64)> = Default::default();
+    for f in fills {
+        last_of.insert(f.instr, (f.realized_pnl, f.position));
+    }
+    let realized_pnl = last_of.values().map(|v| v.0).sum();
     let pnl = equity.last().map_or(realized_pnl, |s| s.equity);
-    let final_position = fills
-        .last()
-        .map(|f| f.position)
-        .or_else(|| equity.last().map(|s| s.position))
-        .unwrap_or(0);
+    let final_position = if last_of.is_empty() {
+        equity.last().map_or(0, |s| s.position)
+    } else {
+        last_of.values().map(|v| v.1).sum()
+    };
 
     Stats {
         pnl,
@@ -470,6 +478,7 @@ pub(crate) mod tests {
             ts_exch: 1,
             ts_local: 2,
             symbol: *b"AAPL    ",
+            instr: 0,
             client_id: 7,
             side,
             px,
@@ -481,6 +490,24 @@ pub(crate) mod tests {
             realized_pnl: 0,
             queue_wait_ns: None,
         }
+    }
+
+    /// Two instruments: instrument 0 ends long 100 having realized 5 money units, instrument
+    /// 1's last fill (the run's last) leaves it short 30 with 2 realized: the run ends net
+    /// long 70 with 7 realized, not what the last fill alone says (-30, 2).
+    #[test]
+    fn final_position_and_realized_pnl_sum_the_instruments() {
+        let mut a = fill(Side::Bid, 1_000_000, 100, Liquidity::Maker, 0);
+        (a.instr, a.position, a.realized_pnl) = (0, 100, 5);
+        let mut b = fill(Side::Ask, 2_000_000, 30, Liquidity::Maker, 0);
+        (b.instr, b.position, b.realized_pnl) = (1, -30, 2);
+        let s = compute_stats(&input(&[a, b], &[], 100, 1.0));
+        assert_eq!((s.final_position, s.realized_pnl), (70, 7));
+        // One instrument: its last fill's account.
+        let mut c = a;
+        (c.position, c.realized_pnl) = (40, 9);
+        let s = compute_stats(&input(&[a, c], &[], 100, 1.0));
+        assert_eq!((s.final_position, s.realized_pnl), (40, 9));
     }
 
     #[test]
