@@ -352,7 +352,7 @@ impl Recorder {
 
     /// Takes the next output (already in input order), before the output stage applies it.
     #[inline]
-    pub fn on_output(&mut self, o: &Output, symbol: [u8; 8]) {
+    pub fn on_output(&mut self, o: &Output, symbol: [u8; crate::report::SYMBOL_LEN]) {
         let ts = o.ts.0;
         match self.next_sample {
             None => {

@@ -54,7 +54,7 @@ pub struct L2Backtest<S: Strategy> {
     timer: Option<u64>,
     timers: Vec<u64>,
     /// Symbols by instrument, for the trade log.
-    symbols: Vec<[u8; 8]>,
+    symbols: Vec<[u8; crate::report::SYMBOL_LEN]>,
     last_top: Vec<[(i64, u64); 2]>,
     seq: u64,
     /// Order actions the strategy sent.
@@ -75,22 +75,13 @@ fn top_key(t: &Top) -> [(i64, u64); 2] {
     ]
 }
 
-/// Space-padded, at most 8 bytes (the trade log's symbol field).
-fn pad(symbol: &str) -> [u8; 8] {
-    let mut out = [b' '; 8];
-    for (o, b) in out.iter_mut().zip(symbol.bytes()) {
-        *o = b;
-    }
-    out
-}
-
 /// Books one simulator output: digest, counters, recorder.
 struct Sink<'a> {
     digest: &'a mut Digest,
     recorder: &'a mut Recorder,
     fills: &'a mut u64,
     order_updates: &'a mut u64,
-    symbol: [u8; 8],
+    symbol: [u8; crate::report::SYMBOL_LEN],
 }
 
 impl Sink<'_> {
@@ -137,7 +128,8 @@ impl<S: Strategy> L2Backtest<S> {
 
     fn ensure(&mut self, i: usize) {
         if self.symbols.len() <= i {
-            self.symbols.resize(i + 1, [b' '; 8]);
+            self.symbols
+                .resize(i + 1, [b' '; crate::report::SYMBOL_LEN]);
             self.last_top.resize(i + 1, [(0, 0); 2]);
             self.timers.resize(i + 1, 0);
         }
@@ -146,7 +138,7 @@ impl<S: Strategy> L2Backtest<S> {
     /// Names instrument `i` (for the trade log).
     pub fn set_symbol(&mut self, i: usize, symbol: &str) {
         self.ensure(i);
-        self.symbols[i] = pad(symbol);
+        self.symbols[i] = crate::report::symbol_field(symbol.as_bytes());
     }
 
     fn sink<'a>(&'a mut self, digest: &'a mut Digest, i: usize) -> (&'a mut ExecSim, Sink<'a>) {

@@ -739,7 +739,7 @@ impl<'w> OutputStage<'w> {
         self.last_ts = o.ts;
         if let Some(bt) = self.backtest.as_mut() {
             if self.selected[slot] {
-                bt.on_output(o, self.symbols[slot]);
+                bt.on_output(o, crate::report::symbol_field(&self.symbols[slot]));
             }
         }
         let d = &mut self.digest;

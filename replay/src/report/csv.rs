@@ -88,7 +88,7 @@ mod tests {
             FillRecord {
                 ts_exch: 34_200_000_000_123,
                 ts_local: 34_200_000_050_123,
-                symbol: *b"AAPL    ",
+                symbol: crate::report::symbol_field(b"AAPL"),
                 instr: 0,
                 client_id: 1,
                 side: Side::Bid,
@@ -104,7 +104,7 @@ mod tests {
             FillRecord {
                 ts_exch: 34_201_000_000_000,
                 ts_local: 34_201_000_040_000,
-                symbol: *b"AAPL    ",
+                symbol: crate::report::symbol_field(b"AAPL"),
                 instr: 0,
                 client_id: 2,
                 side: Side::Ask,
@@ -162,9 +162,20 @@ mod tests {
     }
 
     #[test]
+    fn crypto_symbols_longer_than_a_stock_symbol_are_kept_whole() {
+        let mut f = sample_fills()[0];
+        f.symbol = crate::report::symbol_field(b"1000SATSUSDT");
+        let text = trades_csv(&[f], 10_000, 1);
+        assert!(
+            text.lines().nth(1).unwrap().contains(",1000SATSUSDT,1,"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn symbols_needing_quotes_are_quoted() {
         let mut f = sample_fills()[0];
-        f.symbol = *b"A,B\"C   ";
+        f.symbol = crate::report::symbol_field(b"A,B\"C");
         let text = trades_csv(&[f], 10_000, 1);
         assert!(text.lines().nth(1).unwrap().contains(",\"A,B\"\"C\",1,"));
     }
@@ -176,7 +187,7 @@ mod tests {
         let f = FillRecord {
             ts_exch: 1,
             ts_local: 1,
-            symbol: *b"BTCUSDT ",
+            symbol: crate::report::symbol_field(b"BTCUSDT"),
             instr: 0,
             client_id: 7,
             side: Side::Bid,

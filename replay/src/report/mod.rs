@@ -45,6 +45,19 @@ pub fn side_str(side: Side) -> &'static str {
     }
 }
 
+/// Bytes of a trade-log symbol: an ITCH stock (8) or a crypto pair (`1000SATSUSDT`,
+/// `DOGE-USDC`) whole.
+pub const SYMBOL_LEN: usize = 16;
+
+/// `symbol` as a trade-log field: its first [`SYMBOL_LEN`] bytes, space-padded.
+pub fn symbol_field(symbol: &[u8]) -> [u8; SYMBOL_LEN] {
+    let mut out = [b' '; SYMBOL_LEN];
+    for (o, &b) in out.iter_mut().zip(symbol) {
+        *o = b;
+    }
+    out
+}
+
 /// One simulated fill, with the account state right after it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FillRecord {
@@ -53,7 +66,7 @@ pub struct FillRecord {
     /// Nanoseconds: when the strategy was told.
     pub ts_local: u64,
     /// Instrument symbol, space-padded ASCII.
-    pub symbol: [u8; 8],
+    pub symbol: [u8; SYMBOL_LEN],
     /// The instrument's dense index in the run (its account in the ledger; not written to
     /// the trade files, whose `symbol` names it).
     pub instr: u32,

@@ -200,7 +200,7 @@ mod tests {
             fills.push(FillRecord {
                 ts_exch: 1_000 + i,
                 ts_local: 2_000 + i,
-                symbol: *b"BTCUSDT ",
+                symbol: crate::report::symbol_field(b"BTCUSDT"),
                 instr: 0,
                 client_id: 10 + i,
                 side: if i % 2 == 0 { Side::Bid } else { Side::Ask },
@@ -257,7 +257,7 @@ mod tests {
         let mut f = FillRecord {
             ts_exch: 0,
             ts_local: 0,
-            symbol: *b"X       ",
+            symbol: crate::report::symbol_field(b"X"),
             instr: 0,
             client_id: u64::MAX,
             side: Side::Bid,

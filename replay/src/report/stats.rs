@@ -477,7 +477,7 @@ pub(crate) mod tests {
         FillRecord {
             ts_exch: 1,
             ts_local: 2,
-            symbol: *b"AAPL    ",
+            symbol: crate::report::symbol_field(b"AAPL"),
             instr: 0,
             client_id: 7,
             side,
