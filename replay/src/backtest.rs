@@ -484,6 +484,12 @@ pub struct BacktestSummary {
     pub fees: f64,
     /// Queue model.
     pub queue_model: &'static str,
+    /// L2 backtests: the currency of the accounts (the quote currency of the first symbol).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// L2 backtests: symbols quoted in another currency, replayed without the strategy.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_traded: Vec<String>,
 }
 
 /// Everything a finished backtest carries besides the summary line items.

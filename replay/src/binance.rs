@@ -243,8 +243,6 @@ struct SymbolBook {
     unsynced_since: Option<u64>,
     last_key: [(i64, u64); 2],
     s: BinanceSymbolSummary,
-    // The backtest has been told this symbol's name.
-    bt_named: bool,
 }
 
 impl SymbolBook {
@@ -260,7 +258,6 @@ impl SymbolBook {
                 symbol,
                 ..BinanceSymbolSummary::default()
             },
-            bt_named: false,
         }
     }
 
@@ -326,7 +323,11 @@ impl<'a> BinanceSync<'a> {
         let (bt, strategy_name) = match opts.backtest {
             Some((strategy, bo)) => {
                 let name = strategy.name();
-                (Some(L2Backtest::new(strategy, bo)?), Some(name))
+                let bt = L2Backtest::new(strategy, bo)?.with_quotes(|s| {
+                    crate::consolidated::asset_of(crate::consolidated::VenueFormat::Binance, s)
+                        .map(|(_, quote)| quote)
+                });
+                (Some(bt), Some(name))
             }
             None => (None, None),
         };
@@ -363,6 +364,14 @@ impl<'a> BinanceSync<'a> {
             return i;
         }
         let name = String::from_utf8_lossy(symbol).to_ascii_uppercase();
+        // The backtest learns each name before any message of the symbol reaches it.
+        if let Some(bt) = self.bt.as_mut() {
+            let i = match self.syms.first() {
+                Some(first) if first.s.symbol.is_empty() => 0,
+                _ => self.syms.len(),
+            };
+            bt.set_symbol(i, &name);
+        }
         if let Some(first) = self.syms.first_mut() {
             if first.s.symbol.is_empty() {
                 first.s.symbol.clone_from(&name);
@@ -778,12 +787,8 @@ impl<'a> BinanceSync<'a> {
                 count!(self, i, bbo_changes);
             }
         }
-        let sb = &mut self.syms[i];
+        let sb = &self.syms[i];
         if let (Some(bt), Some((trade, changed))) = (self.bt.as_mut(), hook) {
-            if !sb.bt_named {
-                bt.set_symbol(i, &sb.s.symbol);
-                sb.bt_named = true;
-            }
             bt.after_message(i, ts, &sb.book, trade, changed, &mut self.digest);
         }
         Ok(())

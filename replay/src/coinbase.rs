@@ -69,7 +69,10 @@ impl<'a> CoinbaseSync<'a> {
             accept_unsynced: opts.accept_unsynced,
             st: L2State::new(opts.accept_unsynced, opts.bbo_csv)
                 .map_err(CryptoReplayError::Output)?
-                .with_backtest(opts.backtest)?,
+                .with_backtest(opts.backtest, |s| {
+                    crate::consolidated::asset_of(crate::consolidated::VenueFormat::Coinbase, s)
+                        .map(|(_, quote)| quote)
+                })?,
             dec: CoinbaseDecoder::new(),
             levels: Vec::with_capacity(4096),
             frame: Vec::with_capacity(1 << 16),

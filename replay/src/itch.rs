@@ -381,6 +381,8 @@ pub(crate) fn finish_backtest<S: Strategy>(
         pnl: crate::backtest::money_units(rec.ledger.equity(), tpu),
         fees: crate::backtest::money_units(fees, tpu),
         queue_model: opts.sim.queue.name(),
+        currency: None,
+        not_traded: Vec::new(),
     });
     summary.backtest_data = Some(crate::backtest::BacktestData {
         options: opts,

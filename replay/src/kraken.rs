@@ -52,7 +52,10 @@ impl<'a> KrakenSync<'a> {
             accept_unsynced: opts.accept_unsynced,
             st: L2State::new(opts.accept_unsynced, opts.bbo_csv)
                 .map_err(CryptoReplayError::Output)?
-                .with_backtest(opts.backtest)?,
+                .with_backtest(opts.backtest, |s| {
+                    crate::consolidated::asset_of(crate::consolidated::VenueFormat::Kraken, s)
+                        .map(|(_, quote)| quote)
+                })?,
             dec: KrakenDecoder::new(),
             levels: Vec::with_capacity(4096),
             trades: Vec::with_capacity(256),

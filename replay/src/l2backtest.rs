@@ -66,6 +66,14 @@ pub struct L2Backtest<S: Strategy> {
     /// Other order status changes.
     pub order_updates: u64,
     last_ts: u64,
+    /// The quote currency of a symbol, when the venue's naming tells it.
+    quote_of: Option<fn(&str) -> Option<String>>,
+    /// The backtest's currency: the quote of the first instrument named.
+    currency: Option<Option<String>>,
+    /// Instruments quoted in another currency: replayed, but not traded (their PnL would add
+    /// a different currency to the account).
+    skip: Vec<bool>,
+    not_traded: Vec<String>,
 }
 
 fn top_key(t: &Top) -> [(i64, u64); 2] {
@@ -123,7 +131,27 @@ impl<S: Strategy> L2Backtest<S> {
             fills: 0,
             order_updates: 0,
             last_ts: 0,
+            quote_of: None,
+            currency: None,
+            skip: Vec::new(),
+            not_traded: Vec::new(),
         })
+    }
+
+    /// Trades only the instruments quoted in the currency of the first one named, telling a
+    /// symbol's quote currency with `quote_of` (`NKNUSDT` → `USDT`, `SKL-GBP` → `GBP`): the
+    /// accounts, PnL and equity curve are then in one currency. The others are listed in the
+    /// summary as not traded.
+    #[must_use]
+    pub fn with_quotes(mut self, quote_of: fn(&str) -> Option<String>) -> Self {
+        self.quote_of = Some(quote_of);
+        self
+    }
+
+    /// Whether instrument `i` is replayed without the strategy (another quote currency).
+    #[inline]
+    fn skipped(&self, i: usize) -> bool {
+        self.skip.get(i).copied().unwrap_or(false)
     }
 
     fn ensure(&mut self, i: usize) {
@@ -132,6 +160,7 @@ impl<S: Strategy> L2Backtest<S> {
                 .resize(i + 1, [b' '; crate::report::SYMBOL_LEN]);
             self.last_top.resize(i + 1, [(0, 0); 2]);
             self.timers.resize(i + 1, 0);
+            self.skip.resize(i + 1, false);
         }
     }
 
@@ -139,6 +168,18 @@ impl<S: Strategy> L2Backtest<S> {
     pub fn set_symbol(&mut self, i: usize, symbol: &str) {
         self.ensure(i);
         self.symbols[i] = crate::report::symbol_field(symbol.as_bytes());
+        let Some(quote_of) = self.quote_of else {
+            return;
+        };
+        let quote = quote_of(symbol);
+        match &self.currency {
+            None => self.currency = Some(quote),
+            Some(c) if *c != quote && !self.skip[i] => {
+                self.skip[i] = true;
+                self.not_traded.push(symbol.to_owned());
+            }
+            Some(_) => {}
+        }
     }
 
     fn sink<'a>(&'a mut self, digest: &'a mut Digest, i: usize) -> (&'a mut ExecSim, Sink<'a>) {
@@ -157,6 +198,9 @@ impl<S: Strategy> L2Backtest<S> {
 
     /// Step 1: before a message of instrument `i` received at `ts`, with its book as it stands.
     pub fn before_message(&mut self, i: usize, ts: u64, book: &L2Book, digest: &mut Digest) {
+        if self.skipped(i) {
+            return;
+        }
         self.seq += 1;
         self.last_ts = ts;
         let instr = InstrumentIdx(i as u32);
@@ -170,6 +214,9 @@ impl<S: Strategy> L2Backtest<S> {
     /// Step 2: a change the message makes (a level's size, before the book applies it; or a
     /// trade). A level whose size does not change is ignored.
     pub fn change(&mut self, i: usize, ts: u64, change: L2Change, digest: &mut Digest) {
+        if self.skipped(i) {
+            return;
+        }
         if let L2Change::Level { before, after, .. } = change {
             if before == after {
                 return;
@@ -195,6 +242,9 @@ impl<S: Strategy> L2Backtest<S> {
         digest: &mut Digest,
     ) {
         self.ensure(i);
+        if self.skip[i] {
+            return;
+        }
         let instr = InstrumentIdx(i as u32);
         let key = top_key(&book.top());
         if key != self.last_top[i] {
@@ -291,6 +341,8 @@ impl<S: Strategy> L2Backtest<S> {
             pnl: crate::backtest::money_units(self.recorder.ledger.equity(), tpu),
             fees: crate::backtest::money_units(fees, tpu),
             queue_model: self.opts.sim.queue.name(),
+            currency: self.currency.flatten(),
+            not_traded: std::mem::take(&mut self.not_traded),
         };
         let data = BacktestData {
             options: self.opts,
@@ -338,6 +390,14 @@ pub(crate) fn fmt_summary_lines(
             "               {:.0} events/s in the replay loop ({} events, {:.6} s)",
             b.events_per_sec, b.events, b.loop_s
         )?;
+        if !b.not_traded.is_empty() {
+            writeln!(
+                f,
+                "               not traded (quoted in another currency than {}): {}",
+                b.currency.as_deref().unwrap_or("the first symbol's"),
+                b.not_traded.join(", ")
+            )?;
+        }
     }
     Ok(())
 }

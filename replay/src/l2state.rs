@@ -299,17 +299,19 @@ impl<'a> L2State<'a> {
         })
     }
 
-    /// Backtests `backtest`'s strategy on the books.
+    /// Backtests `backtest`'s strategy on the books (on the instruments quoted in the first
+    /// one's currency, as `quote_of` tells them; see [`L2Backtest::with_quotes`]).
     ///
     /// # Errors
     /// [`CryptoReplayError::Backtest`] (the FIFO queue model).
     pub fn with_backtest(
         mut self,
         backtest: Option<(Box<dyn Strategy + 'a>, crate::backtest::BacktestOptions)>,
+        quote_of: fn(&str) -> Option<String>,
     ) -> Result<Self, CryptoReplayError> {
         if let Some((s, opts)) = backtest {
             self.strategy_name = Some(s.name());
-            self.bt = Some(L2Backtest::new(s, opts)?);
+            self.bt = Some(L2Backtest::new(s, opts)?.with_quotes(quote_of));
         }
         self.loop_started = std::time::Instant::now();
         Ok(self)

@@ -143,3 +143,28 @@ fn coinbase_capture_backtest_is_deterministic_and_leaves_the_market_data_alone()
     assert_eq!(plain.strategy, None);
     assert!(plain.backtest.is_none());
 }
+
+/// COINBASE.ws.28.0 holds products quoted in GBP, BTC, EUR and USD. The backtest's accounts are
+/// in the first product's quote currency (SKL-GBP, the capture's first product: GBP): every fill
+/// is of a GBP product, and each product quoted otherwise is listed as not traded.
+#[test]
+fn coinbase_backtest_trades_one_quote_currency_only() {
+    let s = capture(true);
+    let bt = s.backtest.as_ref().unwrap();
+    let first = &s.symbols[0].symbol;
+    let quote = |p: &str| p.rsplit('-').next().unwrap().to_owned();
+    assert_eq!(bt.currency.as_deref(), Some(quote(first).as_str()));
+    let others: Vec<String> = s
+        .symbols
+        .iter()
+        .map(|x| x.symbol.clone())
+        .filter(|p| quote(p) != quote(first))
+        .collect();
+    assert!(others.len() >= 3, "{others:?}");
+    assert_eq!(bt.not_traded, others);
+    let fills = &s.backtest_data.as_ref().unwrap().fills;
+    assert!(!fills.is_empty());
+    for f in fills {
+        assert_eq!(quote(&f.symbol_str()), quote(first), "{f:?}");
+    }
+}
