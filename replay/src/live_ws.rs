@@ -358,7 +358,8 @@ pub struct WsRunSummary {
     pub disconnects: u64,
     /// Connections opened after the first.
     pub reconnects: u64,
-    /// Books brought back in sync after losing it.
+    /// Books brought back in sync after losing it (printed as `resynced`; the book summary's
+    /// `resyncs` count the losses).
     pub resyncs: u64,
     /// REST snapshots applied.
     pub rest_snapshots: u64,
@@ -379,7 +380,7 @@ impl std::fmt::Display for WsRunSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "source:        {} websocket: {} frames ({} bytes), {} disconnects, {} reconnects, {} resyncs, {} REST snapshots ({} failed), {} journal errors",
+            "source:        {} websocket: {} frames ({} bytes), {} disconnects, {} reconnects, {} resynced (books back in sync after losing it), {} REST snapshots ({} failed), {} journal errors",
             self.venue,
             self.frames,
             self.bytes,

@@ -355,7 +355,7 @@ fn binance_live_digest_equals_the_journal_replay_and_the_book_the_file_replay() 
     assert_eq!(s["resyncs"], 0);
     assert_eq!(s["rest_snapshots"], 1);
     assert_eq!(s["digest"], run.digest.as_str());
-    assert_eq!(count_before(&run.stdout, "source:", "resyncs"), 0);
+    assert_eq!(count_before(&run.stdout, "source:", "resynced"), 0);
     assert!(run.stdout.contains("journal:       "), "{}", run.stdout);
     assert!(run.stderr.contains("binance websocket"), "{}", run.stderr);
 }
@@ -451,7 +451,7 @@ fn binance_live_reconnects_and_resyncs_seen_on_metrics_and_ends_with_the_file_bo
     assert!(s["rest_snapshots"].as_u64().unwrap() >= 2, "{s}");
     // Frames were missed while away.
     assert!(s["frames"].as_u64().unwrap() < BINANCE_FRAMES, "{s}");
-    assert!(count_before(&run.stdout, "source:", "resyncs") >= 1);
+    assert!(count_before(&run.stdout, "source:", "resynced") >= 1);
 }
 
 #[test]
