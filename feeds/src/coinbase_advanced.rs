@@ -85,6 +85,22 @@ impl AdvancedDecoder {
         levels: &mut Vec<LevelUpdate>,
         trades: &mut Vec<AdvancedTrade>,
     ) -> Result<AdvancedMsg<'i>, AdvancedError> {
+        self.decode_tape(frame, p, levels, trades)
+    }
+
+    /// [`decode`](Self::decode) through simd-json's tape alone, for any frame: what `decode`
+    /// falls back to for frames its one-pass path does not take, and what it must agree with
+    /// on every frame.
+    ///
+    /// # Errors
+    /// [`AdvancedError`].
+    pub fn decode_tape<'i>(
+        &mut self,
+        frame: &'i mut [u8],
+        p: Precision,
+        levels: &mut Vec<LevelUpdate>,
+        trades: &mut Vec<AdvancedTrade>,
+    ) -> Result<AdvancedMsg<'i>, AdvancedError> {
         levels.clear();
         trades.clear();
         self.parser

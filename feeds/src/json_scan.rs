@@ -10,6 +10,8 @@
 //! same value, or the same error. So the scanner never needs to report errors: every method
 //! returns `None` for "not in the subset", and accepting only valid JSON is its one obligation.
 
+use crate::json::{LevelUpdate, Precision};
+
 /// Deepest nesting the scanner skips over; deeper frames go to the general path.
 pub(crate) const MAX_DEPTH: u32 = 32;
 
@@ -369,6 +371,33 @@ impl<'a> Cursor<'a> {
         self.i -= 1;
         let (s, e) = self.string()?;
         crate::decimal::parse_fixed(&self.b[s..e], decimals).ok()
+    }
+}
+
+/// `[["px","qty"], ...]` (Binance depth updates and snapshots, Coinbase snapshots) appended to
+/// `out` on side `bid`, both decimals converted exactly as the tape path's level reader does.
+/// A level that is not exactly two decimal strings is outside the subset.
+#[inline]
+pub(crate) fn level_pairs(
+    c: &mut Cursor<'_>,
+    bid: bool,
+    p: Precision,
+    out: &mut Vec<LevelUpdate>,
+) -> Option<()> {
+    c.eat(b'[')?;
+    if c.peek()? == b']' {
+        return c.eat(b']');
+    }
+    loop {
+        c.eat(b'[')?;
+        let px = c.decimal(p.px)?;
+        c.eat(b',')?;
+        let qty = c.decimal(p.qty)?;
+        c.eat(b']')?;
+        out.push(LevelUpdate { bid, px, qty });
+        if !c.more(b']')? {
+            return Some(());
+        }
     }
 }
 
