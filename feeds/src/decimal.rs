@@ -55,8 +55,8 @@ fn parse_fixed_plain(s: &[u8], decimals: u32) -> Option<i64> {
 
 /// The value of the longest prefix of `s` of the common shape `[-]digits[.digits]`, and its
 /// length: at least one integer digit, at most 18 significant digits at that scale (so nothing
-/// can overflow), fraction digits past `decimals` all zero (a non-zero one is `None`). Up to
-/// eight fraction digits are converted at once. For a JSON decoder that reads a decimal string in
+/// can overflow), fraction digits past `decimals` all zero (a non-zero one is `None`). Eight
+/// fraction digits are converted at once. For a JSON decoder that reads a decimal string in
 /// place: when the prefix ends at the closing quote, the string is exactly that decimal and
 /// [`parse_fixed`] would give the same value.
 #[inline(always)]
@@ -92,11 +92,14 @@ pub(crate) fn parse_fixed_prefix(s: &[u8], decimals: u32) -> Option<(i64, usize)
     if s.get(i) == Some(&b'.') {
         i += 1;
         if decimals >= 8 {
-            // Up to eight fraction digits at once, all kept (n ≤ 8 ≤ decimals).
-            if let Some((n, x)) = leading_digits(s, i) {
-                f = x;
-                kept = n as u32;
-                i += n;
+            if let Some(chunk) = s.get(i..i + 8) {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(chunk);
+                if let Some(x) = eight_digits(u64::from_le_bytes(w)) {
+                    f = x;
+                    kept = 8;
+                    i += 8;
+                }
             }
         }
         while let Some(&c) = s.get(i) {

@@ -356,6 +356,19 @@ impl<'a> Cursor<'a> {
         self.peek().is_none()
     }
 
+    /// After a string's opening quote: its content and closing quote, when the content is a
+    /// decimal of the common shape (read in place); `None` (nothing consumed) otherwise.
+    #[inline(always)]
+    fn decimal_rest(&mut self, decimals: u32) -> Option<i64> {
+        let rest = &self.b[self.i..];
+        let (v, n) = crate::decimal::parse_fixed_prefix(rest, decimals)?;
+        if rest.get(n) != Some(&b'"') {
+            return None;
+        }
+        self.i += n + 1;
+        Some(v)
+    }
+
     /// A string of decimal digits parsed exactly at `decimals` (the same conversion the tape
     /// path uses); `None` if it is not one. The common shape is read in place, in one pass.
     #[inline(always)]
@@ -389,16 +402,37 @@ pub(crate) fn level_pairs(
         return c.eat(b']');
     }
     loop {
-        c.eat(b'[')?;
-        let px = c.decimal(p.px)?;
-        c.eat(b',')?;
-        let qty = c.decimal(p.qty)?;
-        c.eat(b']')?;
+        // The venues' own `["px","qty"]` (no whitespace, decimals of the common shape) as
+        // whole byte strings; anything else token by token from the level's start.
+        let at = c.clone();
+        let (px, qty) = match usual_pair(c, p) {
+            Some(l) => l,
+            None => {
+                *c = at;
+                c.eat(b'[')?;
+                let px = c.decimal(p.px)?;
+                c.eat(b',')?;
+                let qty = c.decimal(p.qty)?;
+                c.eat(b']')?;
+                (px, qty)
+            }
+        };
         out.push(LevelUpdate { bid, px, qty });
         if !c.more(b']')? {
             return Some(());
         }
     }
+}
+
+/// `["px","qty"]` exactly, both decimals of [`crate::decimal::parse_fixed_prefix`]'s shape.
+#[inline(always)]
+fn usual_pair(c: &mut Cursor<'_>, p: Precision) -> Option<(i64, i64)> {
+    c.expect(b"[\"")?;
+    let px = c.decimal_rest(p.px)?;
+    c.expect(b",\"")?;
+    let qty = c.decimal_rest(p.qty)?;
+    c.expect(b"]")?;
+    Some((px, qty))
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
