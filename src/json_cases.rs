@@ -348,16 +348,16 @@ fn advanced(d: &mut Decoders, frame: &str, tape: bool) -> u64 {
             snapshot,
             sequence_num,
             ..
-        }) => mix(
-            mix(str_digest(product), u64::from(snapshot)),
-            sequence_num,
-        ),
+        }) => mix(mix(str_digest(product), u64::from(snapshot)), sequence_num),
         Ok(AdvancedMsg::Trades {
             product,
             sequence_num,
-        }) => d.at.iter().fold(mix(str_digest(product), sequence_num), |a, t| {
-            mix(mix(mix(a, t.px as u64), t.qty as u64), u64::from(t.buy))
-        }),
+        }) => {
+            d.at.iter()
+                .fold(mix(str_digest(product), sequence_num), |a, t| {
+                    mix(mix(mix(a, t.px as u64), t.qty as u64), u64::from(t.buy))
+                })
+        }
         _ => 0,
     };
     levels_digest(h, &d.lv)
@@ -612,9 +612,16 @@ fn serde_trade(d: &mut Decoders, frame: &str) -> u64 {
         return 0;
     };
     let t = w.data;
-    [t.t, fx(t.p) as u64, fx(t.q) as u64, t.time, u64::from(t.m), 0]
-        .into_iter()
-        .fold(str_digest(t.s), mix)
+    [
+        t.t,
+        fx(t.p) as u64,
+        fx(t.q) as u64,
+        t.time,
+        u64::from(t.m),
+        0,
+    ]
+    .into_iter()
+    .fold(str_digest(t.s), mix)
 }
 
 fn serde_agg_trade(d: &mut Decoders, frame: &str) -> u64 {
@@ -623,9 +630,16 @@ fn serde_agg_trade(d: &mut Decoders, frame: &str) -> u64 {
         return 0;
     };
     let t = w.data;
-    [t.a, fx(t.p) as u64, fx(t.q) as u64, t.time, u64::from(t.m), 1]
-        .into_iter()
-        .fold(str_digest(t.s), mix)
+    [
+        t.a,
+        fx(t.p) as u64,
+        fx(t.q) as u64,
+        t.time,
+        u64::from(t.m),
+        1,
+    ]
+    .into_iter()
+    .fold(str_digest(t.s), mix)
 }
 
 fn serde_ticker(d: &mut Decoders, frame: &str) -> u64 {

@@ -1009,7 +1009,12 @@ mod tests {
                 let [a, b] = both(json, p);
                 assert_eq!(a, b, "{name} frame {frames}");
                 let kline = json.windows(11).any(|w| w == br#""e":"kline""#);
-                assert_eq!(a.0.starts_with("Err"), kline, "{name} frame {frames}: {}", a.0);
+                assert_eq!(
+                    a.0.starts_with("Err"),
+                    kline,
+                    "{name} frame {frames}: {}",
+                    a.0
+                );
                 taken += usize::from(canonical(json, p, &mut lv).is_some());
             }
             assert_eq!((frames, taken), (n, n - klines), "{name}");

@@ -1,19 +1,21 @@
 //! Coinbase Exchange websocket feed messages (`snapshot`, `l2update`, `match`/`last_match`,
 //! `ticker`), decoded with `simd-json` into typed records with integer prices and sizes.
 //!
-//! Like the Binance decoder: the JSON is parsed into simd-json's tape with reused buffers, price
-//! levels are converted exactly into the caller's level buffer, nothing is allocated per message
-//! once warm, and subscription acknowledgements, heartbeats or unknown types are typed results
-//! the caller counts.
+//! Like the Binance decoder: the book and trade messages are read by a one-pass scanner (the
+//! crate's `json_scan`) in the layout Coinbase sends, or in any member order, and everything
+//! else (or anything outside the scanner's subset) is parsed into simd-json's tape with reused
+//! buffers; price levels are converted exactly into the caller's level buffer, nothing is
+//! allocated per message once warm, and subscription acknowledgements, heartbeats or unknown
+//! types are typed results the caller counts.
 
 use simd_json::prelude::*;
 
+use crate::decimal::parse_fixed;
 use crate::isotime::{parse_utc_ns, parse_utc_ns_bytes};
 use crate::json::{
     decimal, decimal_of, first, levels_of, members, missing, str_of, u64_of, LevelUpdate,
     Precision, TapeParser, V,
 };
-use crate::decimal::parse_fixed;
 use crate::json_scan::{level_pairs, Cursor, Scalar};
 
 /// A decoded Coinbase message. Levels go to the caller's buffer.
@@ -158,7 +160,10 @@ impl Scanned {
             std::str::from_utf8(&frame[s..e]).map_err(|_| CoinbaseError::Field("product_id"))
         };
         Ok(match self {
-            Scanned::L2Update { product: r, time_ns } => CoinbaseMsg::L2Update {
+            Scanned::L2Update {
+                product: r,
+                time_ns,
+            } => CoinbaseMsg::L2Update {
                 product: product(r)?,
                 time_ns,
             },
@@ -804,13 +809,19 @@ mod tests {
         assert!(scan(s.as_bytes(), P, &mut lv).is_some());
         let [a, b] = both(s.as_bytes());
         assert_eq!(a, b);
-        assert_eq!(a.0, r#"Ok(Match { product: "BAND-GBP", trade_id: 881613, sequence: 333938798, px: 1477750000, qty: 4000000, maker_sell: false })"#);
+        assert_eq!(
+            a.0,
+            r#"Ok(Match { product: "BAND-GBP", trade_id: 881613, sequence: 333938798, px: 1477750000, qty: 4000000, maker_sell: false })"#
+        );
         let s = r#"{"type":"ticker","sequence":27883326,"product_id":"SKL-GBP","price":"0.5752","best_bid":"0.5752","best_ask":"0.5771","side":"sell","time":"2021-04-17T16:43:29.571587Z","trade_id":82007}"#;
         assert!(scan(s.as_bytes(), P, &mut lv).is_some());
         let [a, b] = both(s.as_bytes());
         assert_eq!(a, b);
         // 2021-04-17T16:43:29Z = 1618677809 s (python's datetime(...).timestamp()).
-        assert_eq!(a.0, r#"Ok(Ticker { product: "SKL-GBP", sequence: 27883326, best_bid: 57520000, best_ask: 57710000, time_ns: Some(1618677809571587000) })"#);
+        assert_eq!(
+            a.0,
+            r#"Ok(Ticker { product: "SKL-GBP", sequence: 27883326, best_bid: 57520000, best_ask: 57710000, time_ns: Some(1618677809571587000) })"#
+        );
         // Handed over: repeated key, levels on a type that has none, changes on a snapshot,
         // a bad time, an unknown side, control messages, an escape, a float sequence.
         for s in [

@@ -4,8 +4,10 @@
 //!
 //! Messages are `{"channel":..,"timestamp":..,"sequence_num":N,"events":[..]}`; `sequence_num`
 //! counts every message on the connection, so a caller detects a gap as a jump in it.
-//! `subscriptions` and `heartbeats` channels are [`AdvancedMsg::Control`]. A message's events
-//! must all concern one product (what the venue sends for a level2 event; a `market_trades`
+//! `subscriptions` and `heartbeats` channels are [`AdvancedMsg::Control`]. Level2 and trade
+//! messages are read by a one-pass scanner (the crate's `json_scan`) that hands anything
+//! outside its subset to the tape path, which decides: the same value or the same error. A
+//! message's events must all concern one product (what the venue sends for a level2 event; a `market_trades`
 //! message mixing products is rejected as a field error, counted by the caller).
 
 use simd_json::prelude::*;
@@ -700,7 +702,11 @@ mod tests {
             1,
         );
         let two = r#"{"channel":"l2_data","timestamp":"2023-02-09T20:32:50Z","sequence_num":1,"events":[{"type":"snapshot","product_id":"X","updates":[{"side":"ask","price_level":"1","new_quantity":"2"}]},{"product_id":"X","type":"snapshot","updates":[]}]}"#;
-        let trades = TRADES.replacen(r#"{"trade_id":"1","product_id":"ETH-USD","#, r#"{"product_id":"ETH-USD", "trade_id":"1","#, 1);
+        let trades = TRADES.replacen(
+            r#"{"trade_id":"1","product_id":"ETH-USD","#,
+            r#"{"product_id":"ETH-USD", "trade_id":"1","#,
+            1,
+        );
         for s in [L2_UPDATE, TRADES, spaced.as_str(), two, trades.as_str()] {
             lv.clear();
             tr.clear();
