@@ -155,12 +155,21 @@ fn scan(
     trades: &mut Vec<AdvancedTrade>,
 ) -> Option<Scanned> {
     let mut c = Cursor::new(frame);
+    // The venue's own header first; any other order or spacing goes through the member loop.
+    if let Some((channel, timestamp, sequence_num)) = usual_header(&mut c) {
+        let events = events(&mut c, channel, p, levels, trades)?;
+        c.expect(b"}")?;
+        return finish(&mut c, Some(timestamp), Some(sequence_num), Some(events));
+    }
+    levels.clear();
+    trades.clear();
+    c = Cursor::new(frame);
     if c.open_object()? {
         return None;
     }
     let (mut channel, mut timestamp, mut sequence_num) = (None, None, None);
     // (product, snapshot) of the events, once read.
-    let mut events = None::<((usize, usize), Option<bool>)>;
+    let mut read = None::<((usize, usize), Option<bool>)>;
     loop {
         match c.key()? {
             b"channel" if channel.is_none() => {
@@ -169,15 +178,8 @@ fn scan(
             }
             b"timestamp" if timestamp.is_none() => timestamp = Some(c.value()?),
             b"sequence_num" if sequence_num.is_none() => sequence_num = Some(c.value()?),
-            b"events" if events.is_none() => {
-                events = Some(match channel? {
-                    b"l2_data" => {
-                        let (product, snapshot) = l2_events(&mut c, p, levels)?;
-                        (product, Some(snapshot))
-                    }
-                    b"market_trades" => (trade_events(&mut c, p, trades)?, None),
-                    _ => return None,
-                });
+            b"events" if read.is_none() => {
+                read = Some(events(&mut c, channel?, p, levels, trades)?);
             }
             b"channel" | b"timestamp" | b"sequence_num" | b"events" => return None,
             _ => {
@@ -188,6 +190,57 @@ fn scan(
             break;
         }
     }
+    finish(&mut c, timestamp, sequence_num, read)
+}
+
+/// `{"channel":"…","client_id":"…","timestamp":"…","sequence_num":N,"events":` as the venue
+/// lays it out, keys and punctuation matched as whole byte strings: the channel, timestamp and
+/// sequence number. `None` as soon as anything differs.
+#[inline(always)]
+fn usual_header<'a>(c: &mut Cursor<'a>) -> Option<(&'a [u8], Scalar, Scalar)> {
+    c.expect(b"{\"channel\":")?;
+    let (s, e) = c.string()?;
+    c.expect(b",\"client_id\":")?;
+    c.string()?;
+    c.expect(b",\"timestamp\":")?;
+    let (ts, te) = c.string()?;
+    c.expect(b",\"sequence_num\":")?;
+    let sequence_num = c.uint()?;
+    c.expect(b",\"events\":")?;
+    Some((
+        &c.bytes()[s..e],
+        Scalar::Str(ts, te),
+        Scalar::UInt(sequence_num),
+    ))
+}
+
+/// The `events` array of a `channel` message: (product, snapshot) for `l2_data`, (product,
+/// `None`) for `market_trades`.
+fn events(
+    c: &mut Cursor<'_>,
+    channel: &[u8],
+    p: Precision,
+    levels: &mut Vec<LevelUpdate>,
+    trades: &mut Vec<AdvancedTrade>,
+) -> Option<((usize, usize), Option<bool>)> {
+    match channel {
+        b"l2_data" => {
+            let (product, snapshot) = l2_events(c, p, levels)?;
+            Some((product, Some(snapshot)))
+        }
+        b"market_trades" => Some((trade_events(c, p, trades)?, None)),
+        _ => None,
+    }
+}
+
+/// The end of the message (nothing after its `}`) and the members read: the result.
+fn finish(
+    c: &mut Cursor<'_>,
+    timestamp: Option<Scalar>,
+    sequence_num: Option<Scalar>,
+    events: Option<((usize, usize), Option<bool>)>,
+) -> Option<Scanned> {
+    let frame = c.bytes();
     if !c.at_end() {
         return None;
     }
@@ -234,6 +287,29 @@ fn l2_events(
     c.eat(b'[')?;
     let (mut product, mut snapshot) = (None, None::<bool>);
     loop {
+        // The venue's `{"type":"update"|"snapshot","product_id":"…","updates":[…]}` first.
+        let usual = if c.lit(b"{\"type\":\"update\",\"product_id\":") {
+            Some(false)
+        } else if c.lit(b"{\"type\":\"snapshot\",\"product_id\":") {
+            Some(true)
+        } else {
+            None
+        };
+        if let Some(snap) = usual {
+            let prod = c.string()?;
+            c.expect(b",\"updates\":")?;
+            l2_updates(c, p, out)?;
+            c.expect(b"}")?;
+            if snapshot.is_some_and(|x| x != snap) {
+                return None;
+            }
+            snapshot = Some(snap);
+            same(frame, &mut product, prod)?;
+            if !c.more(b']')? {
+                break;
+            }
+            continue;
+        }
         if c.open_object()? {
             return None;
         }
@@ -359,6 +435,17 @@ fn trade_events(
     c.eat(b'[')?;
     let mut product = None;
     loop {
+        // The venue's `{"type":"snapshot"|"update","trades":[…]}` first.
+        if c.lit(b"{\"type\":\"update\",\"trades\":")
+            || c.lit(b"{\"type\":\"snapshot\",\"trades\":")
+        {
+            trade_list(c, p, out, &mut product)?;
+            c.expect(b"}")?;
+            if !c.more(b']')? {
+                break;
+            }
+            continue;
+        }
         if c.open_object()? {
             return None;
         }
@@ -404,6 +491,16 @@ fn trade_list(
         return c.eat(b']');
     }
     loop {
+        let at = c.clone();
+        if let Some((prod, trade)) = trade_usual(c, p) {
+            same(frame, product, prod)?;
+            out.push(trade);
+            if !c.more(b']')? {
+                return Some(());
+            }
+            continue;
+        }
+        *c = at;
         if c.open_object()? {
             return None;
         }
@@ -440,6 +537,30 @@ fn trade_list(
             return Some(());
         }
     }
+}
+
+/// One trade in the venue's layout, keys and punctuation matched as whole byte strings: its
+/// product's byte range and the trade.
+#[inline(always)]
+fn trade_usual(c: &mut Cursor<'_>, p: Precision) -> Option<((usize, usize), AdvancedTrade)> {
+    c.expect(b"{\"trade_id\":")?;
+    c.string()?;
+    c.expect(b",\"product_id\":")?;
+    let product = c.string()?;
+    c.expect(b",\"price\":")?;
+    let px = c.decimal(p.px)?;
+    c.expect(b",\"size\":")?;
+    let qty = c.decimal(p.qty)?;
+    let buy = if c.lit(b",\"side\":\"BUY\"") {
+        true
+    } else {
+        c.expect(b",\"side\":\"SELL\"")?;
+        false
+    };
+    c.expect(b",\"time\":")?;
+    c.string()?;
+    c.expect(b"}")?;
+    Some((product, AdvancedTrade { px, qty, buy }))
 }
 
 fn s<'i>(v: &V<'_, 'i>, key: &'static str) -> Result<&'i str, AdvancedError> {
