@@ -1,9 +1,11 @@
 //! JSON decode per message type, one criterion group each: our decoder (frame copied into a
 //! reused buffer, decoded into typed records, decimals converted to integers), our simd-json
-//! tape path alone (Binance, whose decoder has a one-pass path in front of it), and the same
-//! typed records through `serde_json` (derived `Deserialize` on parallel structs with borrowed
-//! strings, then the same exact decimal conversion). The cases live in `src/json_cases.rs`,
-//! shared with `ticklane bench json`, which prints the ratios from one process.
+//! tape path alone (what the one-pass path in front of it falls back to), and the same typed
+//! records through `serde_json` (derived `Deserialize` on parallel structs with borrowed
+//! strings, then the same exact decimal conversion). The cases (every Binance, Coinbase
+//! Exchange, Coinbase Advanced Trade and Kraken v2 book message type the feeds decode) live in
+//! `src/json_cases.rs`, shared with `ticklane bench json`, which prints the ratios from one
+//! process.
 
 use std::hint::black_box;
 

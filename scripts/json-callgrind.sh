@@ -19,7 +19,14 @@ count() { # case path iters -> instructions
     --case "$1" --path "$2" --iters "$3" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 printf '%-24s %14s %10s %10s %15s %11s\n' case ticklane tape serde serde/ticklane serde/tape
-for c in binance_depth_300B binance_trade binance_book_ticker coinbase_l2update kraken_v2_book_update; do
+cases=(
+  binance_depth_300B binance_futures_depth binance_partial_depth5 binance_rest_depth_100x2
+  binance_trade binance_agg_trade binance_book_ticker
+  coinbase_snapshot_318lv coinbase_l2update coinbase_match coinbase_ticker
+  cb_adv_l2_update cb_adv_l2_snapshot_200lv cb_adv_market_trades
+  kraken_v2_book_snapshot kraken_v2_book_update
+)
+for c in "${cases[@]}"; do
   declare -A per=()
   for p in ticklane tape serde; do
     a=$(count "$c" "$p" "$n1")

@@ -18,7 +18,7 @@ use crate::json::{
     decimal_of, first, levels_of, members, str_of, u64_of, FieldError, TapeParser, V,
 };
 pub use crate::json::{LevelUpdate, Precision};
-use crate::json_scan::{Cursor, Scalar};
+use crate::json_scan::{level_pairs, Cursor, Scalar};
 
 /// A decoded message. Depth levels go to the caller's buffer, not into the record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,6 +186,9 @@ enum Scanned {
         bid: (i64, i64),
         ask: (i64, i64),
     },
+    Snapshot {
+        last_update_id: u64,
+    },
 }
 
 impl Scanned {
@@ -236,6 +239,7 @@ impl Scanned {
                 bid,
                 ask,
             },
+            Scanned::Snapshot { last_update_id } => BinanceMsg::Snapshot { last_update_id },
         })
     }
 }
@@ -260,9 +264,11 @@ const SLOTS: usize = 15;
 
 /// The one-pass path: a depth update, trade, aggregate trade or book ticker, bare or in the
 /// combined-stream wrapper, read in document order with the full JSON grammar checked, levels
-/// appended to `out`. `None` for every other frame (snapshots, errors, unknown types, repeated
-/// keys, anything outside [`crate::json_scan`]'s subset): the tape path decides those, and on
-/// the frames this accepts both give the same result (tested on real captures and mutations).
+/// appended to `out`; also a partial depth frame or REST depth snapshot in the layout Binance
+/// sends. `None` for every other frame (snapshots in another layout, errors, unknown types,
+/// repeated keys, anything outside [`crate::json_scan`]'s subset): the tape path decides those,
+/// and on the frames this accepts both give the same result (tested on real captures and
+/// mutations).
 fn canonical(frame: &[u8], p: Precision, out: &mut Vec<LevelUpdate>) -> Option<Scanned> {
     let mut c = Cursor::new(frame);
     if c.open_object()? {
@@ -364,13 +370,68 @@ fn canonical(frame: &[u8], p: Precision, out: &mut Vec<LevelUpdate>) -> Option<S
     }
 }
 
-/// A depth update (spot, or futures with `T` and `pu`), spot trade or book ticker exactly as
-/// Binance lays it out (keys in its order, no spaces), from the message's first key through
-/// its `}`, levels appended to `out`; `None` as soon as anything differs. Each key read here
-/// appears once, with the type the tape path requires, so the result is the one the member
-/// loop (and the tape path) would give.
+/// A depth update (spot, or futures with `T` and `pu`), spot trade, aggregate trade (spot or
+/// futures key order), book ticker, or partial depth / REST snapshot (spot, or futures with `E`
+/// and `T`) exactly as Binance lays it out (keys in its order, no spaces), from the message's
+/// first key through its `}`, levels appended to `out`; `None` as soon as anything differs.
+/// Each key read here appears once, with the type the tape path requires, so the result is the
+/// one the member loop (and the tape path) would give; a snapshot is whatever carries
+/// `lastUpdateId`, as on the tape path, so nothing else needs to be absent.
 #[inline(always)]
 fn usual_layout(c: &mut Cursor<'_>, p: Precision, out: &mut Vec<LevelUpdate>) -> Option<Scanned> {
+    if c.lit(br#""lastUpdateId":"#) {
+        let last_update_id = c.uint()?;
+        if c.lit(br#","E":"#) {
+            c.uint()?;
+            c.expect(br#","T":"#)?;
+            c.uint()?;
+        }
+        c.expect(br#","bids":"#)?;
+        level_pairs(c, true, p, out)?;
+        c.expect(br#","asks":"#)?;
+        level_pairs(c, false, p, out)?;
+        c.expect(b"}")?;
+        return Some(Scanned::Snapshot { last_update_id });
+    }
+    if c.lit(br#""e":"aggTrade","E":"#) {
+        c.uint()?;
+        // Spot sends `"s"` before `"a"`, futures `"a"` before `"s"`.
+        let (symbol, id) = if c.lit(br#","s":"#) {
+            let symbol = c.string()?;
+            c.expect(br#","a":"#)?;
+            (symbol, c.uint()?)
+        } else {
+            c.expect(br#","a":"#)?;
+            let id = c.uint()?;
+            c.expect(br#","s":"#)?;
+            (c.string()?, id)
+        };
+        c.expect(br#","p":"#)?;
+        let px = c.decimal(p.px)?;
+        c.expect(br#","q":"#)?;
+        let qty = c.decimal(p.qty)?;
+        c.expect(br#","f":"#)?;
+        c.uint()?;
+        c.expect(br#","l":"#)?;
+        c.uint()?;
+        c.expect(br#","T":"#)?;
+        let time = c.uint()?;
+        c.expect(br#","m":"#)?;
+        let buyer_maker = c.boolean()?;
+        if c.lit(br#","M":"#) {
+            c.boolean()?;
+        }
+        c.expect(b"}")?;
+        return Some(Scanned::Trade {
+            symbol,
+            id,
+            time,
+            px,
+            qty,
+            buyer_maker,
+            aggregate: true,
+        });
+    }
     if c.lit(br#""e":"depthUpdate","E":"#) {
         let event_time = c.uint()?;
         if c.lit(br#","T":"#) {
@@ -518,30 +579,6 @@ fn message_members<'a>(
             return Some(());
         }
         k = c.key()?;
-    }
-}
-
-/// `[["px","qty"], ...]` into `out`.
-fn level_pairs(
-    c: &mut Cursor<'_>,
-    bid: bool,
-    p: Precision,
-    out: &mut Vec<LevelUpdate>,
-) -> Option<()> {
-    c.eat(b'[')?;
-    if c.peek()? == b']' {
-        return c.eat(b']');
-    }
-    loop {
-        c.eat(b'[')?;
-        let px = c.decimal(p.px)?;
-        c.eat(b',')?;
-        let qty = c.decimal(p.qty)?;
-        c.eat(b']')?;
-        out.push(LevelUpdate { bid, px, qty });
-        if !c.more(b']')? {
-            return Some(());
-        }
     }
 }
 
@@ -897,7 +934,8 @@ mod tests {
     }
 
     /// On every frame of both real captures (spot and USD-M futures) the one-pass path is taken
-    /// for every depth update, trade and book ticker, and gives what the tape path gives.
+    /// for every depth update, trade, book ticker and REST snapshot, and gives what the tape
+    /// path gives.
     #[test]
     fn one_pass_path_equals_tape_path_on_real_captures() {
         for (file, p, n) in [
@@ -919,16 +957,67 @@ mod tests {
                 let (_, json) = split_capture_line(line.as_bytes()).unwrap();
                 let [a, b] = both(json, p);
                 assert_eq!(a, b, "{file} line {lines}");
-                let snapshot = line.contains("lastUpdateId");
                 let fast = canonical(json, p, &mut lv).is_some();
-                assert_eq!(fast, !snapshot, "{file} line {lines}");
-                scanned += usize::from(fast);
+                assert!(fast, "{file} line {lines}");
+                scanned += usize::from(line.contains("lastUpdateId"));
             }
             if n > 0 {
                 assert_eq!(lines, n);
             }
-            // Every line but the REST snapshot (one per capture) took the one-pass path.
-            assert_eq!(scanned, lines - 1, "{file}");
+            // `grep -c lastUpdateId`: one REST snapshot in each capture.
+            assert_eq!(scanned, 1, "{file}");
+        }
+    }
+
+    /// cryptofeed's Binance spot and futures captures (combined streams of depth updates, book
+    /// tickers, aggregate trades and klines) and the REST depth snapshots taken alongside: every
+    /// frame decodes the same through both paths, and the one-pass path takes every frame but
+    /// the klines.
+    #[test]
+    fn one_pass_path_equals_tape_path_on_cryptofeed_captures() {
+        use crate::cryptofeed::{parse_line, Line};
+        // (file, precision, frames, klines): `grep -c -E '^[0-9.]+: '` and `grep -c kline`
+        // on the websocket files, `grep -c lastUpdateId` on the REST ones.
+        for (name, n, klines) in [
+            ("BINANCE.ws.1.0", 265, 2),
+            ("BINANCE_FUTURES.ws.1.0", 1535, 67),
+            ("BINANCE.http.0.0", 4, 0),
+            ("BINANCE_FUTURES.http.0.0", 4, 0),
+        ] {
+            let p = Precision::SPOT_STRINGS;
+            let path = format!(
+                "{}/../../shared/data/cryptofeed/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let text = std::fs::read(path).unwrap();
+            let (mut frames, mut taken) = (0, 0);
+            let mut lv = Vec::new();
+            for raw in text.split(|&c| c == b'\n') {
+                let json = if name.contains(".http.") {
+                    // `URL -> t: body`
+                    let Some(at) = raw.windows(3).position(|w| w == b": {") else {
+                        continue;
+                    };
+                    &raw[at + 2..]
+                } else {
+                    let Some(Line::Received { json, .. }) = parse_line(raw) else {
+                        continue;
+                    };
+                    json
+                };
+                frames += 1;
+                let [a, b] = both(json, p);
+                assert_eq!(a, b, "{name} frame {frames}");
+                let kline = json.windows(11).any(|w| w == br#""e":"kline""#);
+                assert_eq!(
+                    a.0.starts_with("Err"),
+                    kline,
+                    "{name} frame {frames}: {}",
+                    a.0
+                );
+                taken += usize::from(canonical(json, p, &mut lv).is_some());
+            }
+            assert_eq!((frames, taken), (n, n - klines), "{name}");
         }
     }
 
@@ -936,8 +1025,10 @@ mod tests {
     fn one_pass_path_hands_over_what_it_does_not_take() {
         let mut lv = Vec::new();
         for s in [
-            // Snapshot, escape, float, key order b after a, repeated key, trailing garbage.
-            r#"{"lastUpdateId":1,"bids":[],"asks":[]}"#,
+            // Snapshot in another order, escape, float, key order b after a, repeated key,
+            // trailing garbage, unknown type, snapshot level with a third element.
+            r#"{"bids":[],"lastUpdateId":1,"asks":[]}"#,
+            r#"{"lastUpdateId":1,"bids":[["1.00","1","x"]],"asks":[]}"#,
             r#"{"e":"trade","E":1,"s":"BT\u0043","t":1,"p":"1.0","q":"1.0","T":1,"m":true}"#,
             r#"{"e":"trade","E":1.5,"s":"X","t":1,"p":"1.0","q":"1.0","T":1,"m":true}"#,
             r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"a":[],"b":[]}"#,
@@ -948,6 +1039,37 @@ mod tests {
             assert!(canonical(s.as_bytes(), P, &mut lv).is_none(), "{s}");
             let [a, b] = both(s.as_bytes(), P);
             assert_eq!(a, b, "{s}");
+        }
+        // Partial depth (wrapped), REST snapshots (spot, futures) and aggregate trades (spot and
+        // futures key order) in Binance's layout, read by hand.
+        for (s, want, levels) in [
+            (
+                r#"{"stream":"x@depth5@100ms","data":{"lastUpdateId":160,"bids":[["0.02","10"]],"asks":[["0.03","100"],["0.04","1.5"]]}}"#,
+                "Snapshot { last_update_id: 160 }",
+                vec![(true, 2, 1_000_000), (false, 3, 10_000_000), (false, 4, 150_000)],
+            ),
+            (
+                r#"{"lastUpdateId":7,"E":1,"T":2,"bids":[],"asks":[["1.50","0.00001"]]}"#,
+                "Snapshot { last_update_id: 7 }",
+                vec![(false, 150, 1)],
+            ),
+            (
+                r#"{"e":"aggTrade","E":1,"s":"X","a":5,"p":"1.00","q":"2.00000","f":1,"l":2,"T":9,"m":false,"M":true}"#,
+                "Trade { symbol: \"X\", id: 5, time: 9, px: 100, qty: 200000, buyer_maker: false, aggregate: true }",
+                vec![],
+            ),
+            (
+                r#"{"e":"aggTrade","E":1,"a":6,"s":"Y","p":"1.01","q":"3","f":1,"l":2,"T":8,"m":true}"#,
+                "Trade { symbol: \"Y\", id: 6, time: 8, px: 101, qty: 300000, buyer_maker: true, aggregate: true }",
+                vec![],
+            ),
+        ] {
+            assert!(canonical(s.as_bytes(), P, &mut lv).is_some(), "{s}");
+            let [a, b] = both(s.as_bytes(), P);
+            assert_eq!(a, b, "{s}");
+            assert_eq!(a.0, format!("Ok({want})"));
+            let got: Vec<(bool, i64, i64)> = a.1.iter().map(|l| (l.bid, l.px, l.qty)).collect();
+            assert_eq!(got, levels, "{s}");
         }
         // Whitespace and unknown members are fine.
         let s = r#" { "u" : 7 , "x" : [ { "y" : null } ] , "s":"X","b":"1.00","B":"2","a":"3","A":"4" } "#;
@@ -964,14 +1086,17 @@ mod tests {
         /// the one-pass path and the tape path agree on the result and the levels.
         #[test]
         fn one_pass_path_equals_tape_path_on_mutations(
-            which in 0usize..4,
+            which in 0usize..7,
             edits in proptest::collection::vec((0usize..400, 0u8..16, 0usize..30), 1..4),
         ) {
-            const FRAMES: [&str; 4] = [
+            const FRAMES: [&str; 7] = [
                 r#"{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT","U":50093239189,"u":50093239202,"b":[["61737.63000000","0.00000000"]],"a":[["61837.64000000","1.54698000"],["61839.85000000","0.00000000"]]}}"#,
                 r#"{"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255343,"s":"BTCUSDT","t":3735683259,"p":"61837.63000000","q":"0.02000000","T":1723161255342,"m":true,"M":true}}"#,
                 r#"{"stream":"btcusdt@bookTicker","data":{"u":50093239212,"s":"BTCUSDT","b":"61837.63000000","B":"3.78826000","a":"61837.64000000","A":"1.54698000"}}"#,
                 r#"{"stream":"btcusdt@depth@0ms","data":{"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":10,"u":12,"pu":9,"b":[["58710.20","0.014"]],"a":[]}}"#,
+                r#"{"stream":"nknusdt@aggTrade","data":{"e":"aggTrade","E":1633998523963,"s":"NKNUSDT","a":15683430,"p":"0.35280000","q":"58.00000000","f":19862790,"l":19862790,"T":1633998523963,"m":false,"M":true}}"#,
+                r#"{"stream":"nknusdt@depth5@100ms","data":{"lastUpdateId":499869752,"bids":[["0.35210000","672.00000000"],["0.35200000","1144.00000000"]],"asks":[["0.35250000","3959.00000000"]]}}"#,
+                r#"{"lastUpdateId":600859605926,"E":1626992741264,"T":1626992741261,"bids":[["7.6110","6"],["7.6080","161"]],"asks":[["7.6150","1563"]]}"#,
             ];
             const PUNCT: &[u8; 16] = b"{}[]\",:0-.e\\ 9ax";
             let mut b = FRAMES[which].as_bytes().to_vec();
@@ -990,7 +1115,11 @@ mod tests {
                     }
                 }
             }
-            let p = if which == 3 { Precision { px: 1, qty: 3 } } else { Precision::SPOT_STRINGS };
+            let p = match which {
+                3 => Precision { px: 1, qty: 3 },
+                6 => Precision { px: 4, qty: 0 },
+                _ => Precision::SPOT_STRINGS,
+            };
             let [a, t] = both(&b, p);
             proptest::prop_assert_eq!(a, t, "{}", String::from_utf8_lossy(&b));
         }

@@ -10,6 +10,8 @@
 //! same value, or the same error. So the scanner never needs to report errors: every method
 //! returns `None` for "not in the subset", and accepting only valid JSON is its one obligation.
 
+use crate::json::{LevelUpdate, Precision};
+
 /// Deepest nesting the scanner skips over; deeper frames go to the general path.
 pub(crate) const MAX_DEPTH: u32 = 32;
 
@@ -354,6 +356,23 @@ impl<'a> Cursor<'a> {
         self.peek().is_none()
     }
 
+    /// After a string's opening quote: its content and closing quote, when the content is a
+    /// decimal of the common shape (read in place); `None` (nothing consumed) otherwise.
+    #[inline(always)]
+    fn decimal_rest(&mut self, decimals: u32) -> Option<i64> {
+        let rest = &self.b[self.i..];
+        if let Some((v, n)) = short_decimal(rest, decimals) {
+            self.i += n + 1;
+            return Some(v);
+        }
+        let (v, n) = crate::decimal::parse_fixed_prefix(rest, decimals)?;
+        if rest.get(n) != Some(&b'"') {
+            return None;
+        }
+        self.i += n + 1;
+        Some(v)
+    }
+
     /// A string of decimal digits parsed exactly at `decimals` (the same conversion the tape
     /// path uses); `None` if it is not one. The common shape is read in place, in one pass.
     #[inline(always)]
@@ -371,6 +390,111 @@ impl<'a> Cursor<'a> {
         crate::decimal::parse_fixed(&self.b[s..e], decimals).ok()
     }
 }
+
+/// `[["px","qty"], ...]` (Binance depth updates and snapshots, Coinbase snapshots) appended to
+/// `out` on side `bid`, both decimals converted exactly as the tape path's level reader does.
+/// A level that is not exactly two decimal strings is outside the subset.
+#[inline]
+pub(crate) fn level_pairs(
+    c: &mut Cursor<'_>,
+    bid: bool,
+    p: Precision,
+    out: &mut Vec<LevelUpdate>,
+) -> Option<()> {
+    c.eat(b'[')?;
+    if c.peek()? == b']' {
+        return c.eat(b']');
+    }
+    loop {
+        // The venues' own `["px","qty"]` (no whitespace, decimals of the common shape) as
+        // whole byte strings; anything else token by token from the level's start.
+        let at = c.clone();
+        let (px, qty) = match usual_pair(c, p) {
+            Some(l) => l,
+            None => {
+                *c = at;
+                c.eat(b'[')?;
+                let px = c.decimal(p.px)?;
+                c.eat(b',')?;
+                let qty = c.decimal(p.qty)?;
+                c.eat(b']')?;
+                (px, qty)
+            }
+        };
+        out.push(LevelUpdate { bid, px, qty });
+        if !c.more(b']')? {
+            return Some(());
+        }
+    }
+}
+
+/// `["px","qty"]` exactly, both decimals of [`crate::decimal::parse_fixed_prefix`]'s shape.
+#[inline(always)]
+fn usual_pair(c: &mut Cursor<'_>, p: Precision) -> Option<(i64, i64)> {
+    c.expect(b"[\"")?;
+    let px = c.decimal_rest(p.px)?;
+    c.expect(b",\"")?;
+    let qty = c.decimal_rest(p.qty)?;
+    c.expect(b"]")?;
+    Some((px, qty))
+}
+
+/// A decimal string's content of at most seven bytes (`digits[.digits]`, at least one digit
+/// either side of the point, the closing quote within the first eight bytes), as one eight-byte
+/// word: the point is squeezed out and the digits converted at once. Its value at `decimals`
+/// and its length, where [`crate::decimal::parse_fixed_prefix`] gives the same (so the same
+/// limits: at most `decimals` fraction digits here, at most 18 digits at that scale); `None`
+/// for anything else, which that reader then takes.
+#[inline(always)]
+fn short_decimal(rest: &[u8], decimals: u32) -> Option<(i64, usize)> {
+    let chunk = rest.get(..8)?;
+    let mut w = [0u8; 8];
+    w.copy_from_slice(chunk);
+    let x = u64::from_le_bytes(w);
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    // The lowest flagged byte is a real one (false flags only sit above a real one).
+    let quotes = zero(x ^ (u64::from(b'"') * ONES));
+    if quotes == 0 {
+        return None;
+    }
+    let len = (quotes.trailing_zeros() / 8) as usize;
+    let below = |n: usize| (1u64 << (8 * n)) - 1;
+    let dots = zero(x ^ (u64::from(b'.') * ONES)) & below(len);
+    // The digits as one run: the bytes above the point moved down over it.
+    let (digits, frac, y) = if dots == 0 {
+        (len, 0, x)
+    } else {
+        let dot = (dots.trailing_zeros() / 8) as usize;
+        if dot == 0 || dot + 1 >= len {
+            return None;
+        }
+        let y = (x & below(dot)) | ((x >> 8) & !below(dot));
+        (len - 1, len - 1 - dot, y)
+    };
+    if digits == 0 || frac as u32 > decimals || (digits - frac) as u32 + decimals > 18 {
+        return None;
+    }
+    // The digits as the low end of an eight-digit number with leading zeros; any byte that is
+    // not a digit (a second point, a sign, anything) fails the conversion.
+    let v = crate::decimal::eight_digits(
+        (y << (8 * (8 - digits))) | ((u64::from(b'0') * ONES) >> (8 * digits)),
+    )?;
+    Some((
+        (v * POW10_18[(decimals - frac as u32) as usize]) as i64,
+        len,
+    ))
+}
+
+/// 10^n for n ≤ 18.
+const POW10_18: [u64; 19] = {
+    let mut t = [1u64; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 /// 10^n for n ≤ 8.
@@ -476,7 +600,66 @@ mod tests {
         }
     }
 
+    #[test]
+    fn short_decimals() {
+        let d = |s: &str, n: u32| short_decimal(s.as_bytes(), n);
+        assert_eq!(d("14.8024\"]", 8), Some((1_480_240_000, 7)));
+        assert_eq!(d("12.77\"],[\"1", 8), Some((1_277_000_000, 5)));
+        assert_eq!(d("985\",\"price", 8), Some((98_500_000_000, 3)));
+        assert_eq!(d("0.5\"]]}xx", 2), Some((50, 3)));
+        assert_eq!(d("1234567\"", 0), Some((1_234_567, 7)));
+        // Past the reader's limits, or not its shape: the general reader decides.
+        for (s, n) in [
+            ("0.35210000\"", 8),
+            ("1.005\"xxxx", 2),
+            ("1.\"xxxxxxx", 8),
+            (".5\"xxxxxxx", 8),
+            ("-1.5\"xxxxx", 8),
+            ("1.2.3\"xxxx", 8),
+            ("\"xxxxxxxxx", 8),
+            ("12345\"xx", 14),
+            ("1\\\"xxxxxx", 8),
+        ] {
+            assert_eq!(d(s, n), None, "{s}");
+        }
+    }
+
     proptest::proptest! {
+        /// Where the one-word reader takes a decimal, the general reader gives the same value
+        /// and length.
+        #[test]
+        fn short_decimal_is_the_general_reader(
+            s in proptest::collection::vec(proptest::sample::select(&b"0123456789..\"-x"[..]), 8..12),
+            decimals in 0u32..19,
+        ) {
+            if let Some(v) = short_decimal(&s, decimals) {
+                proptest::prop_assert_eq!(
+                    Some(v),
+                    crate::decimal::parse_fixed_prefix(&s, decimals),
+                    "{}", String::from_utf8_lossy(&s)
+                );
+                proptest::prop_assert_eq!(s[v.1], b'"');
+            }
+        }
+
+        /// The same on venue-shaped strings (`int[.frac]"` and what follows a level's price).
+        #[test]
+        fn short_decimal_on_venue_shapes(
+            int in 0u64..100_000, frac in 0u64..10_000, w in 0usize..5, decimals in 0u32..19,
+        ) {
+            let f = format!("{frac:04}");
+            let s = if w == 0 { format!("{int}\",\"1.0\"]") } else { format!("{int}.{}\",\"1\"]", &f[..w]) };
+            let got = short_decimal(s.as_bytes(), decimals);
+            let want = crate::decimal::parse_fixed_prefix(s.as_bytes(), decimals);
+            // Taken whenever it fits the word and keeps every fraction digit.
+            if s.find('"').unwrap() <= 7 && want.is_some() && w as u32 <= decimals {
+                proptest::prop_assert!(got.is_some(), "{}", s);
+            }
+            if got.is_some() {
+                proptest::prop_assert_eq!(got, want, "{}", s);
+            }
+        }
+
         /// Numbers in the subset are the `f64` Rust's own (correctly rounded) parser makes.
         #[test]
         fn float_numbers_are_correctly_rounded(int in 0u64..10_000_000, frac in 0u64..100_000_000, w in 1usize..9) {

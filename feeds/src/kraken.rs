@@ -218,7 +218,7 @@ fn v2_book(frame: &[u8], out: &mut Vec<LevelUpdate>) -> Option<ScannedBook> {
 
 /// The layout Kraken sends, its keys and punctuation matched as whole byte strings:
 /// `{"channel":"book","type":"update"|"snapshot","data":[{"symbol":"…","bids":[…],
-/// "asks":[…],"checksum":N,"timestamp":"…"}]}`. `None` for any other layout, which
+/// "asks":[…],"checksum":N(,"timestamp":"…")}]}`. `None` for any other layout, which
 /// [`v2_book_any_order`] then reads (on this one both give the same result).
 #[inline(always)]
 fn v2_book_usual(frame: &[u8], out: &mut Vec<LevelUpdate>) -> Option<ScannedBook> {
@@ -239,15 +239,19 @@ fn v2_book_usual(frame: &[u8], out: &mut Vec<LevelUpdate>) -> Option<ScannedBook
     book_levels(&mut c, false, out)?;
     c.expect(b",\"checksum\":")?;
     let checksum = u32::try_from(c.uint()?).ok()?;
-    c.expect(b",\"timestamp\":")?;
-    let (s, e) = c.string()?;
-    let time_ns = crate::isotime::parse_utc_ns_bytes(&frame[s..e])?;
+    // Updates carry a timestamp; snapshots have none.
+    let time_ns = if c.lit(b",\"timestamp\":") {
+        let (s, e) = c.string()?;
+        Some(crate::isotime::parse_utc_ns_bytes(&frame[s..e])?)
+    } else {
+        None
+    };
     c.expect(b"}]}")?;
     c.at_end().then_some(ScannedBook {
         symbol,
         snapshot,
         checksum: Some(checksum),
-        time_ns: Some(time_ns),
+        time_ns,
     })
 }
 
@@ -867,7 +871,9 @@ mod tests {
         let fields = |b: ScannedBook| (b.symbol, b.snapshot, b.checksum, b.time_ns);
         let (mut lu, mut la) = (Vec::new(), Vec::new());
         let snapshot = V2_BOOK.replacen(r#""type":"update""#, r#""type":"snapshot""#, 1);
-        for s in [V2_BOOK, snapshot.as_str()] {
+        // A snapshot as Kraken sends it: no timestamp.
+        let untimed = snapshot.replacen(r#","timestamp":"2023-10-06T17:35:55.440295Z""#, "", 1);
+        for s in [V2_BOOK, snapshot.as_str(), untimed.as_str()] {
             let u = v2_book_usual(s.as_bytes(), &mut lu).map(fields);
             assert!(u.is_some(), "{s}");
             let a = v2_book_any_order(s.as_bytes(), &mut la).map(fields);

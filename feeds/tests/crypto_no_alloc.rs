@@ -1,6 +1,7 @@
-//! The Coinbase and Kraken decoders and Kraken's checksum allocate nothing per message once
-//! their buffers have grown: a counting global allocator watches them decode the real Coinbase
-//! capture and Kraken frames a second time. (Its own test binary: the counter is process-wide.)
+//! The Coinbase (Exchange and Advanced Trade) and Kraken decoders and Kraken's checksum
+//! allocate nothing per message once their buffers have grown: a counting global allocator
+//! watches them decode the real Coinbase capture and Kraken and Advanced Trade frames a second
+//! time. (Its own test binary: the counter is process-wide.)
 
 use std::sync::atomic::Ordering;
 
@@ -85,4 +86,36 @@ fn warm_coinbase_and_kraken_decoders_do_not_allocate() {
     let allocated = common::ALLOCS.load(Ordering::Relaxed) - before;
     assert!(sum > 0);
     assert_eq!(allocated, 0);
+}
+
+/// Coinbase Advanced Trade level2 updates, snapshots and market trades (the documented shapes):
+/// a second pass over them allocates nothing, whichever path reads them.
+#[test]
+fn warm_coinbase_advanced_decoder_does_not_allocate() {
+    use ticklane_feeds::coinbase_advanced::AdvancedDecoder;
+    let frames: Vec<Vec<u8>> = [
+        r#"{"channel":"l2_data","client_id":"","timestamp":"2023-02-09T20:32:50.714964855Z","sequence_num":0,"events":[{"type":"snapshot","product_id":"BTC-USD","updates":[{"side":"bid","event_time":"1970-01-01T00:00:00Z","price_level":"21921.73","new_quantity":"0.06317902"},{"side":"offer","event_time":"1970-01-01T00:00:00Z","price_level":"21921.74","new_quantity":"0.5"}]}]}"#,
+        r#"{"channel":"l2_data","client_id":"","timestamp":"2023-02-09T20:32:51Z","sequence_num":1,"events":[{"type":"update","product_id":"BTC-USD","updates":[{ "price_level":"21921.73", "side":"bid","new_quantity":"0"}]}]}"#,
+        r#"{"channel":"market_trades","client_id":"","timestamp":"2023-02-09T20:19:35.39625135Z","sequence_num":2,"events":[{"type":"snapshot","trades":[{"trade_id":"000000000","product_id":"ETH-USD","price":"1260.01","size":"0.3","side":"BUY","time":"2019-08-14T20:42:27.265Z"}]}]}"#,
+        r#"{"channel":"heartbeats","client_id":"","timestamp":"2023-06-23T20:31:26.122969572Z","sequence_num":3,"events":[{"current_time":"2023-06-23 20:31:56.121961769 +0000 UTC m=+91717.525857105","heartbeat_counter":3049}]}"#,
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    let mut d = AdvancedDecoder::new();
+    let (mut levels, mut trades) = (Vec::with_capacity(64), Vec::with_capacity(64));
+    let p = Precision { px: 2, qty: 8 };
+    for f in frames.clone().iter_mut() {
+        d.decode(f, p, &mut levels, &mut trades).unwrap();
+    }
+    let mut work = frames.clone();
+    let before = common::ALLOCS.load(Ordering::Relaxed);
+    let mut ok = 0;
+    for f in work.iter_mut() {
+        if d.decode(f, p, &mut levels, &mut trades).is_ok() {
+            ok += 1;
+        }
+    }
+    let allocated = common::ALLOCS.load(Ordering::Relaxed) - before;
+    assert_eq!((ok, allocated), (frames.len(), 0));
 }
