@@ -6,9 +6,11 @@
 //! `aggTrade` and `bookTicker`, bare or inside the combined-stream wrapper
 //! `{"stream": .., "data": ..}`.
 //!
-//! The JSON is parsed into simd-json's tape (no value tree), walked into [`BinanceMsg`], and
-//! price levels are converted exactly from decimal strings into the caller's reusable level
-//! buffer. The decoder keeps its parse buffers between messages, so once warm it allocates
+//! Every message type is first read by the one-pass scanner ([`crate::json_scan`]) in the
+//! venue's own key order, with the full JSON grammar of what it passes over checked; any frame
+//! outside its strict subset goes to simd-json's tape (no value tree), walked into
+//! [`BinanceMsg`], which decides: the same value or the same error. Price levels are converted
+//! exactly from decimal strings into the caller's reusable level buffer. The decoder keeps its parse buffers between messages, so once warm it allocates
 //! nothing. Unknown message types and malformed JSON are typed errors the caller counts.
 
 use simd_json::prelude::*;

@@ -644,11 +644,23 @@ fn bench_json_agrees_then_reports_every_case() {
     let o = ticklane(&["bench", "json", "--runs", "1", "--ms", "1"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
+    // Every message type the crypto decoders read.
     for case in [
         "binance_depth_300B",
+        "binance_futures_depth",
+        "binance_partial_depth5",
+        "binance_rest_depth_100x2",
         "binance_trade",
+        "binance_agg_trade",
         "binance_book_ticker",
+        "coinbase_snapshot_318lv",
         "coinbase_l2update",
+        "coinbase_match",
+        "coinbase_ticker",
+        "cb_adv_l2_update",
+        "cb_adv_l2_snapshot_200lv",
+        "cb_adv_market_trades",
+        "kraken_v2_book_snapshot",
         "kraken_v2_book_update",
     ] {
         let row = out
