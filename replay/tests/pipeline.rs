@@ -133,3 +133,64 @@ fn not_itch_is_reported_by_the_threaded_pipeline_too() {
     );
     assert!(matches!(r, Err(ticklane_replay::ReplayError::NotItch(_))));
 }
+
+/// Byte offsets of every order-referencing message (execute, cancel, delete, replace) of a
+/// BinaryFILE, at its message type byte.
+fn order_messages(data: &[u8]) -> Vec<usize> {
+    let mut at = Vec::new();
+    let mut i = 0;
+    while i + 2 < data.len() {
+        let n = u16::from_be_bytes([data[i], data[i + 1]]) as usize;
+        if matches!(data[i + 2], b'E' | b'C' | b'X' | b'D' | b'U') {
+            at.push(i + 2);
+        }
+        i += 2 + n;
+    }
+    at
+}
+
+/// A message whose stock locate disagrees with its order's is refused by one rule in every
+/// layout (the order is unknown under that locate), so inline and sharded runs build the same
+/// books and print the same digest and counts. Before the rule, inline runs resolved such a
+/// message by order reference while sharded runs routed it by locate.
+#[test]
+fn corrupted_locates_give_one_digest_in_every_layout() {
+    let data = std::fs::read(SAMPLE).unwrap();
+    let at = order_messages(&data);
+    assert!(at.len() > 400, "the sample has {} order messages", at.len());
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut refused = 0;
+    for copy in 0..24 {
+        let mut d = data.clone();
+        // Three order messages per copy get another locate (AAPL's is 1 in the sample; 2..=4
+        // land in other shards of a 2- or 3-shard layout than 1 does, or in the same one).
+        for _ in 0..3 {
+            let t = at[(next() % at.len() as u64) as usize];
+            let locate = 2 + (next() % 3) as u16;
+            d[t + 1..t + 3].copy_from_slice(&locate.to_be_bytes());
+        }
+        let one = inline(&d);
+        refused += one.0.errors.unknown_order;
+        for shards in [2, 3] {
+            let other = threaded(&d, shards, WaitStrategy::SpinThenYield);
+            same(&one, &other, &format!("copy {copy}, {shards} shards"));
+            assert_eq!(
+                one.0.errors.unknown_order, other.0.errors.unknown_order,
+                "copy {copy}, {shards} shards: orders unknown under their locate"
+            );
+            assert_eq!(
+                one.0.errors.overfill, other.0.errors.overfill,
+                "copy {copy}, {shards} shards: overfills"
+            );
+        }
+    }
+    // Every corrupted message names an order that does not rest under its new locate (some
+    // also leave a later message of the same order unknown, or hit an order already gone).
+    assert!(refused >= 24 * 3, "{refused} refused");
+}

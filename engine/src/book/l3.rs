@@ -271,13 +271,14 @@ impl OrderTable {
         }
     }
 
-    /// Takes `qty` from a resting order and returns the order as it was: its quantity shrinks
-    /// when `qty` is less, otherwise the order is removed (an overfill too).
+    /// Takes `qty` from an order resting under `instr` and returns the order as it was: its
+    /// quantity shrinks when `qty` is less, otherwise the order is removed (an overfill too).
+    /// An order resting under another instrument is left alone (`None`).
     #[inline]
-    fn take(&mut self, id: u64, qty: u64) -> Option<Slot> {
+    fn take(&mut self, id: u64, instr: u32, qty: u64) -> Option<Slot> {
         let s = if self.in_window(id) {
             let p = &mut self.ring[(id & self.mask) as usize];
-            let s = Slot::unpack(p)?;
+            let s = Slot::unpack(p).filter(|s| s.instr == instr)?;
             if qty < s.qty.0 {
                 p[1] -= qty;
                 return Some(s);
@@ -285,7 +286,7 @@ impl OrderTable {
             *p = FREE;
             s
         } else {
-            let e = self.far.get_mut(&id)?;
+            let e = self.far.get_mut(&id).filter(|s| s.instr == instr)?;
             let s = *e;
             if qty < s.qty.0 {
                 e.qty.0 -= qty;
@@ -348,16 +349,20 @@ impl OrderTable {
         true
     }
 
-    /// Removes an order, returning what it was.
+    /// Removes an order resting under `instr`, returning what it was (`None`, and nothing
+    /// removed, for an order of another instrument).
     #[inline]
-    fn remove(&mut self, id: u64) -> Option<Slot> {
+    fn remove(&mut self, id: u64, instr: u32) -> Option<Slot> {
         let old = if self.in_window(id) {
             let p = &mut self.ring[(id & self.mask) as usize];
-            let s = Slot::unpack(p)?;
+            let s = Slot::unpack(p).filter(|s| s.instr == instr)?;
             *p = FREE;
             s
         } else {
-            self.far.remove(&id)?
+            let e = self.far.get(&id).filter(|s| s.instr == instr)?;
+            let s = *e;
+            self.far.remove(&id);
+            s
         };
         self.live -= 1;
         Some(old)
@@ -649,6 +654,13 @@ impl L3Books {
 
     /// Applies one event. Non-book events return `Ok(None)`.
     ///
+    /// An event that names a resting order (execute, reduce, delete, replace) names it by its
+    /// instrument (`ev.hdr.instr`, the ITCH stock locate) and its id together: an order resting
+    /// under another instrument is [`BookError::UnknownOrder`] and stays as it is. One rule for
+    /// every layout: a sharded replay routes each event by its instrument, so a shard never sees
+    /// another instrument's orders, and the single-threaded replay must refuse them too for both
+    /// to build the same books from inconsistent input.
+    ///
     /// # Errors
     /// [`BookError`]: the event was inconsistent with the book; nothing was changed except for
     /// [`BookError::Overfill`], where the order was removed with what it had.
@@ -667,12 +679,14 @@ impl L3Books {
                 px,
                 qty,
             } => self
-                .replace(old_id, new_id, px, Qty(u64::from(qty)))
+                .replace(ev.hdr.instr, old_id, new_id, px, Qty(u64::from(qty)))
                 .map(Some),
             Body::Reduce { order_id, qty }
             | Body::Execute { order_id, qty }
-            | Body::ExecuteAtPx { order_id, qty, .. } => self.reduce(order_id, qty).map(Some),
-            Body::Delete { order_id } => self.delete(order_id).map(Some),
+            | Body::ExecuteAtPx { order_id, qty, .. } => {
+                self.reduce(ev.hdr.instr, order_id, qty).map(Some)
+            }
+            Body::Delete { order_id } => self.delete(ev.hdr.instr, order_id).map(Some),
             Body::Clear => {
                 self.clear(ev.hdr.instr);
                 Ok(None)
@@ -719,14 +733,22 @@ impl L3Books {
         })
     }
 
-    /// Removes `qty` from a resting order (partial cancel or execution); removes the order when
-    /// nothing is left.
+    /// Removes `qty` from an order resting under `instr` (partial cancel or execution);
+    /// removes the order when nothing is left.
+    ///
+    /// An order is named by its instrument and its id together: an order resting under another
+    /// instrument is unknown to `instr` (see [`L3Books::apply`]).
     ///
     /// # Errors
     /// [`BookError::UnknownOrder`]; [`BookError::Overfill`] (the order is removed).
     #[inline]
-    pub fn reduce(&mut self, id: OrderId, qty: Qty) -> Result<Applied, BookError> {
-        let Some(s) = self.orders.take(id.0, qty.0) else {
+    pub fn reduce(
+        &mut self,
+        instr: InstrumentIdx,
+        id: OrderId,
+        qty: Qty,
+    ) -> Result<Applied, BookError> {
+        let Some(s) = self.orders.take(id.0, instr.0, qty.0) else {
             return Err(BookError::UnknownOrder(id.0));
         };
         if qty.0 < s.qty.0 {
@@ -754,13 +776,13 @@ impl L3Books {
         })
     }
 
-    /// Deletes a resting order.
+    /// Deletes an order resting under `instr`.
     ///
     /// # Errors
-    /// [`BookError::UnknownOrder`].
+    /// [`BookError::UnknownOrder`], also for an order resting under another instrument.
     #[inline]
-    pub fn delete(&mut self, id: OrderId) -> Result<Applied, BookError> {
-        let Some(s) = self.orders.remove(id.0) else {
+    pub fn delete(&mut self, instr: InstrumentIdx, id: OrderId) -> Result<Applied, BookError> {
+        let Some(s) = self.orders.remove(id.0, instr.0) else {
             return Err(BookError::UnknownOrder(id.0));
         };
         let touched_top = self.books[s.instr as usize].remove(s.side, s.px, s.qty, true);
@@ -772,26 +794,28 @@ impl L3Books {
         })
     }
 
-    /// Cancel-replace: `old` leaves, `new` joins at the back of the queue at `px` with `qty`,
-    /// on the same side and instrument.
+    /// Cancel-replace: `old`, resting under `instr`, leaves; `new` joins at the back of the
+    /// queue at `px` with `qty`, on the same side and instrument.
     ///
     /// # Errors
-    /// [`BookError::UnknownOrder`] for `old` (nothing changes); [`BookError::DuplicateOrder`]
-    /// for `new` (the old order is left in place).
+    /// [`BookError::UnknownOrder`] for `old`, also when it rests under another instrument
+    /// (nothing changes); [`BookError::DuplicateOrder`] for `new` (the old order is left in
+    /// place).
     pub fn replace(
         &mut self,
+        instr: InstrumentIdx,
         old: OrderId,
         new: OrderId,
         px: Px,
         qty: Qty,
     ) -> Result<Applied, BookError> {
-        let Some(s) = self.orders.get(old.0) else {
+        let Some(s) = self.orders.get(old.0).filter(|s| s.instr == instr.0) else {
             return Err(BookError::UnknownOrder(old.0));
         };
         if old != new && self.orders.get(new.0).is_some() {
             return Err(BookError::DuplicateOrder(new.0));
         }
-        self.orders.remove(old.0);
+        self.orders.remove(old.0, s.instr);
         let book = &mut self.books[s.instr as usize];
         let a = book.remove(s.side, s.px, s.qty, true);
         let b = book.add(s.side, px, qty);
@@ -874,6 +898,69 @@ mod tests {
             .collect();
         assert_eq!(bids, vec![(100, 12, 2), (99, 1, 1)]);
         assert_eq!(asks, vec![(101, 3, 1), (102, 2, 1)]);
+    }
+
+    #[test]
+    fn an_order_is_named_by_its_instrument_and_id() {
+        let mut b = L3Books::new();
+        b.apply(&add(1, Side::Bid, 100, 500)).unwrap();
+        let before = (b.top(InstrumentIdx(1)), b.order(OrderId(1)));
+        // The same id under instrument 2 (a corrupted locate): unknown there, nothing changes.
+        for body in [
+            Body::Execute {
+                order_id: OrderId(1),
+                qty: Qty(200),
+            },
+            Body::ExecuteAtPx {
+                order_id: OrderId(1),
+                qty: Qty(200),
+                px: Px(99),
+                printable: true,
+            },
+            Body::Reduce {
+                order_id: OrderId(1),
+                qty: Qty(100),
+            },
+            Body::Delete {
+                order_id: OrderId(1),
+            },
+            Body::Replace {
+                old_id: OrderId(1),
+                new_id: OrderId(2),
+                px: Px(101),
+                qty: 50,
+            },
+        ] {
+            assert_eq!(
+                b.apply(&ev(2, body)),
+                Err(BookError::UnknownOrder(1)),
+                "{body:?}"
+            );
+            assert_eq!((b.top(InstrumentIdx(1)), b.order(OrderId(1))), before);
+        }
+        assert_eq!(b.top(InstrumentIdx(2)), Top::default());
+        // Orders that left the window for the overflow map follow the same rule.
+        let mut b = L3Books::with_capacity(4, 4, 16);
+        b.apply(&add(1, Side::Bid, 100, 500)).unwrap();
+        b.apply(&add(1000, Side::Ask, 105, 5)).unwrap();
+        assert_eq!(
+            b.apply(&ev(
+                2,
+                Body::Delete {
+                    order_id: OrderId(1)
+                }
+            )),
+            Err(BookError::UnknownOrder(1))
+        );
+        assert!(b
+            .apply(&ev(
+                1,
+                Body::Delete {
+                    order_id: OrderId(1)
+                }
+            ))
+            .is_ok());
+        assert_eq!(b.top(InstrumentIdx(1)).bid, None);
     }
 
     #[test]
