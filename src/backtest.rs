@@ -31,6 +31,8 @@ pub(crate) struct DataPlan<'a> {
     pub book_depth: Option<usize>,
     /// Kraken: `--wire-precision` (recorded for `verify`).
     pub wire_precision: &'a [String],
+    /// `--max-time-jump`, ns (recorded for `verify`).
+    pub max_time_jump_ns: Option<u64>,
 }
 
 /// Price ticks per currency unit, and lots per unit of quantity, on L2 crypto data: prices
@@ -104,6 +106,9 @@ pub(crate) fn plan(
         "strategy": { "name": strategy, "config_toml": strategy_toml },
         "exec": serde_json::to_value(&cfg).context("recording the backtest configuration")?,
     });
+    if let Some(ns) = data.max_time_jump_ns {
+        config["max_time_jump_ns"] = json!(ns);
+    }
     if let Some(f) = data.l2_format {
         config["data"] = json!({
             "format": f,
@@ -222,12 +227,19 @@ pub(crate) fn verify(manifest_path: &Path) -> Result<VerifyOutcome> {
     let s = ticklane_strategies::build(&name, toml_text.as_deref())?;
     let input = ticklane_replay::input::open(&file)
         .with_context(|| format!("cannot open {}", file.display()))?;
+    let max_time_jump_ns: Option<u64> = match c.get("max_time_jump_ns") {
+        Some(v) => {
+            Some(serde_json::from_value(v.clone()).context("manifest config.max_time_jump_ns")?)
+        }
+        None => None,
+    };
     if let Some(data) = c.get("data") {
-        return verify_l2(&m, manifest_path, data, input, s, options);
+        return verify_l2(&m, manifest_path, data, input, s, options, max_time_jump_ns);
     }
     let opts = ticklane_replay::ItchReplayOptions {
         symbols: symbols.clone(),
         backtest: Some(options.clone()),
+        max_time_jump_ns,
         ..Default::default()
     };
     let summary = ticklane_replay::replay_itch_with(
@@ -257,6 +269,7 @@ fn verify_l2(
     input: ticklane_replay::input::Input,
     strategy: Box<dyn ticklane_engine::strategy::Strategy>,
     options: BacktestOptions,
+    max_time_jump_ns: Option<u64>,
 ) -> Result<VerifyOutcome> {
     let format = data
         .get("format")
@@ -273,6 +286,7 @@ fn verify_l2(
                 accept_unsynced,
                 bbo_csv: None,
                 backtest: Some((strategy, options)),
+                max_time_jump_ns,
             };
             let s = ticklane_replay::binance::replay_binance(reader, opts)
                 .context("replaying the capture")?;
@@ -300,6 +314,7 @@ fn verify_l2(
                 book_depth,
                 wire_precision,
                 backtest: Some((strategy, options)),
+                max_time_jump_ns,
             };
             let s = if format == "kraken" {
                 ticklane_replay::kraken::replay_kraken(reader, opts)

@@ -38,6 +38,7 @@ pub(crate) fn replay_crypto(a: &ReplayArgs, kraken: bool) -> Result<u8, Failure>
         book_depth: a.book_depth,
         wire_precision: wire,
         backtest: None,
+        max_time_jump_ns: a.max_time_jump,
     };
     let plan = l2_backtest(
         a,
@@ -47,6 +48,7 @@ pub(crate) fn replay_crypto(a: &ReplayArgs, kraken: bool) -> Result<u8, Failure>
             queue: a.queue.as_deref(),
             book_depth: a.book_depth,
             wire_precision: &a.wire_precision,
+            max_time_jump_ns: a.max_time_jump,
         },
     )?
     .map(|(strategy, p)| {
@@ -74,7 +76,7 @@ pub(crate) fn replay_crypto(a: &ReplayArgs, kraken: bool) -> Result<u8, Failure>
     })?;
     l2_finish(a, &s, s.report_input(), &s.digest, plan.as_ref())?;
     println!("{s}");
-    if a.strict && (s.bad_total() > 0 || s.resyncs > 0) {
+    if a.strict && (s.bad_total() + s.time_jumps() > 0 || s.resyncs > 0) {
         return Ok(exit::DATA);
     }
     Ok(0)
@@ -152,6 +154,7 @@ pub(crate) fn replay_consolidated(a: &ReplayArgs) -> Result<u8, Failure> {
     let mut opts = ConsolidatedOptions {
         book_depth: a.book_depth,
         wire_precision: Vec::new(),
+        max_time_jump_ns: a.max_time_jump,
     };
     for w in &a.wire_precision {
         opts.wire_precision

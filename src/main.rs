@@ -199,6 +199,14 @@ struct ReplayArgs {
     /// book inconsistencies, a truncated tail). By default they are counted and reported.
     #[arg(long)]
     strict: bool,
+    /// Largest jump of a source's time between two messages (exchange time for ITCH and
+    /// LOBSTER, receive time for crypto captures), e.g. 90s, 30m, 6h, 2d; 1ms to 400d.
+    /// A message whose time jumps further, either way, is counted as bad input ("time
+    /// jumps") and applied at the previous message's time, so one corrupted timestamp cannot
+    /// drive equity samples, timers or latency models. Two messages in a row at the new time
+    /// mark a real gap, which the clock then follows. Default 6h.
+    #[arg(long, value_name = "DURATION", value_parser = parse_time_jump)]
+    max_time_jump: Option<u64>,
     /// Never show a progress bar (it is shown only when stderr is a terminal).
     #[arg(long)]
     no_progress: bool,
@@ -305,6 +313,30 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
             code: exit::OTHER,
             err: e.into(),
         }
+    }
+}
+
+/// `--max-time-jump`: a duration with a unit (ms, s, m, h, d), in nanoseconds, within
+/// [`ticklane_engine::event_time::MAX_TIME_JUMP_RANGE_NS`].
+fn parse_time_jump(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration such as 90s, 30m, 6h or 2d"))?;
+    let scale: u64 = match unit {
+        "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
+        "d" => 86_400_000_000_000,
+        _ => return Err(format!("{s:?} needs a unit: ms, s, m, h or d (e.g. 6h)")),
+    };
+    let range = ticklane_engine::event_time::MAX_TIME_JUMP_RANGE_NS;
+    match n.checked_mul(scale) {
+        Some(ns) if range.contains(&ns) => Ok(ns),
+        _ => Err(format!("{s} is out of range 1ms..=400d")),
     }
 }
 
@@ -470,6 +502,7 @@ fn replay(mut a: ReplayArgs) -> Result<u8, Failure> {
     let mut opts = ticklane_replay::ItchReplayOptions {
         symbols: a.symbols.clone(),
         top_n: a.top,
+        max_time_jump_ns: a.max_time_jump,
         ..Default::default()
     };
     let capture = SharedBuf::default();
@@ -523,6 +556,7 @@ fn replay(mut a: ReplayArgs) -> Result<u8, Failure> {
                 a.exec_config.as_deref(),
                 backtest::DataPlan {
                     queue: a.queue.as_deref(),
+                    max_time_jump_ns: a.max_time_jump,
                     ..Default::default()
                 },
             )
@@ -621,6 +655,16 @@ fn replay(mut a: ReplayArgs) -> Result<u8, Failure> {
     println!("{summary}");
     if let Some(code) = check_code {
         return Ok(code);
+    }
+    if let Some(io) = &summary.errors.io {
+        // The summary covers what was read; the input itself is broken (a corrupt gzip
+        // stream, say), which is bad input whether or not --strict was given.
+        eprintln!(
+            "error: {}: reading stopped at {} decompressed bytes: {io}; the summary covers what was read before",
+            a.file.display(),
+            summary.bytes
+        );
+        return Ok(exit::INPUT);
     }
     if a.strict && summary.errors.total() > 0 {
         eprintln!(
@@ -727,6 +771,7 @@ fn replay_lobster(
     let mut opts = ticklane_replay::ItchReplayOptions {
         symbols: a.symbols.clone(),
         top_n: a.top,
+        max_time_jump_ns: a.max_time_jump,
         ..Default::default()
     };
     match (&a.bbo_csv, bbo_reference) {
@@ -780,6 +825,7 @@ fn replay_binance(a: &ReplayArgs) -> Result<u8, Failure> {
     let input = ticklane_replay::input::open(&a.file).map_err(input_failure)?;
     let mut opts = ticklane_replay::binance::BinanceReplayOptions {
         accept_unsynced: a.accept_unsynced,
+        max_time_jump_ns: a.max_time_jump,
         ..Default::default()
     };
     if let Some(p) = &a.bbo_csv {
@@ -791,6 +837,7 @@ fn replay_binance(a: &ReplayArgs) -> Result<u8, Failure> {
             l2_format: Some("binance"),
             accept_unsynced: a.accept_unsynced,
             queue: a.queue.as_deref(),
+            max_time_jump_ns: a.max_time_jump,
             ..Default::default()
         },
     )?
@@ -803,7 +850,8 @@ fn replay_binance(a: &ReplayArgs) -> Result<u8, Failure> {
         opts,
     )
     .map_err(|e| match e {
-        ticklane_replay::binance::BinanceReplayError::NotBinance(_) => {
+        ticklane_replay::binance::BinanceReplayError::NotBinance(_)
+        | ticklane_replay::binance::BinanceReplayError::Read(_) => {
             input_failure(anyhow::Error::new(e).context(format!("{}", a.file.display())))
         }
         ticklane_replay::binance::BinanceReplayError::Backtest(_) => Failure {
@@ -814,7 +862,7 @@ fn replay_binance(a: &ReplayArgs) -> Result<u8, Failure> {
     })?;
     crypto::l2_finish(a, &s, s.report_input(), &s.digest, plan.as_ref())?;
     println!("{s}");
-    if a.strict && (s.bad_lines > 0 || s.resyncs > 0) {
+    if a.strict && (s.bad_lines + s.time_jump_forward + s.time_jump_backward > 0 || s.resyncs > 0) {
         return Ok(exit::DATA);
     }
     Ok(0)

@@ -37,6 +37,7 @@ pub(crate) fn replay(a: &ReplayArgs) -> Result<u8, Failure> {
         ("--queue", a.queue.is_some()),
         ("--report", a.report.is_some()),
         ("--signals", a.signals.is_some()),
+        ("--max-time-jump", a.max_time_jump.is_some()),
     ];
     if let Some((flag, _)) = refused.iter().find(|(_, given)| *given) {
         return Err(Failure {
@@ -93,6 +94,15 @@ pub(crate) fn replay(a: &ReplayArgs) -> Result<u8, Failure> {
 /// `--strategy` paper-trading as the live run's `[strategy]` did.
 fn replay_ws(a: &ReplayArgs, venue: WsVenue) -> Result<u8, Failure> {
     let (path, strict) = (a.file.as_path(), a.strict);
+    if a.max_time_jump.is_some() {
+        return Err(Failure {
+            code: 2,
+            err: anyhow::anyhow!(
+                "--max-time-jump is not available on a journal replay: it re-drives the live \
+                 daemon's path, whose receive times are held to the default bound (6h)"
+            ),
+        });
+    }
     if a.report.is_some() || a.signals.is_some() {
         return Err(Failure {
             code: 2,

@@ -10,6 +10,7 @@ pub mod book;
 pub mod clock;
 pub mod digest;
 pub mod event;
+pub mod event_time;
 pub mod exec;
 pub mod indicators;
 pub mod instrument;

@@ -101,6 +101,10 @@ pub struct ExecConfig {
     pub lots_per_unit: i64,
     /// Equity-curve sampling interval, event-time ns.
     pub sample_interval_ns: u64,
+    /// Most samples the equity curve holds. A run whose event time spans more intervals
+    /// keeps every other sample and doubles the interval (as often as needed), so memory is
+    /// set here, not by the data's time span; the report shows the interval it ended with.
+    pub max_equity_samples: usize,
     /// Periods per year for annualizing Sharpe and Sortino; 0 = a US equity year (252 days of
     /// 6.5 hours) divided by the sampling interval.
     pub periods_per_year: f64,
@@ -121,6 +125,7 @@ impl Default for ExecConfig {
             ticks_per_unit: 10_000,
             lots_per_unit: 1,
             sample_interval_ns: 1_000_000_000,
+            max_equity_samples: DEFAULT_MAX_EQUITY_SAMPLES,
             periods_per_year: 0.0,
             feed_latency_ns: 0,
             latency: LatencyConfig::default(),
@@ -129,6 +134,12 @@ impl Default for ExecConfig {
         }
     }
 }
+
+/// Default cap on the equity curve: 2 Mi samples (96 MiB), a year of 15-second samples.
+pub const DEFAULT_MAX_EQUITY_SAMPLES: usize = 1 << 21;
+
+/// Valid range of `max_equity_samples`.
+pub const MAX_EQUITY_SAMPLES_RANGE: std::ops::RangeInclusive<usize> = 16..=1 << 26;
 
 fn is_one(v: &i64) -> bool {
     *v == 1
@@ -171,6 +182,8 @@ pub struct BacktestOptions {
     pub lots_per_unit: i64,
     /// Equity sampling interval, ns.
     pub sample_interval_ns: u64,
+    /// Most samples the equity curve holds (see [`ExecConfig::max_equity_samples`]).
+    pub max_equity_samples: usize,
     /// Periods per year (annualization).
     pub periods_per_year: f64,
     /// Extra files the configuration read (an empirical latency CSV), for the manifest.
@@ -221,6 +234,17 @@ impl ExecConfig {
         let scale = crate::report::money_scale(self.ticks_per_unit, self.lots_per_unit);
         if self.sample_interval_ns == 0 {
             return Err(bad("sample_interval_ns", "must be positive"));
+        }
+        if !MAX_EQUITY_SAMPLES_RANGE.contains(&self.max_equity_samples) {
+            return Err(ExecConfigError::Value {
+                key: "max_equity_samples",
+                message: format!(
+                    "{} is out of range {}..={} (samples the equity curve holds, 48 bytes each)",
+                    self.max_equity_samples,
+                    MAX_EQUITY_SAMPLES_RANGE.start(),
+                    MAX_EQUITY_SAMPLES_RANGE.end()
+                ),
+            });
         }
         let l = &self.latency;
         let mut extra_inputs = Vec::new();
@@ -309,6 +333,7 @@ impl ExecConfig {
             ticks_per_unit: self.ticks_per_unit,
             lots_per_unit: self.lots_per_unit,
             sample_interval_ns: self.sample_interval_ns,
+            max_equity_samples: self.max_equity_samples,
             periods_per_year,
             extra_inputs,
             log_capacity: 1 << 12,
@@ -320,6 +345,7 @@ impl ExecConfig {
 pub struct Recorder {
     fees: Fees,
     interval: u64,
+    max_samples: usize,
     next_sample: Option<u64>,
     /// The accounts.
     pub ledger: Ledger,
@@ -334,20 +360,63 @@ impl Recorder {
     pub fn new(opts: &BacktestOptions) -> Self {
         Recorder {
             fees: opts.sim.fees,
-            interval: opts.sample_interval_ns,
+            interval: opts.sample_interval_ns.max(1),
+            max_samples: opts.max_equity_samples.max(2),
             next_sample: None,
             ledger: Ledger::new(),
             fills: Vec::with_capacity(opts.log_capacity),
-            equity: Vec::with_capacity(opts.log_capacity),
+            equity: Vec::with_capacity(opts.log_capacity.min(opts.max_equity_samples)),
         }
     }
 
+    /// The sampling interval the curve has now, ns (the configured one, doubled once for every
+    /// time the curve reached its cap).
+    pub fn interval(&self) -> u64 {
+        self.interval
+    }
+
     fn sample(&mut self, ts: u64) {
+        if self.equity.len() >= self.max_samples {
+            self.coarsen();
+        }
         self.equity.push(EquitySample {
             ts,
             equity: self.ledger.equity(),
             position: self.ledger.net_position(),
         });
+    }
+
+    /// The curve is full: keep the first sample and those on a boundary of twice the
+    /// interval, and sample at that interval from now on. The curve then reads as if it had
+    /// been sampled at the doubled interval from the start.
+    #[cold]
+    fn coarsen(&mut self) {
+        let Some(wider) = self.interval.checked_mul(2) else {
+            // An interval of 2^63 ns (292 years) or more: only the first sample is kept.
+            self.equity.truncate(1);
+            return;
+        };
+        let mut i = 0;
+        self.equity.retain(|s| {
+            i += 1;
+            i == 1 || s.ts % wider == 0
+        });
+        self.interval = wider;
+    }
+
+    /// The finished run's data: the options with the interval the curve ended with (and
+    /// periods per year scaled to it), the counters, the trade log and the curve.
+    pub fn take_data(&mut self, mut options: BacktestOptions, counts: SimCounts) -> BacktestData {
+        if self.interval != options.sample_interval_ns && options.sample_interval_ns > 0 {
+            options.periods_per_year *= options.sample_interval_ns as f64 / self.interval as f64;
+            options.sample_interval_ns = self.interval;
+        }
+        BacktestData {
+            options,
+            counts,
+            fills: std::mem::take(&mut self.fills),
+            equity: std::mem::take(&mut self.equity),
+        }
     }
 
     /// Takes the next output (already in input order), before the output stage applies it.
@@ -357,13 +426,34 @@ impl Recorder {
         match self.next_sample {
             None => {
                 self.sample(ts);
-                self.next_sample = Some((ts / self.interval + 1) * self.interval);
+                self.next_sample = Some(
+                    (ts / self.interval + 1)
+                        .checked_mul(self.interval)
+                        .unwrap_or(u64::MAX),
+                );
             }
-            Some(mut next) if ts >= next => {
+            Some(mut next) if ts >= next && next != u64::MAX => {
                 // The state up to here held through every boundary crossed since the last one.
+                // A full curve doubles the interval and moves on to the wider grid, so a long
+                // gap costs a bounded number of steps.
                 while ts >= next {
+                    if self.equity.len() >= self.max_samples {
+                        self.coarsen();
+                        next = next
+                            .div_ceil(self.interval)
+                            .checked_mul(self.interval)
+                            .unwrap_or(u64::MAX);
+                        continue;
+                    }
                     self.sample(next);
-                    next += self.interval;
+                    match next.checked_add(self.interval) {
+                        Some(n) => next = n,
+                        None => {
+                            // No boundary is left before the end of time.
+                            next = u64::MAX;
+                            break;
+                        }
+                    }
                 }
                 self.next_sample = Some(next);
             }
@@ -527,4 +617,112 @@ impl BacktestData {
 /// ([`crate::report::money_scale`]; `ticks_per_unit` on ITCH).
 pub fn money_units(m: i128, scale: i64) -> f64 {
     m as f64 / MONEY_PER_TICK_LOT as f64 / scale as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::SYMBOL_LEN;
+    use ticklane_engine::{InstrumentIdx, Px, Qty};
+
+    fn recorder(interval: u64, max: usize) -> Recorder {
+        Recorder::new(&BacktestOptions {
+            sample_interval_ns: interval,
+            max_equity_samples: max,
+            log_capacity: 4,
+            ..BacktestOptions::default()
+        })
+    }
+
+    fn at(r: &mut Recorder, ts: u64) {
+        let o = Output {
+            seq: 0,
+            ts: Nanos(ts),
+            instr: InstrumentIdx(0),
+            kind: OutputKind::Trade {
+                px: Px(1),
+                qty: Qty(1),
+                kind: crate::stages::TradeKind::NonDisplayed,
+            },
+            stamp: 0,
+        };
+        r.on_output(&o, [0; SYMBOL_LEN]);
+    }
+
+    fn times(r: &Recorder) -> Vec<u64> {
+        r.equity.iter().map(|s| s.ts).collect()
+    }
+
+    #[test]
+    fn samples_every_boundary_below_the_cap() {
+        let mut r = recorder(10, 16);
+        at(&mut r, 5);
+        at(&mut r, 37);
+        r.finish(Nanos(41));
+        assert_eq!(times(&r), [5, 10, 20, 30, 41]);
+        assert_eq!(r.interval(), 10);
+    }
+
+    #[test]
+    fn a_full_curve_keeps_every_other_sample_and_doubles_the_interval() {
+        let mut r = recorder(10, 16);
+        at(&mut r, 5);
+        // Boundaries 10..=200: 15 fit beside the first sample, then the curve is full.
+        at(&mut r, 200);
+        assert_eq!(times(&r), [5, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200]);
+        assert_eq!(r.interval(), 20);
+        at(&mut r, 230);
+        assert_eq!(*times(&r).last().unwrap(), 220);
+        // The report reads the interval the curve ended with, and periods per year with it.
+        let opts = BacktestOptions {
+            sample_interval_ns: 10,
+            periods_per_year: 1000.0,
+            ..BacktestOptions::default()
+        };
+        let d = r.take_data(opts, SimCounts::default());
+        assert_eq!(d.options.sample_interval_ns, 20);
+        assert_eq!(d.options.periods_per_year, 500.0);
+    }
+
+    /// A time centuries ahead (one corrupted receive time) with a 1 ns interval used to push a
+    /// sample per nanosecond until memory ran out; the curve now stays within its cap and the
+    /// loop ends after a bounded number of steps.
+    #[test]
+    fn a_jump_to_the_far_future_stays_within_the_cap() {
+        let mut r = recorder(1, 64);
+        at(&mut r, 1_700_000_000_000_000_000);
+        at(&mut r, 16_000_000_000_000_000_000);
+        r.finish(Nanos(16_000_000_000_000_000_000));
+        assert!(r.equity.len() <= 64, "{} samples", r.equity.len());
+        assert!(r.equity.capacity() <= 128);
+        let t = times(&r);
+        assert!(t.windows(2).all(|w| w[0] < w[1]), "{t:?}");
+        assert_eq!(*t.last().unwrap(), 16_000_000_000_000_000_000);
+        // The end of time: no boundary past u64::MAX, no overflow.
+        at(&mut r, u64::MAX);
+        at(&mut r, u64::MAX);
+        assert!(r.equity.len() <= 64);
+    }
+
+    #[test]
+    fn max_equity_samples_is_range_checked() {
+        for bad in [0, 15, (1 << 26) + 1] {
+            let cfg = ExecConfig {
+                max_equity_samples: bad,
+                ..ExecConfig::default()
+            };
+            let e = cfg.to_options(Path::new(".")).unwrap_err().to_string();
+            assert!(
+                e.contains("max_equity_samples") && e.contains(&bad.to_string()),
+                "{e}"
+            );
+        }
+        for good in [16, 1 << 26] {
+            let cfg = ExecConfig {
+                max_equity_samples: good,
+                ..ExecConfig::default()
+            };
+            assert!(cfg.to_options(Path::new(".")).is_ok());
+        }
+    }
 }

@@ -21,6 +21,7 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, Write};
 use std::time::Instant;
+use ticklane_engine::event_time::TimeGuard;
 
 use ticklane_engine::book::{L2Book, Top};
 use ticklane_engine::{Digest, Side};
@@ -44,6 +45,10 @@ pub struct BinanceReplayOptions<'a> {
         Box<dyn ticklane_engine::strategy::Strategy + 'a>,
         crate::backtest::BacktestOptions,
     )>,
+    /// Largest jump of receive time between two frames, ns; a larger one is counted and the
+    /// frame applied at the previous frame's time ([`ticklane_engine::event_time`]). `None`:
+    /// the default, 6 hours.
+    pub max_time_jump_ns: Option<u64>,
 }
 
 /// One symbol's results in a Binance replay.
@@ -100,6 +105,11 @@ pub struct BinanceSummary {
     pub tickers: u64,
     /// Lines that could not be split or decoded (malformed JSON, unknown types).
     pub bad_lines: u64,
+    /// Frames whose receive time was ahead of the previous frame's by more than the allowed
+    /// jump (applied at the previous frame's time).
+    pub time_jump_forward: u64,
+    /// Frames whose receive time was behind the previous frame's by more than the allowed jump.
+    pub time_jump_backward: u64,
     /// Diffs applied to the books.
     pub applied: u64,
     /// Diffs dropped as older than the snapshot.
@@ -294,6 +304,7 @@ pub struct BinanceSync<'a> {
     // Per symbol, by instrument index (first-seen order).
     syms: Vec<SymbolBook>,
     last_ts: u64,
+    time: TimeGuard,
     digest: Digest,
     csv: Option<BboCsv<'a>>,
     // simd-json parses in place: each frame is copied into this one reused buffer.
@@ -339,6 +350,9 @@ impl<'a> BinanceSync<'a> {
             levels: Vec::with_capacity(4096),
             syms: Vec::new(),
             last_ts: 0,
+            time: opts
+                .max_time_jump_ns
+                .map_or_else(TimeGuard::default, TimeGuard::new),
             digest: Digest::new(),
             csv,
             frame: Vec::with_capacity(1 << 16),
@@ -511,6 +525,7 @@ impl<'a> BinanceSync<'a> {
     }
 
     fn apply_frame(&mut self, ts: u64, json: &[u8]) -> Result<(), BinanceReplayError> {
+        let ts = self.time.admit(ts);
         self.last_ts = ts;
         // The frame buffer is taken out while its message is applied (the message borrows it)
         // and put back after, keeping its capacity.
@@ -802,6 +817,9 @@ impl<'a> BinanceSync<'a> {
     pub fn finish(mut self) -> Result<BinanceSummary, BinanceReplayError> {
         let loop_s = self.loop_started.elapsed().as_secs_f64();
         let mut s = std::mem::take(&mut self.s);
+        let j = self.time.jumps();
+        s.time_jump_forward = j.forward;
+        s.time_jump_backward = j.backward;
         if s.lines > 0 && s.lines == s.bad_lines {
             return Err(BinanceReplayError::NotBinance(s.bad_lines));
         }
@@ -864,8 +882,7 @@ pub fn feed_lines(
 ) -> Result<(), BinanceReplayError> {
     let mut line = Vec::with_capacity(1 << 16);
     loop {
-        line.clear();
-        match input.read_until(b'\n', &mut line) {
+        match crate::capture::read_line(&mut input, &mut line) {
             Ok(0) => return Ok(()),
             Ok(_) => {}
             Err(e) => return Err(BinanceReplayError::Read(e)),
@@ -945,6 +962,13 @@ impl std::fmt::Display for BinanceSummary {
             "lines:         {} (depth {}, snapshots {}, trades {}, book tickers {}, bad {})",
             self.lines, self.depth, self.snapshots, self.trades, self.tickers, self.bad_lines
         )?;
+        if self.time_jump_forward + self.time_jump_backward > 0 {
+            writeln!(
+                f,
+                "time jumps:    {} ahead, {} back (bad receive times; those frames were applied at the previous frame's time)",
+                self.time_jump_forward, self.time_jump_backward
+            )?;
+        }
         writeln!(
             f,
             "book:          {} diffs applied, {} stale dropped, {} resyncs, {} at end",

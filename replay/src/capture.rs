@@ -174,9 +174,77 @@ impl SeenContainers {
     }
 }
 
+/// Longest capture line read whole, bytes (a Binance depth-5000 REST snapshot is ~300 KB).
+/// Longer lines are skipped and counted bad, so memory is bounded whatever the input holds
+/// (a file without newlines, `/dev/zero`).
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
+/// Reads the next line (newline included) into `line` as `BufRead::read_until` does, but
+/// keeps at most [`MAX_LINE_BYTES`]: a longer line is consumed to its end and handed back as
+/// a single NUL byte, which no container accepts, so the caller counts it as a bad line.
+/// Returns the bytes consumed (0 at the end of the input).
+///
+/// # Errors
+/// Reading failed.
+pub fn read_line(input: &mut impl std::io::BufRead, line: &mut Vec<u8>) -> std::io::Result<usize> {
+    line.clear();
+    let mut consumed = 0;
+    let mut too_long = false;
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            break;
+        }
+        let (take, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        if !too_long {
+            if line.len() + take > MAX_LINE_BYTES {
+                too_long = true;
+                line.clear();
+            } else {
+                line.extend_from_slice(&buf[..take]);
+            }
+        }
+        input.consume(take);
+        consumed += take;
+        if done {
+            break;
+        }
+    }
+    if too_long {
+        line.clear();
+        line.push(0);
+    }
+    Ok(consumed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_overlong_line_is_skipped_whole_and_the_next_one_read() {
+        let mut text = vec![b'x'; MAX_LINE_BYTES + 10];
+        text.extend_from_slice(b"\n{\"ts_recv\":5}\nlast");
+        let mut r = std::io::BufReader::with_capacity(4096, &text[..]);
+        let mut line = Vec::new();
+        assert_eq!(read_line(&mut r, &mut line).unwrap(), MAX_LINE_BYTES + 11);
+        assert_eq!(line, [0]);
+        assert!(classify(&line).is_none());
+        assert!(line.capacity() <= 2 * MAX_LINE_BYTES);
+        read_line(&mut r, &mut line).unwrap();
+        assert_eq!(line, b"{\"ts_recv\":5}\n");
+        read_line(&mut r, &mut line).unwrap();
+        assert_eq!(line, b"last");
+        assert_eq!(read_line(&mut r, &mut line).unwrap(), 0);
+        assert!(line.is_empty());
+    }
 
     #[test]
     fn each_container_and_rest_lines() {

@@ -67,7 +67,7 @@ impl<'a> CoinbaseSync<'a> {
     pub fn new(opts: CryptoReplayOptions<'a>) -> Result<Self, CryptoReplayError> {
         Ok(CoinbaseSync {
             accept_unsynced: opts.accept_unsynced,
-            st: L2State::new(opts.accept_unsynced, opts.bbo_csv)
+            st: L2State::new(opts.accept_unsynced, opts.bbo_csv, opts.max_time_jump_ns)
                 .map_err(CryptoReplayError::Output)?
                 .with_backtest(opts.backtest, |s| {
                     crate::consolidated::asset_of(crate::consolidated::VenueFormat::Coinbase, s)

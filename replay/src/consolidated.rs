@@ -287,10 +287,7 @@ fn binance_err(label: &str, e: BinanceReplayError) -> ConsolidatedError {
 
 impl<'a> Source<'a> {
     fn advance(&mut self) -> Result<(), ConsolidatedError> {
-        self.line.clear();
-        let n = self
-            .reader
-            .read_until(b'\n', &mut self.line)
+        let n = crate::capture::read_line(&mut self.reader, &mut self.line)
             .map_err(|e| input_err(&self.spec.label, format!("reading the capture: {e}")))?;
         self.next_ts = (n > 0).then(|| match classify(&self.line) {
             Some(CaptureLine::Frame { ts_ns, .. } | CaptureLine::Rest { ts_ns, .. }) => ts_ns,
@@ -379,7 +376,7 @@ pub struct SourceSummary {
     pub product: String,
     /// Capture lines read.
     pub lines: u64,
-    /// Lines or frames that could not be used.
+    /// Lines or frames that could not be used, and frames with an impossible receive time.
     pub bad: u64,
     /// The source's own top-of-book changes (all its products), as its single replay counts them.
     pub bbo_changes: u64,
@@ -490,6 +487,8 @@ pub struct ConsolidatedOptions {
     pub book_depth: Option<usize>,
     /// Kraken v2: pairs' wire decimals, for their checksums.
     pub wire_precision: Vec<(String, ticklane_feeds::json::Precision)>,
+    /// Largest jump of a source's receive time between two frames (`None`: the default).
+    pub max_time_jump_ns: Option<u64>,
 }
 
 /// Replays `specs` merged; consolidated rows go to `csv` (header first).
@@ -516,12 +515,19 @@ pub fn replay_consolidated<'a>(
         let l = &spec.label;
         let m = match spec.format {
             VenueFormat::Binance => Machine::Binance(Box::new(
-                BinanceSync::new(BinanceReplayOptions::default()).map_err(|e| binance_err(l, e))?,
+                BinanceSync::new(BinanceReplayOptions {
+                    max_time_jump_ns: opts.max_time_jump_ns,
+                    ..BinanceReplayOptions::default()
+                })
+                .map_err(|e| binance_err(l, e))?,
             )),
             VenueFormat::Coinbase => Machine::Coinbase(
                 Box::new(
-                    CoinbaseSync::new(CryptoReplayOptions::default())
-                        .map_err(|e| crypto_err(l, e))?,
+                    CoinbaseSync::new(CryptoReplayOptions {
+                        max_time_jump_ns: opts.max_time_jump_ns,
+                        ..CryptoReplayOptions::default()
+                    })
+                    .map_err(|e| crypto_err(l, e))?,
                 ),
                 CoinbaseSync::new_summary(),
                 SeenContainers::default(),
@@ -531,6 +537,7 @@ pub fn replay_consolidated<'a>(
                     KrakenSync::new(CryptoReplayOptions {
                         book_depth: opts.book_depth,
                         wire_precision: opts.wire_precision.clone(),
+                        max_time_jump_ns: opts.max_time_jump_ns,
                         ..CryptoReplayOptions::default()
                     })
                     .map_err(|e| crypto_err(l, e))?,
@@ -725,7 +732,7 @@ pub fn replay_consolidated<'a>(
             Machine::Binance(b) => {
                 let b = b.finish().map_err(|e| binance_err(&label, e))?;
                 r.lines = b.lines;
-                r.bad = b.bad_lines;
+                r.bad = b.bad_lines + b.time_jump_forward + b.time_jump_backward;
                 r.bbo_changes = b.bbo_changes;
                 r.resyncs = b.resyncs;
                 r.synced_at_end = b.synced_at_end;
@@ -754,7 +761,7 @@ pub fn replay_consolidated<'a>(
 
 fn fill_l2(r: &mut SourceSummary, l: &L2Summary) {
     r.lines = l.lines;
-    r.bad = l.bad_total();
+    r.bad = l.bad_total() + l.time_jumps();
     r.bbo_changes = l.bbo_changes;
     r.resyncs = l.resyncs;
     r.synced_at_end = l

@@ -93,7 +93,8 @@ pub fn open(path: &Path) -> Result<Input, InputError> {
             path: path.to_owned(),
         });
     }
-    if meta.len() == 0 {
+    // A device or pipe reports no length: only a regular file can be known empty.
+    if meta.is_file() && meta.len() == 0 {
         return Err(InputError::Empty {
             path: path.to_owned(),
         });

@@ -35,9 +35,18 @@ pub struct ItchReplayOptions<'a> {
     /// accounts, a trade log and an equity curve (`None`: orders are still simulated, with the
     /// default simulator, but not accounted).
     pub backtest: Option<crate::backtest::BacktestOptions>,
+    /// Largest jump of exchange time between two messages, ns; a larger one is counted as bad
+    /// input and held back (see [`ticklane_engine::event_time`]). `None`: the default, 6 hours.
+    pub max_time_jump_ns: Option<u64>,
 }
 
 impl<'a> ItchReplayOptions<'a> {
+    /// A decoder holding times to these options' bound.
+    pub(crate) fn decoder(&self) -> DecodeStage {
+        self.max_time_jump_ns
+            .map_or_else(DecodeStage::new, DecodeStage::with_max_time_jump)
+    }
+
     /// The output stage these options describe, for a strategy named `strategy`.
     pub(crate) fn output_stage(
         &mut self,
@@ -159,7 +168,7 @@ pub fn replay_itch_with<R: Read, S: Strategy>(
     strategy: S,
 ) -> Result<Summary, ReplayError> {
     let started = Instant::now();
-    let mut decoder = DecodeStage::new();
+    let mut decoder = opts.decoder();
     let name = strategy.name();
     let mut book = BookStage::with_strategy_and_sim(strategy, opts.sim_config());
     let mut output = opts.output_stage(name)?;
@@ -178,8 +187,7 @@ pub fn replay_itch_with<R: Read, S: Strategy>(
         p(reader.bytes_read());
     }
     output.finish().map_err(csv_err)?;
-    errors.decode = decoder.decode_errors;
-    errors.first_decode = decoder.first_decode_error.map(|e| e.to_string());
+    errors.add_decoder(&decoder);
     errors.add_book(&book.errors);
     let mut summary = summarize(
         &decoder,
@@ -295,8 +303,7 @@ impl<S: Strategy> ItchEngine<S> {
         let r = self.frame_loop(&mut reader, &mut decoder, &mut errors);
         let loop_s = loop_started.elapsed().as_secs_f64();
         r?;
-        errors.decode = decoder.decode_errors;
-        errors.first_decode = decoder.first_decode_error.map(|e| e.to_string());
+        errors.add_decoder(&decoder);
         errors.add_book(&self.book.errors);
         let name = self.book.strategy.name();
         let mut summary = summarize(
@@ -384,12 +391,7 @@ pub(crate) fn finish_backtest<S: Strategy>(
         currency: None,
         not_traded: Vec::new(),
     });
-    summary.backtest_data = Some(crate::backtest::BacktestData {
-        options: opts,
-        counts,
-        fills: std::mem::take(&mut rec.fills),
-        equity: std::mem::take(&mut rec.equity),
-    });
+    summary.backtest_data = Some(rec.take_data(opts, counts));
 }
 
 /// Builds the summary from the stages' state (shared by the inline and threaded runs).

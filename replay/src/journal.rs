@@ -98,7 +98,7 @@ impl<'a, S: Strategy> ReleasedStages<'a, S> {
         let name = strategy.name();
         let output = opts.output_stage(name)?;
         Ok(ReleasedStages {
-            decoder: DecodeStage::new(),
+            decoder: opts.decoder(),
             book: BookStage::with_strategy(strategy),
             output,
             name,
@@ -156,11 +156,8 @@ impl<'a, S: Strategy> ReleasedStages<'a, S> {
     pub fn finish(mut self) -> Result<Summary, ReplayError> {
         self.check_output()?;
         self.output.finish().map_err(csv_err)?;
-        let mut errors = ErrorCounts {
-            decode: self.decoder.decode_errors,
-            first_decode: self.decoder.first_decode_error.map(|e| e.to_string()),
-            ..ErrorCounts::default()
-        };
+        let mut errors = ErrorCounts::default();
+        errors.add_decoder(&self.decoder);
         errors.add_book(&self.book.errors);
         let mut summary = summarize(
             &self.decoder,

@@ -344,12 +344,7 @@ impl<S: Strategy> L2Backtest<S> {
             currency: self.currency.flatten(),
             not_traded: std::mem::take(&mut self.not_traded),
         };
-        let data = BacktestData {
-            options: self.opts,
-            counts,
-            fills: std::mem::take(&mut self.recorder.fills),
-            equity: std::mem::take(&mut self.recorder.equity),
-        };
+        let data = self.recorder.take_data(self.opts, counts);
         Some((summary, data))
     }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
 use ticklane_engine::book::{L2Book, L2Books, Top};
+use ticklane_engine::event_time::TimeGuard;
 use ticklane_engine::{Digest, InstrumentIdx, Nanos, Px, Qty, Side};
 use ticklane_feeds::json::{LevelUpdate, Precision};
 
@@ -40,6 +41,10 @@ pub struct CryptoReplayOptions<'a> {
     /// Backtest this strategy on the books (see [`crate::l2backtest`]): it runs on every
     /// level update and trade of a synced book (or of any book, with `accept_unsynced`).
     pub backtest: Option<(Box<dyn Strategy + 'a>, crate::backtest::BacktestOptions)>,
+    /// Largest jump of receive time between two frames, ns; a larger one is counted and the
+    /// frame applied at the previous frame's time ([`ticklane_engine::event_time`]). `None`:
+    /// the default, 6 hours.
+    pub max_time_jump_ns: Option<u64>,
 }
 
 /// Why a replay could not run.
@@ -73,8 +78,7 @@ pub fn for_each_line(
 ) -> Result<(), CryptoReplayError> {
     let mut line = Vec::with_capacity(1 << 16);
     loop {
-        line.clear();
-        match input.read_until(b'\n', &mut line) {
+        match crate::capture::read_line(&mut input, &mut line) {
             Ok(0) => return Ok(()),
             Ok(_) => {}
             Err(e) => return Err(CryptoReplayError::Read(e)),
@@ -175,6 +179,11 @@ pub struct L2Summary {
     pub unknown: u64,
     /// Frames with a missing or invalid field.
     pub bad_fields: u64,
+    /// Frames whose receive time was ahead of the previous frame's by more than the allowed
+    /// jump (applied at the previous frame's time; see [`ticklane_engine::event_time`]).
+    pub time_jump_forward: u64,
+    /// Frames whose receive time was behind the previous frame's by more than the allowed jump.
+    pub time_jump_backward: u64,
     /// Totals over all symbols.
     pub snapshots: u64,
     /// Updates applied, all symbols.
@@ -231,6 +240,11 @@ impl L2Summary {
         self.bad_lines + self.bad_json + self.unknown + self.bad_fields
     }
 
+    /// Frames with an impossible receive time (used, at the previous frame's time).
+    pub fn time_jumps(&self) -> u64 {
+        self.time_jump_forward + self.time_jump_backward
+    }
+
     /// The backtest report's view of this run (`None` when no backtest ran or it sent no
     /// orders).
     pub fn report_input(&self) -> Option<crate::report::ReportInput<'_>> {
@@ -265,6 +279,7 @@ pub struct L2State<'a> {
     digest: Digest,
     csv: Option<BboCsv<'a>>,
     last_ts: u64,
+    time: TimeGuard,
     bt: Option<CryptoBacktest<'a>>,
     strategy_name: Option<&'static str>,
     /// A book update of this instrument waits for the strategy's hooks (run by `report`).
@@ -273,11 +288,16 @@ pub struct L2State<'a> {
 }
 
 impl<'a> L2State<'a> {
-    /// A state writing BBO changes to `csv` (header written here).
+    /// A state writing BBO changes to `csv` (header written here), allowing receive times to
+    /// jump by up to `max_time_jump_ns` between two frames (`None`: the default).
     ///
     /// # Errors
     /// Writing the CSV header.
-    pub fn new(accept_unsynced: bool, csv: Option<Box<dyn Write + 'a>>) -> std::io::Result<Self> {
+    pub fn new(
+        accept_unsynced: bool,
+        csv: Option<Box<dyn Write + 'a>>,
+        max_time_jump_ns: Option<u64>,
+    ) -> std::io::Result<Self> {
         let mut csv = csv.map(|w| BboCsv::with_decimals(w, DECIMALS));
         if let Some(c) = csv.as_mut() {
             c.header()?;
@@ -292,6 +312,7 @@ impl<'a> L2State<'a> {
             digest: Digest::new(),
             csv,
             last_ts: 0,
+            time: max_time_jump_ns.map_or_else(TimeGuard::default, TimeGuard::new),
             bt: None,
             strategy_name: None,
             hook: None,
@@ -326,9 +347,11 @@ impl<'a> L2State<'a> {
                     .is_some_and(L2Book::is_synced))
     }
 
-    /// Notes the receive time of the current frame.
-    pub fn at(&mut self, ts: u64) {
-        self.last_ts = ts;
+    /// Notes the receive time of the current frame and returns the time to apply it at: `ts`,
+    /// or the previous frame's time when `ts` jumped by more than the allowed bound (counted).
+    pub fn at(&mut self, ts: u64) -> u64 {
+        self.last_ts = self.time.admit(ts);
+        self.last_ts
     }
 
     /// The dense index of `symbol`, assigned on first sight (its book starts empty and unsynced).
@@ -552,6 +575,9 @@ impl<'a> L2State<'a> {
                 s.backtest_data = Some(d);
             }
         }
+        let j = self.time.jumps();
+        s.time_jump_forward += j.forward;
+        s.time_jump_backward += j.backward;
         let end = self.last_ts;
         for (i, st) in self.stats.iter_mut().enumerate() {
             let book = self.books.book_mut(InstrumentIdx(i as u32));
@@ -605,6 +631,13 @@ impl std::fmt::Display for L2Summary {
             "lines:         {} ({} messages, {} control, bad: {} lines, {} JSON, {} unknown type, {} fields)",
             self.lines, self.messages, self.control, self.bad_lines, self.bad_json, self.unknown, self.bad_fields
         )?;
+        if self.time_jumps() > 0 {
+            writeln!(
+                f,
+                "time jumps:    {} ahead, {} back (bad receive times; those frames were applied at the previous frame's time)",
+                self.time_jump_forward, self.time_jump_backward
+            )?;
+        }
         writeln!(
             f,
             "book:          {} snapshots, {} updates applied, {} trades, {} resyncs",

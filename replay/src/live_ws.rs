@@ -509,6 +509,7 @@ impl<'a> WsSession<'a> {
                     accept_unsynced,
                     bbo_csv,
                     backtest,
+                    max_time_jump_ns: None,
                 })?)
             }
             WsVenue::Coinbase => Venue::Coinbase(

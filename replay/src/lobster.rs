@@ -204,7 +204,7 @@ pub fn replay_lobster(
     let started = Instant::now();
     let output = opts.output_stage("none")?;
     let mut sink = Sink {
-        decoder: DecodeStage::new(),
+        decoder: opts.decoder(),
         book: BookStage::new(),
         output,
         instr: InstrumentIdx(u32::from(convert.locate)),
@@ -221,6 +221,7 @@ pub fn replay_lobster(
         ..ErrorCounts::default()
     };
     errors.first_decode = stats.first_error.map(|e| e.to_string());
+    errors.add_decoder(&sink.decoder);
     errors.add_book(&sink.book.errors);
     let mut summary = summarize(
         &sink.decoder,

@@ -131,7 +131,9 @@ struct DecodeResult {
     not_itch: Option<String>,
 }
 
+#[allow(clippy::too_many_arguments)] // the thread's whole set-up, each a distinct piece
 fn decode_thread<R: Read>(
+    mut decoder: DecodeStage,
     mut reader: FrameReader<R>,
     mut txs: Vec<RingTx<ToShard>>,
     wait: WaitStrategy,
@@ -143,7 +145,6 @@ fn decode_thread<R: Read>(
     let ns_per_msg = rate.filter(|&r| r > 0).map(|r| 1e9 / r as f64);
     let start = clock.now();
     let mut pace = SpinThenYield::new(64);
-    let mut decoder = DecodeStage::new();
     let mut errors = ErrorCounts::default();
     let mut waiter = wait.waiter();
     let n = txs.len() as u64;
@@ -333,11 +334,12 @@ where
     let decode_handle = {
         let cores = cores.clone();
         let dclock = clock.clone();
+        let decoder = opts.decoder();
         thread::Builder::new()
             .name("tl-decode".into())
             .spawn(move || {
                 pin(&cores, 0);
-                decode_thread(reader, to_shard_tx, wait, dclock, rate, epoch)
+                decode_thread(decoder, reader, to_shard_tx, wait, dclock, rate, epoch)
             })
             .map_err(|e| ReplayError::Stage(format!("cannot start the decode thread: {e}")))?
     };
@@ -479,8 +481,7 @@ where
         source,
     })?;
     let mut errors = dec.errors;
-    errors.decode = dec.decoder.decode_errors;
-    errors.first_decode = dec.decoder.first_decode_error.map(|e| e.to_string());
+    errors.add_decoder(&dec.decoder);
     for b in &books {
         errors.add_book(&b.errors);
     }

@@ -14,6 +14,7 @@ use std::io;
 
 use ticklane_engine::book::{BookError, L3Books, Top};
 use ticklane_engine::event::StatusKind;
+use ticklane_engine::event_time::TimeGuard;
 use ticklane_engine::exec::sim::{ExecSim, SimConfig, SimOut};
 use ticklane_engine::exec::Liquidity;
 use ticklane_engine::strategy::{
@@ -41,6 +42,9 @@ pub struct DecodeStage {
     pub decode_errors: u64,
     /// The first decode error, for people.
     pub first_decode_error: Option<DecodeError>,
+    /// Holds exchange times to a bound on their jumps (impossible times are counted and
+    /// replaced by the previous event's time before any stage sees them).
+    pub time: TimeGuard,
 }
 
 impl Default for DecodeStage {
@@ -58,6 +62,15 @@ impl DecodeStage {
             counts: [0; MESSAGE_TYPES.len()],
             decode_errors: 0,
             first_decode_error: None,
+            time: TimeGuard::default(),
+        }
+    }
+
+    /// A fresh decoder allowing exchange times to jump by up to `ns` between two messages.
+    pub fn with_max_time_jump(ns: u64) -> Self {
+        DecodeStage {
+            time: TimeGuard::new(ns),
+            ..Self::new()
         }
     }
 
@@ -90,7 +103,9 @@ impl DecodeStage {
         if let Some(i) = type_index(msg.type_byte()) {
             self.counts[i] += 1;
         }
-        self.norm.normalize(msg, seq, Nanos(0))
+        let mut ev = self.norm.normalize(msg, seq, Nanos(0))?;
+        ev.hdr.ts_exch = Nanos(self.time.admit(ev.hdr.ts_exch.0));
+        Some(ev)
     }
 
     /// Symbols in the stock directory so far.
@@ -828,7 +843,19 @@ fn pad_symbol(s: &str) -> [u8; 8] {
 }
 
 impl ErrorCounts {
-    /// Adds book-stage error counts.
+    /// Adds a decoder's counts: undecodable messages (and the first one's error) and
+    /// impossible time jumps.
+    pub fn add_decoder(&mut self, d: &DecodeStage) {
+        self.decode += d.decode_errors;
+        if self.first_decode.is_none() {
+            self.first_decode = d.first_decode_error.map(|e| e.to_string());
+        }
+        let j = d.time.jumps();
+        self.time_jump_forward += j.forward;
+        self.time_jump_backward += j.backward;
+    }
+
+    /// Adds a book stage's counts.
     pub fn add_book(&mut self, e: &BookErrorCounts) {
         self.unknown_order += e.unknown_order;
         self.duplicate_order += e.duplicate_order;

@@ -36,6 +36,10 @@ pub struct ErrorCounts {
     pub overfill: u64,
     /// Events for an instrument index beyond the book array.
     pub instrument_out_of_range: u64,
+    /// Times ahead of the previous message's by more than the allowed jump (held back to it).
+    pub time_jump_forward: u64,
+    /// Times behind the previous message's by more than the allowed jump (held to it).
+    pub time_jump_backward: u64,
     /// The input ended in the middle of a frame.
     pub truncated_tail: Option<Truncated>,
     /// The input could not be read to the end.
@@ -51,6 +55,8 @@ impl ErrorCounts {
             + self.duplicate_order
             + self.overfill
             + self.instrument_out_of_range
+            + self.time_jump_forward
+            + self.time_jump_backward
             + u64::from(self.truncated_tail.is_some())
             + u64::from(self.io.is_some())
     }
@@ -224,7 +230,7 @@ impl fmt::Display for Summary {
         } else {
             writeln!(
                 f,
-                "errors:        {} (garbage regions {} / {} bytes, decode {}, unknown order {}, duplicate order {}, overfill {}, bad instrument {})",
+                "errors:        {} (garbage regions {} / {} bytes, decode {}, unknown order {}, duplicate order {}, overfill {}, bad instrument {}, time jumps {} ahead / {} back, truncated tail {}, read error {})",
                 e.total(),
                 e.garbage_regions,
                 e.garbage_bytes,
@@ -232,7 +238,11 @@ impl fmt::Display for Summary {
                 e.unknown_order,
                 e.duplicate_order,
                 e.overfill,
-                e.instrument_out_of_range
+                e.instrument_out_of_range,
+                e.time_jump_forward,
+                e.time_jump_backward,
+                u64::from(e.truncated_tail.is_some()),
+                u64::from(e.io.is_some())
             )?;
             if let Some(d) = &e.first_decode {
                 writeln!(f, "               first decode error: {d}")?;
