@@ -627,6 +627,13 @@ fn replay(mut a: ReplayArgs) -> Result<u8, Failure> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    if summary.bytes == 0 && summary.errors.io.is_none() {
+        // A device or pipe with nothing in it (a regular empty file is refused on open).
+        return Err(input_failure(anyhow::anyhow!(
+            "{}: the input is empty",
+            a.file.display()
+        )));
+    }
     if let Some(p) = &a.summary_json {
         let mut w = create(p)?;
         serde_json::to_writer_pretty(&mut w, &summary)?;
