@@ -426,11 +426,7 @@ impl Recorder {
         match self.next_sample {
             None => {
                 self.sample(ts);
-                self.next_sample = Some(
-                    (ts / self.interval + 1)
-                        .checked_mul(self.interval)
-                        .unwrap_or(u64::MAX),
-                );
+                self.next_sample = Some((ts / self.interval + 1).saturating_mul(self.interval));
             }
             Some(mut next) if ts >= next && next != u64::MAX => {
                 // The state up to here held through every boundary crossed since the last one.
@@ -439,10 +435,7 @@ impl Recorder {
                 while ts >= next {
                     if self.equity.len() >= self.max_samples {
                         self.coarsen();
-                        next = next
-                            .div_ceil(self.interval)
-                            .checked_mul(self.interval)
-                            .unwrap_or(u64::MAX);
+                        next = next.div_ceil(self.interval).saturating_mul(self.interval);
                         continue;
                     }
                     self.sample(next);
