@@ -280,6 +280,7 @@ pub(crate) struct ItchCounters {
     /// Messages released, by ITCH type letter (index = letter - 'A').
     pub(crate) by_type: [AtomicU64; 26],
     pub(crate) duplicates: AtomicU64,
+    pub(crate) conflicts: AtomicU64,
     pub(crate) gaps: AtomicU64,
     pub(crate) requests: AtomicU64,
     pub(crate) recovered: AtomicU64,
@@ -309,6 +310,7 @@ impl ItchCounters {
             bytes: std::array::from_fn(|_| z()),
             by_type: std::array::from_fn(|_| z()),
             duplicates: z(),
+            conflicts: z(),
             gaps: z(),
             requests: z(),
             recovered: z(),
@@ -437,6 +439,12 @@ impl Collector for ItchCollector {
                 "ticklane_duplicates",
                 "Message copies after the first (other line, retransmission).",
                 &c.duplicates,
+            ),
+            (
+                "ticklane_conflicts",
+                "Message copies with a known sequence number but other bytes than the first copy \
+                 (the first is kept).",
+                &c.conflicts,
             ),
             ("ticklane_skipped", "Messages given up on.", &c.skipped),
             (

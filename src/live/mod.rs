@@ -11,7 +11,8 @@
 //!
 //! One receive thread owns the sockets and the arbiter. Every datagram is journaled (line and
 //! receive time) before the arbiter sees it, and every decision that changes what reaches the
-//! books (a gap given up on) is journaled before it is applied, so `ticklane replay JOURNAL`
+//! books (a gap given up on) is journaled before it is applied (and a copy that conflicts with
+//! the first one, right after its packet), so `ticklane replay JOURNAL`
 //! re-drives the same arbiter and the same stages ([`ReleasedStages`]) and prints this run's
 //! digest. Counters are atomics stored with `Relaxed` after each batch; the metrics thread reads
 //! them when scraped.
@@ -399,6 +400,11 @@ impl Daemon {
             arb.on_packet(line, pkt, &mut |_seq, msg: &[u8]| {
                 on_release(c, by_type, processor, ts, msg)
             });
+            if let Some((seq, count)) = arb.take_conflicts() {
+                if let Some(j) = journal.as_mut() {
+                    j.append(RecordKind::Conflict, ts, line, &range_payload(seq, count));
+                }
+            }
             let t2 = clock.now();
             latency.record(metrics::JOURNAL_APPEND, t1 - t0);
             latency.record(metrics::PROCESS, t2 - t1);
@@ -483,6 +489,7 @@ impl Daemon {
             a.store(v, Ordering::Relaxed);
         }
         c.duplicates.store(st.duplicates, Ordering::Relaxed);
+        c.conflicts.store(st.conflicts, Ordering::Relaxed);
         c.gaps.store(st.gaps, Ordering::Relaxed);
         c.requests.store(st.requests, Ordering::Relaxed);
         c.recovered.store(st.recovered, Ordering::Relaxed);
@@ -836,12 +843,13 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
         st.wrong_session + foreign_session
     );
     println!(
-        "arbiter:       {} released (first copy on A {} B {} retrans {}), {} duplicates, {} gaps, {} requests ({} unsent, {} send errors), {} recovered, {} skipped, {} out of window, {} missing at end, end of session {}",
+        "arbiter:       {} released (first copy on A {} B {} retrans {}), {} duplicates, {} conflicting, {} gaps, {} requests ({} unsent, {} send errors), {} recovered, {} skipped, {} out of window, {} missing at end, end of session {}",
         st.released,
         st.won[0],
         st.won[1],
         st.won[2],
         st.duplicates,
+        st.conflicts,
         st.gaps,
         st.requests,
         requests_unsent,

@@ -528,6 +528,7 @@ fn metrics_endpoint_serves_growing_counters_during_a_run() {
     for key in [
         "ticklane_packets_total{source=\"test\",line=\"A\"}",
         "ticklane_gaps_total{source=\"test\"}",
+        "ticklane_conflicts_total{source=\"test\"}",
         "ticklane_resyncs_total{source=\"test\"}",
         "ticklane_ring_occupancy_bytes{source=\"test\"}",
         "ticklane_stage_latency_ns{source=\"test\",stage=\"process\",quantile=\"0.99\"}",
@@ -719,4 +720,104 @@ fn a_looped_feed_continues_the_sequence_and_is_recovered() {
         "{stdout}"
     );
     assert_eq!(replay_digest(&dir.join("live.journal")), digest_of(&stdout));
+}
+
+/// Messages of the sample in MoldUDP64 packets of at most 1400 bytes, and the next sequence
+/// number after the last.
+fn sample_packets(session: [u8; 10]) -> (Vec<Vec<u8>>, u64) {
+    use ticklane_feeds::moldudp64::PacketBuilder;
+    let data = std::fs::read(SAMPLE).unwrap();
+    let mut r = ticklane_feeds::itch::framing::FrameReader::new(&data[..]);
+    let mut msgs = Vec::new();
+    while let Some(f) = r.next_frame() {
+        msgs.push(f.unwrap().bytes.to_vec());
+    }
+    let mut out = Vec::new();
+    let (mut seq, mut i) = (1u64, 0usize);
+    while i < msgs.len() {
+        let mut buf = Vec::new();
+        let mut b = PacketBuilder::new(session, seq, 1400);
+        while i < msgs.len() && b.push(&mut buf, &msgs[i]) {
+            i += 1;
+        }
+        seq = b.finish(&mut buf);
+        out.push(buf);
+    }
+    (out, seq)
+}
+
+/// A UDP socket that sends multicast on 127.0.0.1 (TTL 0), as `serve itch` does.
+fn multicast_sender() -> std::net::UdpSocket {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).unwrap();
+    s.set_multicast_if_v4(&std::net::Ipv4Addr::LOCALHOST)
+        .unwrap();
+    s.set_multicast_loop_v4(true).unwrap();
+    s.set_multicast_ttl_v4(0).unwrap();
+    s.bind(&std::net::SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0)).into())
+        .unwrap();
+    s.into()
+}
+
+/// Line B repeats line A's packets, two of them with a message changed: the daemon keeps A's
+/// copies (the file's digest), counts the two as conflicting rather than duplicate, journals
+/// them, and the journal's replay finds the same two and prints the same digest.
+#[test]
+fn a_copy_with_other_bytes_is_counted_as_a_conflict_journaled_and_replayed() {
+    let dir = tmp_dir("conflict");
+    let feed = Feed::new("239.255.88.1");
+    let config = feed.config("auto", &dir, "[metrics]\nenabled = false\n");
+    let session = *b"CONFLICT01";
+    let (packets, next) = sample_packets(session);
+    let (live, _err, _) = start_live(&config);
+    let tx = multicast_sender();
+    let a = format!("{}:{}", feed.group, feed.pa);
+    let b = format!("{}:{}", feed.group, feed.pb);
+    for p in &packets {
+        tx.send_to(p, &a).unwrap();
+    }
+    // Let A's copies be released first, then repeat them on B with the last byte of the first
+    // message of packets 3 and 7 changed.
+    std::thread::sleep(Duration::from_millis(200));
+    for (i, p) in packets.iter().enumerate() {
+        let mut p = p.clone();
+        if i == 3 || i == 7 {
+            let len = usize::from(u16::from_be_bytes([p[20], p[21]]));
+            p[22 + len - 1] ^= 0xff;
+        }
+        tx.send_to(&p, &b).unwrap();
+    }
+    let eos = ticklane_feeds::moldudp64::end_of_session(session, next);
+    tx.send_to(&eos, &a).unwrap();
+    tx.send_to(&eos, &b).unwrap();
+    let out = live.finish(Duration::from_secs(30));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        count_before(&stdout, "arbiter:", "conflicting"),
+        2,
+        "{stdout}"
+    );
+    assert_eq!(
+        count_before(&stdout, "arbiter:", "duplicates"),
+        1037,
+        "{stdout}"
+    );
+    let d = digest_of(&stdout);
+    assert_eq!(d, replay_digest(Path::new(SAMPLE)), "A's copies were kept");
+    let o = Command::new(BIN)
+        .args(["replay", dir.join("live.journal").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let replayed = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        replayed.contains("1037 duplicates, 2 conflicting (2 journaled)"),
+        "{replayed}"
+    );
+    assert_eq!(digest_of(&replayed), d);
 }
