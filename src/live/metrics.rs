@@ -291,6 +291,8 @@ pub(crate) struct ItchCounters {
     pub(crate) out_of_window: AtomicU64,
     pub(crate) truncated: AtomicU64,
     pub(crate) recv_errors: AtomicU64,
+    /// Datagrams on the request socket not from the request server (dropped).
+    pub(crate) rejected: AtomicU64,
     pub(crate) journal_waits: AtomicU64,
     /// Bytes in the ring to the threaded pipeline (0 inline).
     pub(crate) ring_occupancy: AtomicU64,
@@ -321,6 +323,7 @@ impl ItchCounters {
             out_of_window: z(),
             truncated: z(),
             recv_errors: z(),
+            rejected: z(),
             journal_waits: z(),
             ring_occupancy: z(),
             ring_capacity: z(),
@@ -474,6 +477,12 @@ impl Collector for ItchCollector {
                 &c.truncated,
             ),
             ("ticklane_recv_errors", "Receive errors.", &c.recv_errors),
+            (
+                "ticklane_rejected_datagrams",
+                "Datagrams on the request socket not from the configured request server \
+                 (dropped before the journal and the arbiter).",
+                &c.rejected,
+            ),
             (
                 "ticklane_journal_waits",
                 "Times the receive thread waited for room in the journal ring.",

@@ -43,7 +43,7 @@ use ticklane_replay::{ItchReplayOptions, ReplayError, Summary};
 use crate::{input_failure, Failure};
 use config::{ConfigError, LiveConfig, PipelineMode, RecvBackend};
 use metrics::{ItchCounters, LatencyTotals, MetricsRegistry};
-use recv::Receiver;
+use recv::{Accept, LineSocket, Receiver};
 
 /// Arguments of `live`.
 #[derive(Args)]
@@ -502,6 +502,7 @@ impl Daemon {
         let rs = receiver.stats();
         c.truncated.store(rs.truncated, Ordering::Relaxed);
         c.recv_errors.store(rs.errors, Ordering::Relaxed);
+        c.rejected.store(rs.rejected, Ordering::Relaxed);
         c.journal_waits
             .store(journal.as_ref().map_or(0, |j| j.waits), Ordering::Relaxed);
         c.ring_occupancy
@@ -543,12 +544,29 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
         ),
         None => None,
     };
-    let req = recv::request_socket(src.recv_buffer).context("opening the request socket")?;
-    let mut fds = vec![(LINE_A, line_a.as_raw_fd())];
+    let req = recv::request_socket(src.interface, src.recv_buffer)
+        .with_context(|| format!("opening the request socket on {}", src.interface))?;
+    // Retransmissions are taken only from the request server's address and port; without
+    // one, nothing is expected on the request socket.
+    let accept_req = match src.request_server {
+        Some(std::net::SocketAddr::V4(a)) => Accept::From(a),
+        Some(std::net::SocketAddr::V6(a)) => {
+            return Err(usage(anyhow::anyhow!(
+                "request_server = \"{a}\": the request socket is IPv4; give an IPv4 address"
+            )))
+        }
+        None => Accept::Nobody,
+    };
+    let line = |line, s: &std::net::UdpSocket, accept| LineSocket {
+        line,
+        fd: s.as_raw_fd(),
+        accept,
+    };
+    let mut fds = vec![line(LINE_A, &line_a, Accept::Any)];
     if let Some(b) = &line_b {
-        fds.push((LINE_B, b.as_raw_fd()));
+        fds.push(line(LINE_B, b, Accept::Any));
     }
-    fds.push((LINE_RETRANS, req.as_raw_fd()));
+    fds.push(line(LINE_RETRANS, &req, accept_req));
 
     // Receive backend.
     let mut backend_note = String::new();
@@ -707,8 +725,14 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
             .map(|b| format!(", line B {b}"))
             .unwrap_or_default(),
         src.interface,
-        src.request_server
-            .map_or_else(|| "off".to_owned(), |r| r.to_string()),
+        src.request_server.map_or_else(
+            || "off".to_owned(),
+            |r| format!(
+                "{r} (from {})",
+                req.local_addr()
+                    .map_or_else(|_| "?".to_owned(), |a| a.to_string())
+            )
+        ),
         receiver.name(),
         backend_note,
         receiver.timestamps(),
@@ -825,12 +849,13 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
         src.name
     );
     println!(
-        "receive:       {}{backend_note}, timestamps {}, {} truncated datagrams, {} receive errors, {} multishot re-arms",
+        "receive:       {}{backend_note}, timestamps {}, {} truncated datagrams, {} receive errors, {} multishot re-arms, {} rejected datagrams (not from the request server)",
         receiver.name(),
         receiver.timestamps(),
         rs.truncated,
         rs.errors,
-        rs.rearms
+        rs.rearms,
+        rs.rejected
     );
     println!(
         "packets:       A {} B {} retrans {} ({} bytes), {} heartbeats, {} malformed, {} of another session",
@@ -988,9 +1013,10 @@ mod tests {
         Vec<std::net::UdpSocket>,
         std::thread::JoinHandle<std::io::Result<u64>>,
     ) {
-        let a = recv::request_socket(8 << 20).unwrap();
-        let b = recv::request_socket(8 << 20).unwrap();
-        let req = recv::request_socket(8 << 20).unwrap();
+        let lo = std::net::Ipv4Addr::LOCALHOST;
+        let a = recv::request_socket(lo, 8 << 20).unwrap();
+        let b = recv::request_socket(lo, 8 << 20).unwrap();
+        let req = recv::request_socket(lo, 8 << 20).unwrap();
         let port = |s: &std::net::UdpSocket| {
             std::net::SocketAddr::from((
                 std::net::Ipv4Addr::LOCALHOST,
@@ -998,10 +1024,15 @@ mod tests {
             ))
         };
         let addrs = [port(&a), port(&b)];
+        let line = |line, s: &std::net::UdpSocket, accept| LineSocket {
+            line,
+            fd: s.as_raw_fd(),
+            accept,
+        };
         let fds = [
-            (LINE_A, a.as_raw_fd()),
-            (LINE_B, b.as_raw_fd()),
-            (LINE_RETRANS, req.as_raw_fd()),
+            line(LINE_A, &a, Accept::Any),
+            line(LINE_B, &b, Accept::Any),
+            line(LINE_RETRANS, &req, Accept::Nobody),
         ];
         let receiver = if backend == "io_uring" {
             Receiver::Uring(recv::UringReceiver::new(&fds, 64, 2048).unwrap())

@@ -529,6 +529,7 @@ fn metrics_endpoint_serves_growing_counters_during_a_run() {
         "ticklane_packets_total{source=\"test\",line=\"A\"}",
         "ticklane_gaps_total{source=\"test\"}",
         "ticklane_conflicts_total{source=\"test\"}",
+        "ticklane_rejected_datagrams_total{source=\"test\"}",
         "ticklane_resyncs_total{source=\"test\"}",
         "ticklane_ring_occupancy_bytes{source=\"test\"}",
         "ticklane_stage_latency_ns{source=\"test\",stage=\"process\",quantile=\"0.99\"}",
@@ -763,28 +764,40 @@ fn live_matches_the_file_at_30_percent_reorder_on_both_lines_for_10_seeds() {
     }
 }
 
-/// Messages of the sample in MoldUDP64 packets of at most 1400 bytes, and the next sequence
-/// number after the last.
-fn sample_packets(session: [u8; 10]) -> (Vec<Vec<u8>>, u64) {
-    use ticklane_feeds::moldudp64::PacketBuilder;
+/// The sample's messages.
+fn sample_messages() -> Vec<Vec<u8>> {
     let data = std::fs::read(SAMPLE).unwrap();
     let mut r = ticklane_feeds::itch::framing::FrameReader::new(&data[..]);
     let mut msgs = Vec::new();
     while let Some(f) = r.next_frame() {
         msgs.push(f.unwrap().bytes.to_vec());
     }
+    msgs
+}
+
+/// Messages `first..end` (sequence numbers from 1) of `msgs` in MoldUDP64 packets of at most
+/// 1400 bytes.
+fn pack(session: [u8; 10], msgs: &[Vec<u8>], first: u64, end: u64) -> Vec<Vec<u8>> {
+    use ticklane_feeds::moldudp64::PacketBuilder;
     let mut out = Vec::new();
-    let (mut seq, mut i) = (1u64, 0usize);
-    while i < msgs.len() {
+    let mut seq = first;
+    while seq < end {
         let mut buf = Vec::new();
         let mut b = PacketBuilder::new(session, seq, 1400);
-        while i < msgs.len() && b.push(&mut buf, &msgs[i]) {
-            i += 1;
+        while seq < end && b.push(&mut buf, &msgs[(seq - 1) as usize]) {
+            seq += 1;
         }
-        seq = b.finish(&mut buf);
+        b.finish(&mut buf);
         out.push(buf);
     }
-    (out, seq)
+    out
+}
+
+/// The sample in MoldUDP64 packets, and the next sequence number after the last.
+fn sample_packets(session: [u8; 10]) -> (Vec<Vec<u8>>, u64) {
+    let msgs = sample_messages();
+    let end = msgs.len() as u64 + 1;
+    (pack(session, &msgs, 1, end), end)
 }
 
 /// A UDP socket that sends multicast on 127.0.0.1 (TTL 0), as `serve itch` does.
@@ -861,4 +874,124 @@ fn a_copy_with_other_bytes_is_counted_as_a_conflict_journaled_and_replayed() {
         "{replayed}"
     );
     assert_eq!(digest_of(&replayed), d);
+}
+
+/// A packet lost on both lines is requested; before the request server answers, a valid
+/// MoldUDP64 packet carrying a trade at the missing sequence number reaches the daemon's
+/// request socket from another port of this host. The daemon ignores and counts it, takes the
+/// server's answer, and ends with the file's digest (the forged trade is in neither the book
+/// nor the journal).
+fn forged_retransmission_is_ignored_and_counted(name: &str, group: &str, recv: &str) {
+    use ticklane_feeds::moldudp64::{end_of_session, parse_request, PacketBuilder};
+    let dir = tmp_dir(name);
+    let feed = Feed::new(group);
+    let config = feed.config(recv, &dir, "[metrics]\nenabled = false\n");
+    if recv == "io_uring" {
+        let probe_cfg = dir.join("probe.toml");
+        std::fs::write(
+            &probe_cfg,
+            std::fs::read_to_string(&config)
+                .unwrap()
+                .replace("[journal]", "[run]\nmax_duration_s = 0.01\n[journal]"),
+        )
+        .unwrap();
+        if let Some(why) = io_uring_unsupported(&probe_cfg) {
+            eprintln!("skipping the io_uring run: the kernel probe says: {why}");
+            return;
+        }
+    }
+    // This test is the request server; the forger is another port on the same host.
+    let server = std::net::UdpSocket::bind(("127.0.0.1", feed.preq)).unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let forger = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let session = *b"FORGERY001";
+    let msgs = sample_messages();
+    let end = msgs.len() as u64 + 1;
+    let packets = pack(session, &msgs, 1, end);
+    let (mut live, _err, _) = start_live(&config);
+    let tx = multicast_sender();
+    let lost = 5;
+    for dest in [
+        format!("{}:{}", feed.group, feed.pa),
+        format!("{}:{}", feed.group, feed.pb),
+    ] {
+        for (i, p) in packets.iter().enumerate() {
+            if i != lost {
+                tx.send_to(p, &dest).unwrap();
+            }
+        }
+        tx.send_to(&end_of_session(session, end), &dest).unwrap();
+    }
+    let (mut requests, mut forged) = (0, 0);
+    let mut buf = [0u8; 2048];
+    let t = Instant::now();
+    while live.child().try_wait().unwrap().is_none() && t.elapsed() < Duration::from_secs(20) {
+        let Ok((n, from)) = server.recv_from(&mut buf) else {
+            continue;
+        };
+        let (s, seq, count) = parse_request(&buf[..n]).unwrap();
+        assert_eq!(s, session);
+        requests += 1;
+        if forged == 0 {
+            // A non-cross trade ('P', 44 bytes) of 100 AAPL at 1.0000 on the missing message's
+            // instrument.
+            let m = &msgs[(seq - 1) as usize];
+            let mut trade = vec![b'P'];
+            trade.extend_from_slice(&m[1..3]); // stock locate
+            trade.extend_from_slice(&[0, 0]); // tracking number
+            trade.extend_from_slice(&m[5..11]); // timestamp
+            trade.extend_from_slice(&7u64.to_be_bytes()); // order reference
+            trade.push(b'B');
+            trade.extend_from_slice(&100u32.to_be_bytes());
+            trade.extend_from_slice(b"AAPL    ");
+            trade.extend_from_slice(&10_000u32.to_be_bytes());
+            trade.extend_from_slice(&99u64.to_be_bytes()); // match number
+            assert_eq!(trade.len(), 44);
+            let mut p = Vec::new();
+            let mut b = PacketBuilder::new(session, seq, 1400);
+            assert!(b.push(&mut p, &trade));
+            b.finish(&mut p);
+            forger.send_to(&p, from).unwrap();
+            forged += 1;
+        }
+        for p in pack(session, &msgs, seq, (seq + u64::from(count)).min(end)) {
+            server.send_to(&p, from).unwrap();
+        }
+    }
+    let out = live.finish(Duration::from_secs(10));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(requests > 0 && forged == 1, "{requests} requests\n{stdout}");
+    assert!(
+        stdout.contains("stopped by end of session, every gap closed"),
+        "{stdout}"
+    );
+    let d = digest_of(&stdout);
+    assert_eq!(
+        d,
+        replay_digest(Path::new(SAMPLE)),
+        "no forged trade\n{stdout}"
+    );
+    assert_eq!(replay_digest(&dir.join("live.journal")), d);
+    assert_eq!(count_before(&stdout, "receive:", "rejected"), 1, "{stdout}");
+    assert!(
+        count_before(&stdout, "arbiter:", "recovered") > 0,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_forged_retransmission_is_ignored_and_counted_with_recvmmsg() {
+    forged_retransmission_is_ignored_and_counted("forgem", "239.255.89.1", "recvmmsg");
+}
+
+#[test]
+fn a_forged_retransmission_is_ignored_and_counted_with_io_uring() {
+    forged_retransmission_is_ignored_and_counted("forgeu", "239.255.89.2", "io_uring");
 }
