@@ -410,16 +410,89 @@ fn interrupted_run(name: &str, group: &str, sig: &str) {
     assert_ne!(d, replay_digest(Path::new(SAMPLE)));
 }
 
-fn scrape(addr: &str) -> String {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
+/// `GET path` on `addr` as a one-shot client (`Connection: close`); the response's head and
+/// body, or why there was none within `limit`.
+fn http_get(addr: &str, path: &str, limit: Duration) -> Result<(String, String), String> {
+    let mut s = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(limit)).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
     let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let (head, body) = resp.split_once("\r\n\r\n").expect("an HTTP response");
-    assert!(head.starts_with("HTTP/1.0 200"), "{head}");
-    body.to_owned()
+    s.read_to_string(&mut resp)
+        .map_err(|e| format!("{e} after {} bytes", resp.len()))?;
+    let (head, body) = resp
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("not an HTTP response: {resp:?}"))?;
+    Ok((head.to_owned(), body.to_owned()))
+}
+
+fn scrape(addr: &str) -> String {
+    let (head, body) = http_get(addr, "/metrics", Duration::from_secs(5)).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/openmetrics-text; version=1.0.0"),
+        "{head}"
+    );
+    body
+}
+
+/// The metrics address from live's start-up lines.
+fn metrics_addr(seen: &[String]) -> String {
+    seen.iter()
+        .find_map(|l| l.strip_prefix("live: metrics at http://"))
+        .and_then(|r| r.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("no metrics address in {seen:?}"))
+        .to_owned()
+}
+
+/// Connections that say nothing do not hold up a scrape (the endpoint once served one
+/// connection at a time, waiting up to 2 s on each). A liveness bound, not a timing test.
+#[test]
+fn a_scrape_is_answered_while_idle_connections_are_open() {
+    let dir = tmp_dir("idle");
+    let feed = Feed::new("239.255.83.2");
+    let config = feed.config(
+        "recvmmsg",
+        &dir,
+        "[metrics]\nbind = \"127.0.0.1:0\"\n[run]\nstop_at_end = false\n",
+    );
+    let (mut live, _err, seen) = start_live(&config);
+    let addr = metrics_addr(&seen);
+    let idle: Vec<std::net::TcpStream> = (0..3)
+        .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let t = Instant::now();
+    let got = http_get(&addr, "/metrics", Duration::from_secs(2));
+    let took = t.elapsed();
+    let health = http_get(&addr, "/healthz", Duration::from_secs(2));
+    let missing = http_get(&addr, "/nope", Duration::from_secs(2));
+    drop(idle);
+    sigint(live.child());
+    let out = live.finish(Duration::from_secs(10));
+    let (head, body) = got.unwrap_or_else(|e| panic!("no scrape answer within 2 s: {e}"));
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        body.contains("ticklane_packets_total{source=\"test\",line=\"A\"}"),
+        "{body}"
+    );
+    let (head, body) = health.unwrap();
+    assert!(
+        head.starts_with("HTTP/1.1 200") && body == "ok\n",
+        "{head}\n{body}"
+    );
+    let (head, _) = missing.unwrap();
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Checks the exposition line by line and returns `name{labels}` → value.
@@ -490,12 +563,7 @@ fn metrics_endpoint_serves_growing_counters_during_a_run() {
         "[metrics]\nbind = \"127.0.0.1:0\"\n[run]\nstop_at_end = false\n",
     );
     let (mut live, _err, seen) = start_live(&config);
-    let addr = seen
-        .iter()
-        .find_map(|l| l.strip_prefix("live: metrics at http://"))
-        .and_then(|r| r.strip_suffix("/metrics"))
-        .unwrap_or_else(|| panic!("no metrics address in {seen:?}"))
-        .to_owned();
+    let addr = metrics_addr(&seen);
     let serve = feed.serve(SAMPLE, &["--seed", "9"], "400");
     // First scrape once packets are flowing (the feed lasts about 2.6 s from then).
     let t = Instant::now();
