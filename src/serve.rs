@@ -107,7 +107,9 @@ impl std::str::FromStr for Rate {
 /// A small seeded generator (xorshift64*) for the fault draws: reproducible per seed.
 struct Faults {
     x: u64,
-    held: Option<usize>,
+    /// The packet this line holds back: its index and the sequence number it goes out with
+    /// (each line holds its own, so the two lines never mix them up).
+    held: Option<(usize, u64)>,
 }
 
 impl Faults {
@@ -297,7 +299,6 @@ pub(crate) fn itch(a: ServeItchArgs) -> Result<u8, Failure> {
         Ok(())
     };
     let per_loop = msgs.len() as u64;
-    let mut held_seq = 0u64;
     let mut scratch = Vec::with_capacity(a.mtu);
     let mut held_buf = Vec::with_capacity(a.mtu);
     for round in 0..a.loops {
@@ -340,8 +341,7 @@ pub(crate) fn itch(a: ServeItchArgs) -> Result<u8, Failure> {
                     continue;
                 }
                 if l.faults.held.is_none() && l.faults.hit(a.reorder) {
-                    l.faults.held = Some(pi);
-                    held_seq = 1 + index;
+                    l.faults.held = Some((pi, 1 + index));
                     l.reordered += 1;
                     continue;
                 }
@@ -351,7 +351,7 @@ pub(crate) fn itch(a: ServeItchArgs) -> Result<u8, Failure> {
                     send(&l.dest, &scratch)?;
                     l.duplicated += 1;
                 }
-                if let Some(h) = l.faults.held.take() {
+                if let Some((h, held_seq)) = l.faults.held.take() {
                     held_buf.clear();
                     held_buf.extend_from_slice(&packets[h].1);
                     held_buf[10..18].copy_from_slice(&held_seq.to_be_bytes());
@@ -362,7 +362,7 @@ pub(crate) fn itch(a: ServeItchArgs) -> Result<u8, Failure> {
         }
     }
     for l in lines.iter_mut() {
-        if let Some(h) = l.faults.held.take() {
+        if let Some((h, held_seq)) = l.faults.held.take() {
             held_buf.clear();
             held_buf.extend_from_slice(&packets[h].1);
             held_buf[10..18].copy_from_slice(&held_seq.to_be_bytes());

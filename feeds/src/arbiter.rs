@@ -8,6 +8,16 @@
 //! allocates per packet). Messages ahead of the window are dropped and counted; they are
 //! requested again once the window reaches them.
 //!
+//! A copy is compared with the first one while the window still remembers it: a buffered
+//! message by its bytes (they are in the slot), a released one by a 64-bit hash of its bytes
+//! kept per sequence number for the last window's worth of releases (16 bytes a message, written
+//! as it is released; no allocation). A copy whose bytes differ is a *conflict*, not a duplicate:
+//! the first copy stays, the conflict is counted ([`ArbiterStats::conflicts`]) and handed to the
+//! caller to journal ([`Arbiter::take_conflicts`]). Older copies can only be counted as
+//! duplicates. The hash finds accidents (a publisher that numbers a packet wrongly, a line
+//! carrying another session's data), not forgeries: a forger who can choose bytes can choose
+//! them to collide.
+//!
 //! Time enters only through [`Arbiter::poll`], which decides when to ask for a missing range
 //! (after a short grace for reordering, then with exponential backoff) and when to give up on
 //! it (after a capped number of attempts). Giving up is a [`Poll::Skip`] the caller journals,
@@ -69,8 +79,11 @@ pub struct ArbiterStats {
     pub bytes: [u64; LINES],
     /// Messages released whose first copy came on each line.
     pub won: [u64; LINES],
-    /// Message copies that arrived after the first (on any line).
+    /// Message copies that arrived after the first (on any line), with the same bytes.
     pub duplicates: u64,
+    /// Message copies that arrived with the sequence number of a message still buffered or
+    /// released within the last window, but with different bytes (the first copy is kept).
+    pub conflicts: u64,
     /// Heartbeats.
     pub heartbeats: u64,
     /// Packets that do not parse, or whose message blocks are cut short.
@@ -125,6 +138,37 @@ struct Slot {
 
 const EMPTY: u64 = u64::MAX;
 
+/// What is remembered of a released message: its sequence number and the hash of its bytes.
+#[derive(Clone, Copy)]
+struct Released {
+    seq: u64,
+    hash: u64,
+}
+
+/// A 64-bit hash of a message's bytes, eight at a time (a multiply-xorshift mix; not
+/// cryptographic, see the module doc). Deterministic across runs and builds.
+#[inline]
+fn msg_hash(m: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mix = |h: u64, w: u64| (h ^ w).wrapping_mul(K).rotate_left(29);
+    let mut h = (m.len() as u64).wrapping_mul(K);
+    let mut chunks = m.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = mix(h, u64::from_le_bytes(w));
+    }
+    let tail = chunks.remainder();
+    if !tail.is_empty() {
+        let mut w = [0u8; 8];
+        w[..tail.len()].copy_from_slice(tail);
+        h = mix(h, u64::from_le_bytes(w));
+    }
+    h ^= h >> 32;
+    h = h.wrapping_mul(K);
+    h ^ (h >> 29)
+}
+
 #[derive(Clone, Copy, Debug)]
 struct GapState {
     from: u64,
@@ -143,6 +187,10 @@ pub struct Arbiter {
     gap_top: u64,
     eos: Option<u64>,
     slots: Vec<Slot>,
+    /// The last window's releases, indexed like `slots`.
+    released: Vec<Released>,
+    /// Conflicts since the caller last took them: first sequence number and how many.
+    pending_conflicts: Option<(u64, u64)>,
     mask: u64,
     gap: Option<GapState>,
     in_gap: bool,
@@ -169,6 +217,14 @@ impl Arbiter {
                 };
                 w
             ],
+            released: vec![
+                Released {
+                    seq: EMPTY,
+                    hash: 0
+                };
+                w
+            ],
+            pending_conflicts: None,
             mask: (w - 1) as u64,
             gap: None,
             in_gap: false,
@@ -247,7 +303,12 @@ impl Arbiter {
                 break;
             };
             if seq < self.next {
-                self.stats.duplicates += 1;
+                let r = self.released[(seq & self.mask) as usize];
+                if r.seq == seq && r.hash != msg_hash(msg) {
+                    self.conflict(seq);
+                } else {
+                    self.stats.duplicates += 1;
+                }
             } else if seq == self.next {
                 self.release(li, seq, msg, out);
                 self.drain(out);
@@ -256,6 +317,33 @@ impl Arbiter {
             }
         }
         self.note_gap();
+    }
+
+    /// Counts a conflicting copy of `seq` and notes it for [`Arbiter::take_conflicts`].
+    #[cold]
+    fn conflict(&mut self, seq: u64) {
+        self.stats.conflicts += 1;
+        self.pending_conflicts = Some(match self.pending_conflicts {
+            Some((first, n)) => (first, n + 1),
+            None => (seq, 1),
+        });
+    }
+
+    /// Conflicts counted since the last call, as (first conflicting sequence number, how
+    /// many), for the caller to journal; `None` when there were none. Cheap enough to call
+    /// after every packet.
+    #[inline]
+    pub fn take_conflicts(&mut self) -> Option<(u64, u64)> {
+        self.pending_conflicts.take()
+    }
+
+    /// Remembers a released message's hash for comparing later copies.
+    #[inline]
+    fn remember(&mut self, seq: u64, msg: &[u8]) {
+        self.released[(seq & self.mask) as usize] = Released {
+            seq,
+            hash: msg_hash(msg),
+        };
     }
 
     fn note_highest(&mut self, upto: u64) {
@@ -274,6 +362,7 @@ impl Arbiter {
     #[inline]
     fn release(&mut self, li: usize, seq: u64, msg: &[u8], out: &mut impl FnMut(u64, &[u8])) {
         out(seq, msg);
+        self.remember(seq, msg);
         if seq < self.gap_top {
             self.stats.recovered += 1;
         }
@@ -289,11 +378,17 @@ impl Arbiter {
         }
         // Everything between next and this one is missing right now.
         self.gap_top = self.gap_top.max(seq);
-        let slot = &mut self.slots[(seq & self.mask) as usize];
-        if slot.seq == seq {
-            self.stats.duplicates += 1;
+        let i = (seq & self.mask) as usize;
+        if self.slots[i].seq == seq {
+            let held = &self.slots[i];
+            if held.data[..usize::from(held.len)] == *msg {
+                self.stats.duplicates += 1;
+            } else {
+                self.conflict(seq);
+            }
             return;
         }
+        let slot = &mut self.slots[i];
         if msg.len() > SLOT_BYTES {
             self.stats.oversize += 1;
             return;
@@ -313,7 +408,9 @@ impl Arbiter {
             }
             let s = self.slots[i];
             self.slots[i].seq = EMPTY;
-            out(s.seq, &s.data[..usize::from(s.len)]);
+            let msg = &s.data[..usize::from(s.len)];
+            out(s.seq, msg);
+            self.remember(s.seq, msg);
             self.stats.released += 1;
             self.next = s.seq + 1;
         }
@@ -444,6 +541,76 @@ mod tests {
         );
         assert_eq!(a.stats.released, 8);
         assert_eq!(a.poll(0), Poll::Idle);
+    }
+
+    /// A packet of messages `first..first+n` whose bytes are not the ones [`pkt`] numbers them
+    /// with: `[k, k, k ^ 0xff]`.
+    fn forged(first: u64, n: u64) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut b = PacketBuilder::new(S, first, 1400);
+        for k in first..first + n {
+            assert!(b.push(&mut buf, &[k as u8, k as u8, !(k as u8)]));
+        }
+        b.finish(&mut buf);
+        buf
+    }
+
+    #[test]
+    fn a_copy_with_other_bytes_is_a_conflict_not_a_duplicate() {
+        let mut a = Arbiter::new(ArbiterConfig::default());
+        let mut got = Vec::new();
+        run(&mut a, LINE_A, &pkt(1, 3), &mut got); // 1..=3 released
+        run(&mut a, LINE_A, &pkt(6, 2), &mut got); // 6, 7 buffered
+        assert_eq!(a.take_conflicts(), None);
+        // Same numbers, other bytes: 2, 3 just released; 6 buffered; 4 is new.
+        run(&mut a, LINE_B, &forged(2, 2), &mut got);
+        assert_eq!(a.take_conflicts(), Some((2, 2)));
+        assert_eq!(a.take_conflicts(), None, "taken once");
+        run(&mut a, LINE_B, &forged(6, 1), &mut got);
+        assert_eq!((a.stats.conflicts, a.stats.duplicates), (3, 0));
+        assert_eq!(a.take_conflicts(), Some((6, 1)));
+        // Exact copies are still plain duplicates, released or buffered.
+        run(&mut a, LINE_B, &pkt(1, 3), &mut got);
+        run(&mut a, LINE_B, &pkt(6, 2), &mut got);
+        assert_eq!((a.stats.conflicts, a.stats.duplicates), (3, 5));
+        assert_eq!(a.take_conflicts(), None);
+        // The first copy stays: 6 and 7 come out with their own bytes (`run` checks).
+        run(&mut a, LINE_A, &pkt(4, 2), &mut got);
+        assert_eq!(got, (1..=7).collect::<Vec<_>>());
+        // 6 was released from its slot: a changed copy of it is still caught.
+        run(&mut a, LINE_RETRANS, &forged(6, 2), &mut got);
+        assert_eq!(a.stats.conflicts, 5);
+        assert_eq!(a.take_conflicts(), Some((6, 2)));
+    }
+
+    #[test]
+    fn conflicts_are_remembered_for_a_window_of_releases() {
+        let mut a = Arbiter::new(ArbiterConfig {
+            window: 16,
+            ..ArbiterConfig::default()
+        });
+        let mut got = Vec::new();
+        for s in 1..=40 {
+            run(&mut a, LINE_A, &pkt(s, 1), &mut got);
+        }
+        // 25..=40 are the last 16 released: remembered; 24 and older are not.
+        run(&mut a, LINE_B, &forged(25, 1), &mut got);
+        run(&mut a, LINE_B, &forged(24, 1), &mut got);
+        assert_eq!((a.stats.conflicts, a.stats.duplicates), (1, 1));
+    }
+
+    #[test]
+    fn the_message_hash_tells_bytes_and_lengths_apart() {
+        let m = [7u8; 36];
+        let mut n = m;
+        for i in 0..m.len() {
+            n[i] ^= 1;
+            assert_ne!(msg_hash(&m), msg_hash(&n), "byte {i} flipped");
+            n[i] ^= 1;
+        }
+        assert_ne!(msg_hash(&[0; 8]), msg_hash(&[0; 9]));
+        assert_ne!(msg_hash(&[]), msg_hash(&[0]));
+        assert_eq!(msg_hash(&m), msg_hash(&n));
     }
 
     #[test]

@@ -60,6 +60,11 @@ pub enum RecordKind {
     /// What the journal's frames are: the venue name (`binance`, `binance-futures`,
     /// `coinbase`); the first record of a websocket journal.
     Source,
+    /// Copies of messages arrived with a known sequence number but other bytes than the first
+    /// copy (which was kept): payload `from u64 | count u64`, the first such sequence number
+    /// in the packet before this record and how many of its messages conflicted
+    /// (informational: a replay of the packets counts the same conflicts).
+    Conflict,
 }
 
 impl RecordKind {
@@ -76,6 +81,7 @@ impl RecordKind {
             RecordKind::End => 8,
             RecordKind::Rest => 9,
             RecordKind::Source => 10,
+            RecordKind::Conflict => 11,
         }
     }
 
@@ -92,6 +98,7 @@ impl RecordKind {
             8 => RecordKind::End,
             9 => RecordKind::Rest,
             10 => RecordKind::Source,
+            11 => RecordKind::Conflict,
             _ => return None,
         })
     }
@@ -111,7 +118,8 @@ pub struct Record<'a> {
 }
 
 impl Record<'_> {
-    /// For [`RecordKind::Gap`], [`RecordKind::Request`] and [`RecordKind::Skip`]: `(from, count)`.
+    /// For [`RecordKind::Gap`], [`RecordKind::Request`], [`RecordKind::Skip`] and
+    /// [`RecordKind::Conflict`]: `(from, count)`.
     pub fn range(&self) -> Option<(u64, u64)> {
         if self.payload.len() != 16 {
             return None;
@@ -611,13 +619,14 @@ mod tests {
             (RecordKind::End, 8),
             (RecordKind::Rest, 9),
             (RecordKind::Source, 10),
+            (RecordKind::Conflict, 11),
         ];
         for (k, c) in all {
             assert_eq!(k.code(), c);
             assert_eq!(RecordKind::from_code(c), Some(k));
         }
         assert_eq!(RecordKind::from_code(0), None);
-        assert_eq!(RecordKind::from_code(11), None);
+        assert_eq!(RecordKind::from_code(12), None);
     }
 
     #[test]

@@ -25,7 +25,10 @@ pub struct JournalStats {
     pub packets: u64,
     /// Skip records applied (ranges given up on live).
     pub skips: u64,
-    /// Gap, request, reconnect, resync and end records (informational).
+    /// Conflicting copies the live run journaled ([`RecordKind::Conflict`] counts, summed);
+    /// the arbiter's own `conflicts` is what this replay found in the packets.
+    pub conflicts_journaled: u64,
+    /// Gap, request, conflict, reconnect, resync and end records (informational).
     pub notes: u64,
     /// Records failing their CRC (skipped).
     pub corrupt: u64,
@@ -46,13 +49,15 @@ impl std::fmt::Display for JournalStats {
         let a = &self.arbiter;
         write!(
             f,
-            "{} records ({} packets: A {} B {} retrans {}), {} duplicates, {} gaps, {} recovered, {} skipped, {} missing at end, {} corrupt, {} unknown",
+            "{} records ({} packets: A {} B {} retrans {}), {} duplicates, {} conflicting ({} journaled), {} gaps, {} recovered, {} skipped, {} missing at end, {} corrupt, {} unknown",
             self.records,
             self.packets,
             a.packets[0],
             a.packets[1],
             a.packets[2],
             a.duplicates,
+            a.conflicts,
+            self.conflicts_journaled,
             a.gaps,
             a.recovered,
             a.skipped,
@@ -209,6 +214,12 @@ pub fn replay_journal_with<R: Read, S: Strategy>(
                 if let Some((from, count)) = rec.range() {
                     stats.skips += 1;
                     arb.skip(from, count, &mut sink);
+                }
+            }
+            RecordKind::Conflict => {
+                stats.notes += 1;
+                if let Some((_, count)) = rec.range() {
+                    stats.conflicts_journaled += count;
                 }
             }
             _ => stats.notes += 1,

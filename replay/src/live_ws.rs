@@ -1061,9 +1061,11 @@ pub fn replay_ws_journal<'a>(
             }
             RecordKind::Resync => st.resync_notes += 1,
             RecordKind::End | RecordKind::Source => {}
-            RecordKind::Packet | RecordKind::Gap | RecordKind::Request | RecordKind::Skip => {
-                st.foreign += 1
-            }
+            RecordKind::Packet
+            | RecordKind::Gap
+            | RecordKind::Request
+            | RecordKind::Skip
+            | RecordKind::Conflict => st.foreign += 1,
         }
     }
     st.records = r.records + 1;

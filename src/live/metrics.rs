@@ -9,15 +9,20 @@
 //! thread merges what it gets into running totals. Nothing the scraper does can make the receive
 //! thread wait.
 //!
-//! Encoding uses `prometheus-client` (the Prometheus project's Rust client). Serving is a
-//! std `TcpListener` on its own thread: one endpoint, one scraper, plain HTTP/1.0 responses,
-//! which does not justify an HTTP framework's dependency tree.
+//! Encoding uses `prometheus-client` (the Prometheus project's Rust client). Serving uses
+//! `tiny_http`: a blocking HTTP/1.1 server (keep-alive, request parsing, HEAD) with no async
+//! runtime and four small dependencies. Its accept thread hands each connection to a thread of
+//! its own pool, which reads requests off it, so a client that connects and says nothing ties
+//! up only that thread, never the scrapes of others (a single-threaded loop over accepted
+//! connections once made three idle clients delay a scrape by 6 s). Requests are answered by
+//! [`WORKERS`] threads of ours, so two scrapes (Prometheus and a person with curl) encode at
+//! once. Paths: `/metrics`, and `/healthz` (200 while the process runs).
 //!
 //! A websocket source would register its own collector the same way ([`MetricsRegistry::add`]),
 //! e.g. reconnects and resyncs per venue; the families are named per concept, labelled by source.
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -71,78 +76,84 @@ impl MetricsRegistry {
     }
 }
 
-/// Serves `GET /metrics` on `bind` until `stop`; returns the bound address and the thread.
+/// Threads answering requests (connections are read by `tiny_http`'s own pool).
+pub(crate) const WORKERS: usize = 2;
+
+/// Serves `GET /metrics` and `GET /healthz` on `bind` until `stop`; returns the bound address
+/// and the thread (it joins the other workers before it ends).
 pub(crate) fn serve(
     bind: SocketAddr,
     registry: MetricsRegistry,
     stop: Arc<AtomicBool>,
 ) -> io::Result<(SocketAddr, JoinHandle<()>)> {
+    // Bound here, so a bind error keeps its io::ErrorKind for the caller's message.
     let listener = TcpListener::bind(bind)?;
-    listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
-    let h = std::thread::Builder::new()
-        .name("tl-metrics".into())
-        .spawn(move || {
+    let server = Arc::new(
+        tiny_http::Server::from_listener(listener, None)
+            .map_err(|e| io::Error::other(e.to_string()))?,
+    );
+    let registry = Arc::new(registry);
+    let worker = {
+        let (server, registry, stop) = (server.clone(), registry.clone(), stop.clone());
+        move || {
             while !stop.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((conn, _)) => {
-                        // One bad client must not stop the endpoint.
-                        let _ = answer(conn, &registry);
+                match server.recv_timeout(Duration::from_millis(20)) {
+                    // One bad client must not stop the endpoint.
+                    Ok(Some(rq)) => {
+                        let _ = answer(rq, &registry);
                     }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        registry.tick();
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
+                    Ok(None) => registry.tick(),
                     Err(_) => std::thread::sleep(Duration::from_millis(20)),
                 }
             }
+        }
+    };
+    let mut others = Vec::with_capacity(WORKERS - 1);
+    for i in 1..WORKERS {
+        others.push(
+            std::thread::Builder::new()
+                .name(format!("tl-metrics-{i}"))
+                .spawn(worker.clone())?,
+        );
+    }
+    let h = std::thread::Builder::new()
+        .name("tl-metrics".into())
+        .spawn(move || {
+            worker();
+            for h in others {
+                let _ = h.join();
+            }
+            // The last handle: dropping it closes the listener and its accept thread.
+            drop(server);
         })?;
     Ok((addr, h))
 }
 
-fn answer(mut conn: TcpStream, registry: &MetricsRegistry) -> io::Result<()> {
-    conn.set_nonblocking(false)?;
-    conn.set_read_timeout(Some(Duration::from_secs(2)))?;
-    conn.set_write_timeout(Some(Duration::from_secs(2)))?;
-    let mut head = [0u8; 8192];
-    let mut n = 0;
-    while n < head.len() {
-        let k = conn.read(&mut head[n..])?;
-        if k == 0 {
-            break;
-        }
-        n += k;
-        if head[..n].windows(4).any(|w| w == b"\r\n\r\n") {
-            break;
-        }
-    }
-    let req = String::from_utf8_lossy(&head[..n]);
-    let mut first = req.lines().next().unwrap_or_default().split_whitespace();
-    let (method, path) = (first.next().unwrap_or(""), first.next().unwrap_or(""));
-    let (status, ctype, body) = match (method, path) {
-        ("GET", "/metrics") => (
-            "200 OK",
+fn answer(rq: tiny_http::Request, registry: &MetricsRegistry) -> io::Result<()> {
+    use tiny_http::Method;
+    let (status, ctype, body) = match (rq.method(), rq.url()) {
+        (Method::Get | Method::Head, "/metrics") => (
+            200,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
             registry.encode(),
         ),
-        ("GET", _) => (
-            "404 Not Found",
+        (Method::Get | Method::Head, "/healthz") => (200, "text/plain", "ok\n".into()),
+        (Method::Get | Method::Head, _) => (
+            404,
             "text/plain",
             "ticklane live: metrics are at /metrics\n".into(),
         ),
-        _ => (
-            "405 Method Not Allowed",
-            "text/plain",
-            "only GET is served\n".into(),
-        ),
+        _ => (405, "text/plain", "only GET is served\n".into()),
     };
-    write!(
-        conn,
-        "HTTP/1.0 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    conn.write_all(body.as_bytes())?;
-    conn.flush()
+    let header = tiny_http::Header::from_bytes(&b"Content-Type"[..], ctype.as_bytes())
+        .map_err(|()| io::Error::other("bad header"))?;
+    // A Content-Length whatever the size (no chunked encoding), as before.
+    let resp = tiny_http::Response::from_string(body)
+        .with_status_code(status)
+        .with_header(header)
+        .with_chunked_threshold(usize::MAX);
+    rq.respond(resp)
 }
 
 /// Stages whose latency the receive thread records.
@@ -280,6 +291,7 @@ pub(crate) struct ItchCounters {
     /// Messages released, by ITCH type letter (index = letter - 'A').
     pub(crate) by_type: [AtomicU64; 26],
     pub(crate) duplicates: AtomicU64,
+    pub(crate) conflicts: AtomicU64,
     pub(crate) gaps: AtomicU64,
     pub(crate) requests: AtomicU64,
     pub(crate) recovered: AtomicU64,
@@ -290,6 +302,8 @@ pub(crate) struct ItchCounters {
     pub(crate) out_of_window: AtomicU64,
     pub(crate) truncated: AtomicU64,
     pub(crate) recv_errors: AtomicU64,
+    /// Datagrams on the request socket not from the request server (dropped).
+    pub(crate) rejected: AtomicU64,
     pub(crate) journal_waits: AtomicU64,
     /// Bytes in the ring to the threaded pipeline (0 inline).
     pub(crate) ring_occupancy: AtomicU64,
@@ -309,6 +323,7 @@ impl ItchCounters {
             bytes: std::array::from_fn(|_| z()),
             by_type: std::array::from_fn(|_| z()),
             duplicates: z(),
+            conflicts: z(),
             gaps: z(),
             requests: z(),
             recovered: z(),
@@ -319,6 +334,7 @@ impl ItchCounters {
             out_of_window: z(),
             truncated: z(),
             recv_errors: z(),
+            rejected: z(),
             journal_waits: z(),
             ring_occupancy: z(),
             ring_capacity: z(),
@@ -438,6 +454,12 @@ impl Collector for ItchCollector {
                 "Message copies after the first (other line, retransmission).",
                 &c.duplicates,
             ),
+            (
+                "ticklane_conflicts",
+                "Message copies with a known sequence number but other bytes than the first copy \
+                 (the first is kept).",
+                &c.conflicts,
+            ),
             ("ticklane_skipped", "Messages given up on.", &c.skipped),
             (
                 "ticklane_resyncs",
@@ -466,6 +488,12 @@ impl Collector for ItchCollector {
                 &c.truncated,
             ),
             ("ticklane_recv_errors", "Receive errors.", &c.recv_errors),
+            (
+                "ticklane_rejected_datagrams",
+                "Datagrams on the request socket not from the configured request server \
+                 (dropped before the journal and the arbiter).",
+                &c.rejected,
+            ),
             (
                 "ticklane_journal_waits",
                 "Times the receive thread waited for room in the journal ring.",

@@ -11,7 +11,8 @@
 //!
 //! One receive thread owns the sockets and the arbiter. Every datagram is journaled (line and
 //! receive time) before the arbiter sees it, and every decision that changes what reaches the
-//! books (a gap given up on) is journaled before it is applied, so `ticklane replay JOURNAL`
+//! books (a gap given up on) is journaled before it is applied (and a copy that conflicts with
+//! the first one, right after its packet), so `ticklane replay JOURNAL`
 //! re-drives the same arbiter and the same stages ([`ReleasedStages`]) and prints this run's
 //! digest. Counters are atomics stored with `Relaxed` after each batch; the metrics thread reads
 //! them when scraped.
@@ -42,7 +43,7 @@ use ticklane_replay::{ItchReplayOptions, ReplayError, Summary};
 use crate::{input_failure, Failure};
 use config::{ConfigError, LiveConfig, PipelineMode, RecvBackend};
 use metrics::{ItchCounters, LatencyTotals, MetricsRegistry};
-use recv::Receiver;
+use recv::{Accept, LineSocket, Receiver};
 
 /// Arguments of `live`.
 #[derive(Args)]
@@ -399,6 +400,11 @@ impl Daemon {
             arb.on_packet(line, pkt, &mut |_seq, msg: &[u8]| {
                 on_release(c, by_type, processor, ts, msg)
             });
+            if let Some((seq, count)) = arb.take_conflicts() {
+                if let Some(j) = journal.as_mut() {
+                    j.append(RecordKind::Conflict, ts, line, &range_payload(seq, count));
+                }
+            }
             let t2 = clock.now();
             latency.record(metrics::JOURNAL_APPEND, t1 - t0);
             latency.record(metrics::PROCESS, t2 - t1);
@@ -483,6 +489,7 @@ impl Daemon {
             a.store(v, Ordering::Relaxed);
         }
         c.duplicates.store(st.duplicates, Ordering::Relaxed);
+        c.conflicts.store(st.conflicts, Ordering::Relaxed);
         c.gaps.store(st.gaps, Ordering::Relaxed);
         c.requests.store(st.requests, Ordering::Relaxed);
         c.recovered.store(st.recovered, Ordering::Relaxed);
@@ -495,6 +502,7 @@ impl Daemon {
         let rs = receiver.stats();
         c.truncated.store(rs.truncated, Ordering::Relaxed);
         c.recv_errors.store(rs.errors, Ordering::Relaxed);
+        c.rejected.store(rs.rejected, Ordering::Relaxed);
         c.journal_waits
             .store(journal.as_ref().map_or(0, |j| j.waits), Ordering::Relaxed);
         c.ring_occupancy
@@ -536,12 +544,29 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
         ),
         None => None,
     };
-    let req = recv::request_socket(src.recv_buffer).context("opening the request socket")?;
-    let mut fds = vec![(LINE_A, line_a.as_raw_fd())];
+    let req = recv::request_socket(src.interface, src.recv_buffer)
+        .with_context(|| format!("opening the request socket on {}", src.interface))?;
+    // Retransmissions are taken only from the request server's address and port; without
+    // one, nothing is expected on the request socket.
+    let accept_req = match src.request_server {
+        Some(std::net::SocketAddr::V4(a)) => Accept::From(a),
+        Some(std::net::SocketAddr::V6(a)) => {
+            return Err(usage(anyhow::anyhow!(
+                "request_server = \"{a}\": the request socket is IPv4; give an IPv4 address"
+            )))
+        }
+        None => Accept::Nobody,
+    };
+    let line = |line, s: &std::net::UdpSocket, accept| LineSocket {
+        line,
+        fd: s.as_raw_fd(),
+        accept,
+    };
+    let mut fds = vec![line(LINE_A, &line_a, Accept::Any)];
     if let Some(b) = &line_b {
-        fds.push((LINE_B, b.as_raw_fd()));
+        fds.push(line(LINE_B, b, Accept::Any));
     }
-    fds.push((LINE_RETRANS, req.as_raw_fd()));
+    fds.push(line(LINE_RETRANS, &req, accept_req));
 
     // Receive backend.
     let mut backend_note = String::new();
@@ -700,8 +725,14 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
             .map(|b| format!(", line B {b}"))
             .unwrap_or_default(),
         src.interface,
-        src.request_server
-            .map_or_else(|| "off".to_owned(), |r| r.to_string()),
+        src.request_server.map_or_else(
+            || "off".to_owned(),
+            |r| format!(
+                "{r} (from {})",
+                req.local_addr()
+                    .map_or_else(|_| "?".to_owned(), |a| a.to_string())
+            )
+        ),
         receiver.name(),
         backend_note,
         receiver.timestamps(),
@@ -818,12 +849,13 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
         src.name
     );
     println!(
-        "receive:       {}{backend_note}, timestamps {}, {} truncated datagrams, {} receive errors, {} multishot re-arms",
+        "receive:       {}{backend_note}, timestamps {}, {} truncated datagrams, {} receive errors, {} multishot re-arms, {} rejected datagrams (not from the request server)",
         receiver.name(),
         receiver.timestamps(),
         rs.truncated,
         rs.errors,
-        rs.rearms
+        rs.rearms,
+        rs.rejected
     );
     println!(
         "packets:       A {} B {} retrans {} ({} bytes), {} heartbeats, {} malformed, {} of another session",
@@ -836,12 +868,13 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
         st.wrong_session + foreign_session
     );
     println!(
-        "arbiter:       {} released (first copy on A {} B {} retrans {}), {} duplicates, {} gaps, {} requests ({} unsent, {} send errors), {} recovered, {} skipped, {} out of window, {} missing at end, end of session {}",
+        "arbiter:       {} released (first copy on A {} B {} retrans {}), {} duplicates, {} conflicting, {} gaps, {} requests ({} unsent, {} send errors), {} recovered, {} skipped, {} out of window, {} missing at end, end of session {}",
         st.released,
         st.won[0],
         st.won[1],
         st.won[2],
         st.duplicates,
+        st.conflicts,
         st.gaps,
         st.requests,
         requests_unsent,
@@ -980,9 +1013,10 @@ mod tests {
         Vec<std::net::UdpSocket>,
         std::thread::JoinHandle<std::io::Result<u64>>,
     ) {
-        let a = recv::request_socket(8 << 20).unwrap();
-        let b = recv::request_socket(8 << 20).unwrap();
-        let req = recv::request_socket(8 << 20).unwrap();
+        let lo = std::net::Ipv4Addr::LOCALHOST;
+        let a = recv::request_socket(lo, 8 << 20).unwrap();
+        let b = recv::request_socket(lo, 8 << 20).unwrap();
+        let req = recv::request_socket(lo, 8 << 20).unwrap();
         let port = |s: &std::net::UdpSocket| {
             std::net::SocketAddr::from((
                 std::net::Ipv4Addr::LOCALHOST,
@@ -990,10 +1024,15 @@ mod tests {
             ))
         };
         let addrs = [port(&a), port(&b)];
+        let line = |line, s: &std::net::UdpSocket, accept| LineSocket {
+            line,
+            fd: s.as_raw_fd(),
+            accept,
+        };
         let fds = [
-            (LINE_A, a.as_raw_fd()),
-            (LINE_B, b.as_raw_fd()),
-            (LINE_RETRANS, req.as_raw_fd()),
+            line(LINE_A, &a, Accept::Any),
+            line(LINE_B, &b, Accept::Any),
+            line(LINE_RETRANS, &req, Accept::Nobody),
         ];
         let receiver = if backend == "io_uring" {
             Receiver::Uring(recv::UringReceiver::new(&fds, 64, 2048).unwrap())

@@ -5,6 +5,14 @@
 //! into that memory: nothing allocates per datagram. Each datagram is handed to the caller as
 //! `(line, receive time ns since the Unix epoch, bytes)`.
 //!
+//! Sources: the request socket takes retransmissions only from the configured request server
+//! ([`Accept`]); a datagram from any other address or port is dropped before the journal and
+//! the arbiter see it, and counted ([`RecvStats::rejected`]). Both backends read each
+//! datagram's source address for that: recvmmsg through `msg_name`, io_uring by receiving on
+//! that socket with a multishot `IORING_OP_RECVMSG`, whose buffers start with the address.
+//! (A connected UDP socket would filter in the kernel, but silently: a forger would go
+//! uncounted.) The multicast lines accept any sender; their group and port are the filter.
+//!
 //! Receive time: recvmmsg reads the kernel's SO_TIMESTAMPNS control message (stamped when the
 //! datagram reached the socket). io_uring's multishot `IORING_OP_RECV` carries no control
 //! messages, so that backend reads CLOCK_REALTIME right after each completion is reaped; the
@@ -56,13 +64,66 @@ pub(crate) fn multicast_socket(
     Ok(s.into())
 }
 
-/// The socket requests are sent from and retransmissions arrive on.
-pub(crate) fn request_socket(recv_buffer: usize) -> io::Result<UdpSocket> {
+/// The socket requests are sent from and retransmissions arrive on, bound to an ephemeral port
+/// on `interface` (the interface the lines are joined on).
+pub(crate) fn request_socket(interface: Ipv4Addr, recv_buffer: usize) -> io::Result<UdpSocket> {
     let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
     s.set_recv_buffer_size(recv_buffer)?;
-    s.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)).into())?;
+    s.bind(&SocketAddr::from((interface, 0)).into())?;
     s.set_nonblocking(true)?;
     Ok(s.into())
+}
+
+/// Which senders a socket takes datagrams from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Accept {
+    /// Any sender (a multicast line: its group and port are the filter).
+    Any,
+    /// Only this address and port (the request server); datagrams from elsewhere are dropped
+    /// and counted.
+    From(SocketAddrV4),
+    /// Nobody (a request socket when no request server is configured): every datagram is
+    /// dropped and counted.
+    Nobody,
+}
+
+impl Accept {
+    /// Whether a datagram from `from` (`None`: the address could not be read) is taken.
+    #[inline]
+    fn admits(self, from: Option<SocketAddrV4>) -> bool {
+        match self {
+            Accept::Any => true,
+            Accept::From(a) => from == Some(a),
+            Accept::Nobody => false,
+        }
+    }
+}
+
+/// One socket the receiver reads: the line its datagrams are on, the socket, who it accepts.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LineSocket {
+    /// Line number handed to the caller with each datagram.
+    pub(crate) line: u16,
+    /// The socket (owned by the caller, open for the receiver's lifetime).
+    pub(crate) fd: RawFd,
+    /// Senders accepted.
+    pub(crate) accept: Accept,
+}
+
+/// Bytes of a `sockaddr_in`, the source address field both backends fill.
+const NAME_LEN: usize = std::mem::size_of::<libc::sockaddr_in>();
+
+/// The IPv4 address and port in a `sockaddr_in` as the kernel wrote it (family in host order,
+/// port and address in network order); `None` if it is not one.
+#[inline]
+fn sockaddr_v4(b: &[u8]) -> Option<SocketAddrV4> {
+    if b.len() < 8 || u16::from_ne_bytes([b[0], b[1]]) != libc::AF_INET as u16 {
+        return None;
+    }
+    Some(SocketAddrV4::new(
+        Ipv4Addr::new(b[4], b[5], b[6], b[7]),
+        u16::from_be_bytes([b[2], b[3]]),
+    ))
 }
 
 /// Counters the backends keep (read off the hot thread through the daemon's metrics).
@@ -74,6 +135,9 @@ pub(crate) struct RecvStats {
     pub(crate) errors: u64,
     /// io_uring: multishot receives re-armed after the kernel ended them (buffers ran out).
     pub(crate) rearms: u64,
+    /// Datagrams dropped because their sender is not one the socket accepts (on the request
+    /// socket: not the request server).
+    pub(crate) rejected: u64,
 }
 
 /// A receive backend over the daemon's sockets.
@@ -130,25 +194,27 @@ const CMSG_SPACE: usize = 64;
 
 /// recvmmsg batches on every socket that poll(2) says is readable.
 pub(crate) struct MmsgReceiver {
-    fds: Vec<(u16, RawFd)>,
+    fds: Vec<LineSocket>,
     pollfds: Vec<libc::pollfd>,
     slot: usize,
     bufs: Vec<u8>,
     ctrl: Vec<u8>,
+    /// Source addresses (`msg_name`), NAME_LEN bytes per slot.
+    names: Vec<u8>,
     iovs: Vec<libc::iovec>,
     hdrs: Vec<libc::mmsghdr>,
     stats: RecvStats,
 }
 
-// SAFETY: the raw pointers in `iovs`/`hdrs` point into `bufs`/`ctrl`, heap buffers owned by the
+// SAFETY: the raw pointers in `iovs`/`hdrs` point into `bufs`/`ctrl`/`names`, heap buffers owned by the
 // same value and never reallocated; moving the receiver to another thread moves them together.
 unsafe impl Send for MmsgReceiver {}
 
 impl MmsgReceiver {
-    /// Sets up `batch` slots of `slot` bytes over `fds` (line, socket) and turns on
-    /// SO_TIMESTAMPNS on each socket.
-    pub(crate) fn new(fds: &[(u16, RawFd)], batch: usize, slot: usize) -> io::Result<Self> {
-        for &(_, fd) in fds {
+    /// Sets up `batch` slots of `slot` bytes over `fds` and turns on SO_TIMESTAMPNS on each
+    /// socket.
+    pub(crate) fn new(fds: &[LineSocket], batch: usize, slot: usize) -> io::Result<Self> {
+        for &LineSocket { fd, .. } in fds {
             let on: libc::c_int = 1;
             // SAFETY: `fd` is an open socket; the option value is a valid c_int of the given size.
             let rc = unsafe {
@@ -168,8 +234,8 @@ impl MmsgReceiver {
             fds: fds.to_vec(),
             pollfds: fds
                 .iter()
-                .map(|&(_, fd)| libc::pollfd {
-                    fd,
+                .map(|s| libc::pollfd {
+                    fd: s.fd,
                     events: libc::POLLIN,
                     revents: 0,
                 })
@@ -177,6 +243,7 @@ impl MmsgReceiver {
             slot,
             bufs: vec![0u8; batch * slot],
             ctrl: vec![0u8; batch * CMSG_SPACE],
+            names: vec![0u8; batch * NAME_LEN],
             iovs: Vec::with_capacity(batch),
             hdrs: Vec::with_capacity(batch),
             stats: RecvStats::default(),
@@ -197,6 +264,9 @@ impl MmsgReceiver {
             // SAFETY: as above.
             h.msg_hdr.msg_control = unsafe { r.ctrl.as_mut_ptr().add(i * CMSG_SPACE) }.cast();
             h.msg_hdr.msg_controllen = CMSG_SPACE as _;
+            // SAFETY: index i is within names (batch * NAME_LEN bytes).
+            h.msg_hdr.msg_name = unsafe { r.names.as_mut_ptr().add(i * NAME_LEN) }.cast();
+            h.msg_hdr.msg_namelen = NAME_LEN as _;
             r.hdrs.push(h);
         }
         Ok(r)
@@ -228,10 +298,11 @@ impl MmsgReceiver {
             if self.pollfds[k].revents == 0 {
                 continue;
             }
-            let (line, fd) = self.fds[k];
+            let LineSocket { line, fd, accept } = self.fds[k];
             loop {
                 for h in self.hdrs.iter_mut() {
                     h.msg_hdr.msg_controllen = CMSG_SPACE as _;
+                    h.msg_hdr.msg_namelen = NAME_LEN as _;
                     h.msg_hdr.msg_flags = 0;
                     h.msg_len = 0;
                 }
@@ -257,6 +328,14 @@ impl MmsgReceiver {
                 let n = n as usize;
                 for i in 0..n {
                     let h = &self.hdrs[i];
+                    if accept != Accept::Any {
+                        let len = (h.msg_hdr.msg_namelen as usize).min(NAME_LEN);
+                        let from = sockaddr_v4(&self.names[i * NAME_LEN..i * NAME_LEN + len]);
+                        if !accept.admits(from) {
+                            self.stats.rejected += 1;
+                            continue;
+                        }
+                    }
                     if h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
                         self.stats.truncated += 1;
                     }
@@ -308,30 +387,41 @@ impl Drop for RingMem {
     }
 }
 
-/// One multishot `IORING_OP_RECV` per socket, completions carrying buffers from a ring the
-/// kernel picks from (`IORING_REGISTER_PBUF_RING`); a buffer goes back to the ring as soon as
-/// its datagram has been handed on.
+/// Bytes a multishot `IORING_OP_RECVMSG` writes before the payload: a `struct
+/// io_uring_recvmsg_out` (four u32) and the source address field (`msg_namelen` bytes).
+const RECVMSG_HEAD: usize = 16 + NAME_LEN;
+
+/// One multishot receive per socket, completions carrying buffers from a ring the kernel picks
+/// from (`IORING_REGISTER_PBUF_RING`); a buffer goes back to the ring as soon as its datagram
+/// has been handed on. Sockets that accept any sender use `IORING_OP_RECV`; a socket that
+/// checks its sender uses `IORING_OP_RECVMSG`, whose buffers start with the source address.
 pub(crate) struct UringReceiver {
     ring: io_uring::IoUring,
-    fds: Vec<(u16, RawFd)>,
+    fds: Vec<LineSocket>,
+    /// Per socket, the msghdr a multishot recvmsg is armed with (only its name and control
+    /// lengths matter); boxed so its address stays put while the kernel may read it.
+    msghdrs: Box<[libc::msghdr]>,
     mem: RingMem,
     entries: u16,
     tail: u16,
+    /// Largest datagram handed on (bytes past it are cut and counted).
     slot: usize,
+    /// Bytes of each ring buffer: the slot and room for a recvmsg head.
+    buf_len: usize,
     bufs: Vec<u8>,
     stats: RecvStats,
     /// A completion came back with IORING_CQE_F_MORE: multishot is really in effect.
     pub(crate) multishot_seen: bool,
 }
 
-// SAFETY: the raw entry pointer is owned memory (RingMem) moved with the receiver; the ring
-// and buffers are owned too.
+// SAFETY: the raw entry pointer is owned memory (RingMem) moved with the receiver; the ring,
+// buffers and msghdrs (whose pointers are null) are owned too.
 unsafe impl Send for UringReceiver {}
 
 impl UringReceiver {
-    /// Registers a ring of `batch` buffers of `slot` bytes and arms a multishot receive on each
-    /// of `fds` (line, socket).
-    pub(crate) fn new(fds: &[(u16, RawFd)], batch: usize, slot: usize) -> io::Result<Self> {
+    /// Registers a ring of `batch` buffers for datagrams of up to `slot` bytes and arms a
+    /// multishot receive on each of `fds`.
+    pub(crate) fn new(fds: &[LineSocket], batch: usize, slot: usize) -> io::Result<Self> {
         let entries = batch.clamp(1, 32768).next_power_of_two();
         let ring = io_uring::IoUring::new((fds.len() as u32 * 2).next_power_of_two().max(8))?;
         let mut probe = io_uring::Probe::new();
@@ -340,6 +430,12 @@ impl UringReceiver {
             return Err(io::Error::new(
                 io::ErrorKind::Unsupported,
                 "IORING_OP_RECV not supported",
+            ));
+        }
+        if !probe.is_supported(io_uring::opcode::RecvMsgMulti::CODE) {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "IORING_OP_RECVMSG not supported",
             ));
         }
         let layout = std::alloc::Layout::from_size_align(
@@ -357,14 +453,26 @@ impl UringReceiver {
             ));
         }
         let mem = RingMem { ptr, layout };
+        let msghdrs = fds
+            .iter()
+            .map(|_| {
+                // SAFETY: an all-zero msghdr is a valid value (null pointers, zero lengths).
+                let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
+                h.msg_namelen = NAME_LEN as _;
+                h
+            })
+            .collect();
+        let buf_len = slot + RECVMSG_HEAD;
         let mut r = UringReceiver {
             ring,
             fds: fds.to_vec(),
+            msghdrs,
             mem,
             entries: entries as u16,
             tail: 0,
             slot,
-            bufs: vec![0u8; entries * slot],
+            buf_len,
+            bufs: vec![0u8; entries * buf_len],
             stats: RecvStats::default(),
             multishot_seen: false,
         };
@@ -397,9 +505,9 @@ impl UringReceiver {
         // this one is at or past it.
         let e = unsafe { &mut *self.mem.ptr.add(idx) };
         // SAFETY: bid < entries, so the offset is within `bufs`.
-        let addr = unsafe { self.bufs.as_mut_ptr().add(usize::from(bid) * self.slot) };
+        let addr = unsafe { self.bufs.as_mut_ptr().add(usize::from(bid) * self.buf_len) };
         e.set_addr(addr as u64);
-        e.set_len(self.slot as u32);
+        e.set_len(self.buf_len as u32);
         e.set_bid(bid);
         self.tail = self.tail.wrapping_add(1);
     }
@@ -414,13 +522,19 @@ impl UringReceiver {
         tail.store(self.tail, Ordering::Release);
     }
 
+    /// Arms socket `k`'s multishot receive; its completions carry `k` as user data.
     fn arm(&mut self, k: usize) -> io::Result<()> {
-        let (line, fd) = self.fds[k];
-        let sqe = io_uring::opcode::RecvMulti::new(io_uring::types::Fd(fd), BGID)
-            .build()
-            .user_data(u64::from(line));
-        // SAFETY: the fd and the buffer group outlive the operation (both owned by self, and
-        // the ring is dropped first).
+        let s = self.fds[k];
+        let fd = io_uring::types::Fd(s.fd);
+        let sqe = if s.accept == Accept::Any {
+            io_uring::opcode::RecvMulti::new(fd, BGID).build()
+        } else {
+            io_uring::opcode::RecvMsgMulti::new(fd, &self.msghdrs[k], BGID).build()
+        }
+        .user_data(k as u64);
+        // SAFETY: the fd, the buffer group and the msghdr outlive the operation (all owned by
+        // self or its caller for self's lifetime, and the ring is dropped first; the msghdrs
+        // are a boxed slice, never moved or resized).
         unsafe { self.ring.submission().push(&sqe) }
             .map_err(|_| io::Error::other("io_uring submission queue full"))?;
         Ok(())
@@ -447,14 +561,15 @@ impl UringReceiver {
             let Some(cqe) = self.ring.completion().next() else {
                 break;
             };
-            let line = cqe.user_data() as u16;
+            let k = cqe.user_data() as usize;
+            let Some(&LineSocket { line, accept, .. }) = self.fds.get(k) else {
+                continue;
+            };
             let flags = cqe.flags();
             let res = cqe.result();
             let more = io_uring::cqueue::more(flags);
             if !more {
-                if let Some(k) = self.fds.iter().position(|&(l, _)| l == line) {
-                    rearm[k.min(7)] = true;
-                }
+                rearm[k.min(7)] = true;
             } else {
                 self.multishot_seen = true;
             }
@@ -468,15 +583,38 @@ impl UringReceiver {
                 continue;
             };
             let ts = realtime_ns();
-            // A multishot receive reports no MSG_TRUNC: a datagram filling the slot may have
-            // been cut (the arbiter then also counts its cut block as malformed).
-            if res as usize >= self.slot {
-                self.stats.truncated += 1;
+            let off = usize::from(bid) * self.buf_len;
+            let buf = &self.bufs[off..off + self.buf_len];
+            let n = (res as usize).min(self.buf_len);
+            let payload = if accept == Accept::Any {
+                // A multishot recv reports no MSG_TRUNC: a datagram longer than the slot
+                // filled the buffer past it (the arbiter then also counts its cut block as
+                // malformed).
+                Some(&buf[..n])
+            } else {
+                match io_uring::types::RecvMsgOut::parse(buf, &self.msghdrs[k]) {
+                    Ok(m) if accept.admits(sockaddr_v4(m.name_data())) => {
+                        if m.is_payload_truncated() {
+                            self.stats.truncated += 1;
+                        }
+                        // The payload follows the head (no control data was asked for); the
+                        // parsed view borrows `m`, so slice the buffer itself.
+                        let len = m.payload_data().len();
+                        Some(&buf[RECVMSG_HEAD..RECVMSG_HEAD + len])
+                    }
+                    _ => {
+                        self.stats.rejected += 1;
+                        None
+                    }
+                }
+            };
+            if let Some(p) = payload {
+                if p.len() > self.slot {
+                    self.stats.truncated += 1;
+                }
+                f(line, ts, &p[..p.len().min(self.slot)]);
+                total += 1;
             }
-            let len = (res as usize).min(self.slot);
-            let off = usize::from(bid) * self.slot;
-            f(line, ts, &self.bufs[off..off + len]);
-            total += 1;
             self.push_buffer(bid);
             returned = true;
         }
@@ -500,28 +638,145 @@ impl Drop for UringReceiver {
     }
 }
 
-/// Whether io_uring multishot receive works here: a real multishot receive on a loopback
-/// socket must complete with a datagram and IORING_CQE_F_MORE. `Err` says why not.
+/// Whether io_uring multishot receive works here: a real multishot recv on one loopback socket
+/// and a multishot recvmsg that checks the sender on another must each complete with their
+/// datagram and IORING_CQE_F_MORE. `Err` says why not.
 pub(crate) fn probe_io_uring() -> Result<(), String> {
     let run = || -> io::Result<bool> {
-        let rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let any = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let checked = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
         let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
-        let mut r = UringReceiver::new(&[(0, rx.as_raw_fd())], 4, 256)?;
-        tx.send_to(b"ticklane-probe", rx.local_addr()?)?;
-        let mut got = false;
+        let SocketAddr::V4(from) = tx.local_addr()? else {
+            return Ok(false);
+        };
+        let mut r = UringReceiver::new(
+            &[
+                LineSocket {
+                    line: 0,
+                    fd: any.as_raw_fd(),
+                    accept: Accept::Any,
+                },
+                LineSocket {
+                    line: 1,
+                    fd: checked.as_raw_fd(),
+                    accept: Accept::From(from),
+                },
+            ],
+            4,
+            256,
+        )?;
+        tx.send_to(b"ticklane-probe", any.local_addr()?)?;
+        tx.send_to(b"ticklane-probe", checked.local_addr()?)?;
+        let mut got = [false; 2];
         for _ in 0..50 {
-            r.recv(Duration::from_millis(10), &mut |_, _, b: &[u8]| {
-                got |= b == b"ticklane-probe"
+            r.recv(Duration::from_millis(10), &mut |line, _, b: &[u8]| {
+                got[usize::from(line).min(1)] |= b == b"ticklane-probe"
             })?;
-            if got {
+            if got == [true; 2] {
                 break;
             }
         }
-        Ok(got && r.multishot_seen)
+        Ok(got == [true; 2] && r.multishot_seen && r.stats.rejected == 0)
     };
     match run() {
         Ok(true) => Ok(()),
         Ok(false) => Err("a multishot receive did not complete as multishot".into()),
         Err(e) => Err(format!("io_uring multishot receive unavailable: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A socket that checks its sender takes the server's datagram and drops a forger's (sent
+    /// from another port of the same host), counting it; a socket that accepts anyone takes
+    /// both; one that accepts nobody drops everything.
+    fn only_the_server_is_accepted(backend: &str) {
+        let lo = Ipv4Addr::LOCALHOST;
+        let server = UdpSocket::bind((lo, 0)).unwrap();
+        let forger = UdpSocket::bind((lo, 0)).unwrap();
+        let SocketAddr::V4(server_addr) = server.local_addr().unwrap() else {
+            unreachable!("bound on 127.0.0.1")
+        };
+        let req = request_socket(lo, 1 << 20).unwrap();
+        let open = request_socket(lo, 1 << 20).unwrap();
+        let closed = request_socket(lo, 1 << 20).unwrap();
+        assert_eq!(req.local_addr().unwrap().ip(), lo, "bound to the interface");
+        let fds = [
+            LineSocket {
+                line: 2,
+                fd: req.as_raw_fd(),
+                accept: Accept::From(server_addr),
+            },
+            LineSocket {
+                line: 0,
+                fd: open.as_raw_fd(),
+                accept: Accept::Any,
+            },
+            LineSocket {
+                line: 5,
+                fd: closed.as_raw_fd(),
+                accept: Accept::Nobody,
+            },
+        ];
+        let mut r = if backend == "io_uring" {
+            Receiver::Uring(UringReceiver::new(&fds, 8, 512).unwrap())
+        } else {
+            Receiver::Mmsg(MmsgReceiver::new(&fds, 8, 512).unwrap())
+        };
+        let to = |s: &UdpSocket| s.local_addr().unwrap();
+        forger.send_to(b"forged", to(&req)).unwrap();
+        server.send_to(b"genuine", to(&req)).unwrap();
+        forger.send_to(b"anyone", to(&open)).unwrap();
+        server.send_to(b"server", to(&open)).unwrap();
+        server.send_to(b"unasked", to(&closed)).unwrap();
+        let mut got = Vec::new();
+        for _ in 0..100 {
+            r.recv(Duration::from_millis(10), &mut |line, _, b: &[u8]| {
+                got.push((line, b.to_vec()))
+            })
+            .unwrap();
+            if got.len() == 3 && r.stats().rejected == 2 {
+                break;
+            }
+        }
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                (0, b"anyone".to_vec()),
+                (0, b"server".to_vec()),
+                (2, b"genuine".to_vec())
+            ],
+            "{backend}"
+        );
+        assert_eq!(r.stats().rejected, 2, "{backend}");
+    }
+
+    #[test]
+    fn recvmmsg_takes_retransmissions_only_from_the_request_server() {
+        only_the_server_is_accepted("recvmmsg");
+    }
+
+    #[test]
+    fn io_uring_takes_retransmissions_only_from_the_request_server() {
+        if let Err(why) = probe_io_uring() {
+            eprintln!("skipping io_uring: {why}");
+            return;
+        }
+        only_the_server_is_accepted("io_uring");
+    }
+
+    #[test]
+    fn a_sockaddr_in_is_read_from_its_bytes() {
+        let mut b = [0u8; NAME_LEN];
+        b[..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+        b[2..4].copy_from_slice(&31009u16.to_be_bytes());
+        b[4..8].copy_from_slice(&[127, 0, 0, 1]);
+        assert_eq!(sockaddr_v4(&b), Some("127.0.0.1:31009".parse().unwrap()));
+        assert_eq!(sockaddr_v4(&b[..6]), None, "cut short");
+        b[..2].copy_from_slice(&(libc::AF_INET6 as u16).to_ne_bytes());
+        assert_eq!(sockaddr_v4(&b), None, "not IPv4");
     }
 }

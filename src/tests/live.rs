@@ -410,16 +410,89 @@ fn interrupted_run(name: &str, group: &str, sig: &str) {
     assert_ne!(d, replay_digest(Path::new(SAMPLE)));
 }
 
-fn scrape(addr: &str) -> String {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
+/// `GET path` on `addr` as a one-shot client (`Connection: close`); the response's head and
+/// body, or why there was none within `limit`.
+fn http_get(addr: &str, path: &str, limit: Duration) -> Result<(String, String), String> {
+    let mut s = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(limit)).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
     let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let (head, body) = resp.split_once("\r\n\r\n").expect("an HTTP response");
-    assert!(head.starts_with("HTTP/1.0 200"), "{head}");
-    body.to_owned()
+    s.read_to_string(&mut resp)
+        .map_err(|e| format!("{e} after {} bytes", resp.len()))?;
+    let (head, body) = resp
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("not an HTTP response: {resp:?}"))?;
+    Ok((head.to_owned(), body.to_owned()))
+}
+
+fn scrape(addr: &str) -> String {
+    let (head, body) = http_get(addr, "/metrics", Duration::from_secs(5)).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/openmetrics-text; version=1.0.0"),
+        "{head}"
+    );
+    body
+}
+
+/// The metrics address from live's start-up lines.
+fn metrics_addr(seen: &[String]) -> String {
+    seen.iter()
+        .find_map(|l| l.strip_prefix("live: metrics at http://"))
+        .and_then(|r| r.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("no metrics address in {seen:?}"))
+        .to_owned()
+}
+
+/// Connections that say nothing do not hold up a scrape (the endpoint once served one
+/// connection at a time, waiting up to 2 s on each). A liveness bound, not a timing test.
+#[test]
+fn a_scrape_is_answered_while_idle_connections_are_open() {
+    let dir = tmp_dir("idle");
+    let feed = Feed::new("239.255.83.2");
+    let config = feed.config(
+        "recvmmsg",
+        &dir,
+        "[metrics]\nbind = \"127.0.0.1:0\"\n[run]\nstop_at_end = false\n",
+    );
+    let (mut live, _err, seen) = start_live(&config);
+    let addr = metrics_addr(&seen);
+    let idle: Vec<std::net::TcpStream> = (0..3)
+        .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let t = Instant::now();
+    let got = http_get(&addr, "/metrics", Duration::from_secs(2));
+    let took = t.elapsed();
+    let health = http_get(&addr, "/healthz", Duration::from_secs(2));
+    let missing = http_get(&addr, "/nope", Duration::from_secs(2));
+    drop(idle);
+    sigint(live.child());
+    let out = live.finish(Duration::from_secs(10));
+    let (head, body) = got.unwrap_or_else(|e| panic!("no scrape answer within 2 s: {e}"));
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        body.contains("ticklane_packets_total{source=\"test\",line=\"A\"}"),
+        "{body}"
+    );
+    let (head, body) = health.unwrap();
+    assert!(
+        head.starts_with("HTTP/1.1 200") && body == "ok\n",
+        "{head}\n{body}"
+    );
+    let (head, _) = missing.unwrap();
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Checks the exposition line by line and returns `name{labels}` → value.
@@ -490,12 +563,7 @@ fn metrics_endpoint_serves_growing_counters_during_a_run() {
         "[metrics]\nbind = \"127.0.0.1:0\"\n[run]\nstop_at_end = false\n",
     );
     let (mut live, _err, seen) = start_live(&config);
-    let addr = seen
-        .iter()
-        .find_map(|l| l.strip_prefix("live: metrics at http://"))
-        .and_then(|r| r.strip_suffix("/metrics"))
-        .unwrap_or_else(|| panic!("no metrics address in {seen:?}"))
-        .to_owned();
+    let addr = metrics_addr(&seen);
     let serve = feed.serve(SAMPLE, &["--seed", "9"], "400");
     // First scrape once packets are flowing (the feed lasts about 2.6 s from then).
     let t = Instant::now();
@@ -528,6 +596,8 @@ fn metrics_endpoint_serves_growing_counters_during_a_run() {
     for key in [
         "ticklane_packets_total{source=\"test\",line=\"A\"}",
         "ticklane_gaps_total{source=\"test\"}",
+        "ticklane_conflicts_total{source=\"test\"}",
+        "ticklane_rejected_datagrams_total{source=\"test\"}",
         "ticklane_resyncs_total{source=\"test\"}",
         "ticklane_ring_occupancy_bytes{source=\"test\"}",
         "ticklane_stage_latency_ns{source=\"test\",stage=\"process\",quantile=\"0.99\"}",
@@ -719,4 +789,277 @@ fn a_looped_feed_continues_the_sequence_and_is_recovered() {
         "{stdout}"
     );
     assert_eq!(replay_digest(&dir.join("live.journal")), digest_of(&stdout));
+}
+
+/// `serve itch` on two lines with 30% of the packets held back on each: the daemon's digest is
+/// the file's and nothing conflicts, for 10 seeds (a held packet once went out under the other
+/// line's sequence number: a conflicting copy, and a wrong book when it came first).
+#[test]
+fn live_matches_the_file_at_30_percent_reorder_on_both_lines_for_10_seeds() {
+    let want = replay_digest(Path::new(SAMPLE));
+    for seed in 1..=10u32 {
+        let dir = tmp_dir(&format!("reorder{seed}"));
+        let feed = Feed::new(&format!("239.255.87.{seed}"));
+        // Both receive backends (auto picks io_uring where the kernel has it).
+        let recv = if seed % 2 == 0 { "recvmmsg" } else { "auto" };
+        let config = feed.config(recv, &dir, "[metrics]\nenabled = false\n");
+        let (live, _err, _) = start_live(&config);
+        let seed_arg = seed.to_string();
+        let serve = feed.serve(SAMPLE, &["--reorder", "0.3", "--seed", &seed_arg], "20000");
+        let out = live.finish(Duration::from_secs(30));
+        drop(serve);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "seed {seed}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains("stopped by end of session, every gap closed"),
+            "seed {seed}: {stdout}"
+        );
+        assert_eq!(
+            count_before(&stdout, "arbiter:", "conflicting"),
+            0,
+            "seed {seed}: {stdout}"
+        );
+        assert_eq!(digest_of(&stdout), want, "seed {seed}: {stdout}");
+        assert_eq!(
+            replay_digest(&dir.join("live.journal")),
+            want,
+            "seed {seed}"
+        );
+    }
+}
+
+/// The sample's messages.
+fn sample_messages() -> Vec<Vec<u8>> {
+    let data = std::fs::read(SAMPLE).unwrap();
+    let mut r = ticklane_feeds::itch::framing::FrameReader::new(&data[..]);
+    let mut msgs = Vec::new();
+    while let Some(f) = r.next_frame() {
+        msgs.push(f.unwrap().bytes.to_vec());
+    }
+    msgs
+}
+
+/// Messages `first..end` (sequence numbers from 1) of `msgs` in MoldUDP64 packets of at most
+/// 1400 bytes.
+fn pack(session: [u8; 10], msgs: &[Vec<u8>], first: u64, end: u64) -> Vec<Vec<u8>> {
+    use ticklane_feeds::moldudp64::PacketBuilder;
+    let mut out = Vec::new();
+    let mut seq = first;
+    while seq < end {
+        let mut buf = Vec::new();
+        let mut b = PacketBuilder::new(session, seq, 1400);
+        while seq < end && b.push(&mut buf, &msgs[(seq - 1) as usize]) {
+            seq += 1;
+        }
+        b.finish(&mut buf);
+        out.push(buf);
+    }
+    out
+}
+
+/// The sample in MoldUDP64 packets, and the next sequence number after the last.
+fn sample_packets(session: [u8; 10]) -> (Vec<Vec<u8>>, u64) {
+    let msgs = sample_messages();
+    let end = msgs.len() as u64 + 1;
+    (pack(session, &msgs, 1, end), end)
+}
+
+/// A UDP socket that sends multicast on 127.0.0.1 (TTL 0), as `serve itch` does.
+fn multicast_sender() -> std::net::UdpSocket {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).unwrap();
+    s.set_multicast_if_v4(&std::net::Ipv4Addr::LOCALHOST)
+        .unwrap();
+    s.set_multicast_loop_v4(true).unwrap();
+    s.set_multicast_ttl_v4(0).unwrap();
+    s.bind(&std::net::SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0)).into())
+        .unwrap();
+    s.into()
+}
+
+/// Line B repeats line A's packets, two of them with a message changed: the daemon keeps A's
+/// copies (the file's digest), counts the two as conflicting rather than duplicate, journals
+/// them, and the journal's replay finds the same two and prints the same digest.
+#[test]
+fn a_copy_with_other_bytes_is_counted_as_a_conflict_journaled_and_replayed() {
+    let dir = tmp_dir("conflict");
+    let feed = Feed::new("239.255.88.1");
+    let config = feed.config("auto", &dir, "[metrics]\nenabled = false\n");
+    let session = *b"CONFLICT01";
+    let (packets, next) = sample_packets(session);
+    let (live, _err, _) = start_live(&config);
+    let tx = multicast_sender();
+    let a = format!("{}:{}", feed.group, feed.pa);
+    let b = format!("{}:{}", feed.group, feed.pb);
+    for p in &packets {
+        tx.send_to(p, &a).unwrap();
+    }
+    // Let A's copies be released first, then repeat them on B with the last byte of the first
+    // message of packets 3 and 7 changed.
+    std::thread::sleep(Duration::from_millis(200));
+    for (i, p) in packets.iter().enumerate() {
+        let mut p = p.clone();
+        if i == 3 || i == 7 {
+            let len = usize::from(u16::from_be_bytes([p[20], p[21]]));
+            p[22 + len - 1] ^= 0xff;
+        }
+        tx.send_to(&p, &b).unwrap();
+    }
+    let eos = ticklane_feeds::moldudp64::end_of_session(session, next);
+    tx.send_to(&eos, &a).unwrap();
+    tx.send_to(&eos, &b).unwrap();
+    let out = live.finish(Duration::from_secs(30));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        count_before(&stdout, "arbiter:", "conflicting"),
+        2,
+        "{stdout}"
+    );
+    assert_eq!(
+        count_before(&stdout, "arbiter:", "duplicates"),
+        1037,
+        "{stdout}"
+    );
+    let d = digest_of(&stdout);
+    assert_eq!(d, replay_digest(Path::new(SAMPLE)), "A's copies were kept");
+    let o = Command::new(BIN)
+        .args(["replay", dir.join("live.journal").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let replayed = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        replayed.contains("1037 duplicates, 2 conflicting (2 journaled)"),
+        "{replayed}"
+    );
+    assert_eq!(digest_of(&replayed), d);
+}
+
+/// A packet lost on both lines is requested; before the request server answers, a valid
+/// MoldUDP64 packet carrying a trade at the missing sequence number reaches the daemon's
+/// request socket from another port of this host. The daemon ignores and counts it, takes the
+/// server's answer, and ends with the file's digest (the forged trade is in neither the book
+/// nor the journal).
+fn forged_retransmission_is_ignored_and_counted(name: &str, group: &str, recv: &str) {
+    use ticklane_feeds::moldudp64::{end_of_session, parse_request, PacketBuilder};
+    let dir = tmp_dir(name);
+    let feed = Feed::new(group);
+    let config = feed.config(recv, &dir, "[metrics]\nenabled = false\n");
+    if recv == "io_uring" {
+        let probe_cfg = dir.join("probe.toml");
+        std::fs::write(
+            &probe_cfg,
+            std::fs::read_to_string(&config)
+                .unwrap()
+                .replace("[journal]", "[run]\nmax_duration_s = 0.01\n[journal]"),
+        )
+        .unwrap();
+        if let Some(why) = io_uring_unsupported(&probe_cfg) {
+            eprintln!("skipping the io_uring run: the kernel probe says: {why}");
+            return;
+        }
+    }
+    // This test is the request server; the forger is another port on the same host.
+    let server = std::net::UdpSocket::bind(("127.0.0.1", feed.preq)).unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let forger = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let session = *b"FORGERY001";
+    let msgs = sample_messages();
+    let end = msgs.len() as u64 + 1;
+    let packets = pack(session, &msgs, 1, end);
+    let (mut live, _err, _) = start_live(&config);
+    let tx = multicast_sender();
+    let lost = 5;
+    for dest in [
+        format!("{}:{}", feed.group, feed.pa),
+        format!("{}:{}", feed.group, feed.pb),
+    ] {
+        for (i, p) in packets.iter().enumerate() {
+            if i != lost {
+                tx.send_to(p, &dest).unwrap();
+            }
+        }
+        tx.send_to(&end_of_session(session, end), &dest).unwrap();
+    }
+    let (mut requests, mut forged) = (0, 0);
+    let mut buf = [0u8; 2048];
+    let t = Instant::now();
+    while live.child().try_wait().unwrap().is_none() && t.elapsed() < Duration::from_secs(20) {
+        let Ok((n, from)) = server.recv_from(&mut buf) else {
+            continue;
+        };
+        let (s, seq, count) = parse_request(&buf[..n]).unwrap();
+        assert_eq!(s, session);
+        requests += 1;
+        if forged == 0 {
+            // A non-cross trade ('P', 44 bytes) of 100 AAPL at 1.0000 on the missing message's
+            // instrument.
+            let m = &msgs[(seq - 1) as usize];
+            let mut trade = vec![b'P'];
+            trade.extend_from_slice(&m[1..3]); // stock locate
+            trade.extend_from_slice(&[0, 0]); // tracking number
+            trade.extend_from_slice(&m[5..11]); // timestamp
+            trade.extend_from_slice(&7u64.to_be_bytes()); // order reference
+            trade.push(b'B');
+            trade.extend_from_slice(&100u32.to_be_bytes());
+            trade.extend_from_slice(b"AAPL    ");
+            trade.extend_from_slice(&10_000u32.to_be_bytes());
+            trade.extend_from_slice(&99u64.to_be_bytes()); // match number
+            assert_eq!(trade.len(), 44);
+            let mut p = Vec::new();
+            let mut b = PacketBuilder::new(session, seq, 1400);
+            assert!(b.push(&mut p, &trade));
+            b.finish(&mut p);
+            forger.send_to(&p, from).unwrap();
+            forged += 1;
+        }
+        for p in pack(session, &msgs, seq, (seq + u64::from(count)).min(end)) {
+            server.send_to(&p, from).unwrap();
+        }
+    }
+    let out = live.finish(Duration::from_secs(10));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(requests > 0 && forged == 1, "{requests} requests\n{stdout}");
+    assert!(
+        stdout.contains("stopped by end of session, every gap closed"),
+        "{stdout}"
+    );
+    let d = digest_of(&stdout);
+    assert_eq!(
+        d,
+        replay_digest(Path::new(SAMPLE)),
+        "no forged trade\n{stdout}"
+    );
+    assert_eq!(replay_digest(&dir.join("live.journal")), d);
+    assert_eq!(count_before(&stdout, "receive:", "rejected"), 1, "{stdout}");
+    assert!(
+        count_before(&stdout, "arbiter:", "recovered") > 0,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_forged_retransmission_is_ignored_and_counted_with_recvmmsg() {
+    forged_retransmission_is_ignored_and_counted("forgem", "239.255.89.1", "recvmmsg");
+}
+
+#[test]
+fn a_forged_retransmission_is_ignored_and_counted_with_io_uring() {
+    forged_retransmission_is_ignored_and_counted("forgeu", "239.255.89.2", "io_uring");
 }
