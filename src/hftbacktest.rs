@@ -131,6 +131,9 @@ pub(crate) struct ConvertCounts {
     pub decode_errors: u64,
     /// Garbage runs skipped by the framer.
     pub garbage: u64,
+    /// Messages whose time jumped more than the default bound (written at the previous
+    /// message's time; see `ticklane_engine::event_time`).
+    pub time_jumps: u64,
     /// The input ended inside a message.
     pub truncated_tail: bool,
 }
@@ -346,6 +349,7 @@ pub fn convert(a: HftbacktestArgs) -> Result<u8, Failure> {
     }
     conv.counts.messages = decoder.messages;
     conv.counts.decode_errors = decoder.decode_errors;
+    conv.counts.time_jumps = decoder.time.jumps().total();
     if let (Some(s), None) = (&a.symbol, conv.locate) {
         return Err(input_failure(anyhow!(
             "{}: no stock-directory message for symbol {s}; check the symbol (see `ticklane replay` for the most active ones)",
@@ -359,7 +363,7 @@ pub fn convert(a: HftbacktestArgs) -> Result<u8, Failure> {
     write_npz(file, &conv.rows).with_context(|| format!("writing {}", a.output.display()))?;
     let c = conv.counts;
     eprintln!(
-        "wrote {}: {} rows from {} messages ({} off-book trades and {} other-instrument events skipped; {} book errors, {} decode errors, {} garbage runs{})",
+        "wrote {}: {} rows from {} messages ({} off-book trades and {} other-instrument events skipped; {} book errors, {} decode errors, {} garbage runs, {} time jumps{})",
         a.output.display(),
         c.rows,
         c.messages,
@@ -368,6 +372,7 @@ pub fn convert(a: HftbacktestArgs) -> Result<u8, Failure> {
         c.book_errors,
         c.decode_errors,
         c.garbage,
+        c.time_jumps,
         if c.truncated_tail { ", truncated tail" } else { "" }
     );
     Ok(0)
