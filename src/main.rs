@@ -85,7 +85,7 @@ enum Cmd {
     /// spot or USD-M futures, Coinbase): reconnect and resync from snapshots, journal every
     /// frame, same summary, digest and metrics endpoint.
     Live(live::LiveArgs),
-    /// List the built-in strategies with their config keys and defaults.
+    /// List the built-in strategies with their config keys, defaults and valid ranges.
     Strategies,
     /// Re-run the backtest a report's manifest.json describes; exit 0 only if the digest matches
     /// (5 if it differs, saying what differs; 3 if an input file changed or is missing).
@@ -349,8 +349,11 @@ fn main() -> ExitCode {
         Cmd::Strategies => {
             for info in ticklane_strategies::list() {
                 println!("{:<16} {}", info.name, info.about);
-                for (k, d, m) in info.keys {
-                    println!("    {k:<14} = {d:<8} {m}");
+                for k in info.keys {
+                    println!(
+                        "    {:<14} = {:<8} {:<24} {}",
+                        k.key, k.default, k.range, k.meaning
+                    );
                 }
             }
             Ok(0)
