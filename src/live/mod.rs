@@ -39,7 +39,7 @@ use ticklane_replay::journal::ReleasedStages;
 use ticklane_replay::pipeline::PipelineRun;
 use ticklane_replay::{ItchReplayOptions, ReplayError, Summary};
 
-use crate::{input_failure, Failure};
+use crate::Failure;
 use config::{ConfigError, LiveConfig, PipelineMode, RecvBackend};
 use metrics::{ItchCounters, LatencyTotals, MetricsRegistry};
 use recv::Receiver;
@@ -64,11 +64,7 @@ const PIPELINE_RING: usize = 16 << 20;
 fn strategy_toml(cfg: &LiveConfig) -> Result<Option<String>, Failure> {
     Ok(match &cfg.strategy {
         Some(s) => match (&s.config, &s.params) {
-            (Some(p), _) => Some(
-                std::fs::read_to_string(p)
-                    .with_context(|| format!("[strategy] config: reading {}", p.display()))
-                    .map_err(input_failure)?,
-            ),
+            (Some(p), _) => Some(crate::read_config("[strategy] config", p)?),
             (None, Some(t)) => Some(toml::to_string(t).map_err(|e| Failure {
                 code: 2,
                 err: e.into(),
@@ -79,13 +75,11 @@ fn strategy_toml(cfg: &LiveConfig) -> Result<Option<String>, Failure> {
     })
 }
 
+/// Every config error, an unreadable file included, is bad usage (exit 2).
 fn config_failure(e: ConfigError) -> Failure {
-    match e {
-        ConfigError::Read { .. } => input_failure(e),
-        other => Failure {
-            code: 2,
-            err: other.into(),
-        },
+    Failure {
+        code: 2,
+        err: e.into(),
     }
 }
 
