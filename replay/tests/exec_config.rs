@@ -209,3 +209,16 @@ fn the_example_and_the_defaults_load() {
     ExecConfig::default().validate().unwrap();
     options("").unwrap();
 }
+
+#[test]
+fn the_reference_documents_every_key_with_its_range() {
+    let doc = include_str!("../../docs/config.md");
+    for (key, range) in ranges() {
+        let row = format!("| `{key}` | ");
+        let line = doc.lines().find(|l| l.starts_with(&row));
+        assert!(
+            line.is_some_and(|l| l.contains(&format!(" | {range}"))),
+            "docs/config.md: no row {row}... | {range}"
+        );
+    }
+}

@@ -424,4 +424,25 @@ mod tests {
         assert!(MeanReversionConfig::default().validate().is_ok());
         assert!(MarketMakerConfig::default().validate().is_ok());
     }
+
+    #[test]
+    fn the_reference_documents_every_key_with_its_range() {
+        let doc = include_str!("../../docs/config.md");
+        for info in list() {
+            for k in &info.keys {
+                let name = if ["size", "max_position"].contains(&k.key) {
+                    "all"
+                } else {
+                    info.name
+                };
+                let row = format!("| {name} | `{}` | ", k.key);
+                let line = doc.lines().find(|l| l.starts_with(&row));
+                assert!(
+                    line.is_some_and(|l| l.contains(&format!(" | {} | ", k.range))),
+                    "docs/config.md: no row {row}... | {} |",
+                    k.range
+                );
+            }
+        }
+    }
 }
