@@ -35,8 +35,8 @@ static GLOBAL: live::alloc_count::Counting = live::alloc_count::Counting;
 
 /// Exit codes a script can rely on.
 mod exit {
-    /// Bad usage: a flag, or a configuration file (strategy, backtest, live) that cannot be read
-    /// or holds a bad key or a value out of range. Clap's own usage errors exit 2 as well.
+    /// Bad usage: a flag, a strategy or backtest configuration file that cannot be read, or any
+    /// configuration with a bad key or a value out of range. Clap's usage errors exit 2 as well.
     pub const USAGE: u8 = 2;
     /// Input data missing, unreadable or not in the expected format.
     pub const INPUT: u8 = 3;
@@ -56,9 +56,9 @@ mod exit {
     long_about = "Low-latency market-data engine: exchange feed decoders, order books, deterministic replays.\n\n\
                   Every replay ends with a line `digest: <hex>`: a hash over the ordered stream of best bid/offer \
                   changes and trades. The same input and options always give the same digest.\n\n\
-                  Exit codes: 0 ok, 1 other failure, 2 bad usage or configuration (a flag, or a strategy, \
-                  backtest or live config file unreadable, with a bad key or a value out of range), \
-                  3 input data missing or not in the expected format, \
+                  Exit codes: 0 ok, 1 other failure, 2 bad usage or configuration (a flag; a strategy or \
+                  backtest config file unreadable; any config with a bad key or a value out of range), \
+                  3 input missing (the live daemon's --config file included) or not in the expected format, \
                   4 bad records in the input with --strict."
 )]
 struct Cli {

@@ -39,7 +39,7 @@ use ticklane_replay::journal::ReleasedStages;
 use ticklane_replay::pipeline::PipelineRun;
 use ticklane_replay::{ItchReplayOptions, ReplayError, Summary};
 
-use crate::Failure;
+use crate::{input_failure, Failure};
 use config::{ConfigError, LiveConfig, PipelineMode, RecvBackend};
 use metrics::{ItchCounters, LatencyTotals, MetricsRegistry};
 use recv::Receiver;
@@ -75,11 +75,15 @@ fn strategy_toml(cfg: &LiveConfig) -> Result<Option<String>, Failure> {
     })
 }
 
-/// Every config error, an unreadable file included, is bad usage (exit 2).
+/// The daemon's config file missing is a missing input (exit 3); any error in it, a value out
+/// of range included, is bad configuration (exit 2).
 fn config_failure(e: ConfigError) -> Failure {
-    Failure {
-        code: 2,
-        err: e.into(),
+    match e {
+        ConfigError::Read { .. } => input_failure(e),
+        other => Failure {
+            code: 2,
+            err: other.into(),
+        },
     }
 }
 
