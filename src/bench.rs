@@ -10,24 +10,35 @@ use anyhow::Context;
 use clap::Args;
 use hdrhistogram::Histogram;
 use ticklane_engine::book::L3Books;
+use ticklane_engine::config::Range;
 use ticklane_engine::{Nanos, SourceId};
 use ticklane_feeds::itch::decode;
 use ticklane_feeds::itch::framing::SliceFrames;
 use ticklane_feeds::itch::normalize::Normalizer;
+use ticklane_replay::pipeline::PipelineConfig;
 
-use crate::{input_failure, Failure};
+use crate::{in_range, input_failure, Failure};
+
+/// Valid `bench itch --runs`.
+const PASSES: Range<u32> = Range::new(1, 1000, "timed passes");
+/// Valid `--sample-every`.
+const SAMPLE_EVERY: Range<u64> = Range::new(1, 1_000_000, "messages per latency sample");
+/// Valid `bench latency --messages` (generated into memory, about 40 bytes each).
+const MESSAGES: Range<u64> = Range::new(1, 100_000_000, "generated messages");
+/// Valid `bench backtest --runs`.
+const BACKTEST_RUNS: Range<u32> = Range::new(1, 100_000, "timed runs");
 
 #[derive(Args)]
 pub struct ItchBenchArgs {
     /// ITCH 5.0 BinaryFILE, plain or gzip (decompressed into memory before timing).
     file: PathBuf,
     /// Timed passes per measurement; the best pass is reported (the least disturbed by the
-    /// machine's other work).
-    #[arg(long, default_value_t = 3)]
+    /// machine's other work); 1..=1000.
+    #[arg(long, default_value_t = 3, value_parser = in_range("--runs", PASSES))]
     runs: u32,
     /// Time one book apply in every N messages for the latency distribution. Timing every
-    /// message would measure the clock more than the book.
-    #[arg(long, default_value_t = 64)]
+    /// message would measure the clock more than the book; 1..=1000000.
+    #[arg(long, default_value_t = 64, value_parser = in_range("--sample-every", SAMPLE_EVERY))]
     sample_every: u64,
 }
 
@@ -191,14 +202,15 @@ pub struct LatencyBenchArgs {
     /// ITCH 5.0 BinaryFILE to drive the pipeline with (loaded into memory first). Without it, a
     /// built-in generator makes a multi-symbol stream (--messages, --symbols, --seed).
     file: Option<PathBuf>,
-    /// Messages per second fed into the pipeline, or `max` for as fast as it goes.
+    /// Messages per second fed into the pipeline (1..=1000000000), or `max` for as fast as it
+    /// goes.
     #[arg(long, default_value = "1000000")]
     rate: String,
-    /// Generated messages when no file is given.
-    #[arg(long, default_value_t = 2_000_000)]
+    /// Generated messages when no file is given (held in memory: 1..=100000000).
+    #[arg(long, default_value_t = 2_000_000, value_parser = in_range("--messages", MESSAGES))]
     messages: u64,
-    /// Generated symbols when no file is given.
-    #[arg(long, default_value_t = 200)]
+    /// Generated symbols when no file is given (1..=10000).
+    #[arg(long, default_value_t = 200, value_parser = in_range("--symbols", crate::convert::SYMBOLS))]
     symbols: u16,
     /// Generator seed.
     #[arg(long, default_value_t = 1)]
@@ -206,8 +218,8 @@ pub struct LatencyBenchArgs {
     #[command(flatten)]
     layout: crate::LayoutArgs,
     /// Messages per merge epoch with several shards: outputs wait up to this many messages to
-    /// be put back in input order.
-    #[arg(long, default_value_t = 64)]
+    /// be put back in input order (1..=1048576).
+    #[arg(long, default_value_t = 64, value_parser = in_range("--epoch", PipelineConfig::EPOCH))]
     epoch: u64,
     /// Directory for the histograms (.hgrm percentile distributions) and the SVG plot.
     #[arg(long, default_value = "latency-report")]
@@ -223,13 +235,14 @@ pub fn latency(a: LatencyBenchArgs) -> Result<u8, Failure> {
         r => Some(
             r.replace('_', "")
                 .parse::<u64>()
-                .ok()
-                .filter(|&v| v > 0)
-                .ok_or_else(|| {
-                    Failure::from(anyhow::anyhow!(
-                        "--rate {r}: expected a positive number of messages per second or `max`"
-                    ))
-                })?,
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "--rate {r}: expected a number of messages per second ({}) or `max`",
+                        PipelineConfig::RATE
+                    )
+                })
+                .and_then(|v| Ok(PipelineConfig::RATE.check("--rate", v)?))
+                .map_err(|err| Failure { code: 2, err })?,
         ),
     };
     let data = match &a.file {
@@ -353,8 +366,8 @@ pub struct BacktestBenchArgs {
     #[arg(long, value_name = "PATH")]
     exec_config: Option<PathBuf>,
     /// Timed runs of each variant; the median and best are reported. Small inputs need many:
-    /// the first runs pay for page faults and cold caches.
-    #[arg(long, default_value_t = 50)]
+    /// the first runs pay for page faults and cold caches; 1..=100000.
+    #[arg(long, default_value_t = 50, value_parser = in_range("--runs", BACKTEST_RUNS))]
     runs: u32,
 }
 

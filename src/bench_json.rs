@@ -6,17 +6,26 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
+use ticklane_engine::config::Range;
 
 use crate::json_cases::{Case, DecodeFn, Decoders, CASES};
-use crate::Failure;
+use crate::{in_range, Failure};
+
+/// Valid `--runs`.
+const RUNS: Range<u32> = Range::new(1, 1000, "timed runs");
+/// Valid `--ms`.
+const MS: Range<u64> = Range::new(1, 60_000, "time per path per run, ms");
+/// Valid `--iters`.
+const ITERS: Range<u64> = Range::new(1, 10_000_000_000, "iterations");
 
 #[derive(Args)]
 pub struct JsonBenchArgs {
-    /// Timed runs; each path's best run is reported (the least disturbed by other work).
-    #[arg(long, default_value_t = 7)]
+    /// Timed runs; each path's best run is reported (the least disturbed by other work);
+    /// 1..=1000.
+    #[arg(long, default_value_t = 7, value_parser = in_range("--runs", RUNS))]
     runs: u32,
-    /// Time per path per run, ms (the iteration count is calibrated to it once).
-    #[arg(long, default_value_t = 200)]
+    /// Time per path per run, ms (the iteration count is calibrated to it once); 1..=60000.
+    #[arg(long, default_value_t = 200, value_parser = in_range("--ms", MS))]
     ms: u64,
     /// Only the case with this name (e.g. `binance_depth_300B`); all by default.
     #[arg(long)]
@@ -25,8 +34,8 @@ pub struct JsonBenchArgs {
     /// (`valgrind --tool=callgrind`), see scripts/json-callgrind.sh.
     #[arg(long, value_enum, requires = "iters")]
     path: Option<JsonPath>,
-    /// Iterations for `--path`.
-    #[arg(long)]
+    /// Iterations for `--path` (1..=10000000000).
+    #[arg(long, value_parser = in_range("--iters", ITERS))]
     iters: Option<u64>,
 }
 

@@ -7,11 +7,19 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context};
 use clap::Args;
 use flate2::write::GzEncoder;
+use ticklane_engine::config::Range;
 use ticklane_feeds::itch::synth::{generate, SynthConfig};
 use ticklane_feeds::lobster::parse_file_name;
 use ticklane_feeds::lobster::to_itch::{convert, ConvertOptions};
 
-use crate::{create, input_failure, Failure};
+use crate::{create, in_range, input_failure, Failure};
+
+/// Valid `--locate`.
+const LOCATE: Range<u16> = Range::new(1, u16::MAX, "stock locate");
+/// Valid `--symbols` of the generators.
+pub(crate) const SYMBOLS: Range<u16> = Range::new(1, 10_000, "generated symbols");
+/// Valid `gen itch --messages`.
+const MESSAGES: Range<u64> = Range::new(1, 10_000_000_000, "generated messages");
 
 #[derive(Args)]
 pub struct LobsterArgs {
@@ -26,8 +34,8 @@ pub struct LobsterArgs {
     /// Symbol to use (default: from the file name).
     #[arg(long)]
     symbol: Option<String>,
-    /// Stock locate (instrument index) to give the symbol.
-    #[arg(long, default_value_t = 1)]
+    /// Stock locate (instrument index) to give the symbol (1..=65535).
+    #[arg(long, default_value_t = 1, value_parser = in_range("--locate", LOCATE))]
     locate: u16,
     /// Output ITCH 5.0 BinaryFILE; gzip-compressed when the name ends in .gz.
     #[arg(short, long, value_name = "OUT.itch")]
@@ -39,11 +47,11 @@ pub struct GenItchArgs {
     /// Seed: the same seed always writes the same bytes.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Number of symbols (activity is skewed: a few are much busier than the rest).
-    #[arg(long, default_value_t = 500)]
+    /// Number of symbols (activity is skewed: a few are much busier than the rest); 1..=10000.
+    #[arg(long, default_value_t = 500, value_parser = in_range("--symbols", SYMBOLS))]
     symbols: u16,
-    /// Number of order-flow messages.
-    #[arg(long, default_value_t = 10_000_000)]
+    /// Number of order-flow messages (written as they are made: 1..=10000000000).
+    #[arg(long, default_value_t = 10_000_000, value_parser = in_range("--messages", MESSAGES))]
     messages: u64,
     /// Output ITCH 5.0 BinaryFILE; gzip-compressed when the name ends in .gz.
     #[arg(short, long, value_name = "OUT.itch")]

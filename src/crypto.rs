@@ -95,11 +95,7 @@ pub(crate) fn l2_backtest(
         return Ok(None);
     };
     let strategy_cfg = match &a.strategy_config {
-        Some(p) => Some(
-            std::fs::read_to_string(p)
-                .with_context(|| format!("reading {}", p.display()))
-                .map_err(input_failure)?,
-        ),
+        Some(p) => Some(crate::read_config("--strategy-config", p)?),
         None => None,
     };
     let strategy =

@@ -9,6 +9,8 @@ use std::sync::atomic::Ordering;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use ticklane_engine::config::{Bound, Range};
+use ticklane_replay::pipeline::PipelineConfig;
 
 mod backtest;
 mod bench;
@@ -33,7 +35,10 @@ static GLOBAL: live::alloc_count::Counting = live::alloc_count::Counting;
 
 /// Exit codes a script can rely on.
 mod exit {
-    /// Input missing, unreadable or not in the expected format.
+    /// Bad usage: a flag, a strategy or backtest configuration file that cannot be read, or any
+    /// configuration with a bad key or a value out of range. Clap's usage errors exit 2 as well.
+    pub const USAGE: u8 = 2;
+    /// Input data missing, unreadable or not in the expected format.
     pub const INPUT: u8 = 3;
     /// `--strict` and the input had bad records.
     pub const DATA: u8 = 4;
@@ -51,7 +56,9 @@ mod exit {
     long_about = "Low-latency market-data engine: exchange feed decoders, order books, deterministic replays.\n\n\
                   Every replay ends with a line `digest: <hex>`: a hash over the ordered stream of best bid/offer \
                   changes and trades. The same input and options always give the same digest.\n\n\
-                  Exit codes: 0 ok, 1 other failure, 2 bad usage, 3 input missing or not in the expected format, \
+                  Exit codes: 0 ok, 1 other failure, 2 bad usage or configuration (a flag; a strategy or \
+                  backtest config file unreadable; any config with a bad key or a value out of range), \
+                  3 input missing (the live daemon's --config file included) or not in the expected format, \
                   4 bad records in the input with --strict."
 )]
 struct Cli {
@@ -85,7 +92,7 @@ enum Cmd {
     /// spot or USD-M futures, Coinbase): reconnect and resync from snapshots, journal every
     /// frame, same summary, digest and metrics endpoint.
     Live(live::LiveArgs),
-    /// List the built-in strategies with their config keys and defaults.
+    /// List the built-in strategies with their config keys, defaults and valid ranges.
     Strategies,
     /// Re-run the backtest a report's manifest.json describes; exit 0 only if the digest matches
     /// (5 if it differs, saying what differs; 3 if an input file changed or is missing).
@@ -165,8 +172,9 @@ struct ReplayArgs {
     /// book built from diffs alone), instead of only once it is.
     #[arg(long)]
     accept_unsynced: bool,
-    /// Kraken v2: subscribed book depth (v1 captures name it in the channel). Default 10.
-    #[arg(long, value_name = "N")]
+    /// Kraken v2: subscribed book depth (v1 captures name it in the channel). Default 10;
+    /// 1..=1000.
+    #[arg(long, value_name = "N", value_parser = in_range("--book-depth", BOOK_DEPTH))]
     book_depth: Option<usize>,
     /// Kraken v2: a pair's price and quantity decimals on the wire, for its checksum, e.g.
     /// --wire-precision BTC/USD=1,8 (repeatable).
@@ -192,8 +200,8 @@ struct ReplayArgs {
     /// Write the summary as JSON (messages, elapsed_s, msgs_per_sec, digest, counts, errors, ...).
     #[arg(long, value_name = "PATH")]
     summary_json: Option<PathBuf>,
-    /// How many of the most active symbols to list with their final BBO.
-    #[arg(long, default_value_t = 10)]
+    /// How many of the most active symbols to list with their final BBO (0..=10000).
+    #[arg(long, default_value_t = 10, value_parser = in_range("--top", TOP))]
     top: usize,
     /// Exit with code 4 if the input had any bad records (garbage, undecodable messages,
     /// book inconsistencies, a truncated tail). By default they are counted and reported.
@@ -222,15 +230,37 @@ struct ReplayArgs {
 /// How the threaded pipeline is laid out (shared by `replay` and `bench latency`).
 #[derive(Args)]
 pub(crate) struct LayoutArgs {
-    /// Book shards for the threaded pipeline (instruments are split by locate modulo N).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Book shards for the threaded pipeline (instruments are split by locate modulo N); 1..=64.
+    #[arg(long, default_value_t = 1, value_parser = in_range("--shards", PipelineConfig::SHARDS))]
     pub(crate) shards: u16,
-    /// Cores to pin the stages to, in order: decode, shard 0..N-1, output. E.g. --cores 2,3,4.
-    #[arg(long, value_delimiter = ',')]
+    /// Cores to pin the stages to, in order: decode, shard 0..N-1, output. E.g. --cores 2,3,4
+    /// (each 0..=1023).
+    #[arg(long, value_delimiter = ',', value_parser = in_range("--cores", PipelineConfig::CORE))]
     pub(crate) cores: Vec<usize>,
     /// How stages wait on rings: spin (only on dedicated cores), yield (spin then yield), park.
     #[arg(long, default_value = "yield")]
     pub(crate) wait: ticklane_engine::wait::WaitStrategy,
+}
+
+/// Valid `--book-depth` (Kraken serves at most 1000 levels).
+const BOOK_DEPTH: Range<usize> = Range::new(1, 1000, "subscribed book depth, levels");
+/// Valid `--top`.
+const TOP: Range<usize> = Range::new(0, 10_000, "symbols listed");
+
+/// A clap value parser for a numeric flag that accepts `range`'s values only: out of range, the
+/// error names the flag, the value and the range, as a config key's does.
+pub(crate) fn in_range<T>(
+    flag: &'static str,
+    range: Range<T>,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: Bound + std::str::FromStr + Send + Sync + 'static,
+    T::Err: std::fmt::Display,
+{
+    move |s: &str| {
+        let v = s.parse::<T>().map_err(|e| e.to_string())?;
+        range.check(flag, v).map_err(|e| e.to_string())
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -340,6 +370,21 @@ fn parse_time_jump(s: &str) -> Result<u64, String> {
     }
 }
 
+fn usage_failure(e: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        code: exit::USAGE,
+        err: e.into(),
+    }
+}
+
+/// Reads the configuration file given as `what` (`--strategy-config`, ...): one that cannot be
+/// read is bad usage (exit 2), as a bad key or value in it is.
+pub(crate) fn read_config(what: &str, path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {what} {}", path.display()))
+        .map_err(usage_failure)
+}
+
 fn input_failure(e: impl Into<anyhow::Error>) -> Failure {
     Failure {
         code: exit::INPUT,
@@ -381,8 +426,11 @@ fn main() -> ExitCode {
         Cmd::Strategies => {
             for info in ticklane_strategies::list() {
                 println!("{:<16} {}", info.name, info.about);
-                for (k, d, m) in info.keys {
-                    println!("    {k:<14} = {d:<8} {m}");
+                for k in info.keys {
+                    println!(
+                        "    {:<14} = {:<8} {:<24} {}",
+                        k.key, k.default, k.range, k.meaning
+                    );
                 }
             }
             Ok(0)
@@ -518,11 +566,7 @@ fn replay(mut a: ReplayArgs) -> Result<u8, Failure> {
         }));
     }
     let strategy_cfg = match &a.strategy_config {
-        Some(p) => Some(
-            std::fs::read_to_string(p)
-                .with_context(|| format!("reading {}", p.display()))
-                .map_err(input_failure)?,
-        ),
+        Some(p) => Some(read_config("--strategy-config", p)?),
         None => None,
     };
     let make = |name: &str| ticklane_strategies::build(name, strategy_cfg.as_deref());

@@ -59,11 +59,7 @@ pub(crate) fn replay(a: &ReplayArgs) -> Result<u8, Failure> {
         Some(name) => {
             // The live run's `[strategy]` keys, as a file: the same strategy, the same digest.
             let cfg = match &a.strategy_config {
-                Some(p) => Some(
-                    std::fs::read_to_string(p)
-                        .with_context(|| format!("reading {}", p.display()))
-                        .map_err(input_failure)?,
-                ),
+                Some(p) => Some(crate::read_config("--strategy-config", p)?),
                 None => None,
             };
             let s = ticklane_strategies::build(name, cfg.as_deref()).map_err(|e| Failure {

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use ticklane_engine::book::L2Book;
+use ticklane_engine::config::Range;
 use ticklane_engine::{Px, Side};
 use ticklane_replay::binance::{BinanceReplayOptions, BinanceSync};
 use ticklane_replay::capture::{classify, CaptureLine};
@@ -32,7 +33,16 @@ use ticklane_replay::l2state::{CryptoReplayOptions, L2Summary};
 use tungstenite::{Message, WebSocket};
 
 use crate::serve::Rate;
-use crate::{input_failure, Failure};
+use crate::{in_range, input_failure, Failure};
+
+/// Valid `--disconnect-after`.
+const FRAMES: Range<u64> = Range::new(1, 1_000_000_000_000, "frames before the disconnect");
+/// Valid `--disconnect-jitter`.
+const JITTER: Range<f64> = Range::new(0.0, 1.0, "fraction N varies by");
+/// Valid `--snapshot-hold-ms`.
+const HOLD_MS: Range<u64> = Range::new(0, 600_000, "wait for a snapshot fetch, ms");
+/// Valid `--wait-client-ms` and `--linger-ms`: up to an hour.
+const WAIT_MS: Range<u64> = Range::new(0, 3_600_000, "wait, ms");
 
 /// The venue a capture is served as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -84,14 +94,14 @@ pub(crate) struct ServeWsArgs {
     rate: Rate,
     /// Drop the first connection's TCP stream after this many frames sent to it (every
     /// connection's with --disconnect-repeat).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = in_range("--disconnect-after", FRAMES))]
     disconnect_after: Option<u64>,
     /// With --disconnect-after: drop every connection after N frames, not only each client's
     /// first one.
     #[arg(long, requires = "disconnect_after")]
     disconnect_repeat: bool,
-    /// With --disconnect-after: vary N by up to this fraction either way (seeded).
-    #[arg(long, default_value_t = 0.0)]
+    /// With --disconnect-after: vary N by up to this fraction either way (seeded); 0..=1.
+    #[arg(long, default_value_t = 0.0, value_parser = in_range("--disconnect-jitter", JITTER))]
     disconnect_jitter: f64,
     /// Add a malformed frame (garbage or truncated JSON) after every Nth frame (0: never).
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -100,14 +110,15 @@ pub(crate) struct ServeWsArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Binance: at a REST snapshot recorded in the capture, wait this long for a client to
-    /// fetch a snapshot before going on (0: don't wait).
-    #[arg(long, default_value_t = 5000)]
+    /// fetch a snapshot before going on (0: don't wait); 0..=600000.
+    #[arg(long, default_value_t = 5000, value_parser = in_range("--snapshot-hold-ms", HOLD_MS))]
     snapshot_hold_ms: u64,
-    /// Wait this long for the first client to subscribe before starting anyway.
-    #[arg(long, default_value_t = 30_000)]
+    /// Wait this long for the first client to subscribe before starting anyway; 0..=3600000.
+    #[arg(long, default_value_t = 30_000, value_parser = in_range("--wait-client-ms", WAIT_MS))]
     wait_client_ms: u64,
-    /// After the last frame, keep serving (REST, reconnects) this long before closing, ms.
-    #[arg(long, default_value_t = 1000)]
+    /// After the last frame, keep serving (REST, reconnects) this long before closing, ms;
+    /// 0..=3600000.
+    #[arg(long, default_value_t = 1000, value_parser = in_range("--linger-ms", WAIT_MS))]
     linger_ms: u64,
 }
 

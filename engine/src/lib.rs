@@ -8,6 +8,7 @@
 pub mod backpressure;
 pub mod book;
 pub mod clock;
+pub mod config;
 pub mod digest;
 pub mod event;
 pub mod event_time;

@@ -24,6 +24,8 @@
 //! and a replay applies the same skip with [`Arbiter::skip`]: packets and skips in journal
 //! order release exactly the messages the live run released.
 
+use ticklane_engine::config::{Range, RangeError};
+
 use crate::moldudp64::{parse, PacketKind};
 
 /// Bytes a buffered message may have (every ITCH 5.0 message fits; longer ones are not
@@ -39,22 +41,177 @@ pub const LINE_RETRANS: u16 = 2;
 /// Lines counted separately.
 pub const LINES: usize = 3;
 
-/// How gaps are recovered.
+/// How gaps are recovered. Each key's valid range is the associated constant of its name in
+/// capitals; [`validate`](Self::validate) checks them (the live daemon does at load).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ArbiterConfig {
-    /// Messages the reorder window holds (rounded up to a power of two).
+    /// Messages the reorder window holds (rounded up to a power of two)
+    /// ([`WINDOW`](Self::WINDOW): 16..=1048576, 80 bytes a message).
     pub window: usize,
     /// Wait this long after a gap appears before the first request (the other line or a
-    /// reordered packet usually fills it first).
+    /// reordered packet usually fills it first) ([`REQUEST_DELAY_NS`](Self::REQUEST_DELAY_NS):
+    /// 0..=10 s).
     pub request_delay_ns: u64,
-    /// First retransmission timeout; doubles on each retry.
+    /// First retransmission timeout; doubles on each retry
+    /// ([`REQUEST_TIMEOUT_NS`](Self::REQUEST_TIMEOUT_NS): 0.1 ms..=60 s).
     pub request_timeout_ns: u64,
-    /// Cap on the backed-off timeout.
+    /// Cap on the backed-off timeout ([`MAX_TIMEOUT_NS`](Self::MAX_TIMEOUT_NS): 0.1 ms..=300 s).
     pub max_timeout_ns: u64,
-    /// Requests for one gap before it is given up (skipped).
+    /// Requests for one gap before it is given up (skipped)
+    /// ([`MAX_ATTEMPTS`](Self::MAX_ATTEMPTS): 0..=100; 0 gives up after the delay).
     pub max_attempts: u32,
-    /// Most messages asked for in one request.
+    /// Most messages asked for in one request ([`MAX_REQUEST`](Self::MAX_REQUEST): 1..=65535).
     pub max_request: u16,
+}
+
+impl ArbiterConfig {
+    /// Valid `window`. The window is allocated once, rounded up to a power of two, at
+    /// [`SLOT_BYTES`] + 16 = 80 bytes a message: 16 messages cost 1.25 KiB, the default 65,536
+    /// cost 5 MiB, the largest, 1,048,576, cost 80 MiB.
+    pub const WINDOW: Range<usize> = Range::new(16, 1 << 20, "messages the reorder window holds");
+    /// Valid `request_delay_ns`: up to 10 s.
+    pub const REQUEST_DELAY_NS: Range<u64> = Range::new(
+        0,
+        10_000_000_000,
+        "grace before the first request for a gap, ns",
+    );
+    /// Valid `request_timeout_ns`: 0.1 ms to 60 s.
+    pub const REQUEST_TIMEOUT_NS: Range<u64> =
+        Range::new(100_000, 60_000_000_000, "first retransmission timeout, ns");
+    /// Valid `max_timeout_ns`: 0.1 ms to 5 minutes.
+    pub const MAX_TIMEOUT_NS: Range<u64> = Range::new(
+        100_000,
+        300_000_000_000,
+        "cap on the backed-off timeout, ns",
+    );
+    /// Valid `max_attempts`.
+    pub const MAX_ATTEMPTS: Range<u32> =
+        Range::new(0, 100, "requests for one gap before it is given up");
+    /// Valid `max_request`.
+    pub const MAX_REQUEST: Range<u16> =
+        Range::new(1, u16::MAX, "most messages asked for in one request");
+
+    /// Checks every key against its range, so that the window's memory and every deadline
+    /// (`now` plus a delay or timeout) stay bounded.
+    ///
+    /// # Errors
+    /// The first key out of range.
+    pub fn validate(&self) -> Result<(), RangeError> {
+        Self::WINDOW.check("window", self.window)?;
+        Self::REQUEST_DELAY_NS.check("request_delay_ns", self.request_delay_ns)?;
+        Self::REQUEST_TIMEOUT_NS.check("request_timeout_ns", self.request_timeout_ns)?;
+        Self::MAX_TIMEOUT_NS.check("max_timeout_ns", self.max_timeout_ns)?;
+        Self::MAX_ATTEMPTS.check("max_attempts", self.max_attempts)?;
+        Self::MAX_REQUEST.check("max_request", self.max_request)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_costs_what_the_window_range_says() {
+        assert_eq!(std::mem::size_of::<Slot>(), SLOT_BYTES + 16);
+    }
+
+    #[test]
+    fn every_key_is_range_checked_and_the_default_is_valid() {
+        let d = ArbiterConfig::default();
+        d.validate().unwrap();
+        let bad: [(ArbiterConfig, &str); 10] = [
+            (
+                ArbiterConfig { window: 15, ..d },
+                "window = 15 is out of range 16..=1048576",
+            ),
+            (
+                ArbiterConfig {
+                    window: usize::MAX,
+                    ..d
+                },
+                "window = 18446744073709551615",
+            ),
+            (
+                ArbiterConfig {
+                    request_delay_ns: u64::MAX,
+                    ..d
+                },
+                "request_delay_ns = 18446744073709551615",
+            ),
+            (
+                ArbiterConfig {
+                    request_timeout_ns: 0,
+                    ..d
+                },
+                "request_timeout_ns = 0 is out of range 100000..=",
+            ),
+            (
+                ArbiterConfig {
+                    request_timeout_ns: u64::MAX,
+                    ..d
+                },
+                "request_timeout_ns = 18446744073709551615",
+            ),
+            (
+                ArbiterConfig {
+                    max_timeout_ns: 0,
+                    ..d
+                },
+                "max_timeout_ns = 0 is out of range 100000..=",
+            ),
+            (
+                ArbiterConfig {
+                    max_timeout_ns: 300_000_000_001,
+                    ..d
+                },
+                "max_timeout_ns = 300000000001",
+            ),
+            (
+                ArbiterConfig {
+                    max_attempts: 101,
+                    ..d
+                },
+                "max_attempts = 101 is out of range 0..=100",
+            ),
+            (
+                ArbiterConfig {
+                    max_attempts: u32::MAX,
+                    ..d
+                },
+                "max_attempts = 4294967295",
+            ),
+            (
+                ArbiterConfig {
+                    max_request: 0,
+                    ..d
+                },
+                "max_request = 0 is out of range 1..=65535",
+            ),
+        ];
+        for (cfg, want) in bad {
+            let e = cfg.validate().unwrap_err().to_string();
+            assert!(e.starts_with(want), "{e}");
+        }
+        let lo = ArbiterConfig {
+            window: 16,
+            request_delay_ns: 0,
+            request_timeout_ns: 100_000,
+            max_timeout_ns: 100_000,
+            max_attempts: 0,
+            max_request: 1,
+        };
+        let hi = ArbiterConfig {
+            window: 1 << 20,
+            request_delay_ns: 10_000_000_000,
+            request_timeout_ns: 60_000_000_000,
+            max_timeout_ns: 300_000_000_000,
+            max_attempts: 100,
+            max_request: u16::MAX,
+        };
+        lo.validate().unwrap();
+        hi.validate().unwrap();
+    }
 }
 
 impl Default for ArbiterConfig {

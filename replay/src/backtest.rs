@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use ticklane_engine::config::{Range, RangeError};
 use ticklane_engine::exec::fees::Fees;
 use ticklane_engine::exec::latency::{Constant, Empirical, Latency, PerAction};
 use ticklane_engine::exec::ledger::{Ledger, MONEY_PER_TICK_LOT};
@@ -19,7 +20,8 @@ use ticklane_engine::Nanos;
 use crate::report::{EquitySample, FillRecord, OrderCounts};
 use crate::stages::{Output, OutputKind};
 
-/// Order latency, as configured.
+/// Order latency, as configured. Every latency key is in [`LATENCY_NS`](Self::LATENCY_NS)
+/// (0..=60 s).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct LatencyConfig {
@@ -38,6 +40,12 @@ pub struct LatencyConfig {
     /// `empirical`: CSV of observed latencies (`ts_ns,entry_ns,response_ns` or
     /// `entry_ns,response_ns`), relative to the config file.
     pub csv: Option<String>,
+}
+
+impl LatencyConfig {
+    /// Valid `entry_ns`, `response_ns`, `new_ns`, `cancel_ns` and `modify_ns`: up to a minute
+    /// (timestamps plus latencies stay far from `u64` overflow).
+    pub const LATENCY_NS: Range<u64> = Range::new(0, 60_000_000_000, "order latency, ns");
 }
 
 impl Default for LatencyConfig {
@@ -60,8 +68,13 @@ impl Default for LatencyConfig {
 pub struct QueueConfig {
     /// `fifo` (exact, L3 data), `conservative` or `probabilistic` (L2 models).
     pub model: String,
-    /// `probabilistic`: the exponent n of f(x) = x^n.
+    /// `probabilistic`: the exponent n of f(x) = x^n ([`POWER`](Self::POWER): 0.1..=10).
     pub power: f64,
+}
+
+impl QueueConfig {
+    /// Valid `power` (checked whatever the model, so a bad value is found before it is used).
+    pub const POWER: Range<f64> = Range::new(0.1, 10.0, "exponent n of f(x) = x^n");
 }
 
 impl Default for QueueConfig {
@@ -77,38 +90,56 @@ impl Default for QueueConfig {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct FeeConfig {
-    /// Maker fee, basis points of notional.
+    /// Maker fee, basis points of notional ([`BPS`](Self::BPS): -100..=100).
     pub maker_bps: f64,
-    /// Taker fee, basis points of notional.
+    /// Taker fee, basis points of notional ([`BPS`](Self::BPS): -100..=100).
     pub taker_bps: f64,
-    /// Maker fee per lot, price ticks (ITCH: 1 tick = $0.0001, so 20 = $0.0020 a share).
+    /// Maker fee per lot, price ticks (ITCH: 1 tick = $0.0001, so 20 = $0.0020 a share)
+    /// ([`PER_LOT`](Self::PER_LOT): -1e6..=1e6).
     pub maker_per_lot: f64,
-    /// Taker fee per lot, price ticks.
+    /// Taker fee per lot, price ticks ([`PER_LOT`](Self::PER_LOT): -1e6..=1e6).
     pub taker_per_lot: f64,
 }
 
-/// The backtest configuration file (`--exec-config exec.toml`); every key is optional.
+impl FeeConfig {
+    /// Valid `maker_bps` and `taker_bps`: a fee or rebate of up to 1% of notional.
+    pub const BPS: Range<f64> = Range::new(-100.0, 100.0, "fee, basis points of notional");
+    /// Valid `maker_per_lot` and `taker_per_lot` ($100 a share on ITCH; the fee in money units
+    /// stays within `i64`).
+    pub const PER_LOT: Range<f64> =
+        Range::new(-1_000_000.0, 1_000_000.0, "fee per lot, price ticks");
+}
+
+/// The backtest configuration file (`--exec-config exec.toml`); every key is optional. Each
+/// numeric key's valid range is an associated constant (of this struct, or of the table's),
+/// checked by [`to_options`](Self::to_options).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExecConfig {
-    /// Starting capital, currency units (for return, turnover, Sharpe).
+    /// Starting capital, currency units (for return, turnover, Sharpe)
+    /// ([`CAPITAL`](Self::CAPITAL): 1..=1e12).
     pub capital: f64,
-    /// Price ticks per currency unit (ITCH and LOBSTER: 10000; Binance: 100000000).
+    /// Price ticks per currency unit (ITCH and LOBSTER: 10000; Binance: 100000000)
+    /// ([`PER_UNIT`](Self::PER_UNIT): 1..=1e9).
     pub ticks_per_unit: i64,
     /// Lots per unit of quantity (ITCH and LOBSTER: 1, a lot is a share; Binance, sizes in
-    /// 1e-8: 100000000).
+    /// 1e-8: 100000000) ([`PER_UNIT`](Self::PER_UNIT): 1..=1e9).
     #[serde(skip_serializing_if = "is_one")]
     pub lots_per_unit: i64,
-    /// Equity-curve sampling interval, event-time ns.
+    /// Equity-curve sampling interval, event-time ns
+    /// ([`SAMPLE_INTERVAL_NS`](Self::SAMPLE_INTERVAL_NS): 10 ms..=1 day).
     pub sample_interval_ns: u64,
     /// Most samples the equity curve holds. A run whose event time spans more intervals
     /// keeps every other sample and doubles the interval (as often as needed), so memory is
-    /// set here, not by the data's time span; the report shows the interval it ended with.
+    /// set here, not by the data's time span; the report shows the interval it ended with
+    /// ([`MAX_EQUITY_SAMPLES`](Self::MAX_EQUITY_SAMPLES): 16..=2^26).
     pub max_equity_samples: usize,
     /// Periods per year for annualizing Sharpe and Sortino; 0 = a US equity year (252 days of
-    /// 6.5 hours) divided by the sampling interval.
+    /// 6.5 hours) divided by the sampling interval
+    /// ([`PERIODS_PER_YEAR`](Self::PERIODS_PER_YEAR): 0..=1e11).
     pub periods_per_year: f64,
-    /// Data without receive times: how long after exchange time the strategy sees an event.
+    /// Data without receive times: how long after exchange time the strategy sees an event
+    /// ([`FEED_LATENCY_NS`](Self::FEED_LATENCY_NS): 0..=60 s).
     pub feed_latency_ns: u64,
     /// Order latency.
     pub latency: LatencyConfig,
@@ -138,8 +169,71 @@ impl Default for ExecConfig {
 /// Default cap on the equity curve: 2 Mi samples (96 MiB), a year of 15-second samples.
 pub const DEFAULT_MAX_EQUITY_SAMPLES: usize = 1 << 21;
 
-/// Valid range of `max_equity_samples`.
-pub const MAX_EQUITY_SAMPLES_RANGE: std::ops::RangeInclusive<usize> = 16..=1 << 26;
+impl ExecConfig {
+    /// Valid `capital`: with the largest tick and lot scales, a trillion currency units is
+    /// still far inside the `i128` money units the ledger counts in.
+    pub const CAPITAL: Range<f64> = Range::new(1.0, 1e12, "starting capital, currency units");
+    /// Valid `ticks_per_unit` and `lots_per_unit` (1e9: finer than the 1e-8 of crypto venues).
+    pub const PER_UNIT: Range<i64> = Range::new(
+        1,
+        1_000_000_000,
+        "price ticks or lots per currency or quantity unit",
+    );
+    /// Valid `sample_interval_ns`. The equity curve keeps a 48-byte sample per interval of
+    /// event time, so the shortest, 10 ms, costs at most 8.64 million samples (415 MB) for a
+    /// day of data; the longest is a day.
+    pub const SAMPLE_INTERVAL_NS: Range<u64> = Range::new(
+        10_000_000,
+        86_400_000_000_000,
+        "equity-curve sampling interval, event-time ns",
+    );
+    /// Valid `max_equity_samples`: 48 bytes a sample, so the largest curve is 3 GiB.
+    pub const MAX_EQUITY_SAMPLES: Range<usize> = Range::new(
+        16,
+        1 << 26,
+        "samples the equity curve holds before it doubles its interval",
+    );
+    /// Valid `periods_per_year` (0: derived from the sampling interval; 1e11 is more than the
+    /// milliseconds in a year).
+    pub const PERIODS_PER_YEAR: Range<f64> = Range::new(
+        0.0,
+        1e11,
+        "periods per year for Sharpe and Sortino (0: from the sampling interval)",
+    );
+    /// Valid `feed_latency_ns`.
+    pub const FEED_LATENCY_NS: Range<u64> = Range::new(0, 60_000_000_000, "feed latency, ns");
+
+    /// Checks every numeric key against its range, in the file's order.
+    ///
+    /// # Errors
+    /// The first key out of range.
+    pub fn validate(&self) -> Result<(), RangeError> {
+        Self::CAPITAL.check("capital", self.capital)?;
+        Self::PER_UNIT.check("ticks_per_unit", self.ticks_per_unit)?;
+        Self::PER_UNIT.check("lots_per_unit", self.lots_per_unit)?;
+        Self::SAMPLE_INTERVAL_NS.check("sample_interval_ns", self.sample_interval_ns)?;
+        Self::MAX_EQUITY_SAMPLES.check("max_equity_samples", self.max_equity_samples)?;
+        Self::PERIODS_PER_YEAR.check("periods_per_year", self.periods_per_year)?;
+        Self::FEED_LATENCY_NS.check("feed_latency_ns", self.feed_latency_ns)?;
+        let l = &self.latency;
+        for (key, v) in [
+            ("latency.entry_ns", l.entry_ns),
+            ("latency.response_ns", l.response_ns),
+            ("latency.new_ns", l.new_ns),
+            ("latency.cancel_ns", l.cancel_ns),
+            ("latency.modify_ns", l.modify_ns),
+        ] {
+            LatencyConfig::LATENCY_NS.check(key, v)?;
+        }
+        QueueConfig::POWER.check("queue.power", self.queue.power)?;
+        let f = &self.fees;
+        FeeConfig::BPS.check("fees.maker_bps", f.maker_bps)?;
+        FeeConfig::BPS.check("fees.taker_bps", f.taker_bps)?;
+        FeeConfig::PER_LOT.check("fees.maker_per_lot", f.maker_per_lot)?;
+        FeeConfig::PER_LOT.check("fees.taker_per_lot", f.taker_per_lot)?;
+        Ok(())
+    }
+}
 
 fn is_one(v: &i64) -> bool {
     *v == 1
@@ -151,7 +245,10 @@ pub enum ExecConfigError {
     /// The TOML does not parse or has an unknown key (the message names it).
     #[error("{0}")]
     Toml(String),
-    /// A value is out of range or names something unknown.
+    /// A numeric key is out of its range (the message names the key, the value and the range).
+    #[error(transparent)]
+    Range(#[from] RangeError),
+    /// A value names something unknown.
     #[error("{key}: {message}")]
     Value {
         /// The key.
@@ -219,33 +316,8 @@ impl ExecConfig {
             key,
             message: message.to_owned(),
         };
-        if !(self.capital.is_finite() && self.capital > 0.0) {
-            return Err(bad(
-                "capital",
-                "must be a positive number of currency units",
-            ));
-        }
-        if self.ticks_per_unit <= 0 {
-            return Err(bad("ticks_per_unit", "must be positive"));
-        }
-        if self.lots_per_unit <= 0 {
-            return Err(bad("lots_per_unit", "must be positive"));
-        }
+        self.validate()?;
         let scale = crate::report::money_scale(self.ticks_per_unit, self.lots_per_unit);
-        if self.sample_interval_ns == 0 {
-            return Err(bad("sample_interval_ns", "must be positive"));
-        }
-        if !MAX_EQUITY_SAMPLES_RANGE.contains(&self.max_equity_samples) {
-            return Err(ExecConfigError::Value {
-                key: "max_equity_samples",
-                message: format!(
-                    "{} is out of range {}..={} (samples the equity curve holds, 48 bytes each)",
-                    self.max_equity_samples,
-                    MAX_EQUITY_SAMPLES_RANGE.start(),
-                    MAX_EQUITY_SAMPLES_RANGE.end()
-                ),
-            });
-        }
         let l = &self.latency;
         let mut extra_inputs = Vec::new();
         let latency = match l.model.as_str() {
@@ -286,14 +358,9 @@ impl ExecConfig {
         let queue = match self.queue.model.as_str() {
             "fifo" => QueueKind::Fifo,
             "conservative" => QueueKind::Conservative,
-            "probabilistic" => {
-                if !(self.queue.power.is_finite() && self.queue.power > 0.0) {
-                    return Err(bad("queue.power", "must be a positive number"));
-                }
-                QueueKind::Probabilistic(Probabilistic {
-                    power: self.queue.power,
-                })
-            }
+            "probabilistic" => QueueKind::Probabilistic(Probabilistic {
+                power: self.queue.power,
+            }),
             other => {
                 return Err(bad(
                     "queue.model",
@@ -302,16 +369,6 @@ impl ExecConfig {
             }
         };
         let f = &self.fees;
-        for (k, v) in [
-            ("fees.maker_bps", f.maker_bps),
-            ("fees.taker_bps", f.taker_bps),
-            ("fees.maker_per_lot", f.maker_per_lot),
-            ("fees.taker_per_lot", f.taker_per_lot),
-        ] {
-            if !v.is_finite() {
-                return Err(bad(k, "must be a finite number"));
-            }
-        }
         let periods_per_year = if self.periods_per_year > 0.0 {
             self.periods_per_year
         } else {

@@ -27,6 +27,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use ticklane_engine::book::L2Book;
+use ticklane_engine::config::{Range, RangeError};
 use ticklane_engine::strategy::Strategy;
 use ticklane_engine::Side;
 use ticklane_feeds::journal::{JournalError, JournalReader, JournalWriter, RecordKind};
@@ -134,31 +135,37 @@ pub struct WsSourceConfig {
     /// `https://fapi.binance.com`, or `http://127.0.0.1:PORT`). Required for Binance.
     #[serde(default)]
     pub rest_url: Option<String>,
-    /// Binance: levels asked of the depth snapshot (`limit`).
+    /// Binance: levels asked of the depth snapshot (`limit`)
+    /// ([`SNAPSHOT_DEPTH`](Self::SNAPSHOT_DEPTH): 1..=5000).
     #[serde(default = "d_snapshot_depth")]
     pub snapshot_depth: u32,
-    /// TCP connect + websocket handshake timeout, ms.
+    /// TCP connect + websocket handshake timeout, ms ([`TIMEOUT_MS`](Self::TIMEOUT_MS):
+    /// 100..=300000).
     #[serde(default = "d_connect_ms")]
     pub connect_timeout_ms: u64,
-    /// Send a ping after this long without sending, ms.
+    /// Send a ping after this long without sending, ms ([`IDLE_MS`](Self::IDLE_MS):
+    /// 100..=3600000).
     #[serde(default = "d_heartbeat_ms")]
     pub heartbeat_ms: u64,
-    /// No frame for this long: the connection is dead and is replaced, ms.
+    /// No frame for this long: the connection is dead and is replaced, ms
+    /// ([`IDLE_MS`](Self::IDLE_MS): 100..=3600000).
     #[serde(default = "d_silence_ms")]
     pub silence_timeout_ms: u64,
-    /// First reconnect delay, ms (doubles per failed attempt).
+    /// First reconnect delay, ms (doubles per failed attempt)
+    /// ([`BACKOFF_MS`](Self::BACKOFF_MS): 1..=3600000).
     #[serde(default = "d_backoff_initial_ms")]
     pub backoff_initial_ms: u64,
-    /// Largest reconnect delay, ms.
+    /// Largest reconnect delay, ms ([`BACKOFF_MS`](Self::BACKOFF_MS): 1..=3600000).
     #[serde(default = "d_backoff_max_ms")]
     pub backoff_max_ms: u64,
-    /// Seed of the reconnect jitter (up to +50% of each delay).
+    /// Seed of the reconnect jitter (up to +50% of each delay); any `u64`.
     #[serde(default = "d_seed")]
     pub jitter_seed: u64,
-    /// Binance: wait at least this long between snapshot fetches that failed, ms.
+    /// Binance: wait at least this long between snapshot fetches that failed, ms
+    /// ([`SNAPSHOT_RETRY_MS`](Self::SNAPSHOT_RETRY_MS): 0..=3600000).
     #[serde(default = "d_snapshot_retry_ms")]
     pub snapshot_retry_ms: u64,
-    /// Binance: REST request timeout, ms.
+    /// Binance: REST request timeout, ms ([`TIMEOUT_MS`](Self::TIMEOUT_MS): 100..=300000).
     #[serde(default = "d_rest_timeout_ms")]
     pub rest_timeout_ms: u64,
     /// Report the top of book while unsynced too (as `replay --accept-unsynced`). Prices and
@@ -168,17 +175,57 @@ pub struct WsSourceConfig {
     pub accept_unsynced: bool,
     /// Give up after this many consecutive failed connects and end the run (0: never; a live
     /// venue is retried forever). A finite `serve ws` capture ends this way: the server closes
-    /// and exits, the reconnects are refused.
+    /// and exits, the reconnects are refused
+    /// ([`MAX_RECONNECT_ATTEMPTS`](Self::MAX_RECONNECT_ATTEMPTS): 0..=1000000).
     #[serde(default)]
     pub max_reconnect_attempts: u32,
 }
 
 impl WsSourceConfig {
-    /// Checks the combination of keys.
+    /// Valid `snapshot_depth` (Binance serves at most 5000 levels).
+    pub const SNAPSHOT_DEPTH: Range<u32> =
+        Range::new(1, 5000, "levels asked of the depth snapshot");
+    /// Valid `connect_timeout_ms` and `rest_timeout_ms`: 0.1 s to 5 minutes.
+    pub const TIMEOUT_MS: Range<u64> = Range::new(100, 300_000, "timeout, ms");
+    /// Valid `heartbeat_ms` and `silence_timeout_ms`: 0.1 s to an hour.
+    pub const IDLE_MS: Range<u64> = Range::new(100, 3_600_000, "idle time, ms");
+    /// Valid `backoff_initial_ms` and `backoff_max_ms`: up to an hour.
+    pub const BACKOFF_MS: Range<u64> = Range::new(1, 3_600_000, "reconnect delay, ms");
+    /// Valid `snapshot_retry_ms`: up to an hour.
+    pub const SNAPSHOT_RETRY_MS: Range<u64> =
+        Range::new(0, 3_600_000, "wait between failed snapshot fetches, ms");
+    /// Valid `max_reconnect_attempts` (0: never give up).
+    pub const MAX_RECONNECT_ATTEMPTS: Range<u32> = Range::new(
+        0,
+        1_000_000,
+        "consecutive failed connects before the run ends (0: never)",
+    );
+
+    /// Checks every numeric key against its range (`jitter_seed` takes any value), so every
+    /// deadline (now plus a timeout or delay) stays far from overflow.
     ///
     /// # Errors
-    /// A message naming the key.
+    /// The first key out of range.
+    pub fn check_ranges(&self) -> Result<(), RangeError> {
+        Self::SNAPSHOT_DEPTH.check("snapshot_depth", self.snapshot_depth)?;
+        Self::TIMEOUT_MS.check("connect_timeout_ms", self.connect_timeout_ms)?;
+        Self::IDLE_MS.check("heartbeat_ms", self.heartbeat_ms)?;
+        Self::IDLE_MS.check("silence_timeout_ms", self.silence_timeout_ms)?;
+        Self::BACKOFF_MS.check("backoff_initial_ms", self.backoff_initial_ms)?;
+        Self::BACKOFF_MS.check("backoff_max_ms", self.backoff_max_ms)?;
+        Self::SNAPSHOT_RETRY_MS.check("snapshot_retry_ms", self.snapshot_retry_ms)?;
+        Self::TIMEOUT_MS.check("rest_timeout_ms", self.rest_timeout_ms)?;
+        Self::MAX_RECONNECT_ATTEMPTS
+            .check("max_reconnect_attempts", self.max_reconnect_attempts)?;
+        Ok(())
+    }
+
+    /// Checks the keys' ranges and their combination.
+    ///
+    /// # Errors
+    /// A message starting with the key.
     pub fn validate(&self) -> Result<(), String> {
+        self.check_ranges().map_err(|e| e.to_string())?;
         if !url_ok(&self.url, &["ws://", "wss://"]) {
             return Err(format!(
                 "url = {:?}: expected ws://HOST[:PORT]/PATH or wss://HOST[:PORT]/PATH",

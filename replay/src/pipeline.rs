@@ -23,6 +23,7 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 use ticklane_engine::clock::MonoClock;
+use ticklane_engine::config::Range;
 use ticklane_engine::ring::{ring, RingRx, RingStats, RingTx};
 use ticklane_engine::wait::{SpinThenYield, WaitStrategy, Waiter};
 use ticklane_engine::Event;
@@ -54,6 +55,19 @@ pub struct PipelineConfig {
     /// Messages per merge epoch with several shards (outputs wait at most this many messages
     /// to be put back in order); default [`EPOCH`].
     pub epoch: u64,
+}
+
+impl PipelineConfig {
+    /// Valid shard counts (`--shards`, `[pipeline] shards`).
+    pub const SHARDS: Range<u16> = Range::new(1, 64, "book shards");
+    /// Valid core ids (`--cores`, `[pipeline] cores`, `recv_core`): the CPUs a Linux CPU set
+    /// can name.
+    pub const CORE: Range<usize> = Range::new(0, 1023, "core id");
+    /// Valid `epoch` (`--epoch`): the merger keeps about four epochs of outputs from every
+    /// shard, so a million messages is tens of MB.
+    pub const EPOCH: Range<u64> = Range::new(1, 1 << 20, "messages per merge epoch");
+    /// Valid `rate` (`--rate`): up to a billion messages a second.
+    pub const RATE: Range<u64> = Range::new(1, 1_000_000_000, "messages per second");
 }
 
 impl Default for PipelineConfig {

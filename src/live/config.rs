@@ -11,8 +11,10 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer};
+use ticklane_engine::config::{Range, RangeError};
 use ticklane_feeds::arbiter::ArbiterConfig;
 use ticklane_replay::live_ws::{WsSourceConfig, WsVenue};
+use ticklane_replay::pipeline::PipelineConfig;
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -153,13 +155,14 @@ pub(crate) struct ItchSource {
     /// Receive backend.
     #[serde(default)]
     pub(crate) recv: RecvBackend,
-    /// SO_RCVBUF, bytes (the kernel caps it at net.core.rmem_max).
+    /// SO_RCVBUF, bytes (the kernel caps it at net.core.rmem_max) ([`Self::RECV_BUFFER`]).
     #[serde(default = "default_recv_buffer")]
     pub(crate) recv_buffer: usize,
-    /// Largest datagram accepted, bytes (receive buffer slot size).
+    /// Largest datagram accepted, bytes (receive buffer slot size) ([`Self::MAX_DATAGRAM`]).
     #[serde(default = "default_max_datagram")]
     pub(crate) max_datagram: usize,
-    /// Datagrams per recvmmsg call, and buffers in the io_uring buffer ring.
+    /// Datagrams per recvmmsg call, and buffers in the io_uring buffer ring; a power of two
+    /// ([`Self::BATCH`]).
     #[serde(default = "default_batch")]
     pub(crate) batch: usize,
     /// Gap recovery.
@@ -167,7 +170,19 @@ pub(crate) struct ItchSource {
     pub(crate) arbiter: ArbiterSection,
 }
 
-/// `[source.arbiter]`: gap recovery timing (see `ticklane_feeds::arbiter`).
+impl ItchSource {
+    /// Valid `recv_buffer`: 4 KiB to 1 GiB of kernel memory per socket.
+    const RECV_BUFFER: Range<usize> = Range::new(4096, 1 << 30, "SO_RCVBUF, bytes");
+    /// Valid `max_datagram` (a UDP datagram is at most 64 KiB).
+    const MAX_DATAGRAM: Range<usize> = Range::new(64, 65_536, "largest datagram, bytes");
+    /// Valid `batch`: the receive buffers are `batch` x `max_datagram` bytes, 256 MiB at most.
+    const BATCH: Range<usize> = Range::new(1, 4096, "datagrams per receive call");
+    /// Valid ports of the request server.
+    const PORT: Range<u16> = Range::new(1, u16::MAX, "UDP port");
+}
+
+/// `[source.arbiter]`: gap recovery timing (see `ticklane_feeds::arbiter`). The ranges are
+/// [`ArbiterConfig`]'s, in the units written here.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct ArbiterSection {
@@ -199,9 +214,45 @@ impl Default for ArbiterSection {
     }
 }
 
+/// `range` (ns) in ms, meaning `what`.
+const fn ms(range: Range<u64>, what: &'static str) -> Range<f64> {
+    Range::new(range.min as f64 / 1e6, range.max as f64 / 1e6, what)
+}
+
 impl ArbiterSection {
+    /// Valid `request_delay_ms`: 0..=10000.
+    const REQUEST_DELAY_MS: Range<f64> = ms(
+        ArbiterConfig::REQUEST_DELAY_NS,
+        "grace before the first request for a gap, ms",
+    );
+    /// Valid `request_timeout_ms`: 0.1..=60000.
+    const REQUEST_TIMEOUT_MS: Range<f64> = ms(
+        ArbiterConfig::REQUEST_TIMEOUT_NS,
+        "first retransmission timeout, ms",
+    );
+    /// Valid `max_timeout_ms`: 0.1..=300000.
+    const MAX_TIMEOUT_MS: Range<f64> = ms(
+        ArbiterConfig::MAX_TIMEOUT_NS,
+        "cap on the backed-off timeout, ms",
+    );
+
+    /// Checks every key against its range.
+    fn validate(&self) -> Result<(), RangeError> {
+        ArbiterConfig::WINDOW.check("[source.arbiter] window", self.window)?;
+        Self::REQUEST_DELAY_MS.check("[source.arbiter] request_delay_ms", self.request_delay_ms)?;
+        Self::REQUEST_TIMEOUT_MS.check(
+            "[source.arbiter] request_timeout_ms",
+            self.request_timeout_ms,
+        )?;
+        Self::MAX_TIMEOUT_MS.check("[source.arbiter] max_timeout_ms", self.max_timeout_ms)?;
+        ArbiterConfig::MAX_ATTEMPTS.check("[source.arbiter] max_attempts", self.max_attempts)?;
+        ArbiterConfig::MAX_REQUEST.check("[source.arbiter] max_request", self.max_request)?;
+        // The same ranges in ns (rounding cannot take a value out: the bounds are whole ns).
+        self.to_config().validate()
+    }
+
     pub(crate) fn to_config(&self) -> ArbiterConfig {
-        let ns = |ms: f64| (ms.max(0.0) * 1e6) as u64;
+        let ns = |ms: f64| (ms.max(0.0) * 1e6).round() as u64;
         ArbiterConfig {
             window: self.window,
             request_delay_ns: ns(self.request_delay_ms),
@@ -233,12 +284,25 @@ pub(crate) struct PipelineSection {
     pub(crate) mode: PipelineMode,
     /// Core the receive thread is pinned to (none: unpinned).
     pub(crate) recv_core: Option<usize>,
-    /// threads: book shards (instruments split by locate modulo N).
+    /// threads: book shards (instruments split by locate modulo N) ([`PipelineConfig::SHARDS`]).
     pub(crate) shards: Option<u16>,
-    /// threads: cores for decode, shard 0..N-1, merge (as `replay --cores`).
+    /// threads: cores for decode, shard 0..N-1, merge (as `replay --cores`), each and
+    /// `recv_core` in [`PipelineConfig::CORE`].
     pub(crate) cores: Vec<usize>,
     /// threads: how stages wait on rings: spin, yield or park.
     pub(crate) wait: Option<String>,
+}
+
+impl PipelineSection {
+    /// Checks the keys' ranges.
+    fn validate(&self) -> Result<(), RangeError> {
+        PipelineConfig::CORE.check_opt("[pipeline] recv_core", self.recv_core)?;
+        PipelineConfig::SHARDS.check_opt("[pipeline] shards", self.shards)?;
+        for &c in &self.cores {
+            PipelineConfig::CORE.check("[pipeline] cores", c)?;
+        }
+        Ok(())
+    }
 }
 
 /// `[strategy]`.
@@ -281,9 +345,14 @@ pub(crate) struct SinksSection {
 pub(crate) struct JournalSection {
     /// Journal file (created or truncated), relative to this file.
     pub(crate) path: PathBuf,
-    /// Flush at most this often, ms (and always at shutdown).
+    /// Flush at most this often, ms (and always at shutdown) ([`Self::FLUSH_MS`]).
     #[serde(default = "default_flush_ms")]
     pub(crate) flush_ms: u64,
+}
+
+impl JournalSection {
+    /// Valid `flush_ms`: up to a minute of records at risk in a crash.
+    const FLUSH_MS: Range<u64> = Range::new(0, 60_000, "journal flush interval, ms");
 }
 
 /// `[metrics]`.
@@ -313,13 +382,27 @@ pub(crate) struct RunSection {
     /// ITCH: stop once the end of session is received and every gap is recovered or given up
     /// (default true). A websocket feed has no end of session (see `max_reconnect_attempts`).
     stop_at_end: Option<bool>,
-    /// ITCH: after that, keep receiving this long (late copies are counted), ms (default 100).
+    /// ITCH: after that, keep receiving this long (late copies are counted), ms (default 100)
+    /// ([`Self::LINGER_MS`]).
     linger_ms: Option<u64>,
-    /// Stop after this many seconds whatever happens (none: no limit).
+    /// Stop after this many seconds whatever happens (none: no limit)
+    /// ([`Self::MAX_DURATION_S`]).
     pub(crate) max_duration_s: Option<f64>,
 }
 
 impl RunSection {
+    /// Valid `linger_ms`: up to 10 minutes.
+    const LINGER_MS: Range<u64> = Range::new(0, 600_000, "receive after the end, ms");
+    /// Valid `max_duration_s`: a millisecond to a leap year.
+    const MAX_DURATION_S: Range<f64> = Range::new(0.001, 31_622_400.0, "run time limit, s");
+
+    /// Checks the keys' ranges.
+    fn validate(&self) -> Result<(), RangeError> {
+        Self::LINGER_MS.check_opt("[run] linger_ms", self.linger_ms)?;
+        Self::MAX_DURATION_S.check_opt("[run] max_duration_s", self.max_duration_s)?;
+        Ok(())
+    }
+
     /// `stop_at_end`, default true.
     pub(crate) fn stop_at_end(&self) -> bool {
         self.stop_at_end.unwrap_or(true)
@@ -496,6 +579,35 @@ impl LiveConfig {
                 )))
             }
         }
+        // Every numeric key against its range, the line that sets it named.
+        let range = |e: RangeError| {
+            let key = e.key.rsplit(' ').next().unwrap_or(e.key);
+            bad(format!("{}{e}", line_of(text, key)))
+        };
+        self.pipeline.validate().map_err(range)?;
+        self.run.validate().map_err(range)?;
+        if let Some(j) = &self.journal {
+            JournalSection::FLUSH_MS
+                .check("[journal] flush_ms", j.flush_ms)
+                .map_err(range)?;
+        }
+        if let Some(s) = self.itch() {
+            ItchSource::RECV_BUFFER
+                .check("[[source]] recv_buffer", s.recv_buffer)
+                .map_err(range)?;
+            ItchSource::MAX_DATAGRAM
+                .check("[[source]] max_datagram", s.max_datagram)
+                .map_err(range)?;
+            ItchSource::BATCH
+                .check("[[source]] batch", s.batch)
+                .map_err(range)?;
+            if let Some(r) = s.request_server {
+                ItchSource::PORT
+                    .check("[[source]] request_server port", r.port())
+                    .map_err(range)?;
+            }
+            s.arbiter.validate().map_err(range)?;
+        }
         if let Some(w) = self.ws_source() {
             return self.validate_ws(w, path, text);
         }
@@ -520,16 +632,12 @@ impl LiveConfig {
                 )));
             }
         }
-        if !(64..=65_536).contains(&s.max_datagram) {
+        if !s.batch.is_power_of_two() {
             return Err(bad(format!(
-                "source max_datagram = {}: expected 64..=65536 bytes",
-                s.max_datagram
-            )));
-        }
-        if !(1..=4096).contains(&s.batch) || !s.batch.is_power_of_two() {
-            return Err(bad(format!(
-                "source batch = {}: expected a power of two in 1..=4096",
-                s.batch
+                "{}[[source]] batch = {}: expected a power of two in {}",
+                line_of(text, "batch"),
+                s.batch,
+                ItchSource::BATCH
             )));
         }
         if let Some(st) = &self.strategy {
@@ -555,11 +663,6 @@ impl LiveConfig {
         if let Some(w) = &self.pipeline.wait {
             w.parse::<ticklane_engine::wait::WaitStrategy>()
                 .map_err(|e| bad(format!("[pipeline] wait = {w:?}: {e}")))?;
-        }
-        if let Some(d) = self.run.max_duration_s {
-            if d.is_nan() || d <= 0.0 {
-                return Err(bad(format!("[run] max_duration_s = {d}: must be positive")));
-            }
         }
         Ok(())
     }
@@ -630,11 +733,6 @@ impl LiveConfig {
                     }
                 )
             )));
-        }
-        if let Some(d) = self.run.max_duration_s {
-            if d.is_nan() || d <= 0.0 {
-                return Err(bad(format!("[run] max_duration_s = {d}: must be positive")));
-            }
         }
         Ok(())
     }
@@ -903,5 +1001,106 @@ mod tests {
         assert!(
             LiveConfig::parse(&format!("{head}{ok}[pipeline]\nrecv_core = 0\n"), "x.toml").is_ok()
         );
+    }
+
+    const ITCH: &str = "[[source]]\nkind = \"itch\"\ngroup = \"239.1.1.1:5000\"\n";
+    const WS: &str = "[[source]]\nkind = \"binance\"\nurl = \"ws://127.0.0.1:9/ws\"\n\
+                      symbols = [\"BTCUSDT\"]\nrest_url = \"http://127.0.0.1:9\"\n";
+
+    /// `(base, keys appended, what the error must say)`: every numeric key of the daemon's
+    /// config out of range, the line that sets it named.
+    const BAD: &[(&str, &str, &str)] = &[
+        // The reorder window: 65,536,536 took 5.3 GB, 2^32 aborted, i64::MAX panicked.
+        (ITCH, "[source.arbiter]\nwindow = 65536536\n", "line 5: `window = 65536536`: [source.arbiter] window = 65536536 is out of range 16..=1048576 (messages the reorder window holds)"),
+        (ITCH, "[source.arbiter]\nwindow = 4294967296\n", "[source.arbiter] window = 4294967296 is out of range 16..=1048576"),
+        (ITCH, "[source.arbiter]\nwindow = 9223372036854775807\n", "[source.arbiter] window = 9223372036854775807 is out of range"),
+        (ITCH, "[source.arbiter]\nwindow = 15\n", "[source.arbiter] window = 15 is out of range"),
+        (ITCH, "[source.arbiter]\nrequest_delay_ms = -1.0\n", "[source.arbiter] request_delay_ms = -1 is out of range 0..=10000"),
+        (ITCH, "[source.arbiter]\nrequest_delay_ms = nan\n", "[source.arbiter] request_delay_ms = nan is out of range"),
+        (ITCH, "[source.arbiter]\nrequest_delay_ms = 1e300\n", "[source.arbiter] request_delay_ms = 1e300 is out of range"),
+        (ITCH, "[source.arbiter]\nrequest_timeout_ms = 0.0\n", "[source.arbiter] request_timeout_ms = 0 is out of range 0.1..=60000"),
+        (ITCH, "[source.arbiter]\nrequest_timeout_ms = inf\n", "[source.arbiter] request_timeout_ms = inf is out of range"),
+        (ITCH, "[source.arbiter]\nmax_timeout_ms = 0.01\n", "[source.arbiter] max_timeout_ms = 0.01 is out of range 0.1..=300000"),
+        (ITCH, "[source.arbiter]\nmax_timeout_ms = 300001.0\n", "[source.arbiter] max_timeout_ms = 300001 is out of range"),
+        (ITCH, "[source.arbiter]\nmax_attempts = 101\n", "[source.arbiter] max_attempts = 101 is out of range 0..=100"),
+        (ITCH, "[source.arbiter]\nmax_request = 0\n", "[source.arbiter] max_request = 0 is out of range 1..=65535"),
+        (ITCH, "recv_buffer = 100\n", "line 4: `recv_buffer = 100`: [[source]] recv_buffer = 100 is out of range 4096..=1073741824"),
+        (ITCH, "recv_buffer = 1099511627776\n", "[[source]] recv_buffer = 1099511627776 is out of range"),
+        (ITCH, "max_datagram = 63\n", "[[source]] max_datagram = 63 is out of range 64..=65536"),
+        (ITCH, "max_datagram = 65537\n", "[[source]] max_datagram = 65537 is out of range"),
+        (ITCH, "batch = 0\n", "[[source]] batch = 0 is out of range 1..=4096"),
+        (ITCH, "batch = 8192\n", "[[source]] batch = 8192 is out of range 1..=4096"),
+        (ITCH, "batch = 100\n", "[[source]] batch = 100: expected a power of two in 1..=4096"),
+        (ITCH, "request_server = \"127.0.0.1:0\"\n", "[[source]] request_server port = 0 is out of range 1..=65535"),
+        (ITCH, "[pipeline]\nshards = 0\n", "line 5: `shards = 0`: [pipeline] shards = 0 is out of range 1..=64"),
+        (ITCH, "[pipeline]\nshards = 65\n", "[pipeline] shards = 65 is out of range 1..=64"),
+        (ITCH, "[pipeline]\nrecv_core = 1024\n", "[pipeline] recv_core = 1024 is out of range 0..=1023"),
+        (ITCH, "[pipeline]\ncores = [0, 5000]\n", "[pipeline] cores = 5000 is out of range 0..=1023"),
+        (ITCH, "[journal]\npath = \"j\"\nflush_ms = 60001\n", "[journal] flush_ms = 60001 is out of range 0..=60000"),
+        (ITCH, "[run]\nlinger_ms = 600001\n", "[run] linger_ms = 600001 is out of range 0..=600000"),
+        (ITCH, "[run]\nmax_duration_s = 0.0\n", "[run] max_duration_s = 0 is out of range 0.001..=31622400"),
+        (ITCH, "[run]\nmax_duration_s = nan\n", "[run] max_duration_s = nan is out of range"),
+        (ITCH, "[run]\nmax_duration_s = 1e300\n", "[run] max_duration_s = 1e300 is out of range"),
+        (WS, "[run]\nmax_duration_s = -1.0\n", "[run] max_duration_s = -1 is out of range"),
+        (WS, "snapshot_depth = 0\n", "line 6: `snapshot_depth = 0`: source snapshot_depth = 0 is out of range 1..=5000"),
+        (WS, "snapshot_depth = 5001\n", "snapshot_depth = 5001 is out of range"),
+        (WS, "connect_timeout_ms = 99\n", "connect_timeout_ms = 99 is out of range 100..=300000"),
+        (WS, "connect_timeout_ms = 9223372036854775807\n", "connect_timeout_ms = 9223372036854775807 is out"),
+        (WS, "heartbeat_ms = 0\n", "heartbeat_ms = 0 is out of range 100..=3600000"),
+        (WS, "silence_timeout_ms = 3600001\n", "silence_timeout_ms = 3600001 is out of range 100..=3600000"),
+        (WS, "backoff_initial_ms = 0\n", "backoff_initial_ms = 0 is out of range 1..=3600000"),
+        (WS, "backoff_max_ms = 9223372036854775807\n", "backoff_max_ms = 9223372036854775807 is out"),
+        (WS, "snapshot_retry_ms = 3600001\n", "snapshot_retry_ms = 3600001 is out of range 0..=3600000"),
+        (WS, "rest_timeout_ms = 0\n", "rest_timeout_ms = 0 is out of range 100..=300000"),
+        (WS, "max_reconnect_attempts = 1000001\n", "max_reconnect_attempts = 1000001 is out of range 0..=1000000"),
+        (WS, "[pipeline]\nrecv_core = 4096\n", "[pipeline] recv_core = 4096 is out of range"),
+    ];
+
+    #[test]
+    fn every_numeric_key_out_of_range_is_an_error_naming_key_value_range_and_line() {
+        for (base, keys, want) in BAD {
+            let text = format!("{base}{keys}");
+            let e = LiveConfig::parse(&text, "x.toml")
+                .err()
+                .unwrap_or_else(|| panic!("accepted:\n{text}"))
+                .to_string();
+            assert!(e.starts_with("x.toml: ") && e.contains(want), "{text}\n{e}");
+        }
+    }
+
+    #[test]
+    fn both_ends_of_every_range_are_accepted() {
+        let lo = "recv_buffer = 4096\nmax_datagram = 64\nbatch = 1\n\
+                  request_server = \"127.0.0.1:1\"\n\
+                  [source.arbiter]\nwindow = 16\nrequest_delay_ms = 0.0\n\
+                  request_timeout_ms = 0.1\nmax_timeout_ms = 0.1\nmax_attempts = 0\n\
+                  max_request = 1\n\
+                  [pipeline]\nrecv_core = 0\nshards = 1\ncores = [0]\n\
+                  [journal]\npath = \"j\"\nflush_ms = 0\n\
+                  [run]\nlinger_ms = 0\nmax_duration_s = 0.001\n";
+        let hi = "recv_buffer = 1073741824\nmax_datagram = 65536\nbatch = 4096\n\
+                  request_server = \"127.0.0.1:65535\"\n\
+                  [source.arbiter]\nwindow = 1048576\nrequest_delay_ms = 10000.0\n\
+                  request_timeout_ms = 60000.0\nmax_timeout_ms = 300000.0\n\
+                  max_attempts = 100\nmax_request = 65535\n\
+                  [pipeline]\nrecv_core = 1023\nshards = 64\ncores = [1023]\n\
+                  [journal]\npath = \"j\"\nflush_ms = 60000\n\
+                  [run]\nlinger_ms = 600000\nmax_duration_s = 31622400.0\n";
+        for keys in [lo, hi] {
+            let c = LiveConfig::parse(&format!("{ITCH}{keys}"), "x.toml").unwrap();
+            c.itch().unwrap().arbiter.to_config().validate().unwrap();
+        }
+        let lo = "snapshot_depth = 1\nconnect_timeout_ms = 100\nheartbeat_ms = 100\n\
+                  silence_timeout_ms = 100\nbackoff_initial_ms = 1\nbackoff_max_ms = 1\n\
+                  snapshot_retry_ms = 0\nrest_timeout_ms = 100\nmax_reconnect_attempts = 0\n\
+                  jitter_seed = 0\n";
+        let hi = "snapshot_depth = 5000\nconnect_timeout_ms = 300000\nheartbeat_ms = 3600000\n\
+                  silence_timeout_ms = 3600000\nbackoff_initial_ms = 3600000\n\
+                  backoff_max_ms = 3600000\nsnapshot_retry_ms = 3600000\n\
+                  rest_timeout_ms = 300000\nmax_reconnect_attempts = 1000000\n\
+                  jitter_seed = 9223372036854775807\n";
+        for keys in [lo, hi] {
+            LiveConfig::parse(&format!("{WS}{keys}"), "x.toml").unwrap();
+        }
     }
 }

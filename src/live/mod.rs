@@ -65,11 +65,7 @@ const PIPELINE_RING: usize = 16 << 20;
 fn strategy_toml(cfg: &LiveConfig) -> Result<Option<String>, Failure> {
     Ok(match &cfg.strategy {
         Some(s) => match (&s.config, &s.params) {
-            (Some(p), _) => Some(
-                std::fs::read_to_string(p)
-                    .with_context(|| format!("[strategy] config: reading {}", p.display()))
-                    .map_err(input_failure)?,
-            ),
+            (Some(p), _) => Some(crate::read_config("[strategy] config", p)?),
             (None, Some(t)) => Some(toml::to_string(t).map_err(|e| Failure {
                 code: 2,
                 err: e.into(),
@@ -80,6 +76,8 @@ fn strategy_toml(cfg: &LiveConfig) -> Result<Option<String>, Failure> {
     })
 }
 
+/// The daemon's config file missing is a missing input (exit 3); any error in it, a value out
+/// of range included, is bad configuration (exit 2).
 fn config_failure(e: ConfigError) -> Failure {
     match e {
         ConfigError::Read { .. } => input_failure(e),

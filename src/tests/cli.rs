@@ -801,3 +801,74 @@ fn a_reader_that_goes_away_ends_the_replay_quietly() {
         out.status
     );
 }
+
+#[test]
+fn configs_out_of_range_exit_2_naming_key_value_and_range() {
+    let d = tmp_dir();
+    let run = |flag: &str, name: &str, text: &str| {
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap();
+        let o = ticklane(&["replay", SAMPLE, "--strategy", "obi_taker", flag, path(&p)]);
+        (o.status.code(), stderr(&o))
+    };
+    // A strategy config and an exec config out of range: both bad configuration, exit 2.
+    let (code, err) = run("--strategy-config", "nan.toml", "threshold = nan\n");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(
+            "strategy obi_taker config: threshold = nan is out of range 0.01..=1 \
+             (imbalance that triggers a signal)"
+        ),
+        "{err}"
+    );
+    let (code, err) = run("--exec-config", "exec.toml", "sample_interval_ns = 1\n");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("sample_interval_ns = 1 is out of range 10000000..=86400000000000"),
+        "{err}"
+    );
+    // An unreadable strategy config is bad usage as an unreadable exec config is (it was 3).
+    for flag in ["--strategy-config", "--exec-config"] {
+        let missing = d.join("no-such-config.toml");
+        let o = ticklane(&[
+            "replay",
+            SAMPLE,
+            "--strategy",
+            "obi_taker",
+            flag,
+            path(&missing),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("cannot read {flag}")),
+            "{}",
+            stderr(&o)
+        );
+    }
+    // A live config whose reorder window would not fit in memory fails at load (it aborted).
+    let live = d.join("live-window.toml");
+    std::fs::write(
+        &live,
+        "[[source]]\nkind = \"itch\"\ngroup = \"239.255.84.9:5000\"\n\n[source.arbiter]\n\
+         window = 9223372036854775807\n",
+    )
+    .unwrap();
+    let o = ticklane(&["live", "--config", path(&live)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "line 6: `window = 9223372036854775807`: [source.arbiter] window = \
+             9223372036854775807 is out of range 16..=1048576"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    // A numeric flag out of range.
+    let o = ticklane(&["replay", SAMPLE, "--top", "100000"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--top = 100000 is out of range 0..=10000"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -11,6 +11,7 @@
 //! down, and no cross ever builds more than `max_position` either way.
 
 use serde::Deserialize;
+use ticklane_engine::config::{Range, RangeError};
 use ticklane_engine::indicators::book::microprice;
 use ticklane_engine::indicators::ma::Ema;
 use ticklane_engine::strategy::{Ctx, Signal, SignalKind, Strategy};
@@ -18,20 +19,41 @@ use ticklane_engine::Side;
 
 use crate::orders::market_within;
 
+use crate::limits;
 use crate::per_instr::PerInstr;
 
-/// Configuration.
+/// Configuration. Each key's valid range is the associated constant of its name in capitals,
+/// checked by [`validate`](Self::validate) when the registry builds the strategy.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmaCrossConfig {
-    /// Fast EMA length, in microprice updates.
+    /// Fast EMA length, in microprice updates ([`LENGTH`](Self::LENGTH): 1..=1000000).
     pub fast: usize,
-    /// Slow EMA length, in microprice updates.
+    /// Slow EMA length, in microprice updates ([`LENGTH`](Self::LENGTH): 1..=1000000).
     pub slow: usize,
-    /// Lots per market order sent with a signal.
+    /// Lots per market order sent with a signal ([`SIZE`](crate::limits::SIZE)).
     pub size: u64,
-    /// Largest absolute position the orders may build, lots (0: send no orders).
+    /// Largest absolute position the orders may build, lots (0: send no orders)
+    /// ([`MAX_POSITION`](crate::limits::MAX_POSITION)).
     pub max_position: i64,
+}
+
+impl EmaCrossConfig {
+    /// Valid `fast` and `slow` (an EMA keeps one value whatever its length; past a million
+    /// updates its weight per update is below 2e-6, a line that no longer moves).
+    pub const LENGTH: Range<usize> = Range::new(1, 1_000_000, "EMA length, microprice updates");
+
+    /// Checks every key against its range.
+    ///
+    /// # Errors
+    /// The first key out of range.
+    pub fn validate(&self) -> Result<(), RangeError> {
+        Self::LENGTH.check("fast", self.fast)?;
+        Self::LENGTH.check("slow", self.slow)?;
+        limits::SIZE.check("size", self.size)?;
+        limits::MAX_POSITION.check("max_position", self.max_position)?;
+        Ok(())
+    }
 }
 
 impl Default for EmaCrossConfig {

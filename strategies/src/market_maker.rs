@@ -10,28 +10,60 @@
 //! book change).
 
 use serde::Deserialize;
+use ticklane_engine::config::{Range, RangeError};
 use ticklane_engine::indicators::book::microprice;
 use ticklane_engine::strategy::{
     Ctx, OrderIntent, OrderStatus, OrderUpdate, Signal, SignalKind, Strategy, Tif,
 };
 use ticklane_engine::{Px, Qty, Side};
 
+use crate::limits;
 use crate::per_instr::PerInstr;
 
-/// Configuration.
+/// Configuration. Each key's valid range is the associated constant of its name in capitals,
+/// checked by [`validate`](Self::validate) when the registry builds the strategy. Ticks and lots
+/// are the data's (ITCH: $0.0001 and a share; the L2 crypto captures: 1e-8 of the quote
+/// currency and of the coin), hence the wide ranges.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct MarketMakerConfig {
-    /// Distance of each quote from the microprice, in ticks.
+    /// Distance of each quote from the microprice, in ticks
+    /// ([`HALF_SPREAD`](Self::HALF_SPREAD): 0..=1e12).
     pub half_spread: f64,
-    /// Quote shift per lot of position, in ticks (against the position).
+    /// Quote shift per lot of position, in ticks (against the position)
+    /// ([`SKEW`](Self::SKEW): 0..=1e9).
     pub skew: f64,
-    /// Quote size, lots.
+    /// Quote size, lots ([`SIZE`](crate::limits::SIZE)).
     pub size: u64,
-    /// Stop quoting the side that would grow the position beyond this, lots.
+    /// Stop quoting the side that would grow the position beyond this, lots
+    /// ([`MAX_POSITION`](crate::limits::MAX_POSITION)).
     pub max_position: i64,
-    /// Price grid: quotes are rounded to multiples of this many ticks (100 = one cent in ITCH).
+    /// Price grid: quotes are rounded to multiples of this many ticks (100 = one cent in ITCH)
+    /// ([`TICK`](Self::TICK): 1..=1e12).
     pub tick: i64,
+}
+
+impl MarketMakerConfig {
+    /// Valid `half_spread` (1e12 ticks: $100M on ITCH, 10,000 USDT on Binance).
+    pub const HALF_SPREAD: Range<f64> =
+        Range::new(0.0, 1e12, "ticks from the microprice to each quote");
+    /// Valid `skew`.
+    pub const SKEW: Range<f64> = Range::new(0.0, 1e9, "ticks of shift per lot of position");
+    /// Valid `tick`.
+    pub const TICK: Range<i64> = Range::new(1, 1_000_000_000_000, "price grid, ticks");
+
+    /// Checks every key against its range.
+    ///
+    /// # Errors
+    /// The first key out of range.
+    pub fn validate(&self) -> Result<(), RangeError> {
+        Self::HALF_SPREAD.check("half_spread", self.half_spread)?;
+        Self::SKEW.check("skew", self.skew)?;
+        limits::SIZE.check("size", self.size)?;
+        limits::MAX_POSITION.check("max_position", self.max_position)?;
+        Self::TICK.check("tick", self.tick)?;
+        Ok(())
+    }
 }
 
 impl Default for MarketMakerConfig {

@@ -11,6 +11,7 @@
 //! one order). `max_position = 0` sends no orders (signals only).
 
 use serde::Deserialize;
+use ticklane_engine::config::{Range, RangeError};
 use ticklane_engine::indicators::book::microprice;
 use ticklane_engine::indicators::rolling::RollingStd;
 use ticklane_engine::strategy::{Ctx, Signal, SignalKind, Strategy};
@@ -18,22 +19,50 @@ use ticklane_engine::Side;
 
 use crate::orders::market_within;
 
+use crate::limits;
 use crate::per_instr::PerInstr;
 
-/// Configuration.
+/// Configuration. Each key's valid range is the associated constant of its name in capitals,
+/// checked by [`validate`](Self::validate) when the registry builds the strategy.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct MeanReversionConfig {
-    /// Microprice changes in the z-score window.
+    /// Microprice changes in the z-score window ([`WINDOW`](Self::WINDOW): 2..=10000).
     pub window: usize,
-    /// |z| at or above which to enter.
+    /// |z| at or above which to enter ([`ENTRY`](Self::ENTRY): 0.1..=100).
     pub entry: f64,
-    /// |z| at or below which to exit.
+    /// |z| at or below which to exit ([`EXIT`](Self::EXIT): 0..=100).
     pub exit: f64,
-    /// Lots per entry order.
+    /// Lots per entry order ([`SIZE`](crate::limits::SIZE)).
     pub size: u64,
-    /// Largest absolute position the orders may build, lots (0: send no orders).
+    /// Largest absolute position the orders may build, lots (0: send no orders)
+    /// ([`MAX_POSITION`](crate::limits::MAX_POSITION)).
     pub max_position: i64,
+}
+
+impl MeanReversionConfig {
+    /// Valid `window`: the window keeps 8 bytes per change for every instrument traded, so the
+    /// largest costs 80 KB an instrument (640 MB over 8,000 ITCH symbols); a standard deviation
+    /// needs two values.
+    pub const WINDOW: Range<usize> =
+        Range::new(2, 10_000, "microprice changes in the z-score window");
+    /// Valid `entry`.
+    pub const ENTRY: Range<f64> = Range::new(0.1, 100.0, "|z| to enter");
+    /// Valid `exit`.
+    pub const EXIT: Range<f64> = Range::new(0.0, 100.0, "|z| to exit");
+
+    /// Checks every key against its range.
+    ///
+    /// # Errors
+    /// The first key out of range.
+    pub fn validate(&self) -> Result<(), RangeError> {
+        Self::WINDOW.check("window", self.window)?;
+        Self::ENTRY.check("entry", self.entry)?;
+        Self::EXIT.check("exit", self.exit)?;
+        limits::SIZE.check("size", self.size)?;
+        limits::MAX_POSITION.check("max_position", self.max_position)?;
+        Ok(())
+    }
 }
 
 impl Default for MeanReversionConfig {

@@ -10,26 +10,57 @@
 //! `max_position` (0 = signals only).
 
 use serde::Deserialize;
+use ticklane_engine::config::{Range, RangeError};
 use ticklane_engine::indicators::book::imbalance;
 use ticklane_engine::strategy::{Ctx, OrderIntent, Signal, SignalKind, Strategy, Tif};
 use ticklane_engine::{Qty, Side};
 
+use crate::limits;
 use crate::per_instr::PerInstr;
 
-/// Configuration.
+/// Configuration. Each key's valid range is the associated constant of its name in capitals,
+/// checked by [`validate`](Self::validate) when the registry builds the strategy.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ObiConfig {
-    /// Levels per side summed into the imbalance.
+    /// Levels per side summed into the imbalance ([`LEVELS`](Self::LEVELS): 1..=64).
     pub levels: usize,
-    /// Imbalance in (0, 1] that triggers a signal.
+    /// Imbalance that triggers a signal ([`THRESHOLD`](Self::THRESHOLD): 0.01..=1).
     pub threshold: f64,
-    /// Fraction of `threshold` the imbalance must fall back within before the next signal.
+    /// Fraction of `threshold` the imbalance must fall back within before the next signal
+    /// ([`RESET`](Self::RESET): 0..=1).
     pub reset: f64,
-    /// Lots per market order sent with a signal.
+    /// Lots per market order sent with a signal ([`SIZE`](crate::limits::SIZE)).
     pub size: u64,
-    /// Largest absolute position the orders may build, lots (0: send no orders).
+    /// Largest absolute position the orders may build, lots (0: send no orders)
+    /// ([`MAX_POSITION`](crate::limits::MAX_POSITION)).
     pub max_position: i64,
+}
+
+impl ObiConfig {
+    /// Valid `levels`.
+    pub const LEVELS: Range<usize> = Range::new(1, 64, "levels per side in the imbalance");
+    /// Valid `threshold`: an imbalance lies in -1..=1, and below 0.01 every book is imbalanced.
+    pub const THRESHOLD: Range<f64> = Range::new(0.01, 1.0, "imbalance that triggers a signal");
+    /// Valid `reset`.
+    pub const RESET: Range<f64> = Range::new(
+        0.0,
+        1.0,
+        "fraction of threshold to fall back within before re-arming",
+    );
+
+    /// Checks every key against its range.
+    ///
+    /// # Errors
+    /// The first key out of range.
+    pub fn validate(&self) -> Result<(), RangeError> {
+        Self::LEVELS.check("levels", self.levels)?;
+        Self::THRESHOLD.check("threshold", self.threshold)?;
+        Self::RESET.check("reset", self.reset)?;
+        limits::SIZE.check("size", self.size)?;
+        limits::MAX_POSITION.check("max_position", self.max_position)?;
+        Ok(())
+    }
 }
 
 impl Default for ObiConfig {
