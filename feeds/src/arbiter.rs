@@ -357,8 +357,15 @@ pub struct Arbiter {
 
 impl Arbiter {
     /// A fresh arbiter expecting sequence number 1 (MoldUDP64 sessions start there).
+    ///
+    /// The window is held to [`ArbiterConfig::WINDOW`] (a configuration loaded from a file is
+    /// checked with [`ArbiterConfig::validate`] first, which names a bad value), so a library
+    /// caller's bad window cannot allocate without bound either.
     pub fn new(cfg: ArbiterConfig) -> Self {
-        let w = cfg.window.max(16).next_power_of_two();
+        let w = cfg
+            .window
+            .clamp(ArbiterConfig::WINDOW.min, ArbiterConfig::WINDOW.max)
+            .next_power_of_two();
         Arbiter {
             cfg,
             session: None,
@@ -836,6 +843,19 @@ mod tests {
         run(&mut a, LINE_A, &cut, &mut got);
         assert_eq!(got, vec![1, 2], "the block before the cut is released");
         assert_eq!((a.stats.malformed, a.stats.wrong_session), (2, 1));
+    }
+
+    /// `i64::MAX` as a window once panicked with "capacity overflow"; 2^32 asked for 343 GB.
+    #[test]
+    fn a_window_out_of_range_is_held_to_the_range_by_new() {
+        for window in [usize::MAX, 1 << 32, 0] {
+            let a = Arbiter::new(ArbiterConfig {
+                window,
+                ..ArbiterConfig::default()
+            });
+            assert!(a.slots.len() <= ArbiterConfig::WINDOW.max, "{window}");
+            assert!(a.slots.len() >= ArbiterConfig::WINDOW.min, "{window}");
+        }
     }
 
     #[test]
