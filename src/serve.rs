@@ -17,7 +17,23 @@ use ticklane_feeds::moldudp64::{
     end_of_session, heartbeat, parse_request, PacketBuilder, HEADER_LEN,
 };
 
-use crate::{input_failure, Failure};
+use crate::{in_range, input_failure, Failure};
+use ticklane_engine::config::Range;
+
+/// A fault probability.
+const PROBABILITY: Range<f64> = Range::new(0.0, 1.0, "probability per packet and line");
+/// Datagram size: a MoldUDP64 header and a message, up to what UDP carries on loopback.
+const MTU: Range<usize> = Range::new(HEADER_LEN + 64, 65_000, "largest datagram, bytes");
+/// Multicast TTL.
+const TTL: Range<u32> = Range::new(0, 255, "multicast TTL");
+/// How long the request server keeps answering after the end of session.
+const LINGER_MS: Range<u64> = Range::new(0, 3_600_000, "ms to answer requests after the end");
+/// Times the file is published back to back.
+const LOOPS: Range<u64> = Range::new(1, 1_000_000, "times the file is published");
+/// A `--rate` speed-up.
+const SPEED: Range<f64> = Range::new(1e-3, 1e6, "speed-up of the recorded pace");
+/// A `--rate` in messages (frames) per second.
+const PER_SEC: Range<f64> = Range::new(1e-3, 1e9, "messages per second");
 
 /// Arguments of `serve itch`.
 #[derive(Args)]
@@ -35,13 +51,13 @@ pub(crate) struct ServeItchArgs {
     #[arg(long, default_value = "max")]
     rate: Rate,
     /// Probability in [0, 1] that a data packet is not sent on a line.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = in_range("--drop", PROBABILITY))]
     drop: f64,
     /// Probability that a data packet is sent twice on a line.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = in_range("--dup", PROBABILITY))]
     dup: f64,
     /// Probability that a data packet is held back and sent after the next one.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = in_range("--reorder", PROBABILITY))]
     reorder: f64,
     /// Seed of the fault draws (each line has its own stream derived from it).
     #[arg(long, default_value_t = 1)]
@@ -50,24 +66,24 @@ pub(crate) struct ServeItchArgs {
     #[arg(long, default_value_t = 0)]
     request_port: u16,
     /// Largest datagram, bytes (1400 stays under a 1500-byte MTU with headers).
-    #[arg(long, default_value_t = 1400)]
+    #[arg(long, default_value_t = 1400, value_parser = in_range("--mtu", MTU))]
     mtu: usize,
     /// MoldUDP64 session id (10 ASCII characters).
     #[arg(long, default_value = "TICKLANE01")]
     session: String,
     /// Multicast TTL (0 keeps the traffic on this host).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = in_range("--ttl", TTL))]
     ttl: u32,
     /// Interface address multicast is sent from.
     #[arg(long, default_value = "127.0.0.1")]
     interface: Ipv4Addr,
     /// Keep answering retransmission requests this long after the end of session, ms.
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = 3000, value_parser = in_range("--linger-ms", LINGER_MS))]
     linger_ms: u64,
     /// Publish the file this many times back to back, sequence numbers continuing (a sustained
     /// feed from a short capture, for load tests; the repeated orders are book errors to a
     /// receiver, which is fine for measuring loss, not for a digest).
-    #[arg(long = "loop", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long = "loop", default_value_t = 1, value_parser = in_range("--loop", LOOPS))]
     loops: u64,
 }
 
@@ -91,12 +107,18 @@ impl std::str::FromStr for Rate {
         }
         if let Some(x) = s.strip_suffix('x') {
             return match x.parse::<f64>() {
-                Ok(v) if v > 0.0 => Ok(Rate::Speed(v)),
+                Ok(v) => SPEED
+                    .check("--rate", v)
+                    .map(Rate::Speed)
+                    .map_err(|e| e.to_string()),
                 _ => Err(format!("bad speed {s:?}: expected e.g. 1x or 10x")),
             };
         }
         match s.parse::<f64>() {
-            Ok(v) if v > 0.0 => Ok(Rate::PerSec(v)),
+            Ok(v) => PER_SEC
+                .check("--rate", v)
+                .map(Rate::PerSec)
+                .map_err(|e| e.to_string()),
             _ => Err(format!(
                 "bad rate {s:?}: expected 1x, 10x, max or messages per second"
             )),
@@ -196,24 +218,6 @@ pub(crate) fn itch(a: ServeItchArgs) -> Result<u8, Failure> {
             a.session
         ),
     })?;
-    for (name, p) in [
-        ("--drop", a.drop),
-        ("--dup", a.dup),
-        ("--reorder", a.reorder),
-    ] {
-        if !(0.0..=1.0).contains(&p) {
-            return Err(Failure {
-                code: 2,
-                err: anyhow::anyhow!("{name} {p}: a probability is between 0 and 1"),
-            });
-        }
-    }
-    if a.mtu < HEADER_LEN + 64 || a.mtu > 65_000 {
-        return Err(Failure {
-            code: 2,
-            err: anyhow::anyhow!("--mtu {}: expected 84..=65000 bytes", a.mtu),
-        });
-    }
     let msgs = Arc::new(load(&a.file)?);
     let sock = sender(a.interface, a.ttl).map_err(Failure::from)?;
     let stop = Arc::new(AtomicBool::new(false));

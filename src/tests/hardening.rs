@@ -236,3 +236,29 @@ fn a_device_is_not_an_empty_file_and_a_line_without_end_is_bounded() {
         err(&o)
     );
 }
+
+/// Every numeric flag of `serve itch` is range-checked (NaN, negative and huge values were
+/// once taken as they came): exit 2, the flag named.
+#[test]
+fn serve_itch_flags_out_of_range_are_usage_errors() {
+    for (flag, value) in [
+        ("--drop", "nan"),
+        ("--dup=-0.5", ""),
+        ("--reorder", "1.5"),
+        ("--mtu", "70000"),
+        ("--ttl", "256"),
+        ("--linger-ms", "3600001"),
+        ("--loop", "0"),
+        ("--rate", "inf"),
+        ("--rate", "0x"),
+    ] {
+        let mut args = vec!["serve", "itch", SAMPLE, "--group", "127.0.0.1:9", flag];
+        if !value.is_empty() {
+            args.push(value);
+        }
+        let o = run(&args);
+        let name = flag.split('=').next().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {}", err(&o));
+        assert!(err(&o).contains(name), "{flag} {value}: {}", err(&o));
+    }
+}
