@@ -128,6 +128,7 @@ struct DecodeResult {
     decoder: DecodeStage,
     errors: ErrorCounts,
     bytes: u64,
+    end_of_session: bool,
     not_itch: Option<String>,
 }
 
@@ -202,6 +203,7 @@ fn decode_thread<R: Read>(
         decoder,
         errors,
         bytes,
+        end_of_session: reader.end_of_session(),
         not_itch,
     }
 }
@@ -496,6 +498,7 @@ where
         dec.bytes,
         started,
     );
+    summary.end_of_session = dec.end_of_session;
     summary.strategy = (name != "none").then(|| name.to_owned());
     summary.loop_s = loop_s;
     crate::itch::finish_backtest(
