@@ -189,7 +189,7 @@ pub fn list() -> Vec<StrategyInfo> {
                 (
                     "max_position",
                     k.max_position.to_string(),
-                    "stop quoting the side that would exceed this",
+                    "largest absolute position, lots, counting what quotes could still fill",
                 ),
                 ("tick", k.tick.to_string(), "price grid, ticks"),
             ],
