@@ -24,7 +24,7 @@
 use serde::Deserialize;
 use ticklane_engine::indicators::book::microprice;
 use ticklane_engine::strategy::{
-    Ctx, OrderIntent, OrderStatus, OrderUpdate, Signal, SignalKind, Strategy, Tif,
+    Ctx, OrderIntent, OrderStatus, OrderUpdate, RejectReason, Signal, SignalKind, Strategy, Tif,
 };
 use ticklane_engine::{Px, Qty, Side};
 
@@ -272,9 +272,10 @@ impl Strategy for MarketMaker {
                 q.pending = false;
                 q.gone = true;
             }
-            OrderStatus::Rejected(_) => {
-                // The price asked for (a refused modify reports the order's old one).
-                let asked = q.px;
+            OrderStatus::Rejected(why) => {
+                // The price asked for (a refused modify reports the order's old one); an
+                // unknown order is one that filled, not a refused price.
+                let asked = q.px.filter(|_| why != RejectReason::UnknownOrder);
                 q.pending = false;
                 if u.leaves.0 > 0 {
                     // A refused modify: the order still works at its old price.
@@ -314,7 +315,7 @@ impl Strategy for MarketMaker {
 mod tests {
     use super::*;
     use crate::harness::Harness;
-    use ticklane_engine::strategy::{Action, Liquidity, RejectReason};
+    use ticklane_engine::strategy::{Action, Liquidity};
     use ticklane_engine::{InstrumentIdx, Nanos};
 
     /// An update for `o` as the exchange sends it: `fill` lots traded now, `filled` so far,
@@ -421,6 +422,39 @@ mod tests {
         // still bid 10100: one more try.
         h.add(Side::Ask, 10_087, 1);
         assert_eq!(bid_modifies(&h).len(), 2);
+    }
+
+    #[test]
+    fn an_order_that_filled_under_a_modify_is_quoted_again_without_waiting() {
+        let mut h = Harness::new(MarketMaker::new(MarketMakerConfig {
+            skew: 0.0,
+            ..MarketMakerConfig::default()
+        }));
+        h.add(Side::Bid, 10_000, 100); // book order 1
+        h.add(Side::Ask, 10_100, 100); // bid 9900
+        let bid = h.orders[0];
+        h.update(upd(&bid, OrderStatus::Accepted, 0, 0, 100));
+        h.add(Side::Bid, 9_800, 100);
+        h.delete(1); // bid 9800: a modify
+        assert_eq!(modifies(&h).len(), 1);
+        // The order filled before the modify arrived; the refusal is heard of first, then
+        // the fill. The side is not backed off: the fill, not the price, ended it.
+        h.update(upd(
+            &bid,
+            OrderStatus::Rejected(RejectReason::UnknownOrder),
+            0,
+            0,
+            0,
+        ));
+        h.add(Side::Ask, 10_500, 1);
+        assert_eq!(h.orders.len(), 2, "not before the fill is reported");
+        h.update(upd(&bid, OrderStatus::Filled, 100, 100, 0));
+        h.add(Side::Ask, 10_501, 1); // no price change
+        assert_eq!(h.orders.len(), 3);
+        assert_eq!(
+            (h.orders[2].side, h.orders[2].px),
+            (Side::Bid, Some(Px(9_800)))
+        );
     }
 
     #[test]
