@@ -199,6 +199,7 @@ pub fn replay_itch_with<R: Read, S: Strategy>(
         reader.bytes_read(),
         started,
     );
+    summary.end_of_session = reader.end_of_session();
     summary.strategy = (name != "none").then(|| name.to_owned());
     summary.loop_s = loop_s;
     finish_backtest(
@@ -316,6 +317,7 @@ impl<S: Strategy> ItchEngine<S> {
             reader.bytes_read(),
             started,
         );
+        summary.end_of_session = reader.end_of_session();
         summary.strategy = (name != "none").then(|| name.to_owned());
         summary.loop_s = loop_s;
         finish_backtest(
@@ -470,6 +472,7 @@ pub fn summarize<S: Strategy>(
         top_symbols,
         errors,
         bytes,
+        end_of_session: false,
         elapsed_s: elapsed,
         loop_s: elapsed,
         msgs_per_sec: if elapsed > 0.0 {

@@ -142,6 +142,7 @@ struct DecodeResult {
     decoder: DecodeStage,
     errors: ErrorCounts,
     bytes: u64,
+    end_of_session: bool,
     not_itch: Option<String>,
 }
 
@@ -216,6 +217,7 @@ fn decode_thread<R: Read>(
         decoder,
         errors,
         bytes,
+        end_of_session: reader.end_of_session(),
         not_itch,
     }
 }
@@ -510,6 +512,7 @@ where
         dec.bytes,
         started,
     );
+    summary.end_of_session = dec.end_of_session;
     summary.strategy = (name != "none").then(|| name.to_owned());
     summary.loop_s = loop_s;
     crate::itch::finish_backtest(

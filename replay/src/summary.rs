@@ -129,6 +129,10 @@ pub struct Summary {
     pub errors: ErrorCounts,
     /// Input bytes read (decompressed).
     pub bytes: u64,
+    /// The input ended with the exchange's end-of-session frame (a zero-length frame, the last
+    /// two bytes of a NASDAQ day file): it is complete, not cut off. Written only when set.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub end_of_session: bool,
     /// Wall time of the whole replay, set-up included, seconds (not part of the digest).
     pub elapsed_s: f64,
     /// Wall time of the replay loop alone (stages built before it starts), seconds.
@@ -224,6 +228,12 @@ impl fmt::Display for Summary {
             }
         }
         writeln!(f, "last event:    {}", hms(self.last_ts_exch_ns))?;
+        if self.end_of_session {
+            writeln!(
+                f,
+                "input end:     end of session (the zero-length frame that ends a day file)"
+            )?;
+        }
         let e = &self.errors;
         if e.total() == 0 {
             writeln!(f, "errors:        none")?;

@@ -12,6 +12,12 @@ const SAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/data/AAPL_2012-06-21_lobster10.itch"
 );
+/// The first 1000 messages of a real NASDAQ day file (so without the end-of-session frame that
+/// ends the whole file).
+const NASDAQ: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/itch/nasdaq-first-1000.itch"
+);
 const COINBASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/coinbase_skl-gbp.jsonl");
 const BINANCE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -207,6 +213,71 @@ fn a_truncated_file_names_its_truncated_tail_in_the_errors_line() {
         .to_owned();
     assert!(line.starts_with("errors:        1 ("), "{line}");
     assert!(line.contains("truncated tail 1"), "{line}");
+}
+
+/// NASDAQ day files end with a zero-length frame, the end-of-session marker: a clean file, not
+/// a truncated one, in every pipeline; the same frame anywhere else is still bad input.
+#[test]
+fn the_end_of_session_frame_ends_a_file_cleanly() {
+    let d = std::fs::read(NASDAQ).unwrap();
+    assert_ne!(
+        d[d.len() - 2..],
+        [0, 0],
+        "the excerpt stops before the end of the day"
+    );
+    let plain = run(&["replay", NASDAQ]);
+    assert!(!out(&plain).contains("end of session"), "{}", out(&plain));
+    let mut whole = d.clone();
+    whole.extend_from_slice(&[0, 0]);
+    let f = tmp("session.itch", &whole);
+    for layout in [
+        &[][..],
+        &["--pipeline", "threads", "--shards", "1"],
+        &["--pipeline", "threads", "--shards", "2"],
+    ] {
+        let mut args = vec!["replay", p(&f), "--strict"];
+        args.extend_from_slice(layout);
+        let o = run(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{layout:?}: {}{}",
+            out(&o),
+            err(&o)
+        );
+        assert!(
+            out(&o).contains("errors:        none"),
+            "{layout:?}: {}",
+            out(&o)
+        );
+        assert!(
+            out(&o).contains("end of session"),
+            "{layout:?}: {}",
+            out(&o)
+        );
+        assert_eq!(common::digest_in(&out(&o)), common::digest_in(&out(&plain)));
+    }
+    // In the middle of the file it is not a frame: two bytes of garbage.
+    let mut mid = d[..1000].to_vec();
+    let cut = {
+        let mut at = 0;
+        while at + 2 + usize::from(u16::from_be_bytes([d[at], d[at + 1]])) <= 1000 {
+            at += 2 + usize::from(u16::from_be_bytes([d[at], d[at + 1]]));
+        }
+        at
+    };
+    mid.truncate(cut);
+    mid.extend_from_slice(&[0, 0]);
+    mid.extend_from_slice(&d[cut..]);
+    let f = tmp("zero-mid.itch", &mid);
+    let o = run(&["replay", p(&f), "--strict"]);
+    assert_eq!(o.status.code(), Some(4), "{}{}", out(&o), err(&o));
+    assert!(
+        out(&o).contains("garbage regions 1 / 2 bytes"),
+        "{}",
+        out(&o)
+    );
+    assert!(!out(&o).contains("end of session"), "{}", out(&o));
 }
 
 #[test]

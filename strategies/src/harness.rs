@@ -1,8 +1,12 @@
 //! Test harness: hand-built events through a real L3 book and a strategy's hooks, collecting
-//! its signals (and, in `orders`, the orders it sends).
+//! its signals (and, in `orders`, the orders it sends; in `sent`, every order action). Order
+//! updates, written by the test as an exchange would send them, reach `on_order` through
+//! [`Harness::update`].
 
 use ticklane_engine::book::L3Books;
-use ticklane_engine::strategy::{Action, Actions, BookView, Ctx, OrderIntent, Signal, Strategy};
+use ticklane_engine::strategy::{
+    Action, Actions, BookView, Ctx, OrderIntent, OrderUpdate, Signal, Strategy,
+};
 use ticklane_engine::{Body, Event, Header, InstrumentIdx, Nanos, OrderId, Px, Qty, Side};
 
 pub(crate) struct Harness<S: Strategy> {
@@ -13,6 +17,8 @@ pub(crate) struct Harness<S: Strategy> {
     pub position: i64,
     /// Every new order the strategy sent, in order.
     pub orders: Vec<OrderIntent>,
+    /// Every order action (new, cancel, modify) the strategy sent, in order.
+    pub sent: Vec<Action>,
 }
 
 impl<S: Strategy> Harness<S> {
@@ -24,6 +30,7 @@ impl<S: Strategy> Harness<S> {
             next_id: 1,
             position: 0,
             orders: Vec::new(),
+            sent: Vec::new(),
         }
     }
 
@@ -37,11 +44,7 @@ impl<S: Strategy> Harness<S> {
             actions: &mut self.actions,
         };
         self.s.on_book(&mut ctx);
-        for a in self.actions.as_slice() {
-            if let Action::Order(o) = a {
-                self.orders.push(*o);
-            }
-        }
+        self.take_orders();
         let out = self
             .actions
             .as_slice()
@@ -56,6 +59,34 @@ impl<S: Strategy> Harness<S> {
             .collect();
         self.actions.clear();
         out
+    }
+
+    fn take_orders(&mut self) {
+        for a in self.actions.as_slice() {
+            match a {
+                Action::Signal(_) => continue,
+                Action::Order(o) => self.orders.push(*o),
+                _ => {}
+            }
+            self.sent.push(*a);
+        }
+    }
+
+    /// Delivers an order update, as the simulator does: a fill moves `position` first.
+    pub fn update(&mut self, u: OrderUpdate) {
+        let q = u.last_qty.0 as i64;
+        self.position += if u.side == Side::Bid { q } else { -q };
+        let instr = InstrumentIdx(1);
+        let mut ctx = Ctx {
+            instr,
+            now: u.ts_exch,
+            book: BookView::new(self.books.book(instr)),
+            position: self.position,
+            actions: &mut self.actions,
+        };
+        self.s.on_order(&mut ctx, &u);
+        self.take_orders();
+        self.actions.clear();
     }
 
     /// Adds an order; returns its id and the signals.

@@ -4,7 +4,9 @@
 //! frame the reader resynchronizes: it scans forward byte by byte for the first offset where three
 //! valid frames follow one another (or valid frames run to the end of the input), counts the bytes
 //! it skipped, and goes on. A frame cut off by the end of the input is reported once with its
-//! offset. [`FrameReader`] streams from any [`Read`] through one reused buffer (no allocation per
+//! offset. NASDAQ day files end with a zero-length frame, the end-of-session marker (two zero
+//! bytes): at the very end of the input it ends the stream cleanly (see
+//! [`FrameReader::end_of_session`]); anywhere else it is not a valid frame. [`FrameReader`] streams from any [`Read`] through one reused buffer (no allocation per
 //! frame); [`SliceFrames`] walks bytes already in memory, zero-copy. Both share the same rules.
 
 use std::io::{self, Read};
@@ -55,6 +57,8 @@ enum Step {
     NeedMore,
     /// The input ends inside a valid-looking frame.
     Truncated { need: usize, have: usize },
+    /// The input ends with the zero-length end-of-session frame.
+    EndOfSession,
     /// Not a valid frame.
     Invalid,
 }
@@ -75,6 +79,8 @@ fn step(b: &[u8], eof: bool) -> Step {
                 need: 2,
                 have: b.len(),
             }
+        } else if b == END_OF_SESSION {
+            Step::EndOfSession
         } else {
             let need = 2 + usize::from(u16::from_be_bytes([b[0], b[1]]));
             Step::Truncated {
@@ -93,6 +99,9 @@ fn step(b: &[u8], eof: bool) -> Step {
         },
     }
 }
+
+/// The zero-length frame a NASDAQ BinaryFILE ends with.
+pub const END_OF_SESSION: [u8; 2] = [0, 0];
 
 /// Frames needed in a row to accept a resynchronization point.
 const CONFIRM: usize = 3;
@@ -114,6 +123,8 @@ fn confirms(b: &[u8], k: usize, eof: bool) -> Option<bool> {
                 n += 1;
             }
             Step::NeedMore => return None,
+            // The end-of-session frame ends the input: a run of valid frames.
+            Step::EndOfSession => return Some(true),
             // A valid header whose body the input cuts off: a truncated tail right after garbage.
             Step::Truncated { .. } => return Some(rest.len() >= 3 && header_ok(rest).is_some()),
             Step::Invalid => return Some(false),
@@ -168,6 +179,7 @@ pub struct FrameReader<R> {
     garbage: u64,
     /// Garbage being skipped: (offset where it started, bytes skipped so far).
     skipping: Option<(u64, u64)>,
+    end_of_session: bool,
 }
 
 /// Default buffer size.
@@ -192,6 +204,7 @@ impl<R: Read> FrameReader<R> {
             frames: 0,
             garbage: 0,
             skipping: None,
+            end_of_session: false,
         }
     }
 
@@ -208,6 +221,12 @@ impl<R: Read> FrameReader<R> {
     /// Bytes skipped as garbage so far.
     pub fn garbage_bytes(&self) -> u64 {
         self.garbage
+    }
+
+    /// Whether the input ended with the zero-length end-of-session frame (which
+    /// [`FrameReader::next_frame`] does not return: the stream just ends there).
+    pub fn end_of_session(&self) -> bool {
+        self.end_of_session
     }
 
     /// Moves unconsumed bytes to the front and reads more. Returns an I/O error kind if reading
@@ -301,6 +320,12 @@ impl<R: Read> FrameReader<R> {
                         have,
                     }));
                 }
+                Step::EndOfSession => {
+                    self.consume(END_OF_SESSION.len());
+                    self.done = true;
+                    self.end_of_session = true;
+                    return None;
+                }
                 Step::Invalid => {
                     // Byte 0 is certainly garbage; look for the next sync point from byte 1.
                     self.skipping = Some((self.offset, 1));
@@ -342,6 +367,7 @@ pub struct SliceFrames<'a> {
     data: &'a [u8],
     pos: usize,
     done: bool,
+    end_of_session: bool,
 }
 
 impl<'a> SliceFrames<'a> {
@@ -351,7 +377,14 @@ impl<'a> SliceFrames<'a> {
             data,
             pos: 0,
             done: false,
+            end_of_session: false,
         }
+    }
+
+    /// Whether the input ended with the zero-length end-of-session frame (not returned as a
+    /// frame).
+    pub fn end_of_session(&self) -> bool {
+        self.end_of_session
     }
 }
 
@@ -376,6 +409,12 @@ impl<'a> Iterator for SliceFrames<'a> {
             Step::Truncated { need, have } => {
                 self.done = true;
                 Some(Err(FrameError::TruncatedTail { offset, need, have }))
+            }
+            Step::EndOfSession => {
+                self.pos += END_OF_SESSION.len();
+                self.done = true;
+                self.end_of_session = true;
+                None
             }
             Step::NeedMore | Step::Invalid => {
                 let k = match find_sync(rest, true) {
@@ -537,6 +576,63 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_zero_length_frame_at_the_end_ends_the_session() {
+        let clean = frames(10);
+        let mut data = clean.clone();
+        data.extend_from_slice(&END_OF_SESSION);
+        for (ok, errs) in [stream_all(&data, 1 << 16), slice_all(&data)] {
+            assert_eq!((ok.len(), errs), (10, vec![]));
+        }
+        let mut r = FrameReader::new(&data[..]);
+        while r.next_frame().is_some() {}
+        assert!(r.end_of_session());
+        assert_eq!(r.bytes_read(), data.len() as u64);
+        let mut s = SliceFrames::new(&data);
+        assert_eq!(s.by_ref().count(), 10);
+        assert!(s.end_of_session());
+        // Without it: no end of session, nothing wrong either.
+        let mut r = FrameReader::new(&clean[..]);
+        while r.next_frame().is_some() {}
+        assert!(!r.end_of_session());
+
+        // Anywhere else a zero-length frame is not a frame.
+        let cut = SliceFrames::new(&clean).nth(5).unwrap().unwrap().offset as usize;
+        let mut mid = clean[..cut].to_vec();
+        mid.extend_from_slice(&END_OF_SESSION);
+        mid.extend_from_slice(&clean[cut..]);
+        for (ok, errs) in [stream_all(&mid, 1 << 16), slice_all(&mid)] {
+            assert_eq!(ok.len(), 10);
+            assert_eq!(
+                errs,
+                vec![FrameError::Garbage {
+                    offset: cut as u64,
+                    skipped: 2
+                }]
+            );
+        }
+        // After garbage at the end, it still ends the session.
+        let mut tail = clean.clone();
+        tail.extend_from_slice(&[0xFF; 5]);
+        tail.extend_from_slice(&END_OF_SESSION);
+        for (ok, errs) in [stream_all(&tail, 1 << 16), slice_all(&tail)] {
+            assert_eq!(ok.len(), 10);
+            assert_eq!(
+                errs,
+                vec![FrameError::Garbage {
+                    offset: clean.len() as u64,
+                    skipped: 5
+                }]
+            );
+        }
+        // Zero bytes past the marker are not a marker.
+        let mut more = data.clone();
+        more.push(0);
+        let (ok, errs) = slice_all(&more);
+        assert_eq!(ok.len(), 10);
+        assert!(!errs.is_empty());
     }
 
     #[test]

@@ -10,11 +10,13 @@
 //! Message mix (of order-flow messages, by construction): add 45 %, delete 35 %, execute 8 %,
 //! replace 5 %, partial cancel 5 %, execute-with-price 1 %, non-displayed trade 1 %; a few
 //! trading-action (`H`) halts and resumes, plus the `S` system events and one `R` per symbol.
+//! The file ends, as NASDAQ's do, with a zero-length end-of-session frame.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::encode::encode_frame;
+use super::framing::END_OF_SESSION;
 use super::msg::*;
 
 /// What to generate.
@@ -447,6 +449,8 @@ pub fn generate<W: Write>(cfg: &SynthConfig, out: &mut W) -> io::Result<SynthSta
     o.put(&sys(ts, b'M'))?;
     o.put(&sys(ts, b'E'))?;
     o.put(&sys(ts, b'C'))?;
+    // The zero-length end-of-session frame a NASDAQ day file ends with (not a message).
+    o.buf.extend_from_slice(&END_OF_SESSION);
     o.flush()?;
     o.w.flush()?;
     let by_type: Vec<(char, u64)> = MESSAGE_TYPES
@@ -541,6 +545,27 @@ mod tests {
     fn deterministic_per_seed() {
         assert_eq!(gen(1, 20, 5000), gen(1, 20, 5000));
         assert_ne!(gen(1, 20, 5000), gen(2, 20, 5000));
+    }
+
+    #[test]
+    fn a_day_ends_with_the_end_of_session_frame() {
+        let data = gen(3, 5, 2000);
+        assert_eq!(data[data.len() - 2..], END_OF_SESSION);
+        let mut frames = SliceFrames::new(&data);
+        assert!(frames.by_ref().all(|f| f.is_ok()));
+        assert!(frames.end_of_session());
+        let mut sink = Vec::new();
+        let stats = generate(
+            &SynthConfig {
+                seed: 3,
+                symbols: 5,
+                messages: 2000,
+                ..SynthConfig::default()
+            },
+            &mut sink,
+        )
+        .unwrap();
+        assert_eq!(stats.bytes, data.len() as u64);
     }
 
     #[test]
