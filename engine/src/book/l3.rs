@@ -140,7 +140,7 @@ pub const MAX_ORDER_CAPACITY: usize = 1 << 31;
 ///
 /// Venues hand out ids in many ways: dense and increasing over a whole day (an ITCH feed),
 /// far apart (a per-symbol extract of day-wide ids, as LOBSTER and Databento files are),
-/// restarting every session, or arbitrary 64-bit values; and some orders rest all day while
+/// restarting every trading day, or arbitrary 64-bit values; and some orders rest all day while
 /// millions arrive after them. Indexing by id directly is fastest only for the first kind, so
 /// the table is a hash index instead:
 ///
@@ -1270,7 +1270,7 @@ mod tests {
         Dense,
         /// Any 64-bit value.
         Sparse,
-        /// Small numbers used over and over (ids restarting every session).
+        /// Small numbers used over and over (ids restarting every trading day).
         Restarting,
         /// Multiples of 2^40: the low bits never vary.
         Strided,
