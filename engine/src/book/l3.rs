@@ -325,8 +325,8 @@ impl OrderTable {
         Some(self.remove_at(pos, s))
     }
 
-    /// Inserts a new order (`slot.id` is its id); `false` if the id is already resting (or the table is at
-    /// [`MAX_ORDER_CAPACITY`]).
+    /// Inserts a new order (`slot.id` is its id); `false` if the id is already resting (or the
+    /// table is at [`MAX_ORDER_CAPACITY`]).
     #[inline]
     fn insert(&mut self, slot: Slot) -> bool {
         let id = slot.id;
