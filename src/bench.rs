@@ -77,7 +77,7 @@ fn decode_pass(data: &[u8]) -> Pass {
 }
 
 fn book_pass(data: &[u8]) -> (Pass, u64) {
-    let mut books = L3Books::with_capacity(1 << 14, 22, 1 << 18);
+    let mut books = L3Books::with_capacity(1 << 14, 16, 0);
     let mut norm = Normalizer::new(SourceId(0));
     let t = Instant::now();
     let mut msgs = 0u64;
@@ -99,7 +99,7 @@ fn book_pass(data: &[u8]) -> (Pass, u64) {
 }
 
 fn latency_pass(data: &[u8], every: u64) -> (Histogram<u64>, u64) {
-    let mut books = L3Books::with_capacity(1 << 14, 22, 1 << 18);
+    let mut books = L3Books::with_capacity(1 << 14, 16, 0);
     let mut norm = Normalizer::new(SourceId(0));
     let mut hist = Histogram::<u64>::new_with_bounds(1, 10_000_000, 3)
         .expect("static histogram bounds are valid");

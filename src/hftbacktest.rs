@@ -164,7 +164,7 @@ fn dollars(px: ticklane_engine::Px) -> f64 {
 impl Converter {
     pub fn new(symbol: Option<String>) -> Self {
         Converter {
-            books: ticklane_engine::book::L3Books::with_capacity(256, 20, 1 << 16),
+            books: ticklane_engine::book::L3Books::with_capacity(256, 16, 0),
             symbol,
             locate: None,
             counts: ConvertCounts::default(),

@@ -324,8 +324,8 @@ impl Default for BookStage {
 }
 
 impl BookStage {
-    /// A stage without a strategy, sized for a day of ITCH (order window 2^20 ids, 64Ki
-    /// long-lived orders).
+    /// A stage without a strategy, with room for 64Ki resting orders (3.5 MiB) before its
+    /// order table grows.
     pub fn new() -> Self {
         Self::with_strategy(NoStrategy)
     }
@@ -352,7 +352,7 @@ impl<S: Strategy> BookStage<S> {
             actions: Actions::default(),
             order_intents: 0,
             sim: ExecSim::new(sim),
-            books: L3Books::with_capacity(256, 20, 1 << 16),
+            books: L3Books::with_capacity(256, 16, 0),
             last: vec![[NO_LEVEL; 2]; MAX_LOCATES],
             activity: vec![0; MAX_LOCATES],
             book_events: 0,

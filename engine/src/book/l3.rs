@@ -2,16 +2,14 @@
 //!
 //! Laid out the way the fastest book builders do it:
 //! - books live in a dense array indexed by [`InstrumentIdx`];
-//! - orders live in a dense table indexed by order reference ([`OrderTable`]): a sliding window
-//!   over the most recent ids is a flat array (one read per lookup); the few long-lived orders
-//!   the window leaves behind move to an overflow map, so memory stays bounded on a full day;
+//! - orders live in one table keyed by order reference ([`OrderTable`]): a hash index over a
+//!   dense array of order slots, so a lookup costs the same whether ids are dense, far apart,
+//!   restarting or resting all day behind millions of newer ones;
 //! - each side of a book is a vector of aggregated price levels sorted so that the **best level
 //!   is at the end**: the touch is `last()`, and most activity (near the touch) moves few bytes.
 //!
 //! Bad input never panics: an event naming an unknown order, a duplicate order id or a reduction
 //! larger than what rests is a [`BookError`] the caller counts, and the book stays consistent.
-
-use std::collections::HashMap;
 
 use crate::event::{Body, Event};
 use crate::{InstrumentIdx, OrderId, Px, Qty, Side};
@@ -82,51 +80,25 @@ pub const MAX_INSTRUMENTS: u32 = 1 << 20;
 
 #[derive(Clone, Copy, Debug)]
 struct Slot {
+    /// Order reference; on a free slot, the index of the next free slot.
+    id: u64,
     px: Px,
     qty: Qty,
-    /// Instrument index.
-    instr: u32,
-    side: Side,
     /// Time priority: the book set's add counter when the order joined its level (a replace
     /// gets a new one; a partial cancel or execution keeps it).
     prio: u64,
+    /// Instrument index; [`FREE_SLOT`] on a free slot.
+    instr: u32,
+    side: Side,
 }
 
-/// A window entry: a [`Slot`] in four words, all zero when free, so the window is allocated
-/// zeroed (`vec![[0; 4]; n]` takes fresh zero pages from the allocator and the OS): building a
-/// table writes nothing, and only the pages the ids reach are ever touched, which keeps a short
-/// replay from paying for zeroing the whole 32 MiB.
-type Packed = [u64; 4];
+/// `Slot::instr` of a free slot (beyond [`MAX_INSTRUMENTS`], so never an order's).
+const FREE_SLOT: u32 = u32::MAX;
 
-const FREE: Packed = [0; 4];
+/// End of the free list.
+const NO_SLOT: u32 = u32::MAX;
 
-impl Slot {
-    /// Word 2 holds `instr + 1` (never 0 for an order) and the side in bit 32.
-    #[inline(always)]
-    fn pack(self) -> Packed {
-        [
-            self.px.0 as u64,
-            self.qty.0,
-            (u64::from(self.instr) + 1) | (u64::from(self.side as u8) << 32),
-            self.prio,
-        ]
-    }
-
-    #[inline(always)]
-    fn unpack(p: &Packed) -> Option<Slot> {
-        (p[2] != 0).then(|| Slot {
-            px: Px(p[0] as i64),
-            qty: Qty(p[1]),
-            instr: (p[2] as u32).wrapping_sub(1),
-            side: if p[2] >> 32 & 1 == 1 {
-                Side::Ask
-            } else {
-                Side::Bid
-            },
-            prio: p[3],
-        })
-    }
-}
+const _: () = assert!(std::mem::size_of::<Slot>() == 40);
 
 /// A resting order as the book set holds it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,51 +115,56 @@ pub struct RestingOrder {
     pub prio: u64,
 }
 
-/// A cheap, well-mixing hasher for order ids (the overflow map is never iterated on an output
-/// path, so its order does not matter; its speed does).
-#[derive(Default, Clone, Copy)]
-struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(self.0 ^ u64::from(b));
-        }
-    }
-    #[inline]
-    fn write_u64(&mut self, x: u64) {
-        let m = u128::from(x ^ self.0).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
-        self.0 = (m >> 64) as u64 ^ m as u64;
-    }
+/// The 32-bit hash of an order id: a folded 64×128-bit multiply (the high and low halves of
+/// the product xor-ed), so every input bit reaches every output bit and any spread of ids -
+/// consecutive, strided, random - fills the index evenly. Keeping runs of consecutive ids in
+/// consecutive buckets (for cache locality on dense ids) was tried and measured slower: it
+/// lengthens the probe clusters more than it saves in cache misses.
+#[inline(always)]
+fn id_hash(id: u64) -> u32 {
+    let m = u128::from(id).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
+    ((m >> 64) as u64 ^ m as u64) as u32
 }
 
-type FarMap = HashMap<u64, Slot, std::hash::BuildHasherDefault<IdHasher>>;
+/// Resting orders a table starts with room for, unless told otherwise (2^16: 3.5 MiB).
+pub const DEFAULT_ORDER_CAPACITY: usize = 1 << 16;
 
-/// Default window: 2^20 order slots (32 MiB).
-pub const DEFAULT_WINDOW_BITS: u32 = 20;
+/// Most resting orders a table can hold (2^31, 112 GiB): an add beyond is refused.
+pub const MAX_ORDER_CAPACITY: usize = 1 << 31;
 
-/// Dense table of resting orders by order reference.
+/// Table of resting orders by order reference, as fast whatever the ids look like.
 ///
-/// Exchanges hand out order references in increasing order, and most orders live briefly. The
-/// table keeps a window of the most recent `2^bits` ids as a flat array indexed by `id` (one
-/// array read per lookup, no hashing); when a new id runs past the window, the window slides
-/// forward and the few orders still resting in the part it leaves move to an overflow map. Memory
-/// stays bounded by the window plus the long-lived orders, whatever the ids look like, and once
-/// the overflow map has room for the day's long-lived orders nothing allocates.
+/// Venues hand out ids in many ways: dense and increasing over a whole day (an ITCH feed),
+/// far apart (a per-symbol extract of day-wide ids, as LOBSTER and Databento files are),
+/// restarting every trading day, or arbitrary 64-bit values; and some orders rest all day while
+/// millions arrive after them. Indexing by id directly is fastest only for the first kind, so
+/// the table is a hash index instead:
+///
+/// - the **index** is an open-addressing table of `u64` buckets, each holding a 32-bit hash of
+///   the id and the number of its slot (0: empty); linear probing, at most half full, and
+///   deletion by backward shift, so there are no tombstones and a lookup never scans more than
+///   the cluster its id hashes into;
+/// - the **slots** are a dense array of orders (id, price, quantity, priority, instrument,
+///   side) with a free list: a freed slot is the next one reused, so the slots in use stay
+///   compact and hot in cache.
+///
+/// A lookup hashes the id, reads one index line and one slot. Memory is 40 bytes of slot and
+/// 16 of index (two 8-byte buckets) for each order of capacity: 56 bytes an order when full,
+/// at most 112 just after a growth. Capacity grows only when an add finds every slot in use:
+/// it doubles (the slots move, the index is rebuilt from the stored hashes; [`OrderTable::grows`]
+/// counts these), up to [`MAX_ORDER_CAPACITY`]. Once the table has room for the most orders
+/// that rest at once, nothing allocates.
 pub struct OrderTable {
-    ring: Box<[Packed]>,
-    mask: u64,
-    /// Ids in `[base, base + ring.len())` live in `ring` at `id & mask`.
-    base: u64,
-    based: bool,
-    far: FarMap,
+    slots: Vec<Slot>,
+    /// Orders the table has room for before it grows (a power of two).
+    cap: usize,
+    /// `2 * cap` buckets: `hash << 32 | (slot + 1)`, or 0 for an empty bucket.
+    index: Box<[u64]>,
+    mask: usize,
+    /// Head of the free-slot list ([`NO_SLOT`]: none; slots past `slots.len()` are free too).
+    free: u32,
     live: u64,
-    /// Lowest and highest id stored in `ring` since the last reset (`lo > hi`: none), so a
-    /// reset clears only that span.
-    touched: (u64, u64),
+    grows: u32,
 }
 
 impl Default for OrderTable {
@@ -197,44 +174,50 @@ impl Default for OrderTable {
 }
 
 impl OrderTable {
-    /// A table with the default window.
+    /// A table with room for [`DEFAULT_ORDER_CAPACITY`] resting orders before it grows.
     pub fn new() -> Self {
-        Self::with_window(DEFAULT_WINDOW_BITS, 0)
+        Self::with_capacity(DEFAULT_ORDER_CAPACITY)
     }
 
-    /// A table whose window holds `2^bits` ids (clamped to 4..=28), with overflow-map room for
-    /// `far_capacity` long-lived orders.
-    pub fn with_window(bits: u32, far_capacity: usize) -> Self {
-        let n = 1usize << bits.clamp(4, 28);
+    /// A table with room for `orders` resting orders (rounded up to a power of two, at least 16,
+    /// at most [`MAX_ORDER_CAPACITY`]) before it grows.
+    ///
+    /// The index is allocated zeroed and the slots reserved, not written: only the memory the
+    /// orders reach is ever touched, so a generous capacity costs a short run little.
+    pub fn with_capacity(orders: usize) -> Self {
+        let cap = orders.clamp(16, MAX_ORDER_CAPACITY).next_power_of_two();
         OrderTable {
-            ring: vec![FREE; n].into_boxed_slice(),
-            mask: n as u64 - 1,
-            base: 0,
-            based: false,
-            far: FarMap::with_capacity_and_hasher(far_capacity, Default::default()),
+            slots: Vec::with_capacity(cap),
+            cap,
+            index: vec![0u64; 2 * cap].into_boxed_slice(),
+            mask: 2 * cap - 1,
+            free: NO_SLOT,
             live: 0,
-            touched: (u64::MAX, 0),
+            grows: 0,
         }
     }
 
-    /// Empties the table, keeping its memory: the state of a new table of the same window,
-    /// at the cost of clearing only the span of ids used since the last reset.
+    /// Empties the table, keeping its memory (and its capacity): the state of a new table of
+    /// that capacity, at the cost of clearing the buckets in use (or the whole index, if that
+    /// is cheaper).
     pub fn reset(&mut self) {
-        let (lo, hi) = self.touched;
-        if lo <= hi {
-            // Every occupied slot holds an id of the current window that was inserted since
-            // the last reset: clearing that intersection (at most one window) frees them all.
-            let from = lo.max(self.base);
-            let to = hi.min(self.base.saturating_add(self.mask));
-            for i in from..=to {
-                self.ring[(i & self.mask) as usize] = FREE;
+        if self.live as usize * 8 < self.index.len() {
+            for s in 0..self.slots.len() {
+                let slot = self.slots[s];
+                if slot.instr != FREE_SLOT {
+                    if let Some((pos, _)) = self.find(slot.id) {
+                        self.index[pos] = 0;
+                        self.close_gap(pos);
+                    }
+                }
             }
+        } else {
+            self.index.fill(0);
         }
-        self.far.clear();
-        self.base = 0;
-        self.based = false;
+        debug_assert!(self.index.iter().all(|&e| e == 0));
+        self.slots.clear();
+        self.free = NO_SLOT;
         self.live = 0;
-        self.touched = (u64::MAX, 0);
     }
 
     /// Number of resting orders.
@@ -247,28 +230,77 @@ impl OrderTable {
         self.live == 0
     }
 
-    /// Resting orders held in the overflow map (outside the window).
-    pub fn overflow_len(&self) -> usize {
-        self.far.len()
+    /// Resting orders the table has room for before it next grows.
+    pub fn capacity(&self) -> usize {
+        self.cap
     }
 
-    #[inline]
-    fn window_len(&self) -> u64 {
-        self.mask + 1
+    /// How many times the table has grown (doubled its capacity) since it was built.
+    pub fn grows(&self) -> u32 {
+        self.grows
     }
 
+    /// The index bucket and slot of `id`, if it rests.
     #[inline]
-    fn in_window(&self, id: u64) -> bool {
-        id.wrapping_sub(self.base) <= self.mask && id >= self.base
+    fn find(&self, id: u64) -> Option<(usize, usize)> {
+        let h = id_hash(id);
+        let mut i = h as usize & self.mask;
+        loop {
+            let e = self.index[i];
+            if e == 0 {
+                return None;
+            }
+            if (e >> 32) as u32 == h {
+                let s = (e as u32 - 1) as usize;
+                if self.slots[s].id == id {
+                    return Some((i, s));
+                }
+            }
+            i = (i + 1) & self.mask;
+        }
     }
 
     #[inline]
     fn get(&self, id: u64) -> Option<Slot> {
-        if self.in_window(id) {
-            Slot::unpack(&self.ring[(id & self.mask) as usize])
-        } else {
-            self.far.get(&id).copied()
+        self.find(id).map(|(_, s)| self.slots[s])
+    }
+
+    /// Empties bucket `pos` (already zeroed by the caller) by backward shift: each following
+    /// entry of the cluster that may live at the gap moves into it, so every entry stays
+    /// reachable from its home bucket without tombstones.
+    #[inline]
+    fn close_gap(&mut self, pos: usize) {
+        let mask = self.mask;
+        let mut gap = pos;
+        let mut j = pos;
+        loop {
+            j = (j + 1) & mask;
+            let e = self.index[j];
+            if e == 0 {
+                break;
+            }
+            let home = (e >> 32) as usize & mask;
+            // `e` may fill the gap if the gap lies between its home and `j` (cyclically).
+            if j.wrapping_sub(home) & mask >= j.wrapping_sub(gap) & mask {
+                self.index[gap] = e;
+                self.index[j] = 0;
+                gap = j;
+            }
         }
+    }
+
+    /// Removes the order at bucket `pos`, slot `s`, and returns it.
+    #[inline]
+    fn remove_at(&mut self, pos: usize, s: usize) -> Slot {
+        self.index[pos] = 0;
+        self.close_gap(pos);
+        let old = self.slots[s];
+        let f = &mut self.slots[s];
+        f.instr = FREE_SLOT;
+        f.id = u64::from(self.free);
+        self.free = s as u32;
+        self.live -= 1;
+        old
     }
 
     /// Takes `qty` from an order resting under `instr` and returns the order as it was: its
@@ -276,76 +308,84 @@ impl OrderTable {
     /// An order resting under another instrument is left alone (`None`).
     #[inline]
     fn take(&mut self, id: u64, instr: u32, qty: u64) -> Option<Slot> {
-        let s = if self.in_window(id) {
-            let p = &mut self.ring[(id & self.mask) as usize];
-            let s = Slot::unpack(p).filter(|s| s.instr == instr)?;
-            if qty < s.qty.0 {
-                p[1] -= qty;
-                return Some(s);
-            }
-            *p = FREE;
-            s
-        } else {
-            let e = self.far.get_mut(&id).filter(|s| s.instr == instr)?;
-            let s = *e;
-            if qty < s.qty.0 {
-                e.qty.0 -= qty;
-                return Some(s);
-            }
-            self.far.remove(&id);
-            s
-        };
-        self.live -= 1;
-        Some(s)
-    }
-
-    /// Slides the window so that `id` is its last slot (or further, by whole eighths of the
-    /// window, so slides are rare); resting orders it leaves behind move to the overflow map.
-    #[cold]
-    fn slide_to(&mut self, id: u64) {
-        let w = self.window_len();
-        let step = (w / 8).max(1);
-        let mut new_base = id - (w - 1);
-        new_base = new_base.div_ceil(step).saturating_mul(step).min(id);
-        let evict_end = new_base.min(self.base.saturating_add(w));
-        let mut i = self.base;
-        while i < evict_end {
-            let p = std::mem::replace(&mut self.ring[(i & self.mask) as usize], FREE);
-            if let Some(s) = Slot::unpack(&p) {
-                self.far.insert(i, s);
-            }
-            i += 1;
+        let (pos, s) = self.find(id)?;
+        let slot = &mut self.slots[s];
+        if slot.instr != instr {
+            return None;
         }
-        self.base = new_base;
+        let old = *slot;
+        if qty < old.qty.0 {
+            slot.qty.0 -= qty;
+            return Some(old);
+        }
+        Some(self.remove_at(pos, s))
     }
 
-    /// Inserts a new order; `false` if the id is already resting.
+    /// Inserts a new order (`slot.id` is its id); `false` if the id is already resting (or the
+    /// table is at [`MAX_ORDER_CAPACITY`]).
     #[inline]
-    fn insert(&mut self, id: u64, slot: Slot) -> bool {
-        if !self.based {
-            // Leave room below the first id: references need not arrive strictly in order.
-            self.base = id.saturating_sub(self.window_len() / 8);
-            self.based = true;
-        }
-        if id >= self.base && id - self.base > self.mask {
-            self.slide_to(id);
-        }
-        if self.in_window(id) {
-            let p = &mut self.ring[(id & self.mask) as usize];
-            if p[2] != 0 {
+    fn insert(&mut self, slot: Slot) -> bool {
+        let id = slot.id;
+        let h = id_hash(id);
+        let mut i = h as usize & self.mask;
+        loop {
+            let e = self.index[i];
+            if e == 0 {
+                break;
+            }
+            if (e >> 32) as u32 == h && self.slots[(e as u32 - 1) as usize].id == id {
                 return false;
             }
-            *p = slot.pack();
-            self.touched = (self.touched.0.min(id), self.touched.1.max(id));
-        } else {
-            match self.far.entry(id) {
-                std::collections::hash_map::Entry::Occupied(_) => return false,
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(slot);
-                }
+            i = (i + 1) & self.mask;
+        }
+        if self.live as usize >= self.cap {
+            if !self.grow() {
+                return false;
+            }
+            i = h as usize & self.mask;
+            while self.index[i] != 0 {
+                i = (i + 1) & self.mask;
             }
         }
+        let s = if self.free != NO_SLOT {
+            let s = self.free as usize;
+            self.free = self.slots[s].id as u32;
+            self.slots[s] = slot;
+            s
+        } else {
+            // `live < cap` and no free slot in the list: `slots.len() < cap`, within the
+            // reserved capacity, so this push does not allocate.
+            self.slots.push(slot);
+            self.slots.len() - 1
+        };
+        self.index[i] = u64::from(h) << 32 | (s as u64 + 1);
         self.live += 1;
+        true
+    }
+
+    /// Doubles the capacity: reserves the slots and rebuilds the index from the stored hashes.
+    /// `false` at [`MAX_ORDER_CAPACITY`].
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) -> bool {
+        if self.cap >= MAX_ORDER_CAPACITY {
+            return false;
+        }
+        let cap = self.cap * 2;
+        self.slots.reserve_exact(cap - self.slots.len());
+        let mut index = vec![0u64; 2 * cap].into_boxed_slice();
+        let mask = 2 * cap - 1;
+        for &e in self.index.iter().filter(|&&e| e != 0) {
+            let mut i = (e >> 32) as usize & mask;
+            while index[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            index[i] = e;
+        }
+        self.index = index;
+        self.mask = mask;
+        self.cap = cap;
+        self.grows += 1;
         true
     }
 
@@ -353,32 +393,24 @@ impl OrderTable {
     /// removed, for an order of another instrument).
     #[inline]
     fn remove(&mut self, id: u64, instr: u32) -> Option<Slot> {
-        let old = if self.in_window(id) {
-            let p = &mut self.ring[(id & self.mask) as usize];
-            let s = Slot::unpack(p).filter(|s| s.instr == instr)?;
-            *p = FREE;
-            s
-        } else {
-            let e = self.far.get(&id).filter(|s| s.instr == instr)?;
-            let s = *e;
-            self.far.remove(&id);
-            s
-        };
-        self.live -= 1;
-        Some(old)
+        let (pos, s) = self.find(id)?;
+        if self.slots[s].instr != instr {
+            return None;
+        }
+        Some(self.remove_at(pos, s))
     }
 
     /// Removes every order of `instr` (rare: a book clear).
     fn remove_instrument(&mut self, instr: u32) {
-        for p in self.ring.iter_mut() {
-            if Slot::unpack(p).is_some_and(|s| s.instr == instr) {
-                *p = FREE;
-                self.live -= 1;
+        for s in 0..self.slots.len() {
+            let slot = self.slots[s];
+            if slot.instr == instr {
+                if let Some((pos, found)) = self.find(slot.id) {
+                    debug_assert_eq!(found, s);
+                    self.remove_at(pos, found);
+                }
             }
         }
-        let before = self.far.len();
-        self.far.retain(|_, s| s.instr != instr);
-        self.live -= (before - self.far.len()) as u64;
     }
 }
 
@@ -568,12 +600,18 @@ impl L3Books {
         }
     }
 
-    /// Pre-sizes for `instruments` books, an order window of `2^window_bits` ids and overflow
-    /// room for `far_orders` long-lived orders, so a replay allocates nothing once running.
-    pub fn with_capacity(instruments: usize, window_bits: u32, far_orders: usize) -> Self {
+    /// Pre-sizes for `instruments` books and room for `2^order_bits + more_orders` resting
+    /// orders (rounded up to a power of two; see [`OrderTable::with_capacity`]), so a replay
+    /// whose resting orders never exceed that allocates nothing once running. Past it the
+    /// order table doubles, which is counted ([`OrderTable::grows`]) and costs one rebuild.
+    pub fn with_capacity(instruments: usize, order_bits: u32, more_orders: usize) -> Self {
+        let orders = 1usize
+            .checked_shl(order_bits.min(31))
+            .unwrap_or(1)
+            .saturating_add(more_orders);
         let mut b = L3Books {
             books: Vec::new(),
-            orders: OrderTable::with_window(window_bits, far_orders),
+            orders: OrderTable::with_capacity(orders),
             next_prio: 0,
         };
         b.ensure_instrument(InstrumentIdx(instruments.saturating_sub(1) as u32));
@@ -581,7 +619,7 @@ impl L3Books {
     }
 
     /// Empties every book and the order table, keeping their memory, so a new replay starts
-    /// from the state of a fresh book set (same results) without re-touching a 32 MiB table.
+    /// from the state of a fresh book set (same results) without allocating its tables again.
     pub fn reset(&mut self) {
         for b in &mut self.books {
             b.clear();
@@ -711,16 +749,14 @@ impl L3Books {
         if !self.ensure_instrument(instr) {
             return Err(BookError::InstrumentOutOfRange(instr.0));
         }
-        if !self.orders.insert(
-            id.0,
-            Slot {
-                px,
-                qty,
-                instr: instr.0,
-                side,
-                prio: self.next_prio,
-            },
-        ) {
+        if !self.orders.insert(Slot {
+            id: id.0,
+            px,
+            qty,
+            instr: instr.0,
+            side,
+            prio: self.next_prio,
+        }) {
             return Err(BookError::DuplicateOrder(id.0));
         }
         self.next_prio += 1;
@@ -819,16 +855,14 @@ impl L3Books {
         let book = &mut self.books[s.instr as usize];
         let a = book.remove(s.side, s.px, s.qty, true);
         let b = book.add(s.side, px, qty);
-        self.orders.insert(
-            new.0,
-            Slot {
-                px,
-                qty,
-                instr: s.instr,
-                side: s.side,
-                prio: self.next_prio,
-            },
-        );
+        self.orders.insert(Slot {
+            id: new.0,
+            px,
+            qty,
+            instr: s.instr,
+            side: s.side,
+            prio: self.next_prio,
+        });
         self.next_prio += 1;
         Ok(Applied {
             instr: InstrumentIdx(s.instr),
@@ -1092,26 +1126,23 @@ mod tests {
 
     #[test]
     fn reset_gives_the_state_of_a_fresh_book_set() {
-        // Orders in the window, one pushed to the overflow map, one left resting in a book.
-        let mut b = L3Books::with_capacity(2, 4, 0); // 16-id window
+        // Enough orders to make a 16-order table grow twice, one left resting in a book.
+        let mut b = L3Books::with_capacity(2, 4, 0);
         b.apply(&add(1000, Side::Bid, 50, 7)).unwrap();
         for id in 1001..1040u64 {
             b.apply(&add(id, Side::Ask, 60 + (id % 5) as i64, 1))
                 .unwrap();
         }
-        assert_eq!(
-            b.orders().overflow_len(),
-            24,
-            "ids 1000..=1023 left the window"
-        );
+        assert_eq!((b.orders().capacity(), b.orders().grows()), (64, 2));
         b.reset();
-        assert_eq!((b.orders().len(), b.orders().overflow_len()), (0, 0));
+        assert_eq!(b.orders().len(), 0);
+        assert_eq!(b.orders().capacity(), 64, "reset keeps the memory");
         assert_eq!(b.top(InstrumentIdx(1)), Top::default());
         assert_eq!(b.next_prio(), 0);
         for id in [1000u64, 1001, 1039] {
             assert_eq!(b.order(OrderId(id)), None, "id {id} survived the reset");
         }
-        // The same ids again, from a fresh base (far below the old window): as a new set.
+        // The same ids again, and new ones: as a new set.
         let mut fresh = L3Books::with_capacity(2, 4, 0);
         for books in [&mut b, &mut fresh] {
             books.apply(&add(5, Side::Bid, 40, 3)).unwrap();
@@ -1120,14 +1151,30 @@ mod tests {
         assert_eq!(b.top(InstrumentIdx(1)), fresh.top(InstrumentIdx(1)));
         assert_eq!(b.resting(OrderId(5)), fresh.resting(OrderId(5)));
         assert_eq!(b.resting(OrderId(1001)), fresh.resting(OrderId(1001)));
-        assert_eq!(b.orders().overflow_len(), fresh.orders().overflow_len());
+        assert_eq!(b.orders().len(), 2);
     }
 
     #[test]
-    fn window_slides_and_long_lived_orders_survive() {
-        let mut b = L3Books::with_capacity(2, 4, 0); // 16-id window
+    fn reset_of_a_full_table_clears_the_whole_index() {
+        let mut b = L3Books::with_capacity(2, 4, 0);
+        for id in 0..16u64 {
+            b.apply(&add(id << 40, Side::Bid, 50, 1)).unwrap();
+        }
+        b.reset();
+        assert!(b.orders().is_empty());
+        for id in 0..16u64 {
+            assert_eq!(b.order(OrderId(id << 40)), None);
+            b.apply(&add(id << 40, Side::Ask, 60, 2)).unwrap();
+        }
+        assert_eq!(b.top(InstrumentIdx(1)).ask.unwrap().qty, Qty(32));
+        assert_eq!(b.orders().grows(), 0);
+    }
+
+    #[test]
+    fn long_lived_orders_survive_millions_of_newer_ids() {
+        let mut b = L3Books::with_capacity(2, 4, 0);
         b.apply(&add(1000, Side::Bid, 50, 7)).unwrap(); // long-lived
-        for id in 1001..1200u64 {
+        for id in 1001..200_000u64 {
             b.apply(&add(id, Side::Ask, 60 + (id % 5) as i64, 1))
                 .unwrap();
             b.apply(&ev(
@@ -1138,11 +1185,7 @@ mod tests {
             ))
             .unwrap();
         }
-        assert_eq!(
-            b.orders().overflow_len(),
-            1,
-            "only the long-lived order left the window"
-        );
+        assert_eq!(b.orders().grows(), 0, "never more than two orders rested");
         assert_eq!(
             b.order(OrderId(1000)),
             Some((InstrumentIdx(1), Side::Bid, Px(50), Qty(7)))
@@ -1156,7 +1199,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(b.top(InstrumentIdx(1)).bid.unwrap().qty, Qty(5));
-        // An id far below the window and a duplicate of an overflowed id.
+        // An id far below the others and a duplicate of the old one.
         b.apply(&add(3, Side::Bid, 49, 1)).unwrap();
         assert_eq!(
             b.apply(&add(1000, Side::Bid, 49, 1)),
@@ -1177,7 +1220,6 @@ mod tests {
         ))
         .unwrap();
         assert!(b.orders().is_empty());
-        assert_eq!(b.orders().overflow_len(), 0);
     }
 
     #[test]
@@ -1215,6 +1257,150 @@ mod tests {
         assert_eq!(pxs, want);
         let l = book.levels(Side::Bid).find(|l| l.px == Px(1003)).unwrap();
         assert_eq!((l.qty, l.orders), (Qty(15), 2));
+    }
+
+    /// How the ids of a generated order stream are spread.
+    #[derive(Clone, Copy, Debug)]
+    enum Ids {
+        /// A day-wide counter: dense, near one another.
+        Dense,
+        /// Any 64-bit value.
+        Sparse,
+        /// Small numbers used over and over (ids restarting every trading day).
+        Restarting,
+        /// Multiples of 2^40: the low bits never vary.
+        Strided,
+    }
+
+    impl Ids {
+        fn id(self, raw: u64) -> u64 {
+            match self {
+                Ids::Dense => 5_000_000 + raw % 600,
+                Ids::Sparse => raw,
+                Ids::Restarting => raw % 40,
+                Ids::Strided => (raw % 600) << 40,
+            }
+        }
+    }
+
+    #[derive(Clone, Debug)]
+    enum TableOp {
+        /// Insert (raw id, instrument, quantity).
+        Insert(u64, u32, u64),
+        /// Take (id, pick a resting id?, instrument, quantity).
+        Take(u64, bool, u32, u64),
+        /// Remove (id, pick a resting id?, instrument).
+        Remove(u64, bool, u32),
+        /// Remove every order of an instrument.
+        RemoveInstrument(u32),
+        /// Empty the table.
+        Reset,
+    }
+
+    fn table_op() -> impl Strategy<Value = TableOp> {
+        prop_oneof![
+            8 => (any::<u64>(), 0u32..3, 1u64..50).prop_map(|(i, n, q)| TableOp::Insert(i, n, q)),
+            4 => (any::<u64>(), any::<bool>(), 0u32..3, 1u64..60).prop_map(|(i, p, n, q)| TableOp::Take(i, p, n, q)),
+            4 => (any::<u64>(), any::<bool>(), 0u32..3).prop_map(|(i, p, n)| TableOp::Remove(i, p, n)),
+            1 => (0u32..3).prop_map(TableOp::RemoveInstrument),
+            1 => Just(TableOp::Reset),
+        ]
+    }
+
+    fn ids() -> impl Strategy<Value = Ids> {
+        prop_oneof![
+            Just(Ids::Dense),
+            Just(Ids::Sparse),
+            Just(Ids::Restarting),
+            Just(Ids::Strided)
+        ]
+    }
+
+    /// What the model keeps of an order: (instrument, side, px, qty, prio).
+    type ModelOrder = (u32, Side, i64, u64, u64);
+
+    fn seen(s: Slot) -> ModelOrder {
+        (s.instr, s.side, s.px.0, s.qty.0, s.prio)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(192))]
+
+        /// The order table holds exactly what a `BTreeMap` holds under random inserts, takes,
+        /// removes, instrument clears and resets, whatever the spread of the ids, while it grows
+        /// from 16 orders and its index clusters shift on every removal.
+        #[test]
+        fn order_table_matches_a_map(ids in ids(), ops in proptest::collection::vec(table_op(), 1..1500)) {
+            let mut t = OrderTable::with_capacity(16);
+            let mut m: BTreeMap<u64, ModelOrder> = BTreeMap::new();
+            let pick = |m: &BTreeMap<u64, ModelOrder>, raw: u64, resting: bool| {
+                if resting && !m.is_empty() {
+                    *m.keys().nth(raw as usize % m.len()).unwrap()
+                } else {
+                    ids.id(raw)
+                }
+            };
+            for (n, op) in ops.into_iter().enumerate() {
+                let touched = match op {
+                    TableOp::Insert(raw, instr, qty) => {
+                        let id = ids.id(raw);
+                        let side = if raw & 1 == 0 { Side::Bid } else { Side::Ask };
+                        let px = (raw % 97) as i64;
+                        let slot = Slot { id, px: Px(px), qty: Qty(qty), prio: n as u64, instr, side };
+                        let fresh = !m.contains_key(&id);
+                        prop_assert_eq!(t.insert(slot), fresh);
+                        if fresh {
+                            m.insert(id, (instr, side, px, qty, n as u64));
+                        }
+                        Some(id)
+                    }
+                    TableOp::Take(raw, resting, instr, qty) => {
+                        let id = pick(&m, raw, resting);
+                        let want = m.get(&id).copied().filter(|o| o.0 == instr);
+                        prop_assert_eq!(t.take(id, instr, qty).map(seen), want);
+                        if let Some(o) = want {
+                            if qty < o.3 {
+                                m.insert(id, (o.0, o.1, o.2, o.3 - qty, o.4));
+                            } else {
+                                m.remove(&id);
+                            }
+                        }
+                        Some(id)
+                    }
+                    TableOp::Remove(raw, resting, instr) => {
+                        let id = pick(&m, raw, resting);
+                        let want = m.get(&id).copied().filter(|o| o.0 == instr);
+                        prop_assert_eq!(t.remove(id, instr).map(seen), want);
+                        if want.is_some() {
+                            m.remove(&id);
+                        }
+                        Some(id)
+                    }
+                    TableOp::RemoveInstrument(instr) => {
+                        t.remove_instrument(instr);
+                        m.retain(|_, o| o.0 != instr);
+                        None
+                    }
+                    TableOp::Reset => {
+                        t.reset();
+                        m.clear();
+                        None
+                    }
+                };
+                prop_assert_eq!(t.len(), m.len() as u64);
+                if let Some(id) = touched {
+                    prop_assert_eq!(t.get(id).map(seen), m.get(&id).copied());
+                }
+                prop_assert!(t.len() as usize <= t.capacity());
+            }
+            for (&id, &o) in &m {
+                prop_assert_eq!(t.get(id).map(seen), Some(o));
+            }
+            for raw in 0..64u64 {
+                let id = ids.id(raw.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                prop_assert_eq!(t.get(id).map(seen), m.get(&id).copied());
+            }
+        }
     }
 
     /// A naive reference: every order in a map; levels recomputed from scratch.
