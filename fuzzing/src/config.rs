@@ -1,0 +1,84 @@
+//! Configuration files the libraries read: the backtest's execution config
+//! ([`ExecConfig::parse`] and [`ExecConfig::to_options`]), each built-in strategy's TOML
+//! ([`ticklane_strategies::build`]), the websocket source config
+//! ([`WsSourceConfig`]: parse, validate, subscription messages) and the empirical latency CSV.
+//! (The live daemon's config is read by the binary and is not reached from here.)
+//!
+//! Input layout: one byte choosing the parser (b % 7: exec, four strategies, websocket source,
+//! latency CSV), then the text (UTF-8). A config that is accepted is used: the execution
+//! config and each strategy run a backtest on a small synthetic ITCH session, the latency
+//! model answers a few queries.
+
+use std::path::Path;
+
+use ticklane_engine::exec::latency::{ActionKind, Empirical, LatencyModel};
+use ticklane_engine::Nanos;
+use ticklane_feeds::itch::framing::FrameReader;
+use ticklane_replay::backtest::{BacktestOptions, ExecConfig};
+use ticklane_replay::live_ws::WsSourceConfig;
+use ticklane_replay::{replay_itch_with, ItchReplayOptions};
+
+/// The built-in strategies, in selector order after the execution config.
+const STRATEGIES: [&str; 4] = ["obi_taker", "ema_cross", "mean_reversion", "market_maker"];
+
+/// The harness.
+pub fn run(data: &[u8]) {
+    let Some((&which, text)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(text) else {
+        return;
+    };
+    match which % 7 {
+        0 => exec(text),
+        k @ 1..=4 => {
+            let name = STRATEGIES[usize::from(k - 1)];
+            if let Ok(s) = ticklane_strategies::build(name, Some(text)) {
+                backtest(s, None);
+            }
+        }
+        5 => {
+            if let Ok(c) = toml::from_str::<WsSourceConfig>(text) {
+                if c.validate().is_ok() {
+                    let _ = c.subscribe_messages();
+                }
+            }
+        }
+        _ => {
+            if let Ok(m) = Empirical::parse(text) {
+                for t in [0, 1, 1_000, u64::MAX / 2, u64::MAX] {
+                    let _ = m.entry(Nanos(t), ActionKind::New);
+                    let _ = m.entry(Nanos(t), ActionKind::Cancel);
+                    let _ = m.response(Nanos(t));
+                }
+            }
+        }
+    }
+}
+
+/// The execution config, parsed, turned into options and run with market_maker.
+fn exec(text: &str) {
+    let Ok(mut cfg) = ExecConfig::parse(text) else {
+        return;
+    };
+    // No file reads: the latency CSV's parser is fuzzed on its own (selector 6).
+    cfg.latency.csv = None;
+    let Ok(opts) = cfg.to_options(Path::new("")) else {
+        return;
+    };
+    let s = ticklane_strategies::build("market_maker", None).expect("defaults build");
+    backtest(s, Some(opts));
+}
+
+/// A backtest of `s` on the synthetic session.
+fn backtest(
+    s: Box<dyn ticklane_engine::strategy::Strategy + Send>,
+    backtest: Option<BacktestOptions>,
+) {
+    let opts = ItchReplayOptions {
+        backtest,
+        ..ItchReplayOptions::default()
+    };
+    let reader = FrameReader::with_capacity(crate::synth::session(), 0);
+    replay_itch_with(reader, opts, s).expect("the synthetic session replays");
+}
