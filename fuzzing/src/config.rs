@@ -130,6 +130,9 @@ mod tests {
         assert!(!outside_checked_ranges("not toml [", &w));
         let s = [("sample_interval_ns", -MIN_SAMPLE_INTERVAL_NS)];
         assert!(outside_checked_ranges("sample_interval_ns = 1", &s));
-        assert!(!outside_checked_ranges("sample_interval_ns = 1000000000", &s));
+        assert!(!outside_checked_ranges(
+            "sample_interval_ns = 1000000000",
+            &s
+        ));
     }
 }
