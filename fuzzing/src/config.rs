@@ -17,6 +17,8 @@ use ticklane_feeds::itch::framing::FrameReader;
 use ticklane_replay::backtest::{BacktestOptions, ExecConfig};
 use ticklane_replay::live_ws::WsSourceConfig;
 use ticklane_replay::{replay_itch_with, ItchReplayOptions};
+use ticklane_strategies::mean_reversion::MeanReversionConfig;
+use ticklane_strategies::obi::ObiConfig;
 
 /// The built-in strategies, in selector order after the execution config.
 const STRATEGIES: [&str; 4] = ["obi_taker", "ema_cross", "mean_reversion", "market_maker"];
@@ -33,7 +35,7 @@ pub fn run(data: &[u8]) {
         0 => exec(text),
         k @ 1..=4 => {
             let name = STRATEGIES[usize::from(k - 1)];
-            if outside_checked_ranges(text, &[("window", MAX_WINDOW), ("levels", MAX_WINDOW)]) {
+            if window_outside_checked_range(text) {
                 return;
             }
             if let Ok(s) = ticklane_strategies::build(name, Some(text)) {
@@ -59,43 +61,35 @@ pub fn run(data: &[u8]) {
     }
 }
 
-/// Window sizes (a strategy's `window`, `levels`) this harness passes on; see
-/// [`outside_checked_ranges`].
-const MAX_WINDOW: i64 = 1 << 16;
-
-/// Equity samples the synthetic session (one second) may take; see
-/// [`outside_checked_ranges`].
-const MIN_SAMPLE_INTERVAL_NS: i64 = 1_000_000_000 >> 16;
-
-/// Whether `text` sets one of `keys` above its bound (below, for a negative bound).
+/// Window sizes (`mean_reversion`'s `window`, `obi_taker`'s `levels`) and equity-sample
+/// intervals (`sample_interval_ns`) this harness passes over.
 ///
 /// The strategy and execution configs do not yet bound the sizes that become allocations: a
 /// rolling window of `window` values, an equity sample every `sample_interval_ns` over the
-/// whole session. Those range checks are tracked as their own change; until they land, the
-/// harness passes such configs over so that the fuzzer explores the rest instead of finding
-/// the same out-of-memory again (the config target's first finding: mean_reversion with
-/// `window = 100000000000` asks for 800 GB).
-fn outside_checked_ranges(text: &str, keys: &[(&str, i64)]) -> bool {
-    let Ok(table) = toml::from_str::<toml::Table>(text) else {
-        return false;
-    };
-    keys.iter().any(
-        |&(key, bound)| match table.get(key).and_then(toml::Value::as_integer) {
-            Some(v) if bound < 0 => v < -bound,
-            Some(v) => v > bound,
-            None => false,
-        },
-    )
+/// whole run. Those range checks are a change of their own; until it lands, the harness skips
+/// such values (read with the configs' own types, as the library reads them) so that the
+/// fuzzer explores the rest instead of finding the same out-of-memory again (the config
+/// target's first finding: mean_reversion with `window = 100000000000` asks for 800 GB).
+const MAX_WINDOW: usize = 1 << 16;
+
+/// See [`MAX_WINDOW`]: at most 65,536 equity samples over the one-second synthetic session.
+const MIN_SAMPLE_INTERVAL_NS: u64 = 1_000_000_000 >> 16;
+
+/// Whether a strategy config sets a window beyond [`MAX_WINDOW`].
+fn window_outside_checked_range(text: &str) -> bool {
+    let mr = toml::from_str::<MeanReversionConfig>(text).is_ok_and(|c| c.window > MAX_WINDOW);
+    let obi = toml::from_str::<ObiConfig>(text).is_ok_and(|c| c.levels > MAX_WINDOW);
+    mr || obi
 }
 
 /// The execution config, parsed, turned into options and run with market_maker.
 fn exec(text: &str) {
-    if outside_checked_ranges(text, &[("sample_interval_ns", -MIN_SAMPLE_INTERVAL_NS)]) {
-        return;
-    }
     let Ok(mut cfg) = ExecConfig::parse(text) else {
         return;
     };
+    if cfg.sample_interval_ns < MIN_SAMPLE_INTERVAL_NS {
+        return;
+    }
     // No file reads: the latency CSV's parser is fuzzed on its own (selector 6).
     cfg.latency.csv = None;
     let Ok(opts) = cfg.to_options(Path::new("")) else {
@@ -123,16 +117,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_unchecked_sizes_are_passed_over() {
-        let w = [("window", MAX_WINDOW)];
-        assert!(outside_checked_ranges("window = 100000000000", &w));
-        assert!(!outside_checked_ranges("window = 100\nentry = 2.0", &w));
-        assert!(!outside_checked_ranges("not toml [", &w));
-        let s = [("sample_interval_ns", -MIN_SAMPLE_INTERVAL_NS)];
-        assert!(outside_checked_ranges("sample_interval_ns = 1", &s));
-        assert!(!outside_checked_ranges(
-            "sample_interval_ns = 1000000000",
-            &s
+    fn only_the_unchecked_windows_are_passed_over() {
+        assert!(window_outside_checked_range("window = 100000000000"));
+        assert!(window_outside_checked_range(
+            "window = 10000000000073709551"
         ));
+        assert!(window_outside_checked_range("levels = 0x7fffffff"));
+        assert!(!window_outside_checked_range("window = 100\nentry = 2.0"));
+        assert!(!window_outside_checked_range("not toml ["));
     }
 }
