@@ -17,6 +17,8 @@ use ticklane_feeds::itch::framing::FrameReader;
 use ticklane_replay::backtest::{BacktestOptions, ExecConfig};
 use ticklane_replay::live_ws::WsSourceConfig;
 use ticklane_replay::{replay_itch_with, ItchReplayOptions};
+use ticklane_strategies::ema_cross::EmaCrossConfig;
+use ticklane_strategies::market_maker::MarketMakerConfig;
 use ticklane_strategies::mean_reversion::MeanReversionConfig;
 use ticklane_strategies::obi::ObiConfig;
 
@@ -75,11 +77,21 @@ const MAX_WINDOW: usize = 1 << 16;
 /// See [`MAX_WINDOW`]: at most 65,536 equity samples over the one-second synthetic session.
 const MIN_SAMPLE_INTERVAL_NS: u64 = 1_000_000_000 >> 16;
 
-/// Whether a strategy config sets a window beyond [`MAX_WINDOW`].
+/// Order sizes (every strategy's `size`, lots) this harness passes over: the strategy configs
+/// do not bound them either, and the simulator's quantity counters overflow on sizes near
+/// u64::MAX (the config target's fourth finding: market_maker with `size = 1.4e19`).
+const MAX_SIZE: u64 = 1 << 40;
+
+/// Whether a strategy config sets a window beyond [`MAX_WINDOW`] or a size beyond
+/// [`MAX_SIZE`].
 fn window_outside_checked_range(text: &str) -> bool {
-    let mr = toml::from_str::<MeanReversionConfig>(text).is_ok_and(|c| c.window > MAX_WINDOW);
-    let obi = toml::from_str::<ObiConfig>(text).is_ok_and(|c| c.levels > MAX_WINDOW);
-    mr || obi
+    let mr = toml::from_str::<MeanReversionConfig>(text)
+        .is_ok_and(|c| c.window > MAX_WINDOW || c.size > MAX_SIZE);
+    let obi =
+        toml::from_str::<ObiConfig>(text).is_ok_and(|c| c.levels > MAX_WINDOW || c.size > MAX_SIZE);
+    let ema = toml::from_str::<EmaCrossConfig>(text).is_ok_and(|c| c.size > MAX_SIZE);
+    let mm = toml::from_str::<MarketMakerConfig>(text).is_ok_and(|c| c.size > MAX_SIZE);
+    mr || obi || ema || mm
 }
 
 /// The execution config, parsed, turned into options and run with market_maker.
@@ -123,6 +135,9 @@ mod tests {
             "window = 10000000000073709551"
         ));
         assert!(window_outside_checked_range("levels = 0x7fffffff"));
+        assert!(window_outside_checked_range(
+            "half_spread = 3\nsize = 14444444444444444444"
+        ));
         assert!(!window_outside_checked_range("window = 100\nentry = 2.0"));
         assert!(!window_outside_checked_range("not toml ["));
     }
