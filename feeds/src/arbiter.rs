@@ -466,7 +466,10 @@ impl Arbiter {
                 self.stats.malformed += 1;
                 break;
             };
-            if seq < self.next {
+            if seq == EMPTY {
+                // The vacant-slot marker is no message's number: the session cannot reach it.
+                self.stats.out_of_window += 1;
+            } else if seq < self.next {
                 let r = self.released[(seq & self.mask) as usize];
                 if r.seq == seq && r.hash != msg_hash(msg) {
                     self.conflict(seq);
@@ -567,7 +570,8 @@ impl Arbiter {
     fn drain(&mut self, out: &mut impl FnMut(u64, &[u8])) {
         loop {
             let i = (self.next & self.mask) as usize;
-            if self.slots[i].seq != self.next {
+            // A vacant slot holds EMPTY: once a skip has moved `next` there, nothing follows.
+            if self.next == EMPTY || self.slots[i].seq != self.next {
                 return;
             }
             let s = self.slots[i];
@@ -581,13 +585,23 @@ impl Arbiter {
     }
 
     /// Length of the missing run starting at the next sequence number, up to `cap`.
+    ///
+    /// Only the window's worth of sequence numbers from the next one can be buffered
+    /// ([`store`](Self::store) drops the rest), so the scan stops at the window's end and
+    /// everything past it counts as missing: the cost is bounded by the window however far
+    /// ahead a packet or heartbeat says the session is.
     fn missing_run(&self, cap: u64) -> u64 {
-        let end = self.highest.min(self.next + cap);
+        let end = self.highest.min(self.next.saturating_add(cap));
+        let scan_end = end.min(self.next.saturating_add(self.mask + 1));
         let mut s = self.next;
-        while s < end && self.slots[(s & self.mask) as usize].seq != s {
+        while s < scan_end && self.slots[(s & self.mask) as usize].seq != s {
             s += 1;
         }
-        s - self.next
+        if s == scan_end {
+            end - self.next
+        } else {
+            s - self.next
+        }
     }
 
     /// Decides what to do about a gap at monotonic time `now` (ns). Call it after every batch
@@ -645,14 +659,17 @@ impl Arbiter {
         if seq != self.next || count == 0 {
             return;
         }
-        for s in seq..seq + count {
+        // Sequence numbers cannot pass u64::MAX; only a window's worth from `seq` can be
+        // buffered, so only those slots need clearing (a journaled skip may be any length).
+        let end = seq.saturating_add(count);
+        for s in seq..end.min(seq.saturating_add(self.mask + 1)) {
             let i = (s & self.mask) as usize;
             if self.slots[i].seq == s {
                 self.slots[i].seq = EMPTY;
             }
         }
-        self.stats.skipped += count;
-        self.next = seq + count;
+        self.stats.skipped = self.stats.skipped.saturating_add(end - seq);
+        self.next = end;
         self.highest = self.highest.max(self.next);
         self.drain(out);
         self.note_gap();
@@ -941,5 +958,78 @@ mod tests {
         assert!(a.finished());
         assert_eq!(got, (1..=2000).collect::<Vec<_>>());
         assert_eq!(a.stats.released, 2000);
+    }
+
+    /// Runs `f` on another thread and fails if it does not return within 10 s: a scan over the
+    /// whole sequence space never would.
+    fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(f()));
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the arbiter hung")
+    }
+
+    /// Found by fuzzing (fuzz/regressions/moldudp64): a heartbeat announcing a sequence
+    /// number far ahead made giving up on the gap scan every sequence number up to it, and
+    /// the skip clear a slot for each.
+    #[test]
+    fn giving_up_on_a_huge_gap_is_bounded_by_the_window() {
+        let (got, poll, a) = bounded(|| {
+            let cfg = ArbiterConfig {
+                max_attempts: 0,
+                request_delay_ns: 0,
+                ..ArbiterConfig::default()
+            };
+            let mut a = Arbiter::new(cfg);
+            let mut got = Vec::new();
+            run(&mut a, LINE_A, &pkt(1, 2), &mut got);
+            run(&mut a, LINE_A, &pkt(5, 1), &mut got);
+            run(&mut a, LINE_B, &heartbeat(S, 1 << 62), &mut got);
+            let poll = a.poll(0);
+            if let Poll::Skip { seq, count } = poll {
+                a.skip(seq, count, &mut |s, _| got.push(s));
+            }
+            (got, poll, a)
+        });
+        // 3 and 4 are missing, 5 is buffered: the first run ends at 5 as before.
+        assert_eq!(poll, Poll::Skip { seq: 3, count: 2 });
+        assert_eq!(got, vec![1, 2, 5]);
+        // Everything after 5 up to the heartbeat's number is missing, beyond the window.
+        let (poll, a) = bounded(move || {
+            let mut a = a;
+            let poll = a.poll(0);
+            if let Poll::Skip { seq, count } = poll {
+                a.skip(seq, count, &mut |_, _| {});
+            }
+            (poll, a)
+        });
+        assert_eq!(
+            poll,
+            Poll::Skip {
+                seq: 6,
+                count: (1 << 62) - 6
+            }
+        );
+        assert_eq!(a.next_seq(), 1 << 62);
+        assert_eq!(a.stats.skipped, 2 + (1 << 62) - 6);
+    }
+
+    /// A journaled skip of any length (a damaged or forged journal) returns at once, and one
+    /// past the end of the sequence space stops at its end.
+    #[test]
+    fn a_skip_of_any_length_is_bounded() {
+        let a = bounded(|| {
+            let mut a = Arbiter::new(ArbiterConfig::default());
+            a.skip(1, u64::MAX, &mut |_, _| panic!("nothing is buffered"));
+            a
+        });
+        assert_eq!(a.next_seq(), u64::MAX);
+        assert_eq!(a.stats.skipped, u64::MAX - 1);
+        // u64::MAX marks a vacant slot: it is never released, even when it is next.
+        let mut a = a;
+        let mut got = Vec::new();
+        run(&mut a, LINE_A, &heartbeat(S, u64::MAX), &mut got);
+        assert_eq!(a.poll(0), Poll::Idle);
+        assert!(got.is_empty());
     }
 }

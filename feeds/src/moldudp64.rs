@@ -111,7 +111,8 @@ impl<'a> Packet<'a> {
     /// The sequence number after this packet's messages.
     pub fn next_seq(&self) -> u64 {
         match self.kind() {
-            PacketKind::Data => self.seq + u64::from(self.count),
+            // Saturating: a forged header near u64::MAX must not overflow.
+            PacketKind::Data => self.seq.saturating_add(u64::from(self.count)),
             _ => self.seq,
         }
     }
@@ -170,7 +171,9 @@ impl<'a> Iterator for Messages<'a> {
         let msg = &self.rest[2..2 + len];
         self.rest = &self.rest[2 + len..];
         let seq = self.seq;
-        self.seq += 1;
+        // Wrapping: a forged first number near u64::MAX numbers the rest from 0 (stale to any
+        // receiver), as a release build always did, instead of overflowing.
+        self.seq = self.seq.wrapping_add(1);
         self.index += 1;
         Some(Ok((seq, msg)))
     }
@@ -291,6 +294,24 @@ mod tests {
                 Ok((1002, &b"xyzw"[..]))
             ]
         );
+    }
+
+    /// Found by fuzzing: a data packet whose numbers run past u64::MAX overflowed (a panic in
+    /// debug builds) in `next_seq` and in the message iterator.
+    #[test]
+    fn numbers_past_the_end_of_the_sequence_space_do_not_overflow() {
+        let mut p = Vec::new();
+        p.extend_from_slice(&S);
+        p.extend_from_slice(&(u64::MAX - 1).to_be_bytes());
+        p.extend_from_slice(&3u16.to_be_bytes());
+        for m in [&b"a"[..], b"b", b"c"] {
+            p.extend_from_slice(&(m.len() as u16).to_be_bytes());
+            p.extend_from_slice(m);
+        }
+        let pk = parse(&p).unwrap();
+        assert_eq!(pk.next_seq(), u64::MAX);
+        let seqs: Vec<u64> = pk.messages().map(|m| m.unwrap().0).collect();
+        assert_eq!(seqs, vec![u64::MAX - 1, u64::MAX, 0]);
     }
 
     #[test]

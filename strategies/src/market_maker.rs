@@ -162,11 +162,13 @@ impl MarketMaker {
         let c = &self.cfg;
         let tick = c.tick.max(1) as f64;
         let center = fair - c.skew * position as f64;
-        let bid = ((center - c.half_spread) / tick).floor() as i64 * c.tick.max(1);
-        let ask = ((center + c.half_spread) / tick).ceil() as i64 * c.tick.max(1);
+        // Saturating: a half spread or skew far beyond any price (a config value) puts the
+        // quote at the end of the i64 grid instead of overflowing.
+        let bid = (((center - c.half_spread) / tick).floor() as i64).saturating_mul(c.tick.max(1));
+        let ask = (((center + c.half_spread) / tick).ceil() as i64).saturating_mul(c.tick.max(1));
         let bid = (position < c.max_position && bid > 0).then_some(bid);
-        let ask =
-            (position > -c.max_position).then_some(ask.max(bid.map_or(0, |b| b + c.tick.max(1))));
+        let ask = (position > -c.max_position)
+            .then_some(ask.max(bid.map_or(0, |b| b.saturating_add(c.tick.max(1)))));
         (bid, ask)
     }
 
@@ -555,6 +557,29 @@ mod tests {
             "nothing more while the cancel is on its way"
         );
         assert_eq!(worst(&mut h).0, 150);
+    }
+
+    /// Found by the config fuzz target: `half_spread = 1.4e60, tick = 552` overflowed the
+    /// multiplication back onto the tick grid (a panic in debug builds).
+    #[test]
+    fn a_huge_half_spread_does_not_overflow() {
+        let mm = MarketMaker::new(MarketMakerConfig {
+            half_spread: 1.4e60,
+            tick: 552,
+            ..MarketMakerConfig::default()
+        });
+        let (bid, ask) = mm.quote_prices(10_050.0, 0);
+        assert_eq!(bid, None, "the bid is below zero");
+        assert_eq!(ask, Some(i64::MAX));
+        let mm = MarketMaker::new(MarketMakerConfig {
+            half_spread: -1.4e60,
+            tick: 552,
+            ..MarketMakerConfig::default()
+        });
+        assert_eq!(
+            mm.quote_prices(10_050.0, 0),
+            (Some(i64::MAX), Some(i64::MAX))
+        );
     }
 
     #[test]
