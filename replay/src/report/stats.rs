@@ -1,6 +1,6 @@
 //! Backtest statistics from the fills and the sampled equity curve.
 //!
-//! Definitions (the README's "Backtest report" section repeats them):
+//! Definitions (docs/backtests.md, "Backtest report", repeats them):
 //!
 //! - **PnL** = equity of the last sample (equity is `cash + position * mid` with cash starting
 //!   at 0, so it is the mark-to-market profit). With no samples, the last fill's realized PnL.
