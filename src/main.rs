@@ -280,7 +280,7 @@ enum Format {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum PipelineMode {
+pub(crate) enum PipelineMode {
     Auto,
     Inline,
     Threads,

@@ -197,7 +197,8 @@ fn apply_traced(
     let Some(bt) = bt else {
         return apply(book, levels);
     };
-    bt.before_message(i, ts, book, digest);
+    let emit = &mut |o: crate::stages::Output| crate::digest::exec(digest, &o);
+    bt.before_message(i, ts, book, emit);
     for l in levels {
         let side = if l.bid { Side::Bid } else { Side::Ask };
         let px = ticklane_engine::Px(l.px);
@@ -212,7 +213,7 @@ fn apply_traced(
                 before,
                 after,
             },
-            digest,
+            emit,
         );
         book.set(side, px, ticklane_engine::Qty(after));
     }
@@ -335,7 +336,7 @@ impl<'a> BinanceSync<'a> {
             Some((strategy, bo)) => {
                 let name = strategy.name();
                 let bt = L2Backtest::new(strategy, bo)?.with_quotes(|s| {
-                    crate::consolidated::asset_of(crate::consolidated::VenueFormat::Binance, s)
+                    crate::venue::asset_of(crate::venue::VenueFormat::Binance, s)
                         .map(|(_, quote)| quote)
                 });
                 (Some(bt), Some(name))
@@ -728,7 +729,9 @@ impl<'a> BinanceSync<'a> {
                         // The buyer was the maker: a sell hit the bid.
                         let resting = if buyer_maker { Side::Bid } else { Side::Ask };
                         let q = qty.max(0) as u64;
-                        bt.before_message(i, ts, &sb.book, &mut self.digest);
+                        let digest = &mut self.digest;
+                        let emit = &mut |o: crate::stages::Output| crate::digest::exec(digest, &o);
+                        bt.before_message(i, ts, &sb.book, emit);
                         bt.change(
                             i,
                             ts,
@@ -737,7 +740,7 @@ impl<'a> BinanceSync<'a> {
                                 qty: q,
                                 resting,
                             },
-                            &mut self.digest,
+                            emit,
                         );
                         hook = Some((
                             Some(ticklane_engine::strategy::TradeTick {
@@ -804,7 +807,10 @@ impl<'a> BinanceSync<'a> {
         }
         let sb = &self.syms[i];
         if let (Some(bt), Some((trade, changed))) = (self.bt.as_mut(), hook) {
-            bt.after_message(i, ts, &sb.book, trade, changed, &mut self.digest);
+            let digest = &mut self.digest;
+            bt.after_message(i, ts, &sb.book, trade, changed, &mut |o| {
+                crate::digest::exec(digest, &o);
+            });
         }
         Ok(())
     }

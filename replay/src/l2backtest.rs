@@ -25,12 +25,12 @@ use ticklane_engine::book::{L2Book, Top};
 use ticklane_engine::exec::queue::QueueKind;
 use ticklane_engine::exec::sim::{ExecSim, SimOut};
 use ticklane_engine::strategy::{Action, Actions, BookView, Ctx, Strategy, TradeTick};
-use ticklane_engine::{Digest, InstrumentIdx, Nanos};
+use ticklane_engine::{InstrumentIdx, Nanos};
 
 pub use ticklane_engine::exec::sim::L2Change;
 
 use crate::backtest::{BacktestData, BacktestOptions, BacktestSummary, Recorder};
-use crate::stages::{digest_exec, exec_output, Output, OutputKind};
+use crate::stages::{exec_output, Output, OutputKind};
 
 /// Why an L2 backtest cannot run.
 #[derive(Debug, thiserror::Error)]
@@ -83,24 +83,24 @@ fn top_key(t: &Top) -> [(i64, u64); 2] {
     ]
 }
 
-/// Books one simulator output: digest, counters, recorder.
-struct Sink<'a> {
-    digest: &'a mut Digest,
+/// Books one simulator output: counters, recorder, and on to the outputs.
+struct Sink<'a, E: FnMut(Output)> {
+    emit: &'a mut E,
     recorder: &'a mut Recorder,
     fills: &'a mut u64,
     order_updates: &'a mut u64,
     symbol: [u8; crate::report::SYMBOL_LEN],
 }
 
-impl Sink<'_> {
+impl<E: FnMut(Output)> Sink<'_, E> {
     fn take(&mut self, o: &Output) {
         match o.kind {
             OutputKind::Fill { .. } => *self.fills += 1,
             OutputKind::Order { .. } => *self.order_updates += 1,
             _ => {}
         }
-        digest_exec(self.digest, o);
         self.recorder.on_output(o, self.symbol);
+        (self.emit)(*o);
     }
 }
 
@@ -148,6 +148,17 @@ impl<S: Strategy> L2Backtest<S> {
         self
     }
 
+    /// [`with_quotes`](Self::with_quotes) with the quote currencies of `venue`'s symbols.
+    #[must_use]
+    pub fn with_quote_of(self, venue: crate::venue::VenueFormat) -> Self {
+        use crate::venue::VenueFormat;
+        self.with_quotes(match venue {
+            VenueFormat::Binance => |s| VenueFormat::Binance.quote_of(s),
+            VenueFormat::Coinbase => |s| VenueFormat::Coinbase.quote_of(s),
+            VenueFormat::Kraken => |s| VenueFormat::Kraken.quote_of(s),
+        })
+    }
+
     /// Whether instrument `i` is replayed without the strategy (another quote currency).
     #[inline]
     fn skipped(&self, i: usize) -> bool {
@@ -182,12 +193,16 @@ impl<S: Strategy> L2Backtest<S> {
         }
     }
 
-    fn sink<'a>(&'a mut self, digest: &'a mut Digest, i: usize) -> (&'a mut ExecSim, Sink<'a>) {
+    fn sink<'a, E: FnMut(Output)>(
+        &'a mut self,
+        emit: &'a mut E,
+        i: usize,
+    ) -> (&'a mut ExecSim, Sink<'a, E>) {
         self.ensure(i);
         (
             &mut self.sim,
             Sink {
-                digest,
+                emit,
                 recorder: &mut self.recorder,
                 fills: &mut self.fills,
                 order_updates: &mut self.order_updates,
@@ -197,7 +212,13 @@ impl<S: Strategy> L2Backtest<S> {
     }
 
     /// Step 1: before a message of instrument `i` received at `ts`, with its book as it stands.
-    pub fn before_message(&mut self, i: usize, ts: u64, book: &L2Book, digest: &mut Digest) {
+    pub fn before_message(
+        &mut self,
+        i: usize,
+        ts: u64,
+        book: &L2Book,
+        emit: &mut impl FnMut(Output),
+    ) {
         if self.skipped(i) {
             return;
         }
@@ -205,7 +226,7 @@ impl<S: Strategy> L2Backtest<S> {
         self.last_ts = ts;
         let instr = InstrumentIdx(i as u32);
         let seq = self.seq;
-        let (sim, mut sink) = self.sink(digest, i);
+        let (sim, mut sink) = self.sink(emit, i);
         sim.l2_arrivals(instr, ts, book, &mut |at, so: SimOut| {
             sink.take(&exec_output(seq, at, instr, so))
         });
@@ -213,7 +234,7 @@ impl<S: Strategy> L2Backtest<S> {
 
     /// Step 2: a change the message makes (a level's size, before the book applies it; or a
     /// trade). A level whose size does not change is ignored.
-    pub fn change(&mut self, i: usize, ts: u64, change: L2Change, digest: &mut Digest) {
+    pub fn change(&mut self, i: usize, ts: u64, change: L2Change, emit: &mut impl FnMut(Output)) {
         if self.skipped(i) {
             return;
         }
@@ -224,7 +245,7 @@ impl<S: Strategy> L2Backtest<S> {
         }
         let instr = InstrumentIdx(i as u32);
         let seq = self.seq;
-        let (sim, mut sink) = self.sink(digest, i);
+        let (sim, mut sink) = self.sink(emit, i);
         sim.l2_change(instr, ts, change, &mut |at, so: SimOut| {
             sink.take(&exec_output(seq, at, instr, so))
         });
@@ -239,7 +260,7 @@ impl<S: Strategy> L2Backtest<S> {
         book: &L2Book,
         trade: Option<TradeTick>,
         book_changed: bool,
-        digest: &mut Digest,
+        emit: &mut impl FnMut(Output),
     ) {
         self.ensure(i);
         if self.skip[i] {
@@ -300,7 +321,7 @@ impl<S: Strategy> L2Backtest<S> {
                         kind: OutputKind::Signal(sig),
                         stamp: 0,
                     };
-                    digest_exec(digest, &o);
+                    emit(o);
                 }
                 _ => {
                     self.order_intents += 1;

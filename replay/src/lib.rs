@@ -8,6 +8,7 @@ pub mod binance;
 pub mod capture;
 pub mod coinbase;
 pub mod consolidated;
+pub mod digest;
 pub mod input;
 pub mod itch;
 pub mod journal;
@@ -22,6 +23,7 @@ pub mod report;
 pub mod signals;
 pub mod stages;
 pub mod summary;
+pub mod venue;
 
 pub use itch::{replay_itch, replay_itch_with, ItchEngine, ItchReplayOptions, ReplayError};
 pub use summary::Summary;

@@ -36,9 +36,8 @@ use ticklane_feeds::ws::{Flow, WallClock, WsClient, WsClientConfig, WsEvent};
 
 use crate::backtest::BacktestOptions;
 use crate::binance::{BinanceReplayError, BinanceReplayOptions, BinanceSummary, BinanceSync};
-use crate::coinbase::CoinbaseSync;
 use crate::l2backtest::L2BacktestError;
-use crate::l2state::{CryptoReplayError, CryptoReplayOptions, L2Summary};
+use crate::l2state::{CryptoReplayError, CryptoReplayOptions, L2Replay, L2Summary};
 
 /// The venue of a websocket source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -488,9 +487,11 @@ impl From<CryptoReplayError> for WsRunError {
     }
 }
 
+// One value per session: boxing the summary would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Venue<'a> {
-    Binance(BinanceSync<'a>),
-    Coinbase(CoinbaseSync<'a>, L2Summary),
+    Binance(Box<BinanceSync<'a>>),
+    Coinbase(Box<L2Replay<'a>>, L2Summary),
 }
 
 /// A Binance control frame: a reply to SUBSCRIBE (`{"result":null,"id":1}`) or an error.
@@ -552,22 +553,26 @@ impl<'a> WsSession<'a> {
     ) -> Result<Self, WsRunError> {
         let v = match venue {
             WsVenue::Binance | WsVenue::BinanceFutures => {
-                Venue::Binance(BinanceSync::new(BinanceReplayOptions {
+                Venue::Binance(Box::new(BinanceSync::new(BinanceReplayOptions {
                     accept_unsynced,
                     bbo_csv,
                     backtest,
                     max_time_jump_ns: None,
-                })?)
+                })?))
             }
-            WsVenue::Coinbase => Venue::Coinbase(
-                CoinbaseSync::new(CryptoReplayOptions {
-                    accept_unsynced,
-                    bbo_csv,
-                    backtest,
-                    ..CryptoReplayOptions::default()
-                })?,
-                CoinbaseSync::new_summary(),
-            ),
+            WsVenue::Coinbase => {
+                let r = L2Replay::new(
+                    crate::venue::VenueFormat::Coinbase,
+                    CryptoReplayOptions {
+                        accept_unsynced,
+                        bbo_csv,
+                        backtest,
+                        ..CryptoReplayOptions::default()
+                    },
+                )?;
+                let s = r.new_summary();
+                Venue::Coinbase(Box::new(r), s)
+            }
         };
         Ok(WsSession {
             venue_kind: venue,

@@ -128,15 +128,21 @@ pub enum TradeKind {
     NonDisplayed,
     /// Auction cross (ITCH `Q`).
     Cross,
+    /// A price-level venue's trade print, with the side of the resting (maker) order.
+    Print {
+        /// The maker's side.
+        resting: Side,
+    },
 }
 
 impl TradeKind {
-    fn code(self) -> u64 {
+    pub(crate) fn code(self) -> u64 {
         match self {
             TradeKind::Execute => 1,
             TradeKind::ExecuteAtPx { .. } => 2,
             TradeKind::NonDisplayed => 3,
             TradeKind::Cross => 4,
+            TradeKind::Print { .. } => 5,
         }
     }
 }
@@ -165,6 +171,8 @@ pub enum OutputKind {
     },
     /// An instrument definition.
     Instrument([u8; 8]),
+    /// An instrument of a venue naming instruments by longer strings (zero padded).
+    Symbol([u8; 24]),
     /// A strategy's signal.
     Signal(Signal),
     /// A fill of one of the strategy's orders at the simulated exchange (`ts` = when).
@@ -768,9 +776,7 @@ impl<'w> OutputStage<'w> {
             }
             // Market-wide status (locate 0) is always reported.
             OutputKind::Status { kind, code } if self.selected[slot] || slot == 0 => {
-                d.word(3 | (kind as u64) << 8 | u64::from(o.instr.0) << 16);
-                d.word(o.ts.0);
-                d.word(u64::from(code));
+                crate::digest::itch_status(d, o.instr, o.ts, kind, code);
                 self.status_changes += 1;
             }
             OutputKind::Trade { px, qty, kind } if self.selected[slot] => {
@@ -780,14 +786,11 @@ impl<'w> OutputStage<'w> {
                     TradeKind::ExecuteAtPx { printable: false } => {}
                     _ => self.volume += qty.0,
                 }
-                d.word(2 | kind.code() << 8 | u64::from(o.instr.0) << 16);
-                d.word(o.ts.0);
-                d.iword(px.0);
-                d.word(qty.0);
+                crate::digest::itch_trade(d, o.instr, o.ts, kind.code(), px, qty);
             }
             OutputKind::Signal(sig) if self.selected[slot] => {
                 self.signals += 1;
-                digest_exec(d, o);
+                crate::digest::exec(d, o);
                 if let Some(w) = self.signal_sink.as_mut() {
                     let sym = symbol_str(&self.symbols[slot]).unwrap_or("");
                     w.write(o.ts, sym, &sig)?;
@@ -795,20 +798,15 @@ impl<'w> OutputStage<'w> {
             }
             OutputKind::Fill { .. } if self.selected[slot] => {
                 self.fills += 1;
-                digest_exec(d, o);
+                crate::digest::exec(d, o);
             }
             OutputKind::Order { .. } if self.selected[slot] => {
                 self.order_updates += 1;
-                digest_exec(d, o);
+                crate::digest::exec(d, o);
             }
             OutputKind::Bbo(key) if self.selected[slot] => {
                 self.bbo_changes += 1;
-                d.word(1 | u64::from(o.instr.0) << 16);
-                d.word(o.ts.0);
-                d.iword(key[0].0);
-                d.word(key[0].1);
-                d.iword(key[1].0);
-                d.word(key[1].1);
+                crate::digest::itch_bbo(d, o.instr, o.ts, key);
                 if let Some(c) = self.csv.as_mut() {
                     let sym = symbol_str(&self.symbols[slot]).unwrap_or("");
                     c.row(o.ts, sym, key)?;
@@ -861,53 +859,6 @@ impl ErrorCounts {
         self.duplicate_order += e.duplicate_order;
         self.overfill += e.overfill;
         self.instrument_out_of_range += e.instrument_out_of_range;
-    }
-}
-
-/// The digest words of a signal, fill or order update (nothing for other outputs): one
-/// encoding for every replay, ITCH or L2, so their digests mean the same thing.
-pub(crate) fn digest_exec(d: &mut Digest, o: &Output) {
-    match o.kind {
-        OutputKind::Signal(sig) => {
-            d.word(4 | (sig.kind as u64) << 8 | u64::from(o.instr.0) << 16);
-            d.word(o.ts.0);
-            d.word(match sig.side {
-                None => 0,
-                Some(Side::Bid) => 1,
-                Some(Side::Ask) => 2,
-            });
-            d.word(sig.value.to_bits());
-        }
-        OutputKind::Fill {
-            client_id,
-            px,
-            qty,
-            side,
-            liquidity,
-            ..
-        } => {
-            d.word(
-                5 | u64::from(liquidity == Liquidity::Taker) << 8
-                    | (side.index() as u64) << 9
-                    | u64::from(o.instr.0) << 16,
-            );
-            d.word(o.ts.0);
-            d.word(client_id);
-            d.iword(px.0);
-            d.word(qty.0);
-        }
-        OutputKind::Order {
-            client_id,
-            leaves,
-            code,
-            side,
-        } => {
-            d.word(6 | u64::from(code) << 8 | u64::from(o.instr.0) << 16);
-            d.word(o.ts.0);
-            d.word(client_id);
-            d.word(leaves.0 << 1 | side.index() as u64);
-        }
-        _ => {}
     }
 }
 
