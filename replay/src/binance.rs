@@ -844,7 +844,7 @@ impl<'a> BinanceSync<'a> {
         }
         if let Some(bt) = self.bt.take() {
             s.strategy = self.strategy_name.map(str::to_owned);
-            s.signals = Some(bt.signals);
+            s.signals = Some(bt.signals());
             if let Some((b, d)) = bt.finish(s.lines, loop_s) {
                 s.backtest = Some(b);
                 s.backtest_data = Some(d);

@@ -24,7 +24,8 @@
 use ticklane_engine::book::{L2Book, Top};
 use ticklane_engine::exec::queue::QueueKind;
 use ticklane_engine::exec::sim::{ExecSim, SimOut};
-use ticklane_engine::strategy::{Action, Actions, BookView, Ctx, Strategy, TradeTick};
+use ticklane_engine::runner::Runner;
+use ticklane_engine::strategy::{BookView, Strategy, TradeTick};
 use ticklane_engine::{InstrumentIdx, Nanos};
 
 pub use ticklane_engine::exec::sim::L2Change;
@@ -44,23 +45,16 @@ pub enum L2BacktestError {
 
 /// A strategy with its simulated exchange and accounts, on L2 data.
 pub struct L2Backtest<S: Strategy> {
-    /// The strategy.
-    pub strategy: S,
+    /// The strategy's runner.
+    pub runner: Runner<S>,
     sim: ExecSim,
-    actions: Actions,
     recorder: Recorder,
     opts: BacktestOptions,
     feed_latency: u64,
-    timer: Option<u64>,
-    timers: Vec<u64>,
     /// Symbols by instrument, for the trade log.
     symbols: Vec<[u8; crate::report::SYMBOL_LEN]>,
     last_top: Vec<[(i64, u64); 2]>,
     seq: u64,
-    /// Order actions the strategy sent.
-    pub order_intents: u64,
-    /// Signals it emitted.
-    pub signals: u64,
     /// Fills of its orders.
     pub fills: u64,
     /// Other order status changes.
@@ -113,21 +107,15 @@ impl<S: Strategy> L2Backtest<S> {
         if opts.sim.queue == QueueKind::Fifo {
             return Err(L2BacktestError::FifoOnL2);
         }
-        let timer = strategy.timer_interval().map(|n| n.0.max(1));
         Ok(L2Backtest {
-            strategy,
+            runner: Runner::new(strategy, 0),
             sim: ExecSim::new(opts.sim.clone()),
-            actions: Actions::default(),
             recorder: Recorder::new(&opts),
             feed_latency: opts.sim.feed_latency,
             opts,
-            timer,
-            timers: Vec::new(),
             symbols: Vec::new(),
             last_top: Vec::new(),
             seq: 0,
-            order_intents: 0,
-            signals: 0,
             fills: 0,
             order_updates: 0,
             last_ts: 0,
@@ -170,7 +158,6 @@ impl<S: Strategy> L2Backtest<S> {
             self.symbols
                 .resize(i + 1, [b' '; crate::report::SYMBOL_LEN]);
             self.last_top.resize(i + 1, [(0, 0); 2]);
-            self.timers.resize(i + 1, 0);
             self.skip.resize(i + 1, false);
         }
     }
@@ -281,55 +268,24 @@ impl<S: Strategy> L2Backtest<S> {
             self.recorder.on_output(&o, self.symbols[i]);
         }
         let local = ts + self.feed_latency;
-        let mut ctx = Ctx {
+        let seq = self.seq;
+        self.runner.run(
             instr,
-            now: Nanos(local),
-            book: BookView::of(book),
-            position: self.sim.position(instr),
-            actions: &mut self.actions,
-        };
-        if self.sim.has_responses(instr) {
-            let strategy = &mut self.strategy;
-            self.sim.deliver(instr, local, |u, position| {
-                ctx.position = position;
-                strategy.on_order(&mut ctx, u);
-            });
-        }
-        if let Some(every) = self.timer {
-            let due = &mut self.timers[i];
-            if local >= *due {
-                if *due != 0 {
-                    self.strategy.on_timer(&mut ctx);
-                }
-                *due = (local / every + 1) * every;
-            }
-        }
-        if let Some(t) = trade {
-            self.strategy.on_trade(&mut ctx, &t);
-        }
-        if book_changed {
-            self.strategy.on_book(&mut ctx);
-        }
-        for a in self.actions.as_slice() {
-            match *a {
-                Action::Signal(sig) => {
-                    self.signals += 1;
-                    let o = Output {
-                        seq: self.seq,
-                        ts: Nanos(ts),
-                        instr,
-                        kind: OutputKind::Signal(sig),
-                        stamp: 0,
-                    };
-                    emit(o);
-                }
-                _ => {
-                    self.order_intents += 1;
-                    self.sim.submit(instr, local, a);
-                }
-            }
-        }
-        self.actions.clear();
+            local,
+            BookView::of(book),
+            &mut self.sim,
+            trade.as_ref(),
+            book_changed,
+            &mut |sig| {
+                emit(Output {
+                    seq,
+                    ts: Nanos(ts),
+                    instr,
+                    kind: OutputKind::Signal(sig),
+                    stamp: 0,
+                })
+            },
+        );
     }
 
     /// Closes the books: the backtest block of the summary and the data of the report, or
@@ -371,7 +327,12 @@ impl<S: Strategy> L2Backtest<S> {
 
     /// Actions dropped because the strategy's buffer was full.
     pub fn dropped_actions(&self) -> u64 {
-        self.actions.dropped()
+        self.runner.dropped_actions()
+    }
+
+    /// Signals the strategy emitted.
+    pub fn signals(&self) -> u64 {
+        self.runner.signals
     }
 }
 

@@ -287,7 +287,7 @@ impl<S: Strategy> L2BookStage<S> {
 
     /// The strategy's name, when one runs.
     pub fn strategy_name(&self) -> Option<&'static str> {
-        self.bt.as_ref().map(|b| b.strategy.name())
+        self.bt.as_ref().map(|b| b.runner.strategy.name())
     }
 
     fn ensure(&mut self, i: usize, ts: u64) {
@@ -581,8 +581,8 @@ impl<S: Strategy> L2BookStage<S> {
             backtest: None,
         };
         if let Some(bt) = self.bt.take() {
-            r.strategy = Some(bt.strategy.name().to_owned());
-            r.signals = Some(bt.signals);
+            r.strategy = Some(bt.runner.strategy.name().to_owned());
+            r.signals = Some(bt.signals());
             r.backtest = bt.finish(events, loop_s);
         }
         r

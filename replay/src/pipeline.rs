@@ -339,7 +339,7 @@ where
     let stages: Vec<BookStage<S>> = (0..shards)
         .map(|_| BookStage::with_strategy_and_sim(make(), opts.sim_config()))
         .collect();
-    let name = stages[0].strategy.name();
+    let name = stages[0].runner.strategy.name();
     let mut output = opts.output_stage(name)?;
     let loop_started = Instant::now();
 

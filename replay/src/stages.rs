@@ -17,9 +17,8 @@ use ticklane_engine::event::StatusKind;
 use ticklane_engine::event_time::TimeGuard;
 use ticklane_engine::exec::sim::{ExecSim, SimConfig, SimOut};
 use ticklane_engine::exec::Liquidity;
-use ticklane_engine::strategy::{
-    Action, Actions, BookView, Ctx, NoStrategy, Signal, Strategy, TradeTick,
-};
+use ticklane_engine::runner::Runner;
+use ticklane_engine::strategy::{BookView, NoStrategy, Signal, Strategy, TradeTick};
 use ticklane_engine::{Body, Digest, Event, InstrumentIdx, Nanos, Px, Qty, Side, SourceId};
 use ticklane_feeds::itch::msg::{type_index, MESSAGE_TYPES};
 use ticklane_feeds::itch::normalize::{symbol_str, Normalizer};
@@ -301,14 +300,8 @@ pub struct BookErrorCounts {
 
 /// Events to book updates to outputs, and the strategy's hooks. One instance per shard.
 pub struct BookStage<S: Strategy = NoStrategy> {
-    /// The strategy (one instance per shard; it sees only this shard's instruments).
-    pub strategy: S,
-    actions: Actions,
-    /// Next timer due per instrument (event time), when the strategy has a timer.
-    timers: Vec<u64>,
-    timer: Option<u64>,
-    /// Order actions (new orders, cancels, modifies) the strategy sent.
-    pub order_intents: u64,
+    /// The strategy's runner (one instance per shard; it sees only this shard's instruments).
+    pub runner: Runner<S>,
     /// The simulated exchange the strategy's orders go to.
     pub sim: ExecSim,
     /// The books of the instruments this stage owns.
@@ -348,17 +341,8 @@ impl<S: Strategy> BookStage<S> {
 
     /// A stage running `strategy` with its orders simulated as `sim` says.
     pub fn with_strategy_and_sim(strategy: S, sim: SimConfig) -> Self {
-        let timer = strategy.timer_interval().map(|n| n.0.max(1));
         BookStage {
-            timers: if timer.is_some() {
-                vec![0; MAX_LOCATES]
-            } else {
-                Vec::new()
-            },
-            timer,
-            strategy,
-            actions: Actions::default(),
-            order_intents: 0,
+            runner: Runner::new(strategy, MAX_LOCATES),
             sim: ExecSim::new(sim),
             books: L3Books::with_capacity(256, 16, 0),
             last: vec![[NO_LEVEL; 2]; MAX_LOCATES],
@@ -373,17 +357,7 @@ impl<S: Strategy> BookStage<S> {
     /// memory: the next replay gives what a new stage would, without building (and touching)
     /// its tables again.
     pub fn reset(&mut self, strategy: S) {
-        let timer = strategy.timer_interval().map(|n| n.0.max(1));
-        if timer.is_some() {
-            self.timers.clear();
-            self.timers.resize(MAX_LOCATES, 0);
-        } else {
-            self.timers = Vec::new();
-        }
-        self.timer = timer;
-        self.strategy = strategy;
-        self.actions = Actions::default();
-        self.order_intents = 0;
+        self.runner.reset(strategy);
         self.sim.reset();
         self.books.reset();
         self.last[..self.used].fill([NO_LEVEL; 2]);
@@ -419,57 +393,34 @@ impl<S: Strategy> BookStage<S> {
         emit: &mut impl FnMut(Output),
     ) {
         let local = self.sim.local_time(ev);
-        let now = Nanos(local);
-        let mut ctx = Ctx {
+        let (seq, ts) = (ev.hdr.seq, ev.hdr.ts_exch);
+        self.runner.run(
             instr,
-            now,
-            book: BookView::new(self.books.book(instr)),
-            position: self.sim.position(instr),
-            actions: &mut self.actions,
-        };
-        if self.sim.has_responses(instr) {
-            let strategy = &mut self.strategy;
-            self.sim.deliver(instr, local, |u, position| {
-                ctx.position = position;
-                strategy.on_order(&mut ctx, u);
-            });
-        }
-        if let Some(every) = self.timer {
-            let due = &mut self.timers[instr.get() & (MAX_LOCATES - 1)];
-            if now.0 >= *due {
-                if *due != 0 {
-                    self.strategy.on_timer(&mut ctx);
-                }
-                *due = (now.0 / every + 1) * every;
-            }
-        }
-        if let Some(t) = trade {
-            self.strategy.on_trade(&mut ctx, &t);
-        }
-        if book_changed {
-            self.strategy.on_book(&mut ctx);
-        }
-        for a in self.actions.as_slice() {
-            match *a {
-                Action::Signal(sig) => emit(Output {
-                    seq: ev.hdr.seq,
-                    ts: ev.hdr.ts_exch,
+            local,
+            BookView::new(self.books.book(instr)),
+            &mut self.sim,
+            trade.as_ref(),
+            book_changed,
+            &mut |sig| {
+                emit(Output {
+                    seq,
+                    ts,
                     instr,
                     kind: OutputKind::Signal(sig),
                     stamp: 0,
-                }),
-                _ => {
-                    self.order_intents += 1;
-                    self.sim.submit(instr, local, a);
-                }
-            }
-        }
-        self.actions.clear();
+                })
+            },
+        );
+    }
+
+    /// Order actions (new orders, cancels, modifies) the strategy sent.
+    pub fn order_intents(&self) -> u64 {
+        self.runner.order_intents
     }
 
     /// Signals that did not fit the action buffer.
     pub fn dropped_actions(&self) -> u64 {
-        self.actions.dropped()
+        self.runner.dropped_actions()
     }
 
     /// Applies `ev` to the books; returns what the hooks need: the instrument, a trade, and
@@ -865,6 +816,7 @@ impl ErrorCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ticklane_engine::strategy::Ctx;
     use ticklane_engine::strategy::SignalKind;
     use ticklane_engine::{Header, OrderId};
 
