@@ -421,7 +421,7 @@ impl State {
             Some(Ok(n)) if n > 0 => n.min(5000),
             Some(_) => return (400, r#"{"code":-1100,"msg":"bad limit"}"#.into()),
         };
-        let ours = &b.summary().symbol;
+        let ours = b.symbol();
         if !ours.is_empty() && !ours.eq_ignore_ascii_case(symbol) {
             return (400, r#"{"code":-1121,"msg":"Invalid symbol."}"#.into());
         }

@@ -88,6 +88,12 @@ pub struct SymbolSummary {
     pub trades: u64,
     /// Ticker messages.
     pub tickers: u64,
+    /// Depth diffs decoded (venues that number their diffs: Binance).
+    pub depth: u64,
+    /// Of those, applied to the book (in a snapshot's replay of buffered diffs included).
+    pub applied: u64,
+    /// Diffs dropped as older than the book's snapshot.
+    pub stale_dropped: u64,
     /// Tickers aligned with the book and compared with its top.
     pub tickers_compared: u64,
     /// Of those, equal.
@@ -755,12 +761,7 @@ impl<'a> L2Replay<'a> {
         format: VenueFormat,
         mut opts: CryptoReplayOptions<'a>,
     ) -> Result<Self, CryptoReplayError> {
-        let machine = format.machine(&opts).ok_or_else(|| {
-            CryptoReplayError::Stage(format!(
-                "{} captures replay through their own runner (crate::binance)",
-                format.name()
-            ))
-        })?;
+        let machine = format.machine(&opts);
         let bt = match opts.backtest.take() {
             Some((s, bo)) => Some(L2Backtest::new(s, bo)?.with_quote_of(format)),
             None => None,
@@ -883,6 +884,27 @@ impl<'a> L2Replay<'a> {
     /// Instruments seen, in index order.
     pub fn products(&self) -> impl Iterator<Item = &str> + '_ {
         self.buf.names().iter().map(String::as_str)
+    }
+
+    /// The book of instrument `i`, if it exists.
+    pub fn book_at(&self, i: usize) -> Option<&L2Book> {
+        self.stage.book(i)
+    }
+
+    /// The venue's update id instrument `i`'s book is at (see [`VenueSync::sequence`]).
+    pub fn sequence(&self, i: usize) -> Option<u64> {
+        self.machine.sequence(i)
+    }
+
+    /// Whether instrument `i` waits for a snapshot it must ask for (see
+    /// [`VenueSync::awaiting_snapshot`]).
+    pub fn awaiting_snapshot(&self, i: usize) -> bool {
+        self.machine.awaiting_snapshot(i)
+    }
+
+    /// Diffs decoded and tickers seen so far (see [`VenueSync::counts`]).
+    pub fn machine_counts(&self) -> (u64, u64) {
+        self.machine.counts()
     }
 
     /// Whether every instrument seen has a synced book (false before any).

@@ -602,7 +602,7 @@ impl<'a> WsSession<'a> {
     /// Binance: the book is unsynced and diffs are buffered, so a REST snapshot is due.
     pub fn needs_snapshot(&self) -> bool {
         match &self.venue {
-            Venue::Binance(b) => !b.is_synced() && b.buffered() > 0,
+            Venue::Binance(b) => b.awaiting_snapshot(),
             Venue::Coinbase(..) => false,
         }
     }
@@ -610,11 +610,7 @@ impl<'a> WsSession<'a> {
     /// The book of `symbol` (Binance: its one symbol), if seen.
     pub fn book(&self, symbol: &str) -> Option<&L2Book> {
         match &self.venue {
-            Venue::Binance(b) => b
-                .summary()
-                .symbol
-                .eq_ignore_ascii_case(symbol)
-                .then(|| b.book()),
+            Venue::Binance(b) => b.symbol().eq_ignore_ascii_case(symbol).then(|| b.book()),
             Venue::Coinbase(c, _) => c.book(symbol),
         }
     }
@@ -721,9 +717,9 @@ impl<'a> WsSession<'a> {
         };
         match &self.venue {
             Venue::Binance(b) => {
-                let s = b.summary();
-                if !s.symbol.is_empty() {
-                    book(0, &s.symbol, b.is_synced(), s.depth + s.snapshots);
+                let s = b.counts();
+                if !b.symbol().is_empty() {
+                    book(0, b.symbol(), b.is_synced(), s.depth + s.snapshots);
                 }
             }
             Venue::Coinbase(cb, _) => {
@@ -740,7 +736,7 @@ impl<'a> WsSession<'a> {
         c.book_ts_ns.store(if synced { ts } else { 0 }, r);
         match &self.venue {
             Venue::Binance(b) => {
-                let s = b.summary();
+                let s = b.counts();
                 c.control.store(self.control, r);
                 c.bad_frames.store(s.bad_lines, r);
                 c.depth.store(s.depth, r);
@@ -778,10 +774,9 @@ impl<'a> WsSession<'a> {
         journal_errors: u64,
     ) -> Result<WsRunSummary, WsRunError> {
         let levels = match &self.venue {
-            Venue::Binance(b) => vec![(
-                b.summary().symbol.clone(),
-                top_levels(b.book(), SUMMARY_LEVELS),
-            )],
+            Venue::Binance(b) => {
+                vec![(b.symbol().to_owned(), top_levels(b.book(), SUMMARY_LEVELS))]
+            }
             Venue::Coinbase(c, _) => c
                 .products()
                 .filter_map(|p| Some((p.to_owned(), top_levels(c.book(p)?, SUMMARY_LEVELS))))

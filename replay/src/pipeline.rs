@@ -733,12 +733,7 @@ where
                 .into(),
         ));
     }
-    let machine = format.machine(&opts).ok_or_else(|| {
-        CryptoReplayError::Stage(format!(
-            "{} captures replay through their own runner (crate::binance)",
-            format.name()
-        ))
-    })?;
+    let machine = format.machine(&opts);
     let encoding = if format == VenueFormat::Binance {
         L2Encoding::Binance
     } else {

@@ -2,6 +2,7 @@
 //! shards apply them, the merger puts the outputs back in input order. Inline and threaded
 //! with 1, 2 or 3 shards must print one summary and one digest on every real capture; the
 //! inline digests are pinned (the values the venue replays had before they became events).
+//! Four Binance symbols and ten Coinbase products put books in every shard.
 
 use std::io::BufReader;
 use std::path::Path;
@@ -16,6 +17,11 @@ const COINBASE_28: &str = "../../shared/data/cryptofeed/COINBASE.ws.28.0";
 const COINBASE_SKL: &str = "../data/coinbase_skl-gbp.jsonl";
 const KRAKEN_48: &str = "../../shared/data/cryptofeed/KRAKEN.ws.48.0";
 const KRAKEN_49: &str = "../../shared/data/cryptofeed/KRAKEN.ws.49.0";
+const BINANCE_SPOT: &str = "../../shared/data/binance/spot_btcusdt_20240808.gz";
+const BINANCE_USDM: &str = "../../shared/data/binance/usdm_btcusdt_20240808.gz";
+const BINANCE_NKN: &str = "../data/binance_nknusdt.cryptofeed";
+const BINANCE_CF: &str = "../../shared/data/cryptofeed/BINANCE.ws.1.0";
+const BINANCE_CF_FUTURES: &str = "../../shared/data/cryptofeed/BINANCE_FUTURES.ws.1.0";
 
 fn opts(accept_unsynced: bool) -> CryptoReplayOptions<'static> {
     CryptoReplayOptions {
@@ -83,6 +89,36 @@ fn every_capture_prints_one_digest_in_every_layout() {
             KRAKEN_49,
             true,
             "4af12e3092798ffa2042931467042eb9",
+        ),
+        (
+            VenueFormat::Binance,
+            BINANCE_SPOT,
+            false,
+            "7264de64d2ec99c8f44fce486c1863fb",
+        ),
+        (
+            VenueFormat::Binance,
+            BINANCE_USDM,
+            false,
+            "6bbdf79a36d62d1ebea83011174dd032",
+        ),
+        (
+            VenueFormat::Binance,
+            BINANCE_NKN,
+            false,
+            "75b2f73a56e5b110468e2c10c7e94289",
+        ),
+        (
+            VenueFormat::Binance,
+            BINANCE_CF,
+            true,
+            "8b2eec9763a30912d0161cf0f3c00fdb",
+        ),
+        (
+            VenueFormat::Binance,
+            BINANCE_CF_FUTURES,
+            true,
+            "f9d67528c06cd4265b66ffc34f9a01e8",
         ),
     ] {
         let want = inline(format, path, accept);

@@ -19,6 +19,7 @@ use ticklane_feeds::json::LevelUpdate;
 use crate::capture::CaptureLine;
 use crate::l2state::{CryptoReplayOptions, L2Summary};
 
+pub mod binance;
 pub mod coinbase;
 pub mod kraken;
 
@@ -86,13 +87,12 @@ impl VenueFormat {
         VENUES.iter().map(|v| v.name).collect::<Vec<_>>().join(", ")
     }
 
-    /// The venue's sync state machine, configured by `opts`; `None` for Binance, whose replay
-    /// keeps its own runner ([`crate::binance::BinanceSync`]) for now.
-    pub fn machine(self, opts: &CryptoReplayOptions<'_>) -> Option<Box<dyn VenueSync>> {
+    /// The venue's sync state machine, configured by `opts`.
+    pub fn machine(self, opts: &CryptoReplayOptions<'_>) -> Box<dyn VenueSync> {
         match self {
-            VenueFormat::Binance => None,
-            VenueFormat::Coinbase => Some(Box::new(coinbase::Coinbase::new(opts))),
-            VenueFormat::Kraken => Some(Box::new(kraken::Kraken::new(opts))),
+            VenueFormat::Binance => Box::new(binance::Binance::new(opts)),
+            VenueFormat::Coinbase => Box::new(coinbase::Coinbase::new(opts)),
+            VenueFormat::Kraken => Box::new(kraken::Kraken::new(opts)),
         }
     }
 
@@ -157,6 +157,24 @@ pub trait VenueSync: Send {
 
     /// The connection was lost at `ts`: every book is stale until the venue's next snapshot.
     fn lose_sync(&mut self, ts: u64, out: &mut EventBuf);
+
+    /// Whether instrument `i` waits for a snapshot it must ask for (venues that take them over
+    /// REST): unsynced, with diffs buffered.
+    fn awaiting_snapshot(&self, _i: usize) -> bool {
+        false
+    }
+
+    /// The venue's update id instrument `i`'s book is at, while synced (venues that number
+    /// their diffs).
+    fn sequence(&self, _i: usize) -> Option<u64> {
+        None
+    }
+
+    /// Diffs decoded and tickers seen so far, all instruments (for live metrics; the summary
+    /// gets them per instrument from [`finish`](Self::finish)).
+    fn counts(&self) -> (u64, u64) {
+        (0, 0)
+    }
 
     /// Venue-specific per-symbol counts into the summary's per-symbol rows (by instrument),
     /// and a check that the input was this venue's at all.
