@@ -5,6 +5,7 @@
 //! flat arrays. Floats appear only inside indicators; nothing here reads wall time.
 #![forbid(unsafe_code)]
 
+pub mod action;
 pub mod backpressure;
 pub mod book;
 pub mod clock;

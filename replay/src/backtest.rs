@@ -17,8 +17,8 @@ use ticklane_engine::exec::queue::{Probabilistic, QueueKind};
 use ticklane_engine::exec::sim::{SimConfig, SimCounts};
 use ticklane_engine::Nanos;
 
+use crate::output::{Output, OutputKind};
 use crate::report::{EquitySample, FillRecord, OrderCounts};
-use crate::stages::{Output, OutputKind};
 
 /// Order latency, as configured. Every latency key is in [`LATENCY_NS`](Self::LATENCY_NS)
 /// (0..=60 s).
@@ -692,7 +692,7 @@ mod tests {
             kind: OutputKind::Trade {
                 px: Px(1),
                 qty: Qty(1),
-                kind: crate::stages::TradeKind::NonDisplayed,
+                kind: crate::output::TradeKind::NonDisplayed,
             },
             stamp: 0,
         };

@@ -13,8 +13,16 @@ use ticklane_engine::event::StatusKind;
 use ticklane_engine::exec::Liquidity;
 use ticklane_engine::{Digest, InstrumentIdx, Nanos, Px, Qty, Side};
 
-pub use crate::l2state::L2Encoding;
-use crate::stages::{Output, OutputKind};
+use crate::output::{Output, OutputKind};
+
+/// How the digest encodes a price-level replay's outputs (one per venue family).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum L2Encoding {
+    /// Coinbase, Kraken and the consolidated replays.
+    Levels,
+    /// Binance (its own tag layout, kept so its digests stay those pinned since it shipped).
+    Binance,
+}
 
 /// A top-of-book change of an ITCH-family replay.
 #[inline]

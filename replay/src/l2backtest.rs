@@ -31,7 +31,7 @@ use ticklane_engine::{InstrumentIdx, Nanos};
 pub use ticklane_engine::exec::sim::L2Change;
 
 use crate::backtest::{BacktestData, BacktestOptions, BacktestSummary, Recorder};
-use crate::stages::{exec_output, Output, OutputKind};
+use crate::output::{exec_output, Output, OutputKind};
 
 /// Why an L2 backtest cannot run.
 #[derive(Debug, thiserror::Error)]
@@ -134,17 +134,6 @@ impl<S: Strategy> L2Backtest<S> {
     pub fn with_quotes(mut self, quote_of: fn(&str) -> Option<String>) -> Self {
         self.quote_of = Some(quote_of);
         self
-    }
-
-    /// [`with_quotes`](Self::with_quotes) with the quote currencies of `venue`'s symbols.
-    #[must_use]
-    pub fn with_quote_of(self, venue: crate::venue::VenueFormat) -> Self {
-        use crate::venue::VenueFormat;
-        self.with_quotes(match venue {
-            VenueFormat::Binance => |s| VenueFormat::Binance.quote_of(s),
-            VenueFormat::Coinbase => |s| VenueFormat::Coinbase.quote_of(s),
-            VenueFormat::Kraken => |s| VenueFormat::Kraken.quote_of(s),
-        })
     }
 
     /// Whether instrument `i` is replayed without the strategy (another quote currency).

@@ -1,7 +1,7 @@
 //! Price-level (L2) venues after their sync state machine ([`crate::venue`]): the book stage
 //! that applies their events to one [`L2Book`] per instrument, the output stage that digests and
 //! writes what it reports, and the runner that joins a venue's machine to them, inline
-//! ([`L2Replay`]) or on threads ([`crate::pipeline::replay_l2_threaded`]).
+//! ([`L2Replay`]) or on threads (`pipeline::replay_l2_threaded`).
 //!
 //! The book stage decides what is reported: a book's top of book only while it is synced,
 //! unless `accept_unsynced` asks for diff-built books too. It also runs a backtest's strategy on
@@ -11,213 +11,21 @@ use std::io::{BufRead, Write};
 
 use ticklane_engine::book::{L2Book, L2Books, Top};
 use ticklane_engine::strategy::{Strategy, TradeTick};
-use ticklane_engine::{Body, Digest, Event, InstrumentIdx, Nanos, Px, Side};
+use ticklane_engine::{Body, Digest, Event, InstrumentIdx, Nanos, Side};
 use ticklane_feeds::json::Precision;
 
 use crate::bbo_csv::BboCsv;
 use crate::capture::{classify, SeenContainers};
-use crate::l2backtest::{L2Backtest, L2BacktestError, L2Change};
-use crate::stages::{Output, OutputKind, TradeKind};
+use crate::digest::L2Encoding;
+use crate::l2backtest::{L2Backtest, L2Change};
+use crate::output::{Output, OutputKind, TradeKind};
 use crate::venue::{EventBuf, Frames, VenueFormat, VenueSync};
 
 /// A strategy backtested on a crypto replay.
 pub type CryptoBacktest<'a> = L2Backtest<Box<dyn Strategy + 'a>>;
 
-/// Decimals of every price and size in a crypto replay's books (1e-8 units).
-pub const DECIMALS: u32 = 8;
-
-/// Options.
-#[derive(Default)]
-pub struct CryptoReplayOptions<'a> {
-    /// Report books before their snapshot (or after losing sync) too.
-    pub accept_unsynced: bool,
-    /// BBO CSV sink (prices with 8 decimals).
-    pub bbo_csv: Option<Box<dyn Write + 'a>>,
-    /// Kraken: the subscribed book depth for v2 captures (v1 names it in the channel,
-    /// `book-10`); the book is truncated to it after every message. Default 10.
-    pub book_depth: Option<usize>,
-    /// Kraken v2: each pair's price and quantity decimals as the venue writes them (from its
-    /// instrument channel), needed to verify checksums; v1 strings tell them themselves.
-    pub wire_precision: Vec<(String, Precision)>,
-    /// Backtest this strategy on the books (see [`crate::l2backtest`]): it runs on every
-    /// level update and trade of a synced book (or of any book, with `accept_unsynced`).
-    pub backtest: Option<(Box<dyn Strategy + 'a>, crate::backtest::BacktestOptions)>,
-    /// Largest jump of receive time between two frames, ns; a larger one is counted and the
-    /// frame applied at the previous frame's time ([`ticklane_engine::event_time`]). `None`:
-    /// the default, 6 hours.
-    pub max_time_jump_ns: Option<u64>,
-}
-
-/// Why a replay could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum CryptoReplayError {
-    /// Reading the capture failed.
-    #[error("reading the capture: {0}")]
-    Read(std::io::Error),
-    /// Writing the BBO CSV failed.
-    #[error("writing the BBO CSV: {0}")]
-    Output(std::io::Error),
-    /// Nothing in the input decoded as this venue's messages.
-    #[error("not a {venue} capture: no frame decoded ({bad} bad lines or frames)")]
-    WrongVenue {
-        /// The venue asked for.
-        venue: &'static str,
-        /// Lines and frames that failed.
-        bad: u64,
-    },
-    /// The backtest cannot run on this data as configured.
-    #[error("{0}")]
-    Backtest(#[from] L2BacktestError),
-    /// A stage of the threaded pipeline failed.
-    #[error("{0}")]
-    Stage(String),
-}
-/// Per-symbol results.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct SymbolSummary {
-    /// Symbol / product id as the venue spells it.
-    pub symbol: String,
-    /// Snapshots applied.
-    pub snapshots: u64,
-    /// Level updates (messages) applied.
-    pub updates: u64,
-    /// Updates that arrived while the book was unsynced (before its first snapshot, or after
-    /// it lost sync; kept out of the book unless `accept_unsynced`).
-    pub before_snapshot: u64,
-    /// Trades.
-    pub trades: u64,
-    /// Ticker messages.
-    pub tickers: u64,
-    /// Depth diffs decoded (venues that number their diffs: Binance).
-    pub depth: u64,
-    /// Of those, applied to the book (in a snapshot's replay of buffered diffs included).
-    pub applied: u64,
-    /// Diffs dropped as older than the book's snapshot.
-    pub stale_dropped: u64,
-    /// Tickers aligned with the book and compared with its top.
-    pub tickers_compared: u64,
-    /// Of those, equal.
-    pub tickers_equal: u64,
-    /// Checksums that matched the book.
-    pub checksum_ok: u64,
-    /// Checksums that did not (each one marks the book invalid and counts a resync).
-    pub checksum_bad: u64,
-    /// Checksums that could not be verified (the pair's wire decimals are unknown).
-    pub checksum_unverified: u64,
-    /// Times the book lost sync.
-    pub resyncs: u64,
-    /// Updates after which the book was crossed.
-    pub crossed: u64,
-    /// Receive time spent unsynced, ns (from the symbol's first message).
-    pub unsynced_ns: u64,
-    /// Whether the book ended synced.
-    pub synced_at_end: bool,
-    /// Reported top-of-book changes.
-    pub bbo_changes: u64,
-    /// Final best bid (px, qty) in 1e-8 units.
-    pub bid: Option<(i64, i64)>,
-    /// Final best ask.
-    pub ask: Option<(i64, i64)>,
-}
-
-/// What a crypto L2 replay reports.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct L2Summary {
-    /// Venue format (`coinbase`, `kraken`).
-    pub format: String,
-    /// Container format of the file (`cryptofeed`, `ns-lines`, `jsonl`, or `mixed`).
-    pub container: String,
-    /// Lines read.
-    pub lines: u64,
-    /// Frames decoded into a book, trade or ticker message.
-    pub messages: u64,
-    /// Control frames (subscriptions, heartbeats, status) and capture header/sent lines. Every
-    /// line is counted once: `lines == messages + control + bad_total()`.
-    pub control: u64,
-    /// Lines that are not a capture line of any known container.
-    pub bad_lines: u64,
-    /// Frames that are not JSON.
-    pub bad_json: u64,
-    /// JSON frames of an unknown type.
-    pub unknown: u64,
-    /// Frames with a missing or invalid field.
-    pub bad_fields: u64,
-    /// Frames whose receive time was ahead of the previous frame's by more than the allowed
-    /// jump (applied at the previous frame's time; see [`ticklane_engine::event_time`]).
-    pub time_jump_forward: u64,
-    /// Frames whose receive time was behind the previous frame's by more than the allowed jump.
-    pub time_jump_backward: u64,
-    /// Totals over all symbols.
-    pub snapshots: u64,
-    /// Updates applied, all symbols.
-    pub updates: u64,
-    /// Trades, all symbols.
-    pub trades: u64,
-    /// Resyncs, all symbols.
-    pub resyncs: u64,
-    /// Checksums verified equal, all symbols.
-    pub checksum_ok: u64,
-    /// Checksum mismatches, all symbols.
-    pub checksum_bad: u64,
-    /// Checksums not verifiable (wire decimals unknown), all symbols.
-    pub checksum_unverified: u64,
-    /// Tickers compared with the book, all symbols.
-    pub tickers_compared: u64,
-    /// Of those, equal.
-    pub tickers_equal: u64,
-    /// Reported top-of-book changes, all symbols.
-    pub bbo_changes: u64,
-    /// Per symbol, in first-seen (instrument index) order.
-    pub symbols: Vec<SymbolSummary>,
-    /// The strategy backtested, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub strategy: Option<String>,
-    /// Its signals.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signals: Option<u64>,
-    /// Backtest results, when the strategy sent orders.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub backtest: Option<crate::backtest::BacktestSummary>,
-    /// The backtest's trade log and equity curve (not serialized with the summary).
-    #[serde(skip)]
-    pub backtest_data: Option<crate::backtest::BacktestData>,
-    /// Wall time, s (not in the digest).
-    pub elapsed_s: f64,
-    /// Digest over the ordered BBO changes and trades of all symbols.
-    pub digest: String,
-}
-
-impl L2Summary {
-    /// Counts a frame a decoder refused.
-    pub fn count_error(&mut self, e: ticklane_feeds::json::MsgError) {
-        use ticklane_feeds::json::MsgError;
-        match e {
-            MsgError::Json => self.bad_json += 1,
-            MsgError::Unknown => self.unknown += 1,
-            MsgError::Field(_) => self.bad_fields += 1,
-        }
-    }
-
-    /// Frames or lines that could not be used.
-    pub fn bad_total(&self) -> u64 {
-        self.bad_lines + self.bad_json + self.unknown + self.bad_fields
-    }
-
-    /// Frames with an impossible receive time (used, at the previous frame's time).
-    pub fn time_jumps(&self) -> u64 {
-        self.time_jump_forward + self.time_jump_backward
-    }
-
-    /// The backtest report's view of this run (`None` when no backtest ran or it sent no
-    /// orders).
-    pub fn report_input(&self) -> Option<crate::report::ReportInput<'_>> {
-        Some(
-            self.backtest_data
-                .as_ref()?
-                .report_input(self.lines, &self.digest),
-        )
-    }
-}
+pub use crate::venue::summary::{L2Summary, SymbolSummary};
+pub use crate::venue::{CryptoReplayError, CryptoReplayOptions, DECIMALS};
 
 fn key(t: &Top) -> [(i64, u64); 2] {
     [
@@ -648,16 +456,6 @@ impl L2StageResult {
     }
 }
 
-/// How the digest encodes a price-level replay's outputs (one per venue family; see
-/// [`crate::digest`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum L2Encoding {
-    /// Coinbase, Kraken and the consolidated replays.
-    Levels,
-    /// Binance (its own tag layout, kept so its digests stay those pinned since it shipped).
-    Binance,
-}
-
 /// Outputs of a price-level replay, in input order: the digest and the BBO CSV.
 pub struct L2Output<'a> {
     names: Vec<String>,
@@ -763,14 +561,10 @@ impl<'a> L2Replay<'a> {
     ) -> Result<Self, CryptoReplayError> {
         let machine = format.machine(&opts);
         let bt = match opts.backtest.take() {
-            Some((s, bo)) => Some(L2Backtest::new(s, bo)?.with_quote_of(format)),
+            Some((s, bo)) => Some(L2Backtest::new(s, bo)?.with_quotes(format.quote_fn())),
             None => None,
         };
-        let encoding = if format == VenueFormat::Binance {
-            L2Encoding::Binance
-        } else {
-            L2Encoding::Levels
-        };
+        let encoding = format.digest_encoding();
         Ok(L2Replay {
             machine,
             buf: EventBuf::default(),
@@ -975,88 +769,4 @@ pub fn replay_l2(
     r.finish(&mut s)?;
     s.elapsed_s = started.elapsed().as_secs_f64();
     Ok(s)
-}
-
-impl std::fmt::Display for L2Summary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let px = |v: Option<(i64, i64)>| {
-            v.map_or_else(
-                || "-".to_owned(),
-                |(p, q)| {
-                    format!(
-                        "{} @ {}",
-                        Px(q).display_decimals(DECIMALS),
-                        Px(p).display_decimals(DECIMALS)
-                    )
-                },
-            )
-        };
-        writeln!(
-            f,
-            "format:        {} ({} capture, {} symbols)",
-            self.format,
-            self.container,
-            self.symbols.len()
-        )?;
-        writeln!(
-            f,
-            "lines:         {} ({} messages, {} control, bad: {} lines, {} JSON, {} unknown type, {} fields)",
-            self.lines, self.messages, self.control, self.bad_lines, self.bad_json, self.unknown, self.bad_fields
-        )?;
-        if self.time_jumps() > 0 {
-            writeln!(
-                f,
-                "time jumps:    {} ahead, {} back (bad receive times; those frames were applied at the previous frame's time)",
-                self.time_jump_forward, self.time_jump_backward
-            )?;
-        }
-        writeln!(
-            f,
-            "book:          {} snapshots, {} updates applied, {} trades, {} resyncs",
-            self.snapshots, self.updates, self.trades, self.resyncs
-        )?;
-        if self.checksum_ok + self.checksum_bad + self.checksum_unverified > 0 {
-            writeln!(
-                f,
-                "checksums:     {} verified equal, {} mismatched, {} not verifiable (decimals unknown)",
-                self.checksum_ok, self.checksum_bad, self.checksum_unverified
-            )?;
-        }
-        writeln!(
-            f,
-            "tickers:       {} aligned with the book compared, {} equal",
-            self.tickers_compared, self.tickers_equal
-        )?;
-        writeln!(f, "bbo changes:   {}", self.bbo_changes)?;
-        writeln!(f, "per symbol:")?;
-        writeln!(
-            f,
-            "  {:<12} {:>6} {:>5} {:>7} {:>9} {:>9}  {:<28} {:<28}",
-            "symbol", "updates", "resync", "unsync s", "tick cmp", "tick eq", "bid", "ask"
-        )?;
-        for s in &self.symbols {
-            writeln!(
-                f,
-                "  {:<12} {:>6} {:>5} {:>7.3}{} {:>9} {:>9}  {:<28} {:<28}",
-                s.symbol,
-                s.updates,
-                s.resyncs,
-                s.unsynced_ns as f64 / 1e9,
-                if s.synced_at_end { " " } else { "!" },
-                s.tickers_compared,
-                s.tickers_equal,
-                px(s.bid),
-                px(s.ask)
-            )?;
-        }
-        writeln!(f, "  (! = book unsynced at end)")?;
-        crate::l2backtest::fmt_summary_lines(
-            f,
-            self.strategy.as_deref(),
-            self.signals,
-            self.backtest.as_ref(),
-        )?;
-        writeln!(f, "elapsed:       {:.3} s", self.elapsed_s)?;
-        write!(f, "digest: {}", self.digest)
-    }
 }

@@ -18,6 +18,7 @@ pub mod l2state;
 pub mod latency_report;
 pub mod live_ws;
 pub mod lobster;
+pub mod output;
 pub mod pipeline;
 pub mod report;
 pub mod signals;

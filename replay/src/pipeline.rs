@@ -30,7 +30,8 @@ use ticklane_engine::Event;
 use ticklane_feeds::itch::framing::FrameReader;
 
 use crate::itch::{summarize, FrameFlow, ItchReplayOptions, ReplayError};
-use crate::stages::{BookStage, DecodeStage, Output, OutputKind};
+use crate::output::{Output, OutputKind};
+use crate::stages::{BookStage, DecodeStage};
 use crate::summary::{ErrorCounts, Summary};
 use ticklane_engine::strategy::{NoStrategy, Strategy};
 
@@ -716,9 +717,9 @@ where
     S: Strategy + Send + 'static,
 {
     use crate::l2state::{
-        venue_title, CryptoReplayError, L2BookStage, L2Encoding, L2Output, L2StageResult, L2Summary,
+        venue_title, CryptoReplayError, L2BookStage, L2Output, L2StageResult, L2Summary,
     };
-    use crate::venue::{Frames, VenueFormat};
+    use crate::venue::Frames;
     let started = Instant::now();
     let shards = cfg.shards.clamp(1, 64);
     if strategy.is_some() && shards > 1 {
@@ -734,14 +735,12 @@ where
         ));
     }
     let machine = format.machine(&opts);
-    let encoding = if format == VenueFormat::Binance {
-        L2Encoding::Binance
-    } else {
-        L2Encoding::Levels
-    };
+    let encoding = format.digest_encoding();
     let mut output = L2Output::new(encoding, opts.bbo_csv).map_err(CryptoReplayError::Output)?;
     let mut bt = match strategy {
-        Some((s, bo)) => Some(crate::l2backtest::L2Backtest::new(s, bo)?.with_quote_of(format)),
+        Some((s, bo)) => {
+            Some(crate::l2backtest::L2Backtest::new(s, bo)?.with_quotes(format.quote_fn()))
+        }
         None => None,
     };
     let stages: Vec<L2BookStage<S>> = (0..shards)

@@ -11,7 +11,7 @@ pub use l3::{Applied, Book, BookError, L3Books, Level, OrderTable, RestingOrder,
 use crate::{Px, Side};
 
 /// Read access to one instrument's aggregated price levels, whatever kind of book holds them:
-/// what strategies ([`crate::strategy::BookView`]) and the execution simulator need of a book.
+/// what strategies (through their book view) and the execution simulator need of a book.
 pub trait LevelView {
     /// Levels of `side`, sorted worst first, so the best is the last.
     fn side_levels(&self, side: Side) -> &[Level];

@@ -3,7 +3,7 @@
 //! A strategy's order actions travel to a simulated exchange after an *entry latency*, are
 //! matched there against the real book of the replayed data (taker orders walk the book; resting
 //! orders wait in a queue whose position a [`queue::QueueModel`] tracks), and the strategy hears
-//! of the outcome only after a *response latency*, through [`crate::strategy::Strategy::on_order`].
+//! of the outcome only after a *response latency*, through the strategy's `on_order` hook.
 //! Fills are priced exactly, charged [`fees::Fees`], and booked by a [`ledger::Ledger`]
 //! (position, cash, realized and unrealized PnL marked at mid).
 //!

@@ -23,9 +23,9 @@ use super::fees::Fees;
 use super::latency::{ActionKind, Latency, LatencyModel};
 use super::queue::{QueueKind, QueueModel, QueuePos};
 use super::{Fill, Liquidity, OrderStatus, OrderUpdate, RejectReason};
+use crate::action::{Action, OrderIntent, Tif};
 use crate::book::{Book, L3Books, LevelView};
 use crate::event::{Body, Event};
-use crate::strategy::{Action, OrderIntent, Tif};
 use crate::{InstrumentIdx, Nanos, Px, Qty, Side};
 
 /// Working orders an instrument may have at once; more are rejected

@@ -20,9 +20,9 @@ use std::collections::VecDeque;
 use ticklane_engine::{Body, InstrumentIdx, Side};
 use ticklane_feeds::binance::{BinanceDecoder, BinanceError, BinanceMsg, LevelUpdate, Precision};
 
+use super::{CryptoReplayOptions, L2Summary};
 use super::{EventBuf, VenueFormat, VenueSync};
 use crate::capture::CaptureLine;
-use crate::l2state::{CryptoReplayOptions, L2Summary};
 
 /// Diffs kept per symbol while waiting for a snapshot (the most recent ones).
 pub const MAX_BUFFERED: usize = 10_000;

@@ -17,9 +17,9 @@ use ticklane_engine::{Body, Side};
 use ticklane_feeds::coinbase::{CoinbaseDecoder, CoinbaseMsg};
 use ticklane_feeds::json::{LevelUpdate, Precision};
 
+use super::{CryptoReplayOptions, L2Summary, DECIMALS};
 use super::{EventBuf, VenueFormat, VenueSync};
 use crate::capture::CaptureLine;
-use crate::l2state::{CryptoReplayOptions, L2Summary, DECIMALS};
 
 #[derive(Clone, Copy)]
 struct PendingTicker {

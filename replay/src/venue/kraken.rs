@@ -18,9 +18,9 @@ use ticklane_engine::{Body, Side};
 use ticklane_feeds::json::{LevelUpdate, Precision};
 use ticklane_feeds::kraken::{KrakenDecoder, KrakenMsg, KrakenTrade};
 
+use super::{CryptoReplayOptions, L2Summary};
 use super::{EventBuf, VenueFormat, VenueSync};
 use crate::capture::CaptureLine;
-use crate::l2state::{CryptoReplayOptions, L2Summary};
 
 /// The Kraken machine.
 pub struct Kraken {

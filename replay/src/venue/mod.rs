@@ -7,7 +7,7 @@
 //! what a sequence gap looks like, which decimals its checksum uses) and nothing of books,
 //! strategies or outputs: it keeps no book. What needs the book (applying levels, verifying a
 //! checksum, comparing a ticker with the top, reporting the top of book) is done by the book
-//! stage ([`crate::l2state::L2BookStage`]) on the events.
+//! stage (`l2state::L2BookStage`) on the events.
 //!
 //! The registry ([`VenueFormat`], [`VENUES`]) lists the venues once: their names, how their
 //! symbols split into base and quote currency, and how to build their machine.
@@ -17,11 +17,68 @@ use ticklane_engine::{Body, Event, Header, InstrumentIdx, Nanos, Px, Qty, Side, 
 use ticklane_feeds::json::LevelUpdate;
 
 use crate::capture::CaptureLine;
-use crate::l2state::{CryptoReplayOptions, L2Summary};
+use std::io::Write;
+
+use ticklane_engine::strategy::Strategy;
+use ticklane_feeds::json::Precision;
+
+use crate::l2backtest::L2BacktestError;
+pub use summary::{L2Summary, SymbolSummary};
 
 pub mod binance;
 pub mod coinbase;
 pub mod kraken;
+pub mod summary;
+
+/// Decimals of every price and size in a crypto replay's books (1e-8 units).
+pub const DECIMALS: u32 = 8;
+
+/// Options.
+#[derive(Default)]
+pub struct CryptoReplayOptions<'a> {
+    /// Report books before their snapshot (or after losing sync) too.
+    pub accept_unsynced: bool,
+    /// BBO CSV sink (prices with 8 decimals).
+    pub bbo_csv: Option<Box<dyn Write + 'a>>,
+    /// Kraken: the subscribed book depth for v2 captures (v1 names it in the channel,
+    /// `book-10`); the book is truncated to it after every message. Default 10.
+    pub book_depth: Option<usize>,
+    /// Kraken v2: each pair's price and quantity decimals as the venue writes them (from its
+    /// instrument channel), needed to verify checksums; v1 strings tell them themselves.
+    pub wire_precision: Vec<(String, Precision)>,
+    /// Backtest this strategy on the books (see [`crate::l2backtest`]): it runs on every
+    /// level update and trade of a synced book (or of any book, with `accept_unsynced`).
+    pub backtest: Option<(Box<dyn Strategy + 'a>, crate::backtest::BacktestOptions)>,
+    /// Largest jump of receive time between two frames, ns; a larger one is counted and the
+    /// frame applied at the previous frame's time ([`ticklane_engine::event_time`]). `None`:
+    /// the default, 6 hours.
+    pub max_time_jump_ns: Option<u64>,
+}
+
+/// Why a replay could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoReplayError {
+    /// Reading the capture failed.
+    #[error("reading the capture: {0}")]
+    Read(std::io::Error),
+    /// Writing the BBO CSV failed.
+    #[error("writing the BBO CSV: {0}")]
+    Output(std::io::Error),
+    /// Nothing in the input decoded as this venue's messages.
+    #[error("not a {venue} capture: no frame decoded ({bad} bad lines or frames)")]
+    WrongVenue {
+        /// The venue asked for.
+        venue: &'static str,
+        /// Lines and frames that failed.
+        bad: u64,
+    },
+    /// The backtest cannot run on this data as configured.
+    #[error("{0}")]
+    Backtest(#[from] L2BacktestError),
+    /// A stage of the threaded pipeline failed.
+    #[error("{0}")]
+    Stage(String),
+}
 
 /// A venue format: which sync state machine reads the capture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -102,6 +159,24 @@ impl VenueFormat {
         asset_of(self, symbol)
     }
 
+    /// How the digest encodes this venue's outputs.
+    pub fn digest_encoding(self) -> crate::digest::L2Encoding {
+        match self {
+            VenueFormat::Binance => crate::digest::L2Encoding::Binance,
+            VenueFormat::Coinbase | VenueFormat::Kraken => crate::digest::L2Encoding::Levels,
+        }
+    }
+
+    /// [`quote_of`](Self::quote_of) as a function (what an L2 backtest is given to keep its
+    /// accounts in one currency).
+    pub fn quote_fn(self) -> fn(&str) -> Option<String> {
+        match self {
+            VenueFormat::Binance => |s| VenueFormat::Binance.quote_of(s),
+            VenueFormat::Coinbase => |s| VenueFormat::Coinbase.quote_of(s),
+            VenueFormat::Kraken => |s| VenueFormat::Kraken.quote_of(s),
+        }
+    }
+
     /// The quote currency of one of the venue's symbols.
     pub fn quote_of(self, symbol: &str) -> Option<String> {
         asset_of(self, symbol).map(|(_, q)| q)
@@ -180,7 +255,7 @@ pub trait VenueSync: Send {
     /// and a check that the input was this venue's at all.
     ///
     /// # Errors
-    /// A message for [`crate::l2state::CryptoReplayError::WrongVenue`]: lines were read but
+    /// The bad-line count for [`CryptoReplayError::WrongVenue`]: lines were read but
     /// none decoded as this venue's.
     fn finish(&mut self, s: &mut L2Summary) -> Result<(), u64>;
 }
