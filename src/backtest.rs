@@ -137,6 +137,7 @@ pub(crate) fn manifest(plan: &Plan, digest: &str) -> Result<Manifest> {
         config: plan.config.clone(),
         digest: digest.to_owned(),
         command: std::env::args().collect(),
+        spec: None,
     })
 }
 

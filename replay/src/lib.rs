@@ -19,6 +19,7 @@ pub mod live_ws;
 pub mod lobster;
 pub mod pipeline;
 pub mod report;
+pub mod run;
 pub mod signals;
 pub mod stages;
 pub mod summary;
