@@ -9,9 +9,82 @@ if [ ! -d ../shared/data ]; then
 fi
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
-# The out-of-tree strategy example builds against the engine alone and runs a replay.
-out=$(CARGO_TARGET_DIR=target/plugin cargo run --quiet --locked --manifest-path strategies/examples/plugin/Cargo.toml -- data/AAPL_2012-06-21_lobster10.itch)
+# The out-of-tree strategy example: its own strategy registered beside the built-ins, and the
+# whole command line built around it (ticklane::cli::main_with): a replay, a backtest with a
+# report that verify re-runs, and a short live session against `ticklane serve`.
+CARGO_TARGET_DIR=target/plugin cargo build --quiet --locked --manifest-path strategies/examples/plugin/Cargo.toml
+plugin=target/plugin/debug/plugin
+ticklane=target/debug/ticklane
+sample=data/AAPL_2012-06-21_lobster10.itch
+tmp=$(mktemp -d)
+live_pid=
+cleanup() {
+  if [ -n "$live_pid" ]; then kill "$live_pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() {
+  echo "plugin example: $*" >&2
+  exit 1
+}
+digest_of() { grep '^digest: [0-9a-f]\{32\}$' | tail -1; }
+
+# 1. A replay with the plugin's strategy: signals, and the digest last.
+out=$("$plugin" replay "$sample" --strategy tight_spread_pressure)
 echo "$out" | tail -3
-echo "$out" | grep -q '^strategy: *tight_spread_pressure: [1-9][0-9]* signals' || { echo "plugin example: no signals" >&2; exit 1; }
-echo "$out" | grep -q '^digest: [0-9a-f]\{32\}$' || { echo "plugin example: no digest" >&2; exit 1; }
-echo "plugin example: 1 passed, 0 failed"
+echo "$out" | grep -q '^strategy: *tight_spread_pressure: [1-9][0-9]* signals' || fail "replay: no signals"
+replay_digest=$(echo "$out" | digest_of)
+[ -n "$replay_digest" ] || fail "replay: no digest"
+"$plugin" strategies | grep -q '^tight_spread_pressure ' || fail "strategies: not listed"
+
+# 2. A backtest of it with a report, which verify re-runs from another directory.
+printf 'max_spread = 200\nsize = 50\n' > "$tmp/tsp.toml"
+out=$("$plugin" replay "$sample" --strategy tight_spread_pressure --strategy-config "$tmp/tsp.toml" \
+  --exec-config data/exec-example.toml --report "$tmp/report")
+echo "$out" | grep -q '^strategy: *tight_spread_pressure: [1-9][0-9]* signals' || fail "backtest: no signals"
+echo "$out" | grep -q 'backtest report' || fail "backtest: no statistics block"
+backtest_digest=$(echo "$out" | digest_of)
+[ -n "$backtest_digest" ] || fail "backtest: no digest"
+for f in summary.json equity.svg trades.csv trades.parquet manifest.json; do
+  [ -s "$tmp/report/$f" ] || fail "backtest: report file $f missing"
+done
+grep -q '"name": "tight_spread_pressure"' "$tmp/report/manifest.json" || fail "backtest: the manifest does not name the strategy"
+verified=$(cd "$tmp" && "$OLDPWD/$plugin" verify report/manifest.json) || fail "verify: exit $?"
+[ "$(echo "$verified" | digest_of)" = "$backtest_digest" ] || fail "verify: another digest"
+
+# 3. A short live session: `ticklane serve` publishes the sample on two multicast lines, the
+# plugin's daemon runs its strategy on them and must print the file replay's digest.
+port=$((20000 + RANDOM % 20000))
+group=239.255.87.$((1 + RANDOM % 200))
+cat > "$tmp/live.toml" <<TOML
+[[source]]
+kind = "itch"
+name = "plugin"
+group = "$group:$port"
+line_b = "$group:$((port + 1))"
+request_server = "127.0.0.1:$((port + 2))"
+recv = "recvmmsg"
+[strategy]
+name = "tight_spread_pressure"
+[journal]
+path = "live.journal"
+flush_ms = 10
+[metrics]
+enabled = false
+TOML
+timeout 60 "$plugin" live --config "$tmp/live.toml" > "$tmp/live.out" 2> "$tmp/live.err" &
+live_pid=$!
+for _ in $(seq 100); do
+  grep -q '^live: source' "$tmp/live.err" && break
+  sleep 0.1
+done
+grep -q '^live: source' "$tmp/live.err" || fail "live did not start: $(cat "$tmp/live.err")"
+timeout 60 "$ticklane" serve itch "$sample" --group "$group:$port" --line-b "$group:$((port + 1))" \
+  --rate 20000 --request-port $((port + 2)) --linger-ms 1500 > /dev/null 2> "$tmp/serve.err" \
+  || fail "serve failed: $(cat "$tmp/serve.err")"
+wait "$live_pid" || fail "live: exit $? $(cat "$tmp/live.err")"
+live_pid=
+grep -q 'tight_spread_pressure: [1-9][0-9]* signals' "$tmp/live.out" || fail "live: no signals: $(cat "$tmp/live.out")"
+[ "$(digest_of < "$tmp/live.out")" = "$replay_digest" ] || fail "live: its digest is not the replay's: $(cat "$tmp/live.out")"
+tail -1 "$tmp/live.out"
+echo "plugin example: 3 passed (replay, backtest + report + verify, live), 0 failed"

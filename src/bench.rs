@@ -398,10 +398,12 @@ pub fn backtest(a: BacktestBenchArgs) -> Result<u8, Failure> {
     )
     .map_err(|err| Failure { code: 2, err })?;
     let build = || {
-        ticklane_strategies::build(&a.strategy, None).map_err(|e| Failure {
-            code: 2,
-            err: e.into(),
-        })
+        crate::strategies()
+            .build(&a.strategy, None)
+            .map_err(|e| Failure {
+                code: 2,
+                err: e.into(),
+            })
     };
     let changed = |what: &str, want: &str, got: &str| Failure {
         code: crate::exit::OTHER,

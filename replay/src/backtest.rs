@@ -235,6 +235,58 @@ impl ExecConfig {
     }
 }
 
+/// Price ticks per currency unit, and lots per unit of quantity, on L2 crypto data: prices
+/// and sizes both carry 8 decimals.
+pub const L2_UNIT: i64 = 100_000_000;
+
+impl ExecConfig {
+    /// The units of L2 crypto data (Binance, Coinbase, Kraken): `ticks_per_unit` and
+    /// `lots_per_unit` become [`L2_UNIT`] unless the configuration gave them
+    /// (`ticks_given`, `lots_given`), and Sharpe and Sortino annualize over 365 days of 24
+    /// hours unless `periods_per_year` is set (crypto markets never close).
+    ///
+    /// ```
+    /// let mut c = ticklane_replay::backtest::ExecConfig::default();
+    /// c.default_l2_units(false, true);
+    /// assert_eq!((c.ticks_per_unit, c.lots_per_unit), (100_000_000, 1));
+    /// assert_eq!(c.periods_per_year, 365.0 * 86_400.0);
+    /// ```
+    pub fn default_l2_units(&mut self, ticks_given: bool, lots_given: bool) {
+        if !ticks_given {
+            self.ticks_per_unit = L2_UNIT;
+        }
+        if !lots_given {
+            self.lots_per_unit = L2_UNIT;
+        }
+        if self.periods_per_year <= 0.0 && self.sample_interval_ns > 0 {
+            self.periods_per_year = 365.0 * 86_400e9 / self.sample_interval_ns as f64;
+        }
+    }
+
+    /// Parses an execution config file's text (`None`: every default) for a run on `l2` data
+    /// or not: on L2 data the units the text leaves out are the L2 ones
+    /// ([`default_l2_units`](Self::default_l2_units)).
+    ///
+    /// # Errors
+    /// [`ExecConfigError::Toml`], naming the key or line.
+    pub fn parse_for(text: Option<&str>, l2: bool) -> Result<Self, ExecConfigError> {
+        let mut cfg = match text {
+            Some(t) => ExecConfig::parse(t)?,
+            None => ExecConfig::default(),
+        };
+        if l2 {
+            let keys = text
+                .and_then(|t| toml::from_str::<toml::Table>(t).ok())
+                .unwrap_or_default();
+            cfg.default_l2_units(
+                keys.contains_key("ticks_per_unit"),
+                keys.contains_key("lots_per_unit"),
+            );
+        }
+        Ok(cfg)
+    }
+}
+
 fn is_one(v: &i64) -> bool {
     *v == 1
 }

@@ -21,6 +21,7 @@ pub mod lobster;
 pub mod output;
 pub mod pipeline;
 pub mod report;
+pub mod run;
 pub mod signals;
 pub mod stages;
 pub mod summary;

@@ -525,7 +525,7 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
         let (n, t) = (strategy_name.clone(), strategy_text.clone());
         move || -> Result<Box<dyn Strategy + Send>, ticklane_strategies::RegistryError> {
             match &n {
-                Some(n) => ticklane_strategies::build(n, t.as_deref()),
+                Some(n) => crate::strategies().build(n, t.as_deref()),
                 None => Ok(Box::new(NoStrategy)),
             }
         }

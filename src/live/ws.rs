@@ -43,8 +43,9 @@ pub(crate) fn run(cfg: &LiveConfig) -> Result<u8, Failure> {
     let backtest = match &cfg.strategy {
         Some(st) => {
             let text = super::strategy_toml(cfg)?;
-            let strategy =
-                ticklane_strategies::build(&st.name, text.as_deref()).map_err(|e| Failure {
+            let strategy = crate::strategies()
+                .build(&st.name, text.as_deref())
+                .map_err(|e| Failure {
                     code: 2,
                     err: anyhow::Error::new(e).context("[strategy]"),
                 })?;

@@ -145,7 +145,7 @@ fn verify_passes_on_an_untouched_manifest_and_fails_on_edited_ones() {
     assert!(stdout(&v).contains("differs: stats."), "{}", stdout(&v));
     std::fs::copy(&m2, &manifest).unwrap();
 
-    // A changed input file: named, exit 3, nothing re-run.
+    // A changed input file: named, exit 5, nothing re-run.
     let copy = dir.join("sample.itch");
     std::fs::copy(SAMPLE, &copy).unwrap();
     let dir2 = tmp_dir("verify-input");
@@ -163,8 +163,283 @@ fn verify_passes_on_an_untouched_manifest_and_fails_on_edited_ones() {
     bytes[n - 1] ^= 0xFF;
     std::fs::write(&copy, bytes).unwrap();
     let v = ticklane(&["verify", p(&dir2.join("manifest.json"))]);
+    assert_eq!(v.status.code(), Some(5), "{}", stdout(&v));
+    assert!(
+        stdout(&v).contains("differs: input sample.itch: sha256 is")
+            || stdout(&v).contains("sample.itch: sha256 is"),
+        "{}",
+        stdout(&v)
+    );
+    assert!(
+        !stdout(&v).contains("digest:"),
+        "nothing re-run: {}",
+        stdout(&v)
+    );
+    // A missing input (or manifest): exit 3, naming it.
+    std::fs::remove_file(&copy).unwrap();
+    let v = ticklane(&["verify", p(&dir2.join("manifest.json"))]);
     assert_eq!(v.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&v.stderr).contains("sha256"));
+    assert!(
+        String::from_utf8_lossy(&v.stderr).contains("sample.itch"),
+        "{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    let v = ticklane(&["verify", p(&dir2.join("no-manifest.json"))]);
+    assert_eq!(v.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&v.stderr).contains("no-manifest.json"));
+}
+
+fn ticklane_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run ticklane")
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn verify_runs_from_any_directory_with_paths_relative_to_the_manifest() {
+    // A project folder with its data, its configs and a report; then moved elsewhere.
+    let base = tmp_dir("moved");
+    let (project, moved, elsewhere) = (base.join("a"), base.join("b"), base.join("c"));
+    std::fs::create_dir_all(project.join("data")).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::copy(SAMPLE, project.join("data/s.itch")).unwrap();
+    std::fs::copy(EXAMPLE, project.join("exec.toml")).unwrap();
+    std::fs::write(
+        project.join("mm.toml"),
+        "half_spread = 200.0
+size = 300
+",
+    )
+    .unwrap();
+    let o = ticklane_in(
+        &project,
+        &[
+            "replay",
+            "data/s.itch",
+            "--strategy",
+            "market_maker",
+            "--strategy-config",
+            "mm.toml",
+            "--exec-config",
+            "exec.toml",
+            "--report",
+            "runs/one",
+        ],
+    );
+    let digest = digest_of(&o);
+    let m = json(&project.join("runs/one/manifest.json"));
+    // Paths relative to the manifest's folder, each input with its SHA-256; the spec whole.
+    assert_eq!(m["inputs"][0]["path"], "../../data/s.itch");
+    let spec = &m["spec"];
+    assert_eq!(spec["inputs"][0]["path"], "../../data/s.itch");
+    assert_eq!(spec["inputs"][0]["sha256"], m["inputs"][0]["sha256"]);
+    assert_eq!(spec["format"], "itch");
+    assert_eq!(spec["strategy"]["name"], "market_maker");
+    assert_eq!(spec["strategy"]["config"]["half_spread"], 200.0);
+    assert_eq!(spec["exec"]["latency"]["new_ns"], 30000);
+    assert_eq!(spec["outputs"]["report"], ".");
+    std::fs::rename(&project, &moved).unwrap();
+    // From another directory, by an absolute path and by a relative one.
+    let manifest = moved.join("runs/one/manifest.json");
+    let v = ticklane_in(&elsewhere, &["verify", p(&manifest)]);
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&v),
+        String::from_utf8_lossy(&v.stderr)
+    );
+    assert_eq!(digest_of(&v), digest);
+    let v = ticklane_in(&moved.join("runs"), &["verify", "one/manifest.json"]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+    assert_eq!(digest_of(&v), digest);
+    // Nothing was written by verify: the report is as the run left it.
+    assert_eq!(json(&manifest), m);
+}
+
+#[test]
+fn verify_fails_with_exit_5_on_an_edited_strategy_key_digest_or_config() {
+    let dir = tmp_dir("edited");
+    let cfg = dir.join("mm.toml");
+    std::fs::write(
+        &cfg,
+        "half_spread = 200.0
+",
+    )
+    .unwrap();
+    let rep = dir.join("rep");
+    let o = mm(&["--strategy-config", p(&cfg), "--report", p(&rep)]);
+    let digest = digest_of(&o);
+    let manifest = rep.join("manifest.json");
+    let original = json(&manifest);
+    let verify_edited = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut m = original.clone();
+        edit(&mut m);
+        std::fs::write(&manifest, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+        let v = ticklane(&["verify", p(&manifest)]);
+        std::fs::write(&manifest, serde_json::to_string_pretty(&original).unwrap()).unwrap();
+        (v.status.code(), stdout(&v))
+    };
+    assert_eq!(verify_edited(&|_| {}).0, Some(0));
+    // A strategy key: the re-run trades otherwise; the lines say what moved.
+    let (code, out) =
+        verify_edited(&|m| m["spec"]["strategy"]["config"]["half_spread"] = 500.0.into());
+    assert_eq!(code, Some(5), "{out}");
+    assert!(
+        out.contains(&format!("differs: digest: {digest} -> ")),
+        "{out}"
+    );
+    assert!(
+        out.contains("differs: config.strategy.config_toml: \"half_spread = 200.0\\n\" -> \"half_spread = 500.0\\n\""),
+        "{out}"
+    );
+    assert!(out.contains("differs: stats."), "{out}");
+    // A strategy key that is not there is bad configuration, named.
+    let (code, _) = verify_edited(&|m| m["spec"]["strategy"]["config"]["half_sprad"] = 1.0.into());
+    assert_eq!(code, Some(2));
+    // The digest.
+    let (code, out) = verify_edited(&|m| m["digest"] = "0".repeat(32).into());
+    assert_eq!(code, Some(5), "{out}");
+    assert!(
+        out.contains(&format!("differs: digest: {} -> {digest}", "0".repeat(32))),
+        "{out}"
+    );
+    // The recorded configuration alone (the spec untouched): the same digest, still a
+    // difference.
+    let (code, out) =
+        verify_edited(&|m| m["config"]["exec"]["fees"]["maker_per_lot"] = (-99.0).into());
+    assert_eq!(code, Some(5), "{out}");
+    assert!(
+        out.contains("differs: config.exec.fees.maker_per_lot: -99.0 -> 0.0"),
+        "{out}"
+    );
+    assert!(!out.contains("differs: digest"), "{out}");
+    // The spec's record of an input's hash.
+    let (code, out) = verify_edited(&|m| m["spec"]["inputs"][0]["sha256"] = "ab".repeat(32).into());
+    assert_eq!(code, Some(5), "{out}");
+    assert!(out.contains("sha256"), "{out}");
+    // A manifest without a spec (an earlier version's) cannot be re-run: said so, exit 3.
+    let mut old = original.clone();
+    old.as_object_mut().unwrap().remove("spec");
+    std::fs::write(&manifest, serde_json::to_string_pretty(&old).unwrap()).unwrap();
+    let v = ticklane(&["verify", p(&manifest)]);
+    assert_eq!(v.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&v.stderr).contains("no run spec"));
+}
+
+#[test]
+fn a_spec_file_gives_the_digest_of_the_equivalent_flags() {
+    let dir = tmp_dir("spec");
+    let elsewhere = tmp_dir("spec-cwd");
+    std::fs::copy(SAMPLE, dir.join("s.itch")).unwrap();
+    let exec = std::fs::read_to_string(EXAMPLE).unwrap();
+    let flags = digest_of(&mm(&[
+        "--exec-config",
+        EXAMPLE,
+        "--symbols",
+        "AAPL",
+        "--max-time-jump",
+        "2h",
+    ]));
+    // Written by hand: the example's execution keys as the [exec] table, paths relative to
+    // the spec's folder, run from another directory.
+    let mut text = String::from("format = \"itch\"\n");
+    let mut table = String::new();
+    for line in exec.lines() {
+        let line = line.split('#').next().unwrap().trim();
+        if line.is_empty() {
+            continue;
+        }
+        match line.strip_prefix('[') {
+            Some(t) => table = format!("{}.", t.trim_end_matches(']')),
+            None => text.push_str(&format!("exec.{table}{line}\n")),
+        }
+    }
+    text.push_str(
+        "[[inputs]]\npath = \"s.itch\"\n\
+         [options]\nsymbols = [\"AAPL\"]\nmax_time_jump_ns = 7200000000000\n\
+         [strategy]\nname = \"market_maker\"\n",
+    );
+    std::fs::write(dir.join("run.toml"), &text).unwrap();
+    let o = ticklane_in(&elsewhere, &["replay", "--spec", p(&dir.join("run.toml"))]);
+    assert_eq!(digest_of(&o), flags, "{text}");
+    // The threaded layout in the spec: the same digest.
+    text.push_str("[pipeline]\nmode = \"threads\"\nshards = 2\n");
+    std::fs::write(dir.join("threads.toml"), &text).unwrap();
+    let o = ticklane_in(
+        &elsewhere,
+        &["replay", "--spec", p(&dir.join("threads.toml"))],
+    );
+    assert_eq!(digest_of(&o), flags);
+    // --save-spec writes what the flags describe; run from elsewhere, it gives their digest,
+    // its report included.
+    let saved = dir.join("saved/run.toml");
+    std::fs::create_dir_all(dir.join("saved")).unwrap();
+    let o = mm(&[
+        "--exec-config",
+        EXAMPLE,
+        "--symbols",
+        "AAPL",
+        "--max-time-jump",
+        "2h",
+        "--save-spec",
+        p(&saved),
+    ]);
+    assert_eq!(digest_of(&o), flags);
+    let saved_text = std::fs::read_to_string(&saved).unwrap();
+    assert!(saved_text.contains("[strategy]"), "{saved_text}");
+    let rep = dir.join("saved/report");
+    assert!(!saved_text.contains("[outputs]"), "{saved_text}");
+    std::fs::write(
+        &saved,
+        format!("{saved_text}\n[outputs]\nreport = \"report\"\n"),
+    )
+    .unwrap();
+    let o = ticklane_in(&elsewhere, &["replay", "--spec", p(&saved)]);
+    assert_eq!(
+        digest_of(&o),
+        flags,
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = ticklane_in(&elsewhere, &["verify", p(&rep.join("manifest.json"))]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+    // On L2 data: a spec naming only the queue model takes the L2 units, as the flags do.
+    let l2_flags = digest_of(&l2_mm(&["--queue", "conservative"]));
+    let mm_keys = std::fs::read_to_string(MM_BTC).unwrap();
+    let l2 = format!(
+        "format = \"binance\"\n[[inputs]]\npath = \"{SPOT}\"\n[strategy]\nname = \"market_maker\"\n\
+         [strategy.config]\n{mm_keys}\n[exec]\nqueue.model = \"conservative\"\n"
+    );
+    std::fs::write(dir.join("l2.toml"), l2).unwrap();
+    assert_eq!(
+        digest_of(&ticklane(&["replay", "--spec", p(&dir.join("l2.toml"))])),
+        l2_flags
+    );
+    // A spec key that does not apply to the input is refused, not ignored; flags that
+    // describe the run do not go with --spec.
+    std::fs::write(
+        dir.join("bad.toml"),
+        "[[inputs]]\npath = \"s.itch\"\n[options]\naccept_unsynced = true\n",
+    )
+    .unwrap();
+    let o = ticklane(&["replay", "--spec", p(&dir.join("bad.toml"))]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("accept_unsynced"));
+    let o = ticklane(&[
+        "replay",
+        "--spec",
+        p(&dir.join("run.toml")),
+        "--strategy",
+        "obi_taker",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]

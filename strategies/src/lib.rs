@@ -16,7 +16,7 @@ mod orders;
 mod per_instr;
 pub mod registry;
 
-pub use registry::{build, list, KeyInfo, RegistryError, StrategyInfo};
+pub use registry::{build, list, KeyInfo, Registry, RegistryError, StrategyInfo};
 
 #[cfg(test)]
 mod harness;

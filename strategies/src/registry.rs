@@ -1,4 +1,6 @@
-//! Builds a built-in strategy by name from TOML configuration.
+//! Builds a strategy by name from TOML configuration: the built-ins ([`build`], [`list`]),
+//! and a [`Registry`] holding them beside a user's own, so the command line can run strategies
+//! written in other crates.
 
 use ticklane_engine::config::{Bound, Range, RangeError};
 use ticklane_engine::strategy::Strategy;
@@ -11,8 +13,8 @@ use crate::obi::{ObiConfig, ObiTaker};
 /// Why a strategy could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    /// No built-in has that name.
-    #[error("unknown strategy {name:?}; built-ins: {known}")]
+    /// No strategy has that name.
+    #[error("unknown strategy {name:?}; known strategies: {known}")]
     Unknown {
         /// The name asked for.
         name: String,
@@ -26,6 +28,12 @@ pub enum RegistryError {
         name: &'static str,
         /// What is wrong, from the TOML parser (it names the key and line).
         message: String,
+    },
+    /// A strategy of that name is registered already.
+    #[error("a strategy named {name:?} is registered already")]
+    Duplicate {
+        /// The name.
+        name: String,
     },
     /// A key's value is out of its range (NaN and infinities included).
     #[error("strategy {name} config: {error}")]
@@ -70,24 +78,73 @@ fn key<T: Bound + ToString>(key: &'static str, default: T, range: Range<T>) -> K
     }
 }
 
+/// Parses a strategy's configuration from TOML text (`None`: `T::default()`), as every
+/// built-in does: a key the struct does not have is an error naming it when `T` is
+/// `#[serde(deny_unknown_fields)]`. For a user's strategy registered in a [`Registry`].
+///
+/// ```
+/// #[derive(Default, serde::Deserialize)]
+/// #[serde(deny_unknown_fields, default)]
+/// struct Cfg { width: u32 }
+/// let c: Cfg = ticklane_strategies::registry::parse_config("mine", Some("width = 3")).unwrap();
+/// assert_eq!(c.width, 3);
+/// let e = ticklane_strategies::registry::parse_config::<Cfg>("mine", Some("wdth = 3"));
+/// assert!(e.err().unwrap().to_string().contains("wdth"));
+/// ```
+///
+/// # Errors
+/// [`RegistryError::Config`] when the text does not parse or has an unknown key.
+pub fn parse_config<T: serde::de::DeserializeOwned + Default>(
+    name: &'static str,
+    toml_text: Option<&str>,
+) -> Result<T, RegistryError> {
+    match toml_text {
+        None => Ok(T::default()),
+        Some(t) => toml::from_str(t).map_err(|e| RegistryError::Config {
+            name,
+            message: e.to_string().trim().to_owned(),
+        }),
+    }
+}
+
 /// Parses `toml_text` (`None`: the defaults) and checks every key's range with `validate`.
 fn parse<T: serde::de::DeserializeOwned + Default>(
     name: &'static str,
     toml_text: Option<&str>,
     validate: fn(&T) -> Result<(), RangeError>,
 ) -> Result<T, RegistryError> {
-    let cfg = match toml_text {
-        None => T::default(),
-        Some(t) => toml::from_str(t).map_err(|e| RegistryError::Config {
-            name,
-            message: e.to_string().trim().to_owned(),
-        })?,
-    };
+    let cfg = parse_config(name, toml_text)?;
     validate(&cfg).map_err(|error| RegistryError::Range { name, error })?;
     Ok(cfg)
 }
 
-/// Builds the built-in `name` with `config` (TOML text; `None` for the defaults).
+/// A built-in by name, or `None` when no built-in has it.
+fn builtin(
+    name: &str,
+    config: Option<&str>,
+) -> Option<Result<Box<dyn Strategy + Send>, RegistryError>> {
+    fn boxed<S: Strategy + Send + 'static>(
+        s: Result<S, RegistryError>,
+    ) -> Result<Box<dyn Strategy + Send>, RegistryError> {
+        s.map(|s| Box::new(s) as Box<dyn Strategy + Send>)
+    }
+    Some(match name {
+        "obi_taker" => boxed(parse("obi_taker", config, ObiConfig::validate).map(ObiTaker::new)),
+        "ema_cross" => {
+            boxed(parse("ema_cross", config, EmaCrossConfig::validate).map(EmaCross::new))
+        }
+        "mean_reversion" => boxed(
+            parse("mean_reversion", config, MeanReversionConfig::validate).map(MeanReversion::new),
+        ),
+        "market_maker" => {
+            boxed(parse("market_maker", config, MarketMakerConfig::validate).map(MarketMaker::new))
+        }
+        _ => return None,
+    })
+}
+
+/// Builds the built-in `name` with `config` (TOML text; `None` for the defaults). A
+/// [`Registry`] builds the built-ins the same way, and the strategies registered beside them.
 ///
 /// ```
 /// let s = ticklane_strategies::build("obi_taker", Some("threshold = 0.7")).unwrap();
@@ -99,34 +156,141 @@ fn parse<T: serde::de::DeserializeOwned + Default>(
 /// # Errors
 /// [`RegistryError`].
 pub fn build(name: &str, config: Option<&str>) -> Result<Box<dyn Strategy + Send>, RegistryError> {
-    Ok(match name {
-        "obi_taker" => Box::new(ObiTaker::new(parse(
-            "obi_taker",
-            config,
-            ObiConfig::validate,
-        )?)),
-        "ema_cross" => Box::new(EmaCross::new(parse(
-            "ema_cross",
-            config,
-            EmaCrossConfig::validate,
-        )?)),
-        "mean_reversion" => Box::new(MeanReversion::new(parse(
-            "mean_reversion",
-            config,
-            MeanReversionConfig::validate,
-        )?)),
-        "market_maker" => Box::new(MarketMaker::new(parse(
-            "market_maker",
-            config,
-            MarketMakerConfig::validate,
-        )?)),
-        _ => {
-            return Err(RegistryError::Unknown {
-                name: name.to_owned(),
-                known: list().iter().map(|i| i.name).collect::<Vec<_>>().join(", "),
-            })
-        }
+    builtin(name, config).unwrap_or_else(|| {
+        Err(RegistryError::Unknown {
+            name: name.to_owned(),
+            known: list().iter().map(|i| i.name).collect::<Vec<_>>().join(", "),
+        })
     })
+}
+
+/// What a [`Registry`] calls to build a strategy: its TOML configuration text (`None`: the
+/// defaults) in, the strategy or the reason it cannot be built out.
+pub type Constructor =
+    dyn Fn(Option<&str>) -> Result<Box<dyn Strategy + Send>, RegistryError> + Send + Sync;
+
+/// One registered strategy.
+struct Entry {
+    info: StrategyInfo,
+    make: Box<Constructor>,
+}
+
+/// Strategies by name: the built-ins, and those a user's crate registers beside them, each
+/// built from its TOML configuration. The command line takes one
+/// (`ticklane::cli::main_with(registry)`), so a crate of your own gets every command (replay,
+/// backtests and reports, verify, live) with its strategies in them.
+///
+/// ```
+/// use ticklane_engine::strategy::{NoStrategy, Strategy};
+/// use ticklane_strategies::registry::{Registry, StrategyInfo};
+///
+/// let mut r = Registry::builtins();
+/// r.register(
+///     StrategyInfo { name: "idle", about: "does nothing", keys: Vec::new() },
+///     |_config| Ok(Box::new(NoStrategy) as Box<dyn Strategy + Send>),
+/// )
+/// .unwrap();
+/// assert!(r.build("idle", None).is_ok());
+/// assert_eq!(r.build("market_maker", None).unwrap().name(), "market_maker");
+/// assert!(r.register(StrategyInfo { name: "idle", about: "", keys: Vec::new() },
+///     |_| Ok(Box::new(NoStrategy) as Box<dyn Strategy + Send>)).is_err());
+/// ```
+pub struct Registry {
+    /// In registration order: the built-ins first, as [`list`] gives them.
+    entries: Vec<Entry>,
+}
+
+impl Registry {
+    /// A registry with no strategy in it.
+    pub fn empty() -> Registry {
+        Registry {
+            entries: Vec::new(),
+        }
+    }
+
+    /// The built-ins ([`list`]), built as [`build`] builds them.
+    pub fn builtins() -> Registry {
+        let mut r = Registry::empty();
+        for info in list() {
+            let name = info.name;
+            r.entries.push(Entry {
+                info,
+                make: Box::new(move |config| build(name, config)),
+            });
+        }
+        r
+    }
+
+    /// Adds a strategy under `info.name`, built by `make` from its configuration text.
+    ///
+    /// # Errors
+    /// [`RegistryError::Duplicate`] when a strategy of that name is already registered (a
+    /// built-in included): names must stay unambiguous in configs and manifests.
+    pub fn register<F>(&mut self, info: StrategyInfo, make: F) -> Result<&mut Self, RegistryError>
+    where
+        F: Fn(Option<&str>) -> Result<Box<dyn Strategy + Send>, RegistryError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        if self.contains(info.name) {
+            return Err(RegistryError::Duplicate {
+                name: info.name.to_owned(),
+            });
+        }
+        self.entries.push(Entry {
+            info,
+            make: Box::new(make),
+        });
+        Ok(self)
+    }
+
+    /// True when a strategy is registered as `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.entries.iter().any(|e| e.info.name == name)
+    }
+
+    /// Builds the strategy registered as `name` with `config` (TOML text; `None` for its
+    /// defaults).
+    ///
+    /// # Errors
+    /// [`RegistryError::Unknown`] (listing the names there are), or the constructor's error.
+    pub fn build(
+        &self,
+        name: &str,
+        config: Option<&str>,
+    ) -> Result<Box<dyn Strategy + Send>, RegistryError> {
+        match self.entries.iter().find(|e| e.info.name == name) {
+            Some(e) => (e.make)(config),
+            None => Err(RegistryError::Unknown {
+                name: name.to_owned(),
+                known: self.names().collect::<Vec<_>>().join(", "),
+            }),
+        }
+    }
+
+    /// Every registered strategy with its keys, in registration order.
+    pub fn infos(&self) -> impl Iterator<Item = &StrategyInfo> {
+        self.entries.iter().map(|e| &e.info)
+    }
+
+    /// Every registered name, in registration order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.entries.iter().map(|e| e.info.name)
+    }
+}
+
+impl Default for Registry {
+    /// The built-ins.
+    fn default() -> Self {
+        Registry::builtins()
+    }
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.names()).finish()
+    }
 }
 
 /// Every built-in with its keys, defaults and ranges.
@@ -187,6 +351,85 @@ pub fn list() -> Vec<StrategyInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Default, serde::Deserialize)]
+    #[serde(deny_unknown_fields, default)]
+    struct QuietConfig {
+        every: u32,
+    }
+
+    /// A user's strategy, with a configuration of one key.
+    struct Quiet;
+
+    impl Strategy for Quiet {
+        fn name(&self) -> &'static str {
+            "quiet"
+        }
+    }
+
+    fn quiet_info() -> StrategyInfo {
+        StrategyInfo {
+            name: "quiet",
+            about: "never signals",
+            keys: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_registry_builds_builtins_and_registered_strategies_by_name() {
+        let mut r = Registry::builtins();
+        assert_eq!(
+            r.names().collect::<Vec<_>>(),
+            list().iter().map(|i| i.name).collect::<Vec<_>>()
+        );
+        r.register(quiet_info(), |c| {
+            let cfg: QuietConfig = parse_config("quiet", c)?;
+            if cfg.every > 10 {
+                return Err(RegistryError::Config {
+                    name: "quiet",
+                    message: format!("every = {} is more than 10", cfg.every),
+                });
+            }
+            Ok(Box::new(Quiet))
+        })
+        .unwrap();
+        assert!(r.contains("quiet") && r.contains("market_maker"));
+        assert_eq!(r.build("quiet", Some("every = 3")).unwrap().name(), "quiet");
+        let e = r
+            .build("quiet", Some("evry = 3"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("strategy quiet config") && e.contains("evry"),
+            "{e}"
+        );
+        assert!(r.build("quiet", Some("every = 11")).is_err());
+        // The built-ins build as `build` builds them, errors included.
+        assert_eq!(
+            r.build("obi_taker", Some("levels = 0"))
+                .err()
+                .unwrap()
+                .to_string(),
+            build("obi_taker", Some("levels = 0"))
+                .err()
+                .unwrap()
+                .to_string()
+        );
+        // An unknown name lists every registered one, the user's included.
+        let e = r.build("nope", None).err().unwrap().to_string();
+        assert!(e.contains("obi_taker") && e.contains("quiet"), "{e}");
+        // A name can be registered once, built-in names included.
+        let again = r.register(quiet_info(), |_| Ok(Box::new(Quiet)));
+        assert!(matches!(again, Err(RegistryError::Duplicate { .. })));
+        let shadow = StrategyInfo {
+            name: "market_maker",
+            ..quiet_info()
+        };
+        assert!(r.register(shadow, |_| Ok(Box::new(Quiet))).is_err());
+        assert_eq!(r.infos().last().unwrap().about, "never signals");
+        assert!(Registry::empty().build("market_maker", None).is_err());
+    }
 
     #[test]
     fn every_listed_strategy_builds_with_defaults_and_rejects_unknown_keys() {

@@ -1,6 +1,6 @@
 //! The run manifest: everything needed to re-run a backtest elsewhere and check that it gave
 //! the same result — the version, each input's SHA-256 and size, the full effective config,
-//! the digest and the command line.
+//! the digest, the command line and the [`RunSpec`](crate::run::RunSpec) itself.
 //!
 //! [`Manifest::diff`] explains in words how two manifests differ, so a failed verification
 //! says *what* changed (an input file, a config field, the version) and not only that the
@@ -17,7 +17,8 @@ use sha2::{Digest as _, Sha256};
 /// One input file of a run.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InputFile {
-    /// The path as given on the command line (relative paths stay relative).
+    /// The path, relative to the manifest's folder (absolute in manifests of earlier
+    /// versions).
     pub path: String,
     /// SHA-256 of the file's bytes, lowercase hex.
     pub sha256: String,
@@ -54,6 +55,10 @@ pub struct Manifest {
     pub digest: String,
     /// The command line, program name first.
     pub command: Vec<String>,
+    /// The run itself, as `ticklane verify` re-runs it: its paths relative to the manifest's
+    /// folder, each input with its SHA-256 (absent from manifests of earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<crate::run::RunSpec>,
 }
 
 /// Why a manifest could not be read or written.
@@ -272,6 +277,7 @@ mod tests {
                 "replay".into(),
                 "data/sample.itch".into(),
             ],
+            spec: None,
         }
     }
 

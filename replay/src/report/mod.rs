@@ -7,7 +7,8 @@
 //! - `summary.json`: the run digest, the event count and the [`Stats`];
 //! - `equity.svg`: equity and position over time, two panels sharing the time axis;
 //! - `trades.csv` and `trades.parquet`: one row per fill, the same columns in both;
-//! - `manifest.json`: the [`Manifest`] (version, input hashes, full config, digest, command).
+//! - `manifest.json`: the [`Manifest`] (version, input hashes, full config, digest, command,
+//!   and the run's [`RunSpec`](crate::run::RunSpec), which `ticklane verify` re-runs).
 //!
 //! Everything that depends only on the input is byte-identical across runs: no wall clock, no
 //! hash-map iteration, field order fixed by the structs, floats printed by the shortest
@@ -295,6 +296,7 @@ mod tests {
             config: serde_json::json!({"strategy": {"z": 1, "a": 2}}),
             digest: inp.digest.clone(),
             command: vec!["ticklane".into(), "replay".into()],
+            spec: None,
         };
         let base =
             std::env::temp_dir().join(format!("ticklane-report-{}-write", std::process::id()));

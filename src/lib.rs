@@ -1,0 +1,32 @@
+//! `ticklane`, the command line, as a library: [`cli::main_with`] runs the whole command line
+//! (replay, backtests and reports, verify, live, serve, bench, convert) with the strategies
+//! of a [`Registry`](ticklane_strategies::Registry), so a crate of your own can build the
+//! full CLI with its strategies registered beside the built-ins. Thin by design: parsing
+//! arguments, opening files, showing progress and mapping errors to exit codes; the work
+//! happens in the library crates (a replay or backtest is a
+//! [`RunSpec`](ticklane_replay::run::RunSpec) run by `ticklane_replay::run`).
+
+pub mod cli;
+
+mod backtest;
+mod bench;
+mod bench_json;
+mod convert;
+mod hftbacktest;
+mod json_cases;
+mod live;
+mod replay;
+mod serve;
+mod serve_ws;
+
+// The subcommands' shared helpers, at the crate root where they have always been.
+pub(crate) use cli::{
+    create, exit, in_range, input_failure, read_config, strategies, ticklane_replay_input, Failure,
+    LayoutArgs,
+};
+
+// Unit tests count allocations per thread (the live receive loop's no-allocation test). The
+// binary installs its own allocator; the library installs none outside its tests.
+#[cfg(test)]
+#[global_allocator]
+static GLOBAL: live::alloc_count::Counting = live::alloc_count::Counting;
