@@ -15,6 +15,7 @@ pub mod kraken;
 pub mod l2backtest;
 pub mod l2state;
 pub mod latency_report;
+pub mod live;
 pub mod live_ws;
 pub mod lobster;
 pub mod pipeline;

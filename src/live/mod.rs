@@ -17,7 +17,6 @@
 //! digest. Counters are atomics stored with `Relaxed` after each batch; the metrics thread reads
 //! them when scraped.
 
-pub(crate) mod config;
 pub(crate) mod metrics;
 pub(crate) mod recv;
 pub(crate) mod ws;
@@ -41,9 +40,9 @@ use ticklane_replay::pipeline::PipelineRun;
 use ticklane_replay::{ItchReplayOptions, ReplayError, Summary};
 
 use crate::{input_failure, Failure};
-use config::{ConfigError, LiveConfig, PipelineMode, RecvBackend};
 use metrics::{ItchCounters, LatencyTotals, MetricsRegistry};
 use recv::{Accept, LineSocket, Receiver};
+use ticklane_replay::live::config::{ConfigError, LiveConfig, PipelineMode, RecvBackend};
 
 /// Arguments of `live`.
 #[derive(Args)]

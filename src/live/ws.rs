@@ -24,9 +24,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use ticklane_feeds::journal::JournalWriter;
+use ticklane_replay::live::config::LiveConfig;
 use ticklane_replay::live_ws::{run_ws, WsCounters, WsRunError, WsVenue};
 
-use super::config::LiveConfig;
 use super::metrics::{self, MetricsRegistry};
 use super::recv;
 use crate::Failure;

@@ -1,0 +1,7 @@
+//! The live daemon's core, next to the replay runtime it shares its stages with: the daemon's
+//! configuration ([`config`]).
+//!
+//! The binary keeps what is specific to one process: flags, reading the config file, opening
+//! and joining sockets, signal handlers and printing.
+
+pub mod config;
