@@ -17,7 +17,7 @@
 //! digest. Counters are atomics stored with `Relaxed` after each batch; the metrics thread reads
 //! them when scraped.
 
-pub(crate) mod metrics;
+mod http;
 pub(crate) mod recv;
 pub(crate) mod ws;
 
@@ -40,9 +40,9 @@ use ticklane_replay::pipeline::PipelineRun;
 use ticklane_replay::{ItchReplayOptions, ReplayError, Summary};
 
 use crate::{input_failure, Failure};
-use metrics::{ItchCounters, LatencyTotals, MetricsRegistry};
 use recv::{Accept, LineSocket, Receiver};
 use ticklane_replay::live::config::{ConfigError, LiveConfig, PipelineMode, RecvBackend};
+use ticklane_replay::live::metrics::{self, ItchCounters, LatencyTotals, MetricsRegistry};
 
 /// Arguments of `live`.
 #[derive(Args)]
@@ -690,7 +690,7 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
             now_ns: recv::realtime_ns,
         }));
         reg.add_tick(totals.clone());
-        let (addr, h) = metrics::serve(cfg.metrics.bind, reg, metrics_stop.clone())
+        let (addr, h) = http::serve(cfg.metrics.bind, reg, metrics_stop.clone())
             .with_context(|| format!("[metrics] bind = \"{}\"", cfg.metrics.bind))?;
         eprintln!("live: metrics at http://{addr}/metrics");
         metrics_handle = Some(h);

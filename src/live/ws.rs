@@ -27,9 +27,10 @@ use ticklane_feeds::journal::JournalWriter;
 use ticklane_replay::live::config::LiveConfig;
 use ticklane_replay::live_ws::{run_ws, WsCounters, WsRunError, WsVenue};
 
-use super::metrics::{self, MetricsRegistry};
+use super::http;
 use super::recv;
 use crate::Failure;
+use ticklane_replay::live::metrics::{self, MetricsRegistry};
 
 /// Runs the daemon for the config's websocket source (validated: it is one).
 pub(crate) fn run(cfg: &LiveConfig) -> Result<u8, Failure> {
@@ -111,7 +112,7 @@ pub(crate) fn run(cfg: &LiveConfig) -> Result<u8, Failure> {
             counters: counters.clone(),
             now_ns: recv::realtime_ns,
         }));
-        let (addr, h) = metrics::serve(cfg.metrics.bind, reg, metrics_stop.clone())
+        let (addr, h) = http::serve(cfg.metrics.bind, reg, metrics_stop.clone())
             .with_context(|| format!("[metrics] bind = \"{}\"", cfg.metrics.bind))?;
         eprintln!("live: metrics at http://{addr}/metrics");
         metrics_handle = Some(h);
