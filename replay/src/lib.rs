@@ -1,6 +1,8 @@
 //! ticklane-replay: historical replays through the same decode → book path the live feed runs,
 //! with a summary, optional BBO CSV and the run digest.
-#![forbid(unsafe_code)]
+// No unsafe code, but for the live receive backends' system calls (`live::recv`, which allows
+// it locally, each block with its SAFETY comment).
+#![deny(unsafe_code)]
 
 pub mod backtest;
 pub mod bbo_csv;

@@ -18,7 +18,7 @@
 //! them when scraped.
 
 mod http;
-pub(crate) mod recv;
+mod sockets;
 pub(crate) mod ws;
 
 use std::io::Read;
@@ -40,9 +40,9 @@ use ticklane_replay::pipeline::PipelineRun;
 use ticklane_replay::{ItchReplayOptions, ReplayError, Summary};
 
 use crate::{input_failure, Failure};
-use recv::{Accept, LineSocket, Receiver};
 use ticklane_replay::live::config::{ConfigError, LiveConfig, PipelineMode, RecvBackend};
 use ticklane_replay::live::metrics::{self, ItchCounters, LatencyTotals, MetricsRegistry};
+use ticklane_replay::live::recv::{self, Accept, LineSocket, Receiver};
 
 /// Arguments of `live`.
 #[derive(Args)]
@@ -532,16 +532,16 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
     let strategy = make().map_err(|e| usage(e.into()))?;
 
     // Sockets.
-    let line_a = recv::multicast_socket(src.group, src.interface, src.recv_buffer)
+    let line_a = sockets::multicast_socket(src.group, src.interface, src.recv_buffer)
         .with_context(|| format!("joining line A {} on {}", src.group, src.interface))?;
     let line_b = match src.line_b {
         Some(b) => Some(
-            recv::multicast_socket(b, src.interface, src.recv_buffer)
+            sockets::multicast_socket(b, src.interface, src.recv_buffer)
                 .with_context(|| format!("joining line B {b} on {}", src.interface))?,
         ),
         None => None,
     };
-    let req = recv::request_socket(src.interface, src.recv_buffer)
+    let req = sockets::request_socket(src.interface, src.recv_buffer)
         .with_context(|| format!("opening the request socket on {}", src.interface))?;
     // Retransmissions are taken only from the request server's address and port; without
     // one, nothing is expected on the request socket.
@@ -1011,9 +1011,9 @@ mod tests {
         std::thread::JoinHandle<std::io::Result<u64>>,
     ) {
         let lo = std::net::Ipv4Addr::LOCALHOST;
-        let a = recv::request_socket(lo, 8 << 20).unwrap();
-        let b = recv::request_socket(lo, 8 << 20).unwrap();
-        let req = recv::request_socket(lo, 8 << 20).unwrap();
+        let a = sockets::request_socket(lo, 8 << 20).unwrap();
+        let b = sockets::request_socket(lo, 8 << 20).unwrap();
+        let req = sockets::request_socket(lo, 8 << 20).unwrap();
         let port = |s: &std::net::UdpSocket| {
             std::net::SocketAddr::from((
                 std::net::Ipv4Addr::LOCALHOST,

@@ -28,9 +28,9 @@ use ticklane_replay::live::config::LiveConfig;
 use ticklane_replay::live_ws::{run_ws, WsCounters, WsRunError, WsVenue};
 
 use super::http;
-use super::recv;
 use crate::Failure;
 use ticklane_replay::live::metrics::{self, MetricsRegistry};
+use ticklane_replay::live::recv;
 
 /// Runs the daemon for the config's websocket source (validated: it is one).
 pub(crate) fn run(cfg: &LiveConfig) -> Result<u8, Failure> {
