@@ -28,11 +28,6 @@ mod serve_ws;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-// Unit tests count allocations per thread (the live receive loop's no-allocation test).
-#[cfg(test)]
-#[global_allocator]
-static GLOBAL: live::alloc_count::Counting = live::alloc_count::Counting;
-
 /// Exit codes a script can rely on.
 mod exit {
     /// Bad usage: a flag, a strategy or backtest configuration file that cannot be read, or any

@@ -18,7 +18,41 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use anyhow::Context;
+use ticklane_replay::live::config::LiveConfig;
 use ticklane_replay::live::metrics::MetricsRegistry;
+
+use crate::Failure;
+
+/// A running endpoint.
+pub(crate) struct Endpoint {
+    stop: Arc<AtomicBool>,
+    handle: JoinHandle<()>,
+}
+
+impl Endpoint {
+    /// Stops serving and waits for the threads.
+    pub(crate) fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.handle.join();
+    }
+}
+
+/// With `[metrics] enabled`, serves the registry `registry()` builds on `[metrics] bind` and
+/// says where on stderr.
+pub(crate) fn start(
+    cfg: &LiveConfig,
+    registry: impl FnOnce() -> MetricsRegistry,
+) -> Result<Option<Endpoint>, Failure> {
+    if !cfg.metrics.enabled {
+        return Ok(None);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let (addr, handle) = serve(cfg.metrics.bind, registry(), stop.clone())
+        .with_context(|| format!("[metrics] bind = \"{}\"", cfg.metrics.bind))?;
+    eprintln!("live: metrics at http://{addr}/metrics");
+    Ok(Some(Endpoint { stop, handle }))
+}
 
 /// Threads answering requests (connections are read by `tiny_http`'s own pool).
 pub(crate) const WORKERS: usize = 2;

@@ -1,11 +1,94 @@
 //! The ITCH daemon's sockets: line A and line B joined to their multicast groups, the request
-//! socket bound on the same interface. The receive backends that read them are the library's
-//! (`ticklane_replay::live::recv`).
+//! socket bound on the same interface, and the receive backend over them (`recv`: io_uring
+//! when asked for or when `auto` finds it working, else recvmmsg). The backends themselves are
+//! the library's (`ticklane_replay::live::recv`).
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
+use std::os::fd::AsRawFd;
 
+use anyhow::Context;
 use socket2::{Domain, Protocol, Socket, Type};
+use ticklane_feeds::arbiter::{LINE_A, LINE_B, LINE_RETRANS};
+use ticklane_replay::live::config::{ItchSource, RecvBackend};
+use ticklane_replay::live::itch::ItchSockets;
+use ticklane_replay::live::recv::{
+    probe_io_uring, Accept, LineSocket, MmsgReceiver, Receiver, UringReceiver,
+};
+
+use crate::Failure;
+
+/// Opens `src`'s sockets and sets up its receive backend.
+pub(crate) fn open(src: &ItchSource) -> Result<ItchSockets, Failure> {
+    let line_a = multicast_socket(src.group, src.interface, src.recv_buffer)
+        .with_context(|| format!("joining line A {} on {}", src.group, src.interface))?;
+    let line_b = match src.line_b {
+        Some(b) => Some(
+            multicast_socket(b, src.interface, src.recv_buffer)
+                .with_context(|| format!("joining line B {b} on {}", src.interface))?,
+        ),
+        None => None,
+    };
+    let req = request_socket(src.interface, src.recv_buffer)
+        .with_context(|| format!("opening the request socket on {}", src.interface))?;
+    // Retransmissions are taken only from the request server's address and port; without
+    // one, nothing is expected on the request socket.
+    let accept_req = match src.request_server {
+        Some(SocketAddr::V4(a)) => Accept::From(a),
+        Some(SocketAddr::V6(a)) => {
+            return Err(Failure {
+                code: 2,
+                err: anyhow::anyhow!(
+                    "request_server = \"{a}\": the request socket is IPv4; give an IPv4 address"
+                ),
+            })
+        }
+        None => Accept::Nobody,
+    };
+    let line = |line, s: &UdpSocket, accept| LineSocket {
+        line,
+        fd: s.as_raw_fd(),
+        accept,
+    };
+    let mut fds = vec![line(LINE_A, &line_a, Accept::Any)];
+    if let Some(b) = &line_b {
+        fds.push(line(LINE_B, b, Accept::Any));
+    }
+    fds.push(line(LINE_RETRANS, &req, accept_req));
+
+    let mut backend_note = String::new();
+    let mmsg = || -> Result<Receiver, Failure> {
+        Ok(Receiver::Mmsg(
+            MmsgReceiver::new(&fds, src.batch, src.max_datagram).context("setting up recvmmsg")?,
+        ))
+    };
+    let uring = || -> Result<Receiver, Failure> {
+        Ok(Receiver::Uring(
+            UringReceiver::new(&fds, src.batch, src.max_datagram).context("setting up io_uring")?,
+        ))
+    };
+    let receiver = match src.recv {
+        RecvBackend::Recvmmsg => mmsg()?,
+        RecvBackend::IoUring => {
+            probe_io_uring()
+                .map_err(|why| Failure::from(anyhow::anyhow!("recv = \"io_uring\": {why}")))?;
+            uring()?
+        }
+        RecvBackend::Auto => match probe_io_uring() {
+            Ok(()) => uring()?,
+            Err(why) => {
+                backend_note = format!(" (auto: {why})");
+                mmsg()?
+            }
+        },
+    };
+    Ok(ItchSockets {
+        receiver,
+        backend_note,
+        req,
+        lines: std::iter::once(line_a).chain(line_b).collect(),
+    })
+}
 
 /// A socket joined to a multicast group on `interface`, bound to the group's port (shared with
 /// other receivers through SO_REUSEADDR/SO_REUSEPORT), non-blocking.
