@@ -1,6 +1,6 @@
 //! The live daemon's core, next to the replay runtime it shares its stages with: the ITCH
-//! receive loop over sockets the caller opened ([`itch`]), the journal writer thread
-//! ([`journal`]), the receive backends and the live clock
+//! receive loop over sockets the caller opened ([`itch`]), the websocket runner's daemon
+//! ([`ws`]), the journal writer thread ([`journal`]), the receive backends and the live clock
 //! ([`recv`]), the metrics registry and its counters ([`metrics`]) and the daemon's
 //! configuration ([`config`]).
 //!
@@ -26,9 +26,11 @@ pub mod journal;
 pub mod metrics;
 pub mod recv;
 mod ring;
+pub mod ws;
 
 use std::path::Path;
 
+use crate::live_ws::WsRunError;
 use crate::ReplayError;
 
 /// Why the daemon could not start or finish. Every variant's message says what failed and
@@ -41,6 +43,14 @@ pub enum LiveError {
     /// The journal file could not be created.
     #[error("cannot create the journal {path}")]
     CreateJournal {
+        /// The journal's path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The journal's header could not be written.
+    #[error("writing the journal {path}")]
+    WriteJournal {
         /// The journal's path.
         path: String,
         /// Why.
@@ -87,6 +97,9 @@ pub enum LiveError {
     /// The source is not the kind the caller runs.
     #[error("the source is not a {0} source")]
     WrongSource(&'static str),
+    /// The websocket runner stopped on an error.
+    #[error(transparent)]
+    Ws(#[from] WsRunError),
     /// A thread of the daemon panicked.
     #[error("the {0} thread panicked")]
     Panicked(&'static str),
@@ -96,7 +109,10 @@ impl LiveError {
     /// Whether the configuration is at fault (a value the daemon cannot use), as opposed to the
     /// system or the data: a command line maps it to its usage exit code.
     pub fn is_config(&self) -> bool {
-        matches!(self, LiveError::Wait(_))
+        matches!(
+            self,
+            LiveError::Wait(_) | LiveError::Ws(WsRunError::Config(_) | WsRunError::Backtest(_))
+        )
     }
 }
 
