@@ -10,6 +10,7 @@ pub mod binance;
 pub mod capture;
 pub mod coinbase;
 pub mod consolidated;
+pub mod convert;
 pub mod input;
 pub mod itch;
 pub mod journal;
