@@ -18,7 +18,6 @@ mod bench_json;
 mod convert;
 mod crypto;
 mod hftbacktest;
-mod json_cases;
 mod live;
 mod replay_journal;
 mod serve;

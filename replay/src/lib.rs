@@ -6,6 +6,7 @@
 
 pub mod backtest;
 pub mod bbo_csv;
+pub mod bench;
 pub mod binance;
 pub mod capture;
 pub mod coinbase;
