@@ -2,7 +2,7 @@
 //! memory, and the report. The runners are the library's (`ticklane_replay::bench`); `bench
 //! latency` drives the library's threaded pipeline and writes its histograms and plot.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -88,8 +88,7 @@ pub struct LatencyBenchArgs {
 }
 
 pub fn latency(a: LatencyBenchArgs) -> Result<u8, Failure> {
-    use ticklane_replay::latency_report::{svg_plot, write_hgrm};
-    use ticklane_replay::pipeline::{replay_itch_threaded, PipelineConfig};
+    use ticklane_replay::pipeline::replay_itch_threaded;
 
     let rate = match a.rate.trim() {
         "max" => None,
@@ -155,60 +154,13 @@ pub fn latency(a: LatencyBenchArgs) -> Result<u8, Failure> {
         ticklane_replay::ReplayError::NotItch(_) => input_failure(e),
         other => Failure::from(other),
     })?;
-    let s = &run.summary;
-    println!(
-        "replayed:      {} msgs in {:.3} s ({:.0} msgs/s), digest {}",
-        s.messages, s.elapsed_s, s.msgs_per_sec, s.digest
-    );
-    let hops = [
-        ("ingest→book", &run.latency.ingest_to_book),
-        ("ingest→output (end to end)", &run.latency.ingest_to_output),
-    ];
-    println!(
-        "{:<28} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
-        "latency (ns)", "p50", "p90", "p99", "p99.9", "p99.99", "max", "samples"
-    );
-    for (name, h) in hops {
-        println!(
-            "{name:<28} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
-            h.value_at_quantile(0.5),
-            h.value_at_quantile(0.9),
-            h.value_at_quantile(0.99),
-            h.value_at_quantile(0.999),
-            h.value_at_quantile(0.9999),
-            h.max(),
-            h.len()
-        );
-    }
-    println!(
-        "{:<28} {:>9} {:>9} {:>12}",
-        "ring", "capacity", "high-water", "full events"
-    );
-    for r in &run.rings {
-        println!(
-            "{:<28} {:>9} {:>9} {:>12}",
-            r.name, r.capacity, r.high_water, r.full_events
-        );
-    }
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    for (file, h) in [
-        ("ingest_to_book.hgrm", hops[0].1),
-        ("ingest_to_output.hgrm", hops[1].1),
-    ] {
-        let path = a.out.join(file);
-        let mut w = crate::create(&path)?;
-        write_hgrm(h, &mut w).with_context(|| format!("writing {}", path.display()))?;
-        w.flush()
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
+    print!("{}", bench::latency::LatencyTable(&run));
     let title = format!(
         "ticklane pipeline latency, {} shard(s), {}",
         a.layout.shards,
         rate.map_or_else(|| "max rate".to_owned(), |r| format!("{r} msgs/s"))
     );
-    let svg = a.out.join("latency.svg");
-    std::fs::write(&svg, svg_plot(&title, &hops))
-        .with_context(|| format!("writing {}", svg.display()))?;
+    bench::latency::write_files(&run, &a.out, &title)?;
     println!(
         "wrote {}/{{ingest_to_book.hgrm, ingest_to_output.hgrm, latency.svg}}",
         a.out.display()
