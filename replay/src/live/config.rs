@@ -172,13 +172,13 @@ pub struct ItchSource {
 
 impl ItchSource {
     /// Valid `recv_buffer`: 4 KiB to 1 GiB of kernel memory per socket.
-    const RECV_BUFFER: Range<usize> = Range::new(4096, 1 << 30, "SO_RCVBUF, bytes");
+    pub const RECV_BUFFER: Range<usize> = Range::new(4096, 1 << 30, "SO_RCVBUF, bytes");
     /// Valid `max_datagram` (a UDP datagram is at most 64 KiB).
-    const MAX_DATAGRAM: Range<usize> = Range::new(64, 65_536, "largest datagram, bytes");
+    pub const MAX_DATAGRAM: Range<usize> = Range::new(64, 65_536, "largest datagram, bytes");
     /// Valid `batch`: the receive buffers are `batch` x `max_datagram` bytes, 256 MiB at most.
-    const BATCH: Range<usize> = Range::new(1, 4096, "datagrams per receive call");
+    pub const BATCH: Range<usize> = Range::new(1, 4096, "datagrams per receive call");
     /// Valid ports of the request server.
-    const PORT: Range<u16> = Range::new(1, u16::MAX, "UDP port");
+    pub const PORT: Range<u16> = Range::new(1, u16::MAX, "UDP port");
 }
 
 /// `[source.arbiter]`: gap recovery timing (see `ticklane_feeds::arbiter`). The ranges are
@@ -221,17 +221,17 @@ const fn ms(range: Range<u64>, what: &'static str) -> Range<f64> {
 
 impl ArbiterSection {
     /// Valid `request_delay_ms`: 0..=10000.
-    const REQUEST_DELAY_MS: Range<f64> = ms(
+    pub const REQUEST_DELAY_MS: Range<f64> = ms(
         ArbiterConfig::REQUEST_DELAY_NS,
         "grace before the first request for a gap, ms",
     );
     /// Valid `request_timeout_ms`: 0.1..=60000.
-    const REQUEST_TIMEOUT_MS: Range<f64> = ms(
+    pub const REQUEST_TIMEOUT_MS: Range<f64> = ms(
         ArbiterConfig::REQUEST_TIMEOUT_NS,
         "first retransmission timeout, ms",
     );
     /// Valid `max_timeout_ms`: 0.1..=300000.
-    const MAX_TIMEOUT_MS: Range<f64> = ms(
+    pub const MAX_TIMEOUT_MS: Range<f64> = ms(
         ArbiterConfig::MAX_TIMEOUT_NS,
         "cap on the backed-off timeout, ms",
     );
@@ -353,7 +353,7 @@ pub struct JournalSection {
 
 impl JournalSection {
     /// Valid `flush_ms`: up to a minute of records at risk in a crash.
-    const FLUSH_MS: Range<u64> = Range::new(0, 60_000, "journal flush interval, ms");
+    pub const FLUSH_MS: Range<u64> = Range::new(0, 60_000, "journal flush interval, ms");
 }
 
 /// `[metrics]`.
@@ -393,9 +393,9 @@ pub struct RunSection {
 
 impl RunSection {
     /// Valid `linger_ms`: up to 10 minutes.
-    const LINGER_MS: Range<u64> = Range::new(0, 600_000, "receive after the end, ms");
+    pub const LINGER_MS: Range<u64> = Range::new(0, 600_000, "receive after the end, ms");
     /// Valid `max_duration_s`: a millisecond to a leap year.
-    const MAX_DURATION_S: Range<f64> = Range::new(0.001, 31_622_400.0, "run time limit, s");
+    pub const MAX_DURATION_S: Range<f64> = Range::new(0.001, 31_622_400.0, "run time limit, s");
 
     /// Checks the keys' ranges.
     fn validate(&self) -> Result<(), RangeError> {
