@@ -7,6 +7,8 @@ use anyhow::{bail, Context, Result};
 use ticklane_engine::strategy::Strategy;
 use ticklane_feeds::json::Precision;
 use ticklane_replay::l2state::{CryptoReplayError, CryptoReplayOptions};
+use ticklane_replay::pipeline::PipelineConfig;
+use ticklane_replay::venue::VenueFormat;
 
 use super::{create, exit, input_failure, Failure, ReplayArgs};
 
@@ -40,6 +42,7 @@ pub(crate) fn replay_crypto(a: &ReplayArgs, kraken: bool) -> Result<u8, Failure>
         backtest: None,
         max_time_jump_ns: a.max_time_jump,
     };
+    let mut bt = None;
     let plan = l2_backtest(
         a,
         crate::backtest::DataPlan {
@@ -52,23 +55,40 @@ pub(crate) fn replay_crypto(a: &ReplayArgs, kraken: bool) -> Result<u8, Failure>
         },
     )?
     .map(|(strategy, p)| {
-        opts.backtest = Some((strategy, p.options.clone()));
+        bt = Some((strategy, p.options.clone()));
         p
     });
     if let Some(p) = &a.bbo_csv {
         opts.bbo_csv = Some(Box::new(create(p)?));
     }
-    let reader = std::io::BufReader::with_capacity(1 << 16, input.reader);
-    let r = if kraken {
-        ticklane_replay::kraken::replay_kraken(reader, opts)
+    let format = if kraken {
+        VenueFormat::Kraken
     } else {
-        ticklane_replay::coinbase::replay_coinbase(reader, opts)
+        VenueFormat::Coinbase
+    };
+    // Inline unless asked: on price-level captures (tens of MB of JSON) one thread is the
+    // fast choice; the threaded layout gives the same digest.
+    let r = if a.pipeline == crate::PipelineMode::Threads {
+        let cfg = PipelineConfig {
+            shards: usize::from(a.layout.shards),
+            cores: a.layout.cores.clone(),
+            wait: a.layout.wait,
+            rate: None,
+            epoch: ticklane_replay::pipeline::EPOCH,
+        };
+        eprintln!("pipeline: threads ({}), wait: {}", cfg.plan(), cfg.wait);
+        ticklane_replay::pipeline::replay_l2_threaded(format, input.reader, opts, bt, &cfg)
+            .map(|(s, _)| s)
+    } else {
+        opts.backtest = bt.map(|(s, o)| (s as Box<dyn Strategy>, o));
+        let reader = std::io::BufReader::with_capacity(1 << 16, input.reader);
+        ticklane_replay::l2state::replay_l2(format, reader, opts)
     };
     let s = r.map_err(|e| match e {
         CryptoReplayError::WrongVenue { .. } | CryptoReplayError::Read(_) => {
             input_failure(anyhow::Error::new(e).context(format!("{}", a.file.display())))
         }
-        CryptoReplayError::Backtest(_) => Failure {
+        CryptoReplayError::Backtest(_) | CryptoReplayError::Stage(_) => Failure {
             code: 2,
             err: e.into(),
         },

@@ -274,7 +274,7 @@ enum Format {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum PipelineMode {
+pub(crate) enum PipelineMode {
     Auto,
     Inline,
     Threads,
@@ -876,6 +876,7 @@ fn replay_binance(a: &ReplayArgs) -> Result<u8, Failure> {
     if let Some(p) = &a.bbo_csv {
         opts.bbo_csv = Some(Box::new(create(p)?));
     }
+    let mut send_bt = None;
     let plan = crypto::l2_backtest(
         a,
         backtest::DataPlan {
@@ -887,13 +888,44 @@ fn replay_binance(a: &ReplayArgs) -> Result<u8, Failure> {
         },
     )?
     .map(|(strategy, p)| {
-        opts.backtest = Some((strategy, p.options.clone()));
+        send_bt = Some((strategy, p.options.clone()));
         p
     });
-    let s = ticklane_replay::binance::replay_binance(
-        std::io::BufReader::with_capacity(1 << 16, input.reader),
-        opts,
-    )
+    if a.pipeline != PipelineMode::Threads {
+        opts.backtest = send_bt
+            .take()
+            .map(|(st, o)| (st as Box<dyn ticklane_engine::strategy::Strategy>, o));
+    }
+    let s = if a.pipeline == PipelineMode::Threads {
+        let cfg = PipelineConfig {
+            shards: usize::from(a.layout.shards),
+            cores: a.layout.cores.clone(),
+            wait: a.layout.wait,
+            rate: None,
+            epoch: ticklane_replay::pipeline::EPOCH,
+        };
+        eprintln!("pipeline: threads ({}), wait: {}", cfg.plan(), cfg.wait);
+        let l2 = ticklane_replay::l2state::CryptoReplayOptions {
+            accept_unsynced: opts.accept_unsynced,
+            bbo_csv: opts.bbo_csv.take(),
+            max_time_jump_ns: opts.max_time_jump_ns,
+            ..Default::default()
+        };
+        ticklane_replay::pipeline::replay_l2_threaded(
+            ticklane_replay::venue::VenueFormat::Binance,
+            input.reader,
+            l2,
+            send_bt.take(),
+            &cfg,
+        )
+        .map(|(s, _)| ticklane_replay::binance::BinanceSummary::from_l2(s))
+        .map_err(ticklane_replay::binance::BinanceReplayError::from_l2)
+    } else {
+        ticklane_replay::binance::replay_binance(
+            std::io::BufReader::with_capacity(1 << 16, input.reader),
+            opts,
+        )
+    }
     .map_err(|e| match e {
         ticklane_replay::binance::BinanceReplayError::NotBinance(_)
         | ticklane_replay::binance::BinanceReplayError::Read(_) => {

@@ -28,7 +28,7 @@ use ticklane_engine::config::Range;
 use ticklane_engine::{Px, Side};
 use ticklane_replay::binance::{BinanceReplayOptions, BinanceSync};
 use ticklane_replay::capture::{classify, CaptureLine};
-use ticklane_replay::coinbase::CoinbaseSync;
+use ticklane_replay::l2state::L2Replay;
 use ticklane_replay::l2state::{CryptoReplayOptions, L2Summary};
 use tungstenite::{Message, WebSocket};
 
@@ -139,9 +139,11 @@ impl Rng {
 }
 
 /// The server's book, advanced by the replay thread and read by REST and subscribe handlers.
+// One value per server: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Venue {
     Binance(BinanceSync<'static>),
-    Coinbase(CoinbaseSync<'static>, L2Summary),
+    Coinbase(Box<L2Replay<'static>>, L2Summary),
 }
 
 enum Out {
@@ -419,7 +421,7 @@ impl State {
             Some(Ok(n)) if n > 0 => n.min(5000),
             Some(_) => return (400, r#"{"code":-1100,"msg":"bad limit"}"#.into()),
         };
-        let ours = &b.summary().symbol;
+        let ours = b.symbol();
         if !ours.is_empty() && !ours.eq_ignore_ascii_case(symbol) {
             return (400, r#"{"code":-1121,"msg":"Invalid symbol."}"#.into());
         }
@@ -458,10 +460,14 @@ pub(crate) fn ws(a: ServeWsArgs) -> Result<u8, Failure> {
     let mut reader = std::io::BufReader::with_capacity(1 << 16, input.reader);
     let venue = match a.format {
         WsFormat::Binance => Venue::Binance(BinanceSync::new(BinanceReplayOptions::default())?),
-        WsFormat::Coinbase => Venue::Coinbase(
-            CoinbaseSync::new(CryptoReplayOptions::default())?,
-            CoinbaseSync::new_summary(),
-        ),
+        WsFormat::Coinbase => {
+            let r = L2Replay::new(
+                ticklane_replay::venue::VenueFormat::Coinbase,
+                CryptoReplayOptions::default(),
+            )?;
+            let s = r.new_summary();
+            Venue::Coinbase(Box::new(r), s)
+        }
     };
     let listener = TcpListener::bind(("127.0.0.1", a.port))
         .with_context(|| format!("cannot listen on 127.0.0.1:{}", a.port))?;

@@ -25,6 +25,21 @@ pub struct Header {
     pub instr: InstrumentIdx,
     /// Which feed or file produced it.
     pub source: SourceId,
+    /// [`Header::MORE`]: more events of the same venue message follow (an L2 message that sets
+    /// several levels becomes one event per level; its book is consistent again after the
+    /// last). Zero for a message that is one event.
+    pub flags: u8,
+}
+
+impl Header {
+    /// Flag: the venue message this event belongs to continues in the next event.
+    pub const MORE: u8 = 1;
+
+    /// Whether this event ends its venue message (the book may be reported after it).
+    #[inline]
+    pub fn ends_message(&self) -> bool {
+        self.flags & Self::MORE == 0
+    }
 }
 
 /// What kind of status change a [`Body::Status`] reports.
@@ -148,8 +163,51 @@ pub enum Body {
     },
     /// A book snapshot starts; the following `Level`/`Add` events rebuild the book.
     SnapshotBegin,
-    /// The snapshot is complete; the book is consistent again.
+    /// The snapshot is complete; the book is consistent again (synced).
     SnapshotEnd,
+    /// The book can no longer be trusted (a sequence gap, a lost connection, a checksum that
+    /// did not match): it is unsynced until the next [`Body::SnapshotEnd`]; `clear` empties it.
+    Stale {
+        /// Whether the book's levels are dropped too.
+        clear: bool,
+    },
+    /// The venue keeps only this many levels per side (a depth-limited subscription): levels
+    /// beyond it leave the book at the end of every message.
+    Depth {
+        /// Levels per side.
+        levels: u16,
+    },
+    /// The venue's checksum of its top ten levels per side (CRC32 over the levels' prices and
+    /// quantities written as decimal digits with the venue's decimals, asks then bids), to
+    /// verify against the book once the message is applied; a mismatch makes the book stale.
+    Checksum {
+        /// The venue's value.
+        crc: u32,
+        /// Decimals of prices as the venue writes them.
+        px_decimals: u8,
+        /// Decimals of quantities as the venue writes them.
+        qty_decimals: u8,
+    },
+    /// The checksum of the message could not be verified (the venue's decimals are unknown).
+    ChecksumUnverified,
+    /// The venue's own statement of one side's best level (a ticker), to compare with the book
+    /// as it stands: the bid first, then the ask, which closes the comparison.
+    TopCheck {
+        /// Which side.
+        side: Side,
+        /// Best price.
+        px: Px,
+        /// Size at it (compared only when `with_qty`).
+        qty: Qty,
+        /// Whether the size is compared too.
+        with_qty: bool,
+    },
+    /// An instrument of a venue that names instruments by strings of up to 24 bytes (ASCII,
+    /// zero padded): what the instrument index of the header stands for.
+    Symbol {
+        /// The venue's name for it.
+        name: [u8; 24],
+    },
 }
 
 /// A normalized market-data event: header plus body, at most one cache line.

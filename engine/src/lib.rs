@@ -16,6 +16,7 @@ pub mod exec;
 pub mod indicators;
 pub mod instrument;
 pub mod ring;
+pub mod runner;
 pub mod side;
 pub mod strategy;
 pub mod units;

@@ -105,6 +105,25 @@ fn jsonl(line: &[u8]) -> Option<CaptureLine<'_>> {
     })
 }
 
+impl CaptureLine<'_> {
+    /// The receive time of a frame or REST response (`None` for header and meta lines).
+    pub fn ts_ns(&self) -> Option<u64> {
+        match *self {
+            CaptureLine::Frame { ts_ns, .. } | CaptureLine::Rest { ts_ns, .. } => Some(ts_ns),
+            CaptureLine::Meta { .. } => None,
+        }
+    }
+
+    /// The container the line belongs to.
+    pub fn container(&self) -> Container {
+        match *self {
+            CaptureLine::Frame { container, .. }
+            | CaptureLine::Rest { container, .. }
+            | CaptureLine::Meta { container } => container,
+        }
+    }
+}
+
 /// Classifies one line (without its newline); `None` for an empty line or one that is no
 /// container's.
 ///

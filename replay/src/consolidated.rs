@@ -32,36 +32,13 @@ use ticklane_engine::book::L2Book;
 use ticklane_engine::{Digest, Px};
 
 use crate::binance::{BinanceReplayError, BinanceReplayOptions, BinanceSync};
-use crate::capture::{classify, CaptureLine, SeenContainers};
-use crate::coinbase::CoinbaseSync;
-use crate::kraken::KrakenSync;
-use crate::l2state::{on_capture_line, CryptoReplayError, CryptoReplayOptions, L2Summary};
+use crate::capture::{classify, CaptureLine};
+use crate::l2state::{CryptoReplayError, CryptoReplayOptions, L2Replay, L2Summary};
 
 /// The consolidated CSV header line (without newline).
 pub const HEADER: &str = "ts_recv_ns,bid_px,bid_qty,bid_venue,ask_px,ask_qty,ask_venue,state";
 
-/// A source's venue format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum VenueFormat {
-    /// Binance spot or USD-M futures (detected from the frames, as in the single replay).
-    Binance,
-    /// Coinbase Exchange.
-    Coinbase,
-    /// Kraken spot.
-    Kraken,
-}
-
-impl VenueFormat {
-    /// The format's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            VenueFormat::Binance => "binance",
-            VenueFormat::Coinbase => "coinbase",
-            VenueFormat::Kraken => "kraken",
-        }
-    }
-}
+pub use crate::venue::{asset_of, VenueFormat};
 
 /// One source: `FORMAT:PATH[,label=NAME][,product=ID]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,13 +63,11 @@ impl std::str::FromStr for SourceSpec {
         let Some((fmt, rest)) = s.split_once(':') else {
             return Err(format!("{s:?}: no FORMAT: prefix; {SHAPE}"));
         };
-        let format = match fmt.trim().to_ascii_lowercase().as_str() {
-            "binance" => VenueFormat::Binance,
-            "coinbase" => VenueFormat::Coinbase,
-            "kraken" => VenueFormat::Kraken,
-            other => {
-                return Err(format!("{s:?}: unknown format {other:?}; {SHAPE}"));
-            }
+        let Some(format) = VenueFormat::from_name(fmt) else {
+            return Err(format!(
+                "{s:?}: unknown format {:?}; {SHAPE}",
+                fmt.trim().to_ascii_lowercase()
+            ));
         };
         let mut parts = rest.split(',');
         let path = parts.next().unwrap_or_default();
@@ -175,36 +150,6 @@ pub fn check_specs(specs: &[SourceSpec]) -> Result<(), String> {
     Ok(())
 }
 
-/// Base and quote currency of a venue's symbol (`BTCUSDT`, `BTC-USD`, `XBT/USD`), with Kraken's
-/// `XBT`/`XDG` spelled `BTC`/`DOGE`; `None` when the symbol cannot be split.
-pub fn asset_of(format: VenueFormat, symbol: &str) -> Option<(String, String)> {
-    let norm = |c: &str| match c.to_ascii_uppercase().as_str() {
-        "XBT" => "BTC".to_owned(),
-        "XDG" => "DOGE".to_owned(),
-        u => u.to_owned(),
-    };
-    let split = |sep: char| {
-        let (b, q) = symbol.split_once(sep)?;
-        (!b.is_empty() && !q.is_empty()).then(|| (norm(b), norm(q)))
-    };
-    match format {
-        VenueFormat::Coinbase => split('-'),
-        VenueFormat::Kraken => split('/'),
-        VenueFormat::Binance => {
-            // Longest quote first (FDUSD before USD...).
-            const QUOTES: [&str; 17] = [
-                "FDUSD", "USDT", "USDC", "BUSD", "TUSD", "USDP", "DAI", "BTC", "ETH", "BNB", "EUR",
-                "GBP", "TRY", "BRL", "JPY", "AUD", "USD",
-            ];
-            let u = symbol.to_ascii_uppercase();
-            QUOTES.iter().find_map(|q| {
-                let b = u.strip_suffix(q)?;
-                (!b.is_empty()).then(|| (b.to_owned(), (*q).to_owned()))
-            })
-        }
-    }
-}
-
 /// Why a consolidated replay could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsolidatedError {
@@ -227,8 +172,7 @@ pub enum ConsolidatedError {
 
 enum Machine<'a> {
     Binance(Box<BinanceSync<'a>>),
-    Coinbase(Box<CoinbaseSync<'a>>, L2Summary, SeenContainers),
-    Kraken(Box<KrakenSync<'a>>, L2Summary, SeenContainers),
+    L2(Box<(L2Replay<'a>, L2Summary)>),
 }
 
 /// Top of one source: `[(bid px, qty), (ask px, qty)]`, qty 0 for an empty side.
@@ -304,12 +248,8 @@ impl<'a> Source<'a> {
         let label = &self.spec.label;
         match &mut self.m {
             Machine::Binance(b) => b.on_line(&self.line).map_err(|e| binance_err(label, e)),
-            Machine::Coinbase(c, s, seen) => {
-                on_capture_line(&self.line, seen, s, |l, s| c.on_line(l, s))
-                    .map_err(|e| crypto_err(label, e))
-            }
-            Machine::Kraken(k, s, seen) => {
-                on_capture_line(&self.line, seen, s, |l, s| k.on_line(l, s))
+            Machine::L2(rs) => {
+                rs.0.on_raw_line(&self.line, &mut rs.1)
                     .map_err(|e| crypto_err(label, e))
             }
         }
@@ -323,13 +263,10 @@ impl<'a> Source<'a> {
                 pick(spec, product, || b.products(), true)?;
                 product.as_deref().and_then(|p| b.book_of(p))
             }
-            Machine::Coinbase(c, ..) => {
-                pick(spec, product, || c.products(), false)?;
-                product.as_deref().and_then(|p| c.book(p))
-            }
-            Machine::Kraken(k, ..) => {
-                pick(spec, product, || k.products(), false)?;
-                product.as_deref().and_then(|p| k.book(p))
+            Machine::L2(rs) => {
+                let r = &rs.0;
+                pick(spec, product, || r.products(), false)?;
+                product.as_deref().and_then(|p| r.book(p))
             }
         };
         self.top = book.and_then(top_of);
@@ -521,30 +458,20 @@ pub fn replay_consolidated<'a>(
                 })
                 .map_err(|e| binance_err(l, e))?,
             )),
-            VenueFormat::Coinbase => Machine::Coinbase(
-                Box::new(
-                    CoinbaseSync::new(CryptoReplayOptions {
-                        max_time_jump_ns: opts.max_time_jump_ns,
-                        ..CryptoReplayOptions::default()
-                    })
-                    .map_err(|e| crypto_err(l, e))?,
-                ),
-                CoinbaseSync::new_summary(),
-                SeenContainers::default(),
-            ),
-            VenueFormat::Kraken => Machine::Kraken(
-                Box::new(
-                    KrakenSync::new(CryptoReplayOptions {
+            f @ (VenueFormat::Coinbase | VenueFormat::Kraken) => {
+                let r = L2Replay::new(
+                    f,
+                    CryptoReplayOptions {
                         book_depth: opts.book_depth,
                         wire_precision: opts.wire_precision.clone(),
                         max_time_jump_ns: opts.max_time_jump_ns,
                         ..CryptoReplayOptions::default()
-                    })
-                    .map_err(|e| crypto_err(l, e))?,
-                ),
-                KrakenSync::new_summary(),
-                SeenContainers::default(),
-            ),
+                    },
+                )
+                .map_err(|e| crypto_err(l, e))?;
+                let s = r.new_summary();
+                Machine::L2(Box::new((r, s)))
+            }
         };
         let mut s = Source {
             spec: spec.clone(),
@@ -738,14 +665,9 @@ pub fn replay_consolidated<'a>(
                 r.synced_at_end = b.synced_at_end;
                 r.digest = b.digest;
             }
-            Machine::Coinbase(c, mut l, seen) => {
-                l.container = seen.name().into();
-                c.finish(&mut l).map_err(|e| crypto_err(&label, e))?;
-                fill_l2(&mut r, &l);
-            }
-            Machine::Kraken(k, mut l, seen) => {
-                l.container = seen.name().into();
-                k.finish(&mut l).map_err(|e| crypto_err(&label, e))?;
+            Machine::L2(ml) => {
+                let (m, mut l) = *ml;
+                m.finish(&mut l).map_err(|e| crypto_err(&label, e))?;
                 fill_l2(&mut r, &l);
             }
         }

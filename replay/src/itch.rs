@@ -306,7 +306,7 @@ impl<S: Strategy> ItchEngine<S> {
         r?;
         errors.add_decoder(&decoder);
         errors.add_book(&self.book.errors);
-        let name = self.book.strategy.name();
+        let name = self.book.runner.strategy.name();
         let mut summary = summarize(
             &decoder,
             &[&self.book],
@@ -462,7 +462,7 @@ pub fn summarize<S: Strategy>(
         status_changes: output.status_changes,
         strategy: None,
         signals: output.signals,
-        order_intents: shards.iter().map(|s| s.order_intents).sum(),
+        order_intents: shards.iter().map(|s| s.order_intents()).sum(),
         dropped_actions: shards.iter().map(|s| s.dropped_actions()).sum(),
         fills: 0,
         order_updates: 0,

@@ -24,13 +24,14 @@
 use ticklane_engine::book::{L2Book, Top};
 use ticklane_engine::exec::queue::QueueKind;
 use ticklane_engine::exec::sim::{ExecSim, SimOut};
-use ticklane_engine::strategy::{Action, Actions, BookView, Ctx, Strategy, TradeTick};
-use ticklane_engine::{Digest, InstrumentIdx, Nanos};
+use ticklane_engine::runner::Runner;
+use ticklane_engine::strategy::{BookView, Strategy, TradeTick};
+use ticklane_engine::{InstrumentIdx, Nanos};
 
 pub use ticklane_engine::exec::sim::L2Change;
 
 use crate::backtest::{BacktestData, BacktestOptions, BacktestSummary, Recorder};
-use crate::stages::{digest_exec, exec_output, Output, OutputKind};
+use crate::stages::{exec_output, Output, OutputKind};
 
 /// Why an L2 backtest cannot run.
 #[derive(Debug, thiserror::Error)]
@@ -44,23 +45,16 @@ pub enum L2BacktestError {
 
 /// A strategy with its simulated exchange and accounts, on L2 data.
 pub struct L2Backtest<S: Strategy> {
-    /// The strategy.
-    pub strategy: S,
+    /// The strategy's runner.
+    pub runner: Runner<S>,
     sim: ExecSim,
-    actions: Actions,
     recorder: Recorder,
     opts: BacktestOptions,
     feed_latency: u64,
-    timer: Option<u64>,
-    timers: Vec<u64>,
     /// Symbols by instrument, for the trade log.
     symbols: Vec<[u8; crate::report::SYMBOL_LEN]>,
     last_top: Vec<[(i64, u64); 2]>,
     seq: u64,
-    /// Order actions the strategy sent.
-    pub order_intents: u64,
-    /// Signals it emitted.
-    pub signals: u64,
     /// Fills of its orders.
     pub fills: u64,
     /// Other order status changes.
@@ -83,24 +77,24 @@ fn top_key(t: &Top) -> [(i64, u64); 2] {
     ]
 }
 
-/// Books one simulator output: digest, counters, recorder.
-struct Sink<'a> {
-    digest: &'a mut Digest,
+/// Books one simulator output: counters, recorder, and on to the outputs.
+struct Sink<'a, E: FnMut(Output)> {
+    emit: &'a mut E,
     recorder: &'a mut Recorder,
     fills: &'a mut u64,
     order_updates: &'a mut u64,
     symbol: [u8; crate::report::SYMBOL_LEN],
 }
 
-impl Sink<'_> {
+impl<E: FnMut(Output)> Sink<'_, E> {
     fn take(&mut self, o: &Output) {
         match o.kind {
             OutputKind::Fill { .. } => *self.fills += 1,
             OutputKind::Order { .. } => *self.order_updates += 1,
             _ => {}
         }
-        digest_exec(self.digest, o);
         self.recorder.on_output(o, self.symbol);
+        (self.emit)(*o);
     }
 }
 
@@ -113,21 +107,15 @@ impl<S: Strategy> L2Backtest<S> {
         if opts.sim.queue == QueueKind::Fifo {
             return Err(L2BacktestError::FifoOnL2);
         }
-        let timer = strategy.timer_interval().map(|n| n.0.max(1));
         Ok(L2Backtest {
-            strategy,
+            runner: Runner::new(strategy, 0),
             sim: ExecSim::new(opts.sim.clone()),
-            actions: Actions::default(),
             recorder: Recorder::new(&opts),
             feed_latency: opts.sim.feed_latency,
             opts,
-            timer,
-            timers: Vec::new(),
             symbols: Vec::new(),
             last_top: Vec::new(),
             seq: 0,
-            order_intents: 0,
-            signals: 0,
             fills: 0,
             order_updates: 0,
             last_ts: 0,
@@ -148,6 +136,17 @@ impl<S: Strategy> L2Backtest<S> {
         self
     }
 
+    /// [`with_quotes`](Self::with_quotes) with the quote currencies of `venue`'s symbols.
+    #[must_use]
+    pub fn with_quote_of(self, venue: crate::venue::VenueFormat) -> Self {
+        use crate::venue::VenueFormat;
+        self.with_quotes(match venue {
+            VenueFormat::Binance => |s| VenueFormat::Binance.quote_of(s),
+            VenueFormat::Coinbase => |s| VenueFormat::Coinbase.quote_of(s),
+            VenueFormat::Kraken => |s| VenueFormat::Kraken.quote_of(s),
+        })
+    }
+
     /// Whether instrument `i` is replayed without the strategy (another quote currency).
     #[inline]
     fn skipped(&self, i: usize) -> bool {
@@ -159,7 +158,6 @@ impl<S: Strategy> L2Backtest<S> {
             self.symbols
                 .resize(i + 1, [b' '; crate::report::SYMBOL_LEN]);
             self.last_top.resize(i + 1, [(0, 0); 2]);
-            self.timers.resize(i + 1, 0);
             self.skip.resize(i + 1, false);
         }
     }
@@ -182,12 +180,16 @@ impl<S: Strategy> L2Backtest<S> {
         }
     }
 
-    fn sink<'a>(&'a mut self, digest: &'a mut Digest, i: usize) -> (&'a mut ExecSim, Sink<'a>) {
+    fn sink<'a, E: FnMut(Output)>(
+        &'a mut self,
+        emit: &'a mut E,
+        i: usize,
+    ) -> (&'a mut ExecSim, Sink<'a, E>) {
         self.ensure(i);
         (
             &mut self.sim,
             Sink {
-                digest,
+                emit,
                 recorder: &mut self.recorder,
                 fills: &mut self.fills,
                 order_updates: &mut self.order_updates,
@@ -197,7 +199,13 @@ impl<S: Strategy> L2Backtest<S> {
     }
 
     /// Step 1: before a message of instrument `i` received at `ts`, with its book as it stands.
-    pub fn before_message(&mut self, i: usize, ts: u64, book: &L2Book, digest: &mut Digest) {
+    pub fn before_message(
+        &mut self,
+        i: usize,
+        ts: u64,
+        book: &L2Book,
+        emit: &mut impl FnMut(Output),
+    ) {
         if self.skipped(i) {
             return;
         }
@@ -205,7 +213,7 @@ impl<S: Strategy> L2Backtest<S> {
         self.last_ts = ts;
         let instr = InstrumentIdx(i as u32);
         let seq = self.seq;
-        let (sim, mut sink) = self.sink(digest, i);
+        let (sim, mut sink) = self.sink(emit, i);
         sim.l2_arrivals(instr, ts, book, &mut |at, so: SimOut| {
             sink.take(&exec_output(seq, at, instr, so))
         });
@@ -213,7 +221,7 @@ impl<S: Strategy> L2Backtest<S> {
 
     /// Step 2: a change the message makes (a level's size, before the book applies it; or a
     /// trade). A level whose size does not change is ignored.
-    pub fn change(&mut self, i: usize, ts: u64, change: L2Change, digest: &mut Digest) {
+    pub fn change(&mut self, i: usize, ts: u64, change: L2Change, emit: &mut impl FnMut(Output)) {
         if self.skipped(i) {
             return;
         }
@@ -224,7 +232,7 @@ impl<S: Strategy> L2Backtest<S> {
         }
         let instr = InstrumentIdx(i as u32);
         let seq = self.seq;
-        let (sim, mut sink) = self.sink(digest, i);
+        let (sim, mut sink) = self.sink(emit, i);
         sim.l2_change(instr, ts, change, &mut |at, so: SimOut| {
             sink.take(&exec_output(seq, at, instr, so))
         });
@@ -239,7 +247,7 @@ impl<S: Strategy> L2Backtest<S> {
         book: &L2Book,
         trade: Option<TradeTick>,
         book_changed: bool,
-        digest: &mut Digest,
+        emit: &mut impl FnMut(Output),
     ) {
         self.ensure(i);
         if self.skip[i] {
@@ -260,55 +268,24 @@ impl<S: Strategy> L2Backtest<S> {
             self.recorder.on_output(&o, self.symbols[i]);
         }
         let local = ts + self.feed_latency;
-        let mut ctx = Ctx {
+        let seq = self.seq;
+        self.runner.run(
             instr,
-            now: Nanos(local),
-            book: BookView::of(book),
-            position: self.sim.position(instr),
-            actions: &mut self.actions,
-        };
-        if self.sim.has_responses(instr) {
-            let strategy = &mut self.strategy;
-            self.sim.deliver(instr, local, |u, position| {
-                ctx.position = position;
-                strategy.on_order(&mut ctx, u);
-            });
-        }
-        if let Some(every) = self.timer {
-            let due = &mut self.timers[i];
-            if local >= *due {
-                if *due != 0 {
-                    self.strategy.on_timer(&mut ctx);
-                }
-                *due = (local / every + 1) * every;
-            }
-        }
-        if let Some(t) = trade {
-            self.strategy.on_trade(&mut ctx, &t);
-        }
-        if book_changed {
-            self.strategy.on_book(&mut ctx);
-        }
-        for a in self.actions.as_slice() {
-            match *a {
-                Action::Signal(sig) => {
-                    self.signals += 1;
-                    let o = Output {
-                        seq: self.seq,
-                        ts: Nanos(ts),
-                        instr,
-                        kind: OutputKind::Signal(sig),
-                        stamp: 0,
-                    };
-                    digest_exec(digest, &o);
-                }
-                _ => {
-                    self.order_intents += 1;
-                    self.sim.submit(instr, local, a);
-                }
-            }
-        }
-        self.actions.clear();
+            local,
+            BookView::of(book),
+            &mut self.sim,
+            trade.as_ref(),
+            book_changed,
+            &mut |sig| {
+                emit(Output {
+                    seq,
+                    ts: Nanos(ts),
+                    instr,
+                    kind: OutputKind::Signal(sig),
+                    stamp: 0,
+                })
+            },
+        );
     }
 
     /// Closes the books: the backtest block of the summary and the data of the report, or
@@ -350,7 +327,12 @@ impl<S: Strategy> L2Backtest<S> {
 
     /// Actions dropped because the strategy's buffer was full.
     pub fn dropped_actions(&self) -> u64 {
-        self.actions.dropped()
+        self.runner.dropped_actions()
+    }
+
+    /// Signals the strategy emitted.
+    pub fn signals(&self) -> u64 {
+        self.runner.signals
     }
 }
 

@@ -1,23 +1,24 @@
-//! What every crypto L2 replay shares once a venue's messages are decoded: instruments indexed
-//! densely in first-seen order, one [`L2Book`] each with its sync flag, per-symbol counters and
-//! unsynced time, the BBO change stream (CSV and digest), and the summary printed at the end.
+//! Price-level (L2) venues after their sync state machine ([`crate::venue`]): the book stage
+//! that applies their events to one [`L2Book`] per instrument, the output stage that digests and
+//! writes what it reports, and the runner that joins a venue's machine to them, inline
+//! ([`L2Replay`]) or on threads ([`crate::pipeline::replay_l2_threaded`]).
 //!
-//! Venue replays (Coinbase, Kraken) decide *when* a book is synced and what to apply; this module
-//! decides what is reported: a book's top of book only while it is synced, unless
-//! `accept_unsynced` asks for diff-built books too.
+//! The book stage decides what is reported: a book's top of book only while it is synced,
+//! unless `accept_unsynced` asks for diff-built books too. It also runs a backtest's strategy on
+//! the books (see [`crate::l2backtest`]).
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
 use ticklane_engine::book::{L2Book, L2Books, Top};
-use ticklane_engine::event_time::TimeGuard;
-use ticklane_engine::{Digest, InstrumentIdx, Nanos, Px, Qty, Side};
-use ticklane_feeds::json::{LevelUpdate, Precision};
+use ticklane_engine::strategy::{Strategy, TradeTick};
+use ticklane_engine::{Body, Digest, Event, InstrumentIdx, Nanos, Px, Side};
+use ticklane_feeds::json::Precision;
 
 use crate::bbo_csv::BboCsv;
-use crate::capture::{classify, CaptureLine, SeenContainers};
+use crate::capture::{classify, SeenContainers};
 use crate::l2backtest::{L2Backtest, L2BacktestError, L2Change};
-use ticklane_engine::strategy::{Strategy, TradeTick};
+use crate::stages::{Output, OutputKind, TradeKind};
+use crate::venue::{EventBuf, Frames, VenueFormat, VenueSync};
 
 /// A strategy backtested on a crypto replay.
 pub type CryptoBacktest<'a> = L2Backtest<Box<dyn Strategy + 'a>>;
@@ -67,54 +68,10 @@ pub enum CryptoReplayError {
     /// The backtest cannot run on this data as configured.
     #[error("{0}")]
     Backtest(#[from] L2BacktestError),
+    /// A stage of the threaded pipeline failed.
+    #[error("{0}")]
+    Stage(String),
 }
-
-/// Reads capture lines into `frame` one at a time and hands each classified line to `f`.
-pub fn for_each_line(
-    mut input: impl BufRead,
-    seen: &mut SeenContainers,
-    s: &mut L2Summary,
-    mut f: impl FnMut(CaptureLine<'_>, &mut L2Summary) -> Result<(), CryptoReplayError>,
-) -> Result<(), CryptoReplayError> {
-    let mut line = Vec::with_capacity(1 << 16);
-    loop {
-        match crate::capture::read_line(&mut input, &mut line) {
-            Ok(0) => return Ok(()),
-            Ok(_) => {}
-            Err(e) => return Err(CryptoReplayError::Read(e)),
-        }
-        on_capture_line(&line, seen, s, &mut f)?;
-    }
-}
-
-/// One raw capture line, exactly as [`for_each_line`] treats each: blank lines are skipped,
-/// others counted, classified (or counted bad) and handed to `f`. For callers that read lines
-/// themselves (the consolidated replay interleaves several captures).
-///
-/// # Errors
-/// Whatever `f` returns.
-pub fn on_capture_line(
-    line: &[u8],
-    seen: &mut SeenContainers,
-    s: &mut L2Summary,
-    mut f: impl FnMut(CaptureLine<'_>, &mut L2Summary) -> Result<(), CryptoReplayError>,
-) -> Result<(), CryptoReplayError> {
-    if line.trim_ascii().is_empty() {
-        return Ok(());
-    }
-    s.lines += 1;
-    let Some(l) = classify(line) else {
-        s.bad_lines += 1;
-        return Ok(());
-    };
-    match l {
-        CaptureLine::Frame { container, .. }
-        | CaptureLine::Rest { container, .. }
-        | CaptureLine::Meta { container } => seen.add(container),
-    }
-    f(l, s)
-}
-
 /// Per-symbol results.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct SymbolSummary {
@@ -131,6 +88,12 @@ pub struct SymbolSummary {
     pub trades: u64,
     /// Ticker messages.
     pub tickers: u64,
+    /// Depth diffs decoded (venues that number their diffs: Binance).
+    pub depth: u64,
+    /// Of those, applied to the book (in a snapshot's replay of buffered diffs included).
+    pub applied: u64,
+    /// Diffs dropped as older than the book's snapshot.
+    pub stale_dropped: u64,
     /// Tickers aligned with the book and compared with its top.
     pub tickers_compared: u64,
     /// Of those, equal.
@@ -267,199 +230,102 @@ fn pair(l: Option<ticklane_engine::book::Level>) -> Option<(i64, i64)> {
     l.map(|l| (l.px.0, l.qty.0 as i64))
 }
 
-/// Books, counters and outputs of a multi-instrument L2 replay.
-pub struct L2State<'a> {
-    index: BTreeMap<String, usize>,
-    /// Per-instrument summaries, by index.
+/// The name a [`Body::Symbol`] carries.
+pub fn symbol_name(name: &[u8; 24]) -> String {
+    let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+    String::from_utf8_lossy(&name[..end]).into_owned()
+}
+
+/// What the book stage knows of the venue message it is in.
+#[derive(Clone, Copy, Default)]
+struct Msg {
+    /// A level of an update message was counted (as applied or as before the snapshot).
+    counted: bool,
+    /// The backtest was shown the book before the message's first change.
+    before: bool,
+    /// Levels were applied and the book's crossedness is not checked yet.
+    cross_check: bool,
+    /// Inside a snapshot: levels set the book without being shown to the simulator.
+    snapshot: bool,
+    /// The strategy's book hook is due at the end of the message.
+    hook: bool,
+    /// The message so far only marked books stale (nothing to report).
+    stale_only: bool,
+    /// The first event of the message has been seen.
+    open: bool,
+    /// The bid side of a ticker comparison matched.
+    bid_equal: Option<bool>,
+}
+
+/// Events of price-level venues to books to outputs, with a backtest's strategy and simulator.
+/// One instance per book shard; it sees only its shard's instruments (their rows in
+/// [`L2BookStage::stats`] are the ones filled).
+pub struct L2BookStage<S: Strategy> {
+    /// Per-instrument counters, by instrument index.
     pub stats: Vec<SymbolSummary>,
     books: L2Books,
     last_key: Vec<[(i64, u64); 2]>,
     unsynced_since: Vec<Option<u64>>,
     accept_unsynced: bool,
-    digest: Digest,
-    csv: Option<BboCsv<'a>>,
+    bt: Option<L2Backtest<S>>,
+    msg: Msg,
     last_ts: u64,
-    time: TimeGuard,
-    bt: Option<CryptoBacktest<'a>>,
-    strategy_name: Option<&'static str>,
-    /// A book update of this instrument waits for the strategy's hooks (run by `report`).
-    hook: Option<usize>,
-    loop_started: std::time::Instant,
+    /// Events applied.
+    pub events: u64,
 }
 
-impl<'a> L2State<'a> {
-    /// A state writing BBO changes to `csv` (header written here), allowing receive times to
-    /// jump by up to `max_time_jump_ns` between two frames (`None`: the default).
-    ///
-    /// # Errors
-    /// Writing the CSV header.
-    pub fn new(
-        accept_unsynced: bool,
-        csv: Option<Box<dyn Write + 'a>>,
-        max_time_jump_ns: Option<u64>,
-    ) -> std::io::Result<Self> {
-        let mut csv = csv.map(|w| BboCsv::with_decimals(w, DECIMALS));
-        if let Some(c) = csv.as_mut() {
-            c.header()?;
-        }
-        Ok(L2State {
-            index: BTreeMap::new(),
+impl<S: Strategy> L2BookStage<S> {
+    /// A stage reporting books only while synced (or always, with `accept_unsynced`),
+    /// backtesting `bt` if given.
+    pub fn new(accept_unsynced: bool, bt: Option<L2Backtest<S>>) -> Self {
+        L2BookStage {
             stats: Vec::new(),
             books: L2Books::new(),
             last_key: Vec::new(),
             unsynced_since: Vec::new(),
             accept_unsynced,
-            digest: Digest::new(),
-            csv,
+            bt,
+            msg: Msg::default(),
             last_ts: 0,
-            time: max_time_jump_ns.map_or_else(TimeGuard::default, TimeGuard::new),
-            bt: None,
-            strategy_name: None,
-            hook: None,
-            loop_started: std::time::Instant::now(),
-        })
-    }
-
-    /// Backtests `backtest`'s strategy on the books (on the instruments quoted in the first
-    /// one's currency, as `quote_of` tells them; see [`L2Backtest::with_quotes`]).
-    ///
-    /// # Errors
-    /// [`CryptoReplayError::Backtest`] (the FIFO queue model).
-    pub fn with_backtest(
-        mut self,
-        backtest: Option<(Box<dyn Strategy + 'a>, crate::backtest::BacktestOptions)>,
-        quote_of: fn(&str) -> Option<String>,
-    ) -> Result<Self, CryptoReplayError> {
-        if let Some((s, opts)) = backtest {
-            self.strategy_name = Some(s.name());
-            self.bt = Some(L2Backtest::new(s, opts)?.with_quotes(quote_of));
+            events: 0,
         }
-        self.loop_started = std::time::Instant::now();
-        Ok(self)
     }
 
-    fn traced(&self, i: usize) -> bool {
-        self.bt.is_some()
-            && (self.accept_unsynced
-                || self
-                    .books
-                    .book(InstrumentIdx(i as u32))
-                    .is_some_and(L2Book::is_synced))
+    /// The strategy's name, when one runs.
+    pub fn strategy_name(&self) -> Option<&'static str> {
+        self.bt.as_ref().map(|b| b.runner.strategy.name())
     }
 
-    /// Notes the receive time of the current frame and returns the time to apply it at: `ts`,
-    /// or the previous frame's time when `ts` jumped by more than the allowed bound (counted).
-    pub fn at(&mut self, ts: u64) -> u64 {
-        self.last_ts = self.time.admit(ts);
-        self.last_ts
-    }
-
-    /// The dense index of `symbol`, assigned on first sight (its book starts empty and unsynced).
-    pub fn instr(&mut self, symbol: &str) -> usize {
-        if let Some(&i) = self.index.get(symbol) {
-            return i;
+    fn ensure(&mut self, i: usize, ts: u64) {
+        while self.stats.len() <= i {
+            self.stats.push(SymbolSummary::default());
+            self.last_key.push([(0, 0); 2]);
+            self.unsynced_since.push(Some(ts));
         }
-        let i = self.stats.len();
-        self.index.insert(symbol.to_owned(), i);
-        self.stats.push(SymbolSummary {
-            symbol: symbol.to_owned(),
-            ..SymbolSummary::default()
-        });
-        self.last_key.push([(0, 0); 2]);
-        self.unsynced_since.push(Some(self.last_ts));
-        self.books.book_mut(InstrumentIdx(i as u32));
-        if let Some(bt) = self.bt.as_mut() {
-            bt.set_symbol(i, symbol);
-        }
-        i
-    }
-
-    /// The index of `symbol` if it has been seen.
-    pub fn find(&self, symbol: &str) -> Option<usize> {
-        self.index.get(symbol).copied()
     }
 
     /// The book of instrument `i`, if it exists (read-only).
-    pub fn book_ref(&self, i: usize) -> Option<&L2Book> {
+    pub fn book(&self, i: usize) -> Option<&L2Book> {
         self.books.book(InstrumentIdx(i as u32))
     }
 
-    /// The book of instrument `i`.
-    pub fn book(&mut self, i: usize) -> &mut L2Book {
-        self.books.book_mut(InstrumentIdx(i as u32))
+    fn traced(&self, i: usize) -> bool {
+        self.bt.is_some() && (self.accept_unsynced || self.synced(i))
     }
 
-    /// Applies level updates to instrument `i`'s book (qty 0 removes a level). With a
-    /// backtest on a usable book, each level's change goes to the simulator first.
-    pub fn apply(&mut self, i: usize, levels: &[LevelUpdate]) {
-        if self.traced(i) {
-            let ts = self.last_ts;
-            let (books, digest) = (&mut self.books, &mut self.digest);
-            let book = books.book_mut(InstrumentIdx(i as u32));
-            if let Some(bt) = self.bt.as_mut() {
-                bt.before_message(i, ts, book, digest);
-                for l in levels {
-                    let side = if l.bid { Side::Bid } else { Side::Ask };
-                    let after = l.qty.max(0) as u64;
-                    let before = book.level(side, Px(l.px)).map_or(0, |x| x.qty.0);
-                    bt.change(
-                        i,
-                        ts,
-                        L2Change::Level {
-                            side,
-                            px: Px(l.px),
-                            before,
-                            after,
-                        },
-                        digest,
-                    );
-                    book.set(side, Px(l.px), Qty(after));
-                }
-            }
-            self.hook = Some(i);
-        } else {
-            let book = self.book(i);
-            for l in levels {
-                let side = if l.bid { Side::Bid } else { Side::Ask };
-                book.set(side, Px(l.px), Qty(l.qty.max(0) as u64));
-            }
-        }
-        if self.book(i).is_crossed() {
-            self.stats[i].crossed += 1;
-        }
+    fn synced(&self, i: usize) -> bool {
+        self.books
+            .book(InstrumentIdx(i as u32))
+            .is_some_and(L2Book::is_synced)
     }
 
-    /// Replaces instrument `i`'s book with a snapshot's levels (not shown to a backtest's
-    /// simulator as level changes: a snapshot says what is there, not what happened).
-    pub fn apply_snapshot(&mut self, i: usize, levels: &[LevelUpdate]) {
-        let book = self.book(i);
-        book.clear();
-        for l in levels {
-            let side = if l.bid { Side::Bid } else { Side::Ask };
-            book.set(side, Px(l.px), Qty(l.qty.max(0) as u64));
-        }
-        if book.is_crossed() {
-            self.stats[i].crossed += 1;
-        }
-        if self.bt.is_some() {
-            self.hook = Some(i);
-        }
-    }
-
-    /// Whether instrument `i`'s book is synced.
-    pub fn is_synced(&mut self, i: usize) -> bool {
-        self.book(i).is_synced()
-    }
-
-    /// Marks instrument `i` synced or not, keeping the unsynced-time account; losing sync counts
-    /// a resync.
-    pub fn set_synced(&mut self, i: usize, synced: bool) {
+    fn set_synced(&mut self, i: usize, synced: bool) {
         let ts = self.last_ts;
-        let was = self.book(i).is_synced();
-        if was == synced {
+        let book = self.books.book_mut(InstrumentIdx(i as u32));
+        if book.is_synced() == synced {
             return;
         }
-        self.book(i).set_synced(synced);
+        book.set_synced(synced);
         if synced {
             if let Some(since) = self.unsynced_since[i].take() {
                 self.stats[i].unsynced_ns += ts.saturating_sub(since);
@@ -470,115 +336,240 @@ impl<'a> L2State<'a> {
         }
     }
 
-    /// After a change to instrument `i`'s book: report a changed top of book (CSV, digest) if
-    /// the book is synced or unsynced books are accepted.
-    ///
-    /// # Errors
-    /// Writing the CSV.
-    pub fn report(&mut self, i: usize) -> std::io::Result<()> {
-        let r = self.report_bbo(i);
-        if let Some(h) = self.hook.take() {
-            if self.traced(h) {
-                self.run_hooks(h, None, true);
-            }
-        }
-        r
-    }
-
-    fn run_hooks(&mut self, i: usize, trade: Option<TradeTick>, book_changed: bool) {
-        let ts = self.last_ts;
-        let (books, digest) = (&mut self.books, &mut self.digest);
-        let book = books.book_mut(InstrumentIdx(i as u32));
-        if let Some(bt) = self.bt.as_mut() {
-            bt.after_message(i, ts, book, trade, book_changed, digest);
+    fn check_crossed(&mut self, i: usize) {
+        if std::mem::take(&mut self.msg.cross_check)
+            && self.books.book_mut(InstrumentIdx(i as u32)).is_crossed()
+        {
+            self.stats[i].crossed += 1;
         }
     }
 
-    fn report_bbo(&mut self, i: usize) -> std::io::Result<()> {
-        let ts = self.last_ts;
-        let accept = self.accept_unsynced;
-        let book = self.book(i);
-        if !book.is_synced() && !accept {
-            return Ok(());
-        }
-        let k = key(&book.top());
-        if k == self.last_key[i] {
-            return Ok(());
-        }
-        self.last_key[i] = k;
-        self.stats[i].bbo_changes += 1;
-        self.digest.word(1 | (i as u64) << 8);
-        self.digest.word(ts);
-        self.digest.iword(k[0].0);
-        self.digest.word(k[0].1);
-        self.digest.iword(k[1].0);
-        self.digest.word(k[1].1);
-        if let Some(c) = self.csv.as_mut() {
-            c.row(Nanos(ts), &self.stats[i].symbol, k)?;
-        }
-        Ok(())
-    }
-
-    /// A trade on instrument `i` (`maker_sell`: the resting order was a sell); it enters the
-    /// digest while the book is synced or unsynced books are accepted.
-    pub fn trade(&mut self, i: usize, px: i64, qty: i64, maker_sell: bool) {
-        self.stats[i].trades += 1;
-        let ts = self.last_ts;
-        if self.accept_unsynced || self.book(i).is_synced() {
-            self.digest
-                .word(2 | u64::from(maker_sell) << 1 | (i as u64) << 8);
-            self.digest.word(ts);
-            self.digest.iword(px);
-            self.digest.iword(qty);
-        }
-        if self.traced(i) {
-            let resting = if maker_sell { Side::Ask } else { Side::Bid };
-            let q = qty.max(0) as u64;
-            let (books, digest) = (&mut self.books, &mut self.digest);
-            let book = books.book_mut(InstrumentIdx(i as u32));
-            if let Some(bt) = self.bt.as_mut() {
-                bt.before_message(i, ts, book, digest);
-                bt.change(
-                    i,
-                    ts,
-                    L2Change::Trade {
-                        px: Px(px),
-                        qty: q,
-                        resting,
-                    },
-                    digest,
-                );
-            }
-            let tick = TradeTick {
-                px: Px(px),
-                qty: Qty(q),
-                resting: Some(resting),
+    /// Applies one event and hands what it reports to `emit`, in order.
+    pub fn on_event(&mut self, ev: &Event, emit: &mut impl FnMut(Output)) {
+        let i = ev.hdr.instr.get();
+        let ts = ev.hdr.ts_recv.0;
+        let seq = ev.hdr.seq;
+        self.last_ts = ts;
+        self.events += 1;
+        self.ensure(i, ts);
+        if !self.msg.open {
+            self.msg = Msg {
+                open: true,
+                stale_only: true,
+                ..Msg::default()
             };
-            self.run_hooks(i, Some(tick), false);
+        }
+        let instr = ev.hdr.instr;
+        let out = |kind| Output {
+            seq,
+            ts: Nanos(ts),
+            instr,
+            kind,
+            stamp: 0,
+        };
+        match ev.body {
+            Body::Symbol { name } => {
+                let s = symbol_name(&name);
+                if let Some(bt) = self.bt.as_mut() {
+                    bt.set_symbol(i, &s);
+                }
+                self.stats[i].symbol = s;
+                self.books.book_mut(instr);
+                emit(out(OutputKind::Symbol(name)));
+                self.msg.open = !ev.hdr.ends_message();
+                return;
+            }
+            Body::SnapshotBegin => {
+                self.msg.stale_only = false;
+                self.books.book_mut(instr).clear();
+                self.stats[i].snapshots += 1;
+                self.msg.snapshot = true;
+                if self.bt.is_some() {
+                    self.msg.hook = true;
+                }
+            }
+            Body::Level { side, px, qty } => {
+                self.msg.stale_only = false;
+                self.msg.cross_check = true;
+                if self.msg.snapshot {
+                    self.books.book_mut(instr).set(side, px, qty);
+                } else {
+                    let synced = self.synced(i);
+                    if !self.msg.counted {
+                        self.msg.counted = true;
+                        if synced {
+                            self.stats[i].updates += 1;
+                        } else {
+                            self.stats[i].before_snapshot += 1;
+                        }
+                    }
+                    if synced || self.accept_unsynced {
+                        let book = self.books.book_mut(instr);
+                        if let Some(bt) = self.bt.as_mut() {
+                            if !self.msg.before {
+                                self.msg.before = true;
+                                bt.before_message(i, ts, book, emit);
+                            }
+                            let before = book.level(side, px).map_or(0, |x| x.qty.0);
+                            bt.change(
+                                i,
+                                ts,
+                                L2Change::Level {
+                                    side,
+                                    px,
+                                    before,
+                                    after: qty.0,
+                                },
+                                emit,
+                            );
+                            self.msg.hook = true;
+                        }
+                        book.set(side, px, qty);
+                    } else {
+                        self.msg.cross_check = false;
+                    }
+                }
+            }
+            Body::Depth { levels } => {
+                self.msg.stale_only = false;
+                self.check_crossed(i);
+                self.books.book_mut(instr).truncate(usize::from(levels));
+            }
+            Body::SnapshotEnd => {
+                self.check_crossed(i);
+                self.msg.snapshot = false;
+                self.set_synced(i, true);
+            }
+            Body::Checksum {
+                crc,
+                px_decimals,
+                qty_decimals,
+            } => {
+                self.check_crossed(i);
+                if self.synced(i) {
+                    let wire = Precision {
+                        px: u32::from(px_decimals),
+                        qty: u32::from(qty_decimals),
+                    };
+                    let book = self.books.book_mut(instr);
+                    if ticklane_feeds::kraken::book_checksum(book, wire) == crc {
+                        self.stats[i].checksum_ok += 1;
+                    } else {
+                        self.stats[i].checksum_bad += 1;
+                        self.set_synced(i, false);
+                        if !self.accept_unsynced {
+                            self.books.book_mut(instr).clear();
+                        }
+                    }
+                }
+            }
+            Body::ChecksumUnverified if self.synced(i) => {
+                self.stats[i].checksum_unverified += 1;
+            }
+            Body::Stale { clear } => {
+                self.set_synced(i, false);
+                if clear {
+                    self.books.book_mut(instr).clear();
+                }
+            }
+            Body::TopCheck {
+                side,
+                px,
+                qty,
+                with_qty,
+            } => {
+                self.msg.stale_only = false;
+                if self.synced(i) {
+                    let top = self.books.book_mut(instr).top();
+                    let l = match side {
+                        Side::Bid => top.bid,
+                        Side::Ask => top.ask,
+                    };
+                    let eq = l.is_some_and(|l| l.px == px && (!with_qty || l.qty == qty));
+                    match side {
+                        Side::Bid => self.msg.bid_equal = Some(eq),
+                        Side::Ask => {
+                            self.stats[i].tickers_compared += 1;
+                            if eq && self.msg.bid_equal.take() == Some(true) {
+                                self.stats[i].tickers_equal += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            Body::Trade { px, qty, side } => {
+                self.msg.stale_only = false;
+                self.stats[i].trades += 1;
+                let resting = side.unwrap_or(Side::Bid);
+                if self.accept_unsynced || self.synced(i) {
+                    emit(out(OutputKind::Trade {
+                        px,
+                        qty,
+                        kind: TradeKind::Print { resting },
+                    }));
+                }
+                if self.traced(i) {
+                    let book = self.books.book_mut(instr);
+                    if let Some(bt) = self.bt.as_mut() {
+                        bt.before_message(i, ts, book, emit);
+                        bt.change(
+                            i,
+                            ts,
+                            L2Change::Trade {
+                                px,
+                                qty: qty.0,
+                                resting,
+                            },
+                            emit,
+                        );
+                        let tick = TradeTick {
+                            px,
+                            qty,
+                            resting: Some(resting),
+                        };
+                        bt.after_message(i, ts, book, Some(tick), false, emit);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if ev.hdr.ends_message() {
+            self.end_message(i, ts, seq, emit);
         }
     }
 
-    /// Closes the run: final tops, unsynced time up to the last frame, totals.
-    ///
-    /// # Errors
-    /// Flushing the CSV.
-    pub fn finish(mut self, s: &mut L2Summary) -> std::io::Result<()> {
-        if let Some(c) = self.csv.as_mut() {
-            c.flush()?;
+    fn end_message(&mut self, i: usize, ts: u64, seq: u64, emit: &mut impl FnMut(Output)) {
+        self.check_crossed(i);
+        let msg = std::mem::take(&mut self.msg);
+        if msg.stale_only {
+            return;
         }
-        if let Some(bt) = self.bt.take() {
-            let loop_s = self.loop_started.elapsed().as_secs_f64();
-            s.strategy = self.strategy_name.map(str::to_owned);
-            s.signals = Some(bt.signals);
-            if let Some((b, d)) = bt.finish(s.lines, loop_s) {
-                s.backtest = Some(b);
-                s.backtest_data = Some(d);
+        let instr = InstrumentIdx(i as u32);
+        if self.accept_unsynced || self.synced(i) {
+            let k = key(&self.books.book_mut(instr).top());
+            if k != self.last_key[i] {
+                self.last_key[i] = k;
+                self.stats[i].bbo_changes += 1;
+                emit(Output {
+                    seq,
+                    ts: Nanos(ts),
+                    instr,
+                    kind: OutputKind::Bbo(k),
+                    stamp: 0,
+                });
             }
         }
-        let j = self.time.jumps();
-        s.time_jump_forward += j.forward;
-        s.time_jump_backward += j.backward;
-        let end = self.last_ts;
+        if msg.hook && self.traced(i) {
+            let book = self.books.book_mut(instr);
+            if let Some(bt) = self.bt.as_mut() {
+                bt.after_message(i, ts, book, None, true, emit);
+            }
+        }
+    }
+
+    /// Closes the stage at `end` (the last frame's time): unsynced time up to it, each
+    /// book's final top, and the backtest's results (`events` is what the summary counts).
+    pub fn finish(mut self, end: u64, events: u64, loop_s: f64) -> L2StageResult {
         for (i, st) in self.stats.iter_mut().enumerate() {
             let book = self.books.book_mut(InstrumentIdx(i as u32));
             if let Some(since) = self.unsynced_since[i] {
@@ -588,6 +579,41 @@ impl<'a> L2State<'a> {
             let t = book.top();
             st.bid = pair(t.bid);
             st.ask = pair(t.ask);
+        }
+        let mut r = L2StageResult {
+            stats: self.stats,
+            strategy: None,
+            signals: None,
+            backtest: None,
+        };
+        if let Some(bt) = self.bt.take() {
+            r.strategy = Some(bt.runner.strategy.name().to_owned());
+            r.signals = Some(bt.signals());
+            r.backtest = bt.finish(events, loop_s);
+        }
+        r
+    }
+}
+
+/// What a book stage ends with.
+pub struct L2StageResult {
+    /// Per-instrument counters (rows of other shards' instruments stay empty).
+    pub stats: Vec<SymbolSummary>,
+    /// The strategy, if one ran.
+    pub strategy: Option<String>,
+    /// Its signals.
+    pub signals: Option<u64>,
+    /// The backtest's results, when it sent orders.
+    pub backtest: Option<(
+        crate::backtest::BacktestSummary,
+        crate::backtest::BacktestData,
+    )>,
+}
+
+impl L2StageResult {
+    /// Totals and per-symbol rows into `s` (rows in instrument order).
+    pub fn into_summary(self, s: &mut L2Summary) {
+        for st in &self.stats {
             s.snapshots += st.snapshots;
             s.updates += st.updates;
             s.trades += st.trades;
@@ -600,9 +626,355 @@ impl<'a> L2State<'a> {
             s.bbo_changes += st.bbo_changes;
         }
         s.symbols = self.stats;
-        s.digest = self.digest.hex();
+        s.strategy = self.strategy;
+        s.signals = self.signals;
+        if let Some((b, d)) = self.backtest {
+            s.backtest = Some(b);
+            s.backtest_data = Some(d);
+        }
+    }
+
+    /// Merges shards' results: instrument `i`'s row comes from shard `i % shards`.
+    pub fn merge(mut parts: Vec<L2StageResult>) -> L2StageResult {
+        let n = parts.len().max(1);
+        let len = parts.iter().map(|p| p.stats.len()).max().unwrap_or(0);
+        let mut stats = Vec::with_capacity(len);
+        for i in 0..len {
+            let row = parts[i % n].stats.get_mut(i).map(std::mem::take);
+            stats.push(row.unwrap_or_default());
+        }
+        let first = parts.swap_remove(0);
+        L2StageResult { stats, ..first }
+    }
+}
+
+/// How the digest encodes a price-level replay's outputs (one per venue family; see
+/// [`crate::digest`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum L2Encoding {
+    /// Coinbase, Kraken and the consolidated replays.
+    Levels,
+    /// Binance (its own tag layout, kept so its digests stay those pinned since it shipped).
+    Binance,
+}
+
+/// Outputs of a price-level replay, in input order: the digest and the BBO CSV.
+pub struct L2Output<'a> {
+    names: Vec<String>,
+    digest: Digest,
+    csv: Option<BboCsv<'a>>,
+    encoding: L2Encoding,
+    /// Time of the last output.
+    pub last_ts: u64,
+}
+
+impl<'a> L2Output<'a> {
+    /// A stage writing BBO changes to `csv` (its header written here).
+    ///
+    /// # Errors
+    /// Writing the CSV header.
+    pub fn new(encoding: L2Encoding, csv: Option<Box<dyn Write + 'a>>) -> std::io::Result<Self> {
+        let mut csv = csv.map(|w| BboCsv::with_decimals(w, DECIMALS));
+        if let Some(c) = csv.as_mut() {
+            c.header()?;
+        }
+        Ok(L2Output {
+            names: Vec::new(),
+            digest: Digest::new(),
+            csv,
+            encoding,
+            last_ts: 0,
+        })
+    }
+
+    /// Takes one output.
+    ///
+    /// # Errors
+    /// Writing the CSV.
+    pub fn on_output(&mut self, o: &Output) -> std::io::Result<()> {
+        let i = o.instr.get();
+        self.last_ts = o.ts.0;
+        match o.kind {
+            OutputKind::Symbol(name) => {
+                if self.names.len() <= i {
+                    self.names.resize(i + 1, String::new());
+                }
+                self.names[i] = symbol_name(&name);
+            }
+            OutputKind::Bbo(k) => {
+                crate::digest::l2_bbo(&mut self.digest, self.encoding, o.instr, o.ts, k);
+                if let Some(c) = self.csv.as_mut() {
+                    let sym = self.names.get(i).map_or("", String::as_str);
+                    c.row(o.ts, sym, k)?;
+                }
+            }
+            OutputKind::Trade {
+                px,
+                qty,
+                kind: TradeKind::Print { resting },
+            } => crate::digest::l2_trade(
+                &mut self.digest,
+                self.encoding,
+                o.instr,
+                o.ts,
+                px,
+                qty,
+                resting,
+            ),
+            _ => crate::digest::exec(&mut self.digest, o),
+        }
         Ok(())
     }
+
+    /// Flushes the CSV and returns the digest.
+    ///
+    /// # Errors
+    /// Flushing the CSV.
+    pub fn finish(mut self) -> std::io::Result<String> {
+        if let Some(c) = self.csv.as_mut() {
+            c.flush()?;
+        }
+        Ok(self.digest.hex())
+    }
+}
+
+/// A price-level replay run inline: a venue's sync machine, the book stage and the outputs,
+/// one frame at a time. The file replay feeds it capture lines, the live runner websocket
+/// frames, the consolidated replay lines of several captures (one runner per capture).
+pub struct L2Replay<'a> {
+    machine: Box<dyn VenueSync>,
+    buf: EventBuf,
+    frames: Frames,
+    stage: L2BookStage<Box<dyn Strategy + 'a>>,
+    output: L2Output<'a>,
+    seen: SeenContainers,
+    failed: Option<std::io::Error>,
+    loop_started: std::time::Instant,
+}
+
+impl<'a> L2Replay<'a> {
+    /// A runner for `format` configured by `opts`.
+    ///
+    /// # Errors
+    /// [`CryptoReplayError::Output`] writing the CSV header; [`CryptoReplayError::Backtest`].
+    pub fn new(
+        format: VenueFormat,
+        mut opts: CryptoReplayOptions<'a>,
+    ) -> Result<Self, CryptoReplayError> {
+        let machine = format.machine(&opts);
+        let bt = match opts.backtest.take() {
+            Some((s, bo)) => Some(L2Backtest::new(s, bo)?.with_quote_of(format)),
+            None => None,
+        };
+        let encoding = if format == VenueFormat::Binance {
+            L2Encoding::Binance
+        } else {
+            L2Encoding::Levels
+        };
+        Ok(L2Replay {
+            machine,
+            buf: EventBuf::default(),
+            frames: Frames::new(opts.max_time_jump_ns),
+            stage: L2BookStage::new(opts.accept_unsynced, bt),
+            output: L2Output::new(encoding, opts.bbo_csv.take())
+                .map_err(CryptoReplayError::Output)?,
+            seen: SeenContainers::default(),
+            failed: None,
+            loop_started: std::time::Instant::now(),
+        })
+    }
+
+    /// A summary to count into, named for the venue.
+    pub fn new_summary(&self) -> L2Summary {
+        L2Summary {
+            format: self.machine.format().name().into(),
+            ..L2Summary::default()
+        }
+    }
+
+    fn drain(&mut self) {
+        let (stage, output, failed) = (&mut self.stage, &mut self.output, &mut self.failed);
+        for ev in self.buf.events() {
+            stage.on_event(ev, &mut |o| {
+                if failed.is_none() {
+                    if let Err(e) = output.on_output(&o) {
+                        *failed = Some(e);
+                    }
+                }
+            });
+        }
+        self.buf.clear();
+    }
+
+    fn result(&mut self) -> Result<(), CryptoReplayError> {
+        match self.failed.take() {
+            Some(e) => Err(CryptoReplayError::Output(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// One raw capture line (blank lines are skipped; others counted, classified or counted
+    /// bad).
+    ///
+    /// # Errors
+    /// [`CryptoReplayError::Output`] writing the CSV.
+    pub fn on_raw_line(&mut self, line: &[u8], s: &mut L2Summary) -> Result<(), CryptoReplayError> {
+        if line.trim_ascii().is_empty() {
+            return Ok(());
+        }
+        s.lines += 1;
+        let Some(l) = classify(line) else {
+            s.bad_lines += 1;
+            return Ok(());
+        };
+        let ts = match l.ts_ns() {
+            Some(t) => self.frames.admit(t),
+            None => self.frames.last(),
+        };
+        self.seen.add(l.container());
+        self.machine.on_line(ts, l, s, &mut self.buf);
+        self.drain();
+        self.result()
+    }
+
+    /// Every line of `input`, as [`on_raw_line`](Self::on_raw_line).
+    ///
+    /// # Errors
+    /// [`CryptoReplayError::Read`], [`CryptoReplayError::Output`].
+    pub fn feed_lines(
+        &mut self,
+        mut input: impl BufRead,
+        s: &mut L2Summary,
+    ) -> Result<(), CryptoReplayError> {
+        let mut line = Vec::with_capacity(1 << 16);
+        loop {
+            match crate::capture::read_line(&mut input, &mut line) {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(e) => return Err(CryptoReplayError::Read(e)),
+            }
+            self.on_raw_line(&line, s)?;
+        }
+    }
+
+    /// One websocket frame received at `ts`; counted as a line.
+    ///
+    /// # Errors
+    /// [`CryptoReplayError::Output`] writing the CSV.
+    pub fn on_frame(
+        &mut self,
+        s: &mut L2Summary,
+        ts: u64,
+        json: &[u8],
+    ) -> Result<(), CryptoReplayError> {
+        s.lines += 1;
+        let ts = self.frames.admit(ts);
+        self.machine.on_frame(ts, json, s, &mut self.buf);
+        self.drain();
+        self.result()
+    }
+
+    /// The connection was lost at `ts`: every book is stale until the venue's next snapshot.
+    pub fn lose_sync(&mut self, ts: u64) {
+        let ts = self.frames.admit(ts);
+        self.machine.lose_sync(ts, &mut self.buf);
+        self.drain();
+    }
+
+    /// Instruments seen, in index order.
+    pub fn products(&self) -> impl Iterator<Item = &str> + '_ {
+        self.buf.names().iter().map(String::as_str)
+    }
+
+    /// The book of instrument `i`, if it exists.
+    pub fn book_at(&self, i: usize) -> Option<&L2Book> {
+        self.stage.book(i)
+    }
+
+    /// The venue's update id instrument `i`'s book is at (see [`VenueSync::sequence`]).
+    pub fn sequence(&self, i: usize) -> Option<u64> {
+        self.machine.sequence(i)
+    }
+
+    /// Whether instrument `i` waits for a snapshot it must ask for (see
+    /// [`VenueSync::awaiting_snapshot`]).
+    pub fn awaiting_snapshot(&self, i: usize) -> bool {
+        self.machine.awaiting_snapshot(i)
+    }
+
+    /// Diffs decoded and tickers seen so far (see [`VenueSync::counts`]).
+    pub fn machine_counts(&self) -> (u64, u64) {
+        self.machine.counts()
+    }
+
+    /// Whether every instrument seen has a synced book (false before any).
+    pub fn all_synced(&self) -> bool {
+        !self.buf.names().is_empty()
+            && (0..self.buf.names().len())
+                .all(|i| self.stage.book(i).is_some_and(L2Book::is_synced))
+    }
+
+    /// The book of `product`, if seen.
+    pub fn book(&self, product: &str) -> Option<&L2Book> {
+        self.stage.book(self.buf.find(product)?.get())
+    }
+
+    /// Per-instrument counters so far.
+    pub fn stats(&self) -> &[SymbolSummary] {
+        &self.stage.stats
+    }
+
+    /// Ends the run: totals, per-symbol rows and the digest into `s`.
+    ///
+    /// # Errors
+    /// [`CryptoReplayError::WrongVenue`] when lines were read but none decoded;
+    /// [`CryptoReplayError::Output`] flushing the CSV.
+    pub fn finish(mut self, s: &mut L2Summary) -> Result<(), CryptoReplayError> {
+        self.result()?;
+        let loop_s = self.loop_started.elapsed().as_secs_f64();
+        let end = self.frames.last();
+        self.frames.count_into(s);
+        self.stage.finish(end, s.lines, loop_s).into_summary(s);
+        if s.container.is_empty() {
+            s.container = self.seen.name().into();
+        }
+        let venue = self.machine.format();
+        self.machine
+            .finish(s)
+            .map_err(|bad| CryptoReplayError::WrongVenue {
+                venue: venue_title(venue),
+                bad,
+            })?;
+        s.digest = self.output.finish().map_err(CryptoReplayError::Output)?;
+        Ok(())
+    }
+}
+
+/// The venue's name as messages write it.
+pub fn venue_title(v: VenueFormat) -> &'static str {
+    match v {
+        VenueFormat::Binance => "Binance",
+        VenueFormat::Coinbase => "Coinbase",
+        VenueFormat::Kraken => "Kraken",
+    }
+}
+
+/// Replays a capture of `format` inline.
+///
+/// # Errors
+/// [`CryptoReplayError`].
+pub fn replay_l2(
+    format: VenueFormat,
+    mut input: impl BufRead,
+    opts: CryptoReplayOptions<'_>,
+) -> Result<L2Summary, CryptoReplayError> {
+    let started = std::time::Instant::now();
+    let mut r = L2Replay::new(format, opts)?;
+    let mut s = r.new_summary();
+    r.feed_lines(&mut input, &mut s)?;
+    r.finish(&mut s)?;
+    s.elapsed_s = started.elapsed().as_secs_f64();
+    Ok(s)
 }
 
 impl std::fmt::Display for L2Summary {

@@ -12,6 +12,7 @@ pub mod capture;
 pub mod coinbase;
 pub mod consolidated;
 pub mod convert;
+pub mod digest;
 pub mod input;
 pub mod itch;
 pub mod journal;
@@ -27,6 +28,7 @@ pub mod report;
 pub mod signals;
 pub mod stages;
 pub mod summary;
+pub mod venue;
 
 pub use itch::{replay_itch, replay_itch_with, ItchEngine, ItchReplayOptions, ReplayError};
 pub use summary::Summary;

@@ -36,9 +36,8 @@ use ticklane_feeds::ws::{Flow, WallClock, WsClient, WsClientConfig, WsEvent};
 
 use crate::backtest::BacktestOptions;
 use crate::binance::{BinanceReplayError, BinanceReplayOptions, BinanceSummary, BinanceSync};
-use crate::coinbase::CoinbaseSync;
 use crate::l2backtest::L2BacktestError;
-use crate::l2state::{CryptoReplayError, CryptoReplayOptions, L2Summary};
+use crate::l2state::{CryptoReplayError, CryptoReplayOptions, L2Replay, L2Summary};
 
 /// The venue of a websocket source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -488,9 +487,11 @@ impl From<CryptoReplayError> for WsRunError {
     }
 }
 
+// One value per session: boxing the summary would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Venue<'a> {
-    Binance(BinanceSync<'a>),
-    Coinbase(CoinbaseSync<'a>, L2Summary),
+    Binance(Box<BinanceSync<'a>>),
+    Coinbase(Box<L2Replay<'a>>, L2Summary),
 }
 
 /// A Binance control frame: a reply to SUBSCRIBE (`{"result":null,"id":1}`) or an error.
@@ -552,22 +553,26 @@ impl<'a> WsSession<'a> {
     ) -> Result<Self, WsRunError> {
         let v = match venue {
             WsVenue::Binance | WsVenue::BinanceFutures => {
-                Venue::Binance(BinanceSync::new(BinanceReplayOptions {
+                Venue::Binance(Box::new(BinanceSync::new(BinanceReplayOptions {
                     accept_unsynced,
                     bbo_csv,
                     backtest,
                     max_time_jump_ns: None,
-                })?)
+                })?))
             }
-            WsVenue::Coinbase => Venue::Coinbase(
-                CoinbaseSync::new(CryptoReplayOptions {
-                    accept_unsynced,
-                    bbo_csv,
-                    backtest,
-                    ..CryptoReplayOptions::default()
-                })?,
-                CoinbaseSync::new_summary(),
-            ),
+            WsVenue::Coinbase => {
+                let r = L2Replay::new(
+                    crate::venue::VenueFormat::Coinbase,
+                    CryptoReplayOptions {
+                        accept_unsynced,
+                        bbo_csv,
+                        backtest,
+                        ..CryptoReplayOptions::default()
+                    },
+                )?;
+                let s = r.new_summary();
+                Venue::Coinbase(Box::new(r), s)
+            }
         };
         Ok(WsSession {
             venue_kind: venue,
@@ -597,7 +602,7 @@ impl<'a> WsSession<'a> {
     /// Binance: the book is unsynced and diffs are buffered, so a REST snapshot is due.
     pub fn needs_snapshot(&self) -> bool {
         match &self.venue {
-            Venue::Binance(b) => !b.is_synced() && b.buffered() > 0,
+            Venue::Binance(b) => b.awaiting_snapshot(),
             Venue::Coinbase(..) => false,
         }
     }
@@ -605,11 +610,7 @@ impl<'a> WsSession<'a> {
     /// The book of `symbol` (Binance: its one symbol), if seen.
     pub fn book(&self, symbol: &str) -> Option<&L2Book> {
         match &self.venue {
-            Venue::Binance(b) => b
-                .summary()
-                .symbol
-                .eq_ignore_ascii_case(symbol)
-                .then(|| b.book()),
+            Venue::Binance(b) => b.symbol().eq_ignore_ascii_case(symbol).then(|| b.book()),
             Venue::Coinbase(c, _) => c.book(symbol),
         }
     }
@@ -716,9 +717,9 @@ impl<'a> WsSession<'a> {
         };
         match &self.venue {
             Venue::Binance(b) => {
-                let s = b.summary();
-                if !s.symbol.is_empty() {
-                    book(0, &s.symbol, b.is_synced(), s.depth + s.snapshots);
+                let s = b.counts();
+                if !b.symbol().is_empty() {
+                    book(0, b.symbol(), b.is_synced(), s.depth + s.snapshots);
                 }
             }
             Venue::Coinbase(cb, _) => {
@@ -735,7 +736,7 @@ impl<'a> WsSession<'a> {
         c.book_ts_ns.store(if synced { ts } else { 0 }, r);
         match &self.venue {
             Venue::Binance(b) => {
-                let s = b.summary();
+                let s = b.counts();
                 c.control.store(self.control, r);
                 c.bad_frames.store(s.bad_lines, r);
                 c.depth.store(s.depth, r);
@@ -773,10 +774,9 @@ impl<'a> WsSession<'a> {
         journal_errors: u64,
     ) -> Result<WsRunSummary, WsRunError> {
         let levels = match &self.venue {
-            Venue::Binance(b) => vec![(
-                b.summary().symbol.clone(),
-                top_levels(b.book(), SUMMARY_LEVELS),
-            )],
+            Venue::Binance(b) => {
+                vec![(b.symbol().to_owned(), top_levels(b.book(), SUMMARY_LEVELS))]
+            }
             Venue::Coinbase(c, _) => c
                 .products()
                 .filter_map(|p| Some((p.to_owned(), top_levels(c.book(p)?, SUMMARY_LEVELS))))

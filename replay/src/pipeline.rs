@@ -222,13 +222,34 @@ fn decode_thread<R: Read>(
     }
 }
 
-fn shard_thread<S: Strategy>(
-    mut stage: BookStage<S>,
+/// What a book shard does with the events routed to it: the L3 book stage, the price-level
+/// book stage. Outputs go to `emit` in order.
+pub trait ShardStage: Send {
+    /// Applies one event.
+    fn on_event(&mut self, ev: &Event, emit: &mut impl FnMut(Output));
+}
+
+impl<S: Strategy + Send> ShardStage for BookStage<S> {
+    #[inline]
+    fn on_event(&mut self, ev: &Event, emit: &mut impl FnMut(Output)) {
+        BookStage::on_event(self, ev, emit);
+    }
+}
+
+impl<S: Strategy + Send> ShardStage for crate::l2state::L2BookStage<S> {
+    #[inline]
+    fn on_event(&mut self, ev: &Event, emit: &mut impl FnMut(Output)) {
+        crate::l2state::L2BookStage::on_event(self, ev, emit);
+    }
+}
+
+fn shard_thread<St: ShardStage>(
+    mut stage: St,
     mut rx: RingRx<ToShard>,
     mut tx: RingTx<Output>,
     wait: WaitStrategy,
     clock: MonoClock,
-) -> (BookStage<S>, Histogram<u64>, RingStats) {
+) -> (St, Histogram<u64>, RingStats) {
     let mut h = hist();
     let mut waiter = wait.waiter();
     let mut inbox = [ToShard::Mark(0); 256];
@@ -318,7 +339,7 @@ where
     let stages: Vec<BookStage<S>> = (0..shards)
         .map(|_| BookStage::with_strategy_and_sim(make(), opts.sim_config()))
         .collect();
-    let name = stages[0].strategy.name();
+    let name = stages[0].runner.strategy.name();
     let mut output = opts.output_stage(name)?;
     let loop_started = Instant::now();
 
@@ -362,110 +383,27 @@ where
     pin(&cores, 1 + shards);
 
     // Merge: one epoch from every shard, sorted by (seq, arrival), then to the output stage.
-    let mut e2e = hist();
-    let mut waiter = wait.waiter();
-    let mut epoch_buf: Vec<(u64, u32, Output)> = Vec::with_capacity(4 * epoch as usize + 1024);
-    let mut buf = [Output::watermark(0); 256];
-    // Per shard, outputs popped from its ring (a batch at a time) and not yet merged: items past
-    // the current epoch's watermark wait here for the next epoch.
-    let mut staged: Vec<std::collections::VecDeque<Output>> = (0..shards)
-        .map(|_| std::collections::VecDeque::with_capacity(buf.len()))
-        .collect();
-    let mut pending: Vec<usize> = Vec::with_capacity(shards);
-    let mut arrival = 0u32;
-    let mut out_err: Option<std::io::Error> = None;
     let mut last_progress = 0u64;
-    let mut finished = vec![false; shards];
-    'epochs: loop {
-        pending.clear();
-        pending.extend((0..shards).filter(|&s| !finished[s]));
-        if pending.is_empty() {
-            break;
-        }
-        // Drain every pending shard up to its next watermark.
-        while !pending.is_empty() {
-            let mut progressed = false;
-            let mut i = 0;
-            while i < pending.len() {
-                let s = pending[i];
-                let rx = &mut from_shard_rx[s];
-                let stage = &mut staged[s];
-                let mut got_mark = false;
-                loop {
-                    if stage.is_empty() {
-                        // Refill only when empty, so the queue never outgrows one batch.
-                        let n = rx.pop_batch(&mut buf);
-                        if n == 0 {
-                            break;
-                        }
-                        stage.extend(&buf[..n]);
-                    }
-                    let Some(o) = stage.pop_front() else { break };
-                    progressed = true;
-                    if o.kind == OutputKind::Watermark {
-                        got_mark = true;
-                        break;
-                    }
-                    if shards == 1 {
-                        // Already in order: emit at once.
-                        e2e.saturating_record(clock.now().saturating_sub(o.stamp).max(1));
-                        if out_err.is_none() {
-                            if let Err(e) = output.on_output(&o) {
-                                out_err = Some(e);
-                            }
-                        }
-                        continue;
-                    }
-                    epoch_buf.push((o.seq, arrival, o));
-                    arrival = arrival.wrapping_add(1);
-                }
-                if got_mark {
-                    pending.swap_remove(i);
-                } else if stage.is_empty() && rx.is_abandoned() && rx.is_empty() {
-                    finished[s] = true;
-                    pending.swap_remove(i);
-                } else {
-                    i += 1;
+    let merged = merge(&mut from_shard_rx, epoch, wait, &clock, &mut |o| match o {
+        Some(o) => output.on_output(o),
+        None => {
+            if let Some(p) = opts.progress.as_mut() {
+                let s = output.last_ts.0;
+                if s != last_progress {
+                    last_progress = s;
+                    p(0);
                 }
             }
-            if progressed {
-                waiter.reset();
-            } else if !pending.is_empty() {
-                waiter.wait();
-            }
+            Ok(())
         }
-        epoch_buf.sort_unstable_by_key(|&(seq, arr, _)| (seq, arr));
-        let now = clock.now();
-        for (_, _, o) in &epoch_buf {
-            e2e.saturating_record(now.saturating_sub(o.stamp).max(1));
-            if out_err.is_none() {
-                if let Err(e) = output.on_output(o) {
-                    out_err = Some(e);
-                }
-            }
-        }
-        epoch_buf.clear();
-        arrival = 0;
-        if let Some(p) = opts.progress.as_mut() {
-            let s = output.last_ts.0;
-            if s != last_progress {
-                last_progress = s;
-                p(0);
-            }
-        }
-        if out_err.is_some() {
-            break 'epochs;
-        }
-        if finished.iter().all(|&f| f) {
-            break;
-        }
-    }
+    });
     // Dropping our ends tells the shards (and through them the decoder) to stop if we quit early.
     for rx in &from_shard_rx {
         rings.push(rx.stats());
     }
     drop(from_shard_rx);
 
+    let (e2e, out_err) = (merged.e2e, merged.err);
     let dec = decode_handle
         .join()
         .map_err(|p| ReplayError::Stage(format!("decode stage panicked: {}", panic_text(&p))))?;
@@ -532,9 +470,381 @@ where
     })
 }
 
+/// What the merger ends with.
+struct Merged {
+    /// Decoder stamp → output, per output.
+    e2e: Histogram<u64>,
+    /// The first error the sink returned (outputs after it were dropped and the merge stopped).
+    err: Option<std::io::Error>,
+}
+
+/// Merges the shards' outputs back into input order: one epoch from every shard, sorted by
+/// `(seq, arrival)`, each output handed to `sink(Some(o))`, and `sink(None)` after every epoch.
+fn merge(
+    from_shard_rx: &mut [RingRx<Output>],
+    epoch: u64,
+    wait: WaitStrategy,
+    clock: &MonoClock,
+    sink: &mut dyn FnMut(Option<&Output>) -> std::io::Result<()>,
+) -> Merged {
+    let shards = from_shard_rx.len();
+    let mut e2e = hist();
+    let mut waiter = wait.waiter();
+    let mut epoch_buf: Vec<(u64, u32, Output)> = Vec::with_capacity(4 * epoch as usize + 1024);
+    let mut buf = [Output::watermark(0); 256];
+    // Per shard, outputs popped from its ring (a batch at a time) and not yet merged: items past
+    // the current epoch's watermark wait here for the next epoch.
+    let mut staged: Vec<std::collections::VecDeque<Output>> = (0..shards)
+        .map(|_| std::collections::VecDeque::with_capacity(buf.len()))
+        .collect();
+    let mut pending: Vec<usize> = Vec::with_capacity(shards);
+    let mut arrival = 0u32;
+    let mut out_err: Option<std::io::Error> = None;
+    let mut finished = vec![false; shards];
+    'epochs: loop {
+        pending.clear();
+        pending.extend((0..shards).filter(|&s| !finished[s]));
+        if pending.is_empty() {
+            break;
+        }
+        // Drain every pending shard up to its next watermark.
+        while !pending.is_empty() {
+            let mut progressed = false;
+            let mut i = 0;
+            while i < pending.len() {
+                let s = pending[i];
+                let rx = &mut from_shard_rx[s];
+                let stage = &mut staged[s];
+                let mut got_mark = false;
+                loop {
+                    if stage.is_empty() {
+                        // Refill only when empty, so the queue never outgrows one batch.
+                        let n = rx.pop_batch(&mut buf);
+                        if n == 0 {
+                            break;
+                        }
+                        stage.extend(&buf[..n]);
+                    }
+                    let Some(o) = stage.pop_front() else { break };
+                    progressed = true;
+                    if o.kind == OutputKind::Watermark {
+                        got_mark = true;
+                        break;
+                    }
+                    if shards == 1 {
+                        // Already in order: emit at once.
+                        e2e.saturating_record(clock.now().saturating_sub(o.stamp).max(1));
+                        if out_err.is_none() {
+                            if let Err(e) = sink(Some(&o)) {
+                                out_err = Some(e);
+                            }
+                        }
+                        continue;
+                    }
+                    epoch_buf.push((o.seq, arrival, o));
+                    arrival = arrival.wrapping_add(1);
+                }
+                if got_mark {
+                    pending.swap_remove(i);
+                } else if stage.is_empty() && rx.is_abandoned() && rx.is_empty() {
+                    finished[s] = true;
+                    pending.swap_remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+            if progressed {
+                waiter.reset();
+            } else if !pending.is_empty() {
+                waiter.wait();
+            }
+        }
+        epoch_buf.sort_unstable_by_key(|&(seq, arr, _)| (seq, arr));
+        let now = clock.now();
+        for (_, _, o) in &epoch_buf {
+            e2e.saturating_record(now.saturating_sub(o.stamp).max(1));
+            if out_err.is_none() {
+                if let Err(e) = sink(Some(o)) {
+                    out_err = Some(e);
+                }
+            }
+        }
+        epoch_buf.clear();
+        arrival = 0;
+        if out_err.is_none() {
+            if let Err(e) = sink(None) {
+                out_err = Some(e);
+            }
+        }
+        if out_err.is_some() {
+            break 'epochs;
+        }
+        if finished.iter().all(|&f| f) {
+            break;
+        }
+    }
+    Merged { e2e, err: out_err }
+}
+
 fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
     p.downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+/// What the decode thread of a price-level replay ends with.
+struct L2DecodeResult {
+    summary: crate::l2state::L2Summary,
+    machine: Box<dyn crate::venue::VenueSync>,
+    frames: crate::venue::Frames,
+    seen: crate::capture::SeenContainers,
+    read_error: Option<std::io::Error>,
+}
+
+/// The decode thread of a price-level replay: capture lines → the venue's machine → events,
+/// each to the shard owning its instrument, with a mark to every shard after each epoch.
+#[allow(clippy::too_many_arguments)] // the thread's whole set-up, each a distinct piece
+fn l2_decode_thread<R: Read>(
+    mut machine: Box<dyn crate::venue::VenueSync>,
+    mut frames: crate::venue::Frames,
+    mut summary: crate::l2state::L2Summary,
+    input: R,
+    mut txs: Vec<RingTx<ToShard>>,
+    wait: WaitStrategy,
+    clock: MonoClock,
+    epoch: u64,
+) -> L2DecodeResult {
+    use crate::capture::{classify, SeenContainers};
+    let mut input = std::io::BufReader::with_capacity(1 << 16, input);
+    let mut buf = crate::venue::EventBuf::default();
+    let mut seen = SeenContainers::default();
+    let mut waiter = wait.waiter();
+    let n = txs.len() as u64;
+    let mut line = Vec::with_capacity(1 << 16);
+    let mut since_mark = 0u64;
+    let mut last_seq = None;
+    let mut read_error = None;
+    let mut closed = false;
+    'lines: loop {
+        match crate::capture::read_line(&mut input, &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                read_error = Some(e);
+                break;
+            }
+        }
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        summary.lines += 1;
+        let Some(l) = classify(&line) else {
+            summary.bad_lines += 1;
+            continue;
+        };
+        let ts = match l.ts_ns() {
+            Some(t) => frames.admit(t),
+            None => frames.last(),
+        };
+        seen.add(l.container());
+        machine.on_line(ts, l, &mut summary, &mut buf);
+        for ev in buf.events() {
+            let stamp = clock.now();
+            let k = (u64::from(ev.hdr.instr.0) % n) as usize;
+            if txs[k]
+                .push_wait(ToShard::Event(*ev, stamp), &mut waiter)
+                .is_err()
+            {
+                closed = true;
+                break 'lines;
+            }
+            last_seq = Some(ev.hdr.seq);
+            since_mark += 1;
+            // Marks fall between messages: a message's events all reach their shard first.
+            if since_mark >= epoch && ev.hdr.ends_message() {
+                since_mark = 0;
+                for tx in txs.iter_mut() {
+                    if tx
+                        .push_wait(ToShard::Mark(ev.hdr.seq), &mut waiter)
+                        .is_err()
+                    {
+                        closed = true;
+                        break 'lines;
+                    }
+                }
+            }
+        }
+        buf.clear();
+    }
+    if !closed {
+        let last = last_seq.unwrap_or(0);
+        for tx in txs.iter_mut() {
+            // A shard that is gone has already failed; its join reports it.
+            let _ = tx.push_wait(ToShard::Mark(last), &mut waiter);
+        }
+    }
+    L2DecodeResult {
+        summary,
+        machine,
+        frames,
+        seen,
+        read_error,
+    }
+}
+
+/// Replays a capture of a price-level venue through the threaded pipeline: the venue's machine
+/// on the decode thread, books in `cfg.shards` shards (instrument `i` in shard `i % shards`),
+/// outputs merged back into input order. The summary and digest are the inline run's
+/// ([`crate::l2state::replay_l2`]) whatever the layout.
+///
+/// A backtest runs in one shard (its accounts are one ledger): with a strategy, `cfg.shards`
+/// must be 1.
+///
+/// # Errors
+/// As [`crate::l2state::replay_l2`]; [`CryptoReplayError::Stage`] when a stage thread
+/// panicked or a backtest was asked for with several shards.
+pub fn replay_l2_threaded<R, S>(
+    format: crate::venue::VenueFormat,
+    input: R,
+    opts: crate::l2state::CryptoReplayOptions<'_>,
+    strategy: Option<(S, crate::backtest::BacktestOptions)>,
+    cfg: &PipelineConfig,
+) -> Result<(crate::l2state::L2Summary, HopLatency), crate::l2state::CryptoReplayError>
+where
+    R: Read + Send + 'static,
+    S: Strategy + Send + 'static,
+{
+    use crate::l2state::{
+        venue_title, CryptoReplayError, L2BookStage, L2Encoding, L2Output, L2StageResult, L2Summary,
+    };
+    use crate::venue::{Frames, VenueFormat};
+    let started = Instant::now();
+    let shards = cfg.shards.clamp(1, 64);
+    if strategy.is_some() && shards > 1 {
+        return Err(CryptoReplayError::Stage(format!(
+            "a backtest on {} data runs in one book shard (its accounts are one ledger): use --shards 1",
+            format.name()
+        )));
+    }
+    if opts.backtest.is_some() {
+        return Err(CryptoReplayError::Stage(
+            "the threaded pipeline takes its strategy as a sendable value, not in the options"
+                .into(),
+        ));
+    }
+    let machine = format.machine(&opts);
+    let encoding = if format == VenueFormat::Binance {
+        L2Encoding::Binance
+    } else {
+        L2Encoding::Levels
+    };
+    let mut output = L2Output::new(encoding, opts.bbo_csv).map_err(CryptoReplayError::Output)?;
+    let mut bt = match strategy {
+        Some((s, bo)) => Some(crate::l2backtest::L2Backtest::new(s, bo)?.with_quote_of(format)),
+        None => None,
+    };
+    let stages: Vec<L2BookStage<S>> = (0..shards)
+        .map(|_| L2BookStage::new(opts.accept_unsynced, bt.take()))
+        .collect();
+    let summary = L2Summary {
+        format: format.name().into(),
+        ..L2Summary::default()
+    };
+    let frames = Frames::new(opts.max_time_jump_ns);
+    let clock = MonoClock::new();
+    let wait = cfg.wait;
+    let epoch = cfg.epoch.max(1);
+    let cores = cfg.cores.clone();
+    let mut to_shard_tx = Vec::with_capacity(shards);
+    let mut from_shard_rx = Vec::with_capacity(shards);
+    let mut shard_handles = Vec::with_capacity(shards);
+    let loop_started = Instant::now();
+    for (i, stage) in stages.into_iter().enumerate() {
+        let (t, r) = ring::<ToShard>(RING_CAPACITY, "decode→book");
+        to_shard_tx.push(t);
+        let (ot, or) = ring::<Output>(RING_CAPACITY, "book→merge");
+        from_shard_rx.push(or);
+        let cores = cores.clone();
+        let sclock = clock.clone();
+        let h = thread::Builder::new()
+            .name(format!("tl-book{i}"))
+            .spawn(move || {
+                pin(&cores, 1 + i);
+                shard_thread(stage, r, ot, wait, sclock)
+            })
+            .map_err(|e| CryptoReplayError::Stage(format!("cannot start book shard {i}: {e}")))?;
+        shard_handles.push(h);
+    }
+    let decode_handle = {
+        let cores = cores.clone();
+        let dclock = clock.clone();
+        thread::Builder::new()
+            .name("tl-decode".into())
+            .spawn(move || {
+                pin(&cores, 0);
+                l2_decode_thread(
+                    machine,
+                    frames,
+                    summary,
+                    input,
+                    to_shard_tx,
+                    wait,
+                    dclock,
+                    epoch,
+                )
+            })
+            .map_err(|e| CryptoReplayError::Stage(format!("cannot start the decode thread: {e}")))?
+    };
+    pin(&cores, 1 + shards);
+    let merged = merge(&mut from_shard_rx, epoch, wait, &clock, &mut |o| match o {
+        Some(o) => output.on_output(o),
+        None => Ok(()),
+    });
+    drop(from_shard_rx);
+    let dec = decode_handle.join().map_err(|p| {
+        CryptoReplayError::Stage(format!("decode stage panicked: {}", panic_text(&p)))
+    })?;
+    let mut parts = Vec::with_capacity(shards);
+    let mut ingest_to_book = hist();
+    let loop_s = loop_started.elapsed().as_secs_f64();
+    let end = dec.frames.last();
+    for (i, h) in shard_handles.into_iter().enumerate() {
+        let (stage, hh, _) = h.join().map_err(|p| {
+            CryptoReplayError::Stage(format!("book shard {i} panicked: {}", panic_text(&p)))
+        })?;
+        ingest_to_book.add(&hh).ok();
+        parts.push(stage.finish(end, dec.summary.lines, loop_s));
+    }
+    if let Some(e) = merged.err {
+        return Err(CryptoReplayError::Output(e));
+    }
+    if let Some(e) = dec.read_error {
+        return Err(CryptoReplayError::Read(e));
+    }
+    let L2DecodeResult {
+        mut summary,
+        mut machine,
+        frames,
+        seen,
+        ..
+    } = dec;
+    frames.count_into(&mut summary);
+    L2StageResult::merge(parts).into_summary(&mut summary);
+    summary.container = seen.name().into();
+    machine
+        .finish(&mut summary)
+        .map_err(|bad| CryptoReplayError::WrongVenue {
+            venue: venue_title(format),
+            bad,
+        })?;
+    summary.digest = output.finish().map_err(CryptoReplayError::Output)?;
+    summary.elapsed_s = started.elapsed().as_secs_f64();
+    Ok((
+        summary,
+        HopLatency {
+            ingest_to_book,
+            ingest_to_output: merged.e2e,
+        },
+    ))
 }

@@ -17,9 +17,8 @@ use ticklane_engine::event::StatusKind;
 use ticklane_engine::event_time::TimeGuard;
 use ticklane_engine::exec::sim::{ExecSim, SimConfig, SimOut};
 use ticklane_engine::exec::Liquidity;
-use ticklane_engine::strategy::{
-    Action, Actions, BookView, Ctx, NoStrategy, Signal, Strategy, TradeTick,
-};
+use ticklane_engine::runner::Runner;
+use ticklane_engine::strategy::{BookView, NoStrategy, Signal, Strategy, TradeTick};
 use ticklane_engine::{Body, Digest, Event, InstrumentIdx, Nanos, Px, Qty, Side, SourceId};
 use ticklane_feeds::itch::msg::{type_index, MESSAGE_TYPES};
 use ticklane_feeds::itch::normalize::{symbol_str, Normalizer};
@@ -128,15 +127,21 @@ pub enum TradeKind {
     NonDisplayed,
     /// Auction cross (ITCH `Q`).
     Cross,
+    /// A price-level venue's trade print, with the side of the resting (maker) order.
+    Print {
+        /// The maker's side.
+        resting: Side,
+    },
 }
 
 impl TradeKind {
-    fn code(self) -> u64 {
+    pub(crate) fn code(self) -> u64 {
         match self {
             TradeKind::Execute => 1,
             TradeKind::ExecuteAtPx { .. } => 2,
             TradeKind::NonDisplayed => 3,
             TradeKind::Cross => 4,
+            TradeKind::Print { .. } => 5,
         }
     }
 }
@@ -165,6 +170,8 @@ pub enum OutputKind {
     },
     /// An instrument definition.
     Instrument([u8; 8]),
+    /// An instrument of a venue naming instruments by longer strings (zero padded).
+    Symbol([u8; 24]),
     /// A strategy's signal.
     Signal(Signal),
     /// A fill of one of the strategy's orders at the simulated exchange (`ts` = when).
@@ -293,14 +300,8 @@ pub struct BookErrorCounts {
 
 /// Events to book updates to outputs, and the strategy's hooks. One instance per shard.
 pub struct BookStage<S: Strategy = NoStrategy> {
-    /// The strategy (one instance per shard; it sees only this shard's instruments).
-    pub strategy: S,
-    actions: Actions,
-    /// Next timer due per instrument (event time), when the strategy has a timer.
-    timers: Vec<u64>,
-    timer: Option<u64>,
-    /// Order actions (new orders, cancels, modifies) the strategy sent.
-    pub order_intents: u64,
+    /// The strategy's runner (one instance per shard; it sees only this shard's instruments).
+    pub runner: Runner<S>,
     /// The simulated exchange the strategy's orders go to.
     pub sim: ExecSim,
     /// The books of the instruments this stage owns.
@@ -340,17 +341,8 @@ impl<S: Strategy> BookStage<S> {
 
     /// A stage running `strategy` with its orders simulated as `sim` says.
     pub fn with_strategy_and_sim(strategy: S, sim: SimConfig) -> Self {
-        let timer = strategy.timer_interval().map(|n| n.0.max(1));
         BookStage {
-            timers: if timer.is_some() {
-                vec![0; MAX_LOCATES]
-            } else {
-                Vec::new()
-            },
-            timer,
-            strategy,
-            actions: Actions::default(),
-            order_intents: 0,
+            runner: Runner::new(strategy, MAX_LOCATES),
             sim: ExecSim::new(sim),
             books: L3Books::with_capacity(256, 16, 0),
             last: vec![[NO_LEVEL; 2]; MAX_LOCATES],
@@ -365,17 +357,7 @@ impl<S: Strategy> BookStage<S> {
     /// memory: the next replay gives what a new stage would, without building (and touching)
     /// its tables again.
     pub fn reset(&mut self, strategy: S) {
-        let timer = strategy.timer_interval().map(|n| n.0.max(1));
-        if timer.is_some() {
-            self.timers.clear();
-            self.timers.resize(MAX_LOCATES, 0);
-        } else {
-            self.timers = Vec::new();
-        }
-        self.timer = timer;
-        self.strategy = strategy;
-        self.actions = Actions::default();
-        self.order_intents = 0;
+        self.runner.reset(strategy);
         self.sim.reset();
         self.books.reset();
         self.last[..self.used].fill([NO_LEVEL; 2]);
@@ -411,57 +393,34 @@ impl<S: Strategy> BookStage<S> {
         emit: &mut impl FnMut(Output),
     ) {
         let local = self.sim.local_time(ev);
-        let now = Nanos(local);
-        let mut ctx = Ctx {
+        let (seq, ts) = (ev.hdr.seq, ev.hdr.ts_exch);
+        self.runner.run(
             instr,
-            now,
-            book: BookView::new(self.books.book(instr)),
-            position: self.sim.position(instr),
-            actions: &mut self.actions,
-        };
-        if self.sim.has_responses(instr) {
-            let strategy = &mut self.strategy;
-            self.sim.deliver(instr, local, |u, position| {
-                ctx.position = position;
-                strategy.on_order(&mut ctx, u);
-            });
-        }
-        if let Some(every) = self.timer {
-            let due = &mut self.timers[instr.get() & (MAX_LOCATES - 1)];
-            if now.0 >= *due {
-                if *due != 0 {
-                    self.strategy.on_timer(&mut ctx);
-                }
-                *due = (now.0 / every + 1) * every;
-            }
-        }
-        if let Some(t) = trade {
-            self.strategy.on_trade(&mut ctx, &t);
-        }
-        if book_changed {
-            self.strategy.on_book(&mut ctx);
-        }
-        for a in self.actions.as_slice() {
-            match *a {
-                Action::Signal(sig) => emit(Output {
-                    seq: ev.hdr.seq,
-                    ts: ev.hdr.ts_exch,
+            local,
+            BookView::new(self.books.book(instr)),
+            &mut self.sim,
+            trade.as_ref(),
+            book_changed,
+            &mut |sig| {
+                emit(Output {
+                    seq,
+                    ts,
                     instr,
                     kind: OutputKind::Signal(sig),
                     stamp: 0,
-                }),
-                _ => {
-                    self.order_intents += 1;
-                    self.sim.submit(instr, local, a);
-                }
-            }
-        }
-        self.actions.clear();
+                })
+            },
+        );
+    }
+
+    /// Order actions (new orders, cancels, modifies) the strategy sent.
+    pub fn order_intents(&self) -> u64 {
+        self.runner.order_intents
     }
 
     /// Signals that did not fit the action buffer.
     pub fn dropped_actions(&self) -> u64 {
-        self.actions.dropped()
+        self.runner.dropped_actions()
     }
 
     /// Applies `ev` to the books; returns what the hooks need: the instrument, a trade, and
@@ -768,9 +727,7 @@ impl<'w> OutputStage<'w> {
             }
             // Market-wide status (locate 0) is always reported.
             OutputKind::Status { kind, code } if self.selected[slot] || slot == 0 => {
-                d.word(3 | (kind as u64) << 8 | u64::from(o.instr.0) << 16);
-                d.word(o.ts.0);
-                d.word(u64::from(code));
+                crate::digest::itch_status(d, o.instr, o.ts, kind, code);
                 self.status_changes += 1;
             }
             OutputKind::Trade { px, qty, kind } if self.selected[slot] => {
@@ -780,14 +737,11 @@ impl<'w> OutputStage<'w> {
                     TradeKind::ExecuteAtPx { printable: false } => {}
                     _ => self.volume += qty.0,
                 }
-                d.word(2 | kind.code() << 8 | u64::from(o.instr.0) << 16);
-                d.word(o.ts.0);
-                d.iword(px.0);
-                d.word(qty.0);
+                crate::digest::itch_trade(d, o.instr, o.ts, kind.code(), px, qty);
             }
             OutputKind::Signal(sig) if self.selected[slot] => {
                 self.signals += 1;
-                digest_exec(d, o);
+                crate::digest::exec(d, o);
                 if let Some(w) = self.signal_sink.as_mut() {
                     let sym = symbol_str(&self.symbols[slot]).unwrap_or("");
                     w.write(o.ts, sym, &sig)?;
@@ -795,20 +749,15 @@ impl<'w> OutputStage<'w> {
             }
             OutputKind::Fill { .. } if self.selected[slot] => {
                 self.fills += 1;
-                digest_exec(d, o);
+                crate::digest::exec(d, o);
             }
             OutputKind::Order { .. } if self.selected[slot] => {
                 self.order_updates += 1;
-                digest_exec(d, o);
+                crate::digest::exec(d, o);
             }
             OutputKind::Bbo(key) if self.selected[slot] => {
                 self.bbo_changes += 1;
-                d.word(1 | u64::from(o.instr.0) << 16);
-                d.word(o.ts.0);
-                d.iword(key[0].0);
-                d.word(key[0].1);
-                d.iword(key[1].0);
-                d.word(key[1].1);
+                crate::digest::itch_bbo(d, o.instr, o.ts, key);
                 if let Some(c) = self.csv.as_mut() {
                     let sym = symbol_str(&self.symbols[slot]).unwrap_or("");
                     c.row(o.ts, sym, key)?;
@@ -864,56 +813,10 @@ impl ErrorCounts {
     }
 }
 
-/// The digest words of a signal, fill or order update (nothing for other outputs): one
-/// encoding for every replay, ITCH or L2, so their digests mean the same thing.
-pub(crate) fn digest_exec(d: &mut Digest, o: &Output) {
-    match o.kind {
-        OutputKind::Signal(sig) => {
-            d.word(4 | (sig.kind as u64) << 8 | u64::from(o.instr.0) << 16);
-            d.word(o.ts.0);
-            d.word(match sig.side {
-                None => 0,
-                Some(Side::Bid) => 1,
-                Some(Side::Ask) => 2,
-            });
-            d.word(sig.value.to_bits());
-        }
-        OutputKind::Fill {
-            client_id,
-            px,
-            qty,
-            side,
-            liquidity,
-            ..
-        } => {
-            d.word(
-                5 | u64::from(liquidity == Liquidity::Taker) << 8
-                    | (side.index() as u64) << 9
-                    | u64::from(o.instr.0) << 16,
-            );
-            d.word(o.ts.0);
-            d.word(client_id);
-            d.iword(px.0);
-            d.word(qty.0);
-        }
-        OutputKind::Order {
-            client_id,
-            leaves,
-            code,
-            side,
-        } => {
-            d.word(6 | u64::from(code) << 8 | u64::from(o.instr.0) << 16);
-            d.word(o.ts.0);
-            d.word(client_id);
-            d.word(leaves.0 << 1 | side.index() as u64);
-        }
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ticklane_engine::strategy::Ctx;
     use ticklane_engine::strategy::SignalKind;
     use ticklane_engine::{Header, OrderId};
 

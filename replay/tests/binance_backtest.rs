@@ -59,12 +59,15 @@ fn order(id: u64, side: Side, px: Option<i64>, qty: i64, tif: Tif) -> Action {
     })
 }
 
-/// Receive times 10, 20, 30, ... ns.
+/// Receive times 10, 20, 30, ... ns. Every scenario opens with a snapshot, the first book
+/// change the strategy sees (as on every venue); the script's steps start at the first diff.
 fn run(
     frames: &[String],
-    script: Vec<Vec<Action>>,
+    mut script: Vec<Vec<Action>>,
     queue: QueueKind,
 ) -> Result<BinanceSummary, BinanceReplayError> {
+    assert!(frames[0].starts_with(r#"{"lastUpdateId""#));
+    script.insert(0, Vec::new());
     let text: String = frames
         .iter()
         .enumerate()

@@ -15,9 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ticklane_replay::binance::{feed_lines, BinanceReplayOptions, BinanceSync};
-use ticklane_replay::capture::SeenContainers;
-use ticklane_replay::coinbase::CoinbaseSync;
-use ticklane_replay::l2state::{for_each_line, CryptoReplayOptions};
+use ticklane_replay::l2state::CryptoReplayOptions;
+use ticklane_replay::l2state::L2Replay;
 use ticklane_replay::live_ws::{top_levels, TopLevels, SUMMARY_LEVELS};
 
 mod common;
@@ -247,18 +246,17 @@ fn binance_file_at(path: &str) -> (TopLevels, Vec<String>) {
 /// The file replay of the Coinbase SKL-GBP capture.
 fn coinbase_file() -> (TopLevels, Vec<String>) {
     let csv = SharedBuf::default();
-    let mut sync = CoinbaseSync::new(CryptoReplayOptions {
-        bbo_csv: Some(Box::new(csv.clone())),
-        ..CryptoReplayOptions::default()
-    })
+    let mut sync = L2Replay::new(
+        ticklane_replay::venue::VenueFormat::Coinbase,
+        CryptoReplayOptions {
+            bbo_csv: Some(Box::new(csv.clone())),
+            ..CryptoReplayOptions::default()
+        },
+    )
     .unwrap();
-    let mut s = CoinbaseSync::new_summary();
+    let mut s = sync.new_summary();
     let f = ticklane_replay::input::open(Path::new(COINBASE)).unwrap();
-    let mut seen = SeenContainers::default();
-    for_each_line(BufReader::new(f.reader), &mut seen, &mut s, |l, s| {
-        sync.on_line(l, s)
-    })
-    .unwrap();
+    sync.feed_lines(BufReader::new(f.reader), &mut s).unwrap();
     let top = top_levels(sync.book("SKL-GBP").unwrap(), SUMMARY_LEVELS);
     sync.finish(&mut s).unwrap();
     let rows = bbo_rows(&csv.0.lock().unwrap());

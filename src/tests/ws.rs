@@ -12,9 +12,8 @@ use std::time::{Duration, Instant};
 
 use ticklane_feeds::journal::{JournalReader, JournalWriter, RecordKind};
 use ticklane_replay::binance::{feed_lines, BinanceReplayOptions, BinanceSync};
-use ticklane_replay::capture::SeenContainers;
-use ticklane_replay::coinbase::CoinbaseSync;
-use ticklane_replay::l2state::{for_each_line, CryptoReplayOptions};
+use ticklane_replay::l2state::CryptoReplayOptions;
+use ticklane_replay::l2state::L2Replay;
 use ticklane_replay::live_ws::{
     replay_ws_journal, run_ws, top_levels, BookSummary, TopLevels, WsCounters, WsRunSummary,
     WsSourceConfig, SUMMARY_LEVELS,
@@ -263,18 +262,17 @@ fn binance_file_at(path: &str) -> (TopLevels, Vec<String>, u64) {
 /// BBO rows.
 fn coinbase_file_at(path: &str) -> (BTreeMap<String, TopLevels>, Vec<String>) {
     let csv = SharedBuf::default();
-    let mut sync = CoinbaseSync::new(CryptoReplayOptions {
-        bbo_csv: Some(Box::new(csv.clone())),
-        ..CryptoReplayOptions::default()
-    })
+    let mut sync = L2Replay::new(
+        ticklane_replay::venue::VenueFormat::Coinbase,
+        CryptoReplayOptions {
+            bbo_csv: Some(Box::new(csv.clone())),
+            ..CryptoReplayOptions::default()
+        },
+    )
     .unwrap();
-    let mut s = CoinbaseSync::new_summary();
+    let mut s = sync.new_summary();
     let f = ticklane_replay::input::open(std::path::Path::new(path)).unwrap();
-    let mut seen = SeenContainers::default();
-    for_each_line(BufReader::new(f.reader), &mut seen, &mut s, |l, s| {
-        sync.on_line(l, s)
-    })
-    .unwrap();
+    sync.feed_lines(BufReader::new(f.reader), &mut s).unwrap();
     let tops = sync
         .products()
         .map(|p| {

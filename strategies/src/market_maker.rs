@@ -377,7 +377,7 @@ mod tests {
 
     /// What the position could reach if every working bid filled, and (negated) every ask.
     fn worst(h: &mut Harness<MarketMaker>) -> (i64, i64) {
-        let st = h.s.books.get_or(InstrumentIdx(1), Book::default);
+        let st = h.strategy().books.get_or(InstrumentIdx(1), Book::default);
         let [b, a] = st.quotes.map(|q| q.open() as i64);
         (h.position + b, h.position - a)
     }

@@ -122,6 +122,7 @@ impl Normalizer {
             seq,
             instr: InstrumentIdx(u32::from(c.stock_locate)),
             source: self.source,
+            flags: 0,
         };
         let body = match *msg {
             Message::AddOrder(m) => Body::Add {

@@ -396,6 +396,7 @@ mod tests {
                 seq: 0,
                 instr: InstrumentIdx(1),
                 source: SourceId(0),
+                flags: 0,
             },
             body,
         }

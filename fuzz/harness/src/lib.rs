@@ -1,9 +1,9 @@
 //! ticklane-fuzzing: the body of every fuzz target, as a plain function over bytes.
 //!
 //! Why a crate of its own: the same function must run under two drivers. The cargo-fuzz crate
-//! in `fuzz/` (nightly, libFuzzer, coverage-guided) calls it from a one-line target, and the
-//! stable test in `tests/corpus.rs` calls it on every checked-in corpus file and former crasher,
-//! so `cargo test --workspace` catches a regression without a nightly toolchain. The end-to-end
+//! around it (`fuzz/`: nightly, libFuzzer, coverage-guided) calls it from a one-line target,
+//! and the stable test in `tests/corpus.rs` calls it on every checked-in corpus file and former
+//! crasher, so `cargo test --workspace` catches a regression without a nightly toolchain. The end-to-end
 //! target runs a built-in strategy, which the replay crate does not depend on, so the harnesses
 //! cannot live inside one of the library crates.
 //!

@@ -20,8 +20,9 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// `fuzz/`, the cargo-fuzz crate this harness library sits in.
 fn fuzz_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// Runs every file of `folder/TARGET/` through each target; returns how many ran and the

@@ -17,10 +17,6 @@ use ticklane_feeds::itch::framing::FrameReader;
 use ticklane_replay::backtest::{BacktestOptions, ExecConfig};
 use ticklane_replay::live_ws::WsSourceConfig;
 use ticklane_replay::{replay_itch_with, ItchReplayOptions};
-use ticklane_strategies::ema_cross::EmaCrossConfig;
-use ticklane_strategies::market_maker::MarketMakerConfig;
-use ticklane_strategies::mean_reversion::MeanReversionConfig;
-use ticklane_strategies::obi::ObiConfig;
 
 /// The built-in strategies, in selector order after the execution config.
 const STRATEGIES: [&str; 4] = ["obi_taker", "ema_cross", "mean_reversion", "market_maker"];
@@ -37,9 +33,6 @@ pub fn run(data: &[u8]) {
         0 => exec(text),
         k @ 1..=4 => {
             let name = STRATEGIES[usize::from(k - 1)];
-            if window_outside_checked_range(text) {
-                return;
-            }
             if let Ok(s) = ticklane_strategies::build(name, Some(text)) {
                 backtest(s, None);
             }
@@ -63,45 +56,11 @@ pub fn run(data: &[u8]) {
     }
 }
 
-/// Window sizes (`mean_reversion`'s `window`, `obi_taker`'s `levels`) and equity-sample
-/// intervals (`sample_interval_ns`) this harness passes over.
-///
-/// The strategy and execution configs do not yet bound the sizes that become allocations: a
-/// rolling window of `window` values, an equity sample every `sample_interval_ns` over the
-/// whole run. Those range checks are a change of their own; until it lands, the harness skips
-/// such values (read with the configs' own types, as the library reads them) so that the
-/// fuzzer explores the rest instead of finding the same out-of-memory again (the config
-/// target's first finding: mean_reversion with `window = 100000000000` asks for 800 GB).
-const MAX_WINDOW: usize = 1 << 16;
-
-/// See [`MAX_WINDOW`]: at most 65,536 equity samples over the one-second synthetic session.
-const MIN_SAMPLE_INTERVAL_NS: u64 = 1_000_000_000 >> 16;
-
-/// Order sizes (every strategy's `size`, lots) this harness passes over: the strategy configs
-/// do not bound them either, and the simulator's quantity counters overflow on sizes near
-/// u64::MAX (the config target's fourth finding: market_maker with `size = 1.4e19`).
-const MAX_SIZE: u64 = 1 << 40;
-
-/// Whether a strategy config sets a window beyond [`MAX_WINDOW`] or a size beyond
-/// [`MAX_SIZE`].
-fn window_outside_checked_range(text: &str) -> bool {
-    let mr = toml::from_str::<MeanReversionConfig>(text)
-        .is_ok_and(|c| c.window > MAX_WINDOW || c.size > MAX_SIZE);
-    let obi =
-        toml::from_str::<ObiConfig>(text).is_ok_and(|c| c.levels > MAX_WINDOW || c.size > MAX_SIZE);
-    let ema = toml::from_str::<EmaCrossConfig>(text).is_ok_and(|c| c.size > MAX_SIZE);
-    let mm = toml::from_str::<MarketMakerConfig>(text).is_ok_and(|c| c.size > MAX_SIZE);
-    mr || obi || ema || mm
-}
-
 /// The execution config, parsed, turned into options and run with market_maker.
 fn exec(text: &str) {
     let Ok(mut cfg) = ExecConfig::parse(text) else {
         return;
     };
-    if cfg.sample_interval_ns < MIN_SAMPLE_INTERVAL_NS {
-        return;
-    }
     // No file reads: the latency CSV's parser is fuzzed on its own (selector 6).
     cfg.latency.csv = None;
     let Ok(opts) = cfg.to_options(Path::new("")) else {
@@ -128,17 +87,39 @@ fn backtest(
 mod tests {
     use super::*;
 
+    /// The values the config target once found out-of-memory and overflow with (when the harness
+    /// had to pass over them) are refused by the configs' own range checks before anything is
+    /// allocated or run, so the harness runs every config the libraries accept.
     #[test]
-    fn only_the_unchecked_windows_are_passed_over() {
-        assert!(window_outside_checked_range("window = 100000000000"));
-        assert!(window_outside_checked_range(
-            "window = 10000000000073709551"
-        ));
-        assert!(window_outside_checked_range("levels = 0x7fffffff"));
-        assert!(window_outside_checked_range(
-            "half_spread = 3\nsize = 14444444444444444444"
-        ));
-        assert!(!window_outside_checked_range("window = 100\nentry = 2.0"));
-        assert!(!window_outside_checked_range("not toml ["));
+    fn the_former_findings_are_refused_by_the_range_checks() {
+        for (name, text) in [
+            ("mean_reversion", "window = 100000000000"),
+            ("mean_reversion", "window = 65537"),
+            ("obi_taker", "levels = 0x7fffffff"),
+            (
+                "market_maker",
+                "half_spread = 3\nsize = 14444444444444444444",
+            ),
+            ("ema_cross", "size = 1099511627777"),
+        ] {
+            assert!(
+                ticklane_strategies::build(name, Some(text)).is_err(),
+                "{name}: {text}"
+            );
+        }
+        let cfg = ExecConfig::parse("sample_interval_ns = 1").expect("parses");
+        assert!(cfg.to_options(Path::new("")).is_err());
+    }
+
+    /// The former findings, as fuzz inputs, run through the harness without a finding.
+    #[test]
+    fn the_former_findings_run_through_the_harness() {
+        run(b"\x03window = 100000000000");
+        run(b"\x01levels = 0x7fffffff");
+        run(b"\x04half_spread = 3\nsize = 14444444444444444444");
+        run(b"\x00sample_interval_ns = 1");
+        // In range, at the top: a backtest runs.
+        run(b"\x03window = 10000\nsize = 1000000000000");
+        run(b"\x00sample_interval_ns = 10000000\nmax_equity_samples = 67108864");
     }
 }
