@@ -1,9 +1,9 @@
 //! `ticklane live --config live.toml`: the feed daemon's command. The daemon itself is the
 //! library's (`ticklane_replay::live`: the ITCH receive loop, journal thread, receive backends,
 //! metrics registry, websocket runner); this module loads the config file, builds the
-//! strategy, opens and joins the sockets and picks the receive backend ([`sockets`]), serves
-//! the metrics over HTTP ([`http`]), wires SIGINT/SIGTERM to the stop flag, and prints what the
-//! library reports (websocket sources: [`ws`]).
+//! strategy, opens and joins the sockets ([`sockets`]), serves the metrics over HTTP
+//! ([`http`]), wires SIGINT/SIGTERM to the stop flag, and prints what the library reports
+//! (websocket sources: [`ws`]).
 
 mod http;
 mod sockets;

@@ -1,7 +1,6 @@
-//! The ITCH daemon's sockets: line A and line B joined to their multicast groups, the request
-//! socket bound on the same interface, and the receive backend over them (`recv`: io_uring
-//! when asked for or when `auto` finds it working, else recvmmsg). The backends themselves are
-//! the library's (`ticklane_replay::live::recv`).
+//! The ITCH daemon's sockets: line A and line B joined to their multicast groups and the
+//! request socket bound on the same interface, each with the senders it accepts. The receive
+//! backend over them (`recv`) is the library's (`ticklane_replay::live::recv::Receiver::open`).
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
@@ -10,11 +9,9 @@ use std::os::fd::AsRawFd;
 use anyhow::Context;
 use socket2::{Domain, Protocol, Socket, Type};
 use ticklane_feeds::arbiter::{LINE_A, LINE_B, LINE_RETRANS};
-use ticklane_replay::live::config::{ItchSource, RecvBackend};
+use ticklane_replay::live::config::ItchSource;
 use ticklane_replay::live::itch::ItchSockets;
-use ticklane_replay::live::recv::{
-    probe_io_uring, Accept, LineSocket, MmsgReceiver, Receiver, UringReceiver,
-};
+use ticklane_replay::live::recv::{Accept, LineSocket, Receiver};
 
 use crate::Failure;
 
@@ -56,32 +53,7 @@ pub(crate) fn open(src: &ItchSource) -> Result<ItchSockets, Failure> {
     }
     fds.push(line(LINE_RETRANS, &req, accept_req));
 
-    let mut backend_note = String::new();
-    let mmsg = || -> Result<Receiver, Failure> {
-        Ok(Receiver::Mmsg(
-            MmsgReceiver::new(&fds, src.batch, src.max_datagram).context("setting up recvmmsg")?,
-        ))
-    };
-    let uring = || -> Result<Receiver, Failure> {
-        Ok(Receiver::Uring(
-            UringReceiver::new(&fds, src.batch, src.max_datagram).context("setting up io_uring")?,
-        ))
-    };
-    let receiver = match src.recv {
-        RecvBackend::Recvmmsg => mmsg()?,
-        RecvBackend::IoUring => {
-            probe_io_uring()
-                .map_err(|why| Failure::from(anyhow::anyhow!("recv = \"io_uring\": {why}")))?;
-            uring()?
-        }
-        RecvBackend::Auto => match probe_io_uring() {
-            Ok(()) => uring()?,
-            Err(why) => {
-                backend_note = format!(" (auto: {why})");
-                mmsg()?
-            }
-        },
-    };
+    let (receiver, backend_note) = Receiver::open(src.recv, &fds, src.batch, src.max_datagram)?;
     Ok(ItchSockets {
         receiver,
         backend_note,

@@ -16,8 +16,8 @@
 //! the same code ([`crate::journal::ReleasedStages`], [`crate::live_ws`]), and another front end
 //! (a test, a plugin's own binary) can run the daemon without the command line. The binary
 //! keeps what is specific to one process: flags, reading the config file, opening and joining
-//! sockets, choosing the receive backend, signal handlers, the HTTP endpoint serving
-//! [`metrics::MetricsRegistry`], and printing. Nothing here prints: start-up notes and the
+//! sockets, signal handlers, the HTTP endpoint serving [`metrics::MetricsRegistry`], and
+//! printing. Nothing here prints: start-up notes and the
 //! end-of-run reports are returned as values.
 
 pub mod config;

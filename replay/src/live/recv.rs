@@ -31,6 +31,8 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
+use super::config::RecvBackend;
+
 /// Wall-clock nanoseconds since the Unix epoch (CLOCK_REALTIME through the vDSO).
 ///
 /// This is the live clock: the only place outside tests where the daemon reads wall time, for
@@ -157,6 +159,61 @@ impl Receiver {
         match self {
             Receiver::Mmsg(r) => r.stats,
             Receiver::Uring(r) => r.stats,
+        }
+    }
+}
+
+/// Why a receive backend could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum RecvSetupError {
+    /// `recv = "io_uring"` where multishot receive does not work (the probe says why).
+    #[error("recv = \"io_uring\": {0}")]
+    Unsupported(String),
+    /// Setting up the backend over the sockets failed.
+    #[error("setting up {backend}")]
+    Setup {
+        /// `recvmmsg` or `io_uring`.
+        backend: &'static str,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+impl Receiver {
+    /// The backend `recv` asks for over `fds`, `batch` datagrams of up to `slot` bytes at a
+    /// time. `Auto` takes io_uring when [`probe_io_uring`] passes and recvmmsg otherwise, and
+    /// says why in the note it returns (` (auto: ...)`; empty in every other case).
+    ///
+    /// # Errors
+    /// [`RecvSetupError::Unsupported`] for `IoUring` where the probe fails;
+    /// [`RecvSetupError::Setup`] when the backend cannot be set up.
+    pub fn open(
+        recv: RecvBackend,
+        fds: &[LineSocket],
+        batch: usize,
+        slot: usize,
+    ) -> Result<(Self, String), RecvSetupError> {
+        let setup = |backend| move |source| RecvSetupError::Setup { backend, source };
+        let mmsg = || {
+            MmsgReceiver::new(fds, batch, slot)
+                .map(Receiver::Mmsg)
+                .map_err(setup("recvmmsg"))
+        };
+        let uring = || {
+            UringReceiver::new(fds, batch, slot)
+                .map(Receiver::Uring)
+                .map_err(setup("io_uring"))
+        };
+        match recv {
+            RecvBackend::Recvmmsg => Ok((mmsg()?, String::new())),
+            RecvBackend::IoUring => {
+                probe_io_uring().map_err(RecvSetupError::Unsupported)?;
+                Ok((uring()?, String::new()))
+            }
+            RecvBackend::Auto => match probe_io_uring() {
+                Ok(()) => Ok((uring()?, String::new())),
+                Err(why) => Ok((mmsg()?, format!(" (auto: {why})"))),
+            },
         }
     }
 }
@@ -741,6 +798,31 @@ mod tests {
             return;
         }
         only_the_server_is_accepted("io_uring");
+    }
+
+    #[test]
+    fn the_configured_backend_is_opened_and_auto_says_why_it_fell_back() {
+        let s = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        s.set_nonblocking(true).unwrap();
+        let fds = [LineSocket {
+            line: 0,
+            fd: s.as_raw_fd(),
+            accept: Accept::Any,
+        }];
+        let (r, note) = Receiver::open(RecvBackend::Recvmmsg, &fds, 4, 256).unwrap();
+        assert_eq!((r.name(), note.as_str()), ("recvmmsg", ""));
+        let (r, note) = Receiver::open(RecvBackend::Auto, &fds, 4, 256).unwrap();
+        match probe_io_uring() {
+            Ok(()) => assert!(matches!(r, Receiver::Uring(_)) && note.is_empty(), "{note}"),
+            Err(why) => {
+                assert!(matches!(r, Receiver::Mmsg(_)));
+                assert_eq!(note, format!(" (auto: {why})"));
+                let e = Receiver::open(RecvBackend::IoUring, &fds, 4, 256)
+                    .err()
+                    .unwrap();
+                assert_eq!(e.to_string(), format!("recv = \"io_uring\": {why}"));
+            }
+        }
     }
 
     #[test]
