@@ -4,18 +4,14 @@
 //! records through `serde_json` (derived `Deserialize` on parallel structs with borrowed
 //! strings, then the same exact decimal conversion). The cases (every Binance, Coinbase
 //! Exchange, Coinbase Advanced Trade and Kraken v2 book message type the feeds decode) live in
-//! `src/json_cases.rs`, shared with `ticklane bench json`, which prints the ratios from one
-//! process.
+//! the library (`ticklane_replay::bench::json_cases`), shared with `ticklane bench json`, which
+//! prints the ratios from one process.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
-#[path = "../src/json_cases.rs"]
-#[allow(dead_code)] // the frame constants are for the CLI's report too
-mod json_cases;
-
-use json_cases::{Decoders, CASES};
+use ticklane_replay::bench::json_cases::{Decoders, CASES};
 
 fn bench(c: &mut Criterion) {
     let mut d = Decoders::default();

@@ -13,7 +13,6 @@ mod bench;
 mod bench_json;
 mod convert;
 mod hftbacktest;
-mod json_cases;
 mod live;
 mod replay;
 mod serve;
@@ -24,9 +23,3 @@ pub(crate) use cli::{
     create, exit, in_range, input_failure, read_config, strategies, ticklane_replay_input, Failure,
     LayoutArgs,
 };
-
-// Unit tests count allocations per thread (the live receive loop's no-allocation test). The
-// binary installs its own allocator; the library installs none outside its tests.
-#[cfg(test)]
-#[global_allocator]
-static GLOBAL: live::alloc_count::Counting = live::alloc_count::Counting;

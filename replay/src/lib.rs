@@ -1,13 +1,17 @@
 //! ticklane-replay: historical replays through the same decode → book path the live feed runs,
 //! with a summary, optional BBO CSV and the run digest.
-#![forbid(unsafe_code)]
+// No unsafe code, but for the live receive backends' system calls (`live::recv`, which allows
+// it locally, each block with its SAFETY comment).
+#![deny(unsafe_code)]
 
 pub mod backtest;
 pub mod bbo_csv;
+pub mod bench;
 pub mod binance;
 pub mod capture;
 pub mod coinbase;
 pub mod consolidated;
+pub mod convert;
 pub mod digest;
 pub mod input;
 pub mod itch;
@@ -16,6 +20,7 @@ pub mod kraken;
 pub mod l2backtest;
 pub mod l2state;
 pub mod latency_report;
+pub mod live;
 pub mod live_ws;
 pub mod lobster;
 pub mod output;

@@ -10,43 +10,43 @@
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 
+use crate::live_ws::{WsSourceConfig, WsVenue};
+use crate::pipeline::PipelineConfig;
 use serde::{Deserialize, Deserializer};
 use ticklane_engine::config::{Range, RangeError};
 use ticklane_feeds::arbiter::ArbiterConfig;
-use ticklane_replay::live_ws::{WsSourceConfig, WsVenue};
-use ticklane_replay::pipeline::PipelineConfig;
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct LiveConfig {
+pub struct LiveConfig {
     /// Feeds to receive (`[[source]]`).
     #[serde(rename = "source")]
-    pub(crate) sources: Vec<SourceConfig>,
+    pub sources: Vec<SourceConfig>,
     /// How the released messages are processed.
     #[serde(default)]
-    pub(crate) pipeline: PipelineSection,
+    pub pipeline: PipelineSection,
     /// Strategy run on the books.
     #[serde(default)]
-    pub(crate) strategy: Option<StrategySection>,
+    pub strategy: Option<StrategySection>,
     /// Outputs besides the summary.
     #[serde(default)]
-    pub(crate) sinks: SinksSection,
+    pub sinks: SinksSection,
     /// The capture journal.
     #[serde(default)]
-    pub(crate) journal: Option<JournalSection>,
+    pub journal: Option<JournalSection>,
     /// The Prometheus endpoint.
     #[serde(default)]
-    pub(crate) metrics: MetricsSection,
+    pub metrics: MetricsSection,
     /// When to stop besides SIGINT/SIGTERM.
     #[serde(default)]
-    pub(crate) run: RunSection,
+    pub run: RunSection,
 }
 
 /// One feed. Tagged by `kind`.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub(crate) enum SourceConfig {
+pub enum SourceConfig {
     /// NASDAQ TotalView-ITCH 5.0 over MoldUDP64 (A/B multicast lines, retransmission server).
     Itch(ItchSource),
     /// Binance spot over a websocket, REST depth snapshots.
@@ -66,11 +66,11 @@ pub(crate) enum SourceConfig {
 
 /// A websocket source: the runner's keys (the venue is the `kind`) and a name.
 #[derive(Debug)]
-pub(crate) struct WsSource {
+pub struct WsSource {
     /// A name for the summary and metric labels (default: the venue's name).
-    pub(crate) name: String,
+    pub name: String,
     /// What the runner is given.
-    pub(crate) cfg: WsSourceConfig,
+    pub cfg: WsSourceConfig,
 }
 
 /// A websocket `[[source]]` table read as the runner's [`WsSourceConfig`] with `venue` set from
@@ -118,7 +118,7 @@ mod ws_table {
 /// How datagrams are read from the sockets.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum RecvBackend {
+pub enum RecvBackend {
     /// io_uring multishot receive when the kernel supports it (probed at start), else recvmmsg.
     #[default]
     Auto,
@@ -131,73 +131,73 @@ pub(crate) enum RecvBackend {
 /// An ITCH over MoldUDP64 source.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ItchSource {
+pub struct ItchSource {
     /// A name for the summary and metric labels.
     #[serde(default = "default_source_name")]
-    pub(crate) name: String,
+    pub name: String,
     /// Line A: multicast group and port.
     #[serde(deserialize_with = "addr::parse")]
-    pub(crate) group: SocketAddrV4,
+    pub group: SocketAddrV4,
     /// Line B: group and port (same sequence space as A).
     #[serde(default, deserialize_with = "addr::parse_opt")]
-    pub(crate) line_b: Option<SocketAddrV4>,
+    pub line_b: Option<SocketAddrV4>,
     /// Local interface address the groups are joined on.
     #[serde(default = "default_interface", deserialize_with = "addr::parse")]
-    pub(crate) interface: Ipv4Addr,
+    pub interface: Ipv4Addr,
     /// Retransmission request server (MoldUDP64 request packets). None: gaps are waited for,
     /// then given up.
     #[serde(default, deserialize_with = "addr::parse_opt")]
-    pub(crate) request_server: Option<SocketAddr>,
+    pub request_server: Option<SocketAddr>,
     /// Expected MoldUDP64 session id (10 characters); packets of other sessions are counted and
     /// ignored. None: the first session seen.
     #[serde(default)]
-    pub(crate) session: Option<String>,
+    pub session: Option<String>,
     /// Receive backend.
     #[serde(default)]
-    pub(crate) recv: RecvBackend,
+    pub recv: RecvBackend,
     /// SO_RCVBUF, bytes (the kernel caps it at net.core.rmem_max) ([`Self::RECV_BUFFER`]).
     #[serde(default = "default_recv_buffer")]
-    pub(crate) recv_buffer: usize,
+    pub recv_buffer: usize,
     /// Largest datagram accepted, bytes (receive buffer slot size) ([`Self::MAX_DATAGRAM`]).
     #[serde(default = "default_max_datagram")]
-    pub(crate) max_datagram: usize,
+    pub max_datagram: usize,
     /// Datagrams per recvmmsg call, and buffers in the io_uring buffer ring; a power of two
     /// ([`Self::BATCH`]).
     #[serde(default = "default_batch")]
-    pub(crate) batch: usize,
+    pub batch: usize,
     /// Gap recovery.
     #[serde(default)]
-    pub(crate) arbiter: ArbiterSection,
+    pub arbiter: ArbiterSection,
 }
 
 impl ItchSource {
     /// Valid `recv_buffer`: 4 KiB to 1 GiB of kernel memory per socket.
-    const RECV_BUFFER: Range<usize> = Range::new(4096, 1 << 30, "SO_RCVBUF, bytes");
+    pub const RECV_BUFFER: Range<usize> = Range::new(4096, 1 << 30, "SO_RCVBUF, bytes");
     /// Valid `max_datagram` (a UDP datagram is at most 64 KiB).
-    const MAX_DATAGRAM: Range<usize> = Range::new(64, 65_536, "largest datagram, bytes");
+    pub const MAX_DATAGRAM: Range<usize> = Range::new(64, 65_536, "largest datagram, bytes");
     /// Valid `batch`: the receive buffers are `batch` x `max_datagram` bytes, 256 MiB at most.
-    const BATCH: Range<usize> = Range::new(1, 4096, "datagrams per receive call");
+    pub const BATCH: Range<usize> = Range::new(1, 4096, "datagrams per receive call");
     /// Valid ports of the request server.
-    const PORT: Range<u16> = Range::new(1, u16::MAX, "UDP port");
+    pub const PORT: Range<u16> = Range::new(1, u16::MAX, "UDP port");
 }
 
 /// `[source.arbiter]`: gap recovery timing (see `ticklane_feeds::arbiter`). The ranges are
 /// [`ArbiterConfig`]'s, in the units written here.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub(crate) struct ArbiterSection {
+pub struct ArbiterSection {
     /// Messages the reorder window holds.
-    pub(crate) window: usize,
+    pub window: usize,
     /// Grace before the first request for a gap, ms.
-    pub(crate) request_delay_ms: f64,
+    pub request_delay_ms: f64,
     /// First retransmission timeout, ms (doubles per retry).
-    pub(crate) request_timeout_ms: f64,
+    pub request_timeout_ms: f64,
     /// Cap on the backed-off timeout, ms.
-    pub(crate) max_timeout_ms: f64,
+    pub max_timeout_ms: f64,
     /// Requests for one gap before it is given up.
-    pub(crate) max_attempts: u32,
+    pub max_attempts: u32,
     /// Most messages asked for in one request.
-    pub(crate) max_request: u16,
+    pub max_request: u16,
 }
 
 impl Default for ArbiterSection {
@@ -221,17 +221,17 @@ const fn ms(range: Range<u64>, what: &'static str) -> Range<f64> {
 
 impl ArbiterSection {
     /// Valid `request_delay_ms`: 0..=10000.
-    const REQUEST_DELAY_MS: Range<f64> = ms(
+    pub const REQUEST_DELAY_MS: Range<f64> = ms(
         ArbiterConfig::REQUEST_DELAY_NS,
         "grace before the first request for a gap, ms",
     );
     /// Valid `request_timeout_ms`: 0.1..=60000.
-    const REQUEST_TIMEOUT_MS: Range<f64> = ms(
+    pub const REQUEST_TIMEOUT_MS: Range<f64> = ms(
         ArbiterConfig::REQUEST_TIMEOUT_NS,
         "first retransmission timeout, ms",
     );
     /// Valid `max_timeout_ms`: 0.1..=300000.
-    const MAX_TIMEOUT_MS: Range<f64> = ms(
+    pub const MAX_TIMEOUT_MS: Range<f64> = ms(
         ArbiterConfig::MAX_TIMEOUT_NS,
         "cap on the backed-off timeout, ms",
     );
@@ -251,7 +251,8 @@ impl ArbiterSection {
         self.to_config().validate()
     }
 
-    pub(crate) fn to_config(&self) -> ArbiterConfig {
+    /// The arbiter's configuration, in its units (ns).
+    pub fn to_config(&self) -> ArbiterConfig {
         let ns = |ms: f64| (ms.max(0.0) * 1e6).round() as u64;
         ArbiterConfig {
             window: self.window,
@@ -267,7 +268,7 @@ impl ArbiterSection {
 /// Processing of the released messages.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum PipelineMode {
+pub enum PipelineMode {
     /// Decode, book, strategy and outputs on the receive thread (the reference).
     #[default]
     Inline,
@@ -279,18 +280,18 @@ pub(crate) enum PipelineMode {
 /// `[pipeline]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub(crate) struct PipelineSection {
+pub struct PipelineSection {
     /// inline or threads.
-    pub(crate) mode: PipelineMode,
+    pub mode: PipelineMode,
     /// Core the receive thread is pinned to (none: unpinned).
-    pub(crate) recv_core: Option<usize>,
+    pub recv_core: Option<usize>,
     /// threads: book shards (instruments split by locate modulo N) ([`PipelineConfig::SHARDS`]).
-    pub(crate) shards: Option<u16>,
+    pub shards: Option<u16>,
     /// threads: cores for decode, shard 0..N-1, merge (as `replay --cores`), each and
     /// `recv_core` in [`PipelineConfig::CORE`].
-    pub(crate) cores: Vec<usize>,
+    pub cores: Vec<usize>,
     /// threads: how stages wait on rings: spin, yield or park.
-    pub(crate) wait: Option<String>,
+    pub wait: Option<String>,
 }
 
 impl PipelineSection {
@@ -308,62 +309,62 @@ impl PipelineSection {
 /// `[strategy]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct StrategySection {
+pub struct StrategySection {
     /// A built-in (see `ticklane strategies`).
-    pub(crate) name: String,
+    pub name: String,
     /// A strategy config file, as `replay --strategy-config` (relative to this file).
     #[serde(default)]
-    pub(crate) config: Option<PathBuf>,
+    pub config: Option<PathBuf>,
     /// The same keys inline (instead of `config`).
     #[serde(default)]
-    pub(crate) params: Option<toml::Table>,
+    pub params: Option<toml::Table>,
     /// Websocket sources: the execution simulator's configuration the strategy paper-trades
     /// against, as `replay --exec-config` (relative to this file; default: the built-in one).
     #[serde(default)]
-    pub(crate) exec_config: Option<PathBuf>,
+    pub exec_config: Option<PathBuf>,
     /// Websocket sources: the simulator's queue model, `conservative` or `probabilistic` (the
     /// books are price levels; `fifo` needs order-by-order data), as `replay --queue`.
     /// Overrides `exec_config`'s `queue.model`; one of the two must name an L2 model.
     #[serde(default)]
-    pub(crate) queue: Option<String>,
+    pub queue: Option<String>,
 }
 
 /// `[sinks]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub(crate) struct SinksSection {
+pub struct SinksSection {
     /// BBO changes as CSV (as `replay --bbo-csv`), relative to this file.
-    pub(crate) bbo_csv: Option<PathBuf>,
+    pub bbo_csv: Option<PathBuf>,
     /// The end-of-run summary as JSON (as `replay --summary-json`; a websocket source's also
     /// holds the final books' top levels), relative to this file.
-    pub(crate) summary_json: Option<PathBuf>,
+    pub summary_json: Option<PathBuf>,
 }
 
 /// `[journal]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct JournalSection {
+pub struct JournalSection {
     /// Journal file (created or truncated), relative to this file.
-    pub(crate) path: PathBuf,
+    pub path: PathBuf,
     /// Flush at most this often, ms (and always at shutdown) ([`Self::FLUSH_MS`]).
     #[serde(default = "default_flush_ms")]
-    pub(crate) flush_ms: u64,
+    pub flush_ms: u64,
 }
 
 impl JournalSection {
     /// Valid `flush_ms`: up to a minute of records at risk in a crash.
-    const FLUSH_MS: Range<u64> = Range::new(0, 60_000, "journal flush interval, ms");
+    pub const FLUSH_MS: Range<u64> = Range::new(0, 60_000, "journal flush interval, ms");
 }
 
 /// `[metrics]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub(crate) struct MetricsSection {
+pub struct MetricsSection {
     /// Serve `GET /metrics`.
-    pub(crate) enabled: bool,
+    pub enabled: bool,
     /// Listen address (127.0.0.1 keeps it on this host).
     #[serde(deserialize_with = "addr::parse")]
-    pub(crate) bind: SocketAddr,
+    pub bind: SocketAddr,
 }
 
 impl Default for MetricsSection {
@@ -378,7 +379,7 @@ impl Default for MetricsSection {
 /// `[run]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub(crate) struct RunSection {
+pub struct RunSection {
     /// ITCH: stop once the end of session is received and every gap is recovered or given up
     /// (default true). A websocket feed has no end of session (see `max_reconnect_attempts`).
     stop_at_end: Option<bool>,
@@ -387,14 +388,14 @@ pub(crate) struct RunSection {
     linger_ms: Option<u64>,
     /// Stop after this many seconds whatever happens (none: no limit)
     /// ([`Self::MAX_DURATION_S`]).
-    pub(crate) max_duration_s: Option<f64>,
+    pub max_duration_s: Option<f64>,
 }
 
 impl RunSection {
     /// Valid `linger_ms`: up to 10 minutes.
-    const LINGER_MS: Range<u64> = Range::new(0, 600_000, "receive after the end, ms");
+    pub const LINGER_MS: Range<u64> = Range::new(0, 600_000, "receive after the end, ms");
     /// Valid `max_duration_s`: a millisecond to a leap year.
-    const MAX_DURATION_S: Range<f64> = Range::new(0.001, 31_622_400.0, "run time limit, s");
+    pub const MAX_DURATION_S: Range<f64> = Range::new(0.001, 31_622_400.0, "run time limit, s");
 
     /// Checks the keys' ranges.
     fn validate(&self) -> Result<(), RangeError> {
@@ -404,11 +405,11 @@ impl RunSection {
     }
 
     /// `stop_at_end`, default true.
-    pub(crate) fn stop_at_end(&self) -> bool {
+    pub fn stop_at_end(&self) -> bool {
         self.stop_at_end.unwrap_or(true)
     }
     /// `linger_ms`, default 100.
-    pub(crate) fn linger_ms(&self) -> u64 {
+    pub fn linger_ms(&self) -> u64 {
         self.linger_ms.unwrap_or(100)
     }
 }
@@ -507,24 +508,36 @@ fn default_flush_ms() -> u64 {
 
 /// Why a config could not be used.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum ConfigError {
+pub enum ConfigError {
     /// The file could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The file.
         path: String,
+        /// Why.
         source: std::io::Error,
     },
     /// The TOML does not parse or does not fit (the message names the key and line).
     #[error("{path}: {message}")]
-    Parse { path: String, message: String },
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong, where.
+        message: String,
+    },
     /// The values parse but cannot work together.
     #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong, where.
+        message: String,
+    },
 }
 
 impl LiveConfig {
     /// Parses TOML text; `path` only names the file in errors.
-    pub(crate) fn parse(text: &str, path: &str) -> Result<Self, ConfigError> {
+    pub fn parse(text: &str, path: &str) -> Result<Self, ConfigError> {
         let cfg: LiveConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
             message: locate(text, &e),
@@ -535,7 +548,7 @@ impl LiveConfig {
 
     /// Reads and parses the file at `path`; relative paths inside it are resolved against
     /// its directory.
-    pub(crate) fn load(path: &Path) -> Result<Self, ConfigError> {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.display().to_string(),
             source,
@@ -738,7 +751,7 @@ impl LiveConfig {
     }
 
     /// The ITCH source, if that is the source (validated: there is exactly one source).
-    pub(crate) fn itch(&self) -> Option<&ItchSource> {
+    pub fn itch(&self) -> Option<&ItchSource> {
         match &self.sources[0] {
             SourceConfig::Itch(s) => Some(s),
             _ => None,
@@ -746,7 +759,7 @@ impl LiveConfig {
     }
 
     /// The websocket source, if that is the source.
-    pub(crate) fn ws_source(&self) -> Option<&WsSource> {
+    pub fn ws_source(&self) -> Option<&WsSource> {
         match &self.sources[0] {
             SourceConfig::Itch(_) => None,
             SourceConfig::Binance(w)
@@ -760,7 +773,7 @@ impl LiveConfig {
 mod tests {
     use super::*;
 
-    const EXAMPLE: &str = include_str!("../../data/live-example.toml");
+    const EXAMPLE: &str = include_str!("../../../data/live-example.toml");
 
     #[test]
     fn the_documented_example_parses_with_every_key() {
@@ -831,8 +844,8 @@ mod tests {
         );
     }
 
-    const BINANCE: &str = include_str!("../../data/live-binance.toml");
-    const COINBASE: &str = include_str!("../../data/live-coinbase.toml");
+    const BINANCE: &str = include_str!("../../../data/live-binance.toml");
+    const COINBASE: &str = include_str!("../../../data/live-coinbase.toml");
 
     fn ws(c: &LiveConfig) -> &WsSource {
         c.ws_source().expect("a websocket source")

@@ -1,5 +1,5 @@
 //! JSON decode cases shared by `benches/decode_json.rs` (criterion) and `ticklane bench json`
-//! (one command, ratios printed): each message type decoded by our decoder, by our simd-json
+//! ([`super::json`]: one command, ratios printed): each message type decoded by our decoder, by our simd-json
 //! tape path alone (what the decoder falls back to), and as the same typed
 //! records through `serde_json` (derived `Deserialize` on parallel structs with borrowed
 //! strings, then the same exact decimal conversion). Every path returns a digest of the fields
@@ -30,7 +30,7 @@ pub const FUT_DEPTH: &str = r#"{"stream":"btcusdt@depth@0ms","data":{"e":"depthU
 pub const PARTIAL_DEPTH: &str = r#"{"stream":"nknusdt@depth5@100ms","data":{"lastUpdateId":499869752,"bids":[["0.35210000","672.00000000"],["0.35200000","1144.00000000"],["0.35190000","3260.00000000"],["0.35180000","3052.00000000"],["0.35160000","15356.00000000"]],"asks":[["0.35250000","3959.00000000"],["0.35260000","3199.00000000"],["0.35270000","4201.00000000"],["0.35280000","703.00000000"],["0.35290000","6718.00000000"]]}}"#;
 /// The real NKNUSDT REST depth snapshot of BINANCE.http.0.0 (`limit=1000`), trimmed to its
 /// first 100 levels per side.
-pub const REST_DEPTH: &str = include_str!("../data/json/binance_rest_depth_nknusdt_100.json");
+pub const REST_DEPTH: &str = include_str!("../../../data/json/binance_rest_depth_nknusdt_100.json");
 /// A spot trade in the combined-stream wrapper.
 pub const TRADE: &str = r#"{"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255343,"s":"BTCUSDT","t":3735683259,"p":"61837.63000000","q":"0.02000000","T":1723161255342,"m":true,"M":true}}"#;
 /// A spot aggregate trade, BINANCE.ws.1.0.
@@ -38,7 +38,7 @@ pub const AGG_TRADE: &str = r#"{"stream":"nknusdt@aggTrade","data":{"e":"aggTrad
 /// A spot book ticker in the combined-stream wrapper.
 pub const TICKER: &str = r#"{"stream":"btcusdt@bookTicker","data":{"u":50093239212,"s":"BTCUSDT","b":"61837.63000000","B":"3.78826000","a":"61837.64000000","A":"1.54698000"}}"#;
 /// A Coinbase Exchange level-2 snapshot as received (BAND-GBP, 166 asks and 152 bids).
-pub const CB_SNAPSHOT: &str = include_str!("../data/json/coinbase_snapshot_band-gbp.json");
+pub const CB_SNAPSHOT: &str = include_str!("../../../data/json/coinbase_snapshot_band-gbp.json");
 /// A Coinbase Exchange level-2 update.
 pub const CB_L2: &str = r#"{"type":"l2update","product_id":"SKL-BTC","changes":[["sell","0.00001306","660.5"],["buy","0.00001300","0"]],"time":"2021-04-17T16:43:37.075687Z"}"#;
 /// A Coinbase Exchange match.
@@ -52,7 +52,7 @@ pub const ADV_UPDATE: &str = r#"{"channel":"l2_data","client_id":"","timestamp":
 /// A Coinbase Advanced Trade `l2_data` snapshot in the documented shape, holding the first 100
 /// bids and 100 asks of the real Coinbase Exchange BAND-GBP snapshot above.
 pub const ADV_SNAPSHOT: &str =
-    include_str!("../data/json/coinbase_advanced_snapshot_band-gbp_200.json");
+    include_str!("../../../data/json/coinbase_advanced_snapshot_band-gbp_200.json");
 /// A Coinbase Advanced Trade `market_trades` message: the documented shape and values.
 pub const ADV_TRADES: &str = r#"{"channel":"market_trades","client_id":"","timestamp":"2023-02-09T20:19:35.39625135Z","sequence_num":0,"events":[{"type":"snapshot","trades":[{"trade_id":"000000000","product_id":"ETH-USD","price":"1260.01","size":"0.3","side":"BUY","time":"2019-08-14T20:42:27.265Z"}]}]}"#;
 /// A Kraken v2 book snapshot: the documented example (its 10 bids and the first 4 asks the

@@ -1,5 +1,5 @@
-//! The daemon's Prometheus endpoint: a registry any source adds its collectors to, and a small
-//! HTTP server answering `GET /metrics` with the text exposition.
+//! What the daemon's Prometheus endpoint serves: a registry any source adds its collectors to,
+//! the counters a source's receive thread publishes, and the collectors that expose them.
 //!
 //! How the hot path stays out of it: a source's counters are plain atomics its receive thread
 //! updates with `Relaxed` stores; a [`Collector`] reads them when a scrape comes. Latency
@@ -9,24 +9,16 @@
 //! thread merges what it gets into running totals. Nothing the scraper does can make the receive
 //! thread wait.
 //!
-//! Encoding uses `prometheus-client` (the Prometheus project's Rust client). Serving uses
-//! `tiny_http`: a blocking HTTP/1.1 server (keep-alive, request parsing, HEAD) with no async
-//! runtime and four small dependencies. Its accept thread hands each connection to a thread of
-//! its own pool, which reads requests off it, so a client that connects and says nothing ties
-//! up only that thread, never the scrapes of others (a single-threaded loop over accepted
-//! connections once made three idle clients delay a scrape by 6 s). Requests are answered by
-//! [`WORKERS`] threads of ours, so two scrapes (Prometheus and a person with curl) encode at
-//! once. Paths: `/metrics`, and `/healthz` (200 while the process runs).
+//! Encoding uses `prometheus-client` (the Prometheus project's Rust client). Serving the text
+//! over HTTP is the binary's (a socket it binds): it calls [`MetricsRegistry::encode`] per
+//! scrape and [`MetricsRegistry::tick`] between scrapes.
 //!
-//! A websocket source would register its own collector the same way ([`MetricsRegistry::add`]),
-//! e.g. reconnects and resyncs per venue; the families are named per concept, labelled by source.
+//! Each source registers its own collector ([`MetricsRegistry::add`]): [`ItchCollector`] for
+//! the multicast feed, [`WsCollector`] for a websocket venue (reconnects, resyncs, book
+//! validity); the families are named per concept, labelled by source.
 
-use std::io;
-use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use prometheus_client::collector::Collector;
@@ -38,36 +30,38 @@ use prometheus_client::registry::Registry;
 
 /// The registry the endpoint serves; sources add collectors at start.
 #[derive(Default)]
-pub(crate) struct MetricsRegistry {
+pub struct MetricsRegistry {
     registry: Registry,
     ticks: Vec<Arc<dyn Tick>>,
 }
 
 /// Work a collector wants done off the hot path between scrapes (draining published histograms).
-pub(crate) trait Tick: Send + Sync {
+pub trait Tick: Send + Sync {
     /// Called by the metrics thread every few tens of milliseconds and before every scrape.
     fn tick(&self);
 }
 
 impl MetricsRegistry {
     /// Adds a collector.
-    pub(crate) fn add(&mut self, c: Box<dyn Collector>) {
+    pub fn add(&mut self, c: Box<dyn Collector>) {
         self.registry.register_collector(c);
     }
 
     /// Adds something the metrics thread ticks.
-    pub(crate) fn add_tick(&mut self, t: Arc<dyn Tick>) {
+    pub fn add_tick(&mut self, t: Arc<dyn Tick>) {
         self.ticks.push(t);
     }
 
-    fn tick(&self) {
+    /// Ticks everything added with [`Self::add_tick`] (the metrics thread calls it every few
+    /// tens of milliseconds while no scrape comes).
+    pub fn tick(&self) {
         for t in &self.ticks {
             t.tick();
         }
     }
 
     /// The text exposition (OpenMetrics text, which Prometheus reads).
-    pub(crate) fn encode(&self) -> String {
+    pub fn encode(&self) -> String {
         self.tick();
         let mut s = String::new();
         // Writing into a String cannot fail; a collector's own error leaves a partial text.
@@ -76,97 +70,18 @@ impl MetricsRegistry {
     }
 }
 
-/// Threads answering requests (connections are read by `tiny_http`'s own pool).
-pub(crate) const WORKERS: usize = 2;
-
-/// Serves `GET /metrics` and `GET /healthz` on `bind` until `stop`; returns the bound address
-/// and the thread (it joins the other workers before it ends).
-pub(crate) fn serve(
-    bind: SocketAddr,
-    registry: MetricsRegistry,
-    stop: Arc<AtomicBool>,
-) -> io::Result<(SocketAddr, JoinHandle<()>)> {
-    // Bound here, so a bind error keeps its io::ErrorKind for the caller's message.
-    let listener = TcpListener::bind(bind)?;
-    let addr = listener.local_addr()?;
-    let server = Arc::new(
-        tiny_http::Server::from_listener(listener, None)
-            .map_err(|e| io::Error::other(e.to_string()))?,
-    );
-    let registry = Arc::new(registry);
-    let worker = {
-        let (server, registry, stop) = (server.clone(), registry.clone(), stop.clone());
-        move || {
-            while !stop.load(Ordering::Relaxed) {
-                match server.recv_timeout(Duration::from_millis(20)) {
-                    // One bad client must not stop the endpoint.
-                    Ok(Some(rq)) => {
-                        let _ = answer(rq, &registry);
-                    }
-                    Ok(None) => registry.tick(),
-                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
-                }
-            }
-        }
-    };
-    let mut others = Vec::with_capacity(WORKERS - 1);
-    for i in 1..WORKERS {
-        others.push(
-            std::thread::Builder::new()
-                .name(format!("tl-metrics-{i}"))
-                .spawn(worker.clone())?,
-        );
-    }
-    let h = std::thread::Builder::new()
-        .name("tl-metrics".into())
-        .spawn(move || {
-            worker();
-            for h in others {
-                let _ = h.join();
-            }
-            // The last handle: dropping it closes the listener and its accept thread.
-            drop(server);
-        })?;
-    Ok((addr, h))
-}
-
-fn answer(rq: tiny_http::Request, registry: &MetricsRegistry) -> io::Result<()> {
-    use tiny_http::Method;
-    let (status, ctype, body) = match (rq.method(), rq.url()) {
-        (Method::Get | Method::Head, "/metrics") => (
-            200,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            registry.encode(),
-        ),
-        (Method::Get | Method::Head, "/healthz") => (200, "text/plain", "ok\n".into()),
-        (Method::Get | Method::Head, _) => (
-            404,
-            "text/plain",
-            "ticklane live: metrics are at /metrics\n".into(),
-        ),
-        _ => (405, "text/plain", "only GET is served\n".into()),
-    };
-    let header = tiny_http::Header::from_bytes(&b"Content-Type"[..], ctype.as_bytes())
-        .map_err(|()| io::Error::other("bad header"))?;
-    // A Content-Length whatever the size (no chunked encoding), as before.
-    let resp = tiny_http::Response::from_string(body)
-        .with_status_code(status)
-        .with_header(header)
-        .with_chunked_threshold(usize::MAX);
-    rq.respond(resp)
-}
-
 /// Stages whose latency the receive thread records.
-pub(crate) const STAGES: [&str; 3] = ["recv_to_processed", "process", "journal_append"];
+pub const STAGES: [&str; 3] = ["recv_to_processed", "process", "journal_append"];
 /// Index of the stage from the socket's receive timestamp to the end of the packet's processing.
-pub(crate) const RECV_TO_PROCESSED: usize = 0;
+pub const RECV_TO_PROCESSED: usize = 0;
 /// Index of the stage timing one packet through arbiter, decode, book, strategy and outputs
 /// (inline) or arbiter and ring hand-off (threads).
-pub(crate) const PROCESS: usize = 1;
+pub const PROCESS: usize = 1;
 /// Index of the stage timing the copy of a packet into the journal ring.
-pub(crate) const JOURNAL_APPEND: usize = 2;
+pub const JOURNAL_APPEND: usize = 2;
 
-type LatencySet = [Histogram<u64>; 3];
+/// One histogram per stage of [`STAGES`], ns.
+pub type LatencySet = [Histogram<u64>; 3];
 
 fn latency_set() -> LatencySet {
     let h = || Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("static bounds are valid");
@@ -174,7 +89,7 @@ fn latency_set() -> LatencySet {
 }
 
 /// The receive thread's side of the latency exchange.
-pub(crate) struct LatencyPublisher {
+pub struct LatencyPublisher {
     current: LatencySet,
     full: rtrb::Producer<LatencySet>,
     empty: rtrb::Consumer<LatencySet>,
@@ -183,18 +98,18 @@ pub(crate) struct LatencyPublisher {
 
 impl LatencyPublisher {
     /// How often the receive thread offers its histograms, ns.
-    pub(crate) const PERIOD_NS: u64 = 200_000_000;
+    pub const PERIOD_NS: u64 = 200_000_000;
 
     /// Records `ns` for `stage` (no allocation: values beyond the bounds saturate).
     #[inline]
-    pub(crate) fn record(&mut self, stage: usize, ns: u64) {
+    pub fn record(&mut self, stage: usize, ns: u64) {
         self.current[stage].saturating_record(ns.max(1));
     }
 
     /// Hands the recorded set to the metrics thread if one period passed and it has given back
     /// an empty set; otherwise keeps recording into the current one.
     #[inline]
-    pub(crate) fn maybe_publish(&mut self, now: u64) {
+    pub fn maybe_publish(&mut self, now: u64) {
         if now.saturating_sub(self.last) < Self::PERIOD_NS {
             return;
         }
@@ -210,13 +125,13 @@ impl LatencyPublisher {
     }
 
     /// What is recorded and not yet published, for the final summary.
-    pub(crate) fn current(&self) -> &LatencySet {
+    pub fn current(&self) -> &LatencySet {
         &self.current
     }
 }
 
 /// The metrics thread's side: running totals of everything published.
-pub(crate) struct LatencyTotals {
+pub struct LatencyTotals {
     inner: Mutex<(
         LatencySet,
         rtrb::Consumer<LatencySet>,
@@ -226,7 +141,7 @@ pub(crate) struct LatencyTotals {
 
 impl LatencyTotals {
     /// A connected pair.
-    pub(crate) fn pair() -> (LatencyPublisher, Arc<LatencyTotals>) {
+    pub fn pair() -> (LatencyPublisher, Arc<LatencyTotals>) {
         let (full_tx, full_rx) = rtrb::RingBuffer::new(1);
         let (mut empty_tx, empty_rx) = rtrb::RingBuffer::new(1);
         let _ = empty_tx.push(latency_set());
@@ -244,7 +159,7 @@ impl LatencyTotals {
     }
 
     /// Running totals plus `extra` (the publisher's unpublished set), per stage.
-    pub(crate) fn merged(&self, extra: &LatencySet) -> LatencySet {
+    pub fn merged(&self, extra: &LatencySet) -> LatencySet {
         self.tick();
         let mut out = latency_set();
         if let Ok(g) = self.inner.lock() {
@@ -280,43 +195,63 @@ impl std::fmt::Debug for LatencyTotals {
 }
 
 /// Quantiles exported for each latency stage.
-pub(crate) const QUANTILES: [f64; 5] = [0.5, 0.9, 0.99, 0.999, 1.0];
+pub const QUANTILES: [f64; 5] = [0.5, 0.9, 0.99, 0.999, 1.0];
 
 /// Counters of an ITCH source, written by its receive thread with Relaxed stores.
-pub(crate) struct ItchCounters {
+pub struct ItchCounters {
     /// Packets per line (A, B, retransmissions).
-    pub(crate) packets: [AtomicU64; 3],
+    pub packets: [AtomicU64; 3],
     /// Bytes per line.
-    pub(crate) bytes: [AtomicU64; 3],
+    pub bytes: [AtomicU64; 3],
     /// Messages released, by ITCH type letter (index = letter - 'A').
-    pub(crate) by_type: [AtomicU64; 26],
-    pub(crate) duplicates: AtomicU64,
-    pub(crate) conflicts: AtomicU64,
-    pub(crate) gaps: AtomicU64,
-    pub(crate) requests: AtomicU64,
-    pub(crate) recovered: AtomicU64,
-    pub(crate) skipped: AtomicU64,
-    pub(crate) heartbeats: AtomicU64,
-    pub(crate) malformed: AtomicU64,
-    pub(crate) wrong_session: AtomicU64,
-    pub(crate) out_of_window: AtomicU64,
-    pub(crate) truncated: AtomicU64,
-    pub(crate) recv_errors: AtomicU64,
+    pub by_type: [AtomicU64; 26],
+    /// Message copies after the first.
+    pub duplicates: AtomicU64,
+    /// Copies with a known sequence number but other bytes than the first copy.
+    pub conflicts: AtomicU64,
+    /// Sequence gaps seen.
+    pub gaps: AtomicU64,
+    /// Retransmission requests sent.
+    pub requests: AtomicU64,
+    /// Messages missing at a gap and later released.
+    pub recovered: AtomicU64,
+    /// Messages given up on.
+    pub skipped: AtomicU64,
+    /// Heartbeat packets.
+    pub heartbeats: AtomicU64,
+    /// Packets that do not parse or are cut short.
+    pub malformed: AtomicU64,
+    /// Packets of another MoldUDP64 session.
+    pub wrong_session: AtomicU64,
+    /// Messages too far ahead for the reorder window.
+    pub out_of_window: AtomicU64,
+    /// Datagrams longer than the receive slot.
+    pub truncated: AtomicU64,
+    /// Receive errors.
+    pub recv_errors: AtomicU64,
     /// Datagrams on the request socket not from the request server (dropped).
-    pub(crate) rejected: AtomicU64,
-    pub(crate) journal_waits: AtomicU64,
+    pub rejected: AtomicU64,
+    /// Times the receive thread waited for room in the journal ring.
+    pub journal_waits: AtomicU64,
     /// Bytes in the ring to the threaded pipeline (0 inline).
-    pub(crate) ring_occupancy: AtomicU64,
+    pub ring_occupancy: AtomicU64,
     /// That ring's capacity.
-    pub(crate) ring_capacity: AtomicU64,
+    pub ring_capacity: AtomicU64,
     /// Per stock locate: receive time (ns since epoch) of the last book update; 0 = none.
-    pub(crate) last_update: Box<[AtomicU64]>,
+    pub last_update: Box<[AtomicU64]>,
     /// Per stock locate: the symbol (8 ASCII bytes as a big-endian u64) from the stock directory.
-    pub(crate) symbol: Box<[AtomicU64]>,
+    pub symbol: Box<[AtomicU64]>,
+}
+
+impl Default for ItchCounters {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ItchCounters {
-    pub(crate) fn new() -> Self {
+    /// All zero, with a slot per stock locate (65,536).
+    pub fn new() -> Self {
         let z = || AtomicU64::new(0);
         ItchCounters {
             packets: std::array::from_fn(|_| z()),
@@ -345,12 +280,15 @@ impl ItchCounters {
 }
 
 /// Exposes an ITCH source's counters, latency and book staleness.
-pub(crate) struct ItchCollector {
-    pub(crate) source: String,
-    pub(crate) counters: Arc<ItchCounters>,
-    pub(crate) latency: Arc<LatencyTotals>,
+pub struct ItchCollector {
+    /// The source's name (the `source` label).
+    pub source: String,
+    /// What the receive thread publishes.
+    pub counters: Arc<ItchCounters>,
+    /// The latency histograms' running totals.
+    pub latency: Arc<LatencyTotals>,
     /// Wall clock for staleness (the live clock).
-    pub(crate) now_ns: fn() -> u64,
+    pub now_ns: fn() -> u64,
 }
 
 impl std::fmt::Debug for ItchCollector {
@@ -386,7 +324,7 @@ fn gauge<V: prometheus_client::encoding::EncodeGaugeValue + Copy>(
 }
 
 /// The ITCH symbol packed by [`ItchCounters::symbol`], trimmed.
-pub(crate) fn unpack_symbol(v: u64) -> String {
+pub fn unpack_symbol(v: u64) -> String {
     String::from_utf8_lossy(&v.to_be_bytes())
         .trim_end_matches([' ', '\0'])
         .to_owned()
@@ -581,13 +519,15 @@ impl Collector for ItchCollector {
 }
 
 /// Exposes a websocket source's counters (the live crypto runner's
-/// [`ticklane_replay::live_ws::WsCounters`]), its connection state, and per instrument its
+/// [`crate::live_ws::WsCounters`]), its connection state, and per instrument its
 /// book's validity and staleness.
-pub(crate) struct WsCollector {
-    pub(crate) source: String,
-    pub(crate) counters: Arc<ticklane_replay::live_ws::WsCounters>,
+pub struct WsCollector {
+    /// The source's name (the `source` label).
+    pub source: String,
+    /// What the runner publishes.
+    pub counters: Arc<crate::live_ws::WsCounters>,
     /// Wall clock for staleness (the live clock).
-    pub(crate) now_ns: fn() -> u64,
+    pub now_ns: fn() -> u64,
 }
 
 impl std::fmt::Debug for WsCollector {

@@ -1,7 +1,9 @@
 //! Datagram receive for the live daemon: io_uring multishot receive into a provided buffer ring
-//! where the kernel supports it (probed at start), recvmmsg(2) batches otherwise.
+//! where the kernel supports it (probed at start, [`probe_io_uring`]), recvmmsg(2) batches
+//! otherwise. The sockets are the caller's (opened, bound, joined, non-blocking); which backend
+//! runs is the caller's choice too.
 //!
-//! Both backends are set up once (sockets, buffers, message headers, the ring) and then read
+//! Both backends are set up once (buffers, message headers, the ring) and then read
 //! into that memory: nothing allocates per datagram. Each datagram is handed to the caller as
 //! `(line, receive time ns since the Unix epoch, bytes)`.
 //!
@@ -29,14 +31,14 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
-use socket2::{Domain, Protocol, Socket, Type};
+use super::config::RecvBackend;
 
 /// Wall-clock nanoseconds since the Unix epoch (CLOCK_REALTIME through the vDSO).
 ///
 /// This is the live clock: the only place outside tests where the daemon reads wall time, for
 /// receive timestamps that go into the journal.
 #[inline]
-pub(crate) fn realtime_ns() -> u64 {
+pub fn realtime_ns() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -46,37 +48,9 @@ pub(crate) fn realtime_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
-/// A socket joined to a multicast group on `interface`, bound to the group's port (shared with
-/// other receivers through SO_REUSEADDR/SO_REUSEPORT), non-blocking.
-pub(crate) fn multicast_socket(
-    group: SocketAddrV4,
-    interface: Ipv4Addr,
-    recv_buffer: usize,
-) -> io::Result<UdpSocket> {
-    let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
-    s.set_reuse_address(true)?;
-    s.set_reuse_port(true)?;
-    s.set_recv_buffer_size(recv_buffer)?;
-    // Bound to the group address, the socket only gets that group's datagrams for the port.
-    s.bind(&SocketAddr::V4(group).into())?;
-    s.join_multicast_v4(group.ip(), &interface)?;
-    s.set_nonblocking(true)?;
-    Ok(s.into())
-}
-
-/// The socket requests are sent from and retransmissions arrive on, bound to an ephemeral port
-/// on `interface` (the interface the lines are joined on).
-pub(crate) fn request_socket(interface: Ipv4Addr, recv_buffer: usize) -> io::Result<UdpSocket> {
-    let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
-    s.set_recv_buffer_size(recv_buffer)?;
-    s.bind(&SocketAddr::from((interface, 0)).into())?;
-    s.set_nonblocking(true)?;
-    Ok(s.into())
-}
-
 /// Which senders a socket takes datagrams from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Accept {
+pub enum Accept {
     /// Any sender (a multicast line: its group and port are the filter).
     Any,
     /// Only this address and port (the request server); datagrams from elsewhere are dropped
@@ -101,13 +75,13 @@ impl Accept {
 
 /// One socket the receiver reads: the line its datagrams are on, the socket, who it accepts.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct LineSocket {
+pub struct LineSocket {
     /// Line number handed to the caller with each datagram.
-    pub(crate) line: u16,
+    pub line: u16,
     /// The socket (owned by the caller, open for the receiver's lifetime).
-    pub(crate) fd: RawFd,
+    pub fd: RawFd,
     /// Senders accepted.
-    pub(crate) accept: Accept,
+    pub accept: Accept,
 }
 
 /// Bytes of a `sockaddr_in`, the source address field both backends fill.
@@ -128,22 +102,22 @@ fn sockaddr_v4(b: &[u8]) -> Option<SocketAddrV4> {
 
 /// Counters the backends keep (read off the hot thread through the daemon's metrics).
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct RecvStats {
+pub struct RecvStats {
     /// Datagrams longer than the receive slot (cut; the arbiter counts them malformed).
-    pub(crate) truncated: u64,
+    pub truncated: u64,
     /// Receive errors other than "nothing there".
-    pub(crate) errors: u64,
+    pub errors: u64,
     /// io_uring: multishot receives re-armed after the kernel ended them (buffers ran out).
-    pub(crate) rearms: u64,
+    pub rearms: u64,
     /// Datagrams dropped because their sender is not one the socket accepts (on the request
     /// socket: not the request server).
-    pub(crate) rejected: u64,
+    pub rejected: u64,
 }
 
 /// A receive backend over the daemon's sockets.
 // One value per daemon, made once: boxing the larger variant would only add an indirection.
 #[allow(clippy::large_enum_variant)]
-pub(crate) enum Receiver {
+pub enum Receiver {
     /// recvmmsg(2).
     Mmsg(MmsgReceiver),
     /// io_uring multishot.
@@ -153,7 +127,7 @@ pub(crate) enum Receiver {
 impl Receiver {
     /// Waits up to `timeout` for datagrams and hands each to `f`; returns how many.
     #[inline]
-    pub(crate) fn recv<F: FnMut(u16, u64, &[u8])>(
+    pub fn recv<F: FnMut(u16, u64, &[u8])>(
         &mut self,
         timeout: Duration,
         f: &mut F,
@@ -165,7 +139,7 @@ impl Receiver {
     }
 
     /// The backend's name for the summary.
-    pub(crate) fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Receiver::Mmsg(_) => "recvmmsg",
             Receiver::Uring(_) => "io_uring multishot recv (provided buffer ring)",
@@ -173,7 +147,7 @@ impl Receiver {
     }
 
     /// Where receive timestamps come from.
-    pub(crate) fn timestamps(&self) -> &'static str {
+    pub fn timestamps(&self) -> &'static str {
         match self {
             Receiver::Mmsg(_) => "kernel SO_TIMESTAMPNS",
             Receiver::Uring(_) => "CLOCK_REALTIME at completion",
@@ -181,10 +155,65 @@ impl Receiver {
     }
 
     /// Counters.
-    pub(crate) fn stats(&self) -> RecvStats {
+    pub fn stats(&self) -> RecvStats {
         match self {
             Receiver::Mmsg(r) => r.stats,
             Receiver::Uring(r) => r.stats,
+        }
+    }
+}
+
+/// Why a receive backend could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum RecvSetupError {
+    /// `recv = "io_uring"` where multishot receive does not work (the probe says why).
+    #[error("recv = \"io_uring\": {0}")]
+    Unsupported(String),
+    /// Setting up the backend over the sockets failed.
+    #[error("setting up {backend}")]
+    Setup {
+        /// `recvmmsg` or `io_uring`.
+        backend: &'static str,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+impl Receiver {
+    /// The backend `recv` asks for over `fds`, `batch` datagrams of up to `slot` bytes at a
+    /// time. `Auto` takes io_uring when [`probe_io_uring`] passes and recvmmsg otherwise, and
+    /// says why in the note it returns (` (auto: ...)`; empty in every other case).
+    ///
+    /// # Errors
+    /// [`RecvSetupError::Unsupported`] for `IoUring` where the probe fails;
+    /// [`RecvSetupError::Setup`] when the backend cannot be set up.
+    pub fn open(
+        recv: RecvBackend,
+        fds: &[LineSocket],
+        batch: usize,
+        slot: usize,
+    ) -> Result<(Self, String), RecvSetupError> {
+        let setup = |backend| move |source| RecvSetupError::Setup { backend, source };
+        let mmsg = || {
+            MmsgReceiver::new(fds, batch, slot)
+                .map(Receiver::Mmsg)
+                .map_err(setup("recvmmsg"))
+        };
+        let uring = || {
+            UringReceiver::new(fds, batch, slot)
+                .map(Receiver::Uring)
+                .map_err(setup("io_uring"))
+        };
+        match recv {
+            RecvBackend::Recvmmsg => Ok((mmsg()?, String::new())),
+            RecvBackend::IoUring => {
+                probe_io_uring().map_err(RecvSetupError::Unsupported)?;
+                Ok((uring()?, String::new()))
+            }
+            RecvBackend::Auto => match probe_io_uring() {
+                Ok(()) => Ok((uring()?, String::new())),
+                Err(why) => Ok((mmsg()?, format!(" (auto: {why})"))),
+            },
         }
     }
 }
@@ -193,7 +222,7 @@ impl Receiver {
 const CMSG_SPACE: usize = 64;
 
 /// recvmmsg batches on every socket that poll(2) says is readable.
-pub(crate) struct MmsgReceiver {
+pub struct MmsgReceiver {
     fds: Vec<LineSocket>,
     pollfds: Vec<libc::pollfd>,
     slot: usize,
@@ -213,7 +242,7 @@ unsafe impl Send for MmsgReceiver {}
 impl MmsgReceiver {
     /// Sets up `batch` slots of `slot` bytes over `fds` and turns on SO_TIMESTAMPNS on each
     /// socket.
-    pub(crate) fn new(fds: &[LineSocket], batch: usize, slot: usize) -> io::Result<Self> {
+    pub fn new(fds: &[LineSocket], batch: usize, slot: usize) -> io::Result<Self> {
         for &LineSocket { fd, .. } in fds {
             let on: libc::c_int = 1;
             // SAFETY: `fd` is an open socket; the option value is a valid c_int of the given size.
@@ -395,7 +424,7 @@ const RECVMSG_HEAD: usize = 16 + NAME_LEN;
 /// from (`IORING_REGISTER_PBUF_RING`); a buffer goes back to the ring as soon as its datagram
 /// has been handed on. Sockets that accept any sender use `IORING_OP_RECV`; a socket that
 /// checks its sender uses `IORING_OP_RECVMSG`, whose buffers start with the source address.
-pub(crate) struct UringReceiver {
+pub struct UringReceiver {
     ring: io_uring::IoUring,
     fds: Vec<LineSocket>,
     /// Per socket, the msghdr a multishot recvmsg is armed with (only its name and control
@@ -411,7 +440,7 @@ pub(crate) struct UringReceiver {
     bufs: Vec<u8>,
     stats: RecvStats,
     /// A completion came back with IORING_CQE_F_MORE: multishot is really in effect.
-    pub(crate) multishot_seen: bool,
+    pub multishot_seen: bool,
 }
 
 // SAFETY: the raw entry pointer is owned memory (RingMem) moved with the receiver; the ring,
@@ -421,7 +450,7 @@ unsafe impl Send for UringReceiver {}
 impl UringReceiver {
     /// Registers a ring of `batch` buffers for datagrams of up to `slot` bytes and arms a
     /// multishot receive on each of `fds`.
-    pub(crate) fn new(fds: &[LineSocket], batch: usize, slot: usize) -> io::Result<Self> {
+    pub fn new(fds: &[LineSocket], batch: usize, slot: usize) -> io::Result<Self> {
         let entries = batch.clamp(1, 32768).next_power_of_two();
         let ring = io_uring::IoUring::new((fds.len() as u32 * 2).next_power_of_two().max(8))?;
         let mut probe = io_uring::Probe::new();
@@ -641,7 +670,7 @@ impl Drop for UringReceiver {
 /// Whether io_uring multishot receive works here: a real multishot recv on one loopback socket
 /// and a multishot recvmsg that checks the sender on another must each complete with their
 /// datagram and IORING_CQE_F_MORE. `Err` says why not.
-pub(crate) fn probe_io_uring() -> Result<(), String> {
+pub fn probe_io_uring() -> Result<(), String> {
     let run = || -> io::Result<bool> {
         let any = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
         let checked = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
@@ -699,10 +728,13 @@ mod tests {
         let SocketAddr::V4(server_addr) = server.local_addr().unwrap() else {
             unreachable!("bound on 127.0.0.1")
         };
-        let req = request_socket(lo, 1 << 20).unwrap();
-        let open = request_socket(lo, 1 << 20).unwrap();
-        let closed = request_socket(lo, 1 << 20).unwrap();
-        assert_eq!(req.local_addr().unwrap().ip(), lo, "bound to the interface");
+        // Sockets as the daemon's request socket is opened: an ephemeral port, non-blocking.
+        let socket = || {
+            let s = UdpSocket::bind((lo, 0)).unwrap();
+            s.set_nonblocking(true).unwrap();
+            s
+        };
+        let (req, open, closed) = (socket(), socket(), socket());
         let fds = [
             LineSocket {
                 line: 2,
@@ -766,6 +798,31 @@ mod tests {
             return;
         }
         only_the_server_is_accepted("io_uring");
+    }
+
+    #[test]
+    fn the_configured_backend_is_opened_and_auto_says_why_it_fell_back() {
+        let s = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        s.set_nonblocking(true).unwrap();
+        let fds = [LineSocket {
+            line: 0,
+            fd: s.as_raw_fd(),
+            accept: Accept::Any,
+        }];
+        let (r, note) = Receiver::open(RecvBackend::Recvmmsg, &fds, 4, 256).unwrap();
+        assert_eq!((r.name(), note.as_str()), ("recvmmsg", ""));
+        let (r, note) = Receiver::open(RecvBackend::Auto, &fds, 4, 256).unwrap();
+        match probe_io_uring() {
+            Ok(()) => assert!(matches!(r, Receiver::Uring(_)) && note.is_empty(), "{note}"),
+            Err(why) => {
+                assert!(matches!(r, Receiver::Mmsg(_)));
+                assert_eq!(note, format!(" (auto: {why})"));
+                let e = Receiver::open(RecvBackend::IoUring, &fds, 4, 256)
+                    .err()
+                    .unwrap();
+                assert_eq!(e.to_string(), format!("recv = \"io_uring\": {why}"));
+            }
+        }
     }
 
     #[test]
