@@ -13,34 +13,14 @@
 //! }
 //! ```
 
-use std::fs::File;
-use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::OnceLock;
 
-use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
-use ticklane_engine::config::{Bound, Range};
-use ticklane_replay::pipeline::PipelineConfig;
-use ticklane_replay::run::{ErrorKind, Verdict};
+use clap::{Parser, Subcommand};
+use ticklane_replay::run::Verdict;
 use ticklane_strategies::Registry;
 
-/// Exit codes a script can rely on.
-pub(crate) mod exit {
-    /// Bad usage: a flag, a strategy or backtest configuration file that cannot be read, or any
-    /// configuration with a bad key or a value out of range. Clap's usage errors exit 2 as well.
-    pub const USAGE: u8 = 2;
-    /// Input data missing, unreadable or not in the expected format.
-    pub const INPUT: u8 = 3;
-    /// `--strict` and the input had bad records.
-    pub const DATA: u8 = 4;
-    /// `--check` found the book different from the reference, or `verify` found the re-run
-    /// (or an input) different from the manifest.
-    pub const CHECK: u8 = 5;
-    /// Anything else (an output could not be written, ...).
-    pub const OTHER: u8 = 1;
-}
+use crate::{exit, exit_code, strategies, Failure};
 
 #[derive(Parser)]
 #[command(
@@ -99,37 +79,6 @@ enum Cmd {
     },
 }
 
-/// How the threaded pipeline is laid out (shared by `replay` and `bench latency`).
-#[derive(Args)]
-pub(crate) struct LayoutArgs {
-    /// Book shards for the threaded pipeline (instruments are split by locate modulo N); 1..=64.
-    #[arg(long, default_value_t = 1, value_parser = in_range("--shards", PipelineConfig::SHARDS))]
-    pub(crate) shards: u16,
-    /// Cores to pin the stages to, in order: decode, shard 0..N-1, output. E.g. --cores 2,3,4
-    /// (each 0..=1023).
-    #[arg(long, value_delimiter = ',', value_parser = in_range("--cores", PipelineConfig::CORE))]
-    pub(crate) cores: Vec<usize>,
-    /// How stages wait on rings: spin (only on dedicated cores), yield (spin then yield), park.
-    #[arg(long, default_value = "yield")]
-    pub(crate) wait: ticklane_engine::wait::WaitStrategy,
-}
-
-/// A clap value parser for a numeric flag that accepts `range`'s values only: out of range, the
-/// error names the flag, the value and the range, as a config key's does.
-pub(crate) fn in_range<T>(
-    flag: &'static str,
-    range: Range<T>,
-) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
-where
-    T: Bound + std::str::FromStr + Send + Sync + 'static,
-    T::Err: std::fmt::Display,
-{
-    move |s: &str| {
-        let v = s.parse::<T>().map_err(|e| e.to_string())?;
-        range.check(flag, v).map_err(|e| e.to_string())
-    }
-}
-
 #[derive(Subcommand)]
 enum BenchCmd {
     /// Load an ITCH file into memory, then report decode-only and decode+book throughput and the
@@ -175,69 +124,6 @@ enum GenCmd {
     Itch(crate::convert::GenItchArgs),
 }
 
-/// An error with the exit code it maps to.
-pub(crate) struct Failure {
-    /// The exit code ([`exit`]).
-    pub(crate) code: u8,
-    /// What went wrong, with its context.
-    pub(crate) err: anyhow::Error,
-}
-
-impl<E: Into<anyhow::Error>> From<E> for Failure {
-    fn from(e: E) -> Self {
-        Failure {
-            code: exit::OTHER,
-            err: e.into(),
-        }
-    }
-}
-
-/// `--max-time-jump`: a duration with a unit (ms, s, m, h, d), in nanoseconds, within
-/// [`ticklane_engine::event_time::MAX_TIME_JUMP_RANGE_NS`].
-pub(crate) fn parse_time_jump(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration such as 90s, 30m, 6h or 2d"))?;
-    let scale: u64 = match unit {
-        "ms" => 1_000_000,
-        "s" => 1_000_000_000,
-        "m" => 60_000_000_000,
-        "h" => 3_600_000_000_000,
-        "d" => 86_400_000_000_000,
-        _ => return Err(format!("{s:?} needs a unit: ms, s, m, h or d (e.g. 6h)")),
-    };
-    let range = ticklane_engine::event_time::MAX_TIME_JUMP_RANGE_NS;
-    match n.checked_mul(scale) {
-        Some(ns) if range.contains(&ns) => Ok(ns),
-        _ => Err(format!("{s} is out of range 1ms..=400d")),
-    }
-}
-
-pub(crate) fn usage_failure(e: impl Into<anyhow::Error>) -> Failure {
-    Failure {
-        code: exit::USAGE,
-        err: e.into(),
-    }
-}
-
-/// Reads the configuration file given as `what` (`--strategy-config`, ...): one that cannot be
-/// read is bad usage (exit 2), as a bad key or value in it is.
-pub(crate) fn read_config(what: &str, path: &Path) -> Result<String, Failure> {
-    std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {what} {}", path.display()))
-        .map_err(usage_failure)
-}
-
-pub(crate) fn input_failure(e: impl Into<anyhow::Error>) -> Failure {
-    Failure {
-        code: exit::INPUT,
-        err: e.into(),
-    }
-}
-
 /// Restores the default action of SIGPIPE, as other Unix command-line tools have it: Rust
 /// ignores the signal, so `ticklane replay FILE | head` would fail on its next write (a panic
 /// in `println!`) instead of ending quietly when the reader goes away. Not for the daemons
@@ -251,17 +137,6 @@ fn default_sigpipe() {
     }
 }
 
-/// The strategies of this process: the registry [`main_with`] was given (the built-ins when
-/// nothing set one). Process-wide because every subcommand reaches it (a replay, a backtest,
-/// `verify`, the live daemon's `[strategy]`, `bench backtest`), and it never changes once
-/// the command line has started.
-static REGISTRY: OnceLock<Registry> = OnceLock::new();
-
-/// The strategies the commands build by name.
-pub(crate) fn strategies() -> &'static Registry {
-    REGISTRY.get_or_init(Registry::builtins)
-}
-
 /// Runs the `ticklane` command line on this process's arguments with the strategies of
 /// `registry` (every name `--strategy`, a run spec, a manifest or a live `[strategy]` can use),
 /// and returns the exit code: 0 ok, 1 other failure, 2 bad usage or configuration, 3 input
@@ -271,7 +146,7 @@ pub(crate) fn strategies() -> &'static Registry {
 /// Call it once, from `main`: the first registry given serves the whole process.
 pub fn main_with(registry: Registry) -> ExitCode {
     // Only `main` sets it, once; a second call keeps the first registry.
-    let _ = REGISTRY.set(registry);
+    crate::registry::set(registry);
     let cli = Cli::parse();
     if !matches!(cli.cmd, Cmd::Live(_) | Cmd::Serve(_)) {
         default_sigpipe();
@@ -311,24 +186,8 @@ pub fn main_with(registry: Registry) -> ExitCode {
     }
 }
 
-/// The exit code of a library failure of `kind`.
-pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
-    match kind {
-        ErrorKind::Usage => exit::USAGE,
-        ErrorKind::Input => exit::INPUT,
-        ErrorKind::Other => exit::OTHER,
-    }
-}
-
-/// Opens a replay input (plain or gzip), mapping failures to exit 3.
-pub(crate) fn ticklane_replay_input(p: &Path) -> Result<ticklane_replay::input::Input, Failure> {
-    ticklane_replay::input::open(p)
-        .with_context(|| format!("cannot open {}", p.display()))
-        .map_err(input_failure)
-}
-
 /// `ticklane verify MANIFEST`.
-fn verify(manifest: &Path) -> Result<u8, Failure> {
+fn verify(manifest: &std::path::Path) -> Result<u8, Failure> {
     let verdict = ticklane_replay::run::verify(manifest, strategies()).map_err(|e| Failure {
         code: exit_code(e.kind()),
         err: e.into(),
@@ -354,10 +213,4 @@ fn verify(manifest: &Path) -> Result<u8, Failure> {
             Ok(exit::CHECK)
         }
     }
-}
-
-/// Creates an output file, buffered.
-pub(crate) fn create(path: &Path) -> Result<BufWriter<File>> {
-    let f = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    Ok(BufWriter::with_capacity(1 << 16, f))
 }

@@ -8,18 +8,23 @@
 
 pub mod cli;
 
+mod args;
 mod backtest;
 mod bench;
 mod bench_json;
 mod convert;
+mod failure;
 mod hftbacktest;
 mod live;
+mod registry;
 mod replay;
 mod serve;
 mod serve_ws;
 
 // The subcommands' shared helpers, at the crate root where they have always been.
-pub(crate) use cli::{
-    create, exit, in_range, input_failure, read_config, strategies, ticklane_replay_input, Failure,
-    LayoutArgs,
+pub(crate) use args::{in_range, parse_time_jump, LayoutArgs};
+pub(crate) use failure::{
+    create, exit, exit_code, input_failure, read_config, ticklane_replay_input, usage_failure,
+    Failure,
 };
+pub(crate) use registry::strategies;

@@ -16,8 +16,8 @@ use ticklane_replay::run::{
 };
 use ticklane_strategies::Registry;
 
-use crate::cli::{exit_code, parse_time_jump, usage_failure};
 use crate::{exit, in_range, input_failure, read_config, Failure, LayoutArgs};
+use crate::{exit_code, parse_time_jump, usage_failure};
 
 #[derive(Args)]
 pub(crate) struct ReplayArgs {

@@ -1,36 +1,44 @@
-//! ticklane-replay: historical replays through the same decode → book path the live feed runs,
-//! with a summary, optional BBO CSV and the run digest.
+//! ticklane-replay: the runtime. Every venue's data takes one path — decode (a venue's sync
+//! machine, or the ITCH decoder) → [`Event`](ticklane_engine::Event)s → book stage(s) with the
+//! strategy runner → outputs in input order → sinks — inline or on pinned threads joined by
+//! SPSC rings, in a replay, a backtest or the live daemon. See `ARCHITECTURE.md` at the
+//! repository root for the map.
+//!
+//! | folder | concern |
+//! |---|---|
+//! | [`run`] | the run as a value ([`run::RunSpec`]), running it, recording and verifying it; opening inputs |
+//! | [`venue`] | price-level venues: the sync machines behind [`venue::VenueSync`] and their registry, capture containers, the consolidated BBO |
+//! | [`l3`] | order-by-order inputs: ITCH, LOBSTER, journals of the live ITCH feed, and their summary |
+//! | [`stages`] | the stages (decode, L3 and L2 book stages, outputs) and the threaded pipeline |
+//! | [`sink`] | what outputs go to: the digest encodings, the BBO CSV, signals |
+//! | [`backtest`] | the simulator's configuration, the recorder, backtests on price-level data |
+//! | [`report`] | backtest reports: statistics, CSV, Parquet, SVG, the manifest |
+//! | [`live`] | the live daemon's core: config, receive loop, journal thread, metrics, websocket sessions |
+//! | [`bench`](mod@bench), [`convert`] | benchmark runners; converters to other tools' formats |
 // No unsafe code, but for the live receive backends' system calls (`live::recv`, which allows
 // it locally, each block with its SAFETY comment).
 #![deny(unsafe_code)]
 
 pub mod backtest;
-pub mod bbo_csv;
 pub mod bench;
-pub mod binance;
-pub mod capture;
-pub mod coinbase;
-pub mod consolidated;
 pub mod convert;
-pub mod digest;
-pub mod input;
-pub mod itch;
-pub mod journal;
-pub mod kraken;
-pub mod l2backtest;
-pub mod l2state;
-pub mod latency_report;
+pub mod l3;
 pub mod live;
-pub mod live_ws;
-pub mod lobster;
-pub mod output;
-pub mod pipeline;
 pub mod report;
 pub mod run;
-pub mod signals;
+pub mod sink;
 pub mod stages;
-pub mod summary;
 pub mod venue;
+
+// The paths these modules had before they were grouped by concern, kept for existing users.
+pub use backtest::l2 as l2backtest;
+pub use bench::latency_report;
+pub use l3::{itch, journal, lobster, summary};
+pub use live::session as live_ws;
+pub use run::input;
+pub use sink::{bbo_csv, digest, signals};
+pub use stages::{l2 as l2state, output, pipeline};
+pub use venue::{binance_replay as binance, capture, coinbase, consolidated, kraken};
 
 pub use itch::{replay_itch, replay_itch_with, ItchEngine, ItchReplayOptions, ReplayError};
 pub use summary::Summary;

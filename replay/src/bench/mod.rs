@@ -13,3 +13,4 @@ pub mod itch;
 pub mod json;
 pub mod json_cases;
 pub mod latency;
+pub mod latency_report;

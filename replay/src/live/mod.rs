@@ -26,6 +26,7 @@ pub mod journal;
 pub mod metrics;
 pub mod recv;
 mod ring;
+pub mod session;
 pub mod ws;
 
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! The run manifest: everything needed to re-run a backtest elsewhere and check that it gave
 //! the same result — the version, each input's SHA-256 and size, the full effective config,
-//! the digest, the command line and the [`RunSpec`](crate::run::RunSpec) itself.
+//! the digest, the command line and the [`RunSpec`](crate::run::spec::RunSpec) itself.
 //!
 //! [`Manifest::diff`] explains in words how two manifests differ, so a failed verification
 //! says *what* changed (an input file, a config field, the version) and not only that the
@@ -58,7 +58,7 @@ pub struct Manifest {
     /// The run itself, as `ticklane verify` re-runs it: its paths relative to the manifest's
     /// folder, each input with its SHA-256 (absent from manifests of earlier versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spec: Option<crate::run::RunSpec>,
+    pub spec: Option<crate::run::spec::RunSpec>,
 }
 
 /// Why a manifest could not be read or written.

@@ -8,7 +8,7 @@
 //! - `equity.svg`: equity and position over time, two panels sharing the time axis;
 //! - `trades.csv` and `trades.parquet`: one row per fill, the same columns in both;
 //! - `manifest.json`: the [`Manifest`] (version, input hashes, full config, digest, command,
-//!   and the run's [`RunSpec`](crate::run::RunSpec), which `ticklane verify` re-runs).
+//!   and the run's [`RunSpec`](crate::run::spec::RunSpec), which `ticklane verify` re-runs).
 //!
 //! Everything that depends only on the input is byte-identical across runs: no wall clock, no
 //! hash-map iteration, field order fixed by the structs, floats printed by the shortest
@@ -158,11 +158,7 @@ pub struct ReportInput<'a> {
     pub digest: String,
 }
 
-/// Tick-lots per currency unit: what money amounts are divided by (with
-/// [`ticklane_engine::exec::ledger::MONEY_PER_TICK_LOT`]) to show currency units.
-pub fn money_scale(ticks_per_unit: i64, lots_per_unit: i64) -> i64 {
-    ticks_per_unit.saturating_mul(lots_per_unit.max(1))
-}
+pub use crate::backtest::config::money_scale;
 
 /// Why a report could not be written. The payloads say which file and what kind of failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]

@@ -8,6 +8,7 @@
 //! [`Outcome`]: the flags, a spec file and a manifest all go through this one path, so they
 //! give one digest.
 
+pub mod input;
 mod record;
 pub mod spec;
 pub mod verify;

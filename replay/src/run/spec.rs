@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use ticklane_engine::wait::WaitStrategy;
 use ticklane_feeds::json::Precision;
 
-use crate::backtest::{ExecConfig, ExecConfigError};
+use crate::backtest::config::{ExecConfig, ExecConfigError};
 
 /// What kind of data a run reads.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

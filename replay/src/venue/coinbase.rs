@@ -17,7 +17,11 @@ use ticklane_engine::{Body, Side};
 use ticklane_feeds::coinbase::{CoinbaseDecoder, CoinbaseMsg};
 use ticklane_feeds::json::{LevelUpdate, Precision};
 
-use super::{CryptoReplayOptions, L2Summary, DECIMALS};
+use std::io::BufRead;
+
+pub use super::{CryptoReplayError, CryptoReplayOptions};
+use super::{L2Summary, DECIMALS};
+
 use super::{EventBuf, VenueFormat, VenueSync};
 use crate::capture::CaptureLine;
 
@@ -186,4 +190,15 @@ impl VenueSync for Coinbase {
         }
         Ok(())
     }
+}
+
+/// Replays a Coinbase Exchange capture.
+///
+/// # Errors
+/// [`CryptoReplayError`].
+pub fn replay_coinbase(
+    input: impl BufRead,
+    opts: CryptoReplayOptions<'_>,
+) -> Result<L2Summary, CryptoReplayError> {
+    crate::stages::l2::replay_l2(VenueFormat::Coinbase, input, opts)
 }

@@ -18,7 +18,12 @@ use ticklane_engine::{Body, Side};
 use ticklane_feeds::json::{LevelUpdate, Precision};
 use ticklane_feeds::kraken::{KrakenDecoder, KrakenMsg, KrakenTrade};
 
-use super::{CryptoReplayOptions, L2Summary};
+use std::io::BufRead;
+
+use super::L2Summary;
+pub use super::{CryptoReplayError, CryptoReplayOptions};
+pub use ticklane_feeds::kraken::book_checksum;
+
 use super::{EventBuf, VenueFormat, VenueSync};
 use crate::capture::CaptureLine;
 
@@ -180,4 +185,15 @@ impl VenueSync for Kraken {
         }
         Ok(())
     }
+}
+
+/// Replays a Kraken capture.
+///
+/// # Errors
+/// [`CryptoReplayError`].
+pub fn replay_kraken(
+    input: impl BufRead,
+    opts: CryptoReplayOptions<'_>,
+) -> Result<L2Summary, CryptoReplayError> {
+    crate::stages::l2::replay_l2(VenueFormat::Kraken, input, opts)
 }

@@ -26,7 +26,10 @@ use crate::l2backtest::L2BacktestError;
 pub use summary::{L2Summary, SymbolSummary};
 
 pub mod binance;
+pub mod binance_replay;
+pub mod capture;
 pub mod coinbase;
+pub mod consolidated;
 pub mod kraken;
 pub mod summary;
 

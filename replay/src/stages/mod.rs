@@ -10,6 +10,10 @@
 //! Every output carries the sequence number of the input message that caused it, so outputs of
 //! several shards merge back into exactly the order an inline run produces.
 
+pub mod l2;
+pub mod output;
+pub mod pipeline;
+
 use std::io;
 
 use ticklane_engine::book::{BookError, L3Books, Top};

@@ -1,6 +1,6 @@
 //! The live crypto runner: a websocket source (Binance spot or USD-M futures, Coinbase
 //! Exchange) read by [`ticklane_feeds::ws::WsClient`] and pushed frame by frame through the
-//! same sync state machines the file replays use ([`BinanceSync`], [`CoinbaseSync`]), so a live
+//! same sync machines and book stage the file replays use ([`crate::stages::l2::L2Replay`]), so a live
 //! run and a replay of what it received apply identical decode → sync → book → digest code.
 //!
 //! Resync: when a connection is lost the books are cleared and marked unsynced (a reconnect

@@ -1,8 +1,8 @@
 //! Consolidated best bid and offer of one asset across several captures (venues).
 //!
 //! Each source is one capture of one venue (`binance`, `coinbase`, `kraken`) and one product in
-//! it. It runs through that venue's own sync state machine ([`BinanceSync`], [`CoinbaseSync`],
-//! [`KrakenSync`]), fed line by line exactly as its single-venue replay feeds it, so each
+//! it. It runs through that venue's own sync machine and the price-level book stage
+//! ([`crate::stages::l2::L2Replay`]), fed line by line exactly as its single-venue replay feeds it, so each
 //! source's own digest equals the digest `ticklane replay --format VENUE FILE` prints.
 //!
 //! Merge: the captures are read incrementally and their lines taken in order of

@@ -703,7 +703,7 @@ fn l2_decode_thread<R: Read>(
 /// must be 1.
 ///
 /// # Errors
-/// As [`crate::l2state::replay_l2`]; [`CryptoReplayError::Stage`] when a stage thread
+/// As [`crate::l2state::replay_l2`]; `CryptoReplayError::Stage` when a stage thread
 /// panicked or a backtest was asked for with several shards.
 pub fn replay_l2_threaded<R, S>(
     format: crate::venue::VenueFormat,
