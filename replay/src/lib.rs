@@ -1,8 +1,8 @@
 //! ticklane-replay: the runtime. Every venue's data takes one path — decode (a venue's sync
 //! machine, or the ITCH decoder) → [`Event`](ticklane_engine::Event)s → book stage(s) with the
 //! strategy runner → outputs in input order → sinks — inline or on pinned threads joined by
-//! SPSC rings, in a replay, a backtest or the live daemon. See `ARCHITECTURE.md` at the
-//! repository root for the map.
+//! SPSC rings, in a replay, a backtest or the live daemon. `docs/architecture.md` in the
+//! repository is the map.
 //!
 //! | folder | concern |
 //! |---|---|
