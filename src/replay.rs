@@ -371,11 +371,7 @@ fn from_flags(a: &ReplayArgs, registry: &Registry) -> Result<(RunSpec, bool), Fa
             .consolidated
             .iter()
             .map(|s| InputSpec {
-                venue: Some(match s.format {
-                    ticklane_replay::consolidated::VenueFormat::Binance => run::Format::Binance,
-                    ticklane_replay::consolidated::VenueFormat::Coinbase => run::Format::Coinbase,
-                    ticklane_replay::consolidated::VenueFormat::Kraken => run::Format::Kraken,
-                }),
+                venue: Some(run::Format::from(s.format)),
                 label: Some(s.label.clone()),
                 product: s.product.clone(),
                 ..InputSpec::new(s.path.clone())

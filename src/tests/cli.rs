@@ -872,3 +872,46 @@ fn configs_out_of_range_exit_2_naming_key_value_and_range() {
         stderr(&o)
     );
 }
+
+#[test]
+fn crypto_captures_replay_threaded_with_the_inline_digest() {
+    for (format, file) in [
+        ("coinbase", "data/coinbase_skl-gbp.jsonl"),
+        ("binance", "data/binance_nknusdt.cryptofeed"),
+    ] {
+        let inline = ticklane(&["replay", "--format", format, file]);
+        assert!(inline.status.success(), "{}", stderr(&inline));
+        let want = digest_of(&inline);
+        for shards in ["1", "2"] {
+            let o = ticklane(&[
+                "replay",
+                "--format",
+                format,
+                "--pipeline",
+                "threads",
+                "--shards",
+                shards,
+                file,
+            ]);
+            assert!(o.status.success(), "{}", stderr(&o));
+            assert_eq!(digest_of(&o), want, "{format} with {shards} shards");
+        }
+    }
+    // A backtest keeps one ledger: several shards are refused, saying what to do.
+    let o = ticklane(&[
+        "replay",
+        "--format",
+        "coinbase",
+        "--strategy",
+        "market_maker",
+        "--queue",
+        "conservative",
+        "--pipeline",
+        "threads",
+        "--shards",
+        "2",
+        "data/coinbase_skl-gbp.jsonl",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--shards 1"), "{}", stderr(&o));
+}

@@ -285,30 +285,10 @@ impl<S: Strategy> L2Backtest<S> {
             return None;
         }
         self.recorder.finish(Nanos(self.last_ts));
-        let tpu = crate::report::money_scale(self.opts.ticks_per_unit, self.opts.lots_per_unit);
-        let fees: i128 = self.recorder.ledger.accounts().map(|(_, a)| a.fees).sum();
         let summary = BacktestSummary {
-            events,
-            events_per_sec: if loop_s > 0.0 {
-                events as f64 / loop_s
-            } else {
-                0.0
-            },
-            loop_s,
-            orders_submitted: counts.submitted,
-            orders_accepted: counts.accepted,
-            rejected: counts.rejected,
-            cancelled: counts.cancelled,
-            cancels_sent: counts.cancels,
-            modifies_sent: counts.modifies,
-            fills: counts.fills,
-            filled_qty: counts.filled_qty,
-            position: self.recorder.ledger.net_position(),
-            pnl: crate::backtest::money_units(self.recorder.ledger.equity(), tpu),
-            fees: crate::backtest::money_units(fees, tpu),
-            queue_model: self.opts.sim.queue.name(),
             currency: self.currency.flatten(),
             not_traded: std::mem::take(&mut self.not_traded),
+            ..BacktestSummary::from_run(events, loop_s, &counts, &self.recorder, &self.opts)
         };
         let data = self.recorder.take_data(self.opts, counts);
         Some((summary, data))

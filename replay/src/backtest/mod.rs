@@ -254,6 +254,45 @@ pub struct BacktestSummary {
     pub not_traded: Vec<String>,
 }
 
+impl BacktestSummary {
+    /// The summary of a backtest over `events` events in `loop_s` seconds, from the
+    /// simulator's counts and the recorder's accounts (currency and untraded instruments
+    /// empty: price-level backtests fill them in).
+    pub fn from_run(
+        events: u64,
+        loop_s: f64,
+        counts: &SimCounts,
+        recorder: &Recorder,
+        opts: &BacktestOptions,
+    ) -> Self {
+        let tpu = money_scale(opts.ticks_per_unit, opts.lots_per_unit);
+        let fees: i128 = recorder.ledger.accounts().map(|(_, a)| a.fees).sum();
+        BacktestSummary {
+            events,
+            events_per_sec: if loop_s > 0.0 {
+                events as f64 / loop_s
+            } else {
+                0.0
+            },
+            loop_s,
+            orders_submitted: counts.submitted,
+            orders_accepted: counts.accepted,
+            rejected: counts.rejected,
+            cancelled: counts.cancelled,
+            cancels_sent: counts.cancels,
+            modifies_sent: counts.modifies,
+            fills: counts.fills,
+            filled_qty: counts.filled_qty,
+            position: recorder.ledger.net_position(),
+            pnl: money_units(recorder.ledger.equity(), tpu),
+            fees: money_units(fees, tpu),
+            queue_model: opts.sim.queue.name(),
+            currency: None,
+            not_traded: Vec::new(),
+        }
+    }
+}
+
 /// Everything a finished backtest carries besides the summary line items.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BacktestData {

@@ -368,31 +368,13 @@ pub(crate) fn finish_backtest<S: Strategy>(
         return;
     }
     rec.finish(output.last_ts);
-    let tpu = crate::report::money_scale(opts.ticks_per_unit, opts.lots_per_unit);
-    let fees: i128 = rec.ledger.accounts().map(|(_, a)| a.fees).sum();
-    summary.backtest = Some(crate::backtest::BacktestSummary {
-        events: summary.messages,
-        events_per_sec: if loop_s > 0.0 {
-            summary.messages as f64 / loop_s
-        } else {
-            0.0
-        },
+    summary.backtest = Some(crate::backtest::BacktestSummary::from_run(
+        summary.messages,
         loop_s,
-        orders_submitted: counts.submitted,
-        orders_accepted: counts.accepted,
-        rejected: counts.rejected,
-        cancelled: counts.cancelled,
-        cancels_sent: counts.cancels,
-        modifies_sent: counts.modifies,
-        fills: counts.fills,
-        filled_qty: counts.filled_qty,
-        position: rec.ledger.net_position(),
-        pnl: crate::backtest::money_units(rec.ledger.equity(), tpu),
-        fees: crate::backtest::money_units(fees, tpu),
-        queue_model: opts.sim.queue.name(),
-        currency: None,
-        not_traded: Vec::new(),
-    });
+        &counts,
+        &rec,
+        &opts,
+    ));
     summary.backtest_data = Some(rec.take_data(opts, counts));
 }
 

@@ -559,11 +559,7 @@ fn run_crypto(
         backtest,
         max_time_jump_ns: spec.options.max_time_jump_ns,
     };
-    let venue = if format == Format::Kraken {
-        VenueFormat::Kraken
-    } else {
-        VenueFormat::Coinbase
-    };
+    let venue = format.venue().unwrap_or(VenueFormat::Coinbase);
     if spec.pipeline.mode == PipelineMode::Threads {
         let mut opts = opts;
         opts.backtest = None;
@@ -596,11 +592,7 @@ fn run_l2_threaded(
     input: Box<dyn std::io::Read + Send>,
     opts: CryptoReplayOptions<'_>,
 ) -> Result<crate::l2state::L2Summary, RunError> {
-    let format = match venue {
-        VenueFormat::Binance => Format::Binance,
-        VenueFormat::Coinbase => Format::Coinbase,
-        VenueFormat::Kraken => Format::Kraken,
-    };
+    let format = Format::from(venue);
     let strategy = match build_strategy(spec, registry)? {
         Some(s) => backtest_options(spec, format, false)?.map(|o| (s, o)),
         None => None,
@@ -684,11 +676,10 @@ fn run_consolidated(spec: &RunSpec, hooks: RunHooks<'_>) -> Result<Outcome, RunE
         .inputs
         .iter()
         .map(|i| {
-            let format = match i.venue {
-                Some(Format::Coinbase) => VenueFormat::Coinbase,
-                Some(Format::Kraken) => VenueFormat::Kraken,
-                _ => VenueFormat::Binance,
-            };
+            let format = i
+                .venue
+                .and_then(Format::venue)
+                .unwrap_or(VenueFormat::Binance);
             SourceSpec {
                 format,
                 path: i.path.clone(),

@@ -81,7 +81,29 @@ impl Format {
 
     /// Price-level (L2) crypto data: 8-decimal prices and sizes, only the L2 queue models.
     pub fn is_l2(self) -> bool {
-        matches!(self, Format::Binance | Format::Coinbase | Format::Kraken)
+        self.venue().is_some()
+    }
+
+    /// The price-level venue this format reads, if it is one.
+    pub fn venue(self) -> Option<crate::venue::VenueFormat> {
+        use crate::venue::VenueFormat;
+        match self {
+            Format::Binance => Some(VenueFormat::Binance),
+            Format::Coinbase => Some(VenueFormat::Coinbase),
+            Format::Kraken => Some(VenueFormat::Kraken),
+            _ => None,
+        }
+    }
+}
+
+impl From<crate::venue::VenueFormat> for Format {
+    fn from(v: crate::venue::VenueFormat) -> Self {
+        use crate::venue::VenueFormat;
+        match v {
+            VenueFormat::Binance => Format::Binance,
+            VenueFormat::Coinbase => Format::Coinbase,
+            VenueFormat::Kraken => Format::Kraken,
+        }
     }
 }
 

@@ -736,20 +736,11 @@ impl<'a> L2Replay<'a> {
         self.machine
             .finish(s)
             .map_err(|bad| CryptoReplayError::WrongVenue {
-                venue: venue_title(venue),
+                venue: venue.title(),
                 bad,
             })?;
         s.digest = self.output.finish().map_err(CryptoReplayError::Output)?;
         Ok(())
-    }
-}
-
-/// The venue's name as messages write it.
-pub fn venue_title(v: VenueFormat) -> &'static str {
-    match v {
-        VenueFormat::Binance => "Binance",
-        VenueFormat::Coinbase => "Coinbase",
-        VenueFormat::Kraken => "Kraken",
     }
 }
 

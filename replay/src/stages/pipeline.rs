@@ -250,7 +250,7 @@ fn shard_thread<St: ShardStage>(
     mut tx: RingTx<Output>,
     wait: WaitStrategy,
     clock: MonoClock,
-) -> (St, Histogram<u64>, RingStats) {
+) -> ShardEnd<St> {
     let mut h = hist();
     let mut waiter = wait.waiter();
     let mut inbox = [ToShard::Mark(0); 256];
@@ -291,6 +291,30 @@ fn shard_thread<St: ShardStage>(
         }
     }
     (stage, h, rx.stats())
+}
+
+/// What a book shard's thread ends with: its stage, the ingest → book latency, its input ring's
+/// statistics.
+type ShardEnd<St> = (St, Histogram<u64>, RingStats);
+
+/// Starts book shard `i` on its own thread (pinned to `cores[1 + i]` if given).
+fn spawn_shard<St: ShardStage + 'static>(
+    i: usize,
+    stage: St,
+    rx: RingRx<ToShard>,
+    tx: RingTx<Output>,
+    cores: &[usize],
+    wait: WaitStrategy,
+    clock: &MonoClock,
+) -> std::io::Result<thread::JoinHandle<ShardEnd<St>>> {
+    let cores = cores.to_vec();
+    let clock = clock.clone();
+    thread::Builder::new()
+        .name(format!("tl-book{i}"))
+        .spawn(move || {
+            pin(&cores, 1 + i);
+            shard_thread(stage, rx, tx, wait, clock)
+        })
 }
 
 /// Replays ITCH frames through the threaded pipeline.
@@ -357,14 +381,7 @@ where
         .zip(stages)
         .enumerate()
     {
-        let cores = cores.clone();
-        let sclock = clock.clone();
-        let h = thread::Builder::new()
-            .name(format!("tl-book{i}"))
-            .spawn(move || {
-                pin(&cores, 1 + i);
-                shard_thread(stage, rx, tx, wait, sclock)
-            })
+        let h = spawn_shard(i, stage, rx, tx, &cores, wait, &clock)
             .map_err(|e| ReplayError::Stage(format!("cannot start book shard {i}: {e}")))?;
         shard_handles.push(h);
     }
@@ -716,9 +733,7 @@ where
     R: Read + Send + 'static,
     S: Strategy + Send + 'static,
 {
-    use crate::l2state::{
-        venue_title, CryptoReplayError, L2BookStage, L2Output, L2StageResult, L2Summary,
-    };
+    use crate::l2state::{CryptoReplayError, L2BookStage, L2Output, L2StageResult, L2Summary};
     use crate::venue::Frames;
     let started = Instant::now();
     let shards = cfg.shards.clamp(1, 64);
@@ -764,14 +779,7 @@ where
         to_shard_tx.push(t);
         let (ot, or) = ring::<Output>(RING_CAPACITY, "book→merge");
         from_shard_rx.push(or);
-        let cores = cores.clone();
-        let sclock = clock.clone();
-        let h = thread::Builder::new()
-            .name(format!("tl-book{i}"))
-            .spawn(move || {
-                pin(&cores, 1 + i);
-                shard_thread(stage, r, ot, wait, sclock)
-            })
+        let h = spawn_shard(i, stage, r, ot, &cores, wait, &clock)
             .map_err(|e| CryptoReplayError::Stage(format!("cannot start book shard {i}: {e}")))?;
         shard_handles.push(h);
     }
@@ -834,7 +842,7 @@ where
     machine
         .finish(&mut summary)
         .map_err(|bad| CryptoReplayError::WrongVenue {
-            venue: venue_title(format),
+            venue: format.title(),
             bad,
         })?;
     summary.digest = output.finish().map_err(CryptoReplayError::Output)?;

@@ -304,14 +304,12 @@ impl VenueSync for Binance {
     }
 
     fn lose_sync(&mut self, ts: u64, out: &mut EventBuf) {
-        out.at(ts);
-        for (i, b) in self.syms.iter_mut().enumerate() {
+        for b in &mut self.syms {
             b.last_u = None;
             b.pending_first = false;
             b.buffered.clear();
-            out.push(InstrumentIdx(i as u32), Body::Stale { clear: true });
-            out.end_message();
         }
+        out.lose_all(ts);
     }
 
     fn awaiting_snapshot(&self, i: usize) -> bool {

@@ -13,7 +13,7 @@
 //! ([`ticklane_engine::Body::TopCheck`]) is written just before that next update; tickers never
 //! followed by an update are not compared.
 
-use ticklane_engine::{Body, Side};
+use ticklane_engine::Side;
 use ticklane_feeds::coinbase::{CoinbaseDecoder, CoinbaseMsg};
 use ticklane_feeds::json::{LevelUpdate, Precision};
 
@@ -23,7 +23,6 @@ pub use super::{CryptoReplayError, CryptoReplayOptions};
 use super::{L2Summary, DECIMALS};
 
 use super::{EventBuf, VenueFormat, VenueSync};
-use crate::capture::CaptureLine;
 
 #[derive(Clone, Copy)]
 struct PendingTicker {
@@ -71,15 +70,6 @@ impl Coinbase {
 impl VenueSync for Coinbase {
     fn format(&self) -> VenueFormat {
         VenueFormat::Coinbase
-    }
-
-    fn on_line(&mut self, ts: u64, l: CaptureLine<'_>, s: &mut L2Summary, out: &mut EventBuf) {
-        match l {
-            CaptureLine::Frame { json, .. } => self.on_frame(ts, json, s, out),
-            // Coinbase's REST book has no place in a level2 websocket replay.
-            CaptureLine::Rest { .. } => s.unknown += 1,
-            CaptureLine::Meta { .. } => s.control += 1,
-        }
     }
 
     fn on_frame(&mut self, ts: u64, json: &[u8], s: &mut L2Summary, out: &mut EventBuf) {
@@ -168,27 +158,16 @@ impl VenueSync for Coinbase {
     }
 
     fn lose_sync(&mut self, ts: u64, out: &mut EventBuf) {
-        out.at(ts);
-        for (i, a) in self.align.iter_mut().enumerate() {
+        for a in &mut self.align {
             a.synced = false;
             a.last_update_time = None;
             a.pending.clear();
-            out.push(
-                ticklane_engine::InstrumentIdx(i as u32),
-                Body::Stale { clear: true },
-            );
-            out.end_message();
         }
+        out.lose_all(ts);
     }
 
     fn finish(&mut self, s: &mut L2Summary) -> Result<(), u64> {
-        if self.decoded == 0 && s.lines > 0 {
-            return Err(s.bad_total());
-        }
-        for (row, a) in s.symbols.iter_mut().zip(&self.align) {
-            row.tickers += a.tickers;
-        }
-        Ok(())
+        super::finish_tickers(self.decoded, self.align.iter().map(|a| a.tickers), s)
     }
 }
 

@@ -25,7 +25,6 @@ pub use super::{CryptoReplayError, CryptoReplayOptions};
 pub use ticklane_feeds::kraken::book_checksum;
 
 use super::{EventBuf, VenueFormat, VenueSync};
-use crate::capture::CaptureLine;
 
 /// The Kraken machine.
 pub struct Kraken {
@@ -62,14 +61,6 @@ impl Kraken {
 impl VenueSync for Kraken {
     fn format(&self) -> VenueFormat {
         VenueFormat::Kraken
-    }
-
-    fn on_line(&mut self, ts: u64, l: CaptureLine<'_>, s: &mut L2Summary, out: &mut EventBuf) {
-        match l {
-            CaptureLine::Frame { json, .. } => self.on_frame(ts, json, s, out),
-            CaptureLine::Rest { .. } => s.unknown += 1,
-            CaptureLine::Meta { .. } => s.control += 1,
-        }
     }
 
     fn on_frame(&mut self, ts: u64, json: &[u8], s: &mut L2Summary, out: &mut EventBuf) {
@@ -166,24 +157,11 @@ impl VenueSync for Kraken {
     }
 
     fn lose_sync(&mut self, ts: u64, out: &mut EventBuf) {
-        out.at(ts);
-        for i in 0..self.wire.len() {
-            out.push(
-                ticklane_engine::InstrumentIdx(i as u32),
-                Body::Stale { clear: true },
-            );
-            out.end_message();
-        }
+        out.lose_all(ts);
     }
 
     fn finish(&mut self, s: &mut L2Summary) -> Result<(), u64> {
-        if self.decoded == 0 && s.lines > 0 {
-            return Err(s.bad_total());
-        }
-        for (row, t) in s.symbols.iter_mut().zip(&self.tickers) {
-            row.tickers += t;
-        }
-        Ok(())
+        super::finish_tickers(self.decoded, self.tickers.iter().copied(), s)
     }
 }
 

@@ -102,6 +102,8 @@ pub struct VenueInfo {
     pub format: VenueFormat,
     /// Its name on the command line and in summaries.
     pub name: &'static str,
+    /// Its name in messages (`Binance`).
+    pub title: &'static str,
     /// What it reads.
     pub about: &'static str,
 }
@@ -111,16 +113,19 @@ pub const VENUES: &[VenueInfo] = &[
     VenueInfo {
         format: VenueFormat::Binance,
         name: "binance",
+        title: "Binance",
         about: "Binance spot / USD-M / COIN-M depth diffs + REST snapshots, trades, bookTicker",
     },
     VenueInfo {
         format: VenueFormat::Coinbase,
         name: "coinbase",
+        title: "Coinbase",
         about: "Coinbase Exchange level2 snapshot + l2update, match, ticker",
     },
     VenueInfo {
         format: VenueFormat::Kraken,
         name: "kraken",
+        title: "Kraken",
         about: "Kraken spot book (v1 and v2, checksums), trade, ticker",
     },
 ];
@@ -132,6 +137,14 @@ impl VenueFormat {
             .iter()
             .find(|v| v.format == self)
             .map_or("?", |v| v.name)
+    }
+
+    /// The venue's name as messages write it (`Binance`).
+    pub fn title(self) -> &'static str {
+        VENUES
+            .iter()
+            .find(|v| v.format == self)
+            .map_or("?", |v| v.title)
     }
 
     /// The venue named `name` (case-insensitive).
@@ -226,8 +239,16 @@ pub trait VenueSync: Send {
     fn format(&self) -> VenueFormat;
 
     /// One classified capture line (counted in `s.lines` already) received at `ts` (after the
-    /// time guard: see [`Frames`]).
-    fn on_line(&mut self, ts: u64, line: CaptureLine<'_>, s: &mut L2Summary, out: &mut EventBuf);
+    /// time guard: see [`Frames`]). By default a frame goes to [`on_frame`](Self::on_frame), a
+    /// REST response is not this venue's (venues that take snapshots over REST override this),
+    /// and a header line is control.
+    fn on_line(&mut self, ts: u64, line: CaptureLine<'_>, s: &mut L2Summary, out: &mut EventBuf) {
+        match line {
+            CaptureLine::Frame { json, .. } => self.on_frame(ts, json, s, out),
+            CaptureLine::Rest { .. } => s.unknown += 1,
+            CaptureLine::Meta { .. } => s.control += 1,
+        }
+    }
 
     /// One websocket frame (or REST body, for venues that take snapshots over REST) received
     /// at `ts`.
@@ -261,6 +282,25 @@ pub trait VenueSync: Send {
     /// The bad-line count for [`CryptoReplayError::WrongVenue`]: lines were read but
     /// none decoded as this venue's.
     fn finish(&mut self, s: &mut L2Summary) -> Result<(), u64>;
+}
+
+/// Adds a venue's per-instrument ticker counts to the summary's rows, after checking that the
+/// input was the venue's at all (`decoded`: frames its decoder understood).
+///
+/// # Errors
+/// The bad-line count when lines were read but none decoded.
+pub fn finish_tickers(
+    decoded: u64,
+    tickers: impl IntoIterator<Item = u64>,
+    s: &mut L2Summary,
+) -> Result<(), u64> {
+    if decoded == 0 && s.lines > 0 {
+        return Err(s.bad_total());
+    }
+    for (row, t) in s.symbols.iter_mut().zip(tickers) {
+        row.tickers += t;
+    }
+    Ok(())
 }
 
 /// The events of one frame, as a venue's machine writes them, with the instruments it named.
@@ -421,6 +461,16 @@ impl EventBuf {
                     with_qty: qty.is_some(),
                 },
             );
+        }
+    }
+
+    /// The connection was lost at `ts`: every instrument named so far becomes stale, its book
+    /// emptied, each its own message.
+    pub fn lose_all(&mut self, ts: u64) {
+        self.at(ts);
+        for i in 0..self.names.len() {
+            self.push(InstrumentIdx(i as u32), Body::Stale { clear: true });
+            self.end_message();
         }
     }
 
