@@ -113,6 +113,7 @@ fn crypto(file: &[u8], accept_unsynced: bool, kraken: bool) -> Option<String> {
         wire_precision: Vec::new(),
         backtest: Some((strategy(), options(true))),
         max_time_jump_ns: None,
+        sinks: Vec::new(),
     };
     let r = if kraken {
         replay_kraken(BufReader::new(file), opts)

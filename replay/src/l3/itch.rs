@@ -38,6 +38,9 @@ pub struct ItchReplayOptions<'a> {
     /// Largest jump of exchange time between two messages, ns; a larger one is counted as bad
     /// input and held back (see [`ticklane_engine::event_time`]). `None`: the default, 6 hours.
     pub max_time_jump_ns: Option<u64>,
+    /// More outputs: every output of a selected instrument reaches each of these, in input
+    /// order, whatever the pipeline layout (see [`crate::sink`]).
+    pub sinks: Vec<Box<dyn crate::sink::Sink + 'a>>,
 }
 
 impl<'a> ItchReplayOptions<'a> {
@@ -61,7 +64,10 @@ impl<'a> ItchReplayOptions<'a> {
                 strategy,
             )
         });
-        Ok(out.with_signals(sink).with_backtest(self.backtest.as_ref()))
+        Ok(out
+            .with_signals(sink)
+            .with_sinks(std::mem::take(&mut self.sinks))
+            .with_backtest(self.backtest.as_ref()))
     }
 
     /// The simulator configuration for the book stages.

@@ -558,6 +558,7 @@ fn run_crypto(
         wire_precision,
         backtest,
         max_time_jump_ns: spec.options.max_time_jump_ns,
+        sinks: Vec::new(),
     };
     let venue = format.venue().unwrap_or(VenueFormat::Coinbase);
     if spec.pipeline.mode == PipelineMode::Threads {

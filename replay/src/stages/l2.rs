@@ -19,6 +19,7 @@ use crate::capture::{classify, SeenContainers};
 use crate::digest::L2Encoding;
 use crate::l2backtest::{L2Backtest, L2Change};
 use crate::output::{Output, OutputKind, TradeKind};
+use crate::sink::Sink;
 use crate::venue::{EventBuf, Frames, VenueFormat, VenueSync};
 
 /// A strategy backtested on a crypto replay.
@@ -456,11 +457,12 @@ impl L2StageResult {
     }
 }
 
-/// Outputs of a price-level replay, in input order: the digest and the BBO CSV.
+/// Outputs of a price-level replay, in input order: the digest and the run's sinks (the BBO
+/// CSV, ...).
 pub struct L2Output<'a> {
     names: Vec<String>,
     digest: Digest,
-    csv: Option<BboCsv<'a>>,
+    sinks: Vec<Box<dyn Sink + 'a>>,
     encoding: L2Encoding,
     /// Time of the last output.
     pub last_ts: u64,
@@ -472,14 +474,16 @@ impl<'a> L2Output<'a> {
     /// # Errors
     /// Writing the CSV header.
     pub fn new(encoding: L2Encoding, csv: Option<Box<dyn Write + 'a>>) -> std::io::Result<Self> {
-        let mut csv = csv.map(|w| BboCsv::with_decimals(w, DECIMALS));
-        if let Some(c) = csv.as_mut() {
+        let mut sinks: Vec<Box<dyn Sink + 'a>> = Vec::new();
+        if let Some(w) = csv {
+            let mut c = BboCsv::with_decimals(w, DECIMALS);
             c.header()?;
+            sinks.push(Box::new(c));
         }
         Ok(L2Output {
             names: Vec::new(),
             digest: Digest::new(),
-            csv,
+            sinks,
             encoding,
             last_ts: 0,
         })
@@ -501,10 +505,6 @@ impl<'a> L2Output<'a> {
             }
             OutputKind::Bbo(k) => {
                 crate::digest::l2_bbo(&mut self.digest, self.encoding, o.instr, o.ts, k);
-                if let Some(c) = self.csv.as_mut() {
-                    let sym = self.names.get(i).map_or("", String::as_str);
-                    c.row(o.ts, sym, k)?;
-                }
             }
             OutputKind::Trade {
                 px,
@@ -521,7 +521,18 @@ impl<'a> L2Output<'a> {
             ),
             _ => crate::digest::exec(&mut self.digest, o),
         }
+        let sym = self.names.get(i).map_or("", String::as_str);
+        for s in &mut self.sinks {
+            s.on_output(o, sym)?;
+        }
         Ok(())
+    }
+
+    /// Also hands every output to `sinks`, in order.
+    #[must_use]
+    pub fn with_sinks(mut self, sinks: Vec<Box<dyn Sink + 'a>>) -> Self {
+        self.sinks.extend(sinks);
+        self
     }
 
     /// Flushes the CSV and returns the digest.
@@ -529,8 +540,8 @@ impl<'a> L2Output<'a> {
     /// # Errors
     /// Flushing the CSV.
     pub fn finish(mut self) -> std::io::Result<String> {
-        if let Some(c) = self.csv.as_mut() {
-            c.flush()?;
+        for s in &mut self.sinks {
+            s.finish()?;
         }
         Ok(self.digest.hex())
     }
@@ -571,7 +582,8 @@ impl<'a> L2Replay<'a> {
             frames: Frames::new(opts.max_time_jump_ns),
             stage: L2BookStage::new(opts.accept_unsynced, bt),
             output: L2Output::new(encoding, opts.bbo_csv.take())
-                .map_err(CryptoReplayError::Output)?,
+                .map_err(CryptoReplayError::Output)?
+                .with_sinks(std::mem::take(&mut opts.sinks)),
             seen: SeenContainers::default(),
             failed: None,
             loop_started: std::time::Instant::now(),

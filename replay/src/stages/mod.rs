@@ -27,6 +27,7 @@ use ticklane_feeds::itch::normalize::{symbol_str, Normalizer};
 use ticklane_feeds::itch::{decode, DecodeError, Message};
 
 use crate::bbo_csv::BboCsv;
+use crate::sink::Sink;
 use crate::summary::ErrorCounts;
 
 /// Instruments addressable by the per-instrument arrays of the stages (ITCH locates are `u16`).
@@ -429,7 +430,8 @@ pub struct OutputStage<'w> {
     symbols: Vec<[u8; 8]>,
     /// The run digest.
     pub digest: Digest,
-    csv: Option<BboCsv<'w>>,
+    /// Where the selected instruments' outputs go besides the digest (BBO CSV, signals, ...).
+    sinks: Vec<Box<dyn Sink + 'w>>,
     /// Trades of selected instruments.
     pub trades: u64,
     /// Shares traded (printable executions and non-displayed trades).
@@ -442,7 +444,6 @@ pub struct OutputStage<'w> {
     pub status_changes: u64,
     /// Signals reported.
     pub signals: u64,
-    signal_sink: Option<crate::signals::SignalSink<'w>>,
     /// The backtest's accounts and trade log, when one runs.
     pub backtest: Option<crate::backtest::Recorder>,
     /// Fills of selected instruments.
@@ -462,12 +463,12 @@ impl<'w> OutputStage<'w> {
     /// # Errors
     /// Writing the CSV header failed.
     pub fn new(symbols: &[String], csv: Option<Box<dyn io::Write + 'w>>) -> io::Result<Self> {
-        let mut csv = csv.map(BboCsv::new);
-        if let Some(c) = csv.as_mut() {
-            c.header()?;
-        }
         let mut stage = Self::without_sinks(symbols);
-        stage.csv = csv;
+        if let Some(w) = csv {
+            let mut c = BboCsv::new(w);
+            c.header()?;
+            stage.sinks.push(Box::new(c));
+        }
         Ok(stage)
     }
 
@@ -480,14 +481,13 @@ impl<'w> OutputStage<'w> {
             filter,
             symbols: vec![[b' '; 8]; MAX_LOCATES],
             digest: Digest::new(),
-            csv: None,
+            sinks: Vec::new(),
             trades: 0,
             volume: 0,
             cross_volume: 0,
             bbo_changes: 0,
             status_changes: 0,
             signals: 0,
-            signal_sink: None,
             backtest: None,
             fills: 0,
             order_updates: 0,
@@ -525,7 +525,15 @@ impl<'w> OutputStage<'w> {
 
     /// Also writes signals to `sink`.
     pub fn with_signals(mut self, sink: Option<crate::signals::SignalSink<'w>>) -> Self {
-        self.signal_sink = sink;
+        if let Some(s) = sink {
+            self.sinks.push(Box::new(s));
+        }
+        self
+    }
+
+    /// Also hands every output of a selected instrument to `sinks`, in order.
+    pub fn with_sinks(mut self, sinks: Vec<Box<dyn Sink + 'w>>) -> Self {
+        self.sinks.extend(sinks);
         self
     }
 
@@ -580,13 +588,9 @@ impl<'w> OutputStage<'w> {
                 }
                 crate::digest::itch_trade(d, o.instr, o.ts, kind.code(), px, qty);
             }
-            OutputKind::Signal(sig) if self.selected[slot] => {
+            OutputKind::Signal(_) if self.selected[slot] => {
                 self.signals += 1;
                 crate::digest::exec(d, o);
-                if let Some(w) = self.signal_sink.as_mut() {
-                    let sym = symbol_str(&self.symbols[slot]).unwrap_or("");
-                    w.write(o.ts, sym, &sig)?;
-                }
             }
             OutputKind::Fill { .. } if self.selected[slot] => {
                 self.fills += 1;
@@ -599,26 +603,25 @@ impl<'w> OutputStage<'w> {
             OutputKind::Bbo(key) if self.selected[slot] => {
                 self.bbo_changes += 1;
                 crate::digest::itch_bbo(d, o.instr, o.ts, key);
-                if let Some(c) = self.csv.as_mut() {
-                    let sym = symbol_str(&self.symbols[slot]).unwrap_or("");
-                    c.row(o.ts, sym, key)?;
-                }
             }
             _ => {}
+        }
+        if !self.sinks.is_empty() && self.selected[slot] {
+            let sym = symbol_str(&self.symbols[slot]).unwrap_or("");
+            for s in &mut self.sinks {
+                s.on_output(o, sym)?;
+            }
         }
         Ok(())
     }
 
-    /// Flushes the CSV.
+    /// Ends the run for every sink (flushes the CSV, the signal records, ...).
     ///
     /// # Errors
-    /// Writing the CSV failed.
+    /// A sink failed.
     pub fn finish(&mut self) -> io::Result<()> {
-        if let Some(c) = self.csv.as_mut() {
-            c.flush()?;
-        }
-        if let Some(s) = self.signal_sink.as_mut() {
-            s.flush()?;
+        for s in &mut self.sinks {
+            s.finish()?;
         }
         Ok(())
     }

@@ -751,7 +751,9 @@ where
     }
     let machine = format.machine(&opts);
     let encoding = format.digest_encoding();
-    let mut output = L2Output::new(encoding, opts.bbo_csv).map_err(CryptoReplayError::Output)?;
+    let mut output = L2Output::new(encoding, opts.bbo_csv)
+        .map_err(CryptoReplayError::Output)?
+        .with_sinks(opts.sinks);
     let mut bt = match strategy {
         Some((s, bo)) => {
             Some(crate::l2backtest::L2Backtest::new(s, bo)?.with_quotes(format.quote_fn()))

@@ -56,6 +56,9 @@ pub struct CryptoReplayOptions<'a> {
     /// frame applied at the previous frame's time ([`ticklane_engine::event_time`]). `None`:
     /// the default, 6 hours.
     pub max_time_jump_ns: Option<u64>,
+    /// More outputs: every output reaches each of these, in input order, whatever the
+    /// pipeline layout (see [`crate::sink`]).
+    pub sinks: Vec<Box<dyn crate::sink::Sink + 'a>>,
 }
 
 /// Why a replay could not run.
