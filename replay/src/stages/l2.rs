@@ -15,7 +15,7 @@ use ticklane_engine::{Body, Digest, Event, InstrumentIdx, Nanos, Side};
 use ticklane_feeds::json::Precision;
 
 use crate::bbo_csv::BboCsv;
-use crate::capture::{classify, SeenContainers};
+use crate::capture::SeenContainers;
 use crate::digest::L2Encoding;
 use crate::l2backtest::{L2Backtest, L2Change};
 use crate::output::{Output, OutputKind, TradeKind};
@@ -625,20 +625,14 @@ impl<'a> L2Replay<'a> {
     /// # Errors
     /// [`CryptoReplayError::Output`] writing the CSV.
     pub fn on_raw_line(&mut self, line: &[u8], s: &mut L2Summary) -> Result<(), CryptoReplayError> {
-        if line.trim_ascii().is_empty() {
-            return Ok(());
-        }
-        s.lines += 1;
-        let Some(l) = classify(line) else {
-            s.bad_lines += 1;
-            return Ok(());
-        };
-        let ts = match l.ts_ns() {
-            Some(t) => self.frames.admit(t),
-            None => self.frames.last(),
-        };
-        self.seen.add(l.container());
-        self.machine.on_line(ts, l, s, &mut self.buf);
+        crate::venue::feed_line(
+            self.machine.as_mut(),
+            &mut self.frames,
+            &mut self.seen,
+            line,
+            s,
+            &mut self.buf,
+        );
         self.drain();
         self.result()
     }

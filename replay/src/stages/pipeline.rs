@@ -633,7 +633,7 @@ fn l2_decode_thread<R: Read>(
     clock: MonoClock,
     epoch: u64,
 ) -> L2DecodeResult {
-    use crate::capture::{classify, SeenContainers};
+    use crate::capture::SeenContainers;
     let mut input = std::io::BufReader::with_capacity(1 << 16, input);
     let mut buf = crate::venue::EventBuf::default();
     let mut seen = SeenContainers::default();
@@ -653,20 +653,14 @@ fn l2_decode_thread<R: Read>(
                 break;
             }
         }
-        if line.trim_ascii().is_empty() {
-            continue;
-        }
-        summary.lines += 1;
-        let Some(l) = classify(&line) else {
-            summary.bad_lines += 1;
-            continue;
-        };
-        let ts = match l.ts_ns() {
-            Some(t) => frames.admit(t),
-            None => frames.last(),
-        };
-        seen.add(l.container());
-        machine.on_line(ts, l, &mut summary, &mut buf);
+        crate::venue::feed_line(
+            machine.as_mut(),
+            &mut frames,
+            &mut seen,
+            &line,
+            &mut summary,
+            &mut buf,
+        );
         for ev in buf.events() {
             let stamp = clock.now();
             let k = (u64::from(ev.hdr.instr.0) % n) as usize;

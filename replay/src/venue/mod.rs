@@ -287,6 +287,33 @@ pub trait VenueSync: Send {
     fn finish(&mut self, s: &mut L2Summary) -> Result<(), u64>;
 }
 
+/// One raw capture line through a venue's machine, as every runner treats it: blank lines are
+/// skipped, others counted, classified (or counted bad), their receive time admitted by the
+/// time guard, their container noted, and their events written to `out`.
+pub fn feed_line(
+    machine: &mut dyn VenueSync,
+    frames: &mut Frames,
+    seen: &mut crate::capture::SeenContainers,
+    line: &[u8],
+    s: &mut L2Summary,
+    out: &mut EventBuf,
+) {
+    if line.trim_ascii().is_empty() {
+        return;
+    }
+    s.lines += 1;
+    let Some(l) = crate::capture::classify(line) else {
+        s.bad_lines += 1;
+        return;
+    };
+    let ts = match l.ts_ns() {
+        Some(t) => frames.admit(t),
+        None => frames.last(),
+    };
+    seen.add(l.container());
+    machine.on_line(ts, l, s, out);
+}
+
 /// Adds a venue's per-instrument ticker counts to the summary's rows, after checking that the
 /// input was the venue's at all (`decoded`: frames its decoder understood).
 ///
