@@ -364,8 +364,8 @@ pub(crate) fn finish_backtest<S: Strategy>(
     loop_s: f64,
 ) {
     let counts = crate::backtest::sum_counts(shards.iter().map(|s| &s.sim.counts));
-    summary.fills = output.fills;
-    summary.order_updates = output.order_updates;
+    summary.fills = output.counts.fills;
+    summary.order_updates = output.counts.order_updates;
     let (Some(opts), Some(mut rec)) = (opts, output.backtest.take()) else {
         return;
     };
@@ -443,13 +443,13 @@ pub fn summarize<S: Strategy>(
         },
         book_events: shards.iter().map(|s| s.book_events).sum(),
         resting_orders: shards.iter().map(|s| s.books.orders().len()).sum(),
-        trades: output.trades,
-        volume: output.volume,
-        cross_volume: output.cross_volume,
-        bbo_changes: output.bbo_changes,
-        status_changes: output.status_changes,
+        trades: output.counts.trades,
+        volume: output.counts.volume,
+        cross_volume: output.counts.cross_volume,
+        bbo_changes: output.counts.bbo_changes,
+        status_changes: output.counts.status_changes,
         strategy: None,
-        signals: output.signals,
+        signals: output.counts.signals,
         order_intents: shards.iter().map(|s| s.order_intents()).sum(),
         dropped_actions: shards.iter().map(|s| s.dropped_actions()).sum(),
         fills: 0,

@@ -457,13 +457,47 @@ impl L2StageResult {
     }
 }
 
+/// The digest of a price-level run: top-of-book changes and trade prints in the venue's
+/// encoding, and the strategy's signals, fills and order updates ([`crate::digest`]).
+pub struct L2Digest {
+    digest: Digest,
+    encoding: L2Encoding,
+}
+
+impl L2Digest {
+    /// Adds one output.
+    #[inline]
+    pub fn take(&mut self, o: &Output) {
+        let d = &mut self.digest;
+        match o.kind {
+            OutputKind::Bbo(k) => crate::digest::l2_bbo(d, self.encoding, o.instr, o.ts, k),
+            OutputKind::Trade {
+                px,
+                qty,
+                kind: TradeKind::Print { resting },
+            } => crate::digest::l2_trade(d, self.encoding, o.instr, o.ts, px, qty, resting),
+            _ => crate::digest::exec(d, o),
+        }
+    }
+}
+
+impl Sink for L2Digest {
+    fn on_output(&mut self, o: &Output, _symbol: &str) -> std::io::Result<()> {
+        self.take(o);
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Outputs of a price-level replay, in input order: the digest and the run's sinks (the BBO
 /// CSV, ...).
 pub struct L2Output<'a> {
     names: Vec<String>,
-    digest: Digest,
+    digest: L2Digest,
     sinks: Vec<Box<dyn Sink + 'a>>,
-    encoding: L2Encoding,
     /// Time of the last output.
     pub last_ts: u64,
 }
@@ -482,9 +516,11 @@ impl<'a> L2Output<'a> {
         }
         Ok(L2Output {
             names: Vec::new(),
-            digest: Digest::new(),
+            digest: L2Digest {
+                digest: Digest::new(),
+                encoding,
+            },
             sinks,
-            encoding,
             last_ts: 0,
         })
     }
@@ -496,31 +532,13 @@ impl<'a> L2Output<'a> {
     pub fn on_output(&mut self, o: &Output) -> std::io::Result<()> {
         let i = o.instr.get();
         self.last_ts = o.ts.0;
-        match o.kind {
-            OutputKind::Symbol(name) => {
-                if self.names.len() <= i {
-                    self.names.resize(i + 1, String::new());
-                }
-                self.names[i] = symbol_name(&name);
+        if let OutputKind::Symbol(name) = o.kind {
+            if self.names.len() <= i {
+                self.names.resize(i + 1, String::new());
             }
-            OutputKind::Bbo(k) => {
-                crate::digest::l2_bbo(&mut self.digest, self.encoding, o.instr, o.ts, k);
-            }
-            OutputKind::Trade {
-                px,
-                qty,
-                kind: TradeKind::Print { resting },
-            } => crate::digest::l2_trade(
-                &mut self.digest,
-                self.encoding,
-                o.instr,
-                o.ts,
-                px,
-                qty,
-                resting,
-            ),
-            _ => crate::digest::exec(&mut self.digest, o),
+            self.names[i] = symbol_name(&name);
         }
+        self.digest.take(o);
         let sym = self.names.get(i).map_or("", String::as_str);
         for s in &mut self.sinks {
             s.on_output(o, sym)?;
@@ -543,7 +561,7 @@ impl<'a> L2Output<'a> {
         for s in &mut self.sinks {
             s.finish()?;
         }
-        Ok(self.digest.hex())
+        Ok(self.digest.digest.hex())
     }
 }
 

@@ -428,28 +428,14 @@ pub struct OutputStage<'w> {
     filter: Vec<[u8; 8]>,
     selected: Vec<bool>,
     symbols: Vec<[u8; 8]>,
-    /// The run digest.
-    pub digest: Digest,
-    /// Where the selected instruments' outputs go besides the digest (BBO CSV, signals, ...).
+    /// The run digest (a sink over the selected instruments' outputs).
+    pub digest: ItchDigest,
+    /// The summary's counts (a sink over the same outputs).
+    pub counts: OutputCounts,
+    /// Where the selected instruments' outputs go besides (BBO CSV, signals, a caller's).
     sinks: Vec<Box<dyn Sink + 'w>>,
-    /// Trades of selected instruments.
-    pub trades: u64,
-    /// Shares traded (printable executions and non-displayed trades).
-    pub volume: u64,
-    /// Shares crossed.
-    pub cross_volume: u64,
-    /// Top-of-book changes reported.
-    pub bbo_changes: u64,
-    /// Status changes reported.
-    pub status_changes: u64,
-    /// Signals reported.
-    pub signals: u64,
     /// The backtest's accounts and trade log, when one runs.
     pub backtest: Option<crate::backtest::Recorder>,
-    /// Fills of selected instruments.
-    pub fills: u64,
-    /// Order status changes of selected instruments (other than fills).
-    pub order_updates: u64,
     /// Exchange time of the last output.
     pub last_ts: Nanos,
     /// One past the highest instrument slot whose symbol or selection was set (what a reset
@@ -480,17 +466,10 @@ impl<'w> OutputStage<'w> {
             selected: vec![filter.is_empty(); MAX_LOCATES],
             filter,
             symbols: vec![[b' '; 8]; MAX_LOCATES],
-            digest: Digest::new(),
+            digest: ItchDigest::default(),
+            counts: OutputCounts::default(),
             sinks: Vec::new(),
-            trades: 0,
-            volume: 0,
-            cross_volume: 0,
-            bbo_changes: 0,
-            status_changes: 0,
-            signals: 0,
             backtest: None,
-            fills: 0,
-            order_updates: 0,
             last_ts: Nanos(0),
             used: 0,
         }
@@ -504,15 +483,8 @@ impl<'w> OutputStage<'w> {
         self.selected[..self.used].fill(self.filter.is_empty());
         self.symbols[..self.used].fill([b' '; 8]);
         self.used = 0;
-        self.digest = Digest::new();
-        self.trades = 0;
-        self.volume = 0;
-        self.cross_volume = 0;
-        self.bbo_changes = 0;
-        self.status_changes = 0;
-        self.signals = 0;
-        self.fills = 0;
-        self.order_updates = 0;
+        self.digest = ItchDigest::default();
+        self.counts = OutputCounts::default();
         self.last_ts = Nanos(0);
         self.backtest = backtest.map(crate::backtest::Recorder::new);
     }
@@ -565,51 +537,23 @@ impl<'w> OutputStage<'w> {
                 bt.on_output(o, crate::report::symbol_field(&self.symbols[slot]));
             }
         }
-        let d = &mut self.digest;
-        match o.kind {
-            OutputKind::Instrument(sym) => {
-                self.symbols[slot] = sym;
-                self.used = self.used.max(slot + 1);
-                if !self.filter.is_empty() {
-                    self.selected[slot] = self.filter.contains(&sym);
-                }
+        if let OutputKind::Instrument(sym) = o.kind {
+            self.symbols[slot] = sym;
+            self.used = self.used.max(slot + 1);
+            if !self.filter.is_empty() {
+                self.selected[slot] = self.filter.contains(&sym);
             }
-            // Market-wide status (locate 0) is always reported.
-            OutputKind::Status { kind, code } if self.selected[slot] || slot == 0 => {
-                crate::digest::itch_status(d, o.instr, o.ts, kind, code);
-                self.status_changes += 1;
-            }
-            OutputKind::Trade { px, qty, kind } if self.selected[slot] => {
-                self.trades += 1;
-                match kind {
-                    TradeKind::Cross => self.cross_volume += qty.0,
-                    TradeKind::ExecuteAtPx { printable: false } => {}
-                    _ => self.volume += qty.0,
-                }
-                crate::digest::itch_trade(d, o.instr, o.ts, kind.code(), px, qty);
-            }
-            OutputKind::Signal(_) if self.selected[slot] => {
-                self.signals += 1;
-                crate::digest::exec(d, o);
-            }
-            OutputKind::Fill { .. } if self.selected[slot] => {
-                self.fills += 1;
-                crate::digest::exec(d, o);
-            }
-            OutputKind::Order { .. } if self.selected[slot] => {
-                self.order_updates += 1;
-                crate::digest::exec(d, o);
-            }
-            OutputKind::Bbo(key) if self.selected[slot] => {
-                self.bbo_changes += 1;
-                crate::digest::itch_bbo(d, o.instr, o.ts, key);
-            }
-            _ => {}
         }
-        if !self.sinks.is_empty() && self.selected[slot] {
-            let sym = symbol_str(&self.symbols[slot]).unwrap_or("");
-            for s in &mut self.sinks {
-                s.on_output(o, sym)?;
+        // Market-wide status (locate 0) is always reported.
+        let market_wide = slot == 0 && matches!(o.kind, OutputKind::Status { .. });
+        if self.selected[slot] || market_wide {
+            self.digest.take(o);
+            self.counts.take(o);
+            if !self.sinks.is_empty() {
+                let sym = symbol_str(&self.symbols[slot]).unwrap_or("");
+                for s in &mut self.sinks {
+                    s.on_output(o, sym)?;
+                }
             }
         }
         Ok(())
@@ -623,6 +567,103 @@ impl<'w> OutputStage<'w> {
         for s in &mut self.sinks {
             s.finish()?;
         }
+        Ok(())
+    }
+}
+
+/// The digest of an ITCH-family run: every selected instrument's top-of-book changes, trades,
+/// statuses, signals, fills and order updates, in input order ([`crate::digest`] has the
+/// encodings).
+#[derive(Default)]
+pub struct ItchDigest {
+    digest: Digest,
+}
+
+impl ItchDigest {
+    /// Adds one output.
+    #[inline]
+    pub fn take(&mut self, o: &Output) {
+        let d = &mut self.digest;
+        match o.kind {
+            OutputKind::Status { kind, code } => {
+                crate::digest::itch_status(d, o.instr, o.ts, kind, code);
+            }
+            OutputKind::Trade { px, qty, kind } => {
+                crate::digest::itch_trade(d, o.instr, o.ts, kind.code(), px, qty);
+            }
+            OutputKind::Bbo(key) => crate::digest::itch_bbo(d, o.instr, o.ts, key),
+            _ => crate::digest::exec(d, o),
+        }
+    }
+
+    /// The digest so far, as hex.
+    pub fn hex(&self) -> String {
+        self.digest.hex()
+    }
+}
+
+impl Sink for ItchDigest {
+    fn on_output(&mut self, o: &Output, _symbol: &str) -> io::Result<()> {
+        self.take(o);
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What the summary counts of the outputs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OutputCounts {
+    /// Trades of selected instruments.
+    pub trades: u64,
+    /// Shares traded (printable executions and non-displayed trades).
+    pub volume: u64,
+    /// Shares crossed.
+    pub cross_volume: u64,
+    /// Top-of-book changes reported.
+    pub bbo_changes: u64,
+    /// Status changes reported.
+    pub status_changes: u64,
+    /// Signals reported.
+    pub signals: u64,
+    /// Fills of selected instruments.
+    pub fills: u64,
+    /// Order status changes of selected instruments (other than fills).
+    pub order_updates: u64,
+}
+
+impl OutputCounts {
+    /// Counts one output.
+    #[inline]
+    pub fn take(&mut self, o: &Output) {
+        match o.kind {
+            OutputKind::Status { .. } => self.status_changes += 1,
+            OutputKind::Trade { qty, kind, .. } => {
+                self.trades += 1;
+                match kind {
+                    TradeKind::Cross => self.cross_volume += qty.0,
+                    TradeKind::ExecuteAtPx { printable: false } => {}
+                    _ => self.volume += qty.0,
+                }
+            }
+            OutputKind::Signal(_) => self.signals += 1,
+            OutputKind::Fill { .. } => self.fills += 1,
+            OutputKind::Order { .. } => self.order_updates += 1,
+            OutputKind::Bbo(_) => self.bbo_changes += 1,
+            _ => {}
+        }
+    }
+}
+
+impl Sink for OutputCounts {
+    fn on_output(&mut self, o: &Output, _symbol: &str) -> io::Result<()> {
+        self.take(o);
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
         Ok(())
     }
 }
