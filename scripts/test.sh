@@ -35,7 +35,9 @@ echo "$out" | tail -3
 echo "$out" | grep -q '^strategy: *tight_spread_pressure: [1-9][0-9]* signals' || fail "replay: no signals"
 replay_digest=$(echo "$out" | digest_of)
 [ -n "$replay_digest" ] || fail "replay: no digest"
-"$plugin" strategies | grep -q '^tight_spread_pressure ' || fail "strategies: not listed"
+# Whole output first: `grep -q` quits at its match, and a writer still printing would die of SIGPIPE.
+listed=$("$plugin" strategies)
+grep -q '^tight_spread_pressure ' <<< "$listed" || fail "strategies: not listed"
 
 # 2. A backtest of it with a report, which verify re-runs from another directory.
 printf 'max_spread = 200\nsize = 50\n' > "$tmp/tsp.toml"
