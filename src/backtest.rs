@@ -81,10 +81,7 @@ pub(crate) fn plan(
 /// `outputs.report`, writes the report with its manifest (the spec, paths relative to the
 /// report's folder, inputs hashed). Nothing for runs that keep no accounts.
 pub(crate) fn finish(spec: &RunSpec, outcome: &Outcome) -> Result<(), Failure> {
-    let accounted = matches!(
-        outcome,
-        Outcome::Itch { .. } | Outcome::Binance(_) | Outcome::L2(_)
-    );
+    let accounted = matches!(outcome, Outcome::Itch { .. } | Outcome::L2(_));
     if spec.strategy.is_none() || !accounted {
         return Ok(());
     }

@@ -298,7 +298,7 @@ pub(crate) fn replay(a: ReplayArgs) -> Result<u8, Failure> {
         }
         Outcome::Journal { stats, .. } => println!("journal:       {stats}"),
         Outcome::WsJournal { stats, .. } => println!("journal:       {stats}"),
-        Outcome::Binance(_) | Outcome::L2(_) | Outcome::Consolidated(_) => {}
+        Outcome::L2(_) | Outcome::Consolidated(_) => {}
     }
     if bbo_reference {
         if let Some(c) = a
@@ -316,7 +316,6 @@ pub(crate) fn replay(a: ReplayArgs) -> Result<u8, Failure> {
         Outcome::Itch { summary, .. }
         | Outcome::Lobster { summary, .. }
         | Outcome::Journal { summary, .. } => println!("{summary}"),
-        Outcome::Binance(s) => println!("{s}"),
         Outcome::L2(s) => println!("{s}"),
         Outcome::WsJournal { summary, .. } => println!("{summary}"),
         Outcome::Consolidated(s) => println!("{s}"),

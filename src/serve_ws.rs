@@ -26,10 +26,9 @@ use clap::{Args, ValueEnum};
 use ticklane_engine::book::L2Book;
 use ticklane_engine::config::Range;
 use ticklane_engine::{Px, Side};
-use ticklane_replay::binance::{BinanceReplayOptions, BinanceSync};
 use ticklane_replay::capture::{classify, CaptureLine};
-use ticklane_replay::l2state::L2Replay;
-use ticklane_replay::l2state::{CryptoReplayOptions, L2Summary};
+use ticklane_replay::l2state::CryptoReplayOptions;
+use ticklane_replay::venue::{L2Sync, VenueFormat};
 use tungstenite::{Message, WebSocket};
 
 use crate::serve::Rate;
@@ -139,12 +138,7 @@ impl Rng {
 }
 
 /// The server's book, advanced by the replay thread and read by REST and subscribe handlers.
-// One value per server: boxing would buy nothing.
-#[allow(clippy::large_enum_variant)]
-enum Venue {
-    Binance(BinanceSync<'static>),
-    Coinbase(Box<L2Replay<'static>>, L2Summary),
-}
+type Venue = L2Sync<'static>;
 
 enum Out {
     Frame(Arc<str>),
@@ -300,14 +294,7 @@ impl State {
     fn apply(&mut self, ts: u64, json: &[u8]) {
         // Bad lines in the capture are counted by the state machine; CSV output is off, so
         // nothing here can fail.
-        match &mut self.venue {
-            Venue::Binance(b) => {
-                let _ = b.on_frame(ts, json);
-            }
-            Venue::Coinbase(c, s) => {
-                let _ = c.on_frame(s, ts, json);
-            }
-        }
+        let _ = self.venue.on_frame(ts, json);
     }
 
     fn drop_threshold(&mut self) -> Option<u64> {
@@ -319,11 +306,8 @@ impl State {
 
     /// Sends the Coinbase snapshots `c` still waits for, where the server has a synced book.
     fn send_pending(venue: &Venue, c: &mut Client) -> bool {
-        let Venue::Coinbase(cb, _) = venue else {
-            return true;
-        };
         let mut ok = true;
-        c.pending.retain(|p| match cb.book(p) {
+        c.pending.retain(|p| match venue.book_of(p) {
             Some(b) if b.is_synced() => {
                 ok &=
                     c.tx.try_send(Out::Frame(coinbase_snapshot(p, b).into()))
@@ -402,10 +386,8 @@ impl State {
     /// Answers a REST request: Binance depth snapshots from the server's book.
     fn rest(&self, target: &str) -> (u16, String) {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let Venue::Binance(b) = &self.venue else {
-            return (404, r#"{"code":-1,"msg":"not found"}"#.into());
-        };
-        if !matches!(path, "/api/v3/depth" | "/fapi/v1/depth") {
+        let b = &self.venue;
+        if self.format != WsFormat::Binance || !matches!(path, "/api/v3/depth" | "/fapi/v1/depth") {
             return (404, r#"{"code":-1,"msg":"not found"}"#.into());
         }
         let param = |k: &str| {
@@ -421,17 +403,18 @@ impl State {
             Some(Ok(n)) if n > 0 => n.min(5000),
             Some(_) => return (400, r#"{"code":-1100,"msg":"bad limit"}"#.into()),
         };
-        let ours = b.symbol();
+        // The book of the capture's (first) symbol.
+        let ours = b.products().next().unwrap_or("");
         if !ours.is_empty() && !ours.eq_ignore_ascii_case(symbol) {
             return (400, r#"{"code":-1121,"msg":"Invalid symbol."}"#.into());
         }
-        let Some(id) = b.last_update_id() else {
+        let (Some(id), Some(book)) = (b.last_update_id(), b.book_at(0)) else {
             return (503, r#"{"code":-1,"msg":"no book yet"}"#.into());
         };
         let body = format!(
             r#"{{"lastUpdateId":{id},"bids":{},"asks":{}}}"#,
-            levels_json(b.book(), Side::Bid, limit),
-            levels_json(b.book(), Side::Ask, limit)
+            levels_json(book, Side::Bid, limit),
+            levels_json(book, Side::Ask, limit)
         );
         (200, body)
     }
@@ -458,17 +441,11 @@ pub(crate) fn ws(a: ServeWsArgs) -> Result<u8, Failure> {
         .with_context(|| format!("cannot open {}", a.capture.display()))
         .map_err(input_failure)?;
     let mut reader = std::io::BufReader::with_capacity(1 << 16, input.reader);
-    let venue = match a.format {
-        WsFormat::Binance => Venue::Binance(BinanceSync::new(BinanceReplayOptions::default())?),
-        WsFormat::Coinbase => {
-            let r = L2Replay::new(
-                ticklane_replay::venue::VenueFormat::Coinbase,
-                CryptoReplayOptions::default(),
-            )?;
-            let s = r.new_summary();
-            Venue::Coinbase(Box::new(r), s)
-        }
+    let format = match a.format {
+        WsFormat::Binance => VenueFormat::Binance,
+        WsFormat::Coinbase => VenueFormat::Coinbase,
     };
+    let venue = L2Sync::new(format, CryptoReplayOptions::default())?;
     let listener = TcpListener::bind(("127.0.0.1", a.port))
         .with_context(|| format!("cannot listen on 127.0.0.1:{}", a.port))?;
     let addr = listener.local_addr()?;

@@ -38,7 +38,7 @@ pub use live::session as live_ws;
 pub use run::input;
 pub use sink::{bbo_csv, digest, signals};
 pub use stages::{l2 as l2state, output, pipeline};
-pub use venue::{binance_replay as binance, capture, coinbase, consolidated, kraken};
+pub use venue::{capture, coinbase, consolidated, kraken};
 
 pub use itch::{replay_itch, replay_itch_with, ItchEngine, ItchReplayOptions, ReplayError};
 pub use summary::Summary;

@@ -2,7 +2,8 @@
 
 use std::io::BufReader;
 
-use ticklane_replay::binance::{replay_binance, BinanceReplayOptions, BinanceSummary};
+use ticklane_replay::l2state::{replay_l2, CryptoReplayOptions, L2Summary};
+use ticklane_replay::venue::VenueFormat;
 
 fn open(name: &str) -> BufReader<flate2::read::MultiGzDecoder<std::fs::File>> {
     let p = format!(
@@ -15,15 +16,15 @@ fn open(name: &str) -> BufReader<flate2::read::MultiGzDecoder<std::fs::File>> {
 }
 
 /// Replays with the BBO CSV captured; checks the book was never crossed in any reported row.
-fn run(name: &str, accept_unsynced: bool) -> (BinanceSummary, usize) {
+fn run(name: &str, accept_unsynced: bool) -> (L2Summary, usize) {
     let mut csv = Vec::new();
     let s = {
-        let opts = BinanceReplayOptions {
+        let opts = CryptoReplayOptions {
             accept_unsynced,
             bbo_csv: Some(Box::new(&mut csv)),
             ..Default::default()
         };
-        replay_binance(open(name), opts).unwrap()
+        replay_l2(VenueFormat::Binance, open(name), opts).unwrap()
     };
     let text = String::from_utf8(csv).unwrap();
     let mut rows = 0;
@@ -41,10 +42,10 @@ fn run(name: &str, accept_unsynced: bool) -> (BinanceSummary, usize) {
 #[test]
 fn spot_capture_syncs_on_its_snapshot() {
     let (s, rows) = run("spot_btcusdt_20240808.gz", false);
-    assert_eq!(s.symbol, "BTCUSDT");
+    assert_eq!(s.symbols[0].symbol, "BTCUSDT");
     // The collector's REST snapshot is line 8: the 0.27 s before it are unsynced and unreported.
     assert_eq!(
-        (s.snapshots, s.resyncs, s.bad_lines, s.stale_dropped),
+        (s.snapshots, s.resyncs, s.bad_total(), s.stale_dropped),
         (1, 0, 0, 2)
     );
     assert_eq!(s.applied + s.stale_dropped, s.depth);
@@ -61,7 +62,7 @@ fn spot_capture_syncs_on_its_snapshot() {
 #[test]
 fn futures_capture_matches_its_book_tickers() {
     let (s, _) = run("usdm_btcusdt_20240808.gz", false);
-    assert_eq!((s.snapshots, s.resyncs, s.bad_lines), (1, 0, 0));
+    assert_eq!((s.snapshots, s.resyncs, s.bad_total()), (1, 0, 0));
     assert!(s.synced_at_end);
     // Every bookTicker stamped with the update id our book has just reached shows our top.
     assert_eq!(s.tickers_compared, 126);
@@ -92,16 +93,22 @@ fn a_gap_marks_the_book_unsynced_and_accept_unsynced_still_reports() {
         })
         .map(|l| format!("{l}\n"))
         .collect();
-    let s = replay_binance(cut.as_bytes(), BinanceReplayOptions::default()).unwrap();
+    let s = replay_l2(
+        VenueFormat::Binance,
+        cut.as_bytes(),
+        CryptoReplayOptions::default(),
+    )
+    .unwrap();
     assert_eq!(s.resyncs, 1);
     assert!(
         !s.synced_at_end,
         "no snapshot after the gap: the book stays unsynced"
     );
     let strict_changes = s.bbo_changes;
-    let lax = replay_binance(
+    let lax = replay_l2(
+        VenueFormat::Binance,
         cut.as_bytes(),
-        BinanceReplayOptions {
+        CryptoReplayOptions {
             accept_unsynced: true,
             ..Default::default()
         },
@@ -117,9 +124,19 @@ fn a_gap_marks_the_book_unsynced_and_accept_unsynced_still_reports() {
 #[test]
 fn garbage_is_counted_not_fatal_and_non_binance_is_an_error() {
     let text = "1 {\"e\":\"trade\",\"s\":\"X\",\"t\":1,\"T\":1,\"p\":\"1.0\",\"q\":\"2.0\",\"m\":true}\nnot a line\n2 {broken\n";
-    let s = replay_binance(text.as_bytes(), BinanceReplayOptions::default()).unwrap();
-    assert_eq!((s.lines, s.trades, s.bad_lines), (3, 1, 2));
-    assert!(replay_binance(&b"hello\nworld\n"[..], BinanceReplayOptions::default()).is_err());
+    let s = replay_l2(
+        VenueFormat::Binance,
+        text.as_bytes(),
+        CryptoReplayOptions::default(),
+    )
+    .unwrap();
+    assert_eq!((s.lines, s.trades, s.bad_total()), (3, 1, 2));
+    assert!(replay_l2(
+        VenueFormat::Binance,
+        &b"hello\nworld\n"[..],
+        CryptoReplayOptions::default()
+    )
+    .is_err());
 }
 
 /// The spot capture rewritten as our JSON lines (each frame's stream on the line, the inner
@@ -159,8 +176,18 @@ fn jsonl_capture_with_rest_snapshot_lines_replays_like_ns_lines() {
             );
         }
     }
-    let ns = replay_binance(text.as_bytes(), BinanceReplayOptions::default()).unwrap();
-    let j = replay_binance(jsonl.as_bytes(), BinanceReplayOptions::default()).unwrap();
+    let ns = replay_l2(
+        VenueFormat::Binance,
+        text.as_bytes(),
+        CryptoReplayOptions::default(),
+    )
+    .unwrap();
+    let j = replay_l2(
+        VenueFormat::Binance,
+        jsonl.as_bytes(),
+        CryptoReplayOptions::default(),
+    )
+    .unwrap();
     assert_eq!(
         (ns.container.as_str(), j.container.as_str()),
         ("ns-lines", "jsonl")
@@ -247,9 +274,10 @@ fn cryptofeed_capture(venue: &str, futures: bool) {
     assert_eq!(snapshot_symbols.len(), 4, "{snapshot_symbols:?}");
 
     let mut csv = Vec::new();
-    let s = replay_binance(
+    let s = replay_l2(
+        VenueFormat::Binance,
         merged.as_bytes(),
-        BinanceReplayOptions {
+        CryptoReplayOptions {
             bbo_csv: Some(Box::new(&mut csv)),
             ..Default::default()
         },
@@ -261,7 +289,6 @@ fn cryptofeed_capture(venue: &str, futures: bool) {
     let mut want = snapshot_symbols.clone();
     want.sort_unstable();
     assert_eq!(names, want);
-    assert_eq!(s.symbol, s.symbols[0].symbol);
     for x in &s.symbols {
         assert_eq!(
             (x.symbol.as_str(), x.snapshots, x.resyncs),

@@ -8,10 +8,9 @@ use ticklane_engine::exec::Liquidity;
 use ticklane_engine::strategy::{Action, Ctx, OrderIntent, Strategy, Tif};
 use ticklane_engine::{Px, Qty, Side};
 use ticklane_replay::backtest::BacktestOptions;
-use ticklane_replay::binance::{
-    replay_binance, BinanceReplayError, BinanceReplayOptions, BinanceSummary,
-};
+use ticklane_replay::l2state::{replay_l2, CryptoReplayError, CryptoReplayOptions, L2Summary};
 use ticklane_replay::report::FillRecord;
+use ticklane_replay::venue::VenueFormat;
 
 /// 1e-8 units: "100.00" is 100 * E8.
 const E8: i64 = 100_000_000;
@@ -65,7 +64,7 @@ fn run(
     frames: &[String],
     mut script: Vec<Vec<Action>>,
     queue: QueueKind,
-) -> Result<BinanceSummary, BinanceReplayError> {
+) -> Result<L2Summary, CryptoReplayError> {
     assert!(frames[0].starts_with(r#"{"lastUpdateId""#));
     script.insert(0, Vec::new());
     let text: String = frames
@@ -75,14 +74,14 @@ fn run(
         .collect();
     let mut bt = BacktestOptions::default();
     bt.sim.queue = queue;
-    let opts = BinanceReplayOptions {
+    let opts = CryptoReplayOptions {
         backtest: Some((Box::new(Script(script, 0)), bt)),
         ..Default::default()
     };
-    replay_binance(text.as_bytes(), opts)
+    replay_l2(VenueFormat::Binance, text.as_bytes(), opts)
 }
 
-fn fills(s: &BinanceSummary) -> Vec<(u64, i64, u64, Liquidity, Option<u64>)> {
+fn fills(s: &L2Summary) -> Vec<(u64, i64, u64, Liquidity, Option<u64>)> {
     s.backtest_data
         .as_ref()
         .map(|d| {
@@ -226,22 +225,27 @@ fn takers_walk_the_l2_book_without_reusing_liquidity() {
 #[test]
 fn fifo_is_refused_on_l2_data() {
     let e = run(&passive_frames(), passive_script(), QueueKind::Fifo).unwrap_err();
-    assert!(matches!(e, BinanceReplayError::Backtest(_)), "{e}");
+    assert!(matches!(e, CryptoReplayError::Backtest(_)), "{e}");
     assert!(e.to_string().contains("fifo"), "{e}");
 }
 
-fn real_run(strategy_toml: &str) -> BinanceSummary {
+fn real_run(strategy_toml: &str) -> L2Summary {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/data/binance/spot_btcusdt_20240808.gz");
     let input = ticklane_replay::input::open(&p).unwrap();
     let mut bt = BacktestOptions::default();
     bt.sim.queue = QueueKind::Conservative;
     let mm = ticklane_strategies::build("market_maker", Some(strategy_toml)).unwrap();
-    let opts = BinanceReplayOptions {
+    let opts = CryptoReplayOptions {
         backtest: Some((mm, bt)),
         ..Default::default()
     };
-    replay_binance(std::io::BufReader::new(input.reader), opts).unwrap()
+    replay_l2(
+        VenueFormat::Binance,
+        std::io::BufReader::new(input.reader),
+        opts,
+    )
+    .unwrap()
 }
 
 /// The market maker on the real spot capture: quotes a cent either side of the microprice,
@@ -269,14 +273,20 @@ fn a_real_capture_backtest_is_deterministic_and_trades() {
     // as without a strategy; only the digest (which now also covers orders) differs.
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/data/binance/spot_btcusdt_20240808.gz");
-    let plain = replay_binance(
+    let plain = replay_l2(
+        VenueFormat::Binance,
         std::io::BufReader::new(ticklane_replay::input::open(&p).unwrap().reader),
-        BinanceReplayOptions::default(),
+        CryptoReplayOptions::default(),
     )
     .unwrap();
     assert_eq!(
-        (a.bbo_changes, a.applied, a.bid, a.ask),
-        (plain.bbo_changes, plain.applied, plain.bid, plain.ask)
+        (a.bbo_changes, a.applied, a.symbols[0].bid, a.symbols[0].ask),
+        (
+            plain.bbo_changes,
+            plain.applied,
+            plain.symbols[0].bid,
+            plain.symbols[0].ask
+        )
     );
     assert_ne!(a.digest, plain.digest);
 }

@@ -1,7 +1,8 @@
 //! Hand-built Binance sync edges: diffs before the snapshot, stale diffs, a gap in U/u (spot),
 //! a `pu` mismatch (USD-M futures), each ending in a resynced book or an invalid one.
 
-use ticklane_replay::binance::{replay_binance, BinanceReplayOptions, BinanceSummary};
+use ticklane_replay::l2state::{replay_l2, CryptoReplayOptions, L2Summary};
+use ticklane_replay::venue::VenueFormat;
 
 fn spot(u0: u64, u1: u64, bid: &str) -> String {
     format!(
@@ -19,13 +20,18 @@ fn snap(id: u64) -> String {
     format!(r#"{{"lastUpdateId":{id},"bids":[["100.00","1"]],"asks":[["101.00","1"]]}}"#)
 }
 
-fn run(frames: &[String]) -> BinanceSummary {
+fn run(frames: &[String]) -> L2Summary {
     let text: String = frames
         .iter()
         .enumerate()
         .map(|(i, f)| format!("{} {f}\n", (i + 1) * 10))
         .collect();
-    replay_binance(text.as_bytes(), BinanceReplayOptions::default()).unwrap()
+    replay_l2(
+        VenueFormat::Binance,
+        text.as_bytes(),
+        CryptoReplayOptions::default(),
+    )
+    .unwrap()
 }
 
 /// 1e-8 units: 100.5 -> 10_050_000_000.
@@ -54,8 +60,8 @@ fn spot_diffs_before_snapshot_stale_and_a_gap_then_resync() {
     assert_eq!((s.stale_dropped, s.resyncs), (2, 1));
     assert!(s.synced_at_end);
     // The resynced book: the snapshot's bid 100 x 1 under the applied 100.25 x 2.
-    assert_eq!(s.bid, Some((10_025 * E8 / 100, 2 * E8)));
-    assert_eq!(s.ask, Some((101 * E8, E8)));
+    assert_eq!(s.symbols[0].bid, Some((10_025 * E8 / 100, 2 * E8)));
+    assert_eq!(s.symbols[0].ask, Some((101 * E8, E8)));
 }
 
 #[test]
@@ -68,7 +74,7 @@ fn futures_pu_mismatch_marks_the_book_invalid() {
     let s = run(&ok);
     assert_eq!((s.applied, s.resyncs), (2, 0));
     assert!(s.synced_at_end);
-    assert_eq!(s.bid, Some((10_060 * E8 / 100, 2 * E8)));
+    assert_eq!(s.symbols[0].bid, Some((10_060 * E8 / 100, 2 * E8)));
     let mut bad = ok.to_vec();
     bad.push(fut(112, 115, 111, "100.70")); // pu 111 != 110
     let s = run(&bad);
@@ -92,7 +98,7 @@ fn futures_diff_ending_at_the_snapshot_id_is_applied_first() {
     let s = run(&buffered);
     assert_eq!((s.stale_dropped, s.applied, s.resyncs), (1, 2, 0));
     assert!(s.synced_at_end);
-    assert_eq!(s.bid, Some((10_050 * E8 / 100, 2 * E8)));
+    assert_eq!(s.symbols[0].bid, Some((10_050 * E8 / 100, 2 * E8)));
     let after = [
         snap(100),
         fut(96, 100, 95, "99.50"),
@@ -129,7 +135,12 @@ fn two_symbols_sync_and_break_independently() {
         format!("60 {}", diff("BBB", 62, 63, "20.50")), // U != 61: BBB breaks
     ];
     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    let s = replay_binance(text.as_bytes(), BinanceReplayOptions::default()).unwrap();
+    let s = replay_l2(
+        VenueFormat::Binance,
+        text.as_bytes(),
+        CryptoReplayOptions::default(),
+    )
+    .unwrap();
     let names: Vec<&str> = s.symbols.iter().map(|x| x.symbol.as_str()).collect();
     assert_eq!(names, ["AAA", "BBB"]);
     let (a, b) = (&s.symbols[0], &s.symbols[1]);

@@ -52,7 +52,8 @@ fn run(path: &str, symbols: Vec<String>, strategy: Option<&str>) -> String {
 /// A Binance capture replayed as `ticklane replay --format binance` does.
 fn run_binance(path: &str) -> String {
     let inp = input::open(&root().join(path)).unwrap_or_else(|e| panic!("{e}"));
-    let s = ticklane_replay::binance::replay_binance(
+    let s = ticklane_replay::l2state::replay_l2(
+        ticklane_replay::venue::VenueFormat::Binance,
         std::io::BufReader::new(inp.reader),
         Default::default(),
     )

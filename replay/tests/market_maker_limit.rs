@@ -11,7 +11,8 @@ use ticklane_engine::exec::queue::QueueKind;
 use ticklane_feeds::itch::framing::FrameReader;
 use ticklane_feeds::itch::synth::{generate, SynthConfig};
 use ticklane_replay::backtest::{BacktestData, BacktestOptions, ExecConfig};
-use ticklane_replay::binance::{replay_binance, BinanceReplayOptions};
+use ticklane_replay::l2state::{replay_l2, CryptoReplayOptions};
+use ticklane_replay::venue::VenueFormat;
 use ticklane_replay::{replay_itch_with, ItchReplayOptions};
 
 /// Largest absolute position per instrument over the trade log.
@@ -99,7 +100,7 @@ fn binance(size: u64, max: u64) -> BacktestData {
     );
     let mut bt = with_latency();
     bt.sim.queue = QueueKind::Conservative;
-    let opts = BinanceReplayOptions {
+    let opts = CryptoReplayOptions {
         backtest: Some((
             ticklane_strategies::build("market_maker", Some(&toml)).unwrap(),
             bt,
@@ -107,7 +108,12 @@ fn binance(size: u64, max: u64) -> BacktestData {
         ..Default::default()
     };
     let input = ticklane_replay::input::open(&p).unwrap();
-    let s = replay_binance(std::io::BufReader::new(input.reader), opts).unwrap();
+    let s = replay_l2(
+        VenueFormat::Binance,
+        std::io::BufReader::new(input.reader),
+        opts,
+    )
+    .unwrap();
     s.backtest_data.unwrap()
 }
 

@@ -11,15 +11,14 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+
 use std::time::{Duration, Instant};
 
-use ticklane_replay::binance::{feed_lines, BinanceReplayOptions, BinanceSync};
-use ticklane_replay::l2state::CryptoReplayOptions;
-use ticklane_replay::l2state::L2Replay;
-use ticklane_replay::live_ws::{top_levels, TopLevels, SUMMARY_LEVELS};
+use ticklane_replay::live_ws::{TopLevels, SUMMARY_LEVELS};
+use ticklane_replay::venue::VenueFormat;
 
 mod common;
+use common::{bbo_rows, file_replay};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ticklane");
 const BINANCE: &str = concat!(
@@ -198,69 +197,23 @@ fn replay_digest(path: &Path) -> String {
     digest_of(&text)
 }
 
-/// BBO CSV rows without their receive timestamps (the live clock's, necessarily different).
-fn bbo_rows(csv: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(csv)
-        .lines()
-        .skip(1)
-        .map(|l| l.split_once(',').map_or(l, |(_, rest)| rest).to_owned())
-        .collect()
-}
-
-#[derive(Clone, Default)]
-struct SharedBuf(Arc<Mutex<Vec<u8>>>);
-
-impl Write for SharedBuf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The file replay of the Binance spot capture: final top levels and BBO rows.
 fn binance_file() -> (TopLevels, Vec<String>) {
     binance_file_at(BINANCE)
 }
 
-/// The file replay of a Binance capture.
+/// The file replay of a one-symbol Binance capture.
 fn binance_file_at(path: &str) -> (TopLevels, Vec<String>) {
-    let csv = SharedBuf::default();
-    let mut sync = BinanceSync::new(BinanceReplayOptions {
-        bbo_csv: Some(Box::new(csv.clone())),
-        ..BinanceReplayOptions::default()
-    })
-    .unwrap();
-    let f = ticklane_replay::input::open(Path::new(path)).unwrap();
-    feed_lines(BufReader::new(f.reader), &mut sync).unwrap();
-    let top = top_levels(sync.book(), SUMMARY_LEVELS);
-    let s = sync.finish().unwrap();
-    assert!(s.synced_at_end && s.resyncs == 0);
-    let rows = bbo_rows(&csv.0.lock().unwrap());
-    assert_eq!(rows.len() as u64, s.bbo_changes);
-    (top, rows)
+    let r = file_replay(VenueFormat::Binance, path);
+    assert!(r.summary.synced_at_end && r.summary.resyncs == 0);
+    assert_eq!(r.tops.len(), 1);
+    (r.tops.into_values().next().unwrap(), r.rows)
 }
 
 /// The file replay of the Coinbase SKL-GBP capture.
 fn coinbase_file() -> (TopLevels, Vec<String>) {
-    let csv = SharedBuf::default();
-    let mut sync = L2Replay::new(
-        ticklane_replay::venue::VenueFormat::Coinbase,
-        CryptoReplayOptions {
-            bbo_csv: Some(Box::new(csv.clone())),
-            ..CryptoReplayOptions::default()
-        },
-    )
-    .unwrap();
-    let mut s = sync.new_summary();
-    let f = ticklane_replay::input::open(Path::new(COINBASE)).unwrap();
-    sync.feed_lines(BufReader::new(f.reader), &mut s).unwrap();
-    let top = top_levels(sync.book("SKL-GBP").unwrap(), SUMMARY_LEVELS);
-    sync.finish(&mut s).unwrap();
-    let rows = bbo_rows(&csv.0.lock().unwrap());
-    (top, rows)
+    let mut r = file_replay(VenueFormat::Coinbase, COINBASE);
+    (r.tops.remove("SKL-GBP").unwrap(), r.rows)
 }
 
 /// What `[sinks] summary_json` wrote: the whole JSON and the final levels by symbol.

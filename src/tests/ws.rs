@@ -3,20 +3,21 @@
 //! forced disconnects, and its journal replays to the digest it printed.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+
 use std::time::{Duration, Instant};
 
 use ticklane_feeds::journal::{JournalReader, JournalWriter, RecordKind};
-use ticklane_replay::binance::{feed_lines, BinanceReplayOptions, BinanceSync};
-use ticklane_replay::l2state::CryptoReplayOptions;
-use ticklane_replay::l2state::L2Replay;
+use ticklane_replay::l2state::L2Summary;
+use ticklane_replay::venue::VenueFormat;
+
+mod common;
+use common::{bbo_rows, file_replay, SharedBuf};
 use ticklane_replay::live_ws::{
-    replay_ws_journal, run_ws, top_levels, BookSummary, TopLevels, WsCounters, WsRunSummary,
-    WsSourceConfig, SUMMARY_LEVELS,
+    replay_ws_journal, run_ws, TopLevels, WsCounters, WsRunSummary, WsSourceConfig, SUMMARY_LEVELS,
 };
 
 const BINANCE: &str = concat!(
@@ -119,28 +120,6 @@ fn count(done: &str, what: &str) -> u64 {
         .unwrap_or_else(|| panic!("count before {what} in {done}"))
 }
 
-#[derive(Clone, Default)]
-struct SharedBuf(Arc<Mutex<Vec<u8>>>);
-
-impl Write for SharedBuf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// BBO CSV rows without their receive timestamps (the live clock's, necessarily different).
-fn bbo_rows(csv: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(csv)
-        .lines()
-        .skip(1)
-        .map(|l| l.split_once(',').map_or(l, |(_, rest)| rest).to_owned())
-        .collect()
-}
-
 struct Live {
     summary: WsRunSummary,
     counters: WsCounters,
@@ -240,51 +219,20 @@ fn binance_file() -> (TopLevels, Vec<String>, u64) {
     binance_file_at(BINANCE)
 }
 
-/// The file replay of a Binance capture.
+/// The file replay of a one-symbol Binance capture.
 fn binance_file_at(path: &str) -> (TopLevels, Vec<String>, u64) {
-    let csv = SharedBuf::default();
-    let mut sync = BinanceSync::new(BinanceReplayOptions {
-        bbo_csv: Some(Box::new(csv.clone())),
-        ..BinanceReplayOptions::default()
-    })
-    .unwrap();
-    let f = ticklane_replay::input::open(std::path::Path::new(path)).unwrap();
-    feed_lines(BufReader::new(f.reader), &mut sync).unwrap();
-    let top = top_levels(sync.book(), SUMMARY_LEVELS);
-    let s = sync.finish().unwrap();
-    assert!(s.synced_at_end && s.resyncs == 0);
-    let rows = bbo_rows(&csv.0.lock().unwrap());
-    assert_eq!(rows.len() as u64, s.bbo_changes);
-    (top, rows, s.bbo_changes)
+    let r = file_replay(VenueFormat::Binance, path);
+    assert!(r.summary.synced_at_end && r.summary.resyncs == 0);
+    assert_eq!(r.tops.len(), 1);
+    let top = r.tops.into_values().next().unwrap();
+    (top, r.rows, r.summary.bbo_changes)
 }
 
 /// The file replay of a Coinbase capture: each product's final top levels (by name) and the
 /// BBO rows.
 fn coinbase_file_at(path: &str) -> (BTreeMap<String, TopLevels>, Vec<String>) {
-    let csv = SharedBuf::default();
-    let mut sync = L2Replay::new(
-        ticklane_replay::venue::VenueFormat::Coinbase,
-        CryptoReplayOptions {
-            bbo_csv: Some(Box::new(csv.clone())),
-            ..CryptoReplayOptions::default()
-        },
-    )
-    .unwrap();
-    let mut s = sync.new_summary();
-    let f = ticklane_replay::input::open(std::path::Path::new(path)).unwrap();
-    sync.feed_lines(BufReader::new(f.reader), &mut s).unwrap();
-    let tops = sync
-        .products()
-        .map(|p| {
-            (
-                p.to_owned(),
-                top_levels(sync.book(p).unwrap(), SUMMARY_LEVELS),
-            )
-        })
-        .collect();
-    sync.finish(&mut s).unwrap();
-    let rows = bbo_rows(&csv.0.lock().unwrap());
-    (tops, rows)
+    let r = file_replay(VenueFormat::Coinbase, path);
+    (r.tops, r.rows)
 }
 
 fn coinbase_file() -> (TopLevels, Vec<String>) {
@@ -318,20 +266,11 @@ fn journal_matches(live: &Live) -> u64 {
 }
 
 /// Equal summaries, wall time aside.
-fn same_but_elapsed(a: &BookSummary, b: &BookSummary) -> bool {
-    match (a.clone(), b.clone()) {
-        (BookSummary::Binance(mut x), BookSummary::Binance(mut y)) => {
-            x.elapsed_s = 0.0;
-            y.elapsed_s = 0.0;
-            x == y
-        }
-        (BookSummary::L2(mut x), BookSummary::L2(mut y)) => {
-            x.elapsed_s = 0.0;
-            y.elapsed_s = 0.0;
-            x == y
-        }
-        _ => false,
-    }
+fn same_but_elapsed(a: &L2Summary, b: &L2Summary) -> bool {
+    let (mut x, mut y) = (a.clone(), b.clone());
+    x.elapsed_s = 0.0;
+    y.elapsed_s = 0.0;
+    x == y
 }
 
 #[test]
@@ -432,9 +371,7 @@ fn bad_frames_are_counted_not_fatal() {
     // 41 248 frames, one bad frame after every 500th.
     assert_eq!(bad, 41_248 / 500);
     assert_eq!(count(&live.server_done, "bad frames sent"), bad);
-    let BookSummary::Binance(b) = &live.summary.book else {
-        panic!("binance summary")
-    };
+    let b = &live.summary.book;
     assert_eq!(b.bad_lines, bad);
     assert_eq!(live.summary.levels[0].1, file_top);
     assert!(live.bbo == file_bbo);
@@ -475,9 +412,7 @@ fn coinbase_bad_frames_are_counted_not_fatal() {
     // a bad one after every 20th.
     assert_eq!(bad, 293 / 20);
     assert_eq!(count(&live.server_done, "bad frames sent"), bad);
-    let BookSummary::L2(l2) = &live.summary.book else {
-        panic!("L2 summary")
-    };
+    let l2 = &live.summary.book;
     assert_eq!(
         l2.bad_json, bad,
         "garbage and truncated frames are malformed JSON"
@@ -524,9 +459,7 @@ fn coinbase_ten_products_live_equal_the_file_replay() {
         assert!(!top.0.is_empty() && !top.1.is_empty(), "{p}");
     }
     assert!(live.bbo == file_bbo, "BBO change sequence differs");
-    let BookSummary::L2(l2) = &live.summary.book else {
-        panic!("L2 summary")
-    };
+    let l2 = &live.summary.book;
     assert_eq!((l2.snapshots, l2.resyncs), (10, 0));
     // Each product's book is published on its own: all 10 named, each with its own last update.
     let books: BTreeMap<String, u64> = live
@@ -572,9 +505,7 @@ fn binance_futures_live_equals_the_file_replay_and_resyncs() {
     // 93 953 stream frames (the capture's one snapshot is REST) and the subscribe reply.
     assert_eq!(live.summary.frames, 93_953 + 1);
     journal_matches(&live);
-    let BookSummary::Binance(b) = &live.summary.book else {
-        panic!("binance summary")
-    };
+    let b = &live.summary.book;
     assert_eq!(
         (b.resyncs, b.tickers_compared, b.tickers_equal),
         (0, 126, 126)
@@ -597,9 +528,7 @@ fn binance_futures_live_equals_the_file_replay_and_resyncs() {
     let s = &live.summary;
     assert!(s.reconnects >= 1 && s.resyncs >= 1, "{s}");
     assert_eq!(s.levels[0].1, file_top, "final book after the resync");
-    let BookSummary::Binance(b) = &s.book else {
-        panic!("binance summary")
-    };
+    let b = &s.book;
     assert!(b.synced_at_end);
     assert!(journal_matches(&live) >= 2);
 }

@@ -14,11 +14,9 @@ use ticklane_engine::strategy::Strategy;
 use ticklane_feeds::itch::framing::FrameReader;
 use ticklane_feeds::lobster::to_itch::{convert, ConvertOptions};
 use ticklane_replay::backtest::{BacktestOptions, ExecConfig};
-use ticklane_replay::binance::{replay_binance, BinanceReplayOptions};
-use ticklane_replay::coinbase::replay_coinbase;
-use ticklane_replay::kraken::replay_kraken;
-use ticklane_replay::l2state::CryptoReplayOptions;
+use ticklane_replay::l2state::{replay_l2, CryptoReplayOptions};
 use ticklane_replay::lobster::replay_lobster;
+use ticklane_replay::venue::VenueFormat;
 use ticklane_replay::{replay_itch_with, ItchReplayOptions};
 
 /// The harness.
@@ -30,9 +28,9 @@ pub fn run(data: &[u8]) {
     let digest = || match b % 5 {
         0 => itch(file),
         1 => lobster(file),
-        2 => binance(file, unsynced),
-        3 => crypto(file, unsynced, false),
-        _ => crypto(file, unsynced, true),
+        2 => crypto(file, unsynced, VenueFormat::Binance),
+        3 => crypto(file, unsynced, VenueFormat::Coinbase),
+        _ => crypto(file, unsynced, VenueFormat::Kraken),
     };
     assert_eq!(digest(), digest(), "the same input gave two digests");
 }
@@ -91,21 +89,8 @@ fn lobster(file: &[u8]) -> Option<String> {
     Some(format!("{own:?} {with:?}"))
 }
 
-/// Binance capture.
-fn binance(file: &[u8], accept_unsynced: bool) -> Option<String> {
-    let opts = BinanceReplayOptions {
-        accept_unsynced,
-        bbo_csv: Some(Box::new(sink())),
-        backtest: Some((strategy(), options(true))),
-        max_time_jump_ns: None,
-    };
-    replay_binance(BufReader::new(file), opts)
-        .ok()
-        .map(|s| s.digest)
-}
-
-/// Coinbase or Kraken capture.
-fn crypto(file: &[u8], accept_unsynced: bool, kraken: bool) -> Option<String> {
+/// A capture of a price-level venue.
+fn crypto(file: &[u8], accept_unsynced: bool, venue: VenueFormat) -> Option<String> {
     let opts = CryptoReplayOptions {
         accept_unsynced,
         bbo_csv: Some(Box::new(sink())),
@@ -115,10 +100,7 @@ fn crypto(file: &[u8], accept_unsynced: bool, kraken: bool) -> Option<String> {
         max_time_jump_ns: None,
         sinks: Vec::new(),
     };
-    let r = if kraken {
-        replay_kraken(BufReader::new(file), opts)
-    } else {
-        replay_coinbase(BufReader::new(file), opts)
-    };
-    r.ok().map(|s| s.digest)
+    replay_l2(venue, BufReader::new(file), opts)
+        .ok()
+        .map(|s| s.digest)
 }

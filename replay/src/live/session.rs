@@ -35,9 +35,9 @@ use ticklane_feeds::rest::{depth_url, DepthApi, RestClient};
 use ticklane_feeds::ws::{Flow, WallClock, WsClient, WsClientConfig, WsEvent};
 
 use crate::backtest::BacktestOptions;
-use crate::binance::{BinanceReplayError, BinanceReplayOptions, BinanceSummary, BinanceSync};
 use crate::l2backtest::L2BacktestError;
-use crate::l2state::{CryptoReplayError, CryptoReplayOptions, L2Replay, L2Summary};
+use crate::l2state::{CryptoReplayError, CryptoReplayOptions, L2Summary};
+use crate::venue::{L2Sync, VenueFormat};
 
 /// The venue of a websocket source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -58,6 +58,14 @@ impl WsVenue {
             WsVenue::Binance => "binance",
             WsVenue::BinanceFutures => "binance-futures",
             WsVenue::Coinbase => "coinbase",
+        }
+    }
+
+    /// The price-level venue whose machine reads this source's frames.
+    pub fn format(self) -> VenueFormat {
+        match self {
+            WsVenue::Binance | WsVenue::BinanceFutures => VenueFormat::Binance,
+            WsVenue::Coinbase => VenueFormat::Coinbase,
         }
     }
 
@@ -381,16 +389,6 @@ pub struct BookCounters {
     pub last_update_ns: AtomicU64,
 }
 
-/// The book summary of the venue.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-#[serde(untagged)]
-pub enum BookSummary {
-    /// Binance (one symbol).
-    Binance(BinanceSummary),
-    /// Coinbase (per product).
-    L2(L2Summary),
-}
-
 /// What a live run (or a replay of its journal) reports.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct WsRunSummary {
@@ -414,7 +412,7 @@ pub struct WsRunSummary {
     /// Journal writes that failed (live only).
     pub journal_errors: u64,
     /// The venue's book summary, as the file replay prints it.
-    pub book: BookSummary,
+    pub book: L2Summary,
     /// The final books, top [`SUMMARY_LEVELS`] levels of each side, per symbol in first-seen
     /// order (not printed; for checks and the JSON summary).
     pub levels: Vec<(String, TopLevels)>,
@@ -437,10 +435,7 @@ impl std::fmt::Display for WsRunSummary {
             self.snapshot_failures,
             self.journal_errors
         )?;
-        match &self.book {
-            BookSummary::Binance(s) => write!(f, "{s}"),
-            BookSummary::L2(s) => write!(f, "{s}"),
-        }
+        write!(f, "{}", self.book)
     }
 }
 
@@ -456,25 +451,12 @@ pub enum WsRunError {
     /// The journal is not a websocket journal (or not a journal).
     #[error("not a websocket journal: {0}")]
     NotWsJournal(String),
-    /// The Binance state machine refused (no frame decoded at all).
+    /// The venue's state machine refused (no frame decoded at all).
     #[error("{0}")]
-    Binance(BinanceReplayError),
-    /// The Coinbase state machine refused (no frame decoded at all).
-    #[error("{0}")]
-    Coinbase(CryptoReplayError),
+    Venue(CryptoReplayError),
     /// The strategy's backtest cannot run on this data as configured (the FIFO queue model).
     #[error("{0}")]
     Backtest(L2BacktestError),
-}
-
-impl From<BinanceReplayError> for WsRunError {
-    fn from(e: BinanceReplayError) -> Self {
-        match e {
-            BinanceReplayError::Output(e) => WsRunError::Output(e),
-            BinanceReplayError::Backtest(e) => WsRunError::Backtest(e),
-            other => WsRunError::Binance(other),
-        }
-    }
 }
 
 impl From<CryptoReplayError> for WsRunError {
@@ -482,16 +464,9 @@ impl From<CryptoReplayError> for WsRunError {
         match e {
             CryptoReplayError::Output(e) => WsRunError::Output(e),
             CryptoReplayError::Backtest(e) => WsRunError::Backtest(e),
-            other => WsRunError::Coinbase(other),
+            other => WsRunError::Venue(other),
         }
     }
-}
-
-// One value per session: boxing the summary would buy nothing.
-#[allow(clippy::large_enum_variant)]
-enum Venue<'a> {
-    Binance(Box<BinanceSync<'a>>),
-    Coinbase(Box<L2Replay<'a>>, L2Summary),
 }
 
 /// A Binance control frame: a reply to SUBSCRIBE (`{"result":null,"id":1}`) or an error.
@@ -504,11 +479,10 @@ fn binance_control(json: &[u8]) -> bool {
 /// connections in, book state and counters out.
 pub struct WsSession<'a> {
     venue_kind: WsVenue,
-    venue: Venue<'a>,
+    venue: Box<L2Sync<'a>>,
     counters: &'a WsCounters,
     frames: u64,
     bytes: u64,
-    control: u64,
     disconnects: u64,
     resyncs: u64,
     rest_snapshots: u64,
@@ -551,36 +525,21 @@ impl<'a> WsSession<'a> {
         counters: &'a WsCounters,
         backtest: Option<WsBacktest<'a>>,
     ) -> Result<Self, WsRunError> {
-        let v = match venue {
-            WsVenue::Binance | WsVenue::BinanceFutures => {
-                Venue::Binance(Box::new(BinanceSync::new(BinanceReplayOptions {
-                    accept_unsynced,
-                    bbo_csv,
-                    backtest,
-                    max_time_jump_ns: None,
-                })?))
-            }
-            WsVenue::Coinbase => {
-                let r = L2Replay::new(
-                    crate::venue::VenueFormat::Coinbase,
-                    CryptoReplayOptions {
-                        accept_unsynced,
-                        bbo_csv,
-                        backtest,
-                        ..CryptoReplayOptions::default()
-                    },
-                )?;
-                let s = r.new_summary();
-                Venue::Coinbase(Box::new(r), s)
-            }
-        };
+        let v = L2Sync::new(
+            venue.format(),
+            CryptoReplayOptions {
+                accept_unsynced,
+                bbo_csv,
+                backtest,
+                ..CryptoReplayOptions::default()
+            },
+        )?;
         Ok(WsSession {
             venue_kind: venue,
-            venue: v,
+            venue: Box::new(v),
             counters,
             frames: 0,
             bytes: 0,
-            control: 0,
             disconnects: 0,
             resyncs: 0,
             rest_snapshots: 0,
@@ -593,26 +552,17 @@ impl<'a> WsSession<'a> {
 
     /// Whether every book is synced.
     pub fn is_synced(&self) -> bool {
-        match &self.venue {
-            Venue::Binance(b) => b.is_synced(),
-            Venue::Coinbase(c, _) => c.all_synced(),
-        }
+        self.venue.is_synced()
     }
 
     /// Binance: the book is unsynced and diffs are buffered, so a REST snapshot is due.
     pub fn needs_snapshot(&self) -> bool {
-        match &self.venue {
-            Venue::Binance(b) => b.awaiting_snapshot(),
-            Venue::Coinbase(..) => false,
-        }
+        self.venue.awaiting_snapshot()
     }
 
-    /// The book of `symbol` (Binance: its one symbol), if seen.
+    /// The book of `symbol` (compared ignoring case), if seen.
     pub fn book(&self, symbol: &str) -> Option<&L2Book> {
-        match &self.venue {
-            Venue::Binance(b) => b.symbol().eq_ignore_ascii_case(symbol).then(|| b.book()),
-            Venue::Coinbase(c, _) => c.book(symbol),
-        }
+        self.venue.book_of(symbol)
     }
 
     /// One data frame received at `ts`.
@@ -623,15 +573,10 @@ impl<'a> WsSession<'a> {
         self.apply_loss();
         self.frames += 1;
         self.bytes += bytes.len() as u64;
-        match &mut self.venue {
-            Venue::Binance(b) => {
-                if binance_control(bytes) {
-                    self.control += 1;
-                } else {
-                    b.on_frame(ts, bytes)?;
-                }
-            }
-            Venue::Coinbase(c, s) => c.on_frame(s, ts, bytes)?,
+        if self.venue_kind.format() == VenueFormat::Binance && binance_control(bytes) {
+            self.venue.count_control();
+        } else {
+            self.venue.on_frame(ts, bytes)?;
         }
         Ok(self.after(ts))
     }
@@ -643,9 +588,11 @@ impl<'a> WsSession<'a> {
     pub fn on_rest(&mut self, ts: u64, body: &[u8]) -> Result<SyncChange, WsRunError> {
         self.apply_loss();
         self.rest_snapshots += 1;
-        match &mut self.venue {
-            Venue::Binance(b) => b.on_frame(ts, body)?,
-            Venue::Coinbase(_, s) => s.unknown += 1,
+        if self.venue_kind.format() == VenueFormat::Binance {
+            self.venue.on_frame(ts, body)?;
+        } else {
+            // Only Binance books are synced from REST snapshots.
+            self.venue.count_unknown();
         }
         Ok(self.after(ts))
     }
@@ -668,10 +615,7 @@ impl<'a> WsSession<'a> {
 
     fn apply_loss(&mut self) {
         let Some(ts) = self.lost.take() else { return };
-        match &mut self.venue {
-            Venue::Binance(b) => b.lose_sync(ts),
-            Venue::Coinbase(c, _) => c.lose_sync(ts),
-        }
+        self.venue.lose_sync(ts);
         self.after(ts);
     }
 
@@ -715,52 +659,22 @@ impl<'a> WsSession<'a> {
             }
             bc.synced.store(u64::from(synced), r);
         };
-        match &self.venue {
-            Venue::Binance(b) => {
-                let s = b.counts();
-                if !b.symbol().is_empty() {
-                    book(0, b.symbol(), b.is_synced(), s.depth + s.snapshots);
-                }
-            }
-            Venue::Coinbase(cb, _) => {
-                for (i, st) in cb.stats().iter().enumerate() {
-                    let synced = cb.book(&st.symbol).is_some_and(|b| b.is_synced());
-                    book(i, &st.symbol, synced, st.updates + st.snapshots);
-                }
-            }
+        for (i, (symbol, synced, msgs)) in self.venue.symbol_rows().enumerate() {
+            book(i, symbol, synced, msgs);
         }
         c.frames.store(self.frames, r);
         c.bytes.store(self.bytes, r);
         c.resyncs.store(self.resyncs, r);
         c.synced.store(u64::from(synced), r);
         c.book_ts_ns.store(if synced { ts } else { 0 }, r);
-        match &self.venue {
-            Venue::Binance(b) => {
-                let s = b.counts();
-                c.control.store(self.control, r);
-                c.bad_frames.store(s.bad_lines, r);
-                c.depth.store(s.depth, r);
-                c.snapshots.store(s.snapshots, r);
-                c.trades.store(s.trades, r);
-                c.tickers.store(s.tickers, r);
-                c.gaps.store(s.resyncs, r);
-            }
-            Venue::Coinbase(cb, s) => {
-                c.control.store(s.control, r);
-                c.bad_frames.store(s.bad_total(), r);
-                let (mut depth, mut snaps, mut trades, mut tickers) = (0, 0, 0, 0);
-                for st in cb.stats() {
-                    depth += st.updates + st.before_snapshot;
-                    snaps += st.snapshots;
-                    trades += st.trades;
-                    tickers += st.tickers;
-                }
-                c.depth.store(depth, r);
-                c.snapshots.store(snaps, r);
-                c.trades.store(trades, r);
-                c.tickers.store(tickers, r);
-            }
-        }
+        let n = self.venue.counts();
+        c.control.store(n.control, r);
+        c.bad_frames.store(n.bad, r);
+        c.depth.store(n.depth, r);
+        c.snapshots.store(n.snapshots, r);
+        c.trades.store(n.trades, r);
+        c.tickers.store(n.tickers, r);
+        c.gaps.store(n.resyncs, r);
     }
 
     /// Ends the session: the summary with the digest.
@@ -773,27 +687,18 @@ impl<'a> WsSession<'a> {
         snapshot_failures: u64,
         journal_errors: u64,
     ) -> Result<WsRunSummary, WsRunError> {
-        let levels = match &self.venue {
-            Venue::Binance(b) => {
-                vec![(b.symbol().to_owned(), top_levels(b.book(), SUMMARY_LEVELS))]
-            }
-            Venue::Coinbase(c, _) => c
-                .products()
-                .filter_map(|p| Some((p.to_owned(), top_levels(c.book(p)?, SUMMARY_LEVELS))))
-                .collect(),
-        };
-        let book = match self.venue {
-            Venue::Binance(b) => BookSummary::Binance(b.finish()?),
-            Venue::Coinbase(c, mut s) => {
-                s.container = "websocket".into();
-                c.finish(&mut s)?;
-                BookSummary::L2(s)
-            }
-        };
-        let digest = match &book {
-            BookSummary::Binance(s) => s.digest.clone(),
-            BookSummary::L2(s) => s.digest.clone(),
-        };
+        let levels = self
+            .venue
+            .products()
+            .filter_map(|p| {
+                Some((
+                    p.to_owned(),
+                    top_levels(self.venue.book_of(p)?, SUMMARY_LEVELS),
+                ))
+            })
+            .collect();
+        let book = self.venue.finish()?;
+        let digest = book.digest.clone();
         Ok(WsRunSummary {
             venue: self.venue_kind.name().into(),
             frames: self.frames,

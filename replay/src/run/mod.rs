@@ -22,13 +22,12 @@ use ticklane_feeds::itch::framing::FrameReader;
 use ticklane_strategies::{Registry, RegistryError};
 
 use crate::backtest::{BacktestOptions, ExecConfigError};
-use crate::binance::{BinanceReplayError, BinanceReplayOptions, BinanceSummary};
 use crate::consolidated::{ConsolidatedError, ConsolidatedOptions, ConsolidatedSummary};
 use crate::consolidated::{SourceSpec, VenueFormat};
 use crate::input::InputError;
 use crate::journal::JournalStats;
 use crate::l2state::{CryptoReplayError, CryptoReplayOptions, L2Summary};
-use crate::live_ws::{WsJournalStats, WsRunError, WsRunSummary, WsVenue};
+use crate::live_ws::{WsJournalStats, WsRunError, WsRunSummary};
 use crate::lobster::CheckReport;
 use crate::pipeline::{HopLatency, PipelineConfig};
 use crate::report::ReportInput;
@@ -84,9 +83,7 @@ pub enum Outcome {
         /// The comparison with the order-book file, when one was given.
         check: Option<CheckReport>,
     },
-    /// A Binance capture.
-    Binance(Box<BinanceSummary>),
-    /// A Coinbase or Kraken capture.
+    /// A capture of a price-level venue (Binance, Coinbase, Kraken).
     L2(Box<L2Summary>),
     /// An ITCH journal of `ticklane live`.
     Journal {
@@ -113,7 +110,6 @@ impl Outcome {
             Outcome::Itch { summary, .. }
             | Outcome::Lobster { summary, .. }
             | Outcome::Journal { summary, .. } => &summary.digest,
-            Outcome::Binance(s) => &s.digest,
             Outcome::L2(s) => &s.digest,
             Outcome::WsJournal { summary, .. } => &summary.digest,
             Outcome::Consolidated(s) => &s.digest,
@@ -125,7 +121,6 @@ impl Outcome {
     pub fn report_input(&self) -> Option<ReportInput<'_>> {
         match self {
             Outcome::Itch { summary, .. } => summary.report_input(),
-            Outcome::Binance(s) => s.report_input(),
             Outcome::L2(s) => s.report_input(),
             _ => None,
         }
@@ -137,9 +132,6 @@ impl Outcome {
         match self {
             Outcome::Itch { summary, .. } | Outcome::Lobster { summary, .. } => {
                 summary.errors.total() > 0
-            }
-            Outcome::Binance(s) => {
-                s.bad_lines + s.time_jump_forward + s.time_jump_backward > 0 || s.resyncs > 0
             }
             Outcome::L2(s) => s.bad_total() + s.time_jumps() > 0 || s.resyncs > 0,
             Outcome::Journal { summary, stats } => {
@@ -159,7 +151,6 @@ impl Outcome {
             Outcome::Itch { summary, .. }
             | Outcome::Lobster { summary, .. }
             | Outcome::Journal { summary, .. } => serde_json::to_writer_pretty(w, summary),
-            Outcome::Binance(s) => serde_json::to_writer_pretty(w, s),
             Outcome::L2(s) => serde_json::to_writer_pretty(w, s),
             Outcome::WsJournal { summary, .. } => serde_json::to_writer_pretty(w, summary),
             Outcome::Consolidated(s) => serde_json::to_writer_pretty(w, s),
@@ -254,8 +245,9 @@ pub fn run(spec: &RunSpec, registry: &Registry, hooks: RunHooks<'_>) -> Result<O
         Format::Consolidated => run_consolidated(spec, hooks)?,
         Format::Journal => run_journal(spec, registry, hooks)?,
         Format::Lobster => run_lobster(spec, hooks)?,
-        Format::Binance => run_binance(spec, registry, hooks)?,
-        Format::Coinbase | Format::Kraken => run_crypto(spec, format, registry, hooks)?,
+        Format::Binance | Format::Coinbase | Format::Kraken => {
+            run_crypto(spec, format, registry, hooks)?
+        }
         Format::Itch | Format::Auto => run_itch(spec, registry, hooks)?,
     };
     if let Some(p) = &spec.outputs.summary_json {
@@ -501,43 +493,6 @@ fn run_lobster(spec: &RunSpec, hooks: RunHooks<'_>) -> Result<Outcome, RunError>
     })
 }
 
-fn run_binance(
-    spec: &RunSpec,
-    registry: &Registry,
-    hooks: RunHooks<'_>,
-) -> Result<Outcome, RunError> {
-    let path = the_input(spec);
-    let input = crate::input::open(path)?;
-    let backtest = match build_strategy(spec, registry)? {
-        Some(s) => backtest_options(spec, Format::Binance, false)?
-            .map(|o| (s as Box<dyn Strategy + '_>, o)),
-        None => None,
-    };
-    if spec.pipeline.mode == PipelineMode::Threads {
-        let opts = CryptoReplayOptions {
-            accept_unsynced: spec.options.accept_unsynced,
-            bbo_csv: bbo_sink(spec, hooks.bbo_tap)?,
-            max_time_jump_ns: spec.options.max_time_jump_ns,
-            ..CryptoReplayOptions::default()
-        };
-        let s = run_l2_threaded(spec, registry, VenueFormat::Binance, input.reader, opts)?;
-        return Ok(Outcome::Binance(Box::new(BinanceSummary::from_l2(s))));
-    }
-    let opts = BinanceReplayOptions {
-        accept_unsynced: spec.options.accept_unsynced,
-        bbo_csv: bbo_sink(spec, hooks.bbo_tap)?,
-        backtest,
-        max_time_jump_ns: spec.options.max_time_jump_ns,
-    };
-    let s = crate::binance::replay_binance(BufReader::with_capacity(1 << 16, input.reader), opts)
-        .map_err(|e| match e {
-        BinanceReplayError::NotBinance(_) | BinanceReplayError::Read(_) => RunError::input(path, e),
-        BinanceReplayError::Backtest(_) => RunError::Backtest(e.to_string()),
-        other => RunError::Replay(other.to_string()),
-    })?;
-    Ok(Outcome::Binance(Box::new(s)))
-}
-
 fn run_crypto(
     spec: &RunSpec,
     format: Format,
@@ -560,7 +515,7 @@ fn run_crypto(
         max_time_jump_ns: spec.options.max_time_jump_ns,
         sinks: Vec::new(),
     };
-    let venue = format.venue().unwrap_or(VenueFormat::Coinbase);
+    let venue = format.venue().unwrap_or(VenueFormat::Binance);
     if spec.pipeline.mode == PipelineMode::Threads {
         let mut opts = opts;
         opts.backtest = None;
@@ -632,7 +587,7 @@ fn run_journal(
     let strategy = build_strategy(spec, registry)?;
     if let Some(venue) = ws {
         let backtest = match strategy {
-            Some(s) => backtest_options(spec, venue_format(venue), true)?
+            Some(s) => backtest_options(spec, Format::from(venue.format()), true)?
                 .map(|o| (s as Box<dyn Strategy>, o)),
             None => None,
         };
@@ -662,14 +617,6 @@ fn run_journal(
         summary: Box::new(summary),
         stats: Box::new(stats),
     })
-}
-
-/// The L2 format of a websocket venue.
-fn venue_format(v: WsVenue) -> Format {
-    match v {
-        WsVenue::Coinbase => Format::Coinbase,
-        WsVenue::Binance | WsVenue::BinanceFutures => Format::Binance,
-    }
 }
 
 fn run_consolidated(spec: &RunSpec, hooks: RunHooks<'_>) -> Result<Outcome, RunError> {

@@ -756,13 +756,7 @@ impl<'a> L2Replay<'a> {
         if s.container.is_empty() {
             s.container = self.seen.name().into();
         }
-        let venue = self.machine.format();
-        self.machine
-            .finish(s)
-            .map_err(|bad| CryptoReplayError::WrongVenue {
-                venue: venue.title(),
-                bad,
-            })?;
+        crate::venue::finish_machine(self.machine.as_mut(), s)?;
         s.digest = self.output.finish().map_err(CryptoReplayError::Output)?;
         Ok(())
     }

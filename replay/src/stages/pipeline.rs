@@ -835,12 +835,7 @@ where
     frames.count_into(&mut summary);
     L2StageResult::merge(parts).into_summary(&mut summary);
     summary.container = seen.name().into();
-    machine
-        .finish(&mut summary)
-        .map_err(|bad| CryptoReplayError::WrongVenue {
-            venue: format.title(),
-            bad,
-        })?;
+    crate::venue::finish_machine(machine.as_mut(), &mut summary)?;
     summary.digest = output.finish().map_err(CryptoReplayError::Output)?;
     summary.elapsed_s = started.elapsed().as_secs_f64();
     Ok((

@@ -31,9 +31,9 @@ use std::path::PathBuf;
 use ticklane_engine::book::L2Book;
 use ticklane_engine::{Digest, Px};
 
-use crate::binance::{BinanceReplayError, BinanceReplayOptions, BinanceSync};
 use crate::capture::{classify, CaptureLine};
-use crate::l2state::{CryptoReplayError, CryptoReplayOptions, L2Replay, L2Summary};
+use crate::l2state::{CryptoReplayError, CryptoReplayOptions, L2Summary};
+use crate::venue::L2Sync;
 
 /// The consolidated CSV header line (without newline).
 pub const HEADER: &str = "ts_recv_ns,bid_px,bid_qty,bid_venue,ask_px,ask_qty,ask_venue,state";
@@ -170,11 +170,6 @@ pub enum ConsolidatedError {
     Output(std::io::Error),
 }
 
-enum Machine<'a> {
-    Binance(Box<BinanceSync<'a>>),
-    L2(Box<(L2Replay<'a>, L2Summary)>),
-}
-
 /// Top of one source: `[(bid px, qty), (ask px, qty)]`, qty 0 for an empty side.
 type Top2 = [(i64, u64); 2];
 
@@ -185,7 +180,7 @@ struct Source<'a> {
     // Receive time of `line`; None at the end of the capture.
     next_ts: Option<u64>,
     prev_ts: u64,
-    m: Machine<'a>,
+    m: Box<L2Sync<'a>>,
     // The product the book is read from, once known.
     product: Option<String>,
     // The source's top while it is included.
@@ -222,13 +217,6 @@ fn crypto_err(label: &str, e: CryptoReplayError) -> ConsolidatedError {
     }
 }
 
-fn binance_err(label: &str, e: BinanceReplayError) -> ConsolidatedError {
-    match e {
-        BinanceReplayError::Output(e) => ConsolidatedError::Output(e),
-        e => input_err(label, e),
-    }
-}
-
 impl<'a> Source<'a> {
     fn advance(&mut self) -> Result<(), ConsolidatedError> {
         let n = crate::capture::read_line(&mut self.reader, &mut self.line)
@@ -246,29 +234,17 @@ impl<'a> Source<'a> {
     /// Feeds the current line to the venue's state machine.
     fn feed(&mut self) -> Result<(), ConsolidatedError> {
         let label = &self.spec.label;
-        match &mut self.m {
-            Machine::Binance(b) => b.on_line(&self.line).map_err(|e| binance_err(label, e)),
-            Machine::L2(rs) => {
-                rs.0.on_raw_line(&self.line, &mut rs.1)
-                    .map_err(|e| crypto_err(label, e))
-            }
-        }
+        self.m.on_line(&self.line).map_err(|e| crypto_err(label, e))
     }
 
     /// Reads the source's top back after a line; picks the product on first sight.
     fn observe(&mut self) -> Result<(), ConsolidatedError> {
         let (spec, product) = (&self.spec, &mut self.product);
-        let book = match &self.m {
-            Machine::Binance(b) => {
-                pick(spec, product, || b.products(), true)?;
-                product.as_deref().and_then(|p| b.book_of(p))
-            }
-            Machine::L2(rs) => {
-                let r = &rs.0;
-                pick(spec, product, || r.products(), false)?;
-                product.as_deref().and_then(|p| r.book(p))
-            }
-        };
+        let m = &self.m;
+        // Binance names a symbol in upper case in REST URLs, lower case in stream names.
+        let ignore_case = spec.format == VenueFormat::Binance;
+        pick(spec, product, || m.products(), ignore_case)?;
+        let book = product.as_deref().and_then(|p| m.book_of(p));
         self.top = book.and_then(top_of);
         Ok(())
     }
@@ -450,36 +426,23 @@ pub fn replay_consolidated<'a>(
         let reader: Box<dyn BufRead> =
             Box::new(std::io::BufReader::with_capacity(1 << 16, input.reader));
         let l = &spec.label;
-        let m = match spec.format {
-            VenueFormat::Binance => Machine::Binance(Box::new(
-                BinanceSync::new(BinanceReplayOptions {
-                    max_time_jump_ns: opts.max_time_jump_ns,
-                    ..BinanceReplayOptions::default()
-                })
-                .map_err(|e| binance_err(l, e))?,
-            )),
-            f @ (VenueFormat::Coinbase | VenueFormat::Kraken) => {
-                let r = L2Replay::new(
-                    f,
-                    CryptoReplayOptions {
-                        book_depth: opts.book_depth,
-                        wire_precision: opts.wire_precision.clone(),
-                        max_time_jump_ns: opts.max_time_jump_ns,
-                        ..CryptoReplayOptions::default()
-                    },
-                )
-                .map_err(|e| crypto_err(l, e))?;
-                let s = r.new_summary();
-                Machine::L2(Box::new((r, s)))
-            }
-        };
+        let m = L2Sync::new(
+            spec.format,
+            CryptoReplayOptions {
+                book_depth: opts.book_depth,
+                wire_precision: opts.wire_precision.clone(),
+                max_time_jump_ns: opts.max_time_jump_ns,
+                ..CryptoReplayOptions::default()
+            },
+        )
+        .map_err(|e| crypto_err(l, e))?;
         let mut s = Source {
             spec: spec.clone(),
             reader,
             line: Vec::with_capacity(1 << 16),
             next_ts: None,
             prev_ts: 0,
-            m,
+            m: Box::new(m),
             product: None,
             top: None,
             excluded_since: None,
@@ -655,22 +618,8 @@ pub fn replay_consolidated<'a>(
             best_ask_ns: s.best_ask_ns,
             ..SourceSummary::default()
         };
-        match s.m {
-            Machine::Binance(b) => {
-                let b = b.finish().map_err(|e| binance_err(&label, e))?;
-                r.lines = b.lines;
-                r.bad = b.bad_lines + b.time_jump_forward + b.time_jump_backward;
-                r.bbo_changes = b.bbo_changes;
-                r.resyncs = b.resyncs;
-                r.synced_at_end = b.synced_at_end;
-                r.digest = b.digest;
-            }
-            Machine::L2(ml) => {
-                let (m, mut l) = *ml;
-                m.finish(&mut l).map_err(|e| crypto_err(&label, e))?;
-                fill_l2(&mut r, &l);
-            }
-        }
+        let l = s.m.finish().map_err(|e| crypto_err(&label, e))?;
+        fill_l2(&mut r, &l);
         sum.sources.push(r);
     }
     if let Some((b, q, _)) = asset {

@@ -24,14 +24,15 @@ use ticklane_feeds::json::Precision;
 
 use crate::l2backtest::L2BacktestError;
 pub use summary::{L2Summary, SymbolSummary};
+pub use sync::{L2Counts, L2Sync};
 
 pub mod binance;
-pub mod binance_replay;
 pub mod capture;
 pub mod coinbase;
 pub mod consolidated;
 pub mod kraken;
 pub mod summary;
+pub mod sync;
 
 /// Decimals of every price and size in a crypto replay's books (1e-8 units).
 pub const DECIMALS: u32 = 8;
@@ -285,6 +286,27 @@ pub trait VenueSync: Send {
     /// The bad-line count for [`CryptoReplayError::WrongVenue`]: lines were read but
     /// none decoded as this venue's.
     fn finish(&mut self, s: &mut L2Summary) -> Result<(), u64>;
+}
+
+/// Ends a venue machine's part of a run: its per-symbol counts into `s`'s rows, the totals,
+/// and the check that the input was this venue's at all (the inline runner and the threaded
+/// pipeline both end here).
+///
+/// # Errors
+/// [`CryptoReplayError::WrongVenue`] when lines were read but none decoded.
+pub fn finish_machine(
+    machine: &mut dyn VenueSync,
+    s: &mut L2Summary,
+) -> Result<(), CryptoReplayError> {
+    let venue = machine.format();
+    machine
+        .finish(s)
+        .map_err(|bad| CryptoReplayError::WrongVenue {
+            venue: venue.title(),
+            bad,
+        })?;
+    s.total_symbols();
+    Ok(())
 }
 
 /// One raw capture line through a venue's machine, as every runner treats it: blank lines are

@@ -100,6 +100,18 @@ pub struct L2Summary {
     pub tickers_equal: u64,
     /// Reported top-of-book changes, all symbols.
     pub bbo_changes: u64,
+    /// Ticker messages, all symbols.
+    pub tickers: u64,
+    /// Numbered depth diffs decoded, all symbols (venues that number them: Binance).
+    pub depth: u64,
+    /// Of those, applied to the books.
+    pub applied: u64,
+    /// Diffs dropped as older than their book's snapshot, all symbols.
+    pub stale_dropped: u64,
+    /// Receive time the books spent unsynced, ns, summed over symbols.
+    pub unsynced_ns: u64,
+    /// Whether every book ended synced (false with no symbol).
+    pub synced_at_end: bool,
     /// Per symbol, in first-seen (instrument index) order.
     pub symbols: Vec<SymbolSummary>,
     /// The strategy backtested, if any.
@@ -129,6 +141,24 @@ impl L2Summary {
             MsgError::Unknown => self.unknown += 1,
             MsgError::Field(_) => self.bad_fields += 1,
         }
+    }
+
+    /// Totals of the per-symbol counts the venue machine adds at the end (diffs, tickers,
+    /// unsynced time): called once the rows are complete.
+    pub fn total_symbols(&mut self) {
+        let sum = |f: fn(&SymbolSummary) -> u64| self.symbols.iter().map(f).sum::<u64>();
+        self.tickers = sum(|x| x.tickers);
+        self.depth = sum(|x| x.depth);
+        self.applied = sum(|x| x.applied);
+        self.stale_dropped = sum(|x| x.stale_dropped);
+        self.unsynced_ns = sum(|x| x.unsynced_ns);
+        self.synced_at_end =
+            !self.symbols.is_empty() && self.symbols.iter().all(|x| x.synced_at_end);
+    }
+
+    /// The first symbol's row (the only one of a single-symbol capture).
+    pub fn first(&self) -> Option<&SymbolSummary> {
+        self.symbols.first()
     }
 
     /// Frames or lines that could not be used.
@@ -166,12 +196,13 @@ impl std::fmt::Display for L2Summary {
                 },
             )
         };
+        let n = self.symbols.len();
         writeln!(
             f,
-            "format:        {} ({} capture, {} symbols)",
+            "format:        {} ({} capture, {n} symbol{})",
             self.format,
             self.container,
-            self.symbols.len()
+            if n == 1 { "" } else { "s" }
         )?;
         writeln!(
             f,
@@ -187,8 +218,16 @@ impl std::fmt::Display for L2Summary {
         }
         writeln!(
             f,
-            "book:          {} snapshots, {} updates applied, {} trades, {} resyncs",
-            self.snapshots, self.updates, self.trades, self.resyncs
+            "book:          {} snapshots, {} updates applied, {} trades, {} resyncs, {} at end",
+            self.snapshots,
+            self.updates,
+            self.trades,
+            self.resyncs,
+            if self.synced_at_end {
+                "synced"
+            } else {
+                "UNSYNCED"
+            }
         )?;
         if self.checksum_ok + self.checksum_bad + self.checksum_unverified > 0 {
             writeln!(
@@ -197,22 +236,29 @@ impl std::fmt::Display for L2Summary {
                 self.checksum_ok, self.checksum_bad, self.checksum_unverified
             )?;
         }
+        if self.depth > 0 {
+            writeln!(
+                f,
+                "diffs:         {} decoded, {} applied, {} stale dropped (older than the snapshot)",
+                self.depth, self.applied, self.stale_dropped
+            )?;
+        }
         writeln!(
             f,
-            "tickers:       {} aligned with the book compared, {} equal",
-            self.tickers_compared, self.tickers_equal
+            "tickers:       {} received, {} aligned with the book compared, {} equal",
+            self.tickers, self.tickers_compared, self.tickers_equal
         )?;
         writeln!(f, "bbo changes:   {}", self.bbo_changes)?;
         writeln!(f, "per symbol:")?;
         writeln!(
             f,
-            "  {:<12} {:>6} {:>5} {:>7} {:>9} {:>9}  {:<28} {:<28}",
-            "symbol", "updates", "resync", "unsync s", "tick cmp", "tick eq", "bid", "ask"
+            "  {:<12} {:>6} {:>5} {:>7} {:>9} {:>9}  {:<28} ask",
+            "symbol", "updates", "resync", "unsync s", "tick cmp", "tick eq", "bid"
         )?;
         for s in &self.symbols {
             writeln!(
                 f,
-                "  {:<12} {:>6} {:>5} {:>7.3}{} {:>9} {:>9}  {:<28} {:<28}",
+                "  {:<12} {:>6} {:>5} {:>7.3}{} {:>9} {:>9}  {:<28} {}",
                 s.symbol,
                 s.updates,
                 s.resyncs,

@@ -2,6 +2,7 @@
 
 /// The hex digest on the last line of a run's stdout (`digest: <hex>`); panics, showing the
 /// output, when the last line is not a digest.
+#[allow(dead_code)] // not every test binary reads digests
 pub fn digest_in(stdout: &str) -> String {
     let last = stdout.lines().last().unwrap_or_default();
     let hex = last
@@ -31,4 +32,73 @@ pub fn count_before(text: &str, prefix: &str, word: &str) -> u64 {
         .trim_start_matches('(')
         .parse()
         .unwrap_or_else(|_| panic!("no number before {word:?} in {line:?}"))
+}
+
+/// A `Write` whose bytes stay readable after it was handed out (a BBO CSV target).
+#[derive(Clone, Default)]
+#[allow(dead_code)] // not every test binary replays price levels
+pub struct SharedBuf(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// BBO CSV rows without their receive timestamps (a live clock's, necessarily different).
+#[allow(dead_code)] // not every test binary replays price levels
+pub fn bbo_rows(csv: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(csv)
+        .lines()
+        .skip(1)
+        .map(|l| l.split_once(',').map_or(l, |(_, rest)| rest).to_owned())
+        .collect()
+}
+
+/// A price-level capture replayed from its file, as `ticklane replay` does.
+#[allow(dead_code)] // not every test binary replays price levels
+pub struct FileReplay {
+    /// Each symbol's final top levels (both sides), by name.
+    pub tops: std::collections::BTreeMap<String, ticklane_replay::live_ws::TopLevels>,
+    /// The BBO CSV rows without their receive times.
+    pub rows: Vec<String>,
+    /// The summary.
+    pub summary: ticklane_replay::l2state::L2Summary,
+}
+
+/// Replays the capture at `path` (relative to the repository root) as `format`.
+#[allow(dead_code)] // not every test binary replays price levels
+pub fn file_replay(format: ticklane_replay::venue::VenueFormat, path: &str) -> FileReplay {
+    use ticklane_replay::live_ws::{top_levels, SUMMARY_LEVELS};
+    let csv = SharedBuf::default();
+    let mut sync = ticklane_replay::venue::L2Sync::new(
+        format,
+        ticklane_replay::l2state::CryptoReplayOptions {
+            bbo_csv: Some(Box::new(csv.clone())),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let f = ticklane_replay::input::open(std::path::Path::new(path)).unwrap();
+    sync.feed_lines(std::io::BufReader::new(f.reader)).unwrap();
+    let tops = sync
+        .products()
+        .filter_map(|p| Some((p.to_owned(), top_levels(sync.book_of(p)?, SUMMARY_LEVELS))))
+        .collect();
+    let summary = sync.finish().unwrap();
+    let rows = bbo_rows(&csv.0.lock().unwrap());
+    assert_eq!(
+        rows.len() as u64,
+        summary.bbo_changes,
+        "{path}: one row per BBO change"
+    );
+    FileReplay {
+        tops,
+        rows,
+        summary,
+    }
 }
