@@ -2,7 +2,7 @@
 
 use clap::Args;
 use ticklane_engine::config::{Bound, Range};
-use ticklane_replay::pipeline::PipelineConfig;
+use ticklane_replay::stages::pipeline::PipelineConfig;
 
 /// How the threaded pipeline is laid out (shared by `replay` and `bench latency`).
 #[derive(Args)]

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use ticklane_engine::config::Range;
 use ticklane_replay::bench;
-use ticklane_replay::pipeline::PipelineConfig;
+use ticklane_replay::stages::pipeline::PipelineConfig;
 
 use crate::{in_range, input_failure, Failure};
 
@@ -37,7 +37,7 @@ pub struct ItchBenchArgs {
 }
 
 pub fn itch(a: ItchBenchArgs) -> Result<u8, Failure> {
-    let mut input = ticklane_replay::input::open(&a.file).map_err(input_failure)?;
+    let mut input = ticklane_replay::run::input::open(&a.file).map_err(input_failure)?;
     let mut data = Vec::new();
     input
         .reader
@@ -88,7 +88,7 @@ pub struct LatencyBenchArgs {
 }
 
 pub fn latency(a: LatencyBenchArgs) -> Result<u8, Failure> {
-    use ticklane_replay::pipeline::replay_itch_threaded;
+    use ticklane_replay::stages::pipeline::replay_itch_threaded;
 
     let rate = match a.rate.trim() {
         "max" => None,
@@ -107,7 +107,7 @@ pub fn latency(a: LatencyBenchArgs) -> Result<u8, Failure> {
     };
     let data = match &a.file {
         Some(path) => {
-            let mut input = ticklane_replay::input::open(path).map_err(input_failure)?;
+            let mut input = ticklane_replay::run::input::open(path).map_err(input_failure)?;
             let mut data = Vec::new();
             input
                 .reader

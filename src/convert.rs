@@ -59,7 +59,7 @@ pub struct GenItchArgs {
 }
 
 fn open_text(path: &Path) -> Result<Box<dyn BufRead>, Failure> {
-    let input = ticklane_replay::input::open(path).map_err(input_failure)?;
+    let input = ticklane_replay::run::input::open(path).map_err(input_failure)?;
     Ok(Box::new(BufReader::with_capacity(1 << 16, input.reader)))
 }
 

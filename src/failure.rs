@@ -73,8 +73,10 @@ pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
 }
 
 /// Opens a replay input (plain or gzip), mapping failures to exit 3.
-pub(crate) fn ticklane_replay_input(p: &Path) -> Result<ticklane_replay::input::Input, Failure> {
-    ticklane_replay::input::open(p)
+pub(crate) fn ticklane_replay_input(
+    p: &Path,
+) -> Result<ticklane_replay::run::input::Input, Failure> {
+    ticklane_replay::run::input::open(p)
         .with_context(|| format!("cannot open {}", p.display()))
         .map_err(input_failure)
 }

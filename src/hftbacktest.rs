@@ -26,7 +26,7 @@ pub struct HftbacktestArgs {
 
 /// Runs `ticklane convert hftbacktest`.
 pub fn convert(a: HftbacktestArgs) -> Result<u8, Failure> {
-    let input = ticklane_replay::input::open(&a.input).map_err(input_failure)?;
+    let input = ticklane_replay::run::input::open(&a.input).map_err(input_failure)?;
     let conv = convert_itch(input.reader, a.symbol.clone()).map_err(|e| {
         input_failure(anyhow::Error::new(e).context(format!("reading {}", a.input.display())))
     })?;

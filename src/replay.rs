@@ -65,7 +65,7 @@ pub(crate) struct ReplayArgs {
         value_name = "FORMAT:PATH[,label=NAME][,product=ID]",
         conflicts_with_all = ["file_arg", "format", "check", "strategy", "accept_unsynced", "symbols", "symbol"]
     )]
-    consolidated: Vec<ticklane_replay::consolidated::SourceSpec>,
+    consolidated: Vec<ticklane_replay::venue::consolidated::SourceSpec>,
     /// Input format; auto: LOBSTER when the file name is a LOBSTER message-file name, else ITCH.
     #[arg(long, value_enum, default_value_t = Format::Auto)]
     format: Format,
@@ -207,7 +207,7 @@ pub(crate) fn replay(a: ReplayArgs) -> Result<u8, Failure> {
                     return Err(input_failure(anyhow::anyhow!(
                         "--check {}: not a BBO CSV (header {}); with --spec, a LOBSTER order-book reference is the spec's venue.orderbook",
                         c.display(),
-                        ticklane_replay::bbo_csv::HEADER
+                        ticklane_replay::sink::bbo_csv::HEADER
                     )))
                 }
                 Some(_) => true,
@@ -387,7 +387,9 @@ fn from_flags(a: &ReplayArgs, registry: &Registry) -> Result<(RunSpec, bool), Fa
     let ws_journal = format == run::Format::Journal
         && File::open(&path)
             .ok()
-            .and_then(|f| ticklane_replay::live_ws::ws_journal_venue(std::io::BufReader::new(f)))
+            .and_then(|f| {
+                ticklane_replay::live::session::ws_journal_venue(std::io::BufReader::new(f))
+            })
             .is_some();
     if format == run::Format::Journal {
         refuse_on_journal(a, ws_journal)?;
@@ -402,7 +404,7 @@ fn from_flags(a: &ReplayArgs, registry: &Registry) -> Result<(RunSpec, bool), Fa
                 return Err(input_failure(anyhow::anyhow!(
                     "--check {}: not a BBO CSV (header {}); a LOBSTER order-book reference needs a LOBSTER message file",
                     c.display(),
-                    ticklane_replay::bbo_csv::HEADER
+                    ticklane_replay::sink::bbo_csv::HEADER
                 )));
             }
             spec.venue.orderbook = Some(c.clone());
@@ -570,7 +572,7 @@ fn is_bbo_csv(p: &Path) -> Result<bool, Failure> {
     )
     .read_line(&mut first)
     .with_context(|| format!("reading {}", p.display()))?;
-    Ok(first.starts_with(ticklane_replay::bbo_csv::HEADER))
+    Ok(first.starts_with(ticklane_replay::sink::bbo_csv::HEADER))
 }
 
 /// A cloneable in-memory sink (the BBO CSV captured for `--check`).

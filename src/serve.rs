@@ -176,7 +176,7 @@ fn sender(interface: Ipv4Addr, ttl: u32) -> Result<UdpSocket> {
 
 /// Loads the file's messages and each one's ITCH timestamp (ns since midnight).
 fn load(path: &std::path::Path) -> Result<Vec<Vec<u8>>, Failure> {
-    let input = ticklane_replay::input::open(path).map_err(input_failure)?;
+    let input = ticklane_replay::run::input::open(path).map_err(input_failure)?;
     let mut r = FrameReader::new(input.reader);
     let mut msgs = Vec::new();
     while let Some(f) = r.next_frame() {

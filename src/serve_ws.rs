@@ -26,8 +26,8 @@ use clap::{Args, ValueEnum};
 use ticklane_engine::book::L2Book;
 use ticklane_engine::config::Range;
 use ticklane_engine::{Px, Side};
-use ticklane_replay::capture::{classify, CaptureLine};
-use ticklane_replay::l2state::CryptoReplayOptions;
+use ticklane_replay::stages::l2::CryptoReplayOptions;
+use ticklane_replay::venue::capture::{classify, CaptureLine};
 use ticklane_replay::venue::{L2Sync, VenueFormat};
 use tungstenite::{Message, WebSocket};
 
@@ -437,7 +437,7 @@ fn wait_serving(
 }
 
 pub(crate) fn ws(a: ServeWsArgs) -> Result<u8, Failure> {
-    let input = ticklane_replay::input::open(&a.capture)
+    let input = ticklane_replay::run::input::open(&a.capture)
         .with_context(|| format!("cannot open {}", a.capture.display()))
         .map_err(input_failure)?;
     let mut reader = std::io::BufReader::with_capacity(1 << 16, input.reader);

@@ -30,15 +30,5 @@ pub mod sink;
 pub mod stages;
 pub mod venue;
 
-// The paths these modules had before they were grouped by concern, kept for existing users.
-pub use backtest::l2 as l2backtest;
-pub use bench::latency_report;
-pub use l3::{itch, journal, lobster, summary};
-pub use live::session as live_ws;
-pub use run::input;
-pub use sink::{bbo_csv, digest, signals};
-pub use stages::{l2 as l2state, output, pipeline};
-pub use venue::{capture, coinbase, consolidated, kraken};
-
-pub use itch::{replay_itch, replay_itch_with, ItchEngine, ItchReplayOptions, ReplayError};
-pub use summary::Summary;
+pub use l3::itch::{replay_itch, replay_itch_with, ItchEngine, ItchReplayOptions, ReplayError};
+pub use l3::summary::Summary;

@@ -2,7 +2,7 @@
 
 use std::io::BufReader;
 
-use ticklane_replay::l2state::{replay_l2, CryptoReplayOptions, L2Summary};
+use ticklane_replay::stages::l2::{replay_l2, CryptoReplayOptions, L2Summary};
 use ticklane_replay::venue::VenueFormat;
 
 fn open(name: &str) -> BufReader<flate2::read::MultiGzDecoder<std::fs::File>> {

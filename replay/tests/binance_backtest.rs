@@ -8,8 +8,8 @@ use ticklane_engine::exec::Liquidity;
 use ticklane_engine::strategy::{Action, Ctx, OrderIntent, Strategy, Tif};
 use ticklane_engine::{Px, Qty, Side};
 use ticklane_replay::backtest::BacktestOptions;
-use ticklane_replay::l2state::{replay_l2, CryptoReplayError, CryptoReplayOptions, L2Summary};
 use ticklane_replay::report::FillRecord;
+use ticklane_replay::stages::l2::{replay_l2, CryptoReplayError, CryptoReplayOptions, L2Summary};
 use ticklane_replay::venue::VenueFormat;
 
 /// 1e-8 units: "100.00" is 100 * E8.
@@ -232,7 +232,7 @@ fn fifo_is_refused_on_l2_data() {
 fn real_run(strategy_toml: &str) -> L2Summary {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/data/binance/spot_btcusdt_20240808.gz");
-    let input = ticklane_replay::input::open(&p).unwrap();
+    let input = ticklane_replay::run::input::open(&p).unwrap();
     let mut bt = BacktestOptions::default();
     bt.sim.queue = QueueKind::Conservative;
     let mm = ticklane_strategies::build("market_maker", Some(strategy_toml)).unwrap();
@@ -275,7 +275,7 @@ fn a_real_capture_backtest_is_deterministic_and_trades() {
         .join("../../shared/data/binance/spot_btcusdt_20240808.gz");
     let plain = replay_l2(
         VenueFormat::Binance,
-        std::io::BufReader::new(ticklane_replay::input::open(&p).unwrap().reader),
+        std::io::BufReader::new(ticklane_replay::run::input::open(&p).unwrap().reader),
         CryptoReplayOptions::default(),
     )
     .unwrap();

@@ -1,7 +1,7 @@
 //! Hand-built Binance sync edges: diffs before the snapshot, stale diffs, a gap in U/u (spot),
 //! a `pu` mismatch (USD-M futures), each ending in a resynced book or an invalid one.
 
-use ticklane_replay::l2state::{replay_l2, CryptoReplayOptions, L2Summary};
+use ticklane_replay::stages::l2::{replay_l2, CryptoReplayOptions, L2Summary};
 use ticklane_replay::venue::VenueFormat;
 
 fn spot(u0: u64, u1: u64, bid: &str) -> String {

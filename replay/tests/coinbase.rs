@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use ticklane_replay::coinbase::{replay_coinbase, CryptoReplayOptions};
-use ticklane_replay::l2state::L2Summary;
+use ticklane_replay::stages::l2::L2Summary;
+use ticklane_replay::venue::coinbase::{replay_coinbase, CryptoReplayOptions};
 
 fn capture() -> Vec<u8> {
     let p = format!(

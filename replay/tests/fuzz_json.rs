@@ -9,9 +9,9 @@ use ticklane_feeds::coinbase::CoinbaseDecoder;
 use ticklane_feeds::coinbase_advanced::AdvancedDecoder;
 use ticklane_feeds::json::Precision;
 use ticklane_feeds::kraken::KrakenDecoder;
-use ticklane_replay::coinbase::replay_coinbase;
-use ticklane_replay::kraken::replay_kraken;
-use ticklane_replay::l2state::{CryptoReplayOptions, L2Summary};
+use ticklane_replay::stages::l2::{CryptoReplayOptions, L2Summary};
+use ticklane_replay::venue::coinbase::replay_coinbase;
+use ticklane_replay::venue::kraken::replay_kraken;
 
 /// Real frames: from the Binance spot capture, COINBASE.ws.28.0, KRAKEN.ws.48/49.0, and the
 /// two v1/v2 book shapes Kraken documents.

@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use ticklane_feeds::itch::framing::FrameReader;
-use ticklane_replay::{input, replay_itch, replay_itch_with, ItchReplayOptions};
+use ticklane_replay::run::input;
+use ticklane_replay::{replay_itch, replay_itch_with, ItchReplayOptions};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -52,7 +53,7 @@ fn run(path: &str, symbols: Vec<String>, strategy: Option<&str>) -> String {
 /// A Binance capture replayed as `ticklane replay --format binance` does.
 fn run_binance(path: &str) -> String {
     let inp = input::open(&root().join(path)).unwrap_or_else(|e| panic!("{e}"));
-    let s = ticklane_replay::l2state::replay_l2(
+    let s = ticklane_replay::stages::l2::replay_l2(
         ticklane_replay::venue::VenueFormat::Binance,
         std::io::BufReader::new(inp.reader),
         Default::default(),

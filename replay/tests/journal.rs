@@ -8,8 +8,9 @@ use ticklane_engine::strategy::NoStrategy;
 use ticklane_feeds::itch::framing::FrameReader;
 use ticklane_feeds::journal::{range_payload, JournalWriter, RecordKind};
 use ticklane_feeds::moldudp64::{end_of_session, PacketBuilder};
-use ticklane_replay::journal::replay_journal_with;
-use ticklane_replay::{input, replay_itch, ItchReplayOptions};
+use ticklane_replay::l3::journal::replay_journal_with;
+use ticklane_replay::run::input;
+use ticklane_replay::{replay_itch, ItchReplayOptions};
 
 const SESSION: [u8; 10] = *b"AAPL000001";
 

@@ -4,8 +4,8 @@
 
 use std::io::{BufReader, Write};
 
-use ticklane_replay::coinbase::{replay_coinbase, CryptoReplayOptions};
-use ticklane_replay::l2state::L2Summary;
+use ticklane_replay::stages::l2::L2Summary;
+use ticklane_replay::venue::coinbase::{replay_coinbase, CryptoReplayOptions};
 
 fn read(rel: &str) -> String {
     std::fs::read_to_string(format!("{}/{rel}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -60,7 +60,7 @@ fn jsonl_excerpt_replays_like_the_raw_capture_in_every_container() {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     enc.write_all(jsonl.as_bytes()).unwrap();
     std::fs::write(&gz, enc.finish().unwrap()).unwrap();
-    let input = ticklane_replay::input::open(&gz).unwrap();
+    let input = ticklane_replay::run::input::open(&gz).unwrap();
     let d = replay_coinbase(BufReader::new(input.reader), CryptoReplayOptions::default()).unwrap();
     assert_eq!(d.digest, a.digest);
     std::fs::remove_dir_all(&dir).unwrap();

@@ -3,8 +3,8 @@
 //! captures in ../shared/data/cryptofeed.
 
 use ticklane_feeds::json::Precision;
-use ticklane_replay::kraken::replay_kraken;
-use ticklane_replay::l2state::{CryptoReplayOptions, L2Summary};
+use ticklane_replay::stages::l2::{CryptoReplayOptions, L2Summary};
+use ticklane_replay::venue::kraken::replay_kraken;
 
 fn opts(depth: Option<usize>, accept_unsynced: bool) -> CryptoReplayOptions<'static> {
     CryptoReplayOptions {

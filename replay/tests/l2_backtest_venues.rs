@@ -8,8 +8,8 @@ use ticklane_engine::exec::Liquidity;
 use ticklane_engine::strategy::{Action, Ctx, OrderIntent, Strategy, Tif};
 use ticklane_engine::{Px, Qty, Side};
 use ticklane_replay::backtest::BacktestOptions;
-use ticklane_replay::coinbase::replay_coinbase;
-use ticklane_replay::l2state::{CryptoReplayOptions, L2Summary};
+use ticklane_replay::stages::l2::{CryptoReplayOptions, L2Summary};
+use ticklane_replay::venue::coinbase::replay_coinbase;
 
 const E8: i64 = 100_000_000;
 
@@ -109,7 +109,7 @@ fn coinbase_conservative_queue_scenario() {
 fn capture(backtest: bool) -> L2Summary {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/data/cryptofeed/COINBASE.ws.28.0");
-    let input = ticklane_replay::input::open(&p).unwrap();
+    let input = ticklane_replay::run::input::open(&p).unwrap();
     let mut opts = CryptoReplayOptions::default();
     if backtest {
         let mut bt = BacktestOptions::default();

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use ticklane_engine::wait::WaitStrategy;
 use ticklane_replay::backtest::ExecConfig;
-use ticklane_replay::l2state::{replay_l2, CryptoReplayOptions, L2Summary};
-use ticklane_replay::pipeline::{replay_l2_threaded, PipelineConfig};
+use ticklane_replay::stages::l2::{replay_l2, CryptoReplayOptions, L2Summary};
+use ticklane_replay::stages::pipeline::{replay_l2_threaded, PipelineConfig};
 use ticklane_replay::venue::VenueFormat;
 
 const COINBASE_28: &str = "../../shared/data/cryptofeed/COINBASE.ws.28.0";
@@ -31,7 +31,7 @@ fn opts(accept_unsynced: bool) -> CryptoReplayOptions<'static> {
 }
 
 fn open(path: &str) -> Box<dyn std::io::Read + Send> {
-    ticklane_replay::input::open(Path::new(path))
+    ticklane_replay::run::input::open(Path::new(path))
         .unwrap_or_else(|e| panic!("{path}: {e}"))
         .reader
 }

@@ -4,7 +4,7 @@
 use std::io::{BufReader, Cursor, Read};
 
 use ticklane_feeds::lobster::to_itch::ConvertOptions;
-use ticklane_replay::lobster::{replay_lobster, CheckReport};
+use ticklane_replay::l3::lobster::{replay_lobster, CheckReport};
 use ticklane_replay::ItchReplayOptions;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/lobster/");

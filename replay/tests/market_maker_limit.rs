@@ -11,7 +11,7 @@ use ticklane_engine::exec::queue::QueueKind;
 use ticklane_feeds::itch::framing::FrameReader;
 use ticklane_feeds::itch::synth::{generate, SynthConfig};
 use ticklane_replay::backtest::{BacktestData, BacktestOptions, ExecConfig};
-use ticklane_replay::l2state::{replay_l2, CryptoReplayOptions};
+use ticklane_replay::stages::l2::{replay_l2, CryptoReplayOptions};
 use ticklane_replay::venue::VenueFormat;
 use ticklane_replay::{replay_itch_with, ItchReplayOptions};
 
@@ -107,7 +107,7 @@ fn binance(size: u64, max: u64) -> BacktestData {
         )),
         ..Default::default()
     };
-    let input = ticklane_replay::input::open(&p).unwrap();
+    let input = ticklane_replay::run::input::open(&p).unwrap();
     let s = replay_l2(
         VenueFormat::Binance,
         std::io::BufReader::new(input.reader),

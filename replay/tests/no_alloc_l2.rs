@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use ticklane_replay::l2state::{CryptoReplayOptions, L2Replay};
+use ticklane_replay::stages::l2::{CryptoReplayOptions, L2Replay};
 use ticklane_replay::venue::VenueFormat;
 
 mod common;
@@ -19,7 +19,7 @@ static GLOBAL: Counting = Counting;
 /// the number of messages in that half.
 fn allocs_once_warm(format: VenueFormat, path: &str) -> (u64, u64) {
     let mut text = Vec::new();
-    ticklane_replay::input::open(Path::new(path))
+    ticklane_replay::run::input::open(Path::new(path))
         .unwrap()
         .reader
         .read_to_end(&mut text)

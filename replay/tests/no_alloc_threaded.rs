@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use ticklane_feeds::itch::framing::FrameReader;
 use ticklane_feeds::itch::synth::{generate, SynthConfig};
-use ticklane_replay::pipeline::{replay_itch_threaded, PipelineConfig};
+use ticklane_replay::stages::pipeline::{replay_itch_threaded, PipelineConfig};
 use ticklane_replay::ItchReplayOptions;
 
 mod common;

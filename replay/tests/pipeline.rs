@@ -5,7 +5,7 @@
 use ticklane_engine::wait::WaitStrategy;
 use ticklane_feeds::itch::framing::FrameReader;
 use ticklane_feeds::itch::synth::{generate, SynthConfig};
-use ticklane_replay::pipeline::{replay_itch_threaded, PipelineConfig};
+use ticklane_replay::stages::pipeline::{replay_itch_threaded, PipelineConfig};
 use ticklane_replay::{replay_itch, ItchReplayOptions, Summary};
 
 const SAMPLE: &str = concat!(

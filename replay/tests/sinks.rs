@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 
 use ticklane_engine::wait::WaitStrategy;
 use ticklane_feeds::itch::framing::FrameReader;
-use ticklane_replay::l2state::{replay_l2, CryptoReplayOptions};
-use ticklane_replay::output::{Output, OutputKind};
-use ticklane_replay::pipeline::{replay_itch_threaded, replay_l2_threaded, PipelineConfig};
 use ticklane_replay::sink::Sink;
+use ticklane_replay::stages::l2::{replay_l2, CryptoReplayOptions};
+use ticklane_replay::stages::output::{Output, OutputKind};
+use ticklane_replay::stages::pipeline::{replay_itch_threaded, replay_l2_threaded, PipelineConfig};
 use ticklane_replay::venue::VenueFormat;
 use ticklane_replay::{replay_itch, ItchReplayOptions};
 
@@ -106,7 +106,7 @@ fn an_itch_sink_sees_every_top_of_book_change_in_input_order_in_every_layout() {
 #[test]
 fn a_crypto_sink_sees_the_same_stream_inline_and_threaded() {
     let path = data("coinbase_skl-gbp.jsonl");
-    let open = || ticklane_replay::input::open(&path).unwrap().reader;
+    let open = || ticklane_replay::run::input::open(&path).unwrap().reader;
     let rec = Recording::default();
     let s = replay_l2(
         VenueFormat::Coinbase,

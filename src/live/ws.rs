@@ -10,9 +10,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use ticklane_replay::live::config::LiveConfig;
+use ticklane_replay::live::session::WsVenue;
 use ticklane_replay::live::write_summary_json;
 use ticklane_replay::live::ws::WsDaemon;
-use ticklane_replay::live_ws::WsVenue;
 
 use super::{http, live_failure, stop_on_signals, strategy_toml};
 use crate::Failure;

@@ -14,7 +14,7 @@ use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 
 use std::time::{Duration, Instant};
 
-use ticklane_replay::live_ws::{TopLevels, SUMMARY_LEVELS};
+use ticklane_replay::live::session::{TopLevels, SUMMARY_LEVELS};
 use ticklane_replay::venue::VenueFormat;
 
 mod common;

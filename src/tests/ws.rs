@@ -11,12 +11,12 @@ use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use ticklane_feeds::journal::{JournalReader, JournalWriter, RecordKind};
-use ticklane_replay::l2state::L2Summary;
+use ticklane_replay::stages::l2::L2Summary;
 use ticklane_replay::venue::VenueFormat;
 
 mod common;
 use common::{bbo_rows, file_replay, SharedBuf};
-use ticklane_replay::live_ws::{
+use ticklane_replay::live::session::{
     replay_ws_journal, run_ws, TopLevels, WsCounters, WsRunSummary, WsSourceConfig, SUMMARY_LEVELS,
 };
 
@@ -485,7 +485,7 @@ fn coinbase_ten_products_live_equal_the_file_replay() {
 
 fn futures_cfg(port: u16) -> WsSourceConfig {
     let mut cfg = binance_cfg(port);
-    cfg.venue = ticklane_replay::live_ws::WsVenue::BinanceFutures;
+    cfg.venue = ticklane_replay::live::session::WsVenue::BinanceFutures;
     cfg.channels = Some(vec![
         "depth@0ms".into(),
         "trade".into(),

@@ -9,7 +9,7 @@
 
 use ticklane_feeds::binance::split_capture_line;
 use ticklane_feeds::cryptofeed::parse_line;
-use ticklane_replay::capture::{classify, CaptureLine, Container, SeenContainers};
+use ticklane_replay::venue::capture::{classify, CaptureLine, Container, SeenContainers};
 
 /// The harness.
 pub fn run(data: &[u8]) {

@@ -15,7 +15,7 @@ use ticklane_engine::exec::latency::{ActionKind, Empirical, LatencyModel};
 use ticklane_engine::Nanos;
 use ticklane_feeds::itch::framing::FrameReader;
 use ticklane_replay::backtest::{BacktestOptions, ExecConfig};
-use ticklane_replay::live_ws::WsSourceConfig;
+use ticklane_replay::live::session::WsSourceConfig;
 use ticklane_replay::{replay_itch_with, ItchReplayOptions};
 
 /// The built-in strategies, in selector order after the execution config.

@@ -12,8 +12,8 @@ use ticklane_engine::strategy::NoStrategy;
 use ticklane_feeds::journal::{
     JournalError, JournalReader, BODY_FIXED, HEADER_LEN, MAX_BODY, RECORD_PREFIX,
 };
-use ticklane_replay::journal::replay_journal_with;
-use ticklane_replay::live_ws::{replay_ws_journal, ws_journal_venue, WsCounters};
+use ticklane_replay::l3::journal::replay_journal_with;
+use ticklane_replay::live::session::{replay_ws_journal, ws_journal_venue, WsCounters};
 use ticklane_replay::ItchReplayOptions;
 
 /// The harness.

@@ -14,8 +14,8 @@ use ticklane_engine::strategy::Strategy;
 use ticklane_feeds::itch::framing::FrameReader;
 use ticklane_feeds::lobster::to_itch::{convert, ConvertOptions};
 use ticklane_replay::backtest::{BacktestOptions, ExecConfig};
-use ticklane_replay::l2state::{replay_l2, CryptoReplayOptions};
-use ticklane_replay::lobster::replay_lobster;
+use ticklane_replay::l3::lobster::replay_lobster;
+use ticklane_replay::stages::l2::{replay_l2, CryptoReplayOptions};
 use ticklane_replay::venue::VenueFormat;
 use ticklane_replay::{replay_itch_with, ItchReplayOptions};
 

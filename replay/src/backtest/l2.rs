@@ -31,7 +31,7 @@ use ticklane_engine::{InstrumentIdx, Nanos};
 pub use ticklane_engine::exec::sim::L2Change;
 
 use crate::backtest::{BacktestData, BacktestOptions, BacktestSummary, Recorder};
-use crate::output::{exec_output, Output, OutputKind};
+use crate::stages::output::{exec_output, Output, OutputKind};
 
 /// Why an L2 backtest cannot run.
 #[derive(Debug, thiserror::Error)]

@@ -17,8 +17,8 @@ use ticklane_engine::exec::ledger::{Ledger, MONEY_PER_TICK_LOT};
 use ticklane_engine::exec::sim::SimCounts;
 use ticklane_engine::Nanos;
 
-use crate::output::{Output, OutputKind};
 use crate::report::{EquitySample, FillRecord, OrderCounts};
+use crate::stages::output::{Output, OutputKind};
 
 /// Books fills and samples equity from the ordered output stream.
 pub struct Recorder {
@@ -354,7 +354,7 @@ mod tests {
             kind: OutputKind::Trade {
                 px: Px(1),
                 qty: Qty(1),
-                kind: crate::output::TradeKind::NonDisplayed,
+                kind: crate::stages::output::TradeKind::NonDisplayed,
             },
             stamp: 0,
         };

@@ -1,13 +1,13 @@
 //! The report of a threaded pipeline driven at a target rate (`ticklane bench latency`): the
 //! per-hop latency percentiles and ring high-water marks as a table, and the histograms as
-//! HdrHistogram percentile files and an SVG plot ([`crate::latency_report`]).
+//! HdrHistogram percentile files and an SVG plot ([`crate::bench::latency_report`]).
 
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
 
-use crate::latency_report::{svg_plot, write_hgrm};
-use crate::pipeline::PipelineRun;
+use crate::bench::latency_report::{svg_plot, write_hgrm};
+use crate::stages::pipeline::PipelineRun;
 
 /// Why the report files could not be written.
 #[derive(Debug, thiserror::Error)]

@@ -11,8 +11,8 @@ use ticklane_engine::InstrumentIdx;
 use ticklane_feeds::itch::framing::{FrameError, FrameReader};
 use ticklane_feeds::itch::msg::MESSAGE_TYPES;
 
+use crate::l3::summary::{BboLine, ErrorCounts, Summary, Truncated};
 use crate::stages::{BookStage, DecodeStage, OutputStage};
-use crate::summary::{BboLine, ErrorCounts, Summary, Truncated};
 use ticklane_engine::strategy::{NoStrategy, Strategy};
 
 /// What to replay and what to write besides the summary.
@@ -30,7 +30,7 @@ pub struct ItchReplayOptions<'a> {
     /// Write the strategy's signals here.
     pub signals: Option<Box<dyn Write + 'a>>,
     /// Format of `signals`.
-    pub signal_format: Option<crate::signals::SignalFormat>,
+    pub signal_format: Option<crate::sink::signals::SignalFormat>,
     /// Run the strategy's orders through the execution simulator with these options and keep
     /// accounts, a trade log and an equity curve (`None`: orders are still simulated, with the
     /// default simulator, but not accounted).
@@ -57,10 +57,10 @@ impl<'a> ItchReplayOptions<'a> {
     ) -> Result<OutputStage<'a>, ReplayError> {
         let out = OutputStage::new(&self.symbols, self.bbo_csv.take()).map_err(csv_err)?;
         let sink = self.signals.take().map(|w| {
-            crate::signals::SignalSink::new(
+            crate::sink::signals::SignalSink::new(
                 w,
                 self.signal_format
-                    .unwrap_or(crate::signals::SignalFormat::JsonLines),
+                    .unwrap_or(crate::sink::signals::SignalFormat::JsonLines),
                 strategy,
             )
         });

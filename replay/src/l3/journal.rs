@@ -12,9 +12,9 @@ use ticklane_engine::strategy::Strategy;
 use ticklane_feeds::arbiter::{Arbiter, ArbiterConfig, ArbiterStats};
 use ticklane_feeds::journal::{Cut, JournalError, JournalReader, RecordKind};
 
-use crate::itch::{csv_err, summarize, ItchReplayOptions, ReplayError};
+use crate::l3::itch::{csv_err, summarize, ItchReplayOptions, ReplayError};
+use crate::l3::summary::{ErrorCounts, Summary};
 use crate::stages::{BookStage, DecodeStage, OutputStage};
-use crate::summary::{ErrorCounts, Summary};
 
 /// What the journal itself held, besides the market data.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

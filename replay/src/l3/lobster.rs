@@ -23,9 +23,9 @@ use ticklane_feeds::lobster::to_itch::{
 };
 use ticklane_feeds::lobster::LobsterKind;
 
-use crate::itch::{summarize, ItchReplayOptions, ReplayError};
+use crate::l3::itch::{summarize, ItchReplayOptions, ReplayError};
+use crate::l3::summary::{ErrorCounts, Summary};
 use crate::stages::{BookStage, DecodeStage, OutputStage};
-use crate::summary::{ErrorCounts, Summary};
 
 /// Levels of one side, best first, as `(price, size)`.
 pub type Levels = Vec<(i64, u64)>;

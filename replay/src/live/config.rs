@@ -10,8 +10,8 @@
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 
-use crate::live_ws::{WsSourceConfig, WsVenue};
-use crate::pipeline::PipelineConfig;
+use crate::live::session::{WsSourceConfig, WsVenue};
+use crate::stages::pipeline::PipelineConfig;
 use serde::{Deserialize, Deserializer};
 use ticklane_engine::config::{Range, RangeError};
 use ticklane_feeds::arbiter::ArbiterConfig;

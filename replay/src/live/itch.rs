@@ -38,8 +38,8 @@ use super::metrics::{
 use super::recv::{realtime_ns, Receiver, RecvStats};
 use super::ring::{copy_into, prefault, wait_room, RingReader};
 use super::LiveError;
-use crate::journal::ReleasedStages;
-use crate::pipeline::{replay_itch_threaded_with, PipelineConfig, PipelineRun, EPOCH};
+use crate::l3::journal::ReleasedStages;
+use crate::stages::pipeline::{replay_itch_threaded_with, PipelineConfig, PipelineRun, EPOCH};
 use crate::{ItchReplayOptions, ReplayError, Summary};
 
 /// Bytes of the ring between the receive thread and the threaded pipeline.

@@ -519,13 +519,13 @@ impl Collector for ItchCollector {
 }
 
 /// Exposes a websocket source's counters (the live crypto runner's
-/// [`crate::live_ws::WsCounters`]), its connection state, and per instrument its
+/// [`crate::live::session::WsCounters`]), its connection state, and per instrument its
 /// book's validity and staleness.
 pub struct WsCollector {
     /// The source's name (the `source` label).
     pub source: String,
     /// What the runner publishes.
-    pub counters: Arc<crate::live_ws::WsCounters>,
+    pub counters: Arc<crate::live::session::WsCounters>,
     /// Wall clock for staleness (the live clock).
     pub now_ns: fn() -> u64,
 }

@@ -13,7 +13,7 @@
 //! ```
 //!
 //! Why it lives here and not in the binary: a live run and a replay of its journal go through
-//! the same code ([`crate::journal::ReleasedStages`], [`crate::live_ws`]), and another front end
+//! the same code ([`crate::l3::journal::ReleasedStages`], [`crate::live::session`]), and another front end
 //! (a test, a plugin's own binary) can run the daemon without the command line. The binary
 //! keeps what is specific to one process: flags, reading the config file, opening and joining
 //! sockets, signal handlers, the HTTP endpoint serving [`metrics::MetricsRegistry`], and
@@ -31,7 +31,7 @@ pub mod ws;
 
 use std::path::Path;
 
-use crate::live_ws::WsRunError;
+use crate::live::session::WsRunError;
 use crate::ReplayError;
 
 /// Why the daemon could not start or finish. Every variant's message says what failed and

@@ -34,9 +34,9 @@ use ticklane_feeds::journal::{JournalError, JournalReader, JournalWriter, Record
 use ticklane_feeds::rest::{depth_url, DepthApi, RestClient};
 use ticklane_feeds::ws::{Flow, WallClock, WsClient, WsClientConfig, WsEvent};
 
+use crate::backtest::l2::L2BacktestError;
 use crate::backtest::BacktestOptions;
-use crate::l2backtest::L2BacktestError;
-use crate::l2state::{CryptoReplayError, CryptoReplayOptions, L2Summary};
+use crate::stages::l2::{CryptoReplayError, CryptoReplayOptions, L2Summary};
 use crate::venue::{L2Sync, VenueFormat};
 
 /// The venue of a websocket source.
@@ -112,7 +112,7 @@ fn d_rest_timeout_ms() -> u64 {
 /// error naming the key.
 ///
 /// ```
-/// let cfg: ticklane_replay::live_ws::WsSourceConfig = toml::from_str(r#"
+/// let cfg: ticklane_replay::live::session::WsSourceConfig = toml::from_str(r#"
 ///     venue = "binance"
 ///     url = "wss://stream.binance.com:9443/ws"
 ///     symbols = ["BTCUSDT"]
@@ -122,7 +122,7 @@ fn d_rest_timeout_ms() -> u64 {
 /// assert_eq!(cfg.subscribe_messages().unwrap(), vec![
 ///     r#"{"method":"SUBSCRIBE","params":["btcusdt@depth@100ms","btcusdt@trade","btcusdt@bookTicker"],"id":1}"#.to_owned()
 /// ]);
-/// assert!(toml::from_str::<ticklane_replay::live_ws::WsSourceConfig>("venue = \"binance\"\nurl = \"x\"\nsymbol = \"y\"").is_err());
+/// assert!(toml::from_str::<ticklane_replay::live::session::WsSourceConfig>("venue = \"binance\"\nurl = \"x\"\nsymbol = \"y\"").is_err());
 /// ```
 #[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -508,7 +508,7 @@ pub enum SyncChange {
 
 /// A strategy paper-traded against the execution simulator on a websocket source's books, with
 /// the backtest's options: exactly the L2 backtest of a capture replay (see
-/// [`crate::l2backtest`]), driven by the frames as they arrive.
+/// [`crate::backtest::l2`]), driven by the frames as they arrive.
 pub type WsBacktest<'a> = (Box<dyn Strategy + 'a>, BacktestOptions);
 
 impl<'a> WsSession<'a> {

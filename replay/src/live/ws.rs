@@ -33,7 +33,7 @@ use super::metrics::{MetricsRegistry, WsCollector};
 use super::recv::realtime_ns;
 use super::LiveError;
 use crate::backtest::BacktestOptions;
-use crate::live_ws::{run_ws, WsBacktest, WsCounters, WsRunSummary};
+use crate::live::session::{run_ws, WsBacktest, WsCounters, WsRunSummary};
 
 /// A strategy and the simulator options it paper-trades with.
 pub type WsStrategy = (Box<dyn Strategy + Send>, BacktestOptions);

@@ -22,16 +22,16 @@ use ticklane_feeds::itch::framing::FrameReader;
 use ticklane_strategies::{Registry, RegistryError};
 
 use crate::backtest::{BacktestOptions, ExecConfigError};
-use crate::consolidated::{ConsolidatedError, ConsolidatedOptions, ConsolidatedSummary};
-use crate::consolidated::{SourceSpec, VenueFormat};
-use crate::input::InputError;
-use crate::journal::JournalStats;
-use crate::l2state::{CryptoReplayError, CryptoReplayOptions, L2Summary};
-use crate::live_ws::{WsJournalStats, WsRunError, WsRunSummary};
-use crate::lobster::CheckReport;
-use crate::pipeline::{HopLatency, PipelineConfig};
+use crate::l3::journal::JournalStats;
+use crate::l3::lobster::CheckReport;
+use crate::live::session::{WsJournalStats, WsRunError, WsRunSummary};
 use crate::report::ReportInput;
-use crate::signals::SignalFormat;
+use crate::run::input::InputError;
+use crate::sink::signals::SignalFormat;
+use crate::stages::l2::{CryptoReplayError, CryptoReplayOptions, L2Summary};
+use crate::stages::pipeline::{HopLatency, PipelineConfig};
+use crate::venue::consolidated::{ConsolidatedError, ConsolidatedOptions, ConsolidatedSummary};
+use crate::venue::consolidated::{SourceSpec, VenueFormat};
 use crate::{ItchReplayOptions, ReplayError, Summary};
 
 pub use record::{legacy_config, manifest_for, RecordError};
@@ -353,7 +353,7 @@ fn run_itch(
     mut hooks: RunHooks<'_>,
 ) -> Result<Outcome, RunError> {
     let path = the_input(spec);
-    let input = crate::input::open(path)?;
+    let input = crate::run::input::open(path)?;
     let mut opts = ItchReplayOptions {
         symbols: spec.options.symbols.clone(),
         top_n: spec.outputs.top,
@@ -394,7 +394,7 @@ fn run_itch(
             cores: layout.cores.clone(),
             wait: layout.wait,
             rate: None,
-            epoch: crate::pipeline::EPOCH,
+            epoch: crate::stages::pipeline::EPOCH,
         };
         let run = match strategy {
             Some(first) => {
@@ -405,14 +405,14 @@ fn run_itch(
                     built.extend(build_strategy(spec, registry)?);
                 }
                 let built = std::cell::RefCell::new(built);
-                crate::pipeline::replay_itch_threaded_with(reader, opts, &cfg, || {
+                crate::stages::pipeline::replay_itch_threaded_with(reader, opts, &cfg, || {
                     built
                         .borrow_mut()
                         .pop()
                         .expect("one strategy is built for each book shard")
                 })
             }
-            None => crate::pipeline::replay_itch_threaded(reader, opts, &cfg),
+            None => crate::stages::pipeline::replay_itch_threaded(reader, opts, &cfg),
         }
         .map_err(|e| replay_err(path, e))?;
         let info = PipelineInfo {
@@ -456,12 +456,12 @@ fn run_lobster(spec: &RunSpec, hooks: RunHooks<'_>) -> Result<Outcome, RunError>
             ))
         }
     };
-    let messages = crate::input::open(path)?;
+    let messages = crate::run::input::open(path)?;
     let messages = BufReader::with_capacity(1 << 16, messages.reader);
     let mut orderbook = match &spec.venue.orderbook {
         Some(p) => Some(BufReader::with_capacity(
             1 << 16,
-            crate::input::open(p)?.reader,
+            crate::run::input::open(p)?.reader,
         )),
         None => None,
     };
@@ -478,7 +478,7 @@ fn run_lobster(spec: &RunSpec, hooks: RunHooks<'_>) -> Result<Outcome, RunError>
         resync: spec.venue.resync,
     };
     let check = orderbook.is_some();
-    let (summary, stats, check) = crate::lobster::replay_lobster(
+    let (summary, stats, check) = crate::l3::lobster::replay_lobster(
         messages,
         orderbook.as_mut().map(|b| b as &mut dyn io::BufRead),
         check,
@@ -501,7 +501,7 @@ fn run_crypto(
 ) -> Result<Outcome, RunError> {
     let path = the_input(spec);
     let wire_precision = spec.wire_precision()?;
-    let input = crate::input::open(path)?;
+    let input = crate::run::input::open(path)?;
     let backtest = match build_strategy(spec, registry)? {
         Some(s) => backtest_options(spec, format, false)?.map(|o| (s as Box<dyn Strategy>, o)),
         None => None,
@@ -525,7 +525,7 @@ fn run_crypto(
     // Inline unless asked (also under `auto`): on price-level captures one thread is the fast
     // choice on small machines; the threaded layout gives the same digest.
     let reader = BufReader::with_capacity(1 << 16, input.reader);
-    let s = crate::l2state::replay_l2(venue, reader, opts).map_err(|e| l2_error(path, e))?;
+    let s = crate::stages::l2::replay_l2(venue, reader, opts).map_err(|e| l2_error(path, e))?;
     Ok(Outcome::L2(Box::new(s)))
 }
 
@@ -547,7 +547,7 @@ fn run_l2_threaded(
     venue: VenueFormat,
     input: Box<dyn std::io::Read + Send>,
     opts: CryptoReplayOptions<'_>,
-) -> Result<crate::l2state::L2Summary, RunError> {
+) -> Result<crate::stages::l2::L2Summary, RunError> {
     let format = Format::from(venue);
     let strategy = match build_strategy(spec, registry)? {
         Some(s) => backtest_options(spec, format, false)?.map(|o| (s, o)),
@@ -559,9 +559,9 @@ fn run_l2_threaded(
         cores: layout.cores.clone(),
         wait: layout.wait,
         rate: None,
-        epoch: crate::pipeline::EPOCH,
+        epoch: crate::stages::pipeline::EPOCH,
     };
-    crate::pipeline::replay_l2_threaded(venue, input, opts, strategy, &cfg)
+    crate::stages::pipeline::replay_l2_threaded(venue, input, opts, strategy, &cfg)
         .map(|(s, _)| s)
         .map_err(|e| l2_error(the_input(spec), e))
 }
@@ -574,14 +574,14 @@ fn run_journal(
     let path = the_input(spec);
     let ws = File::open(path)
         .ok()
-        .and_then(|f| crate::live_ws::ws_journal_venue(BufReader::new(f)));
+        .and_then(|f| crate::live::session::ws_journal_venue(BufReader::new(f)));
     if ws.is_none() && spec.exec.is_some() {
         return Err(SpecError::Invalid(
             "an ITCH journal replays the live daemon's path (books, the strategy, the default simulator, no accounting): exec does not apply; backtest the published file instead".into(),
         )
         .into());
     }
-    let input = crate::input::open(path)?;
+    let input = crate::run::input::open(path)?;
     let reader = BufReader::with_capacity(1 << 16, input.reader);
     let bbo_csv = bbo_sink(spec, hooks.bbo_tap)?;
     let strategy = build_strategy(spec, registry)?;
@@ -591,9 +591,9 @@ fn run_journal(
                 .map(|o| (s as Box<dyn Strategy>, o)),
             None => None,
         };
-        let counters = crate::live_ws::WsCounters::default();
+        let counters = crate::live::session::WsCounters::default();
         let (summary, stats) =
-            crate::live_ws::replay_ws_journal(reader, false, bbo_csv, &counters, backtest)
+            crate::live::session::replay_ws_journal(reader, false, bbo_csv, &counters, backtest)
                 .map_err(|e| match e {
                     WsRunError::Backtest(_) => RunError::Backtest(e.to_string()),
                     other => RunError::input(path, other),
@@ -609,8 +609,8 @@ fn run_journal(
         ..Default::default()
     };
     let run = match strategy {
-        Some(s) => crate::journal::replay_journal_with(reader, opts, s),
-        None => crate::journal::replay_journal_with(reader, opts, NoStrategy),
+        Some(s) => crate::l3::journal::replay_journal_with(reader, opts, s),
+        None => crate::l3::journal::replay_journal_with(reader, opts, NoStrategy),
     };
     let (summary, stats) = run.map_err(|e| RunError::input(path, e))?;
     Ok(Outcome::Journal {
@@ -639,7 +639,7 @@ fn run_consolidated(spec: &RunSpec, hooks: RunHooks<'_>) -> Result<Outcome, RunE
             }
         })
         .collect::<Vec<_>>();
-    crate::consolidated::check_specs(&sources).map_err(SpecError::Invalid)?;
+    crate::venue::consolidated::check_specs(&sources).map_err(SpecError::Invalid)?;
     let opts = ConsolidatedOptions {
         book_depth: spec.venue.book_depth,
         wire_precision: spec.wire_precision()?,
@@ -647,10 +647,12 @@ fn run_consolidated(spec: &RunSpec, hooks: RunHooks<'_>) -> Result<Outcome, RunE
     };
     let csv = bbo_sink(spec, hooks.bbo_tap)?;
     let s =
-        crate::consolidated::replay_consolidated(&sources, &opts, csv).map_err(|e| match e {
-            ConsolidatedError::Usage(m) => RunError::Spec(SpecError::Invalid(m)),
-            ConsolidatedError::Input { .. } => RunError::Source(e.to_string()),
-            ConsolidatedError::Output(_) => RunError::Replay(e.to_string()),
-        })?;
+        crate::venue::consolidated::replay_consolidated(&sources, &opts, csv).map_err(
+            |e| match e {
+                ConsolidatedError::Usage(m) => RunError::Spec(SpecError::Invalid(m)),
+                ConsolidatedError::Input { .. } => RunError::Source(e.to_string()),
+                ConsolidatedError::Output(_) => RunError::Replay(e.to_string()),
+            },
+        )?;
     Ok(Outcome::Consolidated(Box::new(s)))
 }

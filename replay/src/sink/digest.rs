@@ -13,7 +13,7 @@ use ticklane_engine::event::StatusKind;
 use ticklane_engine::exec::Liquidity;
 use ticklane_engine::{Digest, InstrumentIdx, Nanos, Px, Qty, Side};
 
-use crate::output::{Output, OutputKind};
+use crate::stages::output::{Output, OutputKind};
 
 /// How the digest encodes a price-level replay's outputs (one per venue family).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@
 
 use std::io;
 
-use crate::output::{Output, OutputKind};
+use crate::stages::output::{Output, OutputKind};
 
 pub mod bbo_csv;
 pub mod digest;

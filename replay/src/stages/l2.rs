@@ -5,7 +5,7 @@
 //!
 //! The book stage decides what is reported: a book's top of book only while it is synced,
 //! unless `accept_unsynced` asks for diff-built books too. It also runs a backtest's strategy on
-//! the books (see [`crate::l2backtest`]).
+//! the books (see [`crate::backtest::l2`]).
 
 use std::io::{BufRead, Write};
 
@@ -14,12 +14,12 @@ use ticklane_engine::strategy::{Strategy, TradeTick};
 use ticklane_engine::{Body, Digest, Event, InstrumentIdx, Nanos, Side};
 use ticklane_feeds::json::Precision;
 
-use crate::bbo_csv::BboCsv;
-use crate::capture::SeenContainers;
-use crate::digest::L2Encoding;
-use crate::l2backtest::{L2Backtest, L2Change};
-use crate::output::{Output, OutputKind, TradeKind};
+use crate::backtest::l2::{L2Backtest, L2Change};
+use crate::sink::bbo_csv::BboCsv;
+use crate::sink::digest::L2Encoding;
 use crate::sink::Sink;
+use crate::stages::output::{Output, OutputKind, TradeKind};
+use crate::venue::capture::SeenContainers;
 use crate::venue::{EventBuf, Frames, VenueFormat, VenueSync};
 
 /// A strategy backtested on a crypto replay.
@@ -458,7 +458,7 @@ impl L2StageResult {
 }
 
 /// The digest of a price-level run: top-of-book changes and trade prints in the venue's
-/// encoding, and the strategy's signals, fills and order updates ([`crate::digest`]).
+/// encoding, and the strategy's signals, fills and order updates ([`crate::sink::digest`]).
 pub struct L2Digest {
     digest: Digest,
     encoding: L2Encoding,
@@ -470,13 +470,13 @@ impl L2Digest {
     pub fn take(&mut self, o: &Output) {
         let d = &mut self.digest;
         match o.kind {
-            OutputKind::Bbo(k) => crate::digest::l2_bbo(d, self.encoding, o.instr, o.ts, k),
+            OutputKind::Bbo(k) => crate::sink::digest::l2_bbo(d, self.encoding, o.instr, o.ts, k),
             OutputKind::Trade {
                 px,
                 qty,
                 kind: TradeKind::Print { resting },
-            } => crate::digest::l2_trade(d, self.encoding, o.instr, o.ts, px, qty, resting),
-            _ => crate::digest::exec(d, o),
+            } => crate::sink::digest::l2_trade(d, self.encoding, o.instr, o.ts, px, qty, resting),
+            _ => crate::sink::digest::exec(d, o),
         }
     }
 }
@@ -666,7 +666,7 @@ impl<'a> L2Replay<'a> {
     ) -> Result<(), CryptoReplayError> {
         let mut line = Vec::with_capacity(1 << 16);
         loop {
-            match crate::capture::read_line(&mut input, &mut line) {
+            match crate::venue::capture::read_line(&mut input, &mut line) {
                 Ok(0) => return Ok(()),
                 Ok(_) => {}
                 Err(e) => return Err(CryptoReplayError::Read(e)),

@@ -26,9 +26,9 @@ use ticklane_feeds::itch::msg::{type_index, MESSAGE_TYPES};
 use ticklane_feeds::itch::normalize::{symbol_str, Normalizer};
 use ticklane_feeds::itch::{decode, DecodeError, Message};
 
-use crate::bbo_csv::BboCsv;
+use crate::l3::summary::ErrorCounts;
+use crate::sink::bbo_csv::BboCsv;
 use crate::sink::Sink;
-use crate::summary::ErrorCounts;
 
 /// Instruments addressable by the per-instrument arrays of the stages (ITCH locates are `u16`).
 pub const MAX_LOCATES: usize = 1 << 16;
@@ -116,7 +116,7 @@ impl DecodeStage {
     }
 }
 
-pub use crate::output::{exec_output, Output, OutputKind, TradeKind};
+pub use crate::stages::output::{exec_output, Output, OutputKind, TradeKind};
 
 const NO_LEVEL: (i64, u64) = (0, 0);
 
@@ -496,7 +496,7 @@ impl<'w> OutputStage<'w> {
     }
 
     /// Also writes signals to `sink`.
-    pub fn with_signals(mut self, sink: Option<crate::signals::SignalSink<'w>>) -> Self {
+    pub fn with_signals(mut self, sink: Option<crate::sink::signals::SignalSink<'w>>) -> Self {
         if let Some(s) = sink {
             self.sinks.push(Box::new(s));
         }
@@ -572,7 +572,7 @@ impl<'w> OutputStage<'w> {
 }
 
 /// The digest of an ITCH-family run: every selected instrument's top-of-book changes, trades,
-/// statuses, signals, fills and order updates, in input order ([`crate::digest`] has the
+/// statuses, signals, fills and order updates, in input order ([`crate::sink::digest`] has the
 /// encodings).
 #[derive(Default)]
 pub struct ItchDigest {
@@ -586,13 +586,13 @@ impl ItchDigest {
         let d = &mut self.digest;
         match o.kind {
             OutputKind::Status { kind, code } => {
-                crate::digest::itch_status(d, o.instr, o.ts, kind, code);
+                crate::sink::digest::itch_status(d, o.instr, o.ts, kind, code);
             }
             OutputKind::Trade { px, qty, kind } => {
-                crate::digest::itch_trade(d, o.instr, o.ts, kind.code(), px, qty);
+                crate::sink::digest::itch_trade(d, o.instr, o.ts, kind.code(), px, qty);
             }
-            OutputKind::Bbo(key) => crate::digest::itch_bbo(d, o.instr, o.ts, key),
-            _ => crate::digest::exec(d, o),
+            OutputKind::Bbo(key) => crate::sink::digest::itch_bbo(d, o.instr, o.ts, key),
+            _ => crate::sink::digest::exec(d, o),
         }
     }
 

@@ -29,10 +29,10 @@ use ticklane_engine::wait::{SpinThenYield, WaitStrategy, Waiter};
 use ticklane_engine::Event;
 use ticklane_feeds::itch::framing::FrameReader;
 
-use crate::itch::{summarize, FrameFlow, ItchReplayOptions, ReplayError};
-use crate::output::{Output, OutputKind};
+use crate::l3::itch::{summarize, FrameFlow, ItchReplayOptions, ReplayError};
+use crate::l3::summary::{ErrorCounts, Summary};
+use crate::stages::output::{Output, OutputKind};
 use crate::stages::{BookStage, DecodeStage};
-use crate::summary::{ErrorCounts, Summary};
 use ticklane_engine::strategy::{NoStrategy, Strategy};
 
 /// Messages per merge epoch.
@@ -237,10 +237,10 @@ impl<S: Strategy + Send> ShardStage for BookStage<S> {
     }
 }
 
-impl<S: Strategy + Send> ShardStage for crate::l2state::L2BookStage<S> {
+impl<S: Strategy + Send> ShardStage for crate::stages::l2::L2BookStage<S> {
     #[inline]
     fn on_event(&mut self, ev: &Event, emit: &mut impl FnMut(Output)) {
-        crate::l2state::L2BookStage::on_event(self, ev, emit);
+        crate::stages::l2::L2BookStage::on_event(self, ev, emit);
     }
 }
 
@@ -471,7 +471,7 @@ where
     summary.end_of_session = dec.end_of_session;
     summary.strategy = (name != "none").then(|| name.to_owned());
     summary.loop_s = loop_s;
-    crate::itch::finish_backtest(
+    crate::l3::itch::finish_backtest(
         &mut summary,
         &mut output,
         &refs,
@@ -613,10 +613,10 @@ fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
 
 /// What the decode thread of a price-level replay ends with.
 struct L2DecodeResult {
-    summary: crate::l2state::L2Summary,
+    summary: crate::stages::l2::L2Summary,
     machine: Box<dyn crate::venue::VenueSync>,
     frames: crate::venue::Frames,
-    seen: crate::capture::SeenContainers,
+    seen: crate::venue::capture::SeenContainers,
     read_error: Option<std::io::Error>,
 }
 
@@ -626,14 +626,14 @@ struct L2DecodeResult {
 fn l2_decode_thread<R: Read>(
     mut machine: Box<dyn crate::venue::VenueSync>,
     mut frames: crate::venue::Frames,
-    mut summary: crate::l2state::L2Summary,
+    mut summary: crate::stages::l2::L2Summary,
     input: R,
     mut txs: Vec<RingTx<ToShard>>,
     wait: WaitStrategy,
     clock: MonoClock,
     epoch: u64,
 ) -> L2DecodeResult {
-    use crate::capture::SeenContainers;
+    use crate::venue::capture::SeenContainers;
     let mut input = std::io::BufReader::with_capacity(1 << 16, input);
     let mut buf = crate::venue::EventBuf::default();
     let mut seen = SeenContainers::default();
@@ -645,7 +645,7 @@ fn l2_decode_thread<R: Read>(
     let mut read_error = None;
     let mut closed = false;
     'lines: loop {
-        match crate::capture::read_line(&mut input, &mut line) {
+        match crate::venue::capture::read_line(&mut input, &mut line) {
             Ok(0) => break,
             Ok(_) => {}
             Err(e) => {
@@ -708,26 +708,26 @@ fn l2_decode_thread<R: Read>(
 /// Replays a capture of a price-level venue through the threaded pipeline: the venue's machine
 /// on the decode thread, books in `cfg.shards` shards (instrument `i` in shard `i % shards`),
 /// outputs merged back into input order. The summary and digest are the inline run's
-/// ([`crate::l2state::replay_l2`]) whatever the layout.
+/// ([`crate::stages::l2::replay_l2`]) whatever the layout.
 ///
 /// A backtest runs in one shard (its accounts are one ledger): with a strategy, `cfg.shards`
 /// must be 1.
 ///
 /// # Errors
-/// As [`crate::l2state::replay_l2`]; `CryptoReplayError::Stage` when a stage thread
+/// As [`crate::stages::l2::replay_l2`]; `CryptoReplayError::Stage` when a stage thread
 /// panicked or a backtest was asked for with several shards.
 pub fn replay_l2_threaded<R, S>(
     format: crate::venue::VenueFormat,
     input: R,
-    opts: crate::l2state::CryptoReplayOptions<'_>,
+    opts: crate::stages::l2::CryptoReplayOptions<'_>,
     strategy: Option<(S, crate::backtest::BacktestOptions)>,
     cfg: &PipelineConfig,
-) -> Result<(crate::l2state::L2Summary, HopLatency), crate::l2state::CryptoReplayError>
+) -> Result<(crate::stages::l2::L2Summary, HopLatency), crate::stages::l2::CryptoReplayError>
 where
     R: Read + Send + 'static,
     S: Strategy + Send + 'static,
 {
-    use crate::l2state::{CryptoReplayError, L2BookStage, L2Output, L2StageResult, L2Summary};
+    use crate::stages::l2::{CryptoReplayError, L2BookStage, L2Output, L2StageResult, L2Summary};
     use crate::venue::Frames;
     let started = Instant::now();
     let shards = cfg.shards.clamp(1, 64);
@@ -750,7 +750,7 @@ where
         .with_sinks(opts.sinks);
     let mut bt = match strategy {
         Some((s, bo)) => {
-            Some(crate::l2backtest::L2Backtest::new(s, bo)?.with_quotes(format.quote_fn()))
+            Some(crate::backtest::l2::L2Backtest::new(s, bo)?.with_quotes(format.quote_fn()))
         }
         None => None,
     };

@@ -22,7 +22,7 @@ use ticklane_feeds::binance::{BinanceDecoder, BinanceError, BinanceMsg, LevelUpd
 
 use super::{CryptoReplayOptions, L2Summary};
 use super::{EventBuf, VenueFormat, VenueSync};
-use crate::capture::CaptureLine;
+use crate::venue::capture::CaptureLine;
 
 /// Diffs kept per symbol while waiting for a snapshot (the most recent ones).
 pub const MAX_BUFFERED: usize = 10_000;

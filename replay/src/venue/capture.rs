@@ -128,7 +128,7 @@ impl CaptureLine<'_> {
 /// container's.
 ///
 /// ```
-/// use ticklane_replay::capture::{classify, CaptureLine, Container};
+/// use ticklane_replay::venue::capture::{classify, CaptureLine, Container};
 /// let l = classify(b"{\"ts_recv\":5,\"venue\":\"kraken\",\"stream\":\"book\",\"data\":[1,2]}").unwrap();
 /// assert_eq!(l, CaptureLine::Frame { ts_ns: 5, json: b"[1,2]", container: Container::Jsonl });
 /// let l = classify(b"1618677817.5: {\"type\":\"heartbeat\"}").unwrap();

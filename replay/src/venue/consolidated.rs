@@ -31,8 +31,8 @@ use std::path::PathBuf;
 use ticklane_engine::book::L2Book;
 use ticklane_engine::{Digest, Px};
 
-use crate::capture::{classify, CaptureLine};
-use crate::l2state::{CryptoReplayError, CryptoReplayOptions, L2Summary};
+use crate::stages::l2::{CryptoReplayError, CryptoReplayOptions, L2Summary};
+use crate::venue::capture::{classify, CaptureLine};
 use crate::venue::L2Sync;
 
 /// The consolidated CSV header line (without newline).
@@ -219,7 +219,7 @@ fn crypto_err(label: &str, e: CryptoReplayError) -> ConsolidatedError {
 
 impl<'a> Source<'a> {
     fn advance(&mut self) -> Result<(), ConsolidatedError> {
-        let n = crate::capture::read_line(&mut self.reader, &mut self.line)
+        let n = crate::venue::capture::read_line(&mut self.reader, &mut self.line)
             .map_err(|e| input_err(&self.spec.label, format!("reading the capture: {e}")))?;
         self.next_ts = (n > 0).then(|| match classify(&self.line) {
             Some(CaptureLine::Frame { ts_ns, .. } | CaptureLine::Rest { ts_ns, .. }) => ts_ns,
@@ -417,7 +417,7 @@ pub fn replay_consolidated<'a>(
     check_specs(specs).map_err(ConsolidatedError::Usage)?;
     let mut sources = Vec::with_capacity(specs.len());
     for spec in specs {
-        let input = crate::input::open(&spec.path).map_err(|e| {
+        let input = crate::run::input::open(&spec.path).map_err(|e| {
             input_err(
                 &spec.label,
                 format!("cannot open {}: {e}", spec.path.display()),

@@ -7,7 +7,7 @@
 //! what a sequence gap looks like, which decimals its checksum uses) and nothing of books,
 //! strategies or outputs: it keeps no book. What needs the book (applying levels, verifying a
 //! checksum, comparing a ticker with the top, reporting the top of book) is done by the book
-//! stage (`l2state::L2BookStage`) on the events.
+//! stage ([`crate::stages::l2::L2BookStage`]) on the events.
 //!
 //! The registry ([`VenueFormat`], [`VENUES`]) lists the venues once: their names, how their
 //! symbols split into base and quote currency, and how to build their machine.
@@ -16,13 +16,13 @@ use ticklane_engine::event_time::TimeGuard;
 use ticklane_engine::{Body, Event, Header, InstrumentIdx, Nanos, Px, Qty, Side, SourceId};
 use ticklane_feeds::json::LevelUpdate;
 
-use crate::capture::CaptureLine;
+use crate::venue::capture::CaptureLine;
 use std::io::Write;
 
 use ticklane_engine::strategy::Strategy;
 use ticklane_feeds::json::Precision;
 
-use crate::l2backtest::L2BacktestError;
+use crate::backtest::l2::L2BacktestError;
 pub use summary::{L2Summary, SymbolSummary};
 pub use sync::{L2Counts, L2Sync};
 
@@ -50,7 +50,7 @@ pub struct CryptoReplayOptions<'a> {
     /// Kraken v2: each pair's price and quantity decimals as the venue writes them (from its
     /// instrument channel), needed to verify checksums; v1 strings tell them themselves.
     pub wire_precision: Vec<(String, Precision)>,
-    /// Backtest this strategy on the books (see [`crate::l2backtest`]): it runs on every
+    /// Backtest this strategy on the books (see [`crate::backtest::l2`]): it runs on every
     /// level update and trade of a synced book (or of any book, with `accept_unsynced`).
     pub backtest: Option<(Box<dyn Strategy + 'a>, crate::backtest::BacktestOptions)>,
     /// Largest jump of receive time between two frames, ns; a larger one is counted and the
@@ -180,10 +180,10 @@ impl VenueFormat {
     }
 
     /// How the digest encodes this venue's outputs.
-    pub fn digest_encoding(self) -> crate::digest::L2Encoding {
+    pub fn digest_encoding(self) -> crate::sink::digest::L2Encoding {
         match self {
-            VenueFormat::Binance => crate::digest::L2Encoding::Binance,
-            VenueFormat::Coinbase | VenueFormat::Kraken => crate::digest::L2Encoding::Levels,
+            VenueFormat::Binance => crate::sink::digest::L2Encoding::Binance,
+            VenueFormat::Coinbase | VenueFormat::Kraken => crate::sink::digest::L2Encoding::Levels,
         }
     }
 
@@ -315,7 +315,7 @@ pub fn finish_machine(
 pub fn feed_line(
     machine: &mut dyn VenueSync,
     frames: &mut Frames,
-    seen: &mut crate::capture::SeenContainers,
+    seen: &mut crate::venue::capture::SeenContainers,
     line: &[u8],
     s: &mut L2Summary,
     out: &mut EventBuf,
@@ -324,7 +324,7 @@ pub fn feed_line(
         return;
     }
     s.lines += 1;
-    let Some(l) = crate::capture::classify(line) else {
+    let Some(l) = crate::venue::capture::classify(line) else {
         s.bad_lines += 1;
         return;
     };

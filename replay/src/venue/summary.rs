@@ -271,7 +271,7 @@ impl std::fmt::Display for L2Summary {
             )?;
         }
         writeln!(f, "  (! = book unsynced at end)")?;
-        crate::l2backtest::fmt_summary_lines(
+        crate::backtest::l2::fmt_summary_lines(
             f,
             self.strategy.as_deref(),
             self.signals,

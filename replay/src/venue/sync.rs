@@ -9,7 +9,7 @@ use std::io::BufRead;
 use ticklane_engine::book::L2Book;
 
 use super::{CryptoReplayError, CryptoReplayOptions, L2Summary, VenueFormat};
-use crate::l2state::L2Replay;
+use crate::stages::l2::L2Replay;
 
 /// A replay of one venue's lines or frames and the summary it counts into.
 pub struct L2Sync<'a> {
@@ -57,7 +57,7 @@ impl<'a> L2Sync<'a> {
         })
     }
 
-    /// One capture line, without or with its newline (see [`crate::capture`]).
+    /// One capture line, without or with its newline (see [`crate::venue::capture`]).
     ///
     /// # Errors
     /// [`CryptoReplayError::Output`] writing the CSV.

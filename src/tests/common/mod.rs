@@ -63,27 +63,27 @@ pub fn bbo_rows(csv: &[u8]) -> Vec<String> {
 #[allow(dead_code)] // not every test binary replays price levels
 pub struct FileReplay {
     /// Each symbol's final top levels (both sides), by name.
-    pub tops: std::collections::BTreeMap<String, ticklane_replay::live_ws::TopLevels>,
+    pub tops: std::collections::BTreeMap<String, ticklane_replay::live::session::TopLevels>,
     /// The BBO CSV rows without their receive times.
     pub rows: Vec<String>,
     /// The summary.
-    pub summary: ticklane_replay::l2state::L2Summary,
+    pub summary: ticklane_replay::stages::l2::L2Summary,
 }
 
 /// Replays the capture at `path` (relative to the repository root) as `format`.
 #[allow(dead_code)] // not every test binary replays price levels
 pub fn file_replay(format: ticklane_replay::venue::VenueFormat, path: &str) -> FileReplay {
-    use ticklane_replay::live_ws::{top_levels, SUMMARY_LEVELS};
+    use ticklane_replay::live::session::{top_levels, SUMMARY_LEVELS};
     let csv = SharedBuf::default();
     let mut sync = ticklane_replay::venue::L2Sync::new(
         format,
-        ticklane_replay::l2state::CryptoReplayOptions {
+        ticklane_replay::stages::l2::CryptoReplayOptions {
             bbo_csv: Some(Box::new(csv.clone())),
             ..Default::default()
         },
     )
     .unwrap();
-    let f = ticklane_replay::input::open(std::path::Path::new(path)).unwrap();
+    let f = ticklane_replay::run::input::open(std::path::Path::new(path)).unwrap();
     sync.feed_lines(std::io::BufReader::new(f.reader)).unwrap();
     let tops = sync
         .products()

@@ -114,10 +114,10 @@ fn kind(frame: &[u8]) -> String {
 
 /// The JSON frame of a capture line (`<ns> <json>`, cryptofeed `t: json`, JSONL `data`).
 fn frame_of(line: &[u8]) -> Option<&[u8]> {
-    match ticklane_replay::capture::classify(line)? {
-        ticklane_replay::capture::CaptureLine::Frame { json, .. }
-        | ticklane_replay::capture::CaptureLine::Rest { json, .. } => Some(json),
-        ticklane_replay::capture::CaptureLine::Meta { .. } => None,
+    match ticklane_replay::venue::capture::classify(line)? {
+        ticklane_replay::venue::capture::CaptureLine::Frame { json, .. }
+        | ticklane_replay::venue::capture::CaptureLine::Rest { json, .. } => Some(json),
+        ticklane_replay::venue::capture::CaptureLine::Meta { .. } => None,
     }
 }
 
