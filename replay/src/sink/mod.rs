@@ -12,6 +12,7 @@ use crate::stages::output::{Output, OutputKind};
 
 pub mod bbo_csv;
 pub mod digest;
+pub mod parquet;
 pub mod signals;
 
 /// A consumer of the ordered output stream.
