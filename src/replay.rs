@@ -47,7 +47,7 @@ pub(crate) struct ReplayArgs {
     #[arg(long, value_name = "PATH")]
     save_spec: Option<PathBuf>,
     /// A source of a consolidated (multi-venue) BBO replay: FORMAT:PATH[,label=NAME][,product=ID]
-    /// with FORMAT binance, coinbase or kraken; give it once per capture (at least two), e.g.
+    /// with FORMAT binance, coinbase, coinbase-advanced or kraken; give it once per capture (at least two), e.g.
     /// --consolidated binance:../shared/data/binance/spot_btcusdt_20240808.gz
     /// --consolidated binance:../shared/data/binance/usdm_btcusdt_20240808.gz.
     /// Each source runs through its venue's sync (one product; product= picks one from a
@@ -94,7 +94,7 @@ pub(crate) struct ReplayArgs {
     /// Queue-position model of the backtest, overriding the config's queue.model: fifo (exact,
     /// needs order-by-order data: ITCH, LOBSTER), conservative (only trades at the order's
     /// price advance it) or probabilistic (level decreases advance it too, with probability
-    /// rising with the quantity ahead). L2 data (--format binance|coinbase|kraken, and a
+    /// rising with the quantity ahead). L2 data (--format binance|coinbase|coinbase-advanced|kraken, and a
     /// `ticklane live` websocket journal) takes only the last two.
     #[arg(long, value_name = "MODEL", requires = "strategy")]
     queue: Option<String>,
@@ -181,6 +181,10 @@ enum Format {
     /// A Coinbase Exchange capture (level2, ticker, matches): cryptofeed raw, `<ns> <json>`
     /// lines or JSONL; one book per product.
     Coinbase,
+    /// A Coinbase Advanced Trade capture (l2_data, market_trades; `sequence_num` gaps make the
+    /// books stale until their next snapshot), any container; one book per product.
+    #[value(name = "coinbase-advanced")]
+    CoinbaseAdvanced,
     /// A Kraken capture (websocket v2 or v1 book, trade, ticker), any container; CRC32
     /// checksums verified.
     Kraken,
@@ -359,6 +363,7 @@ fn from_flags(a: &ReplayArgs, registry: &Registry) -> Result<(RunSpec, bool), Fa
             Format::Lobster => run::Format::Lobster,
             Format::Binance => run::Format::Binance,
             Format::Coinbase => run::Format::Coinbase,
+            Format::CoinbaseAdvanced => run::Format::CoinbaseAdvanced,
             Format::Kraken => run::Format::Kraken,
         };
         let mut spec = RunSpec::for_file(format, file);

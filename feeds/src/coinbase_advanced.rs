@@ -34,6 +34,8 @@ pub enum AdvancedMsg<'a> {
     Trades {
         /// Product id.
         product: &'a str,
+        /// A `snapshot` event: recent trades the venue replays on subscribing, not new ones.
+        snapshot: bool,
         /// Connection-wide message sequence number.
         sequence_num: u64,
     },
@@ -104,6 +106,7 @@ impl AdvancedDecoder {
                 },
                 None => AdvancedMsg::Trades {
                     product,
+                    snapshot: m.snapshot,
                     sequence_num: m.sequence_num,
                 },
             });
@@ -139,6 +142,8 @@ struct Scanned {
     sequence_num: u64,
     /// `l2_data`: (a snapshot, the message time); `None` for `market_trades`.
     level2: Option<(bool, u64)>,
+    /// The events are snapshots (either channel).
+    snapshot: bool,
 }
 
 /// The one-pass path for `l2_data` and `market_trades` messages, levels and trades appended to
@@ -168,8 +173,8 @@ fn scan(
         return None;
     }
     let (mut channel, mut timestamp, mut sequence_num) = (None, None, None);
-    // (product, snapshot) of the events, once read.
-    let mut read = None::<((usize, usize), Option<bool>)>;
+    // (product, level2, snapshot) of the events, once read.
+    let mut read = None::<Events>;
     loop {
         match c.key()? {
             b"channel" if channel.is_none() => {
@@ -214,21 +219,27 @@ fn usual_header<'a>(c: &mut Cursor<'a>) -> Option<(&'a [u8], Scalar, Scalar)> {
     ))
 }
 
-/// The `events` array of a `channel` message: (product, snapshot) for `l2_data`, (product,
-/// `None`) for `market_trades`.
+/// What an `events` array held: the product's byte range, whether the channel is `l2_data`
+/// (else `market_trades`), whether the events are snapshots.
+type Events = ((usize, usize), bool, bool);
+
+/// The `events` array of a `channel` message.
 fn events(
     c: &mut Cursor<'_>,
     channel: &[u8],
     p: Precision,
     levels: &mut Vec<LevelUpdate>,
     trades: &mut Vec<AdvancedTrade>,
-) -> Option<((usize, usize), Option<bool>)> {
+) -> Option<Events> {
     match channel {
         b"l2_data" => {
             let (product, snapshot) = l2_events(c, p, levels)?;
-            Some((product, Some(snapshot)))
+            Some((product, true, snapshot))
         }
-        b"market_trades" => Some((trade_events(c, p, trades)?, None)),
+        b"market_trades" => {
+            let (product, snapshot) = trade_events(c, p, trades)?;
+            Some((product, false, snapshot))
+        }
         _ => None,
     }
 }
@@ -238,7 +249,7 @@ fn finish(
     c: &mut Cursor<'_>,
     timestamp: Option<Scalar>,
     sequence_num: Option<Scalar>,
-    events: Option<((usize, usize), Option<bool>)>,
+    events: Option<Events>,
 ) -> Option<Scanned> {
     let frame = c.bytes();
     if !c.at_end() {
@@ -247,20 +258,20 @@ fn finish(
     let Some(Scalar::UInt(sequence_num)) = sequence_num else {
         return None;
     };
-    let (product, snapshot) = events?;
-    let level2 = match snapshot {
-        None => None,
-        Some(snapshot) => {
-            let Some(Scalar::Str(s, e)) = timestamp else {
-                return None;
-            };
-            Some((snapshot, parse_utc_ns_bytes(&frame[s..e])?))
-        }
+    let (product, l2, snapshot) = events?;
+    let level2 = if l2 {
+        let Some(Scalar::Str(s, e)) = timestamp else {
+            return None;
+        };
+        Some((snapshot, parse_utc_ns_bytes(&frame[s..e])?))
+    } else {
+        None
     };
     Some(Scanned {
         product,
         sequence_num,
         level2,
+        snapshot,
     })
 }
 
@@ -425,20 +436,35 @@ fn l2_update_any_order(c: &mut Cursor<'_>, p: Precision) -> Option<LevelUpdate> 
 }
 
 /// A `market_trades` message's `events` array, trades into `out`: the one product of all the
-/// trades (at least one trade, as the tape path requires).
+/// trades (at least one trade, as the tape path requires) and whether the events are snapshots
+/// (all of one type, as the tape path requires).
 fn trade_events(
     c: &mut Cursor<'_>,
     p: Precision,
     out: &mut Vec<AdvancedTrade>,
-) -> Option<(usize, usize)> {
+) -> Option<((usize, usize), bool)> {
     let frame = c.bytes();
     c.eat(b'[')?;
     let mut product = None;
+    let mut snapshot = None::<bool>;
+    let mut kind = |snap: bool| -> Option<()> {
+        if snapshot.is_some_and(|x| x != snap) {
+            return None;
+        }
+        snapshot = Some(snap);
+        Some(())
+    };
     loop {
         // The venue's `{"type":"snapshot"|"update","trades":[…]}` first.
-        if c.lit(b"{\"type\":\"update\",\"trades\":")
-            || c.lit(b"{\"type\":\"snapshot\",\"trades\":")
-        {
+        let usual = if c.lit(b"{\"type\":\"update\",\"trades\":") {
+            Some(false)
+        } else if c.lit(b"{\"type\":\"snapshot\",\"trades\":") {
+            Some(true)
+        } else {
+            None
+        };
+        if let Some(snap) = usual {
+            kind(snap)?;
             trade_list(c, p, out, &mut product)?;
             c.expect(b"}")?;
             if !c.more(b']')? {
@@ -449,10 +475,10 @@ fn trade_events(
         if c.open_object()? {
             return None;
         }
-        let (mut kind, mut listed) = (None, false);
+        let (mut ty, mut listed) = (None, false);
         loop {
             match c.key()? {
-                b"type" if kind.is_none() => kind = Some(c.string()?),
+                b"type" if ty.is_none() => ty = Some(c.string()?),
                 b"trades" if !listed => {
                     listed = true;
                     trade_list(c, p, out, &mut product)?;
@@ -466,15 +492,17 @@ fn trade_events(
                 break;
             }
         }
-        let (s, e) = kind?;
-        if !matches!(&frame[s..e], b"snapshot" | b"update") || !listed {
-            return None;
+        let (s, e) = ty?;
+        match &frame[s..e] {
+            b"snapshot" if listed => kind(true)?,
+            b"update" if listed => kind(false)?,
+            _ => return None,
         }
         if !c.more(b']')? {
             break;
         }
     }
-    product
+    Some((product?, snapshot?))
 }
 
 /// `[{"trade_id":..,"product_id":..,"price":..,"size":..,"side":..,"time":..}, ...]` into
@@ -637,11 +665,17 @@ fn walk<'i>(
             time_ns,
         });
     }
+    let mut snapshot = None;
     for e in events.iter() {
-        match s(&e, "type")? {
-            "snapshot" | "update" => {}
+        let snap = match s(&e, "type")? {
+            "snapshot" => true,
+            "update" => false,
             _ => return Err(AdvancedError::Unknown),
+        };
+        if snapshot.is_some_and(|x| x != snap) {
+            return Err(AdvancedError::Field("type"));
         }
+        snapshot = Some(snap);
         let ts = e
             .get("trades")
             .and_then(|x| x.into_array())
@@ -662,6 +696,7 @@ fn walk<'i>(
     }
     Ok(AdvancedMsg::Trades {
         product: product.ok_or(AdvancedError::Field("trades"))?,
+        snapshot: snapshot.unwrap_or(false),
         sequence_num,
     })
 }
@@ -686,6 +721,31 @@ mod tests {
             .decode(&mut b, P, &mut lv, &mut tr)
             .map(|m| format!("{m:?}"));
         (r, lv, tr)
+    }
+
+    /// Trades of an `update` event are new; a message mixing snapshot and update events is a
+    /// field error on both paths.
+    #[test]
+    fn trade_updates_and_mixed_types() {
+        let t = r#"{"trade_id":"1","product_id":"ETH-USD","price":"1.00","size":"2","side":"SELL","time":"2023-02-09T20:19:35Z"}"#;
+        let one = |ty: &str| format!(r#"{{"type":"{ty}","trades":[{t}]}}"#);
+        let msg = |events: String| {
+            format!(
+                r#"{{"channel":"market_trades","client_id":"","timestamp":"2023-02-09T20:19:35Z","sequence_num":7,"events":[{events}]}}"#
+            )
+        };
+        let (r, _, tr) = dec(&msg(one("update")));
+        assert_eq!(
+            r.unwrap(),
+            "Trades { product: \"ETH-USD\", snapshot: false, sequence_num: 7 }"
+        );
+        assert_eq!(tr.len(), 1);
+        let mixed = msg(format!("{},{}", one("snapshot"), one("update")));
+        assert_eq!(dec(&mixed).0, Err(AdvancedError::Field("type")));
+        let mut b = mixed.into_bytes();
+        let (mut lv, mut tr) = (Vec::new(), Vec::new());
+        let tape = AdvancedDecoder::new().decode_tape(&mut b, P, &mut lv, &mut tr);
+        assert_eq!(tape.map(|_| ()), Err(AdvancedError::Field("type")));
     }
 
     /// Shapes as Coinbase's Advanced Trade websocket channel docs show them.
@@ -719,7 +779,7 @@ mod tests {
         );
         assert_eq!(
             r.unwrap(),
-            "Trades { product: \"ETH-USD\", sequence_num: 3 }"
+            "Trades { product: \"ETH-USD\", snapshot: true, sequence_num: 3 }"
         );
         assert_eq!(
             tr,

@@ -29,6 +29,8 @@ pub fn run(data: &[u8]) {
         0 => itch(file),
         1 => lobster(file),
         2 => crypto(file, unsynced, VenueFormat::Binance),
+        // Bit 6 picks Coinbase's Advanced Trade feed over its Exchange feed.
+        3 if b & 0x40 != 0 => crypto(file, unsynced, VenueFormat::CoinbaseAdvanced),
         3 => crypto(file, unsynced, VenueFormat::Coinbase),
         _ => crypto(file, unsynced, VenueFormat::Kraken),
     };

@@ -351,13 +351,12 @@ fn advanced(d: &mut Decoders, frame: &str, tape: bool) -> u64 {
         }) => mix(mix(str_digest(product), u64::from(snapshot)), sequence_num),
         Ok(AdvancedMsg::Trades {
             product,
+            snapshot,
             sequence_num,
-        }) => {
-            d.at.iter()
-                .fold(mix(str_digest(product), sequence_num), |a, t| {
-                    mix(mix(mix(a, t.px as u64), t.qty as u64), u64::from(t.buy))
-                })
-        }
+        }) => d.at.iter().fold(
+            mix(mix(str_digest(product), u64::from(snapshot)), sequence_num),
+            |a, t| mix(mix(mix(a, t.px as u64), t.qty as u64), u64::from(t.buy)),
+        ),
         _ => 0,
     };
     levels_digest(h, &d.lv)
@@ -521,6 +520,8 @@ struct SAdvTrade<'a> {
 
 #[derive(Deserialize)]
 struct SAdvTradesEvent<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
     #[serde(borrow)]
     trades: Vec<SAdvTrade<'a>>,
 }
@@ -749,15 +750,16 @@ fn serde_adv_trades(d: &mut Decoders, frame: &str) -> u64 {
     let Ok(m) = serde_json::from_str::<SAdv<'_, SAdvTradesEvent<'_>>>(black_box(frame)) else {
         return 0;
     };
-    let Some(t0) = m
+    let Some((e0, t0)) = m
         .events
         .first()
-        .and_then(|e| e.trades.first())
+        .and_then(|e| Some((e, e.trades.first()?)))
         .filter(|_| m.channel == "market_trades")
     else {
         return 0;
     };
-    let mut h = mix(str_digest(t0.product_id), m.sequence_num);
+    let snapshot = u64::from(e0.kind == "snapshot");
+    let mut h = mix(mix(str_digest(t0.product_id), snapshot), m.sequence_num);
     for t in m.events.iter().flat_map(|e| &e.trades) {
         h = mix(
             mix(mix(h, fx(t.price) as u64), fx(t.size) as u64),

@@ -245,7 +245,7 @@ pub fn run(spec: &RunSpec, registry: &Registry, hooks: RunHooks<'_>) -> Result<O
         Format::Consolidated => run_consolidated(spec, hooks)?,
         Format::Journal => run_journal(spec, registry, hooks)?,
         Format::Lobster => run_lobster(spec, hooks)?,
-        Format::Binance | Format::Coinbase | Format::Kraken => {
+        Format::Binance | Format::Coinbase | Format::CoinbaseAdvanced | Format::Kraken => {
             run_crypto(spec, format, registry, hooks)?
         }
         Format::Itch | Format::Auto => run_itch(spec, registry, hooks)?,

@@ -56,6 +56,9 @@ pub enum Format {
     Binance,
     /// A Coinbase Exchange capture (one book per product).
     Coinbase,
+    /// A Coinbase Advanced Trade capture (one book per product).
+    #[serde(rename = "coinbase-advanced")]
+    CoinbaseAdvanced,
     /// A Kraken capture (websocket v2 or v1).
     Kraken,
     /// A `ticklane live` journal (ITCH or websocket).
@@ -73,6 +76,7 @@ impl Format {
             Format::Lobster => "lobster",
             Format::Binance => "binance",
             Format::Coinbase => "coinbase",
+            Format::CoinbaseAdvanced => "coinbase-advanced",
             Format::Kraken => "kraken",
             Format::Journal => "journal",
             Format::Consolidated => "consolidated",
@@ -90,6 +94,7 @@ impl Format {
         match self {
             Format::Binance => Some(VenueFormat::Binance),
             Format::Coinbase => Some(VenueFormat::Coinbase),
+            Format::CoinbaseAdvanced => Some(VenueFormat::CoinbaseAdvanced),
             Format::Kraken => Some(VenueFormat::Kraken),
             _ => None,
         }
@@ -102,6 +107,7 @@ impl From<crate::venue::VenueFormat> for Format {
         match v {
             VenueFormat::Binance => Format::Binance,
             VenueFormat::Coinbase => Format::Coinbase,
+            VenueFormat::CoinbaseAdvanced => Format::CoinbaseAdvanced,
             VenueFormat::Kraken => Format::Kraken,
         }
     }
@@ -626,11 +632,15 @@ impl RunSpec {
         }
         let threaded = matches!(
             format,
-            Format::Itch | Format::Binance | Format::Coinbase | Format::Kraken
+            Format::Itch
+                | Format::Binance
+                | Format::Coinbase
+                | Format::CoinbaseAdvanced
+                | Format::Kraken
         );
         if !threaded && !p.is_default() {
             return bad(format!(
-                "pipeline applies to ITCH files and Binance, Coinbase and Kraken captures (the threaded pipeline), not to {f}"
+                "pipeline applies to ITCH files and price-level captures (the threaded pipeline), not to {f}"
             ));
         }
         if threaded

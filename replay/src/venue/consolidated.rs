@@ -58,27 +58,30 @@ impl std::str::FromStr for SourceSpec {
 
     /// Parses `FORMAT:PATH[,label=NAME][,product=ID]` (`symbol=` is a synonym of `product=`).
     fn from_str(s: &str) -> Result<Self, String> {
-        const SHAPE: &str = "expected FORMAT:PATH[,label=NAME][,product=ID] with FORMAT binance, \
-                             coinbase or kraken, e.g. binance:../shared/data/binance/spot_btcusdt_20240808.gz";
+        let shape = format!(
+            "expected FORMAT:PATH[,label=NAME][,product=ID] with FORMAT one of {}, \
+             e.g. binance:../shared/data/binance/spot_btcusdt_20240808.gz",
+            VenueFormat::names()
+        );
         let Some((fmt, rest)) = s.split_once(':') else {
-            return Err(format!("{s:?}: no FORMAT: prefix; {SHAPE}"));
+            return Err(format!("{s:?}: no FORMAT: prefix; {shape}"));
         };
         let Some(format) = VenueFormat::from_name(fmt) else {
             return Err(format!(
-                "{s:?}: unknown format {:?}; {SHAPE}",
+                "{s:?}: unknown format {:?}; {shape}",
                 fmt.trim().to_ascii_lowercase()
             ));
         };
         let mut parts = rest.split(',');
         let path = parts.next().unwrap_or_default();
         if path.is_empty() {
-            return Err(format!("{s:?}: empty PATH; {SHAPE}"));
+            return Err(format!("{s:?}: empty PATH; {shape}"));
         }
         let mut label = None;
         let mut product = None;
         for kv in parts {
             let Some((k, v)) = kv.split_once('=') else {
-                return Err(format!("{s:?}: {kv:?} is not KEY=VALUE; {SHAPE}"));
+                return Err(format!("{s:?}: {kv:?} is not KEY=VALUE; {shape}"));
             };
             if v.is_empty() {
                 return Err(format!("{s:?}: empty value for {k}"));

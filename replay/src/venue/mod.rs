@@ -29,6 +29,7 @@ pub use sync::{L2Counts, L2Sync};
 pub mod binance;
 pub mod capture;
 pub mod coinbase;
+pub mod coinbase_advanced;
 pub mod consolidated;
 pub mod kraken;
 pub mod summary;
@@ -95,6 +96,9 @@ pub enum VenueFormat {
     Binance,
     /// Coinbase Exchange.
     Coinbase,
+    /// Coinbase Advanced Trade.
+    #[serde(rename = "coinbase-advanced")]
+    CoinbaseAdvanced,
     /// Kraken spot (websocket v1 or v2).
     Kraken,
 }
@@ -125,6 +129,13 @@ pub const VENUES: &[VenueInfo] = &[
         name: "coinbase",
         title: "Coinbase",
         about: "Coinbase Exchange level2 snapshot + l2update, match, ticker",
+    },
+    VenueInfo {
+        format: VenueFormat::CoinbaseAdvanced,
+        name: "coinbase-advanced",
+        title: "Coinbase Advanced Trade",
+        about:
+            "Coinbase Advanced Trade l2_data snapshot + update, market_trades (sequence_num gaps)",
     },
     VenueInfo {
         format: VenueFormat::Kraken,
@@ -169,6 +180,9 @@ impl VenueFormat {
         match self {
             VenueFormat::Binance => Box::new(binance::Binance::new(opts)),
             VenueFormat::Coinbase => Box::new(coinbase::Coinbase::new(opts)),
+            VenueFormat::CoinbaseAdvanced => {
+                Box::new(coinbase_advanced::CoinbaseAdvanced::new(opts))
+            }
             VenueFormat::Kraken => Box::new(kraken::Kraken::new(opts)),
         }
     }
@@ -183,7 +197,9 @@ impl VenueFormat {
     pub fn digest_encoding(self) -> crate::sink::digest::L2Encoding {
         match self {
             VenueFormat::Binance => crate::sink::digest::L2Encoding::Binance,
-            VenueFormat::Coinbase | VenueFormat::Kraken => crate::sink::digest::L2Encoding::Levels,
+            VenueFormat::Coinbase | VenueFormat::CoinbaseAdvanced | VenueFormat::Kraken => {
+                crate::sink::digest::L2Encoding::Levels
+            }
         }
     }
 
@@ -193,6 +209,7 @@ impl VenueFormat {
         match self {
             VenueFormat::Binance => |s| VenueFormat::Binance.quote_of(s),
             VenueFormat::Coinbase => |s| VenueFormat::Coinbase.quote_of(s),
+            VenueFormat::CoinbaseAdvanced => |s| VenueFormat::CoinbaseAdvanced.quote_of(s),
             VenueFormat::Kraken => |s| VenueFormat::Kraken.quote_of(s),
         }
     }
@@ -216,7 +233,7 @@ pub fn asset_of(format: VenueFormat, symbol: &str) -> Option<(String, String)> {
         (!b.is_empty() && !q.is_empty()).then(|| (norm(b), norm(q)))
     };
     match format {
-        VenueFormat::Coinbase => split('-'),
+        VenueFormat::Coinbase | VenueFormat::CoinbaseAdvanced => split('-'),
         VenueFormat::Kraken => split('/'),
         VenueFormat::Binance => {
             // Longest quote first (FDUSD before USD...).
