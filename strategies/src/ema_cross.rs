@@ -147,11 +147,13 @@ mod tests {
     /// seeded by the mean of 3); equal sizes, so the microprice is the mid.
     #[test]
     fn signals_on_the_cross_only() {
-        let mut h = Harness::new(EmaCross::new(EmaCrossConfig {
-            fast: 2,
-            slow: 3,
-            ..EmaCrossConfig::default()
-        }));
+        let mut h = Harness::new(|| {
+            EmaCross::new(EmaCrossConfig {
+                fast: 2,
+                slow: 3,
+                ..EmaCrossConfig::default()
+            })
+        });
         assert!(h.add(Side::Bid, 100, 100).1.is_empty()); // no microprice yet
         assert!(h.add(Side::Ask, 110, 100).1.is_empty()); // mp 105
         assert!(h.add(Side::Ask, 106, 100).1.is_empty()); // mp 103: fast = 104
@@ -192,12 +194,14 @@ mod tests {
     #[test]
     fn orders_stay_within_max_position_and_zero_means_signals_only() {
         for (max_position, position, orders) in [(500, -450, 0), (0, 0, 0), (500, 0, 1)] {
-            let mut h = Harness::new(EmaCross::new(EmaCrossConfig {
-                fast: 2,
-                slow: 3,
-                max_position,
-                ..EmaCrossConfig::default()
-            }));
+            let mut h = Harness::new(|| {
+                EmaCross::new(EmaCrossConfig {
+                    fast: 2,
+                    slow: 3,
+                    max_position,
+                    ..EmaCrossConfig::default()
+                })
+            });
             h.position = position;
             h.add(Side::Bid, 100, 100);
             h.add(Side::Ask, 110, 100);

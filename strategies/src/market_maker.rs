@@ -394,7 +394,7 @@ mod tests {
 
     #[test]
     fn a_refused_quote_waits_for_a_price_change() {
-        let mut h = Harness::new(MarketMaker::new(MarketMakerConfig::default()));
+        let mut h = Harness::new(|| MarketMaker::new(MarketMakerConfig::default()));
         h.add(Side::Bid, 10_000, 100);
         h.add(Side::Ask, 10_100, 100); // microprice 10050: bid 9900, ask 10200
         assert_eq!(h.orders.len(), 2);
@@ -460,10 +460,12 @@ mod tests {
 
     #[test]
     fn an_order_that_filled_under_a_modify_is_quoted_again_without_waiting() {
-        let mut h = Harness::new(MarketMaker::new(MarketMakerConfig {
-            skew: 0.0,
-            ..MarketMakerConfig::default()
-        }));
+        let mut h = Harness::new(|| {
+            MarketMaker::new(MarketMakerConfig {
+                skew: 0.0,
+                ..MarketMakerConfig::default()
+            })
+        });
         h.add(Side::Bid, 10_000, 100); // book order 1
         h.add(Side::Ask, 10_100, 100); // bid 9900
         let bid = h.orders[0];
@@ -493,10 +495,12 @@ mod tests {
 
     #[test]
     fn a_new_quote_is_sized_to_the_room_left() {
-        let mut h = Harness::new(MarketMaker::new(MarketMakerConfig {
-            skew: 0.0,
-            ..MarketMakerConfig::default()
-        }));
+        let mut h = Harness::new(|| {
+            MarketMaker::new(MarketMakerConfig {
+                skew: 0.0,
+                ..MarketMakerConfig::default()
+            })
+        });
         h.position = 950;
         h.add(Side::Bid, 10_000, 100);
         h.add(Side::Ask, 10_100, 100);
@@ -508,11 +512,13 @@ mod tests {
 
     #[test]
     fn partial_fills_and_modifies_never_pass_the_limit() {
-        let mut h = Harness::new(MarketMaker::new(MarketMakerConfig {
-            skew: 0.0,
-            max_position: 150,
-            ..MarketMakerConfig::default()
-        }));
+        let mut h = Harness::new(|| {
+            MarketMaker::new(MarketMakerConfig {
+                skew: 0.0,
+                max_position: 150,
+                ..MarketMakerConfig::default()
+            })
+        });
         h.add(Side::Bid, 10_000, 100); // book order 1
         h.add(Side::Ask, 10_100, 100); // microprice 10050: bid 9900 x 100
         let bid = h.orders[0];
@@ -597,7 +603,7 @@ mod tests {
 
     #[test]
     fn requotes_only_when_a_price_changes() {
-        let mut h = Harness::new(MarketMaker::new(MarketMakerConfig::default()));
+        let mut h = Harness::new(|| MarketMaker::new(MarketMakerConfig::default()));
         assert!(h.add(Side::Bid, 10_000, 100).1.is_empty());
         let (_, s) = h.add(Side::Ask, 10_100, 100); // microprice 10050
         let q: Vec<_> = s.iter().map(|x| (x.kind, x.side, x.value)).collect();

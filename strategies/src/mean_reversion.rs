@@ -175,12 +175,14 @@ mod tests {
     /// microprice is the mid.
     #[test]
     fn enters_on_extremes_and_exits_near_the_mean() {
-        let mut h = Harness::new(MeanReversion::new(MeanReversionConfig {
-            window: 3,
-            entry: 1.2,
-            exit: 0.5,
-            ..MeanReversionConfig::default()
-        }));
+        let mut h = Harness::new(|| {
+            MeanReversion::new(MeanReversionConfig {
+                window: 3,
+                entry: 1.2,
+                exit: 0.5,
+                ..MeanReversionConfig::default()
+            })
+        });
         assert!(h.add(Side::Bid, 990, 100).1.is_empty());
         assert!(h.add(Side::Ask, 1010, 100).1.is_empty()); // 1000
         assert!(h.add(Side::Bid, 1000, 100).1.is_empty()); // 1005

@@ -163,13 +163,15 @@ mod tests {
     /// Worked by hand with levels = 1, threshold 0.6, reset 0.5 (imbalance = (B - A) / (B + A)).
     #[test]
     fn signals_once_per_excursion() {
-        let mut h = Harness::new(ObiTaker::new(ObiConfig {
-            levels: 1,
-            threshold: 0.6,
-            reset: 0.5,
-            size: 100,
-            max_position: 500,
-        }));
+        let mut h = Harness::new(|| {
+            ObiTaker::new(ObiConfig {
+                levels: 1,
+                threshold: 0.6,
+                reset: 0.5,
+                size: 100,
+                max_position: 500,
+            })
+        });
         // Only a bid: (100 - 0) / 100 = 1.0 >= 0.6, a buy. Then the ask: 0.0, re-armed.
         let (_, s) = h.add(Side::Bid, 100, 100);
         assert_eq!((s.len(), s[0].side, s[0].value), (1, Some(Side::Bid), 1.0));
