@@ -33,7 +33,10 @@ use crate::{exit, exit_code, strategies, Failure};
                   Exit codes: 0 ok, 1 other failure, 2 bad usage or configuration (a flag; a strategy or \
                   backtest config file unreadable; any config with a bad key or a value out of range), \
                   3 input missing (the live daemon's --config file included) or not in the expected format, \
-                  4 bad records in the input with --strict, 5 a check (--check, verify) found a difference."
+                  4 bad records in the input with --strict, 5 a check (--check, verify) found a difference, \
+                  6 `live` stopped on its own for another reason than a signal, the end of session or \
+                  [run] max_duration_s (a websocket source gave up: its connects kept failing); a `live` whose \
+                  journal or other output failed exits 1. A supervisor restarts on non-zero (scripts/ticklane-live.service)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -64,7 +67,11 @@ enum Cmd {
     /// serve Prometheus metrics; on SIGINT/SIGTERM or the end of session print the summary and
     /// digest (the same digest `ticklane replay JOURNAL` prints). Or a websocket venue (Binance
     /// spot or USD-M futures, Coinbase): reconnect and resync from snapshots, journal every
-    /// frame, same summary, digest and metrics endpoint.
+    /// frame, same summary, digest and metrics endpoint. Each receive batch reaches the kernel
+    /// before its messages are released (`kill -9` loses nothing released); a restart
+    /// continues the journal in a new segment. Exits 0 when stopped by a signal, the end of
+    /// session or max_duration_s; 6 when a source gave up; 1 when the journal or an output
+    /// failed.
     Live(crate::live::LiveArgs),
     /// List the strategies (the built-ins, and those the program registered) with their config
     /// keys, defaults and valid ranges.
@@ -141,7 +148,8 @@ fn default_sigpipe() {
 /// `registry` (every name `--strategy`, a run spec, a manifest or a live `[strategy]` can use),
 /// and returns the exit code: 0 ok, 1 other failure, 2 bad usage or configuration, 3 input
 /// missing or not in the expected format, 4 bad records with `--strict`, 5 a check found a
-/// difference. Errors are printed on stderr.
+/// difference, 6 the live daemon stopped on its own (a source gave up). Errors are printed on
+/// stderr.
 ///
 /// Call it once, from `main`: the first registry given serves the whole process.
 pub fn main_with(registry: Registry) -> ExitCode {

@@ -96,7 +96,9 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
     };
     let strategy = make().map_err(|e| usage(e.into()))?;
 
+    // Every socket and port first: a daemon refused for a busy port creates no file.
     let sockets = sockets::open(src)?;
+    let metrics_port = http::bind(&cfg)?;
     let daemon = ItchDaemon::new(
         &cfg,
         sockets,
@@ -107,7 +109,9 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
     if let Some(note) = daemon.pipeline_note() {
         eprintln!("{note}");
     }
-    let endpoint = http::start(&cfg, || daemon.metrics())?;
+    let endpoint = metrics_port
+        .map(|p| p.start(daemon.metrics()))
+        .transpose()?;
     let stop = Arc::new(AtomicBool::new(false));
     stop_on_signals(&stop)?;
     if let Some(c) = cfg.pipeline.recv_core {

@@ -49,6 +49,9 @@ pub enum LiveError {
         /// Why.
         source: std::io::Error,
     },
+    /// The journal's path exists and `[journal] on_exists = "refuse"`.
+    #[error("{0}")]
+    JournalExists(String),
     /// The journal's header could not be written.
     #[error("writing the journal {path}")]
     WriteJournal {
@@ -112,7 +115,9 @@ impl LiveError {
     pub fn is_config(&self) -> bool {
         matches!(
             self,
-            LiveError::Wait(_) | LiveError::Ws(WsRunError::Config(_) | WsRunError::Backtest(_))
+            LiveError::Wait(_)
+                | LiveError::JournalExists(_)
+                | LiveError::Ws(WsRunError::Config(_) | WsRunError::Backtest(_))
         )
     }
 }
