@@ -104,6 +104,9 @@ enum BenchCmd {
     /// Kraken v2 book) with our decoder, our simd-json tape path alone and serde_json into the
     /// same records, in one process; print ns per message and the serde_json/ours ratios.
     Json(crate::bench_json::JsonBenchArgs),
+    /// Commit receive batches to a journal under an fsync policy, as the live daemon's receive
+    /// thread does (one write a batch), and report the time per commit.
+    Journal(crate::bench::JournalBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -165,6 +168,7 @@ pub fn main_with(registry: Registry) -> ExitCode {
         Cmd::Bench(BenchCmd::Latency(a)) => crate::bench::latency(a),
         Cmd::Bench(BenchCmd::Backtest(a)) => crate::bench::backtest(a),
         Cmd::Bench(BenchCmd::Json(a)) => crate::bench_json::json(a),
+        Cmd::Bench(BenchCmd::Journal(a)) => crate::bench::journal(a),
         Cmd::Convert(ConvertCmd::Lobster(a)) => crate::convert::lobster(a),
         Cmd::Convert(ConvertCmd::Hftbacktest(a)) => crate::hftbacktest::convert(a),
         Cmd::Gen(GenCmd::Itch(a)) => crate::convert::gen_itch(a),

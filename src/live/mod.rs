@@ -1,5 +1,5 @@
 //! `ticklane live --config live.toml`: the feed daemon's command. The daemon itself is the
-//! library's (`ticklane_replay::live`: the ITCH receive loop, journal thread, receive backends,
+//! library's (`ticklane_replay::live`: the ITCH receive loop, journal, receive backends,
 //! metrics registry, websocket runner); this module loads the config file, builds the
 //! strategy, opens and joins the sockets ([`sockets`]), serves the metrics over HTTP
 //! ([`http`]), wires SIGINT/SIGTERM to the stop flag, and prints what the library reports

@@ -9,7 +9,7 @@
 //! atomics stored with `Relaxed` after each batch; the metrics thread reads them when scraped.
 //!
 //! ```text
-//! ItchDaemon::new   journal thread, stages (inline or the threaded pipeline), counters
+//! ItchDaemon::new   journal segment, stages (inline or the threaded pipeline), counters
 //!   .metrics()      the registry the caller serves
 //!   .run(&stop)     = .start() then ReceiveLoop::run (until stop, max_duration_s or the end
 //!                     of session) then ReceiveLoop::finish: journal drained, report
@@ -630,7 +630,7 @@ impl ReceiveLoop<'_> {
         c.truncated.store(rs.truncated, Ordering::Relaxed);
         c.recv_errors.store(rs.errors, Ordering::Relaxed);
         c.rejected.store(rs.rejected, Ordering::Relaxed);
-        c.journal_waits.store(
+        c.journal_writes.store(
             journal.as_ref().map_or(0, |j| j.commits()),
             Ordering::Relaxed,
         );
