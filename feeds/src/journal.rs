@@ -293,8 +293,8 @@ impl SegmentHeader {
 }
 
 /// Where records go as a live source produces them: a [`JournalWriter`] (buffered, for
-/// journals written as a whole) or a segment file writer (`journal_file`), which has each
-/// record in the kernel when `record` returns.
+/// journals written as a whole), or the live daemon's journal over segment files
+/// (`journal_file`), which has each record in the kernel when `record` returns.
 pub trait RecordSink {
     /// Writes one record.
     ///

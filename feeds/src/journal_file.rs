@@ -29,8 +29,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::journal::{
-    encode_prefix, segment_header, RecordKind, RecordSink, BODY_FIXED, FLAGS_OFFSET,
-    FLAG_CONTINUES, FLAG_OPEN, RECORD_PREFIX,
+    encode_prefix, segment_header, RecordKind, BODY_FIXED, FLAGS_OFFSET, FLAG_CONTINUES, FLAG_OPEN,
+    RECORD_PREFIX,
 };
 
 /// When a segment's data is forced to stable storage (it reaches the kernel at every commit
@@ -440,29 +440,6 @@ impl SegmentWriter {
             last_segment: self.index,
             last_path: segment_path(&self.first, self.index),
         })
-    }
-}
-
-impl RecordSink for SegmentWriter {
-    /// Stages the record and commits it (one write per record: for sources that receive one
-    /// message at a time).
-    fn record(
-        &mut self,
-        kind: RecordKind,
-        ts_recv: u64,
-        line: u16,
-        payload: &[u8],
-    ) -> io::Result<()> {
-        // The caller's clock is not at hand: roll by age is checked against the last one.
-        let now = self.opened_at;
-        if !self.has_room(payload.len()) {
-            self.commit(now)?;
-            self.clear();
-        }
-        self.stage(kind, ts_recv, line, payload);
-        let r = self.commit(now);
-        self.clear();
-        r
     }
 }
 

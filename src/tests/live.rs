@@ -1240,3 +1240,39 @@ fn a_daemon_refused_for_a_busy_port_leaves_no_file_and_refuse_keeps_the_journal(
     );
     assert_eq!(files(), vec!["live.journal", "live.toml"]);
 }
+
+/// A journal rolled by size: `segment_bytes = 65536` splits the run's journal (the sample
+/// looped 3 times, about 150 KB) into several segments (each closed, each after the first
+/// marked as continuing the run), and the replay of the first one goes through all of them
+/// with one arbiter, to the daemon's digest: that of the file written three times over.
+#[test]
+fn a_journal_rolled_by_size_replays_across_its_segments_to_the_live_digest() {
+    let dir = tmp_dir("roll");
+    let feed = Feed::new("239.255.88.4");
+    let config = feed.config(
+        "recvmmsg",
+        &dir,
+        "segment_bytes = 65536\n[metrics]\nenabled = false\n",
+    );
+    let (live, _err, _) = start_live(&config);
+    let mut faults = high_faults();
+    faults.extend(["--loop", "3"]);
+    let serve = feed.serve(SAMPLE, &faults, "40000");
+    let out = live.finish(Duration::from_secs(30));
+    drop(serve);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}");
+    let tripled = dir.join("sample-x3.itch");
+    std::fs::write(&tripled, std::fs::read(SAMPLE).unwrap().repeat(3)).unwrap();
+    let want = replay_digest(&tripled);
+    assert_eq!(digest_of(&stdout), want, "{stdout}");
+    assert!(dir.join("live.journal.1").exists(), "{stdout}");
+    assert!(stdout.contains("segments 0..="), "{stdout}");
+    let text = replay_out(&dir.join("live.journal"));
+    assert_eq!(digest_of(&text), want, "{text}");
+    assert!(text.contains(" segments (0 restarts)"), "{text}");
+    assert!(
+        !text.contains("not closed") && !text.contains("without its end record"),
+        "{text}"
+    );
+}
