@@ -230,6 +230,8 @@ pub struct SegmentWriter {
     segment_bytes: u64,
     opened_at: u64,
     staged: Vec<u8>,
+    /// Bytes of `staged` already written.
+    written: usize,
     staged_records: u64,
     records: u64,
     bytes: u64,
@@ -283,6 +285,7 @@ impl SegmentWriter {
             segment_bytes: crate::journal::HEADER_LEN as u64,
             opened_at: now_ns,
             staged: Vec::with_capacity(policy.stage_bytes.max(1 << 17)),
+            written: 0,
             staged_records: 0,
             records: 0,
             bytes: crate::journal::HEADER_LEN as u64,
@@ -319,24 +322,27 @@ impl SegmentWriter {
         &self.staged
     }
 
-    /// Writes the staged records with one `write(2)` (they are in the kernel when this
-    /// returns), syncs if the policy says every batch, and rolls to a new segment if this one
-    /// is full or old enough. The staged bytes stay readable until [`clear`](Self::clear).
+    /// Writes the records staged since the last commit with one `write(2)` (they are in the
+    /// kernel when this returns), syncs if the policy says every batch, and rolls to a new
+    /// segment if this one is full or old enough. The staged bytes stay readable until
+    /// [`clear`](Self::clear).
     ///
     /// # Errors
     /// Writing or syncing failed: the journal stops there (later records are counted as lost,
     /// [`lost`](Self::lost)) and the error is returned again by [`close`](Self::close).
     pub fn commit(&mut self, now_ns: u64) -> io::Result<()> {
-        if self.staged.is_empty() {
+        if self.written == self.staged.len() {
             return Ok(());
         }
+        let new = &self.staged[self.written..];
+        self.written = self.staged.len();
         if self.failed.is_some() {
             self.lost += self.staged_records;
             self.staged_records = 0;
             return Err(io::Error::other("the journal failed earlier"));
         }
-        let n = self.staged.len() as u64;
-        let mut res = self.file.write_all(&self.staged);
+        let n = new.len() as u64;
+        let mut res = self.file.write_all(new);
         if res.is_ok() && self.policy.fsync == Fsync::EveryBatch {
             self.syncs += 1;
             res = self.file.sync_data();
@@ -364,10 +370,17 @@ impl SegmentWriter {
         Ok(())
     }
 
+    /// Whether records were staged since the last commit.
+    #[inline]
+    pub fn uncommitted(&self) -> bool {
+        self.written < self.staged.len()
+    }
+
     /// Forgets the staged records (after [`commit`](Self::commit) and their release).
     #[inline]
     pub fn clear(&mut self) {
         self.staged.clear();
+        self.written = 0;
         self.staged_records = 0;
     }
 
@@ -551,6 +564,10 @@ mod tests {
             vec![(1, 1, 0, &b"alpha"[..]), (1, 2, 1, &b"beta"[..])]
         );
         w.commit(0).unwrap();
+        // A second commit of the same batch writes nothing more; a record staged after it is
+        // written by the next one.
+        w.commit(0).unwrap();
+        assert_eq!(w.records(), 2);
         w.clear();
         // In the file now, as another process would read it: open, not closed.
         let (got, clean, flags) = payloads(&p);

@@ -220,8 +220,11 @@ impl Release<'_> {
         self.latency
             .record(metrics::JOURNAL_APPEND, self.clock.now() - t0);
         let mut conflicts: ConflictNotes = ([(0, 0, 0, 0); MAX_CONFLICT_NOTES], 0);
-        for (_, ts, line, pkt) in StagedRecords::new(j.staged()) {
-            self.packet(line, ts, pkt, Some(&mut conflicts));
+        let packet = RecordKind::Packet.code();
+        for (kind, ts, line, pkt) in StagedRecords::new(j.staged()) {
+            if kind == packet {
+                self.packet(line, ts, pkt, Some(&mut conflicts));
+            }
         }
         j.clear();
         let (notes, n) = conflicts;

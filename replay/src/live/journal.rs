@@ -77,7 +77,7 @@ impl LiveJournal {
     /// reported at the end, and later records are counted as lost.
     #[inline]
     pub fn commit(&mut self) {
-        if !self.w.staged().is_empty() {
+        if self.w.uncommitted() {
             self.commits += 1;
             // The error is kept by the writer and reported by `close`.
             let _ = self.w.commit(self.clock.now());
@@ -97,13 +97,18 @@ impl LiveJournal {
         self.w.clear();
     }
 
-    /// Writes one record on its own (a decision, before it is applied).
+    /// Writes one record now (a decision, before it is applied). A batch staged and not yet
+    /// released is written with it and kept for its release (its walker takes packets only).
     pub fn note(&mut self, kind: RecordKind, ts: u64, line: u16, payload: &[u8]) {
-        self.commit();
-        self.clear();
+        let pending = !self.w.staged().is_empty();
+        if !self.has_room(payload.len()) {
+            self.commit();
+        }
         self.stage(kind, ts, line, payload);
         self.commit();
-        self.clear();
+        if !pending {
+            self.clear();
+        }
     }
 
     /// Records committed.
@@ -188,9 +193,14 @@ mod tests {
             .map(|r| r.3.to_vec())
             .collect();
         assert_eq!(walked, vec![b"hello".to_vec(), b"world".to_vec()]);
+        // A decision while the batch is still staged: written after it, the batch kept (and
+        // not written twice).
+        j.note(RecordKind::Gap, 9, 0, b"g");
+        let walked: Vec<_> = StagedRecords::new(j.staged()).map(|r| r.0).collect();
+        assert_eq!(walked, vec![1, 1, RecordKind::Gap.code()]);
         j.clear();
         j.note(RecordKind::End, 9, 0, &[]);
-        assert_eq!((j.records(), j.lost(), j.commits()), (3, 0, 2));
+        assert_eq!((j.records(), j.lost(), j.commits()), (4, 0, 3));
         let w = j.close().unwrap();
         let data = std::fs::read(dir.join("j")).unwrap();
         assert_eq!(w.bytes, data.len() as u64);
@@ -199,7 +209,12 @@ mod tests {
             std::iter::from_fn(|| r.next_record().map(|x| x.unwrap().kind)).collect();
         assert_eq!(
             kinds,
-            vec![RecordKind::Packet, RecordKind::Packet, RecordKind::End]
+            vec![
+                RecordKind::Packet,
+                RecordKind::Packet,
+                RecordKind::Gap,
+                RecordKind::End
+            ]
         );
         assert!(r.clean_end());
         std::fs::remove_dir_all(&dir).unwrap();
