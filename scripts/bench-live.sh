@@ -8,6 +8,7 @@
 #
 #   scripts/bench-live.sh                      # defaults below
 #   RATES="500000 1000000" SECS=10 RECV=recvmmsg scripts/bench-live.sh
+#   FSYNC='"every_batch"' scripts/bench-live.sh   # the journal synced before each release
 #
 # Not a test: it takes about (SECS + 3) s per step and wants an idle machine for a figure worth
 # quoting (say what else ran).
@@ -19,6 +20,7 @@ SECS=${SECS:-10}
 RECV=${RECV:-auto}
 MODE=${MODE:-inline}
 MESSAGES=${MESSAGES:-1000000}
+FSYNC=${FSYNC:-"{ interval_ms = 1000 }"}   # the [journal] fsync policy
 [[ -x $BIN ]] || cargo build --release --locked
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -54,7 +56,7 @@ max_attempts = 1
 mode = "$MODE"
 [journal]
 path = "$work/live.journal"
-flush_ms = 100
+fsync = $FSYNC
 [metrics]
 enabled = false
 [run]

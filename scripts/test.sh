@@ -70,7 +70,7 @@ recv = "recvmmsg"
 name = "tight_spread_pressure"
 [journal]
 path = "live.journal"
-flush_ms = 10
+fsync = "never"
 [metrics]
 enabled = false
 TOML

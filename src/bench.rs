@@ -224,3 +224,99 @@ pub fn backtest(a: BacktestBenchArgs) -> Result<u8, Failure> {
     print!("{r}");
     Ok(0)
 }
+
+/// Valid `bench journal --batches`.
+const JOURNAL_BATCHES: Range<u64> = Range::new(1, 10_000_000, "journal batches");
+/// Valid `bench journal --batch-bytes`.
+const JOURNAL_BATCH_BYTES: Range<u64> = Range::new(20, 4 << 20, "bytes a batch");
+
+#[derive(Args)]
+pub struct JournalBenchArgs {
+    /// The `[journal] fsync` policy: `never`, `every_batch`, or a number of milliseconds
+    /// (`{ interval_ms = N }`).
+    #[arg(long, default_value = "never")]
+    fsync: String,
+    /// Receive batches committed (one write each); 1..=10000000.
+    #[arg(long, default_value_t = 20_000, value_parser = in_range("--batches", JOURNAL_BATCHES))]
+    batches: u64,
+    /// Bytes of datagrams a batch (split into datagrams of up to 1400 bytes); 20..=4194304.
+    #[arg(long, default_value_t = 14_000, value_parser = in_range("--batch-bytes", JOURNAL_BATCH_BYTES))]
+    batch_bytes: u64,
+    /// Directory for the journal (removed afterwards): put it on the disk the daemon will
+    /// use. Default: the system's temporary directory.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+/// Commits `--batches` receive batches to a journal under the `--fsync` policy, as the live
+/// daemon's receive thread does, and reports the time per commit.
+pub fn journal(a: JournalBenchArgs) -> Result<u8, Failure> {
+    use std::time::Instant;
+    use ticklane_feeds::journal::RecordKind;
+    use ticklane_feeds::journal_file::{Fsync, OnExists, SegmentPolicy, SegmentWriter};
+
+    let fsync = match a.fsync.as_str() {
+        "never" => Fsync::Never,
+        "every_batch" => Fsync::EveryBatch,
+        ms => match ms.parse::<u64>() {
+            Ok(n) if (1..=3_600_000).contains(&n) => Fsync::IntervalMs(n),
+            _ => {
+                return Err(crate::usage_failure(anyhow::anyhow!(
+                    "--fsync {ms}: expected never, every_batch or milliseconds 1..=3600000"
+                )))
+            }
+        },
+    };
+    let base = a.dir.unwrap_or_else(std::env::temp_dir);
+    let dir = base.join(format!("ticklane-bench-journal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let policy = SegmentPolicy {
+        segment_bytes: 1 << 40,
+        segment_ns: 0,
+        fsync,
+        stage_bytes: 4 << 20,
+    };
+    let t0 = Instant::now();
+    let mut w = SegmentWriter::create(&dir.join("bench.journal"), policy, OnExists::Append, 0)
+        .context("creating the journal")?;
+    let datagram = vec![0x5Au8; 1400];
+    let mut lat = Vec::with_capacity(a.batches as usize);
+    let started = Instant::now();
+    for i in 0..a.batches {
+        let mut left = a.batch_bytes as usize;
+        while left > 0 {
+            let n = left.min(datagram.len());
+            w.stage(RecordKind::Packet, i, 0, &datagram[..n]);
+            left -= n;
+        }
+        let t = Instant::now();
+        w.commit(0).context("writing the journal")?;
+        lat.push(t.elapsed().as_nanos() as u64);
+        w.clear();
+    }
+    let run_s = started.elapsed().as_secs_f64();
+    let written = w.close(0).context("closing the journal")?;
+    let total_s = t0.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&dir);
+    lat.sort_unstable();
+    let q = |p: f64| lat[((lat.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "journal:       fsync {fsync}, {} batches of {} bytes ({} records, {} bytes) in {}",
+        a.batches,
+        a.batch_bytes,
+        written.records,
+        written.bytes,
+        base.display()
+    );
+    println!(
+        "commit:        p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns; {:.3} s for the batches, {:.1} MB/s; {:.3} s with the close",
+        q(0.5),
+        q(0.99),
+        q(0.999),
+        lat[lat.len() - 1],
+        run_s,
+        written.bytes as f64 / run_s / 1e6,
+        total_s
+    );
+    Ok(0)
+}

@@ -33,7 +33,10 @@ use crate::{exit, exit_code, strategies, Failure};
                   Exit codes: 0 ok, 1 other failure, 2 bad usage or configuration (a flag; a strategy or \
                   backtest config file unreadable; any config with a bad key or a value out of range), \
                   3 input missing (the live daemon's --config file included) or not in the expected format, \
-                  4 bad records in the input with --strict, 5 a check (--check, verify) found a difference."
+                  4 bad records in the input with --strict, 5 a check (--check, verify) found a difference, \
+                  6 `live` stopped on its own for another reason than a signal, the end of session or \
+                  [run] max_duration_s (a websocket source gave up: its connects kept failing); a `live` whose \
+                  journal or other output failed exits 1. A supervisor restarts on non-zero (scripts/ticklane-live.service)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -64,7 +67,11 @@ enum Cmd {
     /// serve Prometheus metrics; on SIGINT/SIGTERM or the end of session print the summary and
     /// digest (the same digest `ticklane replay JOURNAL` prints). Or a websocket venue (Binance
     /// spot or USD-M futures, Coinbase): reconnect and resync from snapshots, journal every
-    /// frame, same summary, digest and metrics endpoint.
+    /// frame, same summary, digest and metrics endpoint. Each receive batch reaches the kernel
+    /// before its messages are released (`kill -9` loses nothing released); a restart
+    /// continues the journal in a new segment. Exits 0 when stopped by a signal, the end of
+    /// session or max_duration_s; 6 when a source gave up; 1 when the journal or an output
+    /// failed.
     Live(crate::live::LiveArgs),
     /// List the strategies (the built-ins, and those the program registered) with their config
     /// keys, defaults and valid ranges.
@@ -97,6 +104,9 @@ enum BenchCmd {
     /// Kraken v2 book) with our decoder, our simd-json tape path alone and serde_json into the
     /// same records, in one process; print ns per message and the serde_json/ours ratios.
     Json(crate::bench_json::JsonBenchArgs),
+    /// Commit receive batches to a journal under an fsync policy, as the live daemon's receive
+    /// thread does (one write a batch), and report the time per commit.
+    Journal(crate::bench::JournalBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -141,7 +151,8 @@ fn default_sigpipe() {
 /// `registry` (every name `--strategy`, a run spec, a manifest or a live `[strategy]` can use),
 /// and returns the exit code: 0 ok, 1 other failure, 2 bad usage or configuration, 3 input
 /// missing or not in the expected format, 4 bad records with `--strict`, 5 a check found a
-/// difference. Errors are printed on stderr.
+/// difference, 6 the live daemon stopped on its own (a source gave up). Errors are printed on
+/// stderr.
 ///
 /// Call it once, from `main`: the first registry given serves the whole process.
 pub fn main_with(registry: Registry) -> ExitCode {
@@ -157,6 +168,7 @@ pub fn main_with(registry: Registry) -> ExitCode {
         Cmd::Bench(BenchCmd::Latency(a)) => crate::bench::latency(a),
         Cmd::Bench(BenchCmd::Backtest(a)) => crate::bench::backtest(a),
         Cmd::Bench(BenchCmd::Json(a)) => crate::bench_json::json(a),
+        Cmd::Bench(BenchCmd::Journal(a)) => crate::bench::journal(a),
         Cmd::Convert(ConvertCmd::Lobster(a)) => crate::convert::lobster(a),
         Cmd::Convert(ConvertCmd::Hftbacktest(a)) => crate::hftbacktest::convert(a),
         Cmd::Gen(GenCmd::Itch(a)) => crate::convert::gen_itch(a),

@@ -20,7 +20,10 @@ pub(crate) mod exit {
     /// `--check` found the book different from the reference, or `verify` found the re-run
     /// (or an input) different from the manifest.
     pub const CHECK: u8 = 5;
-    /// Anything else (an output could not be written, ...).
+    /// `live` stopped on its own for another reason than a signal, the end of session or
+    /// `[run] max_duration_s`: a source gave up (a websocket source's connects kept failing).
+    pub const STOPPED: u8 = 6;
+    /// Anything else (an output could not be written, the journal failed, ...).
     pub const OTHER: u8 = 1;
 }
 

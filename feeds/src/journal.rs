@@ -9,10 +9,18 @@
 //! Layout (all integers little-endian):
 //!
 //! ```text
-//! header  : magic "TLJOURNL" (8) | version u16 | reserved u16 | reserved u32      = 16 bytes
+//! header  : magic "TLJOURNL" (8) | version u16 | flags u16 | segment u32          = 16 bytes
 //! record  : body_len u32 | crc32(body) u32 | body
 //! body    : kind u8 | ts_recv_ns u64 | line u16 | payload (body_len - 11 bytes)
 //! ```
+//!
+//! Version 2 (written now) gives the header's last six bytes a meaning; version 1 (zeros there)
+//! is read as before. `flags` bit 0 ([`FLAG_OPEN`]) is set while a daemon writes the segment
+//! and cleared when it closes it cleanly; bit 1 ([`FLAG_CONTINUES`]) says the segment continues
+//! the previous one's run (a roll by size or age) rather than starting a new run (a restart).
+//! `segment` is the segment's number: 0 for the journal's own path, N for `PATH.N` (see
+//! `journal_file`). A segment still marked open (or a version 1 journal whose last record is
+//! not [`RecordKind::End`]) was not closed by its daemon: [`JournalReader::clean_end`] says so.
 //!
 //! A journal cut short (the daemon killed mid-write) reads back to its last whole record; the
 //! cut is reported, not an error. A record whose CRC does not match is a counted
@@ -24,8 +32,16 @@ use std::io::{self, Read, Write};
 
 /// The first 8 bytes of every journal.
 pub const MAGIC: [u8; 8] = *b"TLJOURNL";
-/// The format version this code writes and reads.
-pub const VERSION: u16 = 1;
+/// The format version this code writes (it reads [`VERSION_1`] too).
+pub const VERSION: u16 = 2;
+/// The first format version: the header's flags and segment number are zero.
+pub const VERSION_1: u16 = 1;
+/// Header flag: the segment is being written; cleared when its daemon closes it cleanly.
+pub const FLAG_OPEN: u16 = 1;
+/// Header flag: the segment continues the previous segment's run (rolled by size or age), so
+/// a replay keeps the arbiter's state across the boundary; without it the segment starts a
+/// new run (a restarted daemon).
+pub const FLAG_CONTINUES: u16 = 2;
 /// Bytes of the file header.
 pub const HEADER_LEN: usize = 16;
 /// Bytes before a record's body: length and CRC.
@@ -148,7 +164,7 @@ pub enum JournalError {
     NotJournal,
     /// A version this build does not read.
     #[error(
-        "journal format version {version} is not supported (this build reads version {VERSION})"
+        "journal format version {version} is not supported (this build reads versions 1 and {VERSION})"
     )]
     UnsupportedVersion {
         /// The file's version.
@@ -215,12 +231,94 @@ pub fn encode_prefix(
     p
 }
 
-/// The file header.
+/// The header of a journal written as a whole (no flags, segment 0).
 pub fn header() -> [u8; HEADER_LEN] {
+    segment_header(0, 0)
+}
+
+/// The header of segment number `segment` with `flags` ([`FLAG_OPEN`], [`FLAG_CONTINUES`]).
+pub fn segment_header(segment: u32, flags: u16) -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
     h[..8].copy_from_slice(&MAGIC);
     h[8..10].copy_from_slice(&VERSION.to_le_bytes());
+    h[10..12].copy_from_slice(&flags.to_le_bytes());
+    h[12..16].copy_from_slice(&segment.to_le_bytes());
     h
+}
+
+/// Byte offset of the header's flags (a daemon rewrites them in place when it closes a
+/// segment).
+pub const FLAGS_OFFSET: u64 = 10;
+
+/// A journal's (or segment's) header, as read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegmentHeader {
+    /// The format version ([`VERSION_1`] or [`VERSION`]).
+    pub version: u16,
+    /// [`FLAG_OPEN`], [`FLAG_CONTINUES`] (0 in version 1).
+    pub flags: u16,
+    /// The segment's number (0 in version 1).
+    pub segment: u32,
+}
+
+impl SegmentHeader {
+    /// Parses and checks a header.
+    ///
+    /// # Errors
+    /// [`JournalError::NotJournal`], [`JournalError::UnsupportedVersion`].
+    pub fn parse(h: &[u8; HEADER_LEN]) -> Result<Self, JournalError> {
+        if h[..8] != MAGIC {
+            return Err(JournalError::NotJournal);
+        }
+        let version = u16::from_le_bytes([h[8], h[9]]);
+        if version != VERSION && version != VERSION_1 {
+            return Err(JournalError::UnsupportedVersion { version });
+        }
+        Ok(SegmentHeader {
+            version,
+            flags: u16::from_le_bytes([h[10], h[11]]),
+            segment: u32::from_le_bytes([h[12], h[13], h[14], h[15]]),
+        })
+    }
+
+    /// The daemon writing it had not closed it (version 2).
+    pub fn open(&self) -> bool {
+        self.version >= VERSION && self.flags & FLAG_OPEN != 0
+    }
+
+    /// It continues the previous segment's run (version 2).
+    pub fn continues(&self) -> bool {
+        self.version >= VERSION && self.flags & FLAG_CONTINUES != 0
+    }
+}
+
+/// Where records go as a live source produces them: a [`JournalWriter`] (buffered, for
+/// journals written as a whole), or the live daemon's journal over segment files
+/// (`journal_file`), which has each record in the kernel when `record` returns.
+pub trait RecordSink {
+    /// Writes one record.
+    ///
+    /// # Errors
+    /// Writing failed.
+    fn record(
+        &mut self,
+        kind: RecordKind,
+        ts_recv: u64,
+        line: u16,
+        payload: &[u8],
+    ) -> io::Result<()>;
+}
+
+impl<W: Write> RecordSink for JournalWriter<W> {
+    fn record(
+        &mut self,
+        kind: RecordKind,
+        ts_recv: u64,
+        line: u16,
+        payload: &[u8],
+    ) -> io::Result<()> {
+        self.append(kind, ts_recv, line, payload)
+    }
 }
 
 /// Appends records to a journal and flushes on a time policy.
@@ -332,6 +430,8 @@ pub struct JournalReader<R: Read> {
     offset: u64,
     cut: Option<Cut>,
     stopped: bool,
+    header: SegmentHeader,
+    last_kind: Option<RecordKind>,
     /// Records read whole and valid.
     pub records: u64,
     /// Records skipped for a CRC mismatch.
@@ -346,28 +446,51 @@ impl<R: Read> JournalReader<R> {
     /// # Errors
     /// [`JournalError::NotJournal`], [`JournalError::UnsupportedVersion`], or I/O.
     pub fn new(mut inner: R) -> Result<Self, JournalError> {
-        let mut h = [0u8; HEADER_LEN];
-        let got = read_full(&mut inner, &mut h).map_err(|e| JournalError::Io(e.kind()))?;
-        if got < 8 || h[..8] != MAGIC {
-            return Err(JournalError::NotJournal);
-        }
-        if got < HEADER_LEN {
-            return Err(JournalError::Io(io::ErrorKind::UnexpectedEof));
-        }
-        let version = u16::from_le_bytes([h[8], h[9]]);
-        if version != VERSION {
-            return Err(JournalError::UnsupportedVersion { version });
-        }
+        let header = read_header(&mut inner)?;
         Ok(JournalReader {
             inner,
             buf: Vec::with_capacity(2048),
             offset: HEADER_LEN as u64,
             cut: None,
             stopped: false,
+            header,
+            last_kind: None,
             records: 0,
             corrupt: 0,
             unknown_kind: 0,
         })
+    }
+
+    /// Goes on with the next segment of the same journal (once this one has ended): reads and
+    /// checks its header; the counts go on, the cut and the offset start again.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new); the reader then stays at the end of the previous segment.
+    pub fn next_segment(&mut self, mut inner: R) -> Result<SegmentHeader, JournalError> {
+        let header = read_header(&mut inner)?;
+        self.inner = inner;
+        self.header = header;
+        self.offset = HEADER_LEN as u64;
+        self.cut = None;
+        self.stopped = false;
+        self.last_kind = None;
+        Ok(header)
+    }
+
+    /// The current segment's header.
+    pub fn header(&self) -> SegmentHeader {
+        self.header
+    }
+
+    /// Whether the segment read so far ended as a daemon that stopped cleanly leaves it: a
+    /// version 2 segment not marked open, a version 1 journal whose last whole record is the
+    /// end record. Meaningful once [`next_record`](Self::next_record) returned `None`.
+    pub fn clean_end(&self) -> bool {
+        if self.header.version >= VERSION {
+            !self.header.open()
+        } else {
+            self.last_kind == Some(RecordKind::End)
+        }
     }
 
     /// The next record; `None` at the end (clean, or cut short: see [`cut`](Self::cut)). An
@@ -435,6 +558,7 @@ impl<R: Read> JournalReader<R> {
         let mut ts = [0u8; 8];
         ts.copy_from_slice(&self.buf[1..9]);
         self.records += 1;
+        self.last_kind = Some(kind);
         Some(Ok(Record {
             kind,
             ts_recv: u64::from_le_bytes(ts),
@@ -452,6 +576,19 @@ impl<R: Read> JournalReader<R> {
     pub fn offset(&self) -> u64 {
         self.offset
     }
+}
+
+/// Reads and checks a header.
+fn read_header(inner: &mut impl Read) -> Result<SegmentHeader, JournalError> {
+    let mut h = [0u8; HEADER_LEN];
+    let got = read_full(inner, &mut h).map_err(|e| JournalError::Io(e.kind()))?;
+    if got < 8 || h[..8] != MAGIC {
+        return Err(JournalError::NotJournal);
+    }
+    if got < HEADER_LEN {
+        return Err(JournalError::Io(io::ErrorKind::UnexpectedEof));
+    }
+    SegmentHeader::parse(&h)
 }
 
 /// Reads until `buf` is full or the input ends; returns the bytes read.
@@ -510,7 +647,8 @@ mod tests {
         // 12 + 0 + 16 + 40 + 0 payload bytes over 5 records = 5 * 19 + 68 = 163.
         assert_eq!(bytes.len(), 16 + 163);
         assert_eq!(&bytes[..8], b"TLJOURNL");
-        assert_eq!(&bytes[8..10], &[1, 0], "version 1, little-endian");
+        assert_eq!(&bytes[8..10], &[2, 0], "version 2, little-endian");
+        assert_eq!(&bytes[10..16], &[0; 6], "no flags, segment 0");
         // First record: body length 11 + 12 = 23.
         assert_eq!(&bytes[16..20], &23u32.to_le_bytes());
         let (ok, errs, cut) = read_all(&bytes);
@@ -597,11 +735,11 @@ mod tests {
             JournalReader::new(&b"NOTAJOURNAL_____"[..]),
             Err(JournalError::NotJournal)
         ));
-        let mut v2 = header();
-        v2[8] = 2;
+        let mut v3 = header();
+        v3[8] = 3;
         assert!(matches!(
-            JournalReader::new(&v2[..]),
-            Err(JournalError::UnsupportedVersion { version: 2 })
+            JournalReader::new(&v3[..]),
+            Err(JournalError::UnsupportedVersion { version: 3 })
         ));
     }
 
@@ -627,6 +765,62 @@ mod tests {
         }
         assert_eq!(RecordKind::from_code(0), None);
         assert_eq!(RecordKind::from_code(12), None);
+    }
+
+    #[test]
+    fn version_1_journals_read_the_same_and_their_end_record_is_checked() {
+        let (bytes, recs) = sample();
+        // A version 1 journal: the same records behind a header with version 1 and zeros.
+        let mut v1 = bytes.clone();
+        v1[8..16].copy_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]);
+        let (ok, errs, cut) = read_all(&v1);
+        assert_eq!(ok, recs);
+        assert!(errs.is_empty() && cut.is_none());
+        let mut r = JournalReader::new(&v1[..]).unwrap();
+        while r.next_record().is_some() {}
+        assert_eq!(r.header().version, 1);
+        assert!(r.clean_end(), "the last record is the end record");
+        // Without its end record (the sample's last record is 19 bytes): not a clean end.
+        let mut r = JournalReader::new(&v1[..v1.len() - 19]).unwrap();
+        while r.next_record().is_some() {}
+        assert!(!r.clean_end());
+    }
+
+    #[test]
+    fn segments_carry_their_number_and_flags_and_read_on() {
+        let rec = |kind, payload: &[u8]| {
+            let mut v = encode_prefix(kind, 9, 0, payload).to_vec();
+            v.extend_from_slice(payload);
+            v
+        };
+        let mut a = segment_header(0, FLAG_OPEN).to_vec();
+        a.extend(rec(RecordKind::Packet, b"one"));
+        let mut b = segment_header(1, FLAG_CONTINUES).to_vec();
+        b.extend(rec(RecordKind::Packet, b"two"));
+        b.extend(rec(RecordKind::End, b""));
+        assert_eq!(&a[10..16], &[1, 0, 0, 0, 0, 0]);
+        assert_eq!(&b[10..16], &[2, 0, 1, 0, 0, 0]);
+        let mut r = JournalReader::new(&a[..]).unwrap();
+        assert_eq!(r.next_record().unwrap().unwrap().payload, b"one");
+        assert!(r.next_record().is_none());
+        assert!(r.header().open() && !r.header().continues());
+        assert!(
+            !r.clean_end(),
+            "still marked open: its daemon did not close it"
+        );
+        let h = r.next_segment(&b[..]).unwrap();
+        assert_eq!((h.segment, h.continues(), h.open()), (1, true, false));
+        assert_eq!(r.next_record().unwrap().unwrap().payload, b"two");
+        assert_eq!(r.next_record().unwrap().unwrap().kind, RecordKind::End);
+        assert!(r.next_record().is_none());
+        assert!(r.clean_end());
+        assert_eq!(r.records, 3);
+        // A segment with a bad header is refused and the reader stays where it was.
+        assert_eq!(
+            r.next_segment(&b"garbage garbage!"[..]),
+            Err(JournalError::NotJournal)
+        );
+        assert!(r.next_record().is_none());
     }
 
     #[test]

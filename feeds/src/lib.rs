@@ -14,6 +14,7 @@ pub mod decimal;
 pub mod isotime;
 pub mod itch;
 pub mod journal;
+pub mod journal_file;
 pub mod json;
 mod json_scan;
 pub mod kraken;

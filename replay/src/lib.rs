@@ -13,7 +13,7 @@
 //! | [`sink`] | what outputs go to: the digest encodings, the BBO CSV, signals |
 //! | [`backtest`] | the simulator's configuration, the recorder, backtests on price-level data |
 //! | [`report`] | backtest reports: statistics, CSV, Parquet, SVG, the manifest |
-//! | [`live`] | the live daemon's core: config, receive loop, journal thread, metrics, websocket sessions |
+//! | [`live`] | the live daemon's core: config, receive loop, journal segments, metrics, websocket sessions |
 //! | [`bench`](mod@bench), [`convert`] | benchmark runners; converters to other tools' formats |
 // No unsafe code, but for the live receive backends' system calls (`live::recv`, which allows
 // it locally, each block with its SAFETY comment).

@@ -7,8 +7,10 @@ use std::path::PathBuf;
 use ticklane_engine::strategy::NoStrategy;
 use ticklane_feeds::itch::framing::FrameReader;
 use ticklane_feeds::journal::{range_payload, JournalWriter, RecordKind};
+use ticklane_feeds::journal::{segment_header, FLAG_CONTINUES, FLAG_OPEN, HEADER_LEN};
+use ticklane_feeds::journal_file::StagedRecords;
 use ticklane_feeds::moldudp64::{end_of_session, PacketBuilder};
-use ticklane_replay::l3::journal::replay_journal_with;
+use ticklane_replay::l3::journal::{replay_journal_segments, replay_journal_with};
 use ticklane_replay::run::input;
 use ticklane_replay::{replay_itch, ItchReplayOptions};
 
@@ -201,4 +203,80 @@ fn damaged_journals_replay_what_is_whole() {
         NoStrategy
     )
     .is_err());
+}
+
+/// A journal in three segment files, as a killed daemon and the one that replaced it leave
+/// it, with damage: segment 0 still marked open and cut inside a record, then a file that is
+/// not a journal segment at all, then a segment that continues the run (closed cleanly). The
+/// replay counts each problem, reads every whole record, and prints the file's digest.
+#[test]
+fn segments_with_a_cut_an_open_header_and_a_garbage_file_replay_every_whole_record() {
+    let (bytes, _) = build_journal(false);
+    // Record boundaries, walked from the header on.
+    let mut ends = vec![HEADER_LEN];
+    for (_, _, _, payload) in StagedRecords::new(&bytes[HEADER_LEN..]) {
+        ends.push(ends.last().unwrap() + 8 + 11 + payload.len());
+    }
+    assert_eq!(*ends.last().unwrap(), bytes.len());
+    let split = ends[ends.len() / 2];
+    let mut seg0 = segment_header(0, FLAG_OPEN).to_vec();
+    seg0.extend_from_slice(&bytes[HEADER_LEN..split]);
+    // The next record, cut after 7 of its bytes (the write the kill interrupted).
+    seg0.extend_from_slice(&bytes[split..split + 7]);
+    let garbage = b"this is not a journal segment".to_vec();
+    let mut seg2 = segment_header(2, FLAG_CONTINUES).to_vec();
+    seg2.extend_from_slice(&bytes[split..]);
+    let segs = [seg0, garbage, seg2];
+    let (summary, stats) = replay_journal_segments(
+        segs.iter().map(|s| Ok(&s[..])),
+        ItchReplayOptions::default(),
+        NoStrategy,
+    )
+    .unwrap();
+    assert_eq!(summary.messages, 1039);
+    assert_eq!(summary.digest, file_digest());
+    assert_eq!((stats.segments, stats.restarts), (2, 0), "{stats}");
+    assert_eq!(stats.bad_segments, 1, "{stats}");
+    assert_eq!(stats.unclosed_segments, 1, "{stats}");
+    assert!(!stats.no_end_record, "{stats}");
+    let cut = stats.cut.expect("the cut in segment 0");
+    assert_eq!((cut.offset, cut.have), (split as u64, 7));
+    assert_eq!(stats.records as usize, ends.len() - 1);
+    let text = stats.to_string();
+    assert!(text.contains("1 segments unreadable (skipped)"), "{text}");
+    assert!(text.contains("1 earlier segments not closed"), "{text}");
+
+    // The same journal ending with the open segment: the replay says the end is missing.
+    let (short, stats) = replay_journal_segments(
+        segs[..1].iter().map(|s| Ok(&s[..])),
+        ItchReplayOptions::default(),
+        NoStrategy,
+    )
+    .unwrap();
+    assert!(short.messages < 1039);
+    assert!(stats.no_end_record);
+    assert!(stats
+        .to_string()
+        .contains("journal ends without its end record: the daemon did not stop cleanly"));
+    // A first segment that cannot be opened is an error, not a panic.
+    assert!(replay_journal_segments(
+        std::iter::once(Err::<&[u8], _>(std::io::Error::other("gone"))),
+        ItchReplayOptions::default(),
+        NoStrategy,
+    )
+    .is_err());
+}
+
+/// A journal of format version 1 (written before segments: zeros after the version) replays
+/// to the same pinned digest, and its end is judged by its last record.
+#[test]
+fn a_version_1_journal_replays_to_the_same_digest() {
+    let (mut bytes, _) = build_journal(false);
+    bytes[8..16].copy_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]);
+    let (summary, stats) =
+        replay_journal_with(&bytes[..], ItchReplayOptions::default(), NoStrategy).unwrap();
+    assert_eq!(summary.digest, "a0abf44d760f8aab381cd1bc1bc14a9a");
+    // build_journal ends with retransmitted packets, not an end record: a version 1 journal
+    // like that is reported as not stopped cleanly.
+    assert!(stats.no_end_record, "{stats}");
 }

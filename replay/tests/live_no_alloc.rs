@@ -118,7 +118,7 @@ fn config(backend: &str, dir: &std::path::Path) -> LiveConfig {
     let journal = dir.join(format!("{backend}.journal"));
     let text = format!(
         "[[source]]\nkind = \"itch\"\ngroup = \"239.255.0.1:31001\"\nsession = \"{}\"\n\
-         [journal]\npath = \"{}\"\nflush_ms = 10\n[metrics]\nenabled = false\n",
+         [journal]\npath = \"{}\"\nfsync = {{ interval_ms = 5 }}\n[metrics]\nenabled = false\n",
         std::str::from_utf8(&SESSION).unwrap(),
         journal.display()
     );

@@ -38,20 +38,29 @@ impl Endpoint {
     }
 }
 
-/// With `[metrics] enabled`, serves the registry `registry()` builds on `[metrics] bind` and
-/// says where on stderr.
-pub(crate) fn start(
-    cfg: &LiveConfig,
-    registry: impl FnOnce() -> MetricsRegistry,
-) -> Result<Option<Endpoint>, Failure> {
+/// The metrics port, bound and not yet served: the daemon binds it before it creates any file
+/// (a busy port then leaves nothing behind).
+pub(crate) struct Bound(TcpListener);
+
+/// With `[metrics] enabled`, binds `[metrics] bind`.
+pub(crate) fn bind(cfg: &LiveConfig) -> Result<Option<Bound>, Failure> {
     if !cfg.metrics.enabled {
         return Ok(None);
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let (addr, handle) = serve(cfg.metrics.bind, registry(), stop.clone())
+    let l = TcpListener::bind(cfg.metrics.bind)
         .with_context(|| format!("[metrics] bind = \"{}\"", cfg.metrics.bind))?;
-    eprintln!("live: metrics at http://{addr}/metrics");
-    Ok(Some(Endpoint { stop, handle }))
+    Ok(Some(Bound(l)))
+}
+
+impl Bound {
+    /// Serves the registry on the bound port and says where on stderr.
+    pub(crate) fn start(self, registry: MetricsRegistry) -> Result<Endpoint, Failure> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (addr, handle) =
+            serve_on(self.0, registry, stop.clone()).context("serving [metrics]")?;
+        eprintln!("live: metrics at http://{addr}/metrics");
+        Ok(Endpoint { stop, handle })
+    }
 }
 
 /// Threads answering requests (connections are read by `tiny_http`'s own pool).
@@ -59,13 +68,11 @@ pub(crate) const WORKERS: usize = 2;
 
 /// Serves `GET /metrics` and `GET /healthz` on `bind` until `stop`; returns the bound address
 /// and the thread (it joins the other workers before it ends).
-pub(crate) fn serve(
-    bind: SocketAddr,
+fn serve_on(
+    listener: TcpListener,
     registry: MetricsRegistry,
     stop: Arc<AtomicBool>,
 ) -> io::Result<(SocketAddr, JoinHandle<()>)> {
-    // Bound here, so a bind error keeps its io::ErrorKind for the caller's message.
-    let listener = TcpListener::bind(bind)?;
     let addr = listener.local_addr()?;
     let server = Arc::new(
         tiny_http::Server::from_listener(listener, None)

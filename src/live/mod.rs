@@ -1,5 +1,5 @@
 //! `ticklane live --config live.toml`: the feed daemon's command. The daemon itself is the
-//! library's (`ticklane_replay::live`: the ITCH receive loop, journal thread, receive backends,
+//! library's (`ticklane_replay::live`: the ITCH receive loop, journal, receive backends,
 //! metrics registry, websocket runner); this module loads the config file, builds the
 //! strategy, opens and joins the sockets ([`sockets`]), serves the metrics over HTTP
 //! ([`http`]), wires SIGINT/SIGTERM to the stop flag, and prints what the library reports
@@ -96,7 +96,9 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
     };
     let strategy = make().map_err(|e| usage(e.into()))?;
 
+    // Every socket and port first: a daemon refused for a busy port creates no file.
     let sockets = sockets::open(src)?;
+    let metrics_port = http::bind(&cfg)?;
     let daemon = ItchDaemon::new(
         &cfg,
         sockets,
@@ -107,7 +109,9 @@ pub(crate) fn run(a: LiveArgs) -> Result<u8, Failure> {
     if let Some(note) = daemon.pipeline_note() {
         eprintln!("{note}");
     }
-    let endpoint = http::start(&cfg, || daemon.metrics())?;
+    let endpoint = metrics_port
+        .map(|p| p.start(daemon.metrics()))
+        .transpose()?;
     let stop = Arc::new(AtomicBool::new(false));
     stop_on_signals(&stop)?;
     if let Some(c) = cfg.pipeline.recv_core {

@@ -63,11 +63,15 @@ pub(crate) fn run(cfg: &LiveConfig) -> Result<u8, Failure> {
         None => None,
     };
 
-    // Outputs (created here, so a bad path fails before anything connects), signals, metrics.
+    // The metrics port first (a busy port leaves no file behind), then the outputs (created
+    // here, so a bad path fails before anything connects), signals, metrics.
+    let metrics_port = http::bind(cfg)?;
     let daemon = WsDaemon::new(cfg, backtest).map_err(live_failure)?;
     let stop = Arc::new(AtomicBool::new(false));
     stop_on_signals(&stop)?;
-    let endpoint = http::start(cfg, || daemon.metrics())?;
+    let endpoint = metrics_port
+        .map(|p| p.start(daemon.metrics()))
+        .transpose()?;
     eprintln!("{}", daemon.describe());
 
     let report = daemon.run(&stop, |note: &str| eprintln!("{note}"));
@@ -83,6 +87,13 @@ pub(crate) fn run(cfg: &LiveConfig) -> Result<u8, Failure> {
     if let Some(e) = report.journal_error {
         eprintln!("error: the journal could not be written: {e}");
         return Ok(crate::exit::OTHER);
+    }
+    if report.gave_up {
+        eprintln!(
+            "error: source {} gave up: {} connects in a row failed (max_reconnect_attempts)",
+            report.source, ws.max_reconnect_attempts
+        );
+        return Ok(crate::exit::STOPPED);
     }
     Ok(0)
 }

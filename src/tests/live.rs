@@ -28,6 +28,8 @@ const NASDAQ: &str = concat!(
 
 fn tmp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("ticklane-live-{}-{name}", std::process::id()));
+    // A journal left by an earlier process of the same id would be continued, not replaced.
+    let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -102,7 +104,7 @@ impl Feed {
         let text = format!(
             "[[source]]\nkind = \"itch\"\nname = \"test\"\ngroup = \"{g}:{a}\"\nline_b = \"{g}:{b}\"\n\
              request_server = \"127.0.0.1:{r}\"\nrecv = \"{recv}\"\n\
-             [journal]\npath = \"live.journal\"\nflush_ms = 10\n{extra}",
+             [journal]\npath = \"live.journal\"\nfsync = \"never\"\n{extra}",
             g = self.group,
             a = self.pa,
             b = self.pb,
@@ -1062,4 +1064,215 @@ fn a_forged_retransmission_is_ignored_and_counted_with_recvmmsg() {
 #[test]
 fn a_forged_retransmission_is_ignored_and_counted_with_io_uring() {
     forged_retransmission_is_ignored_and_counted("forgeu", "239.255.89.2", "io_uring");
+}
+
+/// The `messages:` count of a replay's summary (messages released to the books).
+fn messages_in(stdout: &str) -> u64 {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("messages:"))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no messages: line in\n{stdout}"))
+}
+
+fn replay_out(path: &Path) -> String {
+    let o = Command::new(BIN)
+        .args(["replay", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// `kill -9` of the daemon mid-stream at 60 000 msgs/s: every message it had released (its
+/// `/metrics` count, scraped just before the kill; released messages are counted after their
+/// packet was written) is in the journal, and the journal's replay says its end record is
+/// missing. A journal flushed from a buffer every 100 ms lost thousands here.
+#[test]
+fn kill_9_mid_stream_loses_nothing_released_and_the_replay_says_the_end_is_missing() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tmp_dir("kill9");
+    let feed = Feed::new("239.255.88.1");
+    let config = feed.config(
+        "auto",
+        &dir,
+        "[metrics]\nbind = \"127.0.0.1:0\"\n[run]\nstop_at_end = false\n",
+    );
+    let (mut live, _err, seen) = start_live(&config);
+    let addr = metrics_addr(&seen);
+    // The sample 200 times over (207 800 messages) at 60 000 msgs/s: about 3.5 s of feed.
+    let total = 200 * 1039;
+    let serve = feed.serve(SAMPLE, &["--loop", "200"], "60000");
+    let released = |text: &str| sum_of(&parse_exposition(text), "ticklane_messages_total") as u64;
+    let t = Instant::now();
+    let before_kill = loop {
+        let n = released(&scrape(&addr));
+        if n >= 30_000 {
+            break n;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the feed did not flow: {n} released"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    signal(live.child(), "-KILL");
+    let out = live.finish(Duration::from_secs(10));
+    drop(serve);
+    assert_eq!(out.status.signal(), Some(9), "{}", out.status);
+    let text = replay_out(&dir.join("live.journal"));
+    let journaled = messages_in(&text);
+    assert!(
+        journaled >= before_kill,
+        "the journal holds {journaled} messages, the daemon had released {before_kill}\n{text}"
+    );
+    assert!(journaled < total, "killed mid-stream: {journaled}\n{text}");
+    assert!(
+        text.contains("journal ends without its end record: the daemon did not stop cleanly"),
+        "{text}"
+    );
+}
+
+/// Restarting the daemon twice on the same journal path: each run continues the journal in a
+/// new segment (the first segment is never touched again), each segment alone replays to its
+/// run's digest, and the whole journal replays the three sessions one after the other: the
+/// digest of a replay of the file three times over.
+#[test]
+fn restarts_continue_the_journal_in_new_segments_and_its_replay_is_the_combined_digest() {
+    let dir = tmp_dir("restart");
+    let feed = Feed::new("239.255.88.2");
+    let config = feed.config("recvmmsg", &dir, "[metrics]\nenabled = false\n");
+    let file_digest = replay_digest(Path::new(SAMPLE));
+    let journal = dir.join("live.journal");
+    let mut first = Vec::new();
+    for run in 0..3 {
+        let (live, _err, _) = start_live(&config);
+        let serve = feed.serve(SAMPLE, &low_faults(), "20000");
+        let out = live.finish(Duration::from_secs(30));
+        drop(serve);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "run {run}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(digest_of(&stdout), file_digest, "run {run}: {stdout}");
+        assert!(
+            stdout.contains(&format!("segment {run}, last")),
+            "run {run}: {stdout}"
+        );
+        if run == 0 {
+            first = std::fs::read(&journal).unwrap();
+        } else {
+            assert_eq!(
+                std::fs::read(&journal).unwrap(),
+                first,
+                "run {run} kept segment 0"
+            );
+        }
+    }
+    let seg2 = dir.join("live.journal.2");
+    assert!(dir.join("live.journal.1").exists() && seg2.exists());
+    assert_eq!(replay_digest(&seg2), file_digest);
+    let tripled = dir.join("sample-x3.itch");
+    std::fs::write(&tripled, std::fs::read(SAMPLE).unwrap().repeat(3)).unwrap();
+    let want = replay_digest(&tripled);
+    assert_ne!(want, file_digest);
+    let text = replay_out(&journal);
+    assert_eq!(digest_of(&text), want, "{text}");
+    assert_eq!(messages_in(&text), 3 * 1039, "{text}");
+    assert!(text.contains("3 segments (2 restarts)"), "{text}");
+    assert!(!text.contains("without its end record"), "{text}");
+}
+
+/// Every socket and port is bound before any file is created: a daemon refused for a busy
+/// metrics port leaves nothing behind. And `on_exists = "refuse"` with a journal present
+/// refuses to start (exit 2) and leaves the journal as it was.
+#[test]
+fn a_daemon_refused_for_a_busy_port_leaves_no_file_and_refuse_keeps_the_journal() {
+    let dir = tmp_dir("busy");
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let feed = Feed::new("239.255.88.3");
+    let config = feed.config(
+        "recvmmsg",
+        &dir,
+        &format!("[metrics]\nbind = \"127.0.0.1:{port}\"\n[sinks]\nbbo_csv = \"bbo.csv\"\n"),
+    );
+    let files = || {
+        let mut v: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let o = Command::new(BIN)
+        .args(["live", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("[metrics] bind = \"127.0.0.1:{port}\"")),
+        "{err}"
+    );
+    assert_eq!(files(), vec!["live.toml"], "{err}");
+    drop(busy);
+
+    std::fs::write(dir.join("live.journal"), b"an earlier run").unwrap();
+    let config = feed.config(
+        "recvmmsg",
+        &dir,
+        "on_exists = \"refuse\"\n[metrics]\nenabled = false\n",
+    );
+    let o = Command::new(BIN)
+        .args(["live", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("on_exists = \"refuse\""), "{err}");
+    assert_eq!(
+        std::fs::read(dir.join("live.journal")).unwrap(),
+        b"an earlier run"
+    );
+    assert_eq!(files(), vec!["live.journal", "live.toml"]);
+}
+
+/// A journal rolled by size: `segment_bytes = 65536` splits the run's journal (the sample
+/// looped 3 times, about 150 KB) into several segments (each closed, each after the first
+/// marked as continuing the run), and the replay of the first one goes through all of them
+/// with one arbiter, to the daemon's digest: that of the file written three times over.
+#[test]
+fn a_journal_rolled_by_size_replays_across_its_segments_to_the_live_digest() {
+    let dir = tmp_dir("roll");
+    let feed = Feed::new("239.255.88.4");
+    let config = feed.config(
+        "recvmmsg",
+        &dir,
+        "segment_bytes = 65536\n[metrics]\nenabled = false\n",
+    );
+    let (live, _err, _) = start_live(&config);
+    let mut faults = high_faults();
+    faults.extend(["--loop", "3"]);
+    let serve = feed.serve(SAMPLE, &faults, "40000");
+    let out = live.finish(Duration::from_secs(30));
+    drop(serve);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}");
+    let tripled = dir.join("sample-x3.itch");
+    std::fs::write(&tripled, std::fs::read(SAMPLE).unwrap().repeat(3)).unwrap();
+    let want = replay_digest(&tripled);
+    assert_eq!(digest_of(&stdout), want, "{stdout}");
+    assert!(dir.join("live.journal.1").exists(), "{stdout}");
+    assert!(stdout.contains("segments 0..="), "{stdout}");
+    let text = replay_out(&dir.join("live.journal"));
+    assert_eq!(digest_of(&text), want, "{text}");
+    assert!(text.contains(" segments (0 restarts)"), "{text}");
+    assert!(
+        !text.contains("not closed") && !text.contains("without its end record"),
+        "{text}"
+    );
 }

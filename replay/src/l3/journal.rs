@@ -42,6 +42,17 @@ pub struct JournalStats {
     pub arbiter: ArbiterStats,
     /// Messages known to exist but never released (missing at the end).
     pub missing_at_end: u64,
+    /// Segments read (a journal written by restarted or rolled daemons has several).
+    pub segments: u32,
+    /// Segments that start a new run (a restarted daemon): the arbiter starts again there.
+    pub restarts: u32,
+    /// Segments other than the last that their daemon did not close.
+    pub unclosed_segments: u32,
+    /// Segments that could not be opened or have a bad header (skipped).
+    pub bad_segments: u32,
+    /// The last segment ends without its end record (marked open, or a version 1 journal
+    /// whose last record is not the end record): the daemon did not stop cleanly.
+    pub no_end_record: bool,
 }
 
 impl std::fmt::Display for JournalStats {
@@ -74,6 +85,29 @@ impl std::fmt::Display for JournalStats {
         }
         if let Some(e) = self.stopped_early {
             write!(f, "; stopped early: {e}")?;
+        }
+        if self.segments > 1 {
+            write!(
+                f,
+                "; {} segments ({} restarts)",
+                self.segments, self.restarts
+            )?;
+        }
+        if self.bad_segments > 0 {
+            write!(f, "; {} segments unreadable (skipped)", self.bad_segments)?;
+        }
+        if self.unclosed_segments > 0 {
+            write!(
+                f,
+                "; {} earlier segments not closed (their daemon did not stop cleanly)",
+                self.unclosed_segments
+            )?;
+        }
+        if self.no_end_record {
+            write!(
+                f,
+                "; journal ends without its end record: the daemon did not stop cleanly"
+            )?;
         }
         Ok(())
     }
@@ -189,50 +223,145 @@ pub fn replay_journal_with<R: Read, S: Strategy>(
     opts: ItchReplayOptions<'_>,
     strategy: S,
 ) -> Result<(Summary, JournalStats), ReplayError> {
-    let mut journal =
-        JournalReader::new(reader).map_err(|e| ReplayError::NotItch(e.to_string()))?;
+    replay_journal_segments(std::iter::once(Ok(reader)), opts, strategy)
+}
+
+/// Replays a journal's segments in order with `strategy`: one arbiter through a run's rolled
+/// segments, a new one where a segment starts a new run (a restarted daemon), the same stages
+/// (books, strategy, digest) throughout.
+///
+/// # Errors
+/// As [`replay_journal_with`], for the first segment; a later segment that cannot be opened
+/// or has a bad header is counted ([`JournalStats::bad_segments`]) and skipped.
+pub fn replay_journal_segments<R: Read, S: Strategy>(
+    segments: impl IntoIterator<Item = std::io::Result<R>>,
+    opts: ItchReplayOptions<'_>,
+    strategy: S,
+) -> Result<(Summary, JournalStats), ReplayError> {
+    let mut segments = segments.into_iter();
+    let first = segments
+        .next()
+        .ok_or_else(|| ReplayError::NotItch("no journal segment".into()))?
+        .map_err(|e| ReplayError::NotItch(e.to_string()))?;
+    let mut journal = JournalReader::new(first).map_err(|e| ReplayError::NotItch(e.to_string()))?;
     let mut arb = Arbiter::new(ArbiterConfig::default());
     let mut stages = ReleasedStages::new(opts, strategy)?;
-    let mut stats = JournalStats::default();
+    let mut stats = JournalStats {
+        segments: 1,
+        ..Default::default()
+    };
+    let mut merged = ArbiterStats::default();
 
-    while let Some(rec) = journal.next_record() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(JournalError::Corrupt { .. }) | Err(JournalError::UnknownKind { .. }) => continue,
-            Err(e) => {
-                stats.stopped_early = Some(e);
-                break;
+    loop {
+        while let Some(rec) = journal.next_record() {
+            let rec = match rec {
+                Ok(r) => r,
+                Err(JournalError::Corrupt { .. }) | Err(JournalError::UnknownKind { .. }) => {
+                    continue
+                }
+                Err(e) => {
+                    stats.stopped_early = Some(e);
+                    break;
+                }
+            };
+            let mut sink = |_seq: u64, msg: &[u8]| stages.on_message(msg);
+            match rec.kind {
+                RecordKind::Packet => {
+                    stats.packets += 1;
+                    arb.on_packet(rec.line, rec.payload, &mut sink);
+                }
+                RecordKind::Skip => {
+                    if let Some((from, count)) = rec.range() {
+                        stats.skips += 1;
+                        arb.skip(from, count, &mut sink);
+                    }
+                }
+                RecordKind::Conflict => {
+                    stats.notes += 1;
+                    if let Some((_, count)) = rec.range() {
+                        stats.conflicts_journaled += count;
+                    }
+                }
+                _ => stats.notes += 1,
+            }
+            stages.check_output()?;
+        }
+        if stats.cut.is_none() {
+            stats.cut = journal.cut();
+        }
+        let clean = journal.clean_end();
+        // The next segment that opens and has a journal header.
+        let next = loop {
+            match segments.next() {
+                None => break None,
+                Some(Ok(r)) => match journal.next_segment(r) {
+                    Ok(h) => break Some(h),
+                    Err(_) => stats.bad_segments += 1,
+                },
+                Some(Err(_)) => stats.bad_segments += 1,
             }
         };
-        let mut sink = |_seq: u64, msg: &[u8]| stages.on_message(msg);
-        match rec.kind {
-            RecordKind::Packet => {
-                stats.packets += 1;
-                arb.on_packet(rec.line, rec.payload, &mut sink);
-            }
-            RecordKind::Skip => {
-                if let Some((from, count)) = rec.range() {
-                    stats.skips += 1;
-                    arb.skip(from, count, &mut sink);
-                }
-            }
-            RecordKind::Conflict => {
-                stats.notes += 1;
-                if let Some((_, count)) = rec.range() {
-                    stats.conflicts_journaled += count;
-                }
-            }
-            _ => stats.notes += 1,
+        let Some(h) = next else {
+            stats.no_end_record = !clean;
+            break;
+        };
+        if !clean {
+            stats.unclosed_segments += 1;
         }
-        stages.check_output()?;
+        stats.segments += 1;
+        if !h.continues() {
+            // A restarted daemon started its arbiter again; so does the replay.
+            stats.restarts += 1;
+            stats.missing_at_end += arb.missing();
+            add_stats(&mut merged, &arb.stats);
+            arb = Arbiter::new(ArbiterConfig::default());
+        }
     }
     stats.records = journal.records;
     stats.corrupt = journal.corrupt;
     stats.unknown_kind = journal.unknown_kind;
-    stats.cut = journal.cut();
-    stats.arbiter = arb.stats;
-    stats.missing_at_end = arb.missing();
+    add_stats(&mut merged, &arb.stats);
+    stats.arbiter = merged;
+    stats.missing_at_end += arb.missing();
     let mut summary = stages.finish()?;
     summary.format = "journal (itch5 over moldudp64)".into();
     Ok((summary, stats))
+}
+
+/// Adds one arbiter's counters to `into` (the runs of a restarted journal).
+fn add_stats(into: &mut ArbiterStats, s: &ArbiterStats) {
+    let ArbiterStats {
+        packets,
+        bytes,
+        won,
+        released,
+        duplicates,
+        conflicts,
+        gaps,
+        requests,
+        recovered,
+        skipped,
+        heartbeats,
+        malformed,
+        wrong_session,
+        out_of_window,
+        oversize,
+    } = *s;
+    for i in 0..packets.len() {
+        into.packets[i] += packets[i];
+        into.bytes[i] += bytes[i];
+        into.won[i] += won[i];
+    }
+    into.released += released;
+    into.duplicates += duplicates;
+    into.conflicts += conflicts;
+    into.gaps += gaps;
+    into.requests += requests;
+    into.recovered += recovered;
+    into.skipped += skipped;
+    into.heartbeats += heartbeats;
+    into.malformed += malformed;
+    into.wrong_session += wrong_session;
+    into.out_of_window += out_of_window;
+    into.oversize += oversize;
 }

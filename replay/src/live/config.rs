@@ -15,6 +15,7 @@ use crate::stages::pipeline::PipelineConfig;
 use serde::{Deserialize, Deserializer};
 use ticklane_engine::config::{Range, RangeError};
 use ticklane_feeds::arbiter::ArbiterConfig;
+use ticklane_feeds::journal_file::{Fsync, OnExists, SegmentPolicy};
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -344,16 +345,104 @@ pub struct SinksSection {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JournalSection {
-    /// Journal file (created or truncated), relative to this file.
+    /// The journal's first segment, relative to this file; later segments are `PATH.1`,
+    /// `PATH.2`, ... (a restart or a roll adds one; none is ever truncated).
     pub path: PathBuf,
-    /// Flush at most this often, ms (and always at shutdown) ([`Self::FLUSH_MS`]).
-    #[serde(default = "default_flush_ms")]
-    pub flush_ms: u64,
+    /// When records are forced to stable storage: `"never"`, `"every_batch"` or
+    /// `{ interval_ms = N }` ([`Self::FSYNC_INTERVAL_MS`]). Every record reaches the kernel
+    /// before its message is released whatever this says.
+    #[serde(default = "default_fsync", deserialize_with = "fsync::parse")]
+    pub fsync: Fsync,
+    /// Roll to a new segment once one holds this many bytes ([`Self::SEGMENT_BYTES`]).
+    #[serde(default = "default_segment_bytes")]
+    pub segment_bytes: u64,
+    /// Roll to a new segment once one is this old, seconds (0: never by age;
+    /// [`Self::SEGMENT_SECS`]).
+    #[serde(default)]
+    pub segment_secs: u64,
+    /// When the path exists: `"append"` (a new segment after the last) or `"refuse"`.
+    #[serde(
+        default = "default_on_exists",
+        deserialize_with = "fsync::parse_on_exists"
+    )]
+    pub on_exists: OnExists,
+    /// No longer used (each receive batch is written before release); refused with a pointer
+    /// to `fsync`.
+    #[serde(default)]
+    pub flush_ms: Option<u64>,
 }
 
 impl JournalSection {
-    /// Valid `flush_ms`: up to a minute of records at risk in a crash.
-    pub const FLUSH_MS: Range<u64> = Range::new(0, 60_000, "journal flush interval, ms");
+    /// Valid `fsync = { interval_ms = N }`.
+    pub const FSYNC_INTERVAL_MS: Range<u64> = Range::new(1, 3_600_000, "fsync interval, ms");
+    /// Valid `segment_bytes`: 64 KiB to 1 TiB.
+    pub const SEGMENT_BYTES: Range<u64> = Range::new(1 << 16, 1 << 40, "segment size, bytes");
+    /// Valid `segment_secs`: up to a week.
+    pub const SEGMENT_SECS: Range<u64> = Range::new(0, 7 * 86_400, "segment age, s");
+
+    /// The segment writer's policy.
+    pub fn policy(&self) -> SegmentPolicy {
+        SegmentPolicy {
+            segment_bytes: self.segment_bytes,
+            segment_ns: self.segment_secs.saturating_mul(1_000_000_000),
+            fsync: self.fsync,
+            stage_bytes: 4 << 20,
+        }
+    }
+}
+
+fn default_fsync() -> Fsync {
+    Fsync::IntervalMs(1000)
+}
+
+fn default_segment_bytes() -> u64 {
+    1 << 30
+}
+
+fn default_on_exists() -> OnExists {
+    OnExists::Append
+}
+
+/// `fsync = "never" | "every_batch" | { interval_ms = N }` and `on_exists`.
+mod fsync {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer};
+    use ticklane_feeds::journal_file::{Fsync, OnExists};
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Interval {
+        interval_ms: u64,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Shape {
+        Name(String),
+        Interval(Interval),
+    }
+
+    pub(super) fn parse<'de, D: Deserializer<'de>>(d: D) -> Result<Fsync, D::Error> {
+        let bad = || {
+            D::Error::custom("fsync: expected \"never\", \"every_batch\" or { interval_ms = N }")
+        };
+        match Shape::deserialize(d).map_err(|_| bad())? {
+            Shape::Name(n) if n == "never" => Ok(Fsync::Never),
+            Shape::Name(n) if n == "every_batch" => Ok(Fsync::EveryBatch),
+            Shape::Name(_) => Err(bad()),
+            Shape::Interval(i) => Ok(Fsync::IntervalMs(i.interval_ms)),
+        }
+    }
+
+    pub(super) fn parse_on_exists<'de, D: Deserializer<'de>>(d: D) -> Result<OnExists, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "append" => Ok(OnExists::Append),
+            "refuse" => Ok(OnExists::Refuse),
+            other => Err(D::Error::custom(format!(
+                "on_exists = \"{other}\": expected \"append\" or \"refuse\""
+            ))),
+        }
+    }
 }
 
 /// `[metrics]`.
@@ -502,10 +591,6 @@ fn default_max_datagram() -> usize {
 fn default_batch() -> usize {
     64
 }
-fn default_flush_ms() -> u64 {
-    100
-}
-
 /// Why a config could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -600,8 +685,22 @@ impl LiveConfig {
         self.pipeline.validate().map_err(range)?;
         self.run.validate().map_err(range)?;
         if let Some(j) = &self.journal {
-            JournalSection::FLUSH_MS
-                .check("[journal] flush_ms", j.flush_ms)
+            if j.flush_ms.is_some() {
+                return Err(bad(format!(
+                    "{}[journal] flush_ms is no longer used: every receive batch reaches the kernel before its messages are released; for power loss, set fsync = \"never\" | \"every_batch\" | {{ interval_ms = N }}",
+                    line_of(text, "flush_ms")
+                )));
+            }
+            if let Fsync::IntervalMs(ms) = j.fsync {
+                JournalSection::FSYNC_INTERVAL_MS
+                    .check("[journal] fsync interval_ms", ms)
+                    .map_err(range)?;
+            }
+            JournalSection::SEGMENT_BYTES
+                .check("[journal] segment_bytes", j.segment_bytes)
+                .map_err(range)?;
+            JournalSection::SEGMENT_SECS
+                .check("[journal] segment_secs", j.segment_secs)
                 .map_err(range)?;
         }
         if let Some(s) = self.itch() {
@@ -786,7 +885,10 @@ mod tests {
         assert_eq!(s.recv, RecvBackend::Auto);
         assert_eq!(s.arbiter.to_config().request_delay_ns, 2_000_000);
         assert_eq!(c.pipeline.mode, PipelineMode::Inline);
-        assert_eq!(c.journal.as_ref().unwrap().flush_ms, 100);
+        let j = c.journal.as_ref().unwrap();
+        assert_eq!(j.fsync, Fsync::IntervalMs(1000));
+        assert_eq!((j.segment_bytes, j.segment_secs), (1 << 30, 0));
+        assert_eq!(j.on_exists, OnExists::Append);
         assert_eq!(
             c.metrics.bind,
             "127.0.0.1:9187".parse::<SocketAddr>().unwrap()
@@ -902,7 +1004,7 @@ mod tests {
             c.sinks.summary_json.as_deref(),
             Some(Path::new("live-summary.json"))
         );
-        assert_eq!(c.journal.as_ref().unwrap().flush_ms, 100);
+        assert_eq!(c.journal.as_ref().unwrap().fsync, Fsync::IntervalMs(1000));
         assert_eq!(c.run.max_duration_s, Some(3600.0));
         assert!(c.strategy.is_none() && c.itch().is_none());
 
@@ -1049,7 +1151,13 @@ mod tests {
         (ITCH, "[pipeline]\nshards = 65\n", "[pipeline] shards = 65 is out of range 1..=64"),
         (ITCH, "[pipeline]\nrecv_core = 1024\n", "[pipeline] recv_core = 1024 is out of range 0..=1023"),
         (ITCH, "[pipeline]\ncores = [0, 5000]\n", "[pipeline] cores = 5000 is out of range 0..=1023"),
-        (ITCH, "[journal]\npath = \"j\"\nflush_ms = 60001\n", "[journal] flush_ms = 60001 is out of range 0..=60000"),
+        (ITCH, "[journal]\npath = \"j\"\nflush_ms = 100\n", "line 6: `flush_ms = 100`: [journal] flush_ms is no longer used"),
+        (ITCH, "[journal]\npath = \"j\"\nfsync = { interval_ms = 0 }\n", "[journal] fsync interval_ms = 0 is out of range 1..=3600000"),
+        (ITCH, "[journal]\npath = \"j\"\nfsync = \"always\"\n", "fsync: expected \"never\", \"every_batch\" or { interval_ms = N }"),
+        (ITCH, "[journal]\npath = \"j\"\nfsync = { every_ms = 5 }\n", "fsync: expected \"never\", \"every_batch\" or { interval_ms = N }"),
+        (ITCH, "[journal]\npath = \"j\"\nsegment_bytes = 65535\n", "[journal] segment_bytes = 65535 is out of range 65536..=1099511627776"),
+        (ITCH, "[journal]\npath = \"j\"\nsegment_secs = 604801\n", "[journal] segment_secs = 604801 is out of range 0..=604800"),
+        (ITCH, "[journal]\npath = \"j\"\non_exists = \"overwrite\"\n", "on_exists = \"overwrite\": expected \"append\" or \"refuse\""),
         (ITCH, "[run]\nlinger_ms = 600001\n", "[run] linger_ms = 600001 is out of range 0..=600000"),
         (ITCH, "[run]\nmax_duration_s = 0.0\n", "[run] max_duration_s = 0 is out of range 0.001..=31622400"),
         (ITCH, "[run]\nmax_duration_s = nan\n", "[run] max_duration_s = nan is out of range"),
@@ -1089,7 +1197,8 @@ mod tests {
                   request_timeout_ms = 0.1\nmax_timeout_ms = 0.1\nmax_attempts = 0\n\
                   max_request = 1\n\
                   [pipeline]\nrecv_core = 0\nshards = 1\ncores = [0]\n\
-                  [journal]\npath = \"j\"\nflush_ms = 0\n\
+                  [journal]\npath = \"j\"\nfsync = { interval_ms = 1 }\nsegment_bytes = 65536\n\
+                  segment_secs = 0\non_exists = \"refuse\"\n\
                   [run]\nlinger_ms = 0\nmax_duration_s = 0.001\n";
         let hi = "recv_buffer = 1073741824\nmax_datagram = 65536\nbatch = 4096\n\
                   request_server = \"127.0.0.1:65535\"\n\
@@ -1097,7 +1206,8 @@ mod tests {
                   request_timeout_ms = 60000.0\nmax_timeout_ms = 300000.0\n\
                   max_attempts = 100\nmax_request = 65535\n\
                   [pipeline]\nrecv_core = 1023\nshards = 64\ncores = [1023]\n\
-                  [journal]\npath = \"j\"\nflush_ms = 60000\n\
+                  [journal]\npath = \"j\"\nfsync = { interval_ms = 3600000 }\n\
+                  segment_bytes = 1099511627776\nsegment_secs = 604800\non_exists = \"append\"\n\
                   [run]\nlinger_ms = 600000\nmax_duration_s = 31622400.0\n";
         for keys in [lo, hi] {
             let c = LiveConfig::parse(&format!("{ITCH}{keys}"), "x.toml").unwrap();

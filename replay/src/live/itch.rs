@@ -9,7 +9,7 @@
 //! atomics stored with `Relaxed` after each batch; the metrics thread reads them when scraped.
 //!
 //! ```text
-//! ItchDaemon::new   journal thread, stages (inline or the threaded pipeline), counters
+//! ItchDaemon::new   journal segment, stages (inline or the threaded pipeline), counters
 //!   .metrics()      the registry the caller serves
 //!   .run(&stop)     = .start() then ReceiveLoop::run (until stop, max_duration_s or the end
 //!                     of session) then ReceiveLoop::finish: journal drained, report
@@ -28,10 +28,11 @@ use ticklane_engine::strategy::Strategy;
 use ticklane_feeds::arbiter::{Arbiter, ArbiterStats, Poll, LINE_RETRANS};
 use ticklane_feeds::itch::framing::FrameReader;
 use ticklane_feeds::journal::{range_payload, RecordKind};
+use ticklane_feeds::journal_file::StagedRecords;
 use ticklane_feeds::moldudp64::encode_request;
 
 use super::config::{ItchSource, LiveConfig, PipelineMode};
-use super::journal::{self, JournalTx};
+use super::journal::{self, LiveJournal};
 use super::metrics::{
     self, ItchCollector, ItchCounters, LatencyPublisher, LatencySet, LatencyTotals, MetricsRegistry,
 };
@@ -164,12 +165,83 @@ fn on_release(
     processor.on_message(msg);
 }
 
+/// What releasing a packet touches, borrowed from the receive loop for one step.
+struct Release<'a> {
+    arb: &'a mut Arbiter,
+    processor: &'a mut Processor,
+    c: &'a ItchCounters,
+    by_type: &'a mut [u64; 26],
+    latency: &'a mut LatencyPublisher,
+    clock: &'a MonoClock,
+}
+
+/// Conflicting copies found while a batch is released, journaled once the batch is done (the
+/// records are informational; a replay finds the same conflicts in the packets).
+const MAX_CONFLICT_NOTES: usize = 32;
+
+/// The conflicts found in a batch: `(first sequence number, count, receive time, line)` and
+/// how many slots are used.
+type ConflictNotes = ([(u64, u64, u64, u16); MAX_CONFLICT_NOTES], usize);
+
+impl Release<'_> {
+    /// Arbitrates one packet and processes what it releases; a conflict goes to `conflicts`
+    /// (merged into the last slot when full).
+    #[inline]
+    fn packet(&mut self, line: u16, ts: u64, pkt: &[u8], conflicts: Option<&mut ConflictNotes>) {
+        let t1 = self.clock.now();
+        let (c, by_type, processor) = (self.c, &mut *self.by_type, &mut *self.processor);
+        self.arb.on_packet(line, pkt, &mut |_seq, msg: &[u8]| {
+            on_release(c, by_type, processor, ts, msg)
+        });
+        if let Some((seq, count)) = self.arb.take_conflicts() {
+            if let Some((notes, n)) = conflicts {
+                if *n < MAX_CONFLICT_NOTES {
+                    notes[*n] = (seq, count, ts, line);
+                    *n += 1;
+                } else {
+                    notes[MAX_CONFLICT_NOTES - 1].1 += count;
+                }
+            }
+        }
+        let t2 = self.clock.now();
+        self.latency.record(metrics::PROCESS, t2 - t1);
+        self.latency
+            .record(metrics::RECV_TO_PROCESSED, realtime_ns().saturating_sub(ts));
+    }
+
+    /// Writes the staged batch to the journal (one write), then releases its packets, then
+    /// journals the conflicts found.
+    fn batch(&mut self, j: &mut LiveJournal) {
+        if j.staged().is_empty() {
+            return;
+        }
+        let t0 = self.clock.now();
+        j.commit();
+        self.latency
+            .record(metrics::JOURNAL_APPEND, self.clock.now() - t0);
+        let mut conflicts: ConflictNotes = ([(0, 0, 0, 0); MAX_CONFLICT_NOTES], 0);
+        let packet = RecordKind::Packet.code();
+        for (kind, ts, line, pkt) in StagedRecords::new(j.staged()) {
+            if kind == packet {
+                self.packet(line, ts, pkt, Some(&mut conflicts));
+            }
+        }
+        j.clear();
+        let (notes, n) = conflicts;
+        for &(seq, count, ts, line) in &notes[..n] {
+            j.stage(RecordKind::Conflict, ts, line, &range_payload(seq, count));
+        }
+        j.commit();
+        j.clear();
+    }
+}
+
 /// The daemon, set up and not yet receiving.
 pub struct ItchDaemon<'c> {
     cfg: &'c LiveConfig,
     src: &'c ItchSource,
     sockets: ItchSockets,
-    journal: Option<(JournalTx, JoinHandle<std::io::Result<u64>>)>,
+    journal: Option<LiveJournal>,
     processor: Processor,
     pipeline_note: Option<String>,
     counters: Arc<ItchCounters>,
@@ -178,12 +250,13 @@ pub struct ItchDaemon<'c> {
 }
 
 impl<'c> ItchDaemon<'c> {
-    /// Sets up the daemon for `cfg`'s ITCH source: the journal file and its thread, the
+    /// Sets up the daemon for `cfg`'s ITCH source: the journal's new segment, the
     /// stages the released messages drive (inline with `strategy`, or the threaded pipeline
     /// with a strategy per shard from `make`) and their outputs, the counters.
     ///
     /// # Errors
-    /// [`LiveError::WrongSource`] if the source is not ITCH; [`LiveError::CreateJournal`],
+    /// [`LiveError::WrongSource`] if the source is not ITCH; [`LiveError::JournalExists`],
+    /// [`LiveError::CreateJournal`],
     /// [`LiveError::Outputs`] or [`LiveError::Replay`] when a file cannot be created;
     /// [`LiveError::Wait`] for an unknown `[pipeline] wait`; [`LiveError::Io`] when a thread
     /// cannot be started.
@@ -195,13 +268,7 @@ impl<'c> ItchDaemon<'c> {
     ) -> Result<Self, LiveError> {
         let src = cfg.itch().ok_or(LiveError::WrongSource("ITCH"))?;
         let journal = match &cfg.journal {
-            Some(j) => {
-                let file = File::create(&j.path).map_err(|source| LiveError::CreateJournal {
-                    path: j.path.display().to_string(),
-                    source,
-                })?;
-                Some(journal::spawn(file, j.flush_ms.saturating_mul(1_000_000))?)
-            }
+            Some(j) => Some(LiveJournal::open(j)?),
             None => None,
         };
 
@@ -322,10 +389,15 @@ impl<'c> ItchDaemon<'c> {
             s.receiver.name(),
             s.backend_note,
             s.receiver.timestamps(),
-            self.cfg
-                .journal
-                .as_ref()
-                .map_or_else(|| "off".to_owned(), |j| j.path.display().to_string()),
+            match (&self.cfg.journal, &self.journal) {
+                (Some(c), Some(j)) => format!(
+                    "{} (segment {}, fsync {})",
+                    c.path.display(),
+                    j.current_path().display(),
+                    c.fsync
+                ),
+                _ => "off".to_owned(),
+            },
         )
     }
 
@@ -342,10 +414,6 @@ impl<'c> ItchDaemon<'c> {
             totals,
             ..
         } = self;
-        let (journal, journal_handle) = match journal {
-            Some((tx, h)) => (Some(tx), Some(h)),
-            None => (None, None),
-        };
         ReceiveLoop {
             started: Instant::now(),
             clock: MonoClock::new(),
@@ -361,7 +429,6 @@ impl<'c> ItchDaemon<'c> {
                 .and_then(|s| s.as_bytes().try_into().ok()),
             arb: Arbiter::new(src.arbiter.to_config()),
             journal,
-            journal_handle,
             processor,
             counters,
             latency,
@@ -403,8 +470,7 @@ pub struct ReceiveLoop<'c> {
     _lines: Vec<UdpSocket>,
     session: Option<[u8; 10]>,
     arb: Arbiter,
-    journal: Option<JournalTx>,
-    journal_handle: Option<JoinHandle<std::io::Result<u64>>>,
+    journal: Option<LiveJournal>,
     processor: Processor,
     counters: Arc<ItchCounters>,
     latency: LatencyPublisher,
@@ -447,6 +513,14 @@ impl ReceiveLoop<'_> {
             ..
         } = self;
         let c = &**counters;
+        let mut rel = Release {
+            arb,
+            processor,
+            c,
+            by_type,
+            latency,
+            clock,
+        };
         let res = receiver.recv(timeout, &mut |line: u16, ts: u64, pkt: &[u8]| {
             if let Some(s) = session {
                 if pkt.len() >= 10 && pkt[..10] != *s {
@@ -454,24 +528,20 @@ impl ReceiveLoop<'_> {
                     return;
                 }
             }
-            let t0 = clock.now();
-            if let Some(j) = journal.as_mut() {
-                j.append(RecordKind::Packet, ts, line, pkt);
-            }
-            let t1 = clock.now();
-            arb.on_packet(line, pkt, &mut |_seq, msg: &[u8]| {
-                on_release(c, by_type, processor, ts, msg)
-            });
-            if let Some((seq, count)) = arb.take_conflicts() {
-                if let Some(j) = journal.as_mut() {
-                    j.append(RecordKind::Conflict, ts, line, &range_payload(seq, count));
+            match journal.as_mut() {
+                // Staged now, written with the rest of the batch, released after the write.
+                Some(j) => {
+                    if !j.has_room(pkt.len()) {
+                        rel.batch(j);
+                    }
+                    j.stage(RecordKind::Packet, ts, line, pkt);
                 }
+                None => rel.packet(line, ts, pkt, None),
             }
-            let t2 = clock.now();
-            latency.record(metrics::JOURNAL_APPEND, t1 - t0);
-            latency.record(metrics::PROCESS, t2 - t1);
-            latency.record(metrics::RECV_TO_PROCESSED, realtime_ns().saturating_sub(ts));
         });
+        if let Some(j) = journal.as_mut() {
+            rel.batch(j);
+        }
         if let Err(source) = res {
             return Err(LiveError::Receive {
                 backend: receiver.name(),
@@ -483,7 +553,7 @@ impl ReceiveLoop<'_> {
         if arb.stats.gaps != self.last_gaps {
             self.last_gaps = arb.stats.gaps;
             if let Some(j) = journal.as_mut() {
-                j.append(
+                j.note(
                     RecordKind::Gap,
                     realtime_ns(),
                     0,
@@ -508,7 +578,7 @@ impl ReceiveLoop<'_> {
                     _ => self.requests_unsent += 1,
                 }
                 if let Some(j) = journal.as_mut() {
-                    j.append(
+                    j.note(
                         RecordKind::Request,
                         wall,
                         LINE_RETRANS,
@@ -520,7 +590,7 @@ impl ReceiveLoop<'_> {
                 // Journaled before it is applied: the replay applies it at the same point.
                 let ts = realtime_ns();
                 if let Some(j) = journal.as_mut() {
-                    j.append(RecordKind::Skip, ts, 0, &range_payload(seq, count));
+                    j.note(RecordKind::Skip, ts, 0, &range_payload(seq, count));
                 }
                 arb.skip(seq, count, &mut |_seq, msg: &[u8]| {
                     on_release(c, by_type, processor, ts, msg)
@@ -530,7 +600,7 @@ impl ReceiveLoop<'_> {
         if arb.end_seen() && !self.end_journaled {
             self.end_journaled = true;
             if let Some(j) = journal.as_mut() {
-                j.append(RecordKind::End, realtime_ns(), 0, &[]);
+                j.note(RecordKind::End, realtime_ns(), 0, &[]);
             }
         }
         if self.stop_at_end && self.finished_at.is_none() && arb.finished() {
@@ -563,8 +633,10 @@ impl ReceiveLoop<'_> {
         c.truncated.store(rs.truncated, Ordering::Relaxed);
         c.recv_errors.store(rs.errors, Ordering::Relaxed);
         c.rejected.store(rs.rejected, Ordering::Relaxed);
-        c.journal_waits
-            .store(journal.as_ref().map_or(0, |j| j.waits()), Ordering::Relaxed);
+        c.journal_writes.store(
+            journal.as_ref().map_or(0, |j| j.commits()),
+            Ordering::Relaxed,
+        );
         c.ring_occupancy
             .store(processor.ring_occupancy(), Ordering::Relaxed);
         latency.maybe_publish(now);
@@ -617,7 +689,6 @@ impl ReceiveLoop<'_> {
             backend_note,
             arb,
             mut journal,
-            mut journal_handle,
             processor,
             latency,
             totals,
@@ -634,34 +705,24 @@ impl ReceiveLoop<'_> {
         let mut journal_error = None;
         if let Some(mut j) = journal.take() {
             if !end_journaled {
-                j.append(RecordKind::End, realtime_ns(), 0, &[]);
+                j.note(RecordKind::End, realtime_ns(), 0, &[]);
             }
-            let (records, lost, waits) = (j.records(), j.lost(), j.waits());
-            drop(j);
-            let res = journal_handle
-                .take()
-                .map(|h| h.join())
-                .transpose()
-                .map_err(|_| LiveError::Panicked("journal"))?;
-            let path = cfg.journal.as_ref().map(|j| j.path.display().to_string());
-            match res {
-                Some(Ok(bytes)) => {
-                    journal_note = format!(
-                        "{} ({records} records, {bytes} bytes, {waits} waits for ring room)",
-                        path.unwrap_or_default()
-                    );
-                }
-                Some(Err(e)) => {
-                    journal_note = format!(
-                        "{}: FAILED after {records} records: {e}",
-                        path.unwrap_or_default()
-                    );
+            let (records, lost) = (j.records(), j.lost());
+            let path = cfg
+                .journal
+                .as_ref()
+                .map(|j| j.path.clone())
+                .unwrap_or_default();
+            match j.close() {
+                Ok(w) => journal_note = journal::describe(&path, &w),
+                Err(e) => {
+                    journal_note =
+                        format!("{}: FAILED after {records} records: {e}", path.display());
                     journal_error = Some(e);
                 }
-                None => {}
             }
             if lost > 0 {
-                journal_note.push_str(&format!("; {lost} records LOST (journal thread failed)"));
+                journal_note.push_str(&format!("; {lost} records LOST (not written)"));
             }
         }
         let (summary, pipeline) = processor.finish()?;

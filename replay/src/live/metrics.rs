@@ -231,8 +231,8 @@ pub struct ItchCounters {
     pub recv_errors: AtomicU64,
     /// Datagrams on the request socket not from the request server (dropped).
     pub rejected: AtomicU64,
-    /// Times the receive thread waited for room in the journal ring.
-    pub journal_waits: AtomicU64,
+    /// Journal writes the receive thread made (one per receive batch and per decision record).
+    pub journal_writes: AtomicU64,
     /// Bytes in the ring to the threaded pipeline (0 inline).
     pub ring_occupancy: AtomicU64,
     /// That ring's capacity.
@@ -270,7 +270,7 @@ impl ItchCounters {
             truncated: z(),
             recv_errors: z(),
             rejected: z(),
-            journal_waits: z(),
+            journal_writes: z(),
             ring_occupancy: z(),
             ring_capacity: z(),
             last_update: (0..65_536).map(|_| z()).collect(),
@@ -433,9 +433,9 @@ impl Collector for ItchCollector {
                 &c.rejected,
             ),
             (
-                "ticklane_journal_waits",
-                "Times the receive thread waited for room in the journal ring.",
-                &c.journal_waits,
+                "ticklane_journal_writes",
+                "Journal writes (one per receive batch, each before its messages are released).",
+                &c.journal_writes,
             ),
         ] {
             counter(&mut enc, name, help, &[(&src[..], r(a))])?;

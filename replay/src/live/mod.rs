@@ -1,12 +1,12 @@
 //! The live daemon's core, next to the replay runtime it shares its stages with: the ITCH
 //! receive loop over sockets the caller opened ([`itch`]), the websocket runner's daemon
-//! ([`ws`]), the journal writer thread ([`journal`]), the receive backends and the live clock
+//! ([`ws`]), the journal the receive thread writes ([`journal`]), the receive backends and the live clock
 //! ([`recv`]), the metrics registry and its counters ([`metrics`]) and the daemon's
 //! configuration ([`config`]).
 //!
 //! ```text
-//!  line A ─┐                                    ┌─> journal thread (file, flush policy)
-//!  line B ─┼─> [receive: recvmmsg | io_uring] ──┤
+//!  line A ─┐                                    ┌─> journal segment: one write per batch,
+//!  line B ─┼─> [receive: recvmmsg | io_uring] ──┤   before the batch is released
 //!  retrans ┘        │ arbiter (A/B, gaps)       └─> decode → book → strategy → outputs
 //!                   └─> requests to the server        (inline, or the replay's threaded
 //!                                                       pipeline behind a byte ring)
@@ -49,6 +49,9 @@ pub enum LiveError {
         /// Why.
         source: std::io::Error,
     },
+    /// The journal's path exists and `[journal] on_exists = "refuse"`.
+    #[error("{0}")]
+    JournalExists(String),
     /// The journal's header could not be written.
     #[error("writing the journal {path}")]
     WriteJournal {
@@ -112,7 +115,9 @@ impl LiveError {
     pub fn is_config(&self) -> bool {
         matches!(
             self,
-            LiveError::Wait(_) | LiveError::Ws(WsRunError::Config(_) | WsRunError::Backtest(_))
+            LiveError::Wait(_)
+                | LiveError::JournalExists(_)
+                | LiveError::Ws(WsRunError::Config(_) | WsRunError::Backtest(_))
         )
     }
 }

@@ -1,6 +1,6 @@
-//! Byte rings out of the receive thread (to the journal thread, to the threaded pipeline): the
-//! receive thread copies into them without allocating, and waits for room (spin, yield, sleep)
-//! rather than dropping what must reach the journal or the books.
+//! The byte ring out of the receive thread to the threaded pipeline: the receive thread copies
+//! into it without allocating, and waits for room (spin, yield, sleep) rather than dropping
+//! what must reach the books.
 
 use std::io::Read;
 use std::time::Duration;

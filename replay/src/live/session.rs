@@ -30,7 +30,7 @@ use ticklane_engine::book::L2Book;
 use ticklane_engine::config::{Range, RangeError};
 use ticklane_engine::strategy::Strategy;
 use ticklane_engine::Side;
-use ticklane_feeds::journal::{JournalError, JournalReader, JournalWriter, RecordKind};
+use ticklane_feeds::journal::{JournalError, JournalReader, RecordKind, RecordSink};
 use ticklane_feeds::rest::{depth_url, DepthApi, RestClient};
 use ticklane_feeds::ws::{Flow, WallClock, WsClient, WsClientConfig, WsEvent};
 
@@ -733,21 +733,17 @@ pub fn top_levels(book: &L2Book, n: usize) -> TopLevels {
     (side(Side::Bid), side(Side::Ask))
 }
 
-struct Journal<'j, W: Write> {
-    w: Option<&'j mut JournalWriter<W>>,
+struct Journal<'j, J: RecordSink> {
+    w: Option<&'j mut J>,
     errors: u64,
-    flush_clock: Instant,
 }
 
-impl<W: Write> Journal<'_, W> {
+impl<J: RecordSink> Journal<'_, J> {
+    /// Journals one record; a file journal has it in the kernel when this returns, so a frame
+    /// is journaled before the session sees it.
     fn rec(&mut self, kind: RecordKind, ts: u64, line: u16, payload: &[u8]) {
         if let Some(w) = self.w.as_mut() {
-            if w.append(kind, ts, line, payload).is_err() {
-                self.errors += 1;
-            }
-            if w.maybe_flush(self.flush_clock.elapsed().as_nanos() as u64)
-                .is_err()
-            {
+            if w.record(kind, ts, line, payload).is_err() {
                 self.errors += 1;
             }
         }
@@ -755,9 +751,9 @@ impl<W: Write> Journal<'_, W> {
 }
 
 /// Journals a completed resync; a failed session stops the run.
-fn after<W: Write>(
+fn after<J: RecordSink>(
     change: Result<SyncChange, WsRunError>,
-    j: &mut Journal<'_, W>,
+    j: &mut Journal<'_, J>,
     ts: u64,
     line: u16,
     fatal: &mut Option<WsRunError>,
@@ -776,8 +772,8 @@ fn after<W: Write>(
 }
 
 /// Runs a websocket source until `stop` is set: connect, subscribe, sync, reconnect and resync
-/// as needed. Frames and decisions go to `journal` when given (flushed on its own policy and at
-/// the end); BBO changes to `bbo_csv`; live counts to `counters`. With `backtest`, its strategy
+/// as needed. Frames and decisions go to `journal` when given, each before the session acts
+/// on it; BBO changes to `bbo_csv`; live counts to `counters`. With `backtest`, its strategy
 /// paper-trades on the books against the simulator (the journal holds only what arrived, so
 /// [`replay_ws_journal`] with the same strategy and options reproduces the run's digest).
 ///
@@ -785,10 +781,10 @@ fn after<W: Write>(
 /// [`WsRunError::Config`] for an unusable config; [`WsRunError::Output`] when the BBO CSV
 /// cannot be written; [`WsRunError::Backtest`] for a queue model L2 data cannot use. Network
 /// trouble is never an error: it is retried and counted.
-pub fn run_ws<'a, W: Write>(
+pub fn run_ws<'a, J: RecordSink>(
     cfg: &WsSourceConfig,
     stop: &AtomicBool,
-    journal: Option<&mut JournalWriter<W>>,
+    journal: Option<&mut J>,
     counters: &'a WsCounters,
     bbo_csv: Option<Box<dyn Write + 'a>>,
     backtest: Option<WsBacktest<'a>>,
@@ -809,7 +805,6 @@ pub fn run_ws<'a, W: Write>(
     let mut j = Journal {
         w: journal,
         errors: 0,
-        flush_clock: Instant::now(),
     };
     j.rec(
         RecordKind::Source,
@@ -895,11 +890,6 @@ pub fn run_ws<'a, W: Write>(
         return Err(e);
     }
     j.rec(RecordKind::End, clock.now_ns(), connection as u16, b"");
-    if let Some(w) = j.w.as_mut() {
-        if w.maybe_flush(u64::MAX).is_err() {
-            j.errors += 1;
-        }
-    }
     counters.journal_errors.store(j.errors, r);
     session.finish(reconnects, snapshot_failures, j.errors)
 }
@@ -927,6 +917,16 @@ pub struct WsJournalStats {
     pub cut: bool,
     /// The read stopped at an impossible record length or an I/O error.
     pub stopped_early: Option<JournalError>,
+    /// Segments read (a journal of restarted or rolled daemons has several).
+    pub segments: u32,
+    /// Segments that start a new run (a restarted daemon): replayed as a lost connection.
+    pub restarts: u32,
+    /// Segments other than the last that their daemon did not close.
+    pub unclosed_segments: u32,
+    /// Segments that could not be opened or have a bad header (skipped).
+    pub bad_segments: u32,
+    /// The last segment ends without its end record: the daemon did not stop cleanly.
+    pub no_end_record: bool,
 }
 
 impl std::fmt::Display for WsJournalStats {
@@ -946,6 +946,29 @@ impl std::fmt::Display for WsJournalStats {
         )?;
         if let Some(e) = self.stopped_early {
             write!(f, "; stopped early: {e}")?;
+        }
+        if self.segments > 1 {
+            write!(
+                f,
+                "; {} segments ({} restarts)",
+                self.segments, self.restarts
+            )?;
+        }
+        if self.bad_segments > 0 {
+            write!(f, "; {} segments unreadable (skipped)", self.bad_segments)?;
+        }
+        if self.unclosed_segments > 0 {
+            write!(
+                f,
+                "; {} earlier segments not closed (their daemon did not stop cleanly)",
+                self.unclosed_segments
+            )?;
+        }
+        if self.no_end_record {
+            write!(
+                f,
+                "; journal ends without its end record: the daemon did not stop cleanly"
+            )?;
         }
         Ok(())
     }
@@ -977,7 +1000,35 @@ pub fn replay_ws_journal<'a>(
     counters: &'a WsCounters,
     backtest: Option<WsBacktest<'a>>,
 ) -> Result<(WsRunSummary, WsJournalStats), WsRunError> {
-    let mut r = JournalReader::new(reader).map_err(|e| WsRunError::NotWsJournal(e.to_string()))?;
+    replay_ws_journal_segments(
+        std::iter::once(Ok(reader)),
+        accept_unsynced,
+        bbo_csv,
+        counters,
+        backtest,
+    )
+}
+
+/// [`replay_ws_journal`] over a journal's segments in order; a segment that starts a new run
+/// (a restarted daemon) is replayed as a lost connection (the new daemon's books started
+/// empty and unsynced).
+///
+/// # Errors
+/// As [`replay_ws_journal`], for the first segment; a later one that cannot be opened or has
+/// a bad header is counted ([`WsJournalStats::bad_segments`]) and skipped.
+pub fn replay_ws_journal_segments<'a, R: Read>(
+    segments: impl IntoIterator<Item = std::io::Result<R>>,
+    accept_unsynced: bool,
+    bbo_csv: Option<Box<dyn Write + 'a>>,
+    counters: &'a WsCounters,
+    backtest: Option<WsBacktest<'a>>,
+) -> Result<(WsRunSummary, WsJournalStats), WsRunError> {
+    let mut segments = segments.into_iter();
+    let first = segments
+        .next()
+        .ok_or_else(|| WsRunError::NotWsJournal("no journal segment".into()))?
+        .map_err(|e| WsRunError::NotWsJournal(e.to_string()))?;
+    let mut r = JournalReader::new(first).map_err(|e| WsRunError::NotWsJournal(e.to_string()))?;
     let venue = match r.next_record() {
         Some(Ok(rec)) if rec.kind == RecordKind::Source => std::str::from_utf8(rec.payload)
             .ok()
@@ -986,45 +1037,79 @@ pub fn replay_ws_journal<'a>(
     }
     .ok_or_else(|| WsRunError::NotWsJournal("no source record first".into()))?;
     let mut session = WsSession::new(venue, accept_unsynced, bbo_csv, counters, backtest)?;
-    let mut st = WsJournalStats::default();
+    let mut st = WsJournalStats {
+        segments: 1,
+        ..Default::default()
+    };
     let mut max_line = 0u16;
-    while let Some(rec) = r.next_record() {
-        let rec = match rec {
-            Ok(rec) => rec,
-            Err(JournalError::Corrupt { .. } | JournalError::UnknownKind { .. }) => continue,
-            Err(e) => {
-                st.stopped_early = Some(e);
-                break;
+    // Connections of the earlier runs (a restart's connection 0 is one more).
+    let mut earlier_connections = 0u64;
+    let mut last_ts = 0u64;
+    loop {
+        while let Some(rec) = r.next_record() {
+            let rec = match rec {
+                Ok(rec) => rec,
+                Err(JournalError::Corrupt { .. } | JournalError::UnknownKind { .. }) => continue,
+                Err(e) => {
+                    st.stopped_early = Some(e);
+                    break;
+                }
+            };
+            last_ts = rec.ts_recv;
+            match rec.kind {
+                RecordKind::Frame => {
+                    st.frames += 1;
+                    max_line = max_line.max(rec.line);
+                    session.on_frame(rec.ts_recv, rec.payload)?;
+                }
+                RecordKind::Rest => {
+                    st.rest += 1;
+                    session.on_rest(rec.ts_recv, rec.payload)?;
+                }
+                RecordKind::Reconnect => {
+                    st.reconnects += 1;
+                    session.on_disconnect(rec.ts_recv);
+                }
+                RecordKind::Resync => st.resync_notes += 1,
+                RecordKind::End | RecordKind::Source => {}
+                RecordKind::Packet
+                | RecordKind::Gap
+                | RecordKind::Request
+                | RecordKind::Skip
+                | RecordKind::Conflict => st.foreign += 1,
+            }
+        }
+        st.cut |= r.cut().is_some();
+        let clean = r.clean_end();
+        let next = loop {
+            match segments.next() {
+                None => break None,
+                Some(Ok(seg)) => match r.next_segment(seg) {
+                    Ok(h) => break Some(h),
+                    Err(_) => st.bad_segments += 1,
+                },
+                Some(Err(_)) => st.bad_segments += 1,
             }
         };
-        match rec.kind {
-            RecordKind::Frame => {
-                st.frames += 1;
-                max_line = max_line.max(rec.line);
-                session.on_frame(rec.ts_recv, rec.payload)?;
-            }
-            RecordKind::Rest => {
-                st.rest += 1;
-                session.on_rest(rec.ts_recv, rec.payload)?;
-            }
-            RecordKind::Reconnect => {
-                st.reconnects += 1;
-                session.on_disconnect(rec.ts_recv);
-            }
-            RecordKind::Resync => st.resync_notes += 1,
-            RecordKind::End | RecordKind::Source => {}
-            RecordKind::Packet
-            | RecordKind::Gap
-            | RecordKind::Request
-            | RecordKind::Skip
-            | RecordKind::Conflict => st.foreign += 1,
+        let Some(h) = next else {
+            st.no_end_record = !clean;
+            break;
+        };
+        if !clean {
+            st.unclosed_segments += 1;
+        }
+        st.segments += 1;
+        if !h.continues() {
+            st.restarts += 1;
+            earlier_connections += u64::from(max_line) + 1;
+            max_line = 0;
+            session.on_disconnect(last_ts);
         }
     }
     st.records = r.records + 1;
     st.corrupt = r.corrupt;
     st.unknown_kind = r.unknown_kind;
-    st.cut = r.cut().is_some();
-    let s = session.finish(u64::from(max_line), 0, 0)?;
+    let s = session.finish(earlier_connections + u64::from(max_line), 0, 0)?;
     Ok((s, st))
 }
 

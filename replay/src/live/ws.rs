@@ -26,9 +26,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ticklane_engine::strategy::Strategy;
-use ticklane_feeds::journal::JournalWriter;
 
 use super::config::{LiveConfig, WsSource};
+use super::journal::{self, LiveJournal};
 use super::metrics::{MetricsRegistry, WsCollector};
 use super::recv::realtime_ns;
 use super::LiveError;
@@ -44,7 +44,7 @@ pub struct WsDaemon<'c> {
     src: &'c WsSource,
     backtest: Option<WsStrategy>,
     bbo: Option<Box<dyn Write + Send>>,
-    journal: Option<JournalWriter<File>>,
+    journal: Option<LiveJournal>,
     counters: Arc<WsCounters>,
 }
 
@@ -70,21 +70,7 @@ impl<'c> WsDaemon<'c> {
             None => None,
         };
         let journal = match &cfg.journal {
-            Some(j) => {
-                let path = || j.path.display().to_string();
-                let file = File::create(&j.path).map_err(|source| LiveError::CreateJournal {
-                    path: path(),
-                    source,
-                })?;
-                Some(
-                    JournalWriter::new(file, j.flush_ms.saturating_mul(1_000_000)).map_err(
-                        |source| LiveError::WriteJournal {
-                            path: path(),
-                            source,
-                        },
-                    )?,
-                )
-            }
+            Some(j) => Some(LiveJournal::open(j)?),
             None => None,
         };
         Ok(WsDaemon {
@@ -160,6 +146,7 @@ impl<'c> WsDaemon<'c> {
         let max = cfg.run.max_duration_s.map(Duration::from_secs_f64);
         let recv_core = cfg.pipeline.recv_core;
         let mut stop_reason = "signal";
+        let mut gave_up = false;
         let counters_ref = &*counters;
         let (result, journal) = std::thread::scope(|sc| {
             let h = std::thread::Builder::new()
@@ -192,6 +179,7 @@ impl<'c> WsDaemon<'c> {
             }
             if !stop.load(Ordering::Relaxed) {
                 stop_reason = "the venue: connects kept failing (max_reconnect_attempts)";
+                gave_up = true;
             }
             match h.join() {
                 Ok((r, j)) => (Ok(r), j),
@@ -204,12 +192,8 @@ impl<'c> WsDaemon<'c> {
         let mut journal_note = "off".to_owned();
         let mut journal_error = None;
         if let (Some(w), Some(j)) = (journal, &cfg.journal) {
-            let (records, bytes) = (w.records(), w.bytes());
-            match w.finish().and_then(|f| f.sync_data()) {
-                Ok(()) => {
-                    journal_note =
-                        format!("{} ({records} records, {bytes} bytes)", j.path.display())
-                }
+            match w.close() {
+                Ok(written) => journal_note = journal::describe(&j.path, &written),
                 Err(e) => {
                     journal_note = format!("{}: FAILED at the end: {e}", j.path.display());
                     journal_error = Some(e.to_string());
@@ -222,6 +206,7 @@ impl<'c> WsDaemon<'c> {
         Ok(WsReport {
             source: src.name.clone(),
             stop_reason,
+            gave_up,
             run_s,
             journal: journal_note,
             journal_error,
@@ -238,6 +223,9 @@ pub struct WsReport {
     pub source: String,
     /// Why the run stopped.
     pub stop_reason: &'static str,
+    /// The source gave up (connects kept failing), rather than being stopped: a supervisor
+    /// should restart the daemon.
+    pub gave_up: bool,
     /// Seconds from the start to the stop.
     pub run_s: f64,
     /// The journal: path, records, bytes (or what failed); `off` without one.

@@ -592,12 +592,17 @@ fn run_journal(
             None => None,
         };
         let counters = crate::live::session::WsCounters::default();
-        let (summary, stats) =
-            crate::live::session::replay_ws_journal(reader, false, bbo_csv, &counters, backtest)
-                .map_err(|e| match e {
-                    WsRunError::Backtest(_) => RunError::Backtest(e.to_string()),
-                    other => RunError::input(path, other),
-                })?;
+        let (summary, stats) = crate::live::session::replay_ws_journal_segments(
+            journal_segments(path, reader),
+            false,
+            bbo_csv,
+            &counters,
+            backtest,
+        )
+        .map_err(|e| match e {
+            WsRunError::Backtest(_) => RunError::Backtest(e.to_string()),
+            other => RunError::input(path, other),
+        })?;
         return Ok(Outcome::WsJournal {
             summary: Box::new(summary),
             stats: Box::new(stats),
@@ -608,15 +613,36 @@ fn run_journal(
         top_n: spec.outputs.top,
         ..Default::default()
     };
+    let segments = journal_segments(path, reader);
     let run = match strategy {
-        Some(s) => crate::l3::journal::replay_journal_with(reader, opts, s),
-        None => crate::l3::journal::replay_journal_with(reader, opts, NoStrategy),
+        Some(s) => crate::l3::journal::replay_journal_segments(segments, opts, s),
+        None => crate::l3::journal::replay_journal_segments(segments, opts, NoStrategy),
     };
     let (summary, stats) = run.map_err(|e| RunError::input(path, e))?;
     Ok(Outcome::Journal {
         summary: Box::new(summary),
         stats: Box::new(stats),
     })
+}
+
+/// A journal's segments in order: `first` (already open), then `PATH.1`, `PATH.2`... when
+/// present beside it.
+fn journal_segments(
+    path: &std::path::Path,
+    first: impl std::io::Read + 'static,
+) -> impl Iterator<Item = std::io::Result<Box<dyn std::io::Read>>> {
+    let later = ticklane_feeds::journal_file::existing_segments(path)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(_, p)| {
+            crate::run::input::open(&p)
+                .map_err(std::io::Error::other)
+                .map(|i| {
+                    Box::new(BufReader::with_capacity(1 << 16, i.reader)) as Box<dyn std::io::Read>
+                })
+        });
+    std::iter::once(Ok(Box::new(first) as Box<dyn std::io::Read>)).chain(later)
 }
 
 fn run_consolidated(spec: &RunSpec, hooks: RunHooks<'_>) -> Result<Outcome, RunError> {
