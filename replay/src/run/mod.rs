@@ -16,6 +16,7 @@ pub mod verify;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ticklane_engine::strategy::{NoStrategy, Strategy};
 use ticklane_feeds::itch::framing::FrameReader;
@@ -33,6 +34,9 @@ use crate::lobster::CheckReport;
 use crate::pipeline::{HopLatency, PipelineConfig};
 use crate::report::ReportInput;
 use crate::signals::SignalFormat;
+use crate::sink::publish::SinkStats;
+use crate::sink::record::{Source, Venue};
+use crate::sink::{OpenError, Sink};
 use crate::{ItchReplayOptions, ReplayError, Summary};
 
 pub use record::{legacy_config, manifest_for, RecordError};
@@ -54,6 +58,9 @@ pub struct RunHooks<'a> {
     pub bbo_tap: Option<Box<dyn Write + 'a>>,
     /// Called now and then with the input's raw (compressed) bytes read so far.
     pub progress: Option<Box<dyn FnMut(u64) + 'a>>,
+    /// Gets the counters of every sink the spec's `outputs.sinks` opened (URL, counters), as
+    /// they are opened, so they can be reported even when the run fails.
+    pub sink_stats: Option<&'a mut Vec<(String, Arc<SinkStats>)>>,
 }
 
 /// How the threaded pipeline ran.
@@ -209,6 +216,9 @@ pub enum RunError {
     /// The replay itself failed (an output stage, a pipeline thread).
     #[error("{0}")]
     Replay(String),
+    /// A sink of `outputs.sinks` could not be opened.
+    #[error(transparent)]
+    Sink(#[from] OpenError),
 }
 
 /// The kinds of [`RunError`], for exit codes.
@@ -230,6 +240,8 @@ impl RunError {
             RunError::Backtest(_) => ErrorKind::Usage,
             RunError::Open(_) | RunError::Input { .. } | RunError::Source(_) => ErrorKind::Input,
             RunError::Output { .. } | RunError::Replay(_) => ErrorKind::Other,
+            RunError::Sink(OpenError::Url(_) | OpenError::NoKafka(_)) => ErrorKind::Usage,
+            RunError::Sink(OpenError::Connect { .. }) => ErrorKind::Other,
         }
     }
 
@@ -247,16 +259,21 @@ impl RunError {
 ///
 /// # Errors
 /// [`RunError`]; its [`kind`](RunError::kind) says whose fault it is.
-pub fn run(spec: &RunSpec, registry: &Registry, hooks: RunHooks<'_>) -> Result<Outcome, RunError> {
+pub fn run(
+    spec: &RunSpec,
+    registry: &Registry,
+    mut hooks: RunHooks<'_>,
+) -> Result<Outcome, RunError> {
     let format = spec.resolved_format();
     spec.check(format)?;
+    let sinks = open_sinks(spec, format, hooks.sink_stats.take())?;
     let outcome = match format {
         Format::Consolidated => run_consolidated(spec, hooks)?,
         Format::Journal => run_journal(spec, registry, hooks)?,
         Format::Lobster => run_lobster(spec, hooks)?,
-        Format::Binance => run_binance(spec, registry, hooks)?,
-        Format::Coinbase | Format::Kraken => run_crypto(spec, format, registry, hooks)?,
-        Format::Itch | Format::Auto => run_itch(spec, registry, hooks)?,
+        Format::Binance => run_binance(spec, registry, hooks, sinks)?,
+        Format::Coinbase | Format::Kraken => run_crypto(spec, format, registry, hooks, sinks)?,
+        Format::Itch | Format::Auto => run_itch(spec, registry, hooks, sinks)?,
     };
     if let Some(p) = &spec.outputs.summary_json {
         let written = (|| -> io::Result<()> {
@@ -272,6 +289,48 @@ pub fn run(spec: &RunSpec, registry: &Registry, hooks: RunHooks<'_>) -> Result<O
         })?;
     }
     Ok(outcome)
+}
+
+/// Opens the spec's `outputs.sinks` (the spec's check has refused them on runs without an
+/// output stream), handing their counters to `stats`.
+fn open_sinks<'a>(
+    spec: &RunSpec,
+    format: Format,
+    mut stats: Option<&mut Vec<(String, Arc<SinkStats>)>>,
+) -> Result<Vec<Box<dyn Sink + 'a>>, RunError> {
+    let source = match format {
+        Format::Binance => Source {
+            venue: Venue::Binance,
+            px_exp: -8,
+            qty_exp: -8,
+        },
+        Format::Coinbase => Source {
+            venue: Venue::Coinbase,
+            px_exp: -8,
+            qty_exp: -8,
+        },
+        Format::Kraken => Source {
+            venue: Venue::Kraken,
+            px_exp: -8,
+            qty_exp: -8,
+        },
+        _ => Source {
+            venue: Venue::Itch,
+            px_exp: -4,
+            qty_exp: 0,
+        },
+    };
+    let strategy = spec.strategy.as_ref().map_or("", |s| s.name.as_str());
+    let mut sinks: Vec<Box<dyn Sink + 'a>> = Vec::new();
+    for url in &spec.outputs.sinks {
+        let counters = Arc::new(SinkStats::default());
+        let sink = crate::sink::open(url, source, strategy, counters.clone())?;
+        if let Some(s) = stats.as_mut() {
+            s.push((url.clone(), counters));
+        }
+        sinks.push(Box::new(sink));
+    }
+    Ok(sinks)
 }
 
 /// The one input of a single-input run.
@@ -355,10 +414,11 @@ fn replay_err(path: &Path, e: ReplayError) -> RunError {
     }
 }
 
-fn run_itch(
+fn run_itch<'a>(
     spec: &RunSpec,
     registry: &Registry,
-    mut hooks: RunHooks<'_>,
+    mut hooks: RunHooks<'a>,
+    sinks: Vec<Box<dyn Sink + 'a>>,
 ) -> Result<Outcome, RunError> {
     let path = the_input(spec);
     let input = crate::input::open(path)?;
@@ -368,6 +428,7 @@ fn run_itch(
         max_time_jump_ns: spec.options.max_time_jump_ns,
         bbo_csv: bbo_sink(spec, hooks.bbo_tap.take())?,
         backtest: backtest_options(spec, Format::Itch, false)?,
+        sinks,
         ..Default::default()
     };
     if let Some(mut progress) = hooks.progress.take() {
@@ -501,10 +562,11 @@ fn run_lobster(spec: &RunSpec, hooks: RunHooks<'_>) -> Result<Outcome, RunError>
     })
 }
 
-fn run_binance(
+fn run_binance<'a>(
     spec: &RunSpec,
     registry: &Registry,
-    hooks: RunHooks<'_>,
+    hooks: RunHooks<'a>,
+    sinks: Vec<Box<dyn Sink + 'a>>,
 ) -> Result<Outcome, RunError> {
     let path = the_input(spec);
     let input = crate::input::open(path)?;
@@ -518,6 +580,7 @@ fn run_binance(
             accept_unsynced: spec.options.accept_unsynced,
             bbo_csv: bbo_sink(spec, hooks.bbo_tap)?,
             max_time_jump_ns: spec.options.max_time_jump_ns,
+            sinks,
             ..CryptoReplayOptions::default()
         };
         let s = run_l2_threaded(spec, registry, VenueFormat::Binance, input.reader, opts)?;
@@ -529,8 +592,8 @@ fn run_binance(
         backtest,
         max_time_jump_ns: spec.options.max_time_jump_ns,
     };
-    let s = crate::binance::replay_binance(BufReader::with_capacity(1 << 16, input.reader), opts)
-        .map_err(|e| match e {
+    let reader = BufReader::with_capacity(1 << 16, input.reader);
+    let s = crate::binance::replay_binance_with(reader, opts, sinks).map_err(|e| match e {
         BinanceReplayError::NotBinance(_) | BinanceReplayError::Read(_) => RunError::input(path, e),
         BinanceReplayError::Backtest(_) => RunError::Backtest(e.to_string()),
         other => RunError::Replay(other.to_string()),
@@ -538,11 +601,12 @@ fn run_binance(
     Ok(Outcome::Binance(Box::new(s)))
 }
 
-fn run_crypto(
+fn run_crypto<'a>(
     spec: &RunSpec,
     format: Format,
     registry: &Registry,
-    hooks: RunHooks<'_>,
+    hooks: RunHooks<'a>,
+    sinks: Vec<Box<dyn Sink + 'a>>,
 ) -> Result<Outcome, RunError> {
     let path = the_input(spec);
     let wire_precision = spec.wire_precision()?;
@@ -558,7 +622,7 @@ fn run_crypto(
         wire_precision,
         backtest,
         max_time_jump_ns: spec.options.max_time_jump_ns,
-        sinks: Vec::new(),
+        sinks,
     };
     let venue = format.venue().unwrap_or(VenueFormat::Coinbase);
     if spec.pipeline.mode == PipelineMode::Threads {

@@ -171,7 +171,7 @@ pub enum BinanceReplayError {
     #[error("reading the capture: {0}")]
     Read(std::io::Error),
     /// Writing the BBO CSV failed.
-    #[error("writing the BBO CSV: {0}")]
+    #[error("writing the outputs (BBO CSV, signals, sinks): {0}")]
     Output(std::io::Error),
     /// No line decoded: not a Binance capture.
     #[error("not a Binance capture: no line decoded ({0} bad lines)")]
@@ -441,8 +441,21 @@ pub fn replay_binance(
     input: impl BufRead,
     opts: BinanceReplayOptions<'_>,
 ) -> Result<BinanceSummary, BinanceReplayError> {
+    replay_binance_with(input, opts, Vec::new())
+}
+
+/// [`replay_binance`], also handing every output to `sinks` in order.
+///
+/// # Errors
+/// As [`replay_binance`].
+pub fn replay_binance_with<'a>(
+    input: impl BufRead,
+    opts: BinanceReplayOptions<'a>,
+    sinks: Vec<Box<dyn crate::sink::Sink + 'a>>,
+) -> Result<BinanceSummary, BinanceReplayError> {
     let started = std::time::Instant::now();
     let mut sync = BinanceSync::new(opts)?;
+    sync.r = sync.r.with_sinks(sinks);
     feed_lines(input, &mut sync)?;
     let mut s = sync.finish()?;
     s.elapsed_s = started.elapsed().as_secs_f64();
