@@ -9,6 +9,32 @@ if [ ! -d ../shared/data ]; then
 fi
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
+# The Kafka sink (feature `kafka`, bundled librdkafka: a C compiler and make) against a real
+# broker: scripts/kafka-broker.sh starts tansu on 127.0.0.1 (or uses TICKLANE_KAFKA) and the
+# trap stops it; the backpressure tests start and stall a broker of their own.
+broker_started=
+stop_broker() {
+  if [ -n "$broker_started" ]; then scripts/kafka-broker.sh stop || true; fi
+}
+trap stop_broker EXIT
+scripts/kafka-broker.sh start
+broker_started=1
+TICKLANE_KAFKA=$(scripts/kafka-broker.sh address) TICKLANE_TANSU=$(scripts/kafka-broker.sh path) \
+  cargo test --locked -p ticklane-replay --features kafka --test kafka
+# The command line's --sink on the built binary: every record acknowledged, none lost.
+cargo build --locked --features kafka
+out=$(target/debug/ticklane replay data/AAPL_2012-06-21_lobster10.itch --strategy obi_taker \
+  --sink "kafka://$(scripts/kafka-broker.sh address)/smoke-$$-$RANDOM?format=json")
+sink_line=$(grep '^sink: ' <<< "$out")
+echo "$sink_line"
+if ! [[ "$sink_line" =~ queued\ ([0-9]+),\ sent\ ([0-9]+),\ acked\ ([0-9]+),\ dropped\ 0,\ conflated\ 0,\ errors\ 0$ ]] \
+  || [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[3]}" ] || [ "${BASH_REMATCH[1]}" = 0 ]; then
+  echo "kafka: the replay's sink did not deliver every record: $sink_line" >&2
+  exit 1
+fi
+scripts/kafka-broker.sh stop
+broker_started=
+trap - EXIT
 # The out-of-tree strategy example: its own strategy registered beside the built-ins, and the
 # whole command line built around it (ticklane::cli::main_with): a replay, a backtest with a
 # report that verify re-runs, and a short live session against `ticklane serve`.

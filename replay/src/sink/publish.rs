@@ -213,9 +213,19 @@ impl PublishSink {
         let thread = {
             let (stats, failed, failure) = (stats.clone(), failed.clone(), failure.clone());
             let flush = cfg.flush_timeout;
-            std::thread::Builder::new()
+            let running = Arc::new(AtomicBool::new(false));
+            let up = running.clone();
+            let t = std::thread::Builder::new()
                 .name("ticklane-publish".into())
-                .spawn(move || publisher(rx, transport, &stats, &failed, &failure, &clock, flush))?
+                .spawn(move || {
+                    up.store(true, Ordering::Release);
+                    publisher(rx, transport, &stats, &failed, &failure, &clock, flush)
+                })?;
+            // The thread's own setup is done before the first output (none of it per record).
+            while !running.load(Ordering::Acquire) {
+                std::thread::yield_now();
+            }
+            t
         };
         Ok(PublishSink {
             tx: Some(tx),
@@ -316,6 +326,10 @@ impl PublishSink {
         }
         self.flush_kept(false)?;
         let i = rec.instrument() as usize;
+        if i >= self.kept.len() {
+            // First sight of this instrument: the table grows now, not in steady state.
+            self.kept.resize((i + 1).next_power_of_two().max(256), None);
+        }
         if let Some(slot) = self.kept.get_mut(i).filter(|s| s.is_some()) {
             // A newer state of an instrument whose older one is still waiting: replace it.
             *slot = Some(rec);
@@ -324,9 +338,6 @@ impl PublishSink {
         }
         if self.try_push(rec) {
             return Ok(());
-        }
-        if i >= self.kept.len() {
-            self.kept.resize((i + 1).next_power_of_two().max(256), None);
         }
         self.kept[i] = Some(rec);
         self.kept_order.push(i as u32);
@@ -484,4 +495,209 @@ fn publisher(
             .unwrap_or_else(|| "delivery failed".into()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::record::{decode, RecordType, Venue};
+    use ticklane_engine::{InstrumentIdx, Nanos, Px, Qty};
+
+    /// A transport that takes nothing while paused (its queue is "full") and acknowledges
+    /// every record at once otherwise, keeping what it got.
+    #[derive(Clone)]
+    struct Gate {
+        paused: Arc<AtomicBool>,
+        got: Arc<Mutex<Vec<RecordBuf>>>,
+        stats: Arc<SinkStats>,
+        fatal_after: Option<usize>,
+    }
+
+    impl Transport for Gate {
+        fn send(&mut self, rec: &RecordBuf) -> Result<(), SendError> {
+            if self.paused.load(Ordering::Relaxed) {
+                return Err(SendError::Full);
+            }
+            let mut got = self.got.lock().unwrap();
+            if self.fatal_after.is_some_and(|n| got.len() >= n) {
+                return Err(SendError::Fatal("the broker fenced us".into()));
+            }
+            got.push(*rec);
+            self.stats.acked.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+        fn poll(&mut self, timeout: Duration) {
+            std::thread::sleep(timeout.min(Duration::from_millis(1)));
+        }
+        fn in_flight(&self) -> u64 {
+            0
+        }
+        fn oldest_unacked(&self) -> Option<u64> {
+            None
+        }
+        fn flush(&mut self, _: Duration) -> Result<(), String> {
+            Ok(())
+        }
+        fn first_error(&self) -> Option<String> {
+            None
+        }
+    }
+
+    const SRC: Source = Source {
+        venue: Venue::Itch,
+        px_exp: -4,
+        qty_exp: 0,
+    };
+
+    fn sink(policy: Policy, ring: usize, fatal_after: Option<usize>) -> (PublishSink, Gate) {
+        let stats = Arc::new(SinkStats::default());
+        let gate = Gate {
+            paused: Arc::new(AtomicBool::new(true)),
+            got: Arc::default(),
+            stats: stats.clone(),
+            fatal_after,
+        };
+        let cfg = PublishConfig {
+            name: "test".into(),
+            ring,
+            policy,
+            source: SRC,
+            flush_timeout: Duration::from_secs(5),
+        };
+        let s = PublishSink::start(cfg, gate.clone(), stats, MonoClock::new()).unwrap();
+        (s, gate)
+    }
+
+    fn bbo(seq: u64, instr: u32, bid: i64) -> Output {
+        Output {
+            seq,
+            ts: Nanos(seq),
+            instr: InstrumentIdx(instr),
+            kind: OutputKind::Bbo([(bid, 1), (bid + 1, 1)]),
+            stamp: 0,
+        }
+    }
+
+    fn trade(seq: u64, instr: u32) -> Output {
+        Output {
+            kind: OutputKind::Trade {
+                px: Px(1),
+                qty: Qty(1),
+                kind: crate::output::TradeKind::Execute,
+            },
+            ..bbo(seq, instr, 0)
+        }
+    }
+
+    use crate::output::OutputKind;
+
+    fn seqs(g: &Gate) -> Vec<(u32, u64, RecordType)> {
+        g.got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let d = decode(&r.0).unwrap();
+                (d.instrument, d.seq, d.ty)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn drop_counts_what_a_full_ring_refuses_and_delivers_the_rest() {
+        let (mut s, g) = sink(Policy::Drop, 8, None);
+        for i in 0..100 {
+            s.on_output(&bbo(i, 1, i as i64), "A").unwrap();
+        }
+        g.paused.store(false, Ordering::Relaxed);
+        s.finish().unwrap();
+        let st = s.stats().snapshot();
+        // The publisher may hold one record it popped while the transport was full.
+        assert!((8..=9).contains(&st.queued), "{st}");
+        assert_eq!(st.queued + st.dropped, 100, "{st}");
+        assert_eq!((st.sent, st.acked, st.errors), (st.queued, st.queued, 0));
+        let got = seqs(&g);
+        assert_eq!(got.len() as u64, st.queued);
+        assert!(got.windows(2).all(|w| w[0].1 < w[1].1), "in order: {got:?}");
+    }
+
+    #[test]
+    fn conflate_keeps_the_latest_bbo_per_instrument_and_lets_events_wait() {
+        let (mut s, g) = sink(Policy::Conflate, 4, None);
+        for i in 0..50u64 {
+            s.on_output(&bbo(i, (i % 3) as u32, i as i64), "X").unwrap();
+        }
+        // An event while state is kept: it waits for room, after the kept state.
+        let resume = {
+            let p = g.paused.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(200));
+                p.store(false, Ordering::Relaxed);
+            })
+        };
+        s.on_output(&trade(50, 0), "X").unwrap();
+        resume.join().unwrap();
+        s.on_output(&bbo(51, 1, 51), "X").unwrap();
+        s.finish().unwrap();
+        let st = s.stats().snapshot();
+        assert!(st.conflated > 0, "{st}");
+        assert_eq!(st.queued + st.conflated, 52, "{st}");
+        assert_eq!((st.dropped, st.errors, st.acked), (0, 0, st.queued), "{st}");
+        let got = seqs(&g);
+        // Per instrument: in input order, and the last state is the last one given.
+        for i in 0..3u32 {
+            let mine: Vec<u64> = got.iter().filter(|r| r.0 == i).map(|r| r.1).collect();
+            assert!(mine.windows(2).all(|w| w[0] < w[1]), "{i}: {mine:?}");
+            let last_bbo = got
+                .iter()
+                .rev()
+                .find(|r| r.0 == i && r.2 == RecordType::Bbo);
+            let want = if i == 1 {
+                51
+            } else {
+                (47..50).find(|s| s % 3 == u64::from(i)).unwrap()
+            };
+            assert_eq!(last_bbo.map(|r| r.1), Some(want), "{i}");
+        }
+        assert!(got.iter().any(|r| r.2 == RecordType::Trade));
+    }
+
+    #[test]
+    fn block_waits_and_loses_nothing() {
+        let (mut s, g) = sink(Policy::Block, 4, None);
+        let resume = {
+            let p = g.paused.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(300));
+                p.store(false, Ordering::Relaxed);
+            })
+        };
+        for i in 0..1000 {
+            s.on_output(&bbo(i, (i % 7) as u32, i as i64), "B").unwrap();
+        }
+        resume.join().unwrap();
+        s.finish().unwrap();
+        let st = s.stats().snapshot();
+        assert_eq!(
+            (st.queued, st.acked, st.dropped, st.conflated),
+            (1000, 1000, 0, 0)
+        );
+        let got: Vec<u64> = seqs(&g).iter().map(|r| r.1).collect();
+        assert_eq!(got, (0..1000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_failed_transport_fails_the_run_instead_of_hanging() {
+        let (mut s, g) = sink(Policy::Block, 4, Some(10));
+        g.paused.store(false, Ordering::Relaxed);
+        let mut err = None;
+        for i in 0..10_000 {
+            if let Err(e) = s.on_output(&bbo(i, 1, i as i64), "F") {
+                err = Some(e);
+                break;
+            }
+        }
+        let e = err.unwrap_or_else(|| s.finish().unwrap_err());
+        assert!(e.to_string().contains("fenced"), "{e}");
+    }
 }
