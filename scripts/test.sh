@@ -32,6 +32,56 @@ if ! [[ "$sink_line" =~ queued\ ([0-9]+),\ sent\ ([0-9]+),\ acked\ ([0-9]+),\ dr
   echo "kafka: the replay's sink did not deliver every record: $sink_line" >&2
   exit 1
 fi
+# The live daemon's [[sink]]: an ITCH session from `ticklane serve` publishes every record, and
+# /metrics shows the sink's counters while it runs.
+ktmp=$(mktemp -d)
+kport=$((20000 + RANDOM % 20000))
+kgroup=239.255.88.$((1 + RANDOM % 200))
+kmetrics=127.0.0.1:$((40000 + RANDOM % 20000))
+cat > "$ktmp/live.toml" <<TOML
+[[source]]
+kind = "itch"
+name = "kafka"
+group = "$kgroup:$kport"
+line_b = "$kgroup:$((kport + 1))"
+request_server = "127.0.0.1:$((kport + 2))"
+recv = "recvmmsg"
+[strategy]
+name = "obi_taker"
+[metrics]
+enabled = true
+bind = "$kmetrics"
+[[sink]]
+url = "kafka://$(scripts/kafka-broker.sh address)/live-$$-$RANDOM"
+TOML
+timeout 120 target/debug/ticklane live --config "$ktmp/live.toml" > "$ktmp/live.out" 2> "$ktmp/live.err" &
+klive=$!
+for _ in $(seq 300); do
+  grep -q '^live: source' "$ktmp/live.err" && break
+  sleep 0.1
+done
+timeout 60 target/debug/ticklane serve itch data/AAPL_2012-06-21_lobster10.itch --group "$kgroup:$kport" \
+  --line-b "$kgroup:$((kport + 1))" --rate 2000 --request-port $((kport + 2)) --linger-ms 1500 \
+  > /dev/null 2> "$ktmp/serve.err" &
+kserve=$!
+while kill -0 "$kserve" 2> /dev/null; do
+  curl -s "http://$kmetrics/metrics" > "$ktmp/metrics.next" 2> /dev/null && mv "$ktmp/metrics.next" "$ktmp/metrics" || true
+  sleep 0.2
+done
+wait "$kserve" || { echo "kafka: serve failed: $(cat "$ktmp/serve.err")" >&2; exit 1; }
+wait "$klive" || { echo "kafka: live failed: $(cat "$ktmp/live.err")" >&2; exit 1; }
+sink_line=$(grep '^sink: ' "$ktmp/live.out" || true)
+echo "live $sink_line"
+if ! [[ "$sink_line" =~ queued\ ([0-9]+),\ sent\ ([0-9]+),\ acked\ ([0-9]+),\ dropped\ 0,\ conflated\ 0,\ errors\ 0$ ]] \
+  || [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[3]}" ] || [ "${BASH_REMATCH[1]}" = 0 ]; then
+  echo "kafka: the live daemon's sink did not deliver every record: $sink_line $(cat "$ktmp/live.err")" >&2
+  exit 1
+fi
+grep -q '^ticklane_sink_records_total{sink="kafka://.*",state="acked"} [1-9]' "$ktmp/metrics" \
+  || { echo "kafka: /metrics has no acknowledged sink records: $(grep sink "$ktmp/metrics" || true)" >&2; exit 1; }
+grep -q '^ticklane_sink_oldest_unacked_seconds{sink=' "$ktmp/metrics" \
+  || { echo "kafka: /metrics has no sink lag gauge" >&2; exit 1; }
+rm -rf "$ktmp"
 scripts/kafka-broker.sh stop
 broker_started=
 trap - EXIT

@@ -104,6 +104,9 @@ pub enum LiveError {
     /// A thread of the daemon panicked.
     #[error("the {0} thread panicked")]
     Panicked(&'static str),
+    /// A `[[sink]]` could not be opened.
+    #[error("[[sink]] {0}")]
+    Sink(#[from] crate::sink::OpenError),
 }
 
 impl LiveError {
@@ -112,7 +115,11 @@ impl LiveError {
     pub fn is_config(&self) -> bool {
         matches!(
             self,
-            LiveError::Wait(_) | LiveError::Ws(WsRunError::Config(_) | WsRunError::Backtest(_))
+            LiveError::Wait(_)
+                | LiveError::Ws(WsRunError::Config(_) | WsRunError::Backtest(_))
+                | LiveError::Sink(
+                    crate::sink::OpenError::Url(_) | crate::sink::OpenError::NoKafka(_)
+                )
         )
     }
 }
