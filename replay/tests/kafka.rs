@@ -238,10 +238,22 @@ fn summary_json(p: &Path) -> serde_json::Value {
 
 /// A replay of `input` with a strategy, a BBO CSV, signal records, a summary and a binary
 /// Kafka sink; every topic read back matches them.
-fn replay_matches_consumer(format: Format, input: &Path, strategy: &str, exec: bool, name: &str) {
+fn replay_matches_consumer(
+    format: Format,
+    input: &Path,
+    strategy: &str,
+    exec: bool,
+    shards: Option<u16>,
+    name: &str,
+) {
     let prefix = unique(name);
     let brokers = broker();
     let mut spec = RunSpec::for_file(format, input);
+    if let Some(n) = shards {
+        // The threaded pipeline: the sink runs on the merge thread, after the shards.
+        spec.pipeline.mode = run::PipelineMode::Threads;
+        spec.pipeline.shards = n;
+    }
     let (csv, signals, summary) = (tmp("bbo.csv"), tmp("signals.jsonl"), tmp("summary.json"));
     spec.outputs.bbo_csv = Some(csv.clone());
     // Signal records are written for ITCH runs; on other venues the summary counts them.
@@ -414,7 +426,26 @@ fn signals_match(path: &Path, got: &[Got]) {
 
 #[test]
 fn itch_sample_every_topic_matches_the_bbo_csv_and_signals() {
-    replay_matches_consumer(Format::Itch, &itch_sample(), "obi_taker", false, "itch");
+    replay_matches_consumer(
+        Format::Itch,
+        &itch_sample(),
+        "obi_taker",
+        false,
+        None,
+        "itch",
+    );
+}
+
+#[test]
+fn itch_sample_threaded_every_topic_matches_the_bbo_csv_and_signals() {
+    replay_matches_consumer(
+        Format::Itch,
+        &itch_sample(),
+        "obi_taker",
+        false,
+        Some(2),
+        "itch-threads",
+    );
 }
 
 #[test]
@@ -424,6 +455,7 @@ fn binance_capture_every_topic_matches_the_bbo_csv_and_signals() {
         &binance_capture(),
         "obi_taker",
         true,
+        None,
         "binance",
     );
 }
