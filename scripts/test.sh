@@ -65,7 +65,11 @@ timeout 60 target/debug/ticklane serve itch data/AAPL_2012-06-21_lobster10.itch 
   > /dev/null 2> "$ktmp/serve.err" &
 kserve=$!
 while kill -0 "$kserve" 2> /dev/null; do
-  curl -s "http://$kmetrics/metrics" > "$ktmp/metrics.next" 2> /dev/null && mv "$ktmp/metrics.next" "$ktmp/metrics" || true
+  # An HTTP/1.0 GET with bash alone (no curl needed); the last complete scrape is kept.
+  if timeout 2 bash -c 'exec 3<> "/dev/tcp/${1%:*}/${1#*:}" && printf "GET /metrics HTTP/1.0\r\n\r\n" >&3 && cat <&3' _ "$kmetrics" \
+    > "$ktmp/metrics.next" 2> /dev/null && grep -q '^ticklane_sink_records' "$ktmp/metrics.next"; then
+    mv "$ktmp/metrics.next" "$ktmp/metrics"
+  fi
   sleep 0.2
 done
 wait "$kserve" || { echo "kafka: serve failed: $(cat "$ktmp/serve.err")" >&2; exit 1; }
@@ -77,6 +81,7 @@ if ! [[ "$sink_line" =~ queued\ ([0-9]+),\ sent\ ([0-9]+),\ acked\ ([0-9]+),\ dr
   echo "kafka: the live daemon's sink did not deliver every record: $sink_line $(cat "$ktmp/live.err")" >&2
   exit 1
 fi
+touch "$ktmp/metrics"
 grep -q '^ticklane_sink_records_total{sink="kafka://.*",state="acked"} [1-9]' "$ktmp/metrics" \
   || { echo "kafka: /metrics has no acknowledged sink records: $(grep sink "$ktmp/metrics" || true)" >&2; exit 1; }
 grep -q '^ticklane_sink_oldest_unacked_seconds{sink=' "$ktmp/metrics" \
