@@ -41,7 +41,7 @@ use std::fmt::Write as _;
 use ticklane_engine::event::StatusKind;
 use ticklane_engine::exec::Liquidity;
 use ticklane_engine::strategy::SignalKind;
-use ticklane_engine::{Px, Side};
+use ticklane_engine::Side;
 
 use crate::output::{Output, OutputKind, TradeKind};
 
@@ -341,6 +341,9 @@ pub enum RecordError {
     /// An unknown record type.
     #[error("unknown record type {0}")]
     Type(u8),
+    /// A price or quantity exponent outside -18..=0.
+    #[error("exponent {0} outside -18..=0")]
+    Exponent(i8),
 }
 
 /// A decoded record.
@@ -389,6 +392,11 @@ pub fn decode(b: &[u8]) -> Result<Record, RecordError> {
         return Err(RecordError::Version(version));
     }
     let ty = RecordType::from_code(b[2]).ok_or(RecordError::Type(b[2]))?;
+    for e in [b[32] as i8, b[33] as i8] {
+        if !(-18..=0).contains(&e) {
+            return Err(RecordError::Exponent(e));
+        }
+    }
     let mut symbol = [0u8; SYMBOL_LEN];
     symbol.copy_from_slice(&b[36..60]);
     let mut body = [0u8; 64];
@@ -430,8 +438,8 @@ impl Record {
     /// venue's units as JSON numbers (`585.3300`), an empty BBO side as `null`; `strategy`
     /// names the strategy on signals.
     pub fn write_json(&self, out: &mut String, strategy: &str) {
-        let px = |v: i64| Px(v).display_decimals(u32::from(self.px_exp.unsigned_abs()));
-        let qty = |v: u64| Px(v as i64).display_decimals(u32::from(self.qty_exp.unsigned_abs()));
+        let px = |v: i64| fixed(i128::from(v), self.px_exp);
+        let qty = |v: u64| fixed(i128::from(v), self.qty_exp);
         let _ = write!(
             out,
             r#"{{"schema":{},"type":"{}","venue":"{}","symbol":""#,
@@ -540,6 +548,18 @@ impl Record {
     }
 }
 
+/// `v` × 10^`exp` written with `-exp` decimals (`exp` in -18..=0, as [`decode`] checks).
+fn fixed(v: i128, exp: i8) -> String {
+    let d = u32::from(exp.unsigned_abs()).min(18);
+    if d == 0 {
+        return v.to_string();
+    }
+    let scale = 10u128.pow(d);
+    let a = v.unsigned_abs();
+    let sign = if v < 0 { "-" } else { "" };
+    format!("{sign}{}.{:0w$}", a / scale, a % scale, w = d as usize)
+}
+
 fn json_escape(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
@@ -557,7 +577,7 @@ fn json_escape(out: &mut String, s: &str) {
 mod tests {
     use super::*;
     use ticklane_engine::strategy::Signal;
-    use ticklane_engine::{InstrumentIdx, Nanos, Qty};
+    use ticklane_engine::{InstrumentIdx, Nanos, Px, Qty};
 
     const ITCH: Source = Source {
         venue: Venue::Itch,
@@ -667,6 +687,55 @@ mod tests {
         b[0] = 1;
         b[2] = 200;
         assert_eq!(decode(&b), Err(RecordError::Type(200)));
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// decode(encode(x)) = x for the header, the BBO body, and any symbol; any bytes of
+        /// the right length decode or are refused, never a panic, and render as valid JSON.
+        #[test]
+        fn bbo_round_trips(
+            seq in any::<u64>(), ts in any::<u64>(), instr in any::<u32>(),
+            bp in any::<i64>(), bq in any::<u64>(), ap in any::<i64>(), aq in any::<u64>(),
+            sym in "[A-Za-z0-9./-]{0,30}",
+        ) {
+            let o = Output {
+                seq,
+                ts: Nanos(ts),
+                instr: InstrumentIdx(instr),
+                kind: OutputKind::Bbo([(bp, bq), (ap, aq)]),
+                stamp: 0,
+            };
+            let src = Source { venue: Venue::Binance, px_exp: -8, qty_exp: -8 };
+            let r = encode(&o, &sym, src).unwrap();
+            let d = decode(&r.0).unwrap();
+            prop_assert_eq!((d.seq, d.ts_exch, d.instrument), (seq, ts, instr));
+            prop_assert_eq!((d.px_exp, d.qty_exp, d.venue), (-8, -8, Venue::Binance));
+            let n = sym.len().min(SYMBOL_LEN);
+            prop_assert_eq!(d.symbol_str(), &sym[..n]);
+            prop_assert_eq!(&r.0[64..72], &bp.to_le_bytes());
+            prop_assert_eq!(&r.0[72..80], &bq.to_le_bytes());
+            prop_assert_eq!(&r.0[80..88], &ap.to_le_bytes());
+            prop_assert_eq!(&r.0[88..96], &aq.to_le_bytes());
+            let mut j = String::new();
+            d.write_json(&mut j, "s");
+            prop_assert!(serde_json::from_str::<serde_json::Value>(&j).is_ok(), "{}", j);
+        }
+
+        #[test]
+        fn any_bytes_decode_or_are_refused(mut b in prop::collection::vec(any::<u8>(), RECORD_LEN), ty in 0u8..8) {
+            b[0] = 1;
+            b[1] = 0;
+            b[2] = ty;
+            if let Ok(d) = decode(&b) {
+                let mut j = String::new();
+                d.write_json(&mut j, "s");
+                prop_assert!(serde_json::from_str::<serde_json::Value>(&j).is_ok(), "{}", j);
+            }
+        }
     }
 
     #[test]
