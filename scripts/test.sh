@@ -9,6 +9,87 @@ if [ ! -d ../shared/data ]; then
 fi
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
+# The Kafka sink (feature `kafka`, bundled librdkafka: a C compiler and make) against a real
+# broker: scripts/kafka-broker.sh starts tansu on 127.0.0.1 (or uses TICKLANE_KAFKA) and the
+# trap stops it; the backpressure tests start and stall a broker of their own.
+broker_started=
+stop_broker() {
+  if [ -n "$broker_started" ]; then scripts/kafka-broker.sh stop || true; fi
+}
+trap stop_broker EXIT
+scripts/kafka-broker.sh start
+broker_started=1
+TICKLANE_KAFKA=$(scripts/kafka-broker.sh address) TICKLANE_TANSU=$(scripts/kafka-broker.sh path) \
+  cargo test --locked -p ticklane-replay --features kafka --test kafka
+# The command line's --sink on the built binary: every record acknowledged, none lost.
+cargo build --locked --features kafka
+out=$(target/debug/ticklane replay data/AAPL_2012-06-21_lobster10.itch --strategy obi_taker \
+  --sink "kafka://$(scripts/kafka-broker.sh address)/smoke-$$-$RANDOM?format=json")
+sink_line=$(grep '^sink: ' <<< "$out")
+echo "$sink_line"
+if ! [[ "$sink_line" =~ queued\ ([0-9]+),\ sent\ ([0-9]+),\ acked\ ([0-9]+),\ dropped\ 0,\ conflated\ 0,\ errors\ 0$ ]] \
+  || [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[3]}" ] || [ "${BASH_REMATCH[1]}" = 0 ]; then
+  echo "kafka: the replay's sink did not deliver every record: $sink_line" >&2
+  exit 1
+fi
+# The live daemon's [[sink]]: an ITCH session from `ticklane serve` publishes every record, and
+# /metrics shows the sink's counters while it runs.
+ktmp=$(mktemp -d)
+kport=$((20000 + RANDOM % 20000))
+kgroup=239.255.88.$((1 + RANDOM % 200))
+kmetrics=127.0.0.1:$((40000 + RANDOM % 20000))
+cat > "$ktmp/live.toml" <<TOML
+[[source]]
+kind = "itch"
+name = "kafka"
+group = "$kgroup:$kport"
+line_b = "$kgroup:$((kport + 1))"
+request_server = "127.0.0.1:$((kport + 2))"
+recv = "recvmmsg"
+[strategy]
+name = "obi_taker"
+[metrics]
+enabled = true
+bind = "$kmetrics"
+[[sink]]
+url = "kafka://$(scripts/kafka-broker.sh address)/live-$$-$RANDOM"
+TOML
+timeout 120 target/debug/ticklane live --config "$ktmp/live.toml" > "$ktmp/live.out" 2> "$ktmp/live.err" &
+klive=$!
+for _ in $(seq 300); do
+  grep -q '^live: source' "$ktmp/live.err" && break
+  sleep 0.1
+done
+timeout 60 target/debug/ticklane serve itch data/AAPL_2012-06-21_lobster10.itch --group "$kgroup:$kport" \
+  --line-b "$kgroup:$((kport + 1))" --rate 2000 --request-port $((kport + 2)) --linger-ms 1500 \
+  > /dev/null 2> "$ktmp/serve.err" &
+kserve=$!
+while kill -0 "$kserve" 2> /dev/null; do
+  # An HTTP/1.0 GET with bash alone (no curl needed); the last complete scrape is kept.
+  if timeout 2 bash -c 'exec 3<> "/dev/tcp/${1%:*}/${1#*:}" && printf "GET /metrics HTTP/1.0\r\n\r\n" >&3 && cat <&3' _ "$kmetrics" \
+    > "$ktmp/metrics.next" 2> /dev/null && grep -q '^ticklane_sink_records' "$ktmp/metrics.next"; then
+    mv "$ktmp/metrics.next" "$ktmp/metrics"
+  fi
+  sleep 0.2
+done
+wait "$kserve" || { echo "kafka: serve failed: $(cat "$ktmp/serve.err")" >&2; exit 1; }
+wait "$klive" || { echo "kafka: live failed: $(cat "$ktmp/live.err")" >&2; exit 1; }
+sink_line=$(grep '^sink: ' "$ktmp/live.out" || true)
+echo "live $sink_line"
+if ! [[ "$sink_line" =~ queued\ ([0-9]+),\ sent\ ([0-9]+),\ acked\ ([0-9]+),\ dropped\ 0,\ conflated\ 0,\ errors\ 0$ ]] \
+  || [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[3]}" ] || [ "${BASH_REMATCH[1]}" = 0 ]; then
+  echo "kafka: the live daemon's sink did not deliver every record: $sink_line $(cat "$ktmp/live.err")" >&2
+  exit 1
+fi
+touch "$ktmp/metrics"
+grep -q '^ticklane_sink_records_total{sink="kafka://.*",state="acked"} [1-9]' "$ktmp/metrics" \
+  || { echo "kafka: /metrics has no acknowledged sink records: $(grep sink "$ktmp/metrics" || true)" >&2; exit 1; }
+grep -q '^ticklane_sink_oldest_unacked_seconds{sink=' "$ktmp/metrics" \
+  || { echo "kafka: /metrics has no sink lag gauge" >&2; exit 1; }
+rm -rf "$ktmp"
+scripts/kafka-broker.sh stop
+broker_started=
+trap - EXIT
 # The out-of-tree strategy example: its own strategy registered beside the built-ins, and the
 # whole command line built around it (ticklane::cli::main_with): a replay, a backtest with a
 # report that verify re-runs, and a short live session against `ticklane serve`.

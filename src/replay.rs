@@ -38,7 +38,7 @@ pub(crate) struct ReplayArgs {
             "file_arg", "consolidated", "format", "strategy", "strategy_config", "signals",
             "exec_config", "queue", "report", "accept_unsynced", "book_depth", "wire_precision",
             "symbol", "resync", "symbols", "bbo_csv", "summary_json", "top", "max_time_jump",
-            "pipeline", "shards", "cores", "wait"
+            "pipeline", "shards", "cores", "wait", "sinks"
         ]
     )]
     spec: Option<PathBuf>,
@@ -131,6 +131,17 @@ pub(crate) struct ReplayArgs {
     /// ts_exch_ns,symbol,bid_px,bid_qty,ask_px,ask_qty (prices with 4 decimals; empty side = empty fields).
     #[arg(long, value_name = "PATH")]
     bbo_csv: Option<PathBuf>,
+    /// Publish the outputs to a message bus (repeatable): kafka://HOST:PORT/PREFIX[?OPTIONS]
+    /// sends BBO changes, trades, statuses, signals and fills to the topics PREFIX.bbo,
+    /// PREFIX.trade, PREFIX.status, PREFIX.signal and PREFIX.fill, keyed by symbol, idempotent
+    /// with acks=all, from a publisher thread. OPTIONS (&-separated): format=binary|json (the
+    /// record layout of docs/kafka.md, or JSON), policy=block|drop|conflate (when the ring to
+    /// the publisher is full: wait, drop and count, or keep the latest BBO per instrument),
+    /// ring=N records (65536), queue=N records buffered by the client (100000), timeout_ms=N
+    /// before a record counts as undelivered (30000), linger_ms=N (5). Needs a build with the
+    /// `kafka` feature. ITCH, Binance, Coinbase and Kraken replays.
+    #[arg(long = "sink", value_name = "URL")]
+    sinks: Vec<String>,
     /// Write the summary as JSON (messages, elapsed_s, msgs_per_sec, digest, counts, errors, ...).
     #[arg(long, value_name = "PATH")]
     summary_json: Option<PathBuf>,
@@ -230,7 +241,11 @@ pub(crate) fn replay(a: ReplayArgs) -> Result<u8, Failure> {
         .map(|i| i.path.clone())
         .unwrap_or_default();
     let capture = SharedBuf::default();
-    let mut hooks = RunHooks::default();
+    let mut sink_stats = Vec::new();
+    let mut hooks = RunHooks {
+        sink_stats: Some(&mut sink_stats),
+        ..RunHooks::default()
+    };
     if bbo_reference {
         hooks.bbo_tap = Some(Box::new(capture.clone()));
     }
@@ -252,13 +267,28 @@ pub(crate) fn replay(a: ReplayArgs) -> Result<u8, Failure> {
     if let Some(b) = bar.clone() {
         hooks.progress = Some(Box::new(move |n| b.set_position(n)));
     }
-    let outcome = run::run(&spec, registry, hooks).map_err(|e| Failure {
-        code: exit_code(e.kind()),
-        err: e.into(),
-    })?;
+    let outcome = run::run(&spec, registry, hooks);
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    let sink_lines = |to_stderr: bool| {
+        for (url, s) in &sink_stats {
+            let line = format!("sink:          {url}: {}", s.snapshot());
+            if to_stderr {
+                eprintln!("{line}");
+            } else {
+                println!("{line}");
+            }
+        }
+    };
+    let outcome = outcome.map_err(|e| {
+        sink_lines(true);
+        Failure {
+            code: exit_code(e.kind()),
+            err: e.into(),
+        }
+    })?;
+    sink_lines(false);
 
     // What comes before the summary: the digest stays the last line.
     let mut code = 0;
@@ -443,6 +473,7 @@ fn from_flags(a: &ReplayArgs, registry: &Registry) -> Result<(RunSpec, bool), Fa
         summary_json: a.summary_json.clone(),
         report: a.report.clone(),
         top: a.top,
+        sinks: a.sinks.clone(),
     };
 
     let Some(name) = &a.strategy else {

@@ -23,6 +23,15 @@ pub(crate) fn run(cfg: &LiveConfig) -> Result<u8, Failure> {
         return Err(anyhow::anyhow!("the source is not a websocket source").into());
     };
     let ws = &src.cfg;
+    if !cfg.sink.is_empty() {
+        // Refused, not ignored: the websocket daemon does not feed publishing sinks yet.
+        return Err(Failure {
+            code: 2,
+            err: anyhow::anyhow!(
+                "[[sink]] applies to ITCH sources; a websocket source does not publish yet (publish a capture with `ticklane replay CAPTURE --format binance --sink URL`)"
+            ),
+        });
+    }
 
     // The strategy and its simulator, built first so a bad name, key or exec config fails
     // before anything connects.

@@ -920,3 +920,44 @@ fn crypto_captures_replay_threaded_with_the_inline_digest() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--shards 1"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_bad_sink_url_is_a_usage_error_naming_what_is_wrong() {
+    for (url, says) in [
+        ("kafka://127.0.0.1:9092", "topic prefix"),
+        (
+            "kafka://127.0.0.1:9092/md?policy=lossy",
+            "block, drop or conflate",
+        ),
+        (
+            "kafka://127.0.0.1:9092/md?acks=1",
+            "unknown option \"acks\"",
+        ),
+        ("nats://127.0.0.1:4222/md", "not a sink URL"),
+    ] {
+        let o = ticklane(&["replay", SAMPLE, "--sink", url]);
+        assert_eq!(o.status.code(), Some(2), "{url}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{url}: {}", stderr(&o));
+    }
+    // A run without an output stream to publish refuses the flag rather than ignoring it.
+    let lobster = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
+    );
+    let o = ticklane(&["replay", lobster, "--sink", "kafka://127.0.0.1:9092/md"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--sink"), "{}", stderr(&o));
+}
+
+#[cfg(not(feature = "kafka"))]
+#[test]
+fn a_kafka_sink_in_a_build_without_kafka_says_so_and_exits_2() {
+    let o = ticklane(&["replay", SAMPLE, "--sink", "kafka://127.0.0.1:9092/md"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no Kafka support") && stderr(&o).contains("--features kafka"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).is_empty(), "nothing ran: {}", stdout(&o));
+}

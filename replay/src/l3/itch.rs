@@ -146,7 +146,7 @@ impl ErrorCounts {
 
 pub(crate) fn csv_err(source: std::io::Error) -> ReplayError {
     ReplayError::Output {
-        what: "BBO CSV",
+        what: "the outputs (BBO CSV, signals, sinks)",
         source,
     }
 }

@@ -42,6 +42,9 @@ pub struct LiveConfig {
     /// When to stop besides SIGINT/SIGTERM.
     #[serde(default)]
     pub run: RunSection,
+    /// Publishing sinks (`[[sink]]`, ITCH sources; docs/kafka.md).
+    #[serde(default, rename = "sink")]
+    pub sink: Vec<SinkEntry>,
 }
 
 /// One feed. Tagged by `kind`.
@@ -1226,4 +1229,12 @@ mod tests {
             LiveConfig::parse(&format!("{WS}{keys}"), "x.toml").unwrap();
         }
     }
+}
+
+/// `[[sink]]`: a publishing sink, as `ticklane replay --sink` (docs/kafka.md).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkEntry {
+    /// `kafka://HOST:PORT/PREFIX[?format=json&policy=drop&...]`.
+    pub url: String,
 }

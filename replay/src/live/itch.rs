@@ -34,12 +34,15 @@ use ticklane_feeds::moldudp64::encode_request;
 use super::config::{ItchSource, LiveConfig, PipelineMode};
 use super::journal::{self, LiveJournal};
 use super::metrics::{
-    self, ItchCollector, ItchCounters, LatencyPublisher, LatencySet, LatencyTotals, MetricsRegistry,
+    self, ItchCollector, ItchCounters, LatencyPublisher, LatencySet, LatencyTotals,
+    MetricsRegistry, SinkCollector,
 };
 use super::recv::{realtime_ns, Receiver, RecvStats};
 use super::ring::{copy_into, prefault, wait_room, RingReader};
 use super::LiveError;
 use crate::l3::journal::ReleasedStages;
+use crate::sink::publish::{SinkStats, StatsSnapshot};
+use crate::sink::record::{Source, Venue};
 use crate::stages::pipeline::{replay_itch_threaded_with, PipelineConfig, PipelineRun, EPOCH};
 use crate::{ItchReplayOptions, ReplayError, Summary};
 
@@ -247,6 +250,7 @@ pub struct ItchDaemon<'c> {
     counters: Arc<ItchCounters>,
     latency: LatencyPublisher,
     totals: Arc<LatencyTotals>,
+    sinks: Vec<(String, Arc<SinkStats>)>,
 }
 
 impl<'c> ItchDaemon<'c> {
@@ -272,9 +276,30 @@ impl<'c> ItchDaemon<'c> {
             None => None,
         };
 
+        // `[[sink]]`: opened now (a bad URL or no broker fails the start), fed by the output
+        // stage wherever it runs.
+        let mut sinks = Vec::new();
+        let mut sink_stats = Vec::new();
+        for s in &cfg.sink {
+            let stats = Arc::new(SinkStats::default());
+            let source = Source {
+                venue: Venue::Itch,
+                px_exp: -4,
+                qty_exp: 0,
+            };
+            let name = cfg.strategy.as_ref().map_or("", |s| s.name.as_str());
+            sinks.push(crate::sink::open(&s.url, source, name, stats.clone())?);
+            sink_stats.push((s.url.clone(), stats));
+        }
         let bbo_csv = cfg.sinks.bbo_csv.clone();
         let open_opts = move || -> Result<ItchReplayOptions<'static>, ReplayError> {
-            let mut opts = ItchReplayOptions::default();
+            let mut opts = ItchReplayOptions {
+                sinks: sinks
+                    .into_iter()
+                    .map(|s| s as Box<dyn crate::sink::Sink>)
+                    .collect(),
+                ..ItchReplayOptions::default()
+            };
             if let Some(p) = &bbo_csv {
                 let f = File::create(p).map_err(|source| ReplayError::Output {
                     what: "BBO CSV",
@@ -342,6 +367,7 @@ impl<'c> ItchDaemon<'c> {
             counters,
             latency,
             totals,
+            sinks: sink_stats,
         })
     }
 
@@ -363,6 +389,11 @@ impl<'c> ItchDaemon<'c> {
             now_ns: realtime_ns,
         }));
         reg.add_tick(self.totals.clone());
+        if !self.sinks.is_empty() {
+            reg.add(Box::new(SinkCollector {
+                sinks: self.sinks.clone(),
+            }));
+        }
         reg
     }
 
@@ -412,6 +443,7 @@ impl<'c> ItchDaemon<'c> {
             counters,
             latency,
             totals,
+            sinks,
             ..
         } = self;
         ReceiveLoop {
@@ -441,6 +473,7 @@ impl<'c> ItchDaemon<'c> {
             last_gaps: 0,
             requests_unsent: 0,
             request_errors: 0,
+            sinks,
         }
     }
 
@@ -483,6 +516,7 @@ pub struct ReceiveLoop<'c> {
     last_gaps: u64,
     requests_unsent: u64,
     request_errors: u64,
+    sinks: Vec<(String, Arc<SinkStats>)>,
 }
 
 impl ReceiveLoop<'_> {
@@ -696,6 +730,7 @@ impl ReceiveLoop<'_> {
             end_journaled,
             requests_unsent,
             request_errors,
+            sinks,
             ..
         } = self;
         let run_s = started.elapsed().as_secs_f64();
@@ -745,6 +780,10 @@ impl ReceiveLoop<'_> {
             latency: totals.merged(latency.current()),
             pipeline,
             summary,
+            sinks: sinks
+                .iter()
+                .map(|(u, s)| (u.clone(), s.snapshot()))
+                .collect(),
         })
     }
 }
@@ -789,6 +828,8 @@ pub struct ItchReport {
     pub pipeline: Option<String>,
     /// The replay summary and digest (the journal's replay prints the same digest).
     pub summary: Summary,
+    /// Each `[[sink]]`'s URL and final counts.
+    pub sinks: Vec<(String, StatsSnapshot)>,
 }
 
 impl fmt::Display for ItchReport {
@@ -856,6 +897,9 @@ impl fmt::Display for ItchReport {
         }
         if let Some(n) = &self.pipeline {
             writeln!(f, "{n}")?;
+        }
+        for (url, s) in &self.sinks {
+            writeln!(f, "sink:          {url}: {s}")?;
         }
         Ok(())
     }

@@ -653,3 +653,56 @@ impl Collector for WsCollector {
         Ok(())
     }
 }
+
+/// Per publishing sink (`[[sink]]`): its records by outcome and its lag, read from the
+/// counters its hot side and publisher thread keep ([`crate::sink::publish::SinkStats`]).
+#[derive(Debug)]
+pub struct SinkCollector {
+    /// Each sink's URL (the `sink` label) and counters.
+    pub sinks: Vec<(String, Arc<crate::sink::publish::SinkStats>)>,
+}
+
+impl Collector for SinkCollector {
+    fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let snaps: Vec<_> = self
+            .sinks
+            .iter()
+            .map(|(u, s)| (u.as_str(), s.snapshot()))
+            .collect();
+        let states = ["queued", "sent", "acked", "dropped", "conflated", "errors"];
+        let mut rows: Vec<([(&str, &str); 2], u64)> = Vec::new();
+        for (u, s) in &snaps {
+            let v = [s.queued, s.sent, s.acked, s.dropped, s.conflated, s.errors];
+            for (st, n) in states.iter().zip(v) {
+                rows.push(([("sink", u), ("state", st)], n));
+            }
+        }
+        let rows: Vec<(&[(&str, &str)], u64)> = rows.iter().map(|(l, v)| (&l[..], *v)).collect();
+        counter(
+            &mut enc,
+            "ticklane_sink_records",
+            "Records of a publishing sink by state: queued into its ring, sent to the client, acknowledged by the broker, dropped or conflated by its policy, delivery errors",
+            &rows,
+        )?;
+        let depth: Vec<_> = snaps
+            .iter()
+            .map(|(u, s)| (vec![("sink", *u)], s.depth as i64))
+            .collect();
+        gauge(
+            &mut enc,
+            "ticklane_sink_queue_depth",
+            "Records in a sink's ring plus records sent and not yet acknowledged",
+            &depth,
+        )?;
+        let age: Vec<_> = snaps
+            .iter()
+            .map(|(u, s)| (vec![("sink", *u)], s.oldest_unacked_ns as f64 / 1e9))
+            .collect();
+        gauge(
+            &mut enc,
+            "ticklane_sink_oldest_unacked_seconds",
+            "Age of a sink's oldest record sent and not yet acknowledged (0: none)",
+            &age,
+        )
+    }
+}

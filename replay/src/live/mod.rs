@@ -107,6 +107,9 @@ pub enum LiveError {
     /// A thread of the daemon panicked.
     #[error("the {0} thread panicked")]
     Panicked(&'static str),
+    /// A `[[sink]]` could not be opened.
+    #[error("[[sink]] {0}")]
+    Sink(#[from] crate::sink::OpenError),
 }
 
 impl LiveError {
@@ -118,6 +121,11 @@ impl LiveError {
             LiveError::Wait(_)
                 | LiveError::JournalExists(_)
                 | LiveError::Ws(WsRunError::Config(_) | WsRunError::Backtest(_))
+                | LiveError::Sink(
+                    crate::sink::OpenError::Url(_)
+                        | crate::sink::OpenError::ParquetUrl(_)
+                        | crate::sink::OpenError::NoKafka(_)
+                )
         )
     }
 }

@@ -16,6 +16,7 @@ pub mod verify;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ticklane_engine::strategy::{NoStrategy, Strategy};
 use ticklane_feeds::itch::framing::FrameReader;
@@ -27,7 +28,10 @@ use crate::l3::lobster::CheckReport;
 use crate::live::session::{WsJournalStats, WsRunError, WsRunSummary};
 use crate::report::ReportInput;
 use crate::run::input::InputError;
+use crate::sink::publish::SinkStats;
+use crate::sink::record::{Source, Venue};
 use crate::sink::signals::SignalFormat;
+use crate::sink::{OpenError, Sink};
 use crate::stages::l2::{CryptoReplayError, CryptoReplayOptions, L2Summary};
 use crate::stages::pipeline::{HopLatency, PipelineConfig};
 use crate::venue::consolidated::{ConsolidatedError, ConsolidatedOptions, ConsolidatedSummary};
@@ -53,6 +57,9 @@ pub struct RunHooks<'a> {
     pub bbo_tap: Option<Box<dyn Write + 'a>>,
     /// Called now and then with the input's raw (compressed) bytes read so far.
     pub progress: Option<Box<dyn FnMut(u64) + 'a>>,
+    /// Gets the counters of every sink the spec's `outputs.sinks` opened (URL, counters), as
+    /// they are opened, so they can be reported even when the run fails.
+    pub sink_stats: Option<&'a mut Vec<(String, Arc<SinkStats>)>>,
 }
 
 /// How the threaded pipeline ran.
@@ -200,6 +207,9 @@ pub enum RunError {
     /// The replay itself failed (an output stage, a pipeline thread).
     #[error("{0}")]
     Replay(String),
+    /// A sink of `outputs.sinks` could not be opened.
+    #[error(transparent)]
+    Sink(#[from] OpenError),
 }
 
 /// The kinds of [`RunError`], for exit codes.
@@ -221,6 +231,10 @@ impl RunError {
             RunError::Backtest(_) => ErrorKind::Usage,
             RunError::Open(_) | RunError::Input { .. } | RunError::Source(_) => ErrorKind::Input,
             RunError::Output { .. } | RunError::Replay(_) => ErrorKind::Other,
+            RunError::Sink(
+                OpenError::Url(_) | OpenError::ParquetUrl(_) | OpenError::NoKafka(_),
+            ) => ErrorKind::Usage,
+            RunError::Sink(OpenError::Connect { .. } | OpenError::Files { .. }) => ErrorKind::Other,
         }
     }
 
@@ -238,17 +252,22 @@ impl RunError {
 ///
 /// # Errors
 /// [`RunError`]; its [`kind`](RunError::kind) says whose fault it is.
-pub fn run(spec: &RunSpec, registry: &Registry, hooks: RunHooks<'_>) -> Result<Outcome, RunError> {
+pub fn run(
+    spec: &RunSpec,
+    registry: &Registry,
+    mut hooks: RunHooks<'_>,
+) -> Result<Outcome, RunError> {
     let format = spec.resolved_format();
     spec.check(format)?;
+    let sinks = open_sinks(spec, format, hooks.sink_stats.take())?;
     let outcome = match format {
         Format::Consolidated => run_consolidated(spec, hooks)?,
         Format::Journal => run_journal(spec, registry, hooks)?,
         Format::Lobster => run_lobster(spec, hooks)?,
         Format::Binance | Format::Coinbase | Format::CoinbaseAdvanced | Format::Kraken => {
-            run_crypto(spec, format, registry, hooks)?
+            run_crypto(spec, format, registry, hooks, sinks)?
         }
-        Format::Itch | Format::Auto => run_itch(spec, registry, hooks)?,
+        Format::Itch | Format::Auto => run_itch(spec, registry, hooks, sinks)?,
     };
     if let Some(p) = &spec.outputs.summary_json {
         let written = (|| -> io::Result<()> {
@@ -264,6 +283,43 @@ pub fn run(spec: &RunSpec, registry: &Registry, hooks: RunHooks<'_>) -> Result<O
         })?;
     }
     Ok(outcome)
+}
+
+/// Opens the spec's `outputs.sinks` (the spec's check has refused them on runs without an
+/// output stream), handing their counters to `stats`.
+fn open_sinks<'a>(
+    spec: &RunSpec,
+    format: Format,
+    mut stats: Option<&mut Vec<(String, Arc<SinkStats>)>>,
+) -> Result<Vec<Box<dyn Sink + 'a>>, RunError> {
+    let source = match format.venue() {
+        Some(v) => Source {
+            venue: match v {
+                VenueFormat::Binance => Venue::Binance,
+                VenueFormat::Coinbase => Venue::Coinbase,
+                VenueFormat::CoinbaseAdvanced => Venue::CoinbaseAdvanced,
+                VenueFormat::Kraken => Venue::Kraken,
+            },
+            px_exp: -(crate::venue::DECIMALS as i8),
+            qty_exp: -(crate::venue::DECIMALS as i8),
+        },
+        None => Source {
+            venue: Venue::Itch,
+            px_exp: -4,
+            qty_exp: 0,
+        },
+    };
+    let strategy = spec.strategy.as_ref().map_or("", |s| s.name.as_str());
+    let mut sinks: Vec<Box<dyn Sink + 'a>> = Vec::new();
+    for url in &spec.outputs.sinks {
+        let counters = Arc::new(SinkStats::default());
+        let sink = crate::sink::open(url, source, strategy, counters.clone())?;
+        if let Some(s) = stats.as_mut() {
+            s.push((url.clone(), counters));
+        }
+        sinks.push(sink);
+    }
+    Ok(sinks)
 }
 
 /// The one input of a single-input run.
@@ -347,10 +403,11 @@ fn replay_err(path: &Path, e: ReplayError) -> RunError {
     }
 }
 
-fn run_itch(
+fn run_itch<'a>(
     spec: &RunSpec,
     registry: &Registry,
-    mut hooks: RunHooks<'_>,
+    mut hooks: RunHooks<'a>,
+    sinks: Vec<Box<dyn Sink + 'a>>,
 ) -> Result<Outcome, RunError> {
     let path = the_input(spec);
     let input = crate::run::input::open(path)?;
@@ -360,6 +417,7 @@ fn run_itch(
         max_time_jump_ns: spec.options.max_time_jump_ns,
         bbo_csv: bbo_sink(spec, hooks.bbo_tap.take())?,
         backtest: backtest_options(spec, Format::Itch, false)?,
+        sinks,
         ..Default::default()
     };
     if let Some(mut progress) = hooks.progress.take() {
@@ -493,11 +551,12 @@ fn run_lobster(spec: &RunSpec, hooks: RunHooks<'_>) -> Result<Outcome, RunError>
     })
 }
 
-fn run_crypto(
+fn run_crypto<'a>(
     spec: &RunSpec,
     format: Format,
     registry: &Registry,
-    hooks: RunHooks<'_>,
+    hooks: RunHooks<'a>,
+    sinks: Vec<Box<dyn Sink + 'a>>,
 ) -> Result<Outcome, RunError> {
     let path = the_input(spec);
     let wire_precision = spec.wire_precision()?;
@@ -513,7 +572,7 @@ fn run_crypto(
         wire_precision,
         backtest,
         max_time_jump_ns: spec.options.max_time_jump_ns,
-        sinks: Vec::new(),
+        sinks,
     };
     let venue = format.venue().unwrap_or(VenueFormat::Binance);
     if spec.pipeline.mode == PipelineMode::Threads {

@@ -304,6 +304,10 @@ pub struct Outputs {
     pub report: Option<PathBuf>,
     /// How many of the most active symbols the summary lists (0..=10000).
     pub top: usize,
+    /// Publishing sinks, by URL (`kafka://HOST:PORT/PREFIX?...`, docs/kafka.md). `verify`
+    /// does not publish again: it re-runs a manifest's spec without its outputs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sinks: Vec<String>,
 }
 
 impl Outputs {
@@ -320,6 +324,7 @@ impl Default for Outputs {
             summary_json: None,
             report: None,
             top: 10,
+            sinks: Vec::new(),
         }
     }
 }
@@ -598,6 +603,17 @@ impl RunSpec {
         }
         if v.resync && v.orderbook.is_none() {
             return bad("venue.resync needs venue.orderbook (a LOBSTER order-book file)".into());
+        }
+        let streams = matches!(format, Format::Itch | Format::Auto) || format.is_l2();
+        if !self.outputs.sinks.is_empty() && !streams {
+            return bad(format!(
+                "outputs.sinks (--sink) applies to ITCH replays and price-level captures ({}), not to {f}",
+                crate::venue::VenueFormat::names()
+            ));
+        }
+        for url in &self.outputs.sinks {
+            crate::sink::SinkUrl::parse(url)
+                .map_err(|e| SpecError::Invalid(format!("outputs.sinks: {e}")))?;
         }
         let o = &self.options;
         if !o.symbols.is_empty() && !matches!(format, Format::Itch | Format::Lobster) {

@@ -34,6 +34,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use parquet::basic::Compression;
@@ -45,6 +46,7 @@ use parquet::schema::parser::parse_message_type;
 use ticklane_engine::event::StatusKind;
 use ticklane_engine::Side;
 
+use super::publish::SinkStats;
 use super::Sink;
 use crate::stages::output::{Output, OutputKind, TradeKind};
 
@@ -81,6 +83,64 @@ pub struct ParquetOptions {
 /// Valid row group sizes.
 pub const ROW_GROUP_RANGE: std::ops::RangeInclusive<usize> = 1..=(1 << 24);
 
+/// `parquet://DIR[?row_group=N]`: the directory (relative to the working directory, or
+/// absolute as `parquet:///abs/dir`) and the rows per row group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParquetUrl {
+    /// The URL as given.
+    pub url: String,
+    /// The directory the files go to.
+    pub dir: PathBuf,
+    /// Rows per row group.
+    pub row_group_rows: usize,
+}
+
+/// Why a `parquet://` URL is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UrlError {
+    /// No directory.
+    #[error("{0:?}: no directory; give parquet://DIR[?row_group=N]")]
+    Dir(String),
+    /// A bad `row_group`.
+    #[error("{0:?}: row_group must be a whole number of rows in 1..=16777216")]
+    RowGroup(String),
+    /// A key the sink does not know.
+    #[error("{0:?}: unknown key {1:?}; parquet:// takes row_group=N")]
+    Key(String, String),
+}
+
+impl ParquetUrl {
+    /// Parses `parquet://DIR[?row_group=N]`.
+    ///
+    /// # Errors
+    /// [`UrlError`].
+    pub fn parse(url: &str) -> Result<Self, UrlError> {
+        let rest = url.strip_prefix("parquet://").unwrap_or(url);
+        let (dir, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if dir.is_empty() {
+            return Err(UrlError::Dir(url.into()));
+        }
+        let mut row_group_rows = ROW_GROUP_ROWS;
+        for kv in query.split('&').filter(|kv| !kv.is_empty()) {
+            match kv.split_once('=') {
+                Some(("row_group", v)) => {
+                    row_group_rows = v
+                        .parse()
+                        .ok()
+                        .filter(|n| ROW_GROUP_RANGE.contains(n))
+                        .ok_or_else(|| UrlError::RowGroup(url.into()))?;
+                }
+                _ => return Err(UrlError::Key(url.into(), kv.into())),
+            }
+        }
+        Ok(ParquetUrl {
+            url: url.into(),
+            dir: PathBuf::from(dir),
+            row_group_rows,
+        })
+    }
+}
+
 enum Col {
     I64(Vec<i64>),
     OptI64(Vec<i64>, Vec<i16>),
@@ -115,6 +175,7 @@ struct Table {
     rows: usize,
     cap: usize,
     written: u64,
+    stats: Option<Arc<SinkStats>>,
 }
 
 fn pq_err(path: &Path, what: &str, e: impl std::fmt::Display) -> io::Error {
@@ -174,6 +235,7 @@ impl Table {
             rows: 0,
             cap,
             written: 0,
+            stats: None,
         })
     }
 
@@ -230,6 +292,10 @@ impl Table {
     /// Ends a row; a full row group is written out.
     fn end_row(&mut self) -> io::Result<()> {
         self.rows += 1;
+        if let Some(s) = &self.stats {
+            s.queued.fetch_add(1, Ordering::Relaxed);
+            s.depth.fetch_add(1, Ordering::Relaxed);
+        }
         if self.rows >= self.cap {
             self.flush_group()?;
         }
@@ -263,6 +329,12 @@ impl Table {
         }
         rg.close().map_err(|e| err("closing a row group", e))?;
         self.written += self.rows as u64;
+        if let Some(s) = &self.stats {
+            let n = self.rows as u64;
+            s.sent.fetch_add(n, Ordering::Relaxed);
+            s.acked.fetch_add(n, Ordering::Relaxed);
+            s.depth.fetch_sub(n, Ordering::Relaxed);
+        }
         self.rows = 0;
         for c in &mut self.cols {
             c.clear();
@@ -441,6 +513,25 @@ impl ParquetSink {
         })
     }
 
+    /// Counts rows into `stats` as a publishing sink counts records: rows given are queued,
+    /// rows of written row groups sent and acknowledged, buffered rows the depth.
+    pub fn with_stats(mut self, stats: Arc<SinkStats>) -> Self {
+        for t in self.tables_mut() {
+            t.stats = Some(stats.clone());
+        }
+        self
+    }
+
+    fn tables_mut(&mut self) -> [&mut Table; 5] {
+        [
+            &mut self.bbo,
+            &mut self.trades,
+            &mut self.status,
+            &mut self.signals,
+            &mut self.fills,
+        ]
+    }
+
     /// Rows written so far (complete row groups and buffered rows).
     pub fn counts(&self) -> ParquetCounts {
         let n = |t: &Table| t.written + t.rows as u64;
@@ -591,13 +682,7 @@ impl Sink for ParquetSink {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        for t in [
-            &mut self.bbo,
-            &mut self.trades,
-            &mut self.status,
-            &mut self.signals,
-            &mut self.fills,
-        ] {
+        for t in self.tables_mut() {
             t.close()?;
         }
         Ok(())

@@ -608,6 +608,12 @@ impl<'a> L2Replay<'a> {
         })
     }
 
+    /// Also hands every output to `sinks`, in order.
+    pub fn with_sinks(mut self, sinks: Vec<Box<dyn Sink + 'a>>) -> Self {
+        self.output = self.output.with_sinks(sinks);
+        self
+    }
+
     /// A summary to count into, named for the venue.
     pub fn new_summary(&self) -> L2Summary {
         L2Summary {

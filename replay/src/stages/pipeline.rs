@@ -440,7 +440,7 @@ where
     let rings = in_rings;
     if let Some(e) = out_err {
         return Err(ReplayError::Output {
-            what: "BBO CSV",
+            what: "the outputs (BBO CSV, signals, sinks)",
             source: e,
         });
     }
@@ -449,7 +449,7 @@ where
     }
     let loop_s = loop_started.elapsed().as_secs_f64();
     output.finish().map_err(|source| ReplayError::Output {
-        what: "BBO CSV",
+        what: "the outputs (BBO CSV, signals, sinks)",
         source,
     })?;
     let mut errors = dec.errors;

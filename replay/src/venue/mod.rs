@@ -70,7 +70,7 @@ pub enum CryptoReplayError {
     #[error("reading the capture: {0}")]
     Read(std::io::Error),
     /// Writing the BBO CSV failed.
-    #[error("writing the BBO CSV: {0}")]
+    #[error("writing the outputs (BBO CSV, signals, sinks): {0}")]
     Output(std::io::Error),
     /// Nothing in the input decoded as this venue's messages.
     #[error("not a {venue} capture: no frame decoded ({bad} bad lines or frames)")]
