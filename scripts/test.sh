@@ -7,6 +7,8 @@ if [ ! -d ../shared/data ]; then
   echo "error: ../shared/data (real market data used by the tests) is missing beside this checkout" >&2
   exit 2
 fi
+# The Parquet sink's test reads its files back with DuckDB (from PyPI), an independent reader.
+python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'duckdb==2.0.1'
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
 # The Kafka sink (feature `kafka`, bundled librdkafka: a C compiler and make) against a real
@@ -154,6 +156,10 @@ path = "live.journal"
 fsync = "never"
 [metrics]
 enabled = false
+[sinks]
+bbo_csv = "bbo.csv"
+[[sink]]
+url = "parquet://pq"
 TOML
 timeout 60 "$plugin" live --config "$tmp/live.toml" > "$tmp/live.out" 2> "$tmp/live.err" &
 live_pid=$!
@@ -169,5 +175,7 @@ wait "$live_pid" || fail "live: exit $? $(cat "$tmp/live.err")"
 live_pid=
 grep -q 'tight_spread_pressure: [1-9][0-9]* signals' "$tmp/live.out" || fail "live: no signals: $(cat "$tmp/live.out")"
 [ "$(digest_of < "$tmp/live.out")" = "$replay_digest" ] || fail "live: its digest is not the replay's: $(cat "$tmp/live.out")"
+# Its Parquet sink (a directory relative to the config) holds the BBO CSV's rows, read by DuckDB.
+scripts/parquet-check.py "$tmp/pq" --bbo-csv "$tmp/bbo.csv" || fail "live: its Parquet files differ from its BBO CSV"
 tail -1 "$tmp/live.out"
 echo "plugin example: 3 passed (replay, backtest + report + verify, live), 0 failed"

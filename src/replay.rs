@@ -131,7 +131,7 @@ pub(crate) struct ReplayArgs {
     /// ts_exch_ns,symbol,bid_px,bid_qty,ask_px,ask_qty (prices with 4 decimals; empty side = empty fields).
     #[arg(long, value_name = "PATH")]
     bbo_csv: Option<PathBuf>,
-    /// Publish the outputs to a message bus (repeatable): kafka://HOST:PORT/PREFIX[?OPTIONS]
+    /// Send the outputs to a message bus or files (repeatable): kafka://HOST:PORT/PREFIX[?OPTIONS]
     /// sends BBO changes, trades, statuses, signals and fills to the topics PREFIX.bbo,
     /// PREFIX.trade, PREFIX.status, PREFIX.signal and PREFIX.fill, keyed by symbol, idempotent
     /// with acks=all, from a publisher thread. OPTIONS (&-separated): format=binary|json (the
@@ -139,7 +139,9 @@ pub(crate) struct ReplayArgs {
     /// the publisher is full: wait, drop and count, or keep the latest BBO per instrument),
     /// ring=N records (65536), queue=N records buffered by the client (100000), timeout_ms=N
     /// before a record counts as undelivered (30000), linger_ms=N (5). Needs a build with the
-    /// `kafka` feature. ITCH, Binance, Coinbase and Kraken replays.
+    /// `kafka` feature. parquet://DIR[?row_group=N] writes DIR/bbo.parquet, trades.parquet,
+    /// status.parquet, signals.parquet and fills.parquet (docs/parquet.md). ITCH replays and
+    /// price-level captures.
     #[arg(long = "sink", value_name = "URL")]
     sinks: Vec<String>,
     /// Write the summary as JSON (messages, elapsed_s, msgs_per_sec, digest, counts, errors, ...).

@@ -961,3 +961,123 @@ fn a_kafka_sink_in_a_build_without_kafka_says_so_and_exits_2() {
     );
     assert!(stdout(&o).is_empty(), "nothing ran: {}", stdout(&o));
 }
+
+/// `python3 scripts/parquet-check.py ARGS`: DuckDB reads the Parquet files and compares them
+/// with the CSV outputs of the same run.
+fn parquet_check(args: &[&str]) -> Output {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/parquet-check.py");
+    let o = std::process::Command::new("python3")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        !stderr(&o).contains("duckdb package is missing"),
+        "python3 -m pip install duckdb (scripts/test.sh does): {}",
+        stderr(&o)
+    );
+    o
+}
+
+#[test]
+fn parquet_sink_files_read_by_duckdb_equal_the_csv_outputs() {
+    let dir = tmp_dir().join("parquet");
+    let (bbo, sig, rep, pq) = (
+        dir.join("bbo.csv"),
+        dir.join("signals.csv"),
+        dir.join("report"),
+        dir.join("pq"),
+    );
+    let url = format!("parquet://{}?row_group=100", path(&pq));
+    let o = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--strategy",
+        "market_maker",
+        "--exec-config",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/data/exec-example.toml"),
+        "--bbo-csv",
+        path(&bbo),
+        "--signals",
+        path(&sig),
+        "--report",
+        path(&rep),
+        "--sink",
+        &url,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The sink leaves the digest as it is without it.
+    let plain = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--strategy",
+        "market_maker",
+        "--exec-config",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/data/exec-example.toml"),
+    ]);
+    assert_eq!(digest_of(&o), digest_of(&plain));
+    let trades = rep.join("trades.csv");
+    let c = parquet_check(&[
+        path(&pq),
+        "--bbo-csv",
+        path(&bbo),
+        "--signals",
+        path(&sig),
+        "--trades",
+        path(&trades),
+    ]);
+    assert!(c.status.success(), "{}{}", stdout(&c), stderr(&c));
+    assert!(
+        stdout(&c).starts_with("parquet-check: equal (487 bbo, 834 signals, 109 fills"),
+        "{}",
+        stdout(&c)
+    );
+    // The check can fail: a BBO CSV cut short is not what the files hold.
+    let short = dir.join("short.csv");
+    let text = std::fs::read_to_string(&bbo).unwrap();
+    std::fs::write(&short, text.lines().take(10).collect::<Vec<_>>().join("\n")).unwrap();
+    let c = parquet_check(&[path(&pq), "--bbo-csv", path(&short)]);
+    assert_eq!(c.status.code(), Some(1), "{}", stderr(&c));
+    assert!(
+        stderr(&c).contains("bbo.parquet has 487 rows"),
+        "{}",
+        stderr(&c)
+    );
+
+    // A price-level capture: UTC timestamps, 8 decimals.
+    let (bbo2, pq2) = (dir.join("bbo2.csv"), dir.join("pq2"));
+    let url = format!("parquet://{}", path(&pq2));
+    let o = ticklane(&[
+        "replay",
+        "--format",
+        "binance",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/binance_nknusdt.cryptofeed"
+        ),
+        "--bbo-csv",
+        path(&bbo2),
+        "--sink",
+        &url,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(": queued 39, sent 39, acked 39, dropped 0"),
+        "38 BBO rows and a trade: {}",
+        stdout(&o)
+    );
+    let c = parquet_check(&[path(&pq2), "--bbo-csv", path(&bbo2)]);
+    assert!(c.status.success(), "{}{}", stdout(&c), stderr(&c));
+    assert!(stdout(&c).starts_with("parquet-check: equal (38 bbo"));
+
+    // Bad URLs are usage errors, before anything runs.
+    for bad in [
+        "parquet://",
+        "parquet://x?row_group=0",
+        "parquet://x?rows=5",
+    ] {
+        let o = ticklane(&["replay", SAMPLE, "--sink", bad]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

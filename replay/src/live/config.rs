@@ -663,6 +663,16 @@ impl LiveConfig {
         if let Some(p) = cfg.strategy.as_mut().and_then(|s| s.exec_config.as_mut()) {
             rel(p);
         }
+        // A Parquet sink's directory is relative to the config too.
+        for k in &mut cfg.sink {
+            if let Some(d) = k.url.strip_prefix("parquet://") {
+                let mut p = PathBuf::from(d);
+                if !d.is_empty() && p.is_relative() {
+                    rel(&mut p);
+                    k.url = format!("parquet://{}", p.display());
+                }
+            }
+        }
         Ok(cfg)
     }
 
@@ -1231,10 +1241,11 @@ mod tests {
     }
 }
 
-/// `[[sink]]`: a publishing sink, as `ticklane replay --sink` (docs/kafka.md).
+/// `[[sink]]`: a sink, as `ticklane replay --sink` (docs/kafka.md, docs/parquet.md).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SinkEntry {
-    /// `kafka://HOST:PORT/PREFIX[?format=json&policy=drop&...]`.
+    /// `kafka://HOST:PORT/PREFIX[?format=json&policy=drop&...]` or `parquet://DIR[?row_group=N]`
+    /// (a relative `DIR` is relative to the config file).
     pub url: String,
 }
