@@ -423,6 +423,19 @@ impl<W: Write> JournalWriter<W> {
     }
 }
 
+/// What [`JournalReader::advance`] counts over a journal's segments.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SegmentCounts {
+    /// Segments after the first that were read.
+    pub segments: u32,
+    /// Segments that could not be opened or had no journal header (skipped).
+    pub bad: u32,
+    /// Segments before the last that ended without their end record.
+    pub unclosed: u32,
+    /// The last segment ended without its end record: the daemon did not stop cleanly.
+    pub no_end_record: bool,
+}
+
 /// Reads a journal record by record, reusing one buffer.
 pub struct JournalReader<R: Read> {
     inner: R,
@@ -475,6 +488,36 @@ impl<R: Read> JournalReader<R> {
         self.stopped = false;
         self.last_kind = None;
         Ok(header)
+    }
+
+    /// At the end of a segment: goes on with the next of `segments` that opens and has a
+    /// journal header, counting the others in `counts.bad` and this segment's end in `counts`
+    /// (closed cleanly or not). `None` when there is no next segment; `counts.no_end_record`
+    /// then says whether the journal's last segment ended without its end record.
+    pub fn advance(
+        &mut self,
+        segments: &mut impl Iterator<Item = std::io::Result<R>>,
+        counts: &mut SegmentCounts,
+    ) -> Option<SegmentHeader> {
+        let clean = self.clean_end();
+        let next = loop {
+            match segments.next() {
+                None => break None,
+                Some(Ok(r)) => match self.next_segment(r) {
+                    Ok(h) => break Some(h),
+                    Err(_) => counts.bad += 1,
+                },
+                Some(Err(_)) => counts.bad += 1,
+            }
+        };
+        match next {
+            None => counts.no_end_record = !clean,
+            Some(_) => {
+                counts.unclosed += u32::from(!clean);
+                counts.segments += 1;
+            }
+        }
+        next
     }
 
     /// The current segment's header.

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use ticklane_engine::strategy::Strategy;
 use ticklane_feeds::arbiter::{Arbiter, ArbiterConfig, ArbiterStats};
-use ticklane_feeds::journal::{Cut, JournalError, JournalReader, RecordKind};
+use ticklane_feeds::journal::{Cut, JournalError, JournalReader, RecordKind, SegmentCounts};
 
 use crate::l3::itch::{csv_err, summarize, ItchReplayOptions, ReplayError};
 use crate::l3::summary::{ErrorCounts, Summary};
@@ -289,26 +289,16 @@ pub fn replay_journal_segments<R: Read, S: Strategy>(
         if stats.cut.is_none() {
             stats.cut = journal.cut();
         }
-        let clean = journal.clean_end();
         // The next segment that opens and has a journal header.
-        let next = loop {
-            match segments.next() {
-                None => break None,
-                Some(Ok(r)) => match journal.next_segment(r) {
-                    Ok(h) => break Some(h),
-                    Err(_) => stats.bad_segments += 1,
-                },
-                Some(Err(_)) => stats.bad_segments += 1,
-            }
-        };
+        let mut c = SegmentCounts::default();
+        let next = journal.advance(&mut segments, &mut c);
+        stats.bad_segments += c.bad;
+        stats.unclosed_segments += c.unclosed;
+        stats.segments += c.segments;
         let Some(h) = next else {
-            stats.no_end_record = !clean;
+            stats.no_end_record = c.no_end_record;
             break;
         };
-        if !clean {
-            stats.unclosed_segments += 1;
-        }
-        stats.segments += 1;
         if !h.continues() {
             // A restarted daemon started its arbiter again; so does the replay.
             stats.restarts += 1;

@@ -30,7 +30,7 @@ use ticklane_engine::book::L2Book;
 use ticklane_engine::config::{Range, RangeError};
 use ticklane_engine::strategy::Strategy;
 use ticklane_engine::Side;
-use ticklane_feeds::journal::{JournalError, JournalReader, RecordKind, RecordSink};
+use ticklane_feeds::journal::{JournalError, JournalReader, RecordKind, RecordSink, SegmentCounts};
 use ticklane_feeds::rest::{depth_url, DepthApi, RestClient};
 use ticklane_feeds::ws::{Flow, WallClock, WsClient, WsClientConfig, WsEvent};
 
@@ -1080,25 +1080,15 @@ pub fn replay_ws_journal_segments<'a, R: Read>(
             }
         }
         st.cut |= r.cut().is_some();
-        let clean = r.clean_end();
-        let next = loop {
-            match segments.next() {
-                None => break None,
-                Some(Ok(seg)) => match r.next_segment(seg) {
-                    Ok(h) => break Some(h),
-                    Err(_) => st.bad_segments += 1,
-                },
-                Some(Err(_)) => st.bad_segments += 1,
-            }
-        };
+        let mut c = SegmentCounts::default();
+        let next = r.advance(&mut segments, &mut c);
+        st.bad_segments += c.bad;
+        st.unclosed_segments += c.unclosed;
+        st.segments += c.segments;
         let Some(h) = next else {
-            st.no_end_record = !clean;
+            st.no_end_record = c.no_end_record;
             break;
         };
-        if !clean {
-            st.unclosed_segments += 1;
-        }
-        st.segments += 1;
         if !h.continues() {
             st.restarts += 1;
             earlier_connections += u64::from(max_line) + 1;
