@@ -32,7 +32,8 @@ use crate::{exit, exit_code, strategies, Failure};
                   changes and trades. The same input and options always give the same digest.\n\n\
                   Exit codes: 0 ok, 1 other failure, 2 bad usage or configuration (a flag; a strategy or \
                   backtest config file unreadable; any config with a bad key or a value out of range), \
-                  3 input missing (the live daemon's --config file included) or not in the expected format, \
+                  3 input missing (a verify manifest and the live daemon's --config file included), not in the \
+                  expected format, or without a symbol --symbols names, \
                   4 bad records in the input with --strict, 5 a check (--check, verify) found a difference, \
                   6 `live` stopped on its own for another reason than a signal, the end of session or \
                   [run] max_duration_s (a websocket source gave up: its connects kept failing); a `live` whose \

@@ -223,7 +223,9 @@ fn symbols_restrict_output_not_decoding() {
     let all = ticklane(&["replay", SAMPLE]);
     let other = ticklane(&["replay", SAMPLE, "--symbols", "MSFT"]);
     let aapl = ticklane(&["replay", SAMPLE, "--symbols", "aapl"]);
-    assert!(other.status.success() && aapl.status.success());
+    assert!(aapl.status.success(), "{}", stderr(&aapl));
+    // MSFT is not in the file: the summary and digest are still printed, with exit 3.
+    assert_eq!(other.status.code(), Some(3), "{}", stderr(&other));
     assert_eq!(digest_of(&all), digest_of(&aapl), "AAPL is the only symbol");
     assert_ne!(
         digest_of(&all),
@@ -1080,4 +1082,75 @@ fn parquet_sink_files_read_by_duckdb_equal_the_csv_outputs() {
         assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn signals_on_stdout_leave_stdout_to_the_json_lines_and_the_summary_to_stderr() {
+    let o = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--strategy",
+        "obi_taker",
+        "--signals",
+        "-",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let mut n = 0;
+    for l in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(l)
+            .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l:?}"));
+        assert_eq!(v["strategy"], "obi_taker", "{l}");
+        n += 1;
+    }
+    assert!(n > 0, "no signals on stdout");
+    let err = stderr(&o);
+    assert!(
+        err.lines().any(|l| l.starts_with("digest: ")),
+        "no digest line on stderr:\n{err}"
+    );
+    assert!(
+        err.contains(&format!("strategy:      obi_taker: {n} ")),
+        "{err}"
+    );
+    // The same run with the signals in a file prints the same digest on stdout.
+    let sig = tmp_dir().join("signals-stdout.jsonl");
+    let f = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--strategy",
+        "obi_taker",
+        "--signals",
+        path(&sig),
+    ]);
+    assert_eq!(common::digest_in(&err), digest_of(&f));
+}
+
+#[test]
+fn a_symbols_filter_naming_an_absent_symbol_warns_and_exits_3() {
+    let o = ticklane(&["replay", SAMPLE, "--symbols", "MSFT"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: --symbols: MSFT never appeared in the input"),
+        "{}",
+        stderr(&o)
+    );
+    // The summary is still there, digest last.
+    assert!(
+        stdout(&o).contains("output restricted to MSFT"),
+        "{}",
+        stdout(&o)
+    );
+    digest_of(&o);
+    // Only the absent one is named; a filter the input satisfies exits 0 with no warning.
+    let o = ticklane(&["replay", SAMPLE, "--symbols", "AAPL,MSFT,ZZZZ"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: --symbols: MSFT,ZZZZ never appeared"),
+        "{}",
+        stderr(&o)
+    );
+    let o = ticklane(&["replay", SAMPLE, "--symbols", "AAPL"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning: --symbols"), "{}", stderr(&o));
 }
