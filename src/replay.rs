@@ -96,8 +96,8 @@ pub(crate) struct ReplayArgs {
     /// price advance it) or probabilistic (level decreases advance it too, with probability
     /// rising with the quantity ahead). L2 data (--format binance|coinbase|coinbase-advanced|kraken, and a
     /// `ticklane live` websocket journal) takes only the last two.
-    #[arg(long, value_name = "MODEL", requires = "strategy")]
-    queue: Option<String>,
+    #[arg(long, value_name = "MODEL", value_enum, requires = "strategy")]
+    queue: Option<QueueModel>,
     /// Write the backtest report into DIR: summary.json, equity.svg, trades.csv,
     /// trades.parquet and manifest.json (which `ticklane verify` re-runs).
     #[arg(long, value_name = "DIR", requires = "strategy")]
@@ -202,6 +202,28 @@ enum Format {
     /// A Kraken capture (websocket v2 or v1 book, trade, ticker), any container; CRC32
     /// checksums verified.
     Kraken,
+}
+
+/// `--queue`: the backtest's queue-position models (the execution config's `queue.model`).
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum QueueModel {
+    /// Exact position behind the orders ahead (order-by-order data only).
+    Fifo,
+    /// Only trades at the order's price advance it.
+    Conservative,
+    /// Level decreases advance it too, with a probability rising with the quantity ahead.
+    Probabilistic,
+}
+
+impl QueueModel {
+    /// The name the execution config's `queue.model` takes.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            QueueModel::Fifo => "fifo",
+            QueueModel::Conservative => "conservative",
+            QueueModel::Probabilistic => "probabilistic",
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -554,8 +576,8 @@ fn exec_config(a: &ReplayArgs, l2: bool) -> Result<ExecConfig, Failure> {
     let mut cfg = ExecConfig::parse_for(text.as_deref(), l2)
         .with_context(what)
         .map_err(usage_failure)?;
-    if let Some(q) = &a.queue {
-        cfg.queue.model = q.clone();
+    if let Some(q) = a.queue {
+        cfg.queue.model = q.name().to_owned();
     }
     if let Some(csv) = cfg.latency.csv.as_mut() {
         if Path::new(csv.as_str()).is_relative() {

@@ -1154,3 +1154,64 @@ fn a_symbols_filter_naming_an_absent_symbol_warns_and_exits_3() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stderr(&o).contains("warning: --symbols"), "{}", stderr(&o));
 }
+
+#[test]
+fn enum_flags_list_their_values_in_help_and_in_the_error() {
+    let h = stdout(&ticklane(&["replay", "--help"]));
+    for want in [
+        "fifo",
+        "conservative",
+        "probabilistic", // --queue
+        "spin",
+        "yield",
+        "park", // --wait
+        "inline",
+        "threads", // --pipeline
+    ] {
+        assert!(h.contains(want), "--help lacks {want:?}:\n{h}");
+    }
+    assert!(
+        h.contains("[possible values: fifo, conservative, probabilistic]")
+            || h.contains("Possible values:"),
+        "{h}"
+    );
+    let o = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--strategy",
+        "obi_taker",
+        "--queue",
+        "fifoo",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("'fifoo'") && e.contains("--queue"), "{e}");
+    assert!(e.contains("fifo, conservative, probabilistic"), "{e}");
+    assert!(!e.contains("default backtest configuration"), "{e}");
+    let o = ticklane(&["replay", SAMPLE, "--wait", "spinn"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("--wait") && e.contains("spin, yield, park"),
+        "{e}"
+    );
+    // The longer spellings still parse, in any case.
+    let o = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--pipeline",
+        "threads",
+        "--wait",
+        "Spin-Then-Yield",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--strategy",
+        "market_maker",
+        "--queue",
+        "conservative",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
