@@ -1215,3 +1215,30 @@ fn enum_flags_list_their_values_in_help_and_in_the_error() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn verify_of_a_missing_manifest_exits_3_naming_it() {
+    let missing = tmp_dir().join("nowhere").join("manifest.json");
+    let o = ticklane(&["verify", path(&missing)]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains(path(&missing)), "{e}");
+    assert_eq!(e.matches("no such file").count(), 1, "{e}");
+    assert!(!e.contains("entity not found"), "{e}");
+}
+
+#[test]
+fn help_lists_every_exit_code_the_binary_uses() {
+    let h = stdout(&ticklane(&["--help"]));
+    for want in [
+        "0 ok",
+        "1 other failure",
+        "2 bad usage",
+        "3 input missing",
+        "4 bad records",
+        "5 a check",
+        "6 `live` stopped on its own",
+    ] {
+        assert!(h.contains(want), "--help lacks {want:?}:\n{h}");
+    }
+}
