@@ -50,6 +50,11 @@ struct Cli {
 enum Cmd {
     /// Replay a NASDAQ TotalView-ITCH 5.0 BinaryFILE (plain or gzip) through the order books.
     Replay(crate::replay::ReplayArgs),
+    /// Backtest a strategy: `ticklane backtest FILE --strategy NAME [FLAGS]` is
+    /// `ticklane replay FILE --strategy NAME [FLAGS]` (the same flags, outputs and digest),
+    /// with --strategy required.
+    #[command(mut_arg("strategy", |a| a.required(true)))]
+    Backtest(crate::replay::ReplayArgs),
     /// Measure decode and book throughput and per-message book latency.
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -164,7 +169,7 @@ pub fn main_with(registry: Registry) -> ExitCode {
         default_sigpipe();
     }
     let res = match cli.cmd {
-        Cmd::Replay(a) => crate::replay::replay(a),
+        Cmd::Replay(a) | Cmd::Backtest(a) => crate::replay::replay(a),
         Cmd::Bench(BenchCmd::Itch(a)) => crate::bench::itch(a),
         Cmd::Bench(BenchCmd::Latency(a)) => crate::bench::latency(a),
         Cmd::Bench(BenchCmd::Backtest(a)) => crate::bench::backtest(a),

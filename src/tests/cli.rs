@@ -1242,3 +1242,37 @@ fn help_lists_every_exit_code_the_binary_uses() {
         assert!(h.contains(want), "--help lacks {want:?}:\n{h}");
     }
 }
+
+#[test]
+fn backtest_is_replay_with_a_strategy() {
+    let b = ticklane(&[
+        "backtest",
+        SAMPLE,
+        "--strategy",
+        "market_maker",
+        "--queue",
+        "conservative",
+    ]);
+    assert!(b.status.success(), "{}", stderr(&b));
+    let r = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--strategy",
+        "market_maker",
+        "--queue",
+        "conservative",
+    ]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert_eq!(digest_of(&b), digest_of(&r));
+    assert!(
+        stdout(&b).contains("strategy:      market_maker"),
+        "{}",
+        stdout(&b)
+    );
+    // Without --strategy: a usage error naming the flag.
+    let o = ticklane(&["backtest", SAMPLE]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--strategy <NAME>"), "{}", stderr(&o));
+    let h = stdout(&ticklane(&["backtest", "--help"]));
+    assert!(h.contains("--exec-config") && h.contains("--report"), "{h}");
+}
