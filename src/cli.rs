@@ -16,7 +16,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use ticklane_replay::run::Verdict;
 use ticklane_strategies::Registry;
 
@@ -89,6 +89,15 @@ enum Cmd {
     Verify {
         /// The manifest.json of a `replay --report DIR` run.
         manifest: PathBuf,
+    },
+    /// Print the completion script of a shell on stdout, e.g.
+    /// `ticklane completions bash > ~/.local/share/bash-completion/completions/ticklane`,
+    /// `ticklane completions zsh > "${fpath[1]}/_ticklane"`,
+    /// `ticklane completions fish > ~/.config/fish/completions/ticklane.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -179,6 +188,12 @@ pub fn main_with(registry: Registry) -> ExitCode {
         Cmd::Convert(ConvertCmd::Hftbacktest(a)) => crate::hftbacktest::convert(a),
         Cmd::Gen(GenCmd::Itch(a)) => crate::convert::gen_itch(a),
         Cmd::Verify { manifest } => verify(&manifest),
+        Cmd::Completions { shell } => {
+            let mut cmd = Cli::command();
+            let name = cmd.get_name().to_owned();
+            clap_complete::generate(shell, &mut cmd, name, &mut std::io::stdout());
+            Ok(0)
+        }
         Cmd::Serve(ServeCmd::Itch(a)) => crate::serve::itch(a),
         Cmd::Serve(ServeCmd::Ws(a)) => crate::serve_ws::ws(a),
         Cmd::Live(a) => crate::live::run(a),

@@ -1276,3 +1276,27 @@ fn backtest_is_replay_with_a_strategy() {
     let h = stdout(&ticklane(&["backtest", "--help"]));
     assert!(h.contains("--exec-config") && h.contains("--report"), "{h}");
 }
+
+#[test]
+fn completions_for_bash_zsh_and_fish() {
+    let o = ticklane(&["completions", "bash"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let b = stdout(&o);
+    for want in [
+        "replay",
+        "backtest",
+        "--strategy",
+        "--queue",
+        "conservative",
+    ] {
+        assert!(b.contains(want), "bash completions lack {want:?}");
+    }
+    for shell in ["zsh", "fish"] {
+        let o = ticklane(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        assert!(stdout(&o).contains("--strategy"), "{shell}");
+    }
+    let o = ticklane(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bash"), "{}", stderr(&o));
+}
