@@ -50,9 +50,10 @@ struct Cli {
 enum Cmd {
     /// Replay a NASDAQ TotalView-ITCH 5.0 BinaryFILE (plain or gzip) through the order books.
     Replay(crate::replay::ReplayArgs),
-    /// Backtest a strategy: `ticklane backtest FILE --strategy NAME [FLAGS]` is
-    /// `ticklane replay FILE --strategy NAME [FLAGS]` (the same flags, outputs and digest),
-    /// with --strategy required.
+    /// Backtest a strategy: `replay` with --strategy required (the same flags, outputs, digest).
+    ///
+    /// `ticklane backtest FILE --strategy NAME [FLAGS]` is
+    /// `ticklane replay FILE --strategy NAME [FLAGS]`.
     #[command(mut_arg("strategy", |a| a.required(true)))]
     Backtest(crate::replay::ReplayArgs),
     /// Measure decode and book throughput and per-message book latency.
@@ -90,8 +91,9 @@ enum Cmd {
         /// The manifest.json of a `replay --report DIR` run.
         manifest: PathBuf,
     },
-    /// Print the completion script of a shell on stdout, e.g.
-    /// `ticklane completions bash > ~/.local/share/bash-completion/completions/ticklane`,
+    /// Print the completion script of a shell (bash, zsh, fish, elvish, powershell) on stdout.
+    ///
+    /// E.g. `ticklane completions bash > ~/.local/share/bash-completion/completions/ticklane`,
     /// `ticklane completions zsh > "${fpath[1]}/_ticklane"`,
     /// `ticklane completions fish > ~/.config/fish/completions/ticklane.fish`.
     Completions {
