@@ -2,6 +2,7 @@
 
 use clap::Args;
 use ticklane_engine::config::{Bound, Range};
+use ticklane_engine::wait::WaitStrategy;
 use ticklane_replay::stages::pipeline::PipelineConfig;
 
 /// How the threaded pipeline is laid out (shared by `replay` and `bench latency`).
@@ -15,8 +16,24 @@ pub(crate) struct LayoutArgs {
     #[arg(long, value_delimiter = ',', value_parser = in_range("--cores", PipelineConfig::CORE))]
     pub(crate) cores: Vec<usize>,
     /// How stages wait on rings: spin (only on dedicated cores), yield (spin then yield), park.
-    #[arg(long, default_value = "yield")]
-    pub(crate) wait: ticklane_engine::wait::WaitStrategy,
+    #[arg(long, default_value = "yield", ignore_case = true, value_parser = wait_strategy())]
+    pub(crate) wait: WaitStrategy,
+}
+
+/// The parser of `--wait`: one of its names (listed by `--help` and in the error for any other
+/// value), parsed by [`WaitStrategy`]'s own `FromStr`.
+fn wait_strategy() -> impl clap::builder::TypedValueParser<Value = WaitStrategy> {
+    use clap::builder::{PossibleValue, TypedValueParser};
+    clap::builder::PossibleValuesParser::new([
+        PossibleValue::new("spin")
+            .alias("busy-spin")
+            .help("spin on the ring (only on dedicated cores)"),
+        PossibleValue::new("yield")
+            .alias("spin-then-yield")
+            .help("spin, then yield the core"),
+        PossibleValue::new("park").help("spin, yield, then nap (stages that may idle for long)"),
+    ])
+    .try_map(|s| s.parse::<WaitStrategy>())
 }
 
 /// A clap value parser for a numeric flag that accepts `range`'s values only: out of range, the

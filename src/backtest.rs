@@ -77,10 +77,14 @@ pub(crate) fn plan(
     Ok(Plan { options })
 }
 
-/// After a replay with a strategy: prints the backtest statistics block and, with
+/// After a replay with a strategy: prints the backtest statistics block on `out` and, with
 /// `outputs.report`, writes the report with its manifest (the spec, paths relative to the
 /// report's folder, inputs hashed). Nothing for runs that keep no accounts.
-pub(crate) fn finish(spec: &RunSpec, outcome: &Outcome) -> Result<(), Failure> {
+pub(crate) fn finish(
+    spec: &RunSpec,
+    outcome: &Outcome,
+    out: &mut dyn std::io::Write,
+) -> Result<(), Failure> {
     let accounted = matches!(outcome, Outcome::Itch { .. } | Outcome::L2(_));
     if spec.strategy.is_none() || !accounted {
         return Ok(());
@@ -111,7 +115,7 @@ pub(crate) fn finish(spec: &RunSpec, outcome: &Outcome) -> Result<(), Failure> {
         }
         None => report::compute_stats(&input),
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = out;
     report::print_summary(&stats, &mut out).context("printing the backtest summary")?;
     Ok(())
 }

@@ -16,7 +16,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use ticklane_replay::run::Verdict;
 use ticklane_strategies::Registry;
 
@@ -32,7 +32,8 @@ use crate::{exit, exit_code, strategies, Failure};
                   changes and trades. The same input and options always give the same digest.\n\n\
                   Exit codes: 0 ok, 1 other failure, 2 bad usage or configuration (a flag; a strategy or \
                   backtest config file unreadable; any config with a bad key or a value out of range), \
-                  3 input missing (the live daemon's --config file included) or not in the expected format, \
+                  3 input missing (a verify manifest and the live daemon's --config file included), not in the \
+                  expected format, or without a symbol --symbols names, \
                   4 bad records in the input with --strict, 5 a check (--check, verify) found a difference, \
                   6 `live` stopped on its own for another reason than a signal, the end of session or \
                   [run] max_duration_s (a websocket source gave up: its connects kept failing); a `live` whose \
@@ -49,6 +50,12 @@ struct Cli {
 enum Cmd {
     /// Replay a NASDAQ TotalView-ITCH 5.0 BinaryFILE (plain or gzip) through the order books.
     Replay(crate::replay::ReplayArgs),
+    /// Backtest a strategy: `replay` with --strategy required (the same flags, outputs, digest).
+    ///
+    /// `ticklane backtest FILE --strategy NAME [FLAGS]` is
+    /// `ticklane replay FILE --strategy NAME [FLAGS]`.
+    #[command(mut_arg("strategy", |a| a.required(true)))]
+    Backtest(crate::replay::ReplayArgs),
     /// Measure decode and book throughput and per-message book latency.
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -83,6 +90,16 @@ enum Cmd {
     Verify {
         /// The manifest.json of a `replay --report DIR` run.
         manifest: PathBuf,
+    },
+    /// Print the completion script of a shell (bash, zsh, fish, elvish, powershell) on stdout.
+    ///
+    /// E.g. `ticklane completions bash > ~/.local/share/bash-completion/completions/ticklane`,
+    /// `ticklane completions zsh > "${fpath[1]}/_ticklane"`,
+    /// `ticklane completions fish > ~/.config/fish/completions/ticklane.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -163,7 +180,7 @@ pub fn main_with(registry: Registry) -> ExitCode {
         default_sigpipe();
     }
     let res = match cli.cmd {
-        Cmd::Replay(a) => crate::replay::replay(a),
+        Cmd::Replay(a) | Cmd::Backtest(a) => crate::replay::replay(a),
         Cmd::Bench(BenchCmd::Itch(a)) => crate::bench::itch(a),
         Cmd::Bench(BenchCmd::Latency(a)) => crate::bench::latency(a),
         Cmd::Bench(BenchCmd::Backtest(a)) => crate::bench::backtest(a),
@@ -173,6 +190,12 @@ pub fn main_with(registry: Registry) -> ExitCode {
         Cmd::Convert(ConvertCmd::Hftbacktest(a)) => crate::hftbacktest::convert(a),
         Cmd::Gen(GenCmd::Itch(a)) => crate::convert::gen_itch(a),
         Cmd::Verify { manifest } => verify(&manifest),
+        Cmd::Completions { shell } => {
+            let mut cmd = Cli::command();
+            let name = cmd.get_name().to_owned();
+            clap_complete::generate(shell, &mut cmd, name, &mut std::io::stdout());
+            Ok(0)
+        }
         Cmd::Serve(ServeCmd::Itch(a)) => crate::serve::itch(a),
         Cmd::Serve(ServeCmd::Ws(a)) => crate::serve_ws::ws(a),
         Cmd::Live(a) => crate::live::run(a),

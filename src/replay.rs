@@ -96,8 +96,8 @@ pub(crate) struct ReplayArgs {
     /// price advance it) or probabilistic (level decreases advance it too, with probability
     /// rising with the quantity ahead). L2 data (--format binance|coinbase|coinbase-advanced|kraken, and a
     /// `ticklane live` websocket journal) takes only the last two.
-    #[arg(long, value_name = "MODEL", requires = "strategy")]
-    queue: Option<String>,
+    #[arg(long, value_name = "MODEL", value_enum, requires = "strategy")]
+    queue: Option<QueueModel>,
     /// Write the backtest report into DIR: summary.json, equity.svg, trades.csv,
     /// trades.parquet and manifest.json (which `ticklane verify` re-runs).
     #[arg(long, value_name = "DIR", requires = "strategy")]
@@ -124,7 +124,8 @@ pub(crate) struct ReplayArgs {
     #[arg(long, requires = "check")]
     resync: bool,
     /// Restrict outputs (digest, BBO CSV, trades, top symbols) to these symbols; the books are
-    /// still built for all. Comma separated, e.g. AAPL,MSFT.
+    /// still built for all. Comma separated, e.g. AAPL,MSFT. A symbol the input never defines
+    /// is a warning naming it and exit 3 (the summary is still printed).
     #[arg(long, value_delimiter = ',')]
     symbols: Vec<String>,
     /// Write every change of a best bid/ask price or size as CSV:
@@ -203,6 +204,28 @@ enum Format {
     Kraken,
 }
 
+/// `--queue`: the backtest's queue-position models (the execution config's `queue.model`).
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum QueueModel {
+    /// Exact position behind the orders ahead (order-by-order data only).
+    Fifo,
+    /// Only trades at the order's price advance it.
+    Conservative,
+    /// Level decreases advance it too, with a probability rising with the quantity ahead.
+    Probabilistic,
+}
+
+impl QueueModel {
+    /// The name the execution config's `queue.model` takes.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            QueueModel::Fifo => "fifo",
+            QueueModel::Conservative => "conservative",
+            QueueModel::Probabilistic => "probabilistic",
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum PipelineMode {
     /// Inline below 32 MiB of input, threads above.
@@ -273,24 +296,36 @@ pub(crate) fn replay(a: ReplayArgs) -> Result<u8, Failure> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let sink_lines = |to_stderr: bool| {
+    // With `--signals -` stdout carries the signal records alone (one JSON object a line, for
+    // `jq` and the like); the summary, the check and backtest blocks and the digest go to
+    // stderr instead.
+    let signals_on_stdout = spec
+        .outputs
+        .signals
+        .as_deref()
+        .is_some_and(|p| p.as_os_str() == "-");
+    let mut out: Box<dyn Write> = if signals_on_stdout {
+        Box::new(std::io::stderr().lock())
+    } else {
+        Box::new(std::io::stdout().lock())
+    };
+    let sink_lines = |out: &mut dyn Write| -> std::io::Result<()> {
         for (url, s) in &sink_stats {
-            let line = format!("sink:          {url}: {}", s.snapshot());
-            if to_stderr {
-                eprintln!("{line}");
-            } else {
-                println!("{line}");
-            }
+            writeln!(out, "sink:          {url}: {}", s.snapshot())?;
+        }
+        Ok(())
+    };
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            sink_lines(&mut std::io::stderr().lock())?;
+            return Err(Failure {
+                code: exit_code(e.kind()),
+                err: e.into(),
+            });
         }
     };
-    let outcome = outcome.map_err(|e| {
-        sink_lines(true);
-        Failure {
-            code: exit_code(e.kind()),
-            err: e.into(),
-        }
-    })?;
-    sink_lines(false);
+    sink_lines(&mut out)?;
 
     // What comes before the summary: the digest stays the last line.
     let mut code = 0;
@@ -326,36 +361,38 @@ pub(crate) fn replay(a: ReplayArgs) -> Result<u8, Failure> {
         Outcome::Lobster { stats, check, .. } => {
             eprintln!("lobster:       {stats}");
             if let Some(r) = check {
-                print!("{r}");
+                write!(out, "{r}")?;
                 if !r.passed() {
                     code = exit::CHECK;
                 }
             }
         }
-        Outcome::Journal { stats, .. } => println!("journal:       {stats}"),
-        Outcome::WsJournal { stats, .. } => println!("journal:       {stats}"),
+        Outcome::Journal { stats, .. } => writeln!(out, "journal:       {stats}")?,
+        Outcome::WsJournal { stats, .. } => writeln!(out, "journal:       {stats}")?,
         Outcome::L2(_) | Outcome::Consolidated(_) => {}
     }
     if bbo_reference {
         if let Some(c) = a
             .check
             .as_deref()
-            .map(|p| check_bbo_csv(p, &capture))
+            .map(|p| check_bbo_csv(p, &capture, &mut out))
             .transpose()?
             .flatten()
         {
             code = c;
         }
     }
-    crate::backtest::finish(&spec, &outcome)?;
+    crate::backtest::finish(&spec, &outcome, &mut out)?;
     match &outcome {
         Outcome::Itch { summary, .. }
         | Outcome::Lobster { summary, .. }
-        | Outcome::Journal { summary, .. } => println!("{summary}"),
-        Outcome::L2(s) => println!("{s}"),
-        Outcome::WsJournal { summary, .. } => println!("{summary}"),
-        Outcome::Consolidated(s) => println!("{s}"),
+        | Outcome::Journal { summary, .. } => writeln!(out, "{summary}")?,
+        Outcome::L2(s) => writeln!(out, "{s}")?,
+        Outcome::WsJournal { summary, .. } => writeln!(out, "{summary}")?,
+        Outcome::Consolidated(s) => writeln!(out, "{s}")?,
     }
+    out.flush()?;
+    drop(out);
     if code != 0 {
         return Ok(code);
     }
@@ -380,6 +417,21 @@ pub(crate) fn replay(a: ReplayArgs) -> Result<u8, Failure> {
     }
     if a.strict && outcome.bad_input() {
         return Ok(exit::DATA);
+    }
+    // A `--symbols` name the input never defined would otherwise pass unnoticed (a typo, or
+    // the wrong file): its output is empty, the digest that of no data.
+    if let Outcome::Itch { summary, .. }
+    | Outcome::Lobster { summary, .. }
+    | Outcome::Journal { summary, .. } = &outcome
+    {
+        if !summary.unmatched_symbols.is_empty() {
+            eprintln!(
+                "warning: --symbols: {} never appeared in the input {}",
+                summary.unmatched_symbols.join(","),
+                path.display()
+            );
+            return Ok(exit::INPUT);
+        }
     }
     Ok(0)
 }
@@ -524,8 +576,8 @@ fn exec_config(a: &ReplayArgs, l2: bool) -> Result<ExecConfig, Failure> {
     let mut cfg = ExecConfig::parse_for(text.as_deref(), l2)
         .with_context(what)
         .map_err(usage_failure)?;
-    if let Some(q) = &a.queue {
-        cfg.queue.model = q.clone();
+    if let Some(q) = a.queue {
+        cfg.queue.model = q.name().to_owned();
     }
     if let Some(csv) = cfg.latency.csv.as_mut() {
         if Path::new(csv.as_str()).is_relative() {
@@ -629,7 +681,11 @@ impl Write for SharedBuf {
 
 /// Compares the captured BBO CSV with the `--check` reference at `path`, row by row. Returns
 /// the exit code when they differ.
-fn check_bbo_csv(path: &Path, capture: &SharedBuf) -> Result<Option<u8>, Failure> {
+fn check_bbo_csv(
+    path: &Path,
+    capture: &SharedBuf,
+    out: &mut dyn Write,
+) -> Result<Option<u8>, Failure> {
     let reference = std::fs::read_to_string(path)
         .with_context(|| format!("reading {}", path.display()))
         .map_err(input_failure)?;
@@ -646,18 +702,20 @@ fn check_bbo_csv(path: &Path, capture: &SharedBuf) -> Result<Option<u8>, Failure
             equal += 1;
         } else if shown < 5 {
             shown += 1;
-            println!(
+            writeln!(
+                out,
                 "mismatch at BBO row {rows} (line {} of {}):",
                 rows + 1,
                 path.display()
-            );
-            println!("  ours   {}", o.unwrap_or("(no more rows)"));
-            println!("  theirs {}", t.unwrap_or("(no more rows)"));
+            )?;
+            writeln!(out, "  ours   {}", o.unwrap_or("(no more rows)"))?;
+            writeln!(out, "  theirs {}", t.unwrap_or("(no more rows)"))?;
         }
     }
-    println!(
+    writeln!(
+        out,
         "check:         {rows} BBO rows compared, {equal} equal, {} differ",
         rows - equal
-    );
+    )?;
     Ok((equal != rows || rows == 0).then_some(exit::CHECK))
 }

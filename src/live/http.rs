@@ -1,6 +1,9 @@
 //! The metrics endpoint: a small HTTP server answering `GET /metrics` with the text exposition
-//! of a [`MetricsRegistry`] (the registry, counters and collectors are the library's), and
-//! `GET /healthz` (200 while the process runs).
+//! of a [`MetricsRegistry`] (the registry, counters and collectors are the library's, plus
+//! `ticklane_build_info{version="..."} 1`), `GET /healthz` (200 `ok` while the process runs:
+//! a liveness probe) and `GET /readyz` (200 `ready` while every source is ready: connected or
+//! receiving, its books in sync; else 503 with the reasons, one line: a readiness probe, so a
+//! load balancer or an orchestrator sends no traffic to a daemon that is still syncing).
 //!
 //! Serving uses `tiny_http`: a blocking HTTP/1.1 server (keep-alive, request parsing, HEAD) with
 //! no async runtime and four small dependencies. Its accept thread hands each connection to a
@@ -20,7 +23,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use ticklane_replay::live::config::LiveConfig;
-use ticklane_replay::live::metrics::MetricsRegistry;
+use ticklane_replay::live::metrics::{BuildInfo, MetricsRegistry};
 
 use crate::Failure;
 
@@ -66,7 +69,7 @@ impl Bound {
 /// Threads answering requests (connections are read by `tiny_http`'s own pool).
 pub(crate) const WORKERS: usize = 2;
 
-/// Serves `GET /metrics` and `GET /healthz` on `bind` until `stop`; returns the bound address
+/// Serves `GET /metrics`, `GET /healthz` and `GET /readyz` on `bind` until `stop`; returns the bound address
 /// and the thread (it joins the other workers before it ends).
 fn serve_on(
     listener: TcpListener,
@@ -78,6 +81,10 @@ fn serve_on(
         tiny_http::Server::from_listener(listener, None)
             .map_err(|e| io::Error::other(e.to_string()))?,
     );
+    let mut registry = registry;
+    registry.add(Box::new(BuildInfo {
+        version: env!("CARGO_PKG_VERSION"),
+    }));
     let registry = Arc::new(registry);
     let worker = {
         let (server, registry, stop) = (server.clone(), registry.clone(), stop.clone());
@@ -124,10 +131,14 @@ fn answer(rq: tiny_http::Request, registry: &MetricsRegistry) -> io::Result<()> 
             registry.encode(),
         ),
         (Method::Get | Method::Head, "/healthz") => (200, "text/plain", "ok\n".into()),
+        (Method::Get | Method::Head, "/readyz") => match registry.readiness() {
+            Ok(()) => (200, "text/plain", "ready\n".into()),
+            Err(why) => (503, "text/plain", format!("not ready: {why}\n")),
+        },
         (Method::Get | Method::Head, _) => (
             404,
             "text/plain",
-            "ticklane live: metrics are at /metrics\n".into(),
+            "ticklane live: metrics are at /metrics (and /healthz, /readyz)\n".into(),
         ),
         _ => (405, "text/plain", "only GET is served\n".into()),
     };
@@ -139,4 +150,101 @@ fn answer(rq: tiny_http::Request, registry: &MetricsRegistry) -> io::Result<()> 
         .with_header(header)
         .with_chunked_threshold(usize::MAX);
     rq.respond(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    use ticklane_replay::live::metrics::Readiness;
+
+    use super::*;
+
+    /// A source that is ready once `ready` is set.
+    struct Flag(Arc<AtomicBool>);
+
+    impl Readiness for Flag {
+        fn ready(&self) -> Result<(), String> {
+            if self.0.load(Ordering::Relaxed) {
+                Ok(())
+            } else {
+                Err("source test: not connected".into())
+            }
+        }
+    }
+
+    /// `GET path` on `addr`: the status code and the body.
+    fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+        let mut c = TcpStream::connect(addr).unwrap();
+        write!(
+            c,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        c.read_to_string(&mut text).unwrap();
+        let code = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("no status line: {text}"));
+        let body = text
+            .split_once("\r\n\r\n")
+            .map_or("", |(_, b)| b)
+            .to_owned();
+        (code, body)
+    }
+
+    #[test]
+    fn healthz_readyz_and_build_info() {
+        let ready = Arc::new(AtomicBool::new(false));
+        let mut registry = MetricsRegistry::default();
+        registry.add_readiness(Arc::new(Flag(ready.clone())));
+        let stop = Arc::new(AtomicBool::new(false));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let (addr, handle) = serve_on(listener, registry, stop.clone()).unwrap();
+
+        assert_eq!(get(addr, "/healthz"), (200, "ok\n".into()));
+        let (code, body) = get(addr, "/readyz");
+        assert_eq!(code, 503, "{body}");
+        assert_eq!(body, "not ready: source test: not connected\n");
+        ready.store(true, Ordering::Relaxed);
+        assert_eq!(get(addr, "/readyz"), (200, "ready\n".into()));
+        let (code, body) = get(addr, "/metrics");
+        assert_eq!(code, 200);
+        let want = format!(
+            "ticklane_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        );
+        assert!(body.contains(&want), "{body}");
+        assert_eq!(get(addr, "/nowhere").0, 404);
+
+        stop.store(true, Ordering::Relaxed);
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn readiness_joins_the_reasons_of_every_source_not_ready() {
+        let (a, b) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(true)),
+        );
+        let mut registry = MetricsRegistry::default();
+        assert_eq!(registry.readiness(), Ok(()));
+        registry.add_readiness(Arc::new(Flag(a.clone())));
+        registry.add_readiness(Arc::new(Flag(b.clone())));
+        assert_eq!(
+            registry.readiness(),
+            Err("source test: not connected".into())
+        );
+        b.store(false, Ordering::Relaxed);
+        assert_eq!(
+            registry.readiness(),
+            Err("source test: not connected; source test: not connected".into())
+        );
+        a.store(true, Ordering::Relaxed);
+        b.store(true, Ordering::Relaxed);
+        assert_eq!(registry.readiness(), Ok(()));
+    }
 }

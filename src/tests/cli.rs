@@ -223,7 +223,9 @@ fn symbols_restrict_output_not_decoding() {
     let all = ticklane(&["replay", SAMPLE]);
     let other = ticklane(&["replay", SAMPLE, "--symbols", "MSFT"]);
     let aapl = ticklane(&["replay", SAMPLE, "--symbols", "aapl"]);
-    assert!(other.status.success() && aapl.status.success());
+    assert!(aapl.status.success(), "{}", stderr(&aapl));
+    // MSFT is not in the file: the summary and digest are still printed, with exit 3.
+    assert_eq!(other.status.code(), Some(3), "{}", stderr(&other));
     assert_eq!(digest_of(&all), digest_of(&aapl), "AAPL is the only symbol");
     assert_ne!(
         digest_of(&all),
@@ -1080,4 +1082,221 @@ fn parquet_sink_files_read_by_duckdb_equal_the_csv_outputs() {
         assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn signals_on_stdout_leave_stdout_to_the_json_lines_and_the_summary_to_stderr() {
+    let o = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--strategy",
+        "obi_taker",
+        "--signals",
+        "-",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let mut n = 0;
+    for l in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(l)
+            .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l:?}"));
+        assert_eq!(v["strategy"], "obi_taker", "{l}");
+        n += 1;
+    }
+    assert!(n > 0, "no signals on stdout");
+    let err = stderr(&o);
+    assert!(
+        err.lines().any(|l| l.starts_with("digest: ")),
+        "no digest line on stderr:\n{err}"
+    );
+    assert!(
+        err.contains(&format!("strategy:      obi_taker: {n} ")),
+        "{err}"
+    );
+    // The same run with the signals in a file prints the same digest on stdout.
+    let sig = tmp_dir().join("signals-stdout.jsonl");
+    let f = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--strategy",
+        "obi_taker",
+        "--signals",
+        path(&sig),
+    ]);
+    assert_eq!(common::digest_in(&err), digest_of(&f));
+}
+
+#[test]
+fn a_symbols_filter_naming_an_absent_symbol_warns_and_exits_3() {
+    let o = ticklane(&["replay", SAMPLE, "--symbols", "MSFT"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: --symbols: MSFT never appeared in the input"),
+        "{}",
+        stderr(&o)
+    );
+    // The summary is still there, digest last.
+    assert!(
+        stdout(&o).contains("output restricted to MSFT"),
+        "{}",
+        stdout(&o)
+    );
+    digest_of(&o);
+    // Only the absent one is named; a filter the input satisfies exits 0 with no warning.
+    let o = ticklane(&["replay", SAMPLE, "--symbols", "AAPL,MSFT,ZZZZ"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: --symbols: MSFT,ZZZZ never appeared"),
+        "{}",
+        stderr(&o)
+    );
+    let o = ticklane(&["replay", SAMPLE, "--symbols", "AAPL"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning: --symbols"), "{}", stderr(&o));
+}
+
+#[test]
+fn enum_flags_list_their_values_in_help_and_in_the_error() {
+    let h = stdout(&ticklane(&["replay", "--help"]));
+    for want in [
+        "fifo",
+        "conservative",
+        "probabilistic", // --queue
+        "spin",
+        "yield",
+        "park", // --wait
+        "inline",
+        "threads", // --pipeline
+    ] {
+        assert!(h.contains(want), "--help lacks {want:?}:\n{h}");
+    }
+    assert!(
+        h.contains("[possible values: fifo, conservative, probabilistic]")
+            || h.contains("Possible values:"),
+        "{h}"
+    );
+    let o = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--strategy",
+        "obi_taker",
+        "--queue",
+        "fifoo",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("'fifoo'") && e.contains("--queue"), "{e}");
+    assert!(e.contains("fifo, conservative, probabilistic"), "{e}");
+    assert!(!e.contains("default backtest configuration"), "{e}");
+    let o = ticklane(&["replay", SAMPLE, "--wait", "spinn"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("--wait") && e.contains("spin, yield, park"),
+        "{e}"
+    );
+    // The longer spellings still parse, in any case.
+    let o = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--pipeline",
+        "threads",
+        "--wait",
+        "Spin-Then-Yield",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--strategy",
+        "market_maker",
+        "--queue",
+        "conservative",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn verify_of_a_missing_manifest_exits_3_naming_it() {
+    let missing = tmp_dir().join("nowhere").join("manifest.json");
+    let o = ticklane(&["verify", path(&missing)]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains(path(&missing)), "{e}");
+    assert_eq!(e.matches("no such file").count(), 1, "{e}");
+    assert!(!e.contains("entity not found"), "{e}");
+}
+
+#[test]
+fn help_lists_every_exit_code_the_binary_uses() {
+    let h = stdout(&ticklane(&["--help"]));
+    for want in [
+        "0 ok",
+        "1 other failure",
+        "2 bad usage",
+        "3 input missing",
+        "4 bad records",
+        "5 a check",
+        "6 `live` stopped on its own",
+    ] {
+        assert!(h.contains(want), "--help lacks {want:?}:\n{h}");
+    }
+}
+
+#[test]
+fn backtest_is_replay_with_a_strategy() {
+    let b = ticklane(&[
+        "backtest",
+        SAMPLE,
+        "--strategy",
+        "market_maker",
+        "--queue",
+        "conservative",
+    ]);
+    assert!(b.status.success(), "{}", stderr(&b));
+    let r = ticklane(&[
+        "replay",
+        SAMPLE,
+        "--strategy",
+        "market_maker",
+        "--queue",
+        "conservative",
+    ]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert_eq!(digest_of(&b), digest_of(&r));
+    assert!(
+        stdout(&b).contains("strategy:      market_maker"),
+        "{}",
+        stdout(&b)
+    );
+    // Without --strategy: a usage error naming the flag.
+    let o = ticklane(&["backtest", SAMPLE]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--strategy <NAME>"), "{}", stderr(&o));
+    let h = stdout(&ticklane(&["backtest", "--help"]));
+    assert!(h.contains("--exec-config") && h.contains("--report"), "{h}");
+}
+
+#[test]
+fn completions_for_bash_zsh_and_fish() {
+    let o = ticklane(&["completions", "bash"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let b = stdout(&o);
+    for want in [
+        "replay",
+        "backtest",
+        "--strategy",
+        "--queue",
+        "conservative",
+    ] {
+        assert!(b.contains(want), "bash completions lack {want:?}");
+    }
+    for shell in ["zsh", "fish"] {
+        let o = ticklane(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        assert!(stdout(&o).contains("--strategy"), "{shell}");
+    }
+    let o = ticklane(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bash"), "{}", stderr(&o));
 }

@@ -1276,3 +1276,47 @@ fn a_journal_rolled_by_size_replays_across_its_segments_to_the_live_digest() {
         "{text}"
     );
 }
+
+/// `/healthz` answers from the start; `/readyz` is 503 with its reason until the first packet
+/// arrives, then 200; `/metrics` carries the build's version.
+#[test]
+fn readyz_turns_ready_once_packets_arrive_and_build_info_is_served() {
+    let dir = tmp_dir("readyz");
+    let feed = Feed::new("239.255.83.7");
+    let config = feed.config(
+        "recvmmsg",
+        &dir,
+        "[metrics]\nbind = \"127.0.0.1:0\"\n[run]\nstop_at_end = false\n",
+    );
+    let (mut live, _err, seen) = start_live(&config);
+    let addr = metrics_addr(&seen);
+    let (head, body) = http_get(&addr, "/healthz", Duration::from_secs(5)).unwrap();
+    assert!(
+        head.starts_with("HTTP/1.1 200") && body == "ok\n",
+        "{head}{body}"
+    );
+    let (head, body) = http_get(&addr, "/readyz", Duration::from_secs(5)).unwrap();
+    assert!(head.starts_with("HTTP/1.1 503"), "{head}");
+    assert_eq!(body, "not ready: source test: no packet received yet\n");
+    let serve = feed.serve(SAMPLE, &["--seed", "9"], "400");
+    let t = Instant::now();
+    loop {
+        let (head, body) = http_get(&addr, "/readyz", Duration::from_secs(5)).unwrap();
+        if head.starts_with("HTTP/1.1 200") {
+            assert_eq!(body, "ready\n");
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(20), "never ready: {body}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let m = scrape(&addr);
+    let want = format!(
+        "ticklane_build_info{{version=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(m.contains(&want), "{m}");
+    sigint(live.child());
+    let out = live.finish(Duration::from_secs(10));
+    drop(serve);
+    assert!(out.status.success());
+}

@@ -441,6 +441,7 @@ pub fn summarize<S: Strategy>(
         } else {
             Some(symbols.to_vec())
         },
+        unmatched_symbols: output.unmatched(),
         book_events: shards.iter().map(|s| s.book_events).sum(),
         resting_orders: shards.iter().map(|s| s.books.orders().len()).sum(),
         trades: output.counts.trades,

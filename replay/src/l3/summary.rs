@@ -90,6 +90,10 @@ pub struct Summary {
     pub symbols: u64,
     /// The `--symbols` filter, if any.
     pub selected_symbols: Option<Vec<String>>,
+    /// The symbols of the `--symbols` filter that the input never defined (so nothing of
+    /// theirs is in the output). Written only when there are any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmatched_symbols: Vec<String>,
     /// Events applied to books.
     pub book_events: u64,
     /// Orders still resting at the end.

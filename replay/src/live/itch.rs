@@ -389,6 +389,10 @@ impl<'c> ItchDaemon<'c> {
             now_ns: realtime_ns,
         }));
         reg.add_tick(self.totals.clone());
+        reg.add_readiness(std::sync::Arc::new(crate::live::metrics::ItchReadiness {
+            source: self.src.name.clone(),
+            counters: self.counters.clone(),
+        }));
         if !self.sinks.is_empty() {
             reg.add(Box::new(SinkCollector {
                 sinks: self.sinks.clone(),

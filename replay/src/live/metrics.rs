@@ -33,6 +33,16 @@ use prometheus_client::registry::Registry;
 pub struct MetricsRegistry {
     registry: Registry,
     ticks: Vec<Arc<dyn Tick>>,
+    ready: Vec<Arc<dyn Readiness>>,
+}
+
+/// Whether a source is ready (the endpoint's `/readyz`): receiving, its books in sync.
+pub trait Readiness: Send + Sync {
+    /// `Err` with a short reason while the source is not ready.
+    ///
+    /// # Errors
+    /// The reason, naming the source.
+    fn ready(&self) -> Result<(), String>;
 }
 
 /// Work a collector wants done off the hot path between scrapes (draining published histograms).
@@ -50,6 +60,24 @@ impl MetricsRegistry {
     /// Adds something the metrics thread ticks.
     pub fn add_tick(&mut self, t: Arc<dyn Tick>) {
         self.ticks.push(t);
+    }
+
+    /// Adds a source whose readiness [`Self::readiness`] reports.
+    pub fn add_readiness(&mut self, r: Arc<dyn Readiness>) {
+        self.ready.push(r);
+    }
+
+    /// `Ok` when every source added with [`Self::add_readiness`] is ready (and when none was).
+    ///
+    /// # Errors
+    /// The reasons of the sources that are not, joined by `; `.
+    pub fn readiness(&self) -> Result<(), String> {
+        let reasons: Vec<String> = self.ready.iter().filter_map(|r| r.ready().err()).collect();
+        if reasons.is_empty() {
+            Ok(())
+        } else {
+            Err(reasons.join("; "))
+        }
     }
 
     /// Ticks everything added with [`Self::add_tick`] (the metrics thread calls it every few
@@ -321,6 +349,86 @@ fn gauge<V: prometheus_client::encoding::EncodeGaugeValue + Copy>(
         ConstGauge::new(*v).encode(m.encode_family(labels)?)?;
     }
     Ok(())
+}
+
+/// `ticklane_build_info{version="..."} 1`: which build serves the metrics.
+#[derive(Debug)]
+pub struct BuildInfo {
+    /// The program's version.
+    pub version: &'static str,
+}
+
+impl Collector for BuildInfo {
+    fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        gauge(
+            &mut enc,
+            "ticklane_build_info",
+            "1, labelled with the version of the program serving these metrics.",
+            &[(vec![("version", self.version)], 1i64)],
+        )
+    }
+}
+
+/// Readiness of an ITCH source: ready once a packet arrived on line A or B (multicast has no
+/// connection to wait for; gaps are recovered while the source stays ready).
+pub struct ItchReadiness {
+    /// The source's name.
+    pub source: String,
+    /// What the receive thread publishes.
+    pub counters: Arc<ItchCounters>,
+}
+
+impl std::fmt::Debug for ItchReadiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ItchReadiness({})", self.source)
+    }
+}
+
+impl Readiness for ItchReadiness {
+    fn ready(&self) -> Result<(), String> {
+        let c = &self.counters;
+        if c.packets[0].load(Ordering::Relaxed) + c.packets[1].load(Ordering::Relaxed) == 0 {
+            return Err(format!("source {}: no packet received yet", self.source));
+        }
+        Ok(())
+    }
+}
+
+/// Readiness of a websocket source: connected, and every book in sync.
+pub struct WsReadiness {
+    /// The source's name.
+    pub source: String,
+    /// What the runner publishes.
+    pub counters: Arc<crate::live::session::WsCounters>,
+}
+
+impl std::fmt::Debug for WsReadiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WsReadiness({})", self.source)
+    }
+}
+
+impl Readiness for WsReadiness {
+    fn ready(&self) -> Result<(), String> {
+        let c = &self.counters;
+        if c.connected.load(Ordering::Relaxed) == 0 {
+            return Err(format!("source {}: not connected", self.source));
+        }
+        if c.synced.load(Ordering::Relaxed) == 0 {
+            let unsynced: Vec<&str> = c
+                .books
+                .iter()
+                .filter(|b| b.synced.load(Ordering::Relaxed) == 0)
+                .filter_map(|b| Some(b.symbol.get()?.as_str()))
+                .collect();
+            return Err(if unsynced.is_empty() {
+                format!("source {}: books not synced yet", self.source)
+            } else {
+                format!("source {}: not synced: {}", self.source, unsynced.join(","))
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The ITCH symbol packed by [`ItchCounters::symbol`], trimmed.
@@ -704,5 +812,48 @@ impl Collector for SinkCollector {
             "Age of a sink's oldest record sent and not yet acknowledged (0: none)",
             &age,
         )
+    }
+}
+
+#[cfg(test)]
+mod readiness_tests {
+    use super::*;
+    use crate::live::session::WsCounters;
+
+    #[test]
+    fn a_websocket_source_is_ready_while_connected_with_every_book_synced() {
+        let c = Arc::new(WsCounters::default());
+        let r = WsReadiness {
+            source: "bn".into(),
+            counters: c.clone(),
+        };
+        assert_eq!(r.ready(), Err("source bn: not connected".into()));
+        c.connected.store(1, Ordering::Relaxed);
+        assert_eq!(r.ready(), Err("source bn: books not synced yet".into()));
+        c.books[0].symbol.set("BTCUSDT".into()).unwrap();
+        c.books[1].symbol.set("ETHUSDT".into()).unwrap();
+        c.books[1].synced.store(1, Ordering::Relaxed);
+        assert_eq!(r.ready(), Err("source bn: not synced: BTCUSDT".into()));
+        c.synced.store(1, Ordering::Relaxed);
+        assert_eq!(r.ready(), Ok(()));
+        c.connected.store(0, Ordering::Relaxed);
+        assert_eq!(r.ready(), Err("source bn: not connected".into()));
+    }
+
+    #[test]
+    fn an_itch_source_is_ready_once_a_packet_arrived_on_a_or_b() {
+        let c = Arc::new(ItchCounters::new());
+        let r = ItchReadiness {
+            source: "nasdaq".into(),
+            counters: c.clone(),
+        };
+        assert_eq!(
+            r.ready(),
+            Err("source nasdaq: no packet received yet".into())
+        );
+        c.packets[2].store(5, Ordering::Relaxed); // retransmissions alone do not count
+        assert!(r.ready().is_err());
+        c.packets[1].store(1, Ordering::Relaxed);
+        assert_eq!(r.ready(), Ok(()));
     }
 }

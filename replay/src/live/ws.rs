@@ -92,6 +92,10 @@ impl<'c> WsDaemon<'c> {
             counters: self.counters.clone(),
             now_ns: realtime_ns,
         }));
+        reg.add_readiness(std::sync::Arc::new(crate::live::metrics::WsReadiness {
+            source: self.src.name.clone(),
+            counters: self.counters.clone(),
+        }));
         reg
     }
 

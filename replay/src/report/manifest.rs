@@ -65,7 +65,7 @@ pub struct Manifest {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestError {
     /// Reading or writing the file failed.
-    #[error("manifest file: {0}")]
+    #[error("{}", io_text(.0))]
     Io(io::ErrorKind),
     /// The file is not a manifest: malformed JSON or a missing/mistyped field.
     #[error("not a valid manifest (line {line}, column {column}); regenerate it with the run that produced it")]
@@ -75,6 +75,17 @@ pub enum ManifestError {
         /// 1-based column of the problem.
         column: usize,
     },
+}
+
+/// What an I/O failure of `kind` means for a manifest file, in words a person reads ("no such
+/// file" rather than the bare "entity not found").
+fn io_text(kind: &io::ErrorKind) -> String {
+    match kind {
+        io::ErrorKind::NotFound => "no such file".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        io::ErrorKind::IsADirectory => "a directory, not a manifest file".into(),
+        other => format!("manifest file: {other}"),
+    }
 }
 
 /// SHA-256 of a file's bytes as lowercase hex, read in 64 KiB chunks.

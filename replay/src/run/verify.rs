@@ -33,7 +33,7 @@ pub enum Verdict {
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
     /// The manifest is missing, unreadable or not a manifest.
-    #[error("cannot read manifest {}: {source}", path.display())]
+    #[error("cannot read manifest {}", path.display())]
     Manifest {
         /// The manifest.
         path: PathBuf,
@@ -50,7 +50,7 @@ pub enum VerifyError {
         path: PathBuf,
     },
     /// An input the manifest records is missing or unreadable.
-    #[error("input {recorded} (at {}, relative to the manifest): {source}", path.display())]
+    #[error("input {recorded} (at {}, relative to the manifest)", path.display())]
     Input {
         /// The path as the manifest records it.
         recorded: String,
@@ -60,7 +60,7 @@ pub enum VerifyError {
         source: io::Error,
     },
     /// The recorded spec does not run (a bad strategy key, say).
-    #[error("re-running the manifest's spec: {0}")]
+    #[error("re-running the manifest's spec")]
     Run(#[from] RunError),
 }
 

@@ -514,6 +514,17 @@ impl<'w> OutputStage<'w> {
         self.selected[instr.get() & (MAX_LOCATES - 1)]
     }
 
+    /// The symbols of the output selection that no instrument of the input defined so far,
+    /// in the order they were given (empty without a selection).
+    pub fn unmatched(&self) -> Vec<String> {
+        let seen = &self.symbols[..self.used];
+        self.filter
+            .iter()
+            .filter(|f| !seen.contains(f))
+            .map(|f| symbol_str(f).unwrap_or("").to_owned())
+            .collect()
+    }
+
     /// The symbol of `instr`, if defined.
     pub fn symbol(&self, instr: InstrumentIdx) -> Option<&str> {
         let s = &self.symbols[instr.get() & (MAX_LOCATES - 1)];
