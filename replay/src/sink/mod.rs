@@ -147,6 +147,17 @@ pub trait Sink {
     fn finish(&mut self) -> io::Result<()>;
 }
 
+/// A boxed sink (what [`open`] returns) is a sink.
+impl<S: Sink + ?Sized> Sink for Box<S> {
+    fn on_output(&mut self, o: &Output, symbol: &str) -> io::Result<()> {
+        (**self).on_output(o, symbol)
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        (**self).finish()
+    }
+}
+
 /// The BBO CSV: a row per top-of-book change.
 impl Sink for bbo_csv::BboCsv<'_> {
     fn on_output(&mut self, o: &Output, symbol: &str) -> io::Result<()> {
