@@ -38,7 +38,7 @@ pub(crate) struct ReplayArgs {
             "file_arg", "consolidated", "format", "strategy", "strategy_config", "signals",
             "exec_config", "queue", "report", "accept_unsynced", "book_depth", "wire_precision",
             "symbol", "resync", "symbols", "bbo_csv", "summary_json", "top", "max_time_jump",
-            "pipeline", "shards", "cores", "wait", "sinks"
+            "pipeline", "shards", "cores", "wait", "latency", "sinks"
         ]
     )]
     spec: Option<PathBuf>,
@@ -173,6 +173,12 @@ pub(crate) struct ReplayArgs {
     pipeline: PipelineMode,
     #[command(flatten)]
     layout: LayoutArgs,
+    /// Record and print the threaded ITCH pipeline's per-hop latency (ingest→book,
+    /// ingest→output). It costs a clock read and a histogram sample per event and output, so a
+    /// plain replay does not; the outputs and digest are the same either way. Not with
+    /// --pipeline inline.
+    #[arg(long)]
+    latency: bool,
 }
 
 /// Valid `--book-depth` (Kraken serves at most 1000 levels).
@@ -307,10 +313,13 @@ pub(crate) fn replay(a: ReplayArgs) -> Result<u8, Failure> {
                         h.max()
                     )
                 };
-                eprintln!("latency ingest→book:   {}", q(&info.latency.ingest_to_book));
+                if let Some(l) = &info.latency {
+                    eprintln!("latency ingest→book:   {}", q(&l.ingest_to_book));
+                    eprintln!("latency ingest→output: {}", q(&l.ingest_to_output));
+                }
+            } else if spec.pipeline.latency {
                 eprintln!(
-                    "latency ingest→output: {}",
-                    q(&info.latency.ingest_to_output)
+                    "warning: --latency: the replay ran inline (--pipeline auto chose it), so there is no per-hop latency to report; use --pipeline threads"
                 );
             }
             if let Some(t) = summary.errors.truncated_tail {
@@ -468,6 +477,7 @@ fn from_flags(a: &ReplayArgs, registry: &Registry) -> Result<(RunSpec, bool), Fa
         shards: a.layout.shards,
         cores: a.layout.cores.clone(),
         wait: a.layout.wait,
+        latency: a.latency,
     };
     spec.outputs = Outputs {
         bbo_csv: a.bbo_csv.clone(),

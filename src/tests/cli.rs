@@ -1081,3 +1081,36 @@ fn parquet_sink_files_read_by_duckdb_equal_the_csv_outputs() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Per-hop latency is printed only with --latency; the digest is the same with or without it,
+/// and the inline layout, which has no hops, refuses the flag.
+#[test]
+fn latency_is_recorded_only_with_the_flag() {
+    let plain = ticklane(&["replay", SAMPLE, "--pipeline", "threads"]);
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    assert!(
+        !stderr(&plain).contains("latency ingest"),
+        "{}",
+        stderr(&plain)
+    );
+    let timed = ticklane(&["replay", SAMPLE, "--pipeline", "threads", "--latency"]);
+    assert!(timed.status.success(), "{}", stderr(&timed));
+    assert!(
+        stderr(&timed).contains("latency ingest→book:   p50 "),
+        "{}",
+        stderr(&timed)
+    );
+    assert!(
+        stderr(&timed).contains("latency ingest→output: p50 "),
+        "{}",
+        stderr(&timed)
+    );
+    assert_eq!(digest_of(&timed), digest_of(&plain));
+    let inline = ticklane(&["replay", SAMPLE, "--pipeline", "inline", "--latency"]);
+    assert_eq!(inline.status.code(), Some(2), "{}", stderr(&inline));
+    assert!(
+        stderr(&inline).contains("--pipeline threads"),
+        "{}",
+        stderr(&inline)
+    );
+}

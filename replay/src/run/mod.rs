@@ -68,8 +68,8 @@ pub struct PipelineInfo {
     pub plan: String,
     /// How its stages waited.
     pub wait: ticklane_engine::wait::WaitStrategy,
-    /// Per-hop latency.
-    pub latency: HopLatency,
+    /// Per-hop latency (`None` unless the layout asked for it: `latency = true`, `--latency`).
+    pub latency: Option<HopLatency>,
 }
 
 /// What a run gave: the summary of its kind of data.
@@ -453,6 +453,7 @@ fn run_itch<'a>(
             wait: layout.wait,
             rate: None,
             epoch: crate::stages::pipeline::EPOCH,
+            latency: layout.latency,
         };
         let run = match strategy {
             Some(first) => {
@@ -476,7 +477,7 @@ fn run_itch<'a>(
         let info = PipelineInfo {
             plan: cfg.plan(),
             wait: cfg.wait,
-            latency: run.latency,
+            latency: cfg.latency.then_some(run.latency),
         };
         (run.summary, Some(Box::new(info)))
     } else {
@@ -619,6 +620,7 @@ fn run_l2_threaded(
         wait: layout.wait,
         rate: None,
         epoch: crate::stages::pipeline::EPOCH,
+        latency: false,
     };
     crate::stages::pipeline::replay_l2_threaded(venue, input, opts, strategy, &cfg)
         .map(|(s, _)| s)
