@@ -166,8 +166,10 @@ pub(crate) struct ReplayArgs {
     #[arg(long)]
     no_progress: bool,
     /// inline: every stage on this thread (the reference); threads: decode, book shards and
-    /// output on their own threads joined by SPSC rings; auto: ITCH inline below 32 MiB of
-    /// input, Binance/Coinbase/Kraken captures inline. Every layout gives the same digest. A
+    /// output on their own threads joined by SPSC rings; auto: ITCH threaded only when the
+    /// cores this process may use give every stage its own (decode + shards + output) and the
+    /// input is 32 MiB or more, inline otherwise (the plan line on stderr says why);
+    /// Binance/Coinbase/Kraken captures inline. Every layout gives the same digest. A
     /// backtest on a crypto capture runs in one book shard (--shards 1).
     #[arg(long, value_enum, default_value_t = PipelineMode::Auto)]
     pipeline: PipelineMode,
@@ -211,7 +213,7 @@ enum Format {
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum PipelineMode {
-    /// Inline below 32 MiB of input, threads above.
+    /// Threads when every stage has a core of its own and the input is 32 MiB or more.
     Auto,
     /// Every stage on this thread.
     Inline,
@@ -301,9 +303,18 @@ pub(crate) fn replay(a: ReplayArgs) -> Result<u8, Failure> {
     // What comes before the summary: the digest stays the last line.
     let mut code = 0;
     match &outcome {
-        Outcome::Itch { summary, pipeline } => {
+        Outcome::Itch {
+            summary,
+            pipeline,
+            auto,
+        } => {
+            // The layout and, when auto chose it, why.
+            let why = auto.map_or_else(String::new, |a| format!("{a}; "));
             if let Some(info) = pipeline {
-                eprintln!("pipeline: threads ({}), wait: {}", info.plan, info.wait);
+                eprintln!(
+                    "pipeline: threads ({why}{}), wait: {}",
+                    info.plan, info.wait
+                );
                 let q = |h: &hdrhistogram::Histogram<u64>| {
                     format!(
                         "p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
@@ -317,7 +328,10 @@ pub(crate) fn replay(a: ReplayArgs) -> Result<u8, Failure> {
                     eprintln!("latency ingest→book:   {}", q(&l.ingest_to_book));
                     eprintln!("latency ingest→output: {}", q(&l.ingest_to_output));
                 }
-            } else if spec.pipeline.latency {
+            } else if let Some(a) = auto {
+                eprintln!("pipeline: inline ({a})");
+            }
+            if pipeline.is_none() && spec.pipeline.latency {
                 eprintln!(
                     "warning: --latency: the replay ran inline (--pipeline auto chose it), so there is no per-hop latency to report; use --pipeline threads"
                 );

@@ -1114,3 +1114,28 @@ fn latency_is_recorded_only_with_the_flag() {
         stderr(&inline)
     );
 }
+
+/// `--pipeline auto` names the layout it chose and why: the cores this process may use against
+/// the threads the threaded layout needs (decode, one book shard, output: 3).
+#[test]
+fn auto_pipeline_says_which_layout_and_why() {
+    let o = ticklane(&["replay", SAMPLE]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let line = stderr(&o)
+        .lines()
+        .find(|l| l.starts_with("pipeline: "))
+        .unwrap_or_else(|| panic!("no plan line: {}", stderr(&o)))
+        .to_owned();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let s = if cores == 1 { "" } else { "s" };
+    let why = format!("auto: {cores} core{s} available, threads need 3");
+    // The sample is far below 32 MiB: inline whatever the machine.
+    assert!(line.starts_with("pipeline: inline (auto: "), "{line}");
+    assert!(line.contains(&why), "{line}");
+    // With two shards the need grows by one.
+    let o = ticklane(&["replay", SAMPLE, "--shards", "2"]);
+    assert!(stderr(&o).contains("threads need 4"), "{}", stderr(&o));
+    // A layout that was given is not explained.
+    let o = ticklane(&["replay", SAMPLE, "--pipeline", "inline"]);
+    assert!(!stderr(&o).contains("auto:"), "{}", stderr(&o));
+}

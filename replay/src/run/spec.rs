@@ -203,7 +203,8 @@ impl RunOptions {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PipelineMode {
-    /// Inline below 32 MiB of input, threads above.
+    /// Threads when the cores available give every stage its own and the input is 32 MiB or
+    /// more, inline otherwise ([`crate::run::AutoLayout`]).
     #[default]
     Auto,
     /// Every stage on the calling thread (the reference).
