@@ -133,6 +133,7 @@ pub fn latency(a: LatencyBenchArgs) -> Result<u8, Failure> {
         wait: a.layout.wait,
         rate,
         epoch: a.epoch,
+        latency: true,
     };
     println!("pipeline:      {}", cfg.plan());
     println!(

@@ -38,7 +38,7 @@ pub(crate) struct ReplayArgs {
             "file_arg", "consolidated", "format", "strategy", "strategy_config", "signals",
             "exec_config", "queue", "report", "accept_unsynced", "book_depth", "wire_precision",
             "symbol", "resync", "symbols", "bbo_csv", "summary_json", "top", "max_time_jump",
-            "pipeline", "shards", "cores", "wait", "sinks"
+            "pipeline", "shards", "cores", "wait", "latency", "sinks"
         ]
     )]
     spec: Option<PathBuf>,
@@ -167,13 +167,21 @@ pub(crate) struct ReplayArgs {
     #[arg(long)]
     no_progress: bool,
     /// inline: every stage on this thread (the reference); threads: decode, book shards and
-    /// output on their own threads joined by SPSC rings; auto: ITCH inline below 32 MiB of
-    /// input, Binance/Coinbase/Kraken captures inline. Every layout gives the same digest. A
+    /// output on their own threads joined by SPSC rings; auto: ITCH threaded only when the
+    /// cores this process may use give every stage its own (decode + shards + output) and the
+    /// input is 32 MiB or more, inline otherwise (the plan line on stderr says why);
+    /// Binance/Coinbase/Kraken captures inline. Every layout gives the same digest. A
     /// backtest on a crypto capture runs in one book shard (--shards 1).
     #[arg(long, value_enum, default_value_t = PipelineMode::Auto)]
     pipeline: PipelineMode,
     #[command(flatten)]
     layout: LayoutArgs,
+    /// Record and print the threaded ITCH pipeline's per-hop latency (ingest→book,
+    /// ingest→output). It costs a clock read and a histogram sample per event and output, so a
+    /// plain replay does not; the outputs and digest are the same either way. Not with
+    /// --pipeline inline.
+    #[arg(long)]
+    latency: bool,
 }
 
 /// Valid `--book-depth` (Kraken serves at most 1000 levels).
@@ -228,7 +236,7 @@ impl QueueModel {
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum PipelineMode {
-    /// Inline below 32 MiB of input, threads above.
+    /// Threads when every stage has a core of its own and the input is 32 MiB or more.
     Auto,
     /// Every stage on this thread.
     Inline,
@@ -330,9 +338,18 @@ pub(crate) fn replay(a: ReplayArgs) -> Result<u8, Failure> {
     // What comes before the summary: the digest stays the last line.
     let mut code = 0;
     match &outcome {
-        Outcome::Itch { summary, pipeline } => {
+        Outcome::Itch {
+            summary,
+            pipeline,
+            auto,
+        } => {
+            // The layout and, when auto chose it, why.
+            let why = auto.map_or_else(String::new, |a| format!("{a}; "));
             if let Some(info) = pipeline {
-                eprintln!("pipeline: threads ({}), wait: {}", info.plan, info.wait);
+                eprintln!(
+                    "pipeline: threads ({why}{}), wait: {}",
+                    info.plan, info.wait
+                );
                 let q = |h: &hdrhistogram::Histogram<u64>| {
                     format!(
                         "p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
@@ -342,10 +359,16 @@ pub(crate) fn replay(a: ReplayArgs) -> Result<u8, Failure> {
                         h.max()
                     )
                 };
-                eprintln!("latency ingest→book:   {}", q(&info.latency.ingest_to_book));
+                if let Some(l) = &info.latency {
+                    eprintln!("latency ingest→book:   {}", q(&l.ingest_to_book));
+                    eprintln!("latency ingest→output: {}", q(&l.ingest_to_output));
+                }
+            } else if let Some(a) = auto {
+                eprintln!("pipeline: inline ({a})");
+            }
+            if pipeline.is_none() && spec.pipeline.latency {
                 eprintln!(
-                    "latency ingest→output: {}",
-                    q(&info.latency.ingest_to_output)
+                    "warning: --latency: the replay ran inline (--pipeline auto chose it), so there is no per-hop latency to report; use --pipeline threads"
                 );
             }
             if let Some(t) = summary.errors.truncated_tail {
@@ -520,6 +543,7 @@ fn from_flags(a: &ReplayArgs, registry: &Registry) -> Result<(RunSpec, bool), Fa
         shards: a.layout.shards,
         cores: a.layout.cores.clone(),
         wait: a.layout.wait,
+        latency: a.latency,
     };
     spec.outputs = Outputs {
         bbo_csv: a.bbo_csv.clone(),

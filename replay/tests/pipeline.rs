@@ -38,6 +38,8 @@ fn threaded(data: &[u8], shards: usize, wait: WaitStrategy) -> (Summary, String)
             wait,
             rate: None,
             epoch: if shards == 3 { 7 } else { 1024 },
+            // Recording latency or not, the outputs are the same.
+            latency: shards.is_multiple_of(2),
         };
         replay_itch_threaded(
             FrameReader::new(std::io::Cursor::new(data.to_vec())),
@@ -193,4 +195,29 @@ fn corrupted_locates_give_one_digest_in_every_layout() {
     // Every corrupted message names an order that does not rest under its new locate (some
     // also leave a later message of the same order unknown, or hit an order already gone).
     assert!(refused >= 24 * 3, "{refused} refused");
+}
+
+/// Latency is recorded only when asked: off, the histograms stay empty (no clock read or sample
+/// per event); on, every event and every output has its sample. The outputs are the same.
+#[test]
+fn latency_is_recorded_only_when_asked() {
+    let data = std::fs::read(SAMPLE).unwrap();
+    let run = |latency: bool| {
+        let cfg = PipelineConfig {
+            latency,
+            ..PipelineConfig::default()
+        };
+        replay_itch_threaded(
+            FrameReader::new(std::io::Cursor::new(data.clone())),
+            ItchReplayOptions::default(),
+            &cfg,
+        )
+        .unwrap()
+    };
+    let (off, on) = (run(false), run(true));
+    assert_eq!(off.summary.digest, on.summary.digest);
+    assert_eq!(off.latency.ingest_to_book.len(), 0);
+    assert_eq!(off.latency.ingest_to_output.len(), 0);
+    assert!(on.latency.ingest_to_book.len() >= on.summary.book_events.max(1));
+    assert!(on.latency.ingest_to_output.len() >= on.summary.bbo_changes);
 }

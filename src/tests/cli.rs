@@ -1300,3 +1300,61 @@ fn completions_for_bash_zsh_and_fish() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("bash"), "{}", stderr(&o));
 }
+
+/// Per-hop latency is printed only with --latency; the digest is the same with or without it,
+/// and the inline layout, which has no hops, refuses the flag.
+#[test]
+fn latency_is_recorded_only_with_the_flag() {
+    let plain = ticklane(&["replay", SAMPLE, "--pipeline", "threads"]);
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    assert!(
+        !stderr(&plain).contains("latency ingest"),
+        "{}",
+        stderr(&plain)
+    );
+    let timed = ticklane(&["replay", SAMPLE, "--pipeline", "threads", "--latency"]);
+    assert!(timed.status.success(), "{}", stderr(&timed));
+    assert!(
+        stderr(&timed).contains("latency ingest→book:   p50 "),
+        "{}",
+        stderr(&timed)
+    );
+    assert!(
+        stderr(&timed).contains("latency ingest→output: p50 "),
+        "{}",
+        stderr(&timed)
+    );
+    assert_eq!(digest_of(&timed), digest_of(&plain));
+    let inline = ticklane(&["replay", SAMPLE, "--pipeline", "inline", "--latency"]);
+    assert_eq!(inline.status.code(), Some(2), "{}", stderr(&inline));
+    assert!(
+        stderr(&inline).contains("--pipeline threads"),
+        "{}",
+        stderr(&inline)
+    );
+}
+
+/// `--pipeline auto` names the layout it chose and why: the cores this process may use against
+/// the threads the threaded layout needs (decode, one book shard, output: 3).
+#[test]
+fn auto_pipeline_says_which_layout_and_why() {
+    let o = ticklane(&["replay", SAMPLE]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let line = stderr(&o)
+        .lines()
+        .find(|l| l.starts_with("pipeline: "))
+        .unwrap_or_else(|| panic!("no plan line: {}", stderr(&o)))
+        .to_owned();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let s = if cores == 1 { "" } else { "s" };
+    let why = format!("auto: {cores} core{s} available, threads need 3");
+    // The sample is far below 32 MiB: inline whatever the machine.
+    assert!(line.starts_with("pipeline: inline (auto: "), "{line}");
+    assert!(line.contains(&why), "{line}");
+    // With two shards the need grows by one.
+    let o = ticklane(&["replay", SAMPLE, "--shards", "2"]);
+    assert!(stderr(&o).contains("threads need 4"), "{}", stderr(&o));
+    // A layout that was given is not explained.
+    let o = ticklane(&["replay", SAMPLE, "--pipeline", "inline"]);
+    assert!(!stderr(&o).contains("auto:"), "{}", stderr(&o));
+}

@@ -330,6 +330,8 @@ impl<'c> ItchDaemon<'c> {
                         .map_err(|e| LiveError::Wait(format!("{e}")))?,
                     rate: None,
                     epoch: EPOCH,
+                    // The live daemon reports its per-hop latency.
+                    latency: true,
                 };
                 pipeline_note = Some(format!(
                     "live: pipeline threads ({}), wait: {}",

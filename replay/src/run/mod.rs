@@ -49,6 +49,74 @@ pub use verify::{verify, Verdict, VerifyError};
 /// they bring on a small file.
 pub const AUTO_THREADS_BYTES: u64 = 32 << 20;
 
+/// How `pipeline = auto` laid an ITCH replay out, and why.
+///
+/// The threaded layout runs every stage on its own thread: the decoder, each book shard, the
+/// merger with the outputs. It does more work than inline (ring copies, the merge: 1.43x the
+/// instructions for one shard, docs/performance.md#pipeline-layout), which only pays when the
+/// stages run side by side; its stages spin (then yield) on their rings, so with fewer cores
+/// than stages they take turns on a core instead (a quiet 2-core machine ran one shard at 0.74x
+/// of inline). So `auto` takes threads only when the cores available to the process (its CPU
+/// set and quota) give every stage its own, and the input is large enough to pay for starting
+/// them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AutoLayout {
+    /// Cores available to the process.
+    pub cores: usize,
+    /// Threads the threaded layout needs: decode, the book shards, merge and output.
+    pub need: usize,
+    /// The input is below [`AUTO_THREADS_BYTES`].
+    pub small: bool,
+    /// The choice: threads (`true`) or inline.
+    pub threads: bool,
+}
+
+impl AutoLayout {
+    /// The choice for `cores` available cores, `shards` book shards and an input of
+    /// `file_len` bytes (0 when unknown, e.g. a pipe, which counts as small).
+    ///
+    /// ```
+    /// use ticklane_replay::run::AutoLayout;
+    /// assert!(!AutoLayout::decide(2, 1, 1 << 30).threads);
+    /// assert!(AutoLayout::decide(3, 1, 1 << 30).threads);
+    /// ```
+    pub fn decide(cores: usize, shards: u16, file_len: u64) -> Self {
+        let need = usize::from(shards.max(1)) + 2;
+        let small = file_len < AUTO_THREADS_BYTES;
+        AutoLayout {
+            cores,
+            need,
+            small,
+            threads: cores >= need && !small,
+        }
+    }
+
+    /// [`AutoLayout::decide`] with the cores this process may run on
+    /// ([`std::thread::available_parallelism`]: its CPU affinity and cgroup quota; 1 if
+    /// unknown).
+    pub fn for_this_machine(shards: u16, file_len: u64) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        Self::decide(cores, shards, file_len)
+    }
+}
+
+impl std::fmt::Display for AutoLayout {
+    /// `auto: 2 cores available, threads need 3`, and why a large enough machine still
+    /// replays inline.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = if self.cores == 1 { "" } else { "s" };
+        write!(
+            f,
+            "auto: {} core{s} available, threads need {}",
+            self.cores, self.need
+        )?;
+        if self.cores >= self.need && self.small {
+            write!(f, ", input below 32 MiB")?;
+        }
+        Ok(())
+    }
+}
+
 /// What the caller of [`run`] adds to the spec's own outputs.
 #[derive(Default)]
 pub struct RunHooks<'a> {
@@ -68,8 +136,8 @@ pub struct PipelineInfo {
     pub plan: String,
     /// How its stages waited.
     pub wait: ticklane_engine::wait::WaitStrategy,
-    /// Per-hop latency.
-    pub latency: HopLatency,
+    /// Per-hop latency (`None` unless the layout asked for it: `latency = true`, `--latency`).
+    pub latency: Option<HopLatency>,
 }
 
 /// What a run gave: the summary of its kind of data.
@@ -80,6 +148,8 @@ pub enum Outcome {
         summary: Box<Summary>,
         /// The threaded pipeline's plan and latency (`None`: it ran inline).
         pipeline: Option<Box<PipelineInfo>>,
+        /// What `pipeline = auto` chose and why (`None`: the layout was given).
+        auto: Option<AutoLayout>,
     },
     /// A LOBSTER message file.
     Lobster {
@@ -439,10 +509,12 @@ fn run_itch<'a>(
         });
     }
     let layout = &spec.pipeline;
+    let auto = (layout.mode == PipelineMode::Auto)
+        .then(|| AutoLayout::for_this_machine(layout.shards, input.file_len));
     let threads = match layout.mode {
         PipelineMode::Inline => false,
         PipelineMode::Threads => true,
-        PipelineMode::Auto => input.file_len >= AUTO_THREADS_BYTES,
+        PipelineMode::Auto => auto.is_some_and(|a| a.threads),
     };
     let strategy = build_strategy(spec, registry)?;
     let reader = FrameReader::new(input.reader);
@@ -453,6 +525,7 @@ fn run_itch<'a>(
             wait: layout.wait,
             rate: None,
             epoch: crate::stages::pipeline::EPOCH,
+            latency: layout.latency,
         };
         let run = match strategy {
             Some(first) => {
@@ -476,7 +549,7 @@ fn run_itch<'a>(
         let info = PipelineInfo {
             plan: cfg.plan(),
             wait: cfg.wait,
-            latency: run.latency,
+            latency: cfg.latency.then_some(run.latency),
         };
         (run.summary, Some(Box::new(info)))
     } else {
@@ -494,6 +567,7 @@ fn run_itch<'a>(
     Ok(Outcome::Itch {
         summary: Box::new(summary),
         pipeline,
+        auto,
     })
 }
 
@@ -619,6 +693,7 @@ fn run_l2_threaded(
         wait: layout.wait,
         rate: None,
         epoch: crate::stages::pipeline::EPOCH,
+        latency: false,
     };
     crate::stages::pipeline::replay_l2_threaded(venue, input, opts, strategy, &cfg)
         .map(|(s, _)| s)
@@ -740,4 +815,49 @@ fn run_consolidated(spec: &RunSpec, hooks: RunHooks<'_>) -> Result<Outcome, RunE
             },
         )?;
     Ok(Outcome::Consolidated(Box::new(s)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_takes_threads_only_when_every_stage_has_a_core() {
+        let big = 1 << 30;
+        // (cores, shards) -> threads; one shard needs decode + shard + merge = 3 cores.
+        for (cores, shards, threads) in [
+            (1, 1, false),
+            (2, 1, false),
+            (3, 1, true),
+            (4, 1, true),
+            (3, 2, false),
+            (4, 2, true),
+            (8, 6, true),
+            (8, 7, false),
+            (64, 64, false),
+        ] {
+            let a = AutoLayout::decide(cores, shards, big);
+            assert_eq!(a.threads, threads, "{cores} cores, {shards} shards");
+            assert_eq!(a.need, usize::from(shards) + 2);
+        }
+        // Enough cores, but a small input still replays inline.
+        assert!(!AutoLayout::decide(16, 1, AUTO_THREADS_BYTES - 1).threads);
+        assert!(AutoLayout::decide(16, 1, AUTO_THREADS_BYTES).threads);
+    }
+
+    #[test]
+    fn auto_says_why() {
+        assert_eq!(
+            AutoLayout::decide(2, 1, 1 << 30).to_string(),
+            "auto: 2 cores available, threads need 3"
+        );
+        assert_eq!(
+            AutoLayout::decide(1, 2, 1 << 30).to_string(),
+            "auto: 1 core available, threads need 4"
+        );
+        assert_eq!(
+            AutoLayout::decide(8, 1, 100).to_string(),
+            "auto: 8 cores available, threads need 3, input below 32 MiB"
+        );
+    }
 }

@@ -203,7 +203,8 @@ impl RunOptions {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PipelineMode {
-    /// Inline below 32 MiB of input, threads above.
+    /// Threads when the cores available give every stage its own and the input is 32 MiB or
+    /// more, inline otherwise ([`crate::run::AutoLayout`]).
     #[default]
     Auto,
     /// Every stage on the calling thread (the reference).
@@ -226,6 +227,10 @@ pub struct Layout {
     /// How stages wait on rings: `spin`, `yield` or `park`.
     #[serde(with = "wait_text")]
     pub wait: WaitStrategy,
+    /// Record per-hop latency in the threaded pipeline (a clock read and a histogram sample per
+    /// event and output, so off by default); it never changes the outputs.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub latency: bool,
 }
 
 impl Default for Layout {
@@ -235,6 +240,7 @@ impl Default for Layout {
             shards: 1,
             cores: Vec::new(),
             wait: WaitStrategy::default(),
+            latency: false,
         }
     }
 }
@@ -659,6 +665,16 @@ impl RunSpec {
                 "pipeline applies to ITCH files and price-level captures (the threaded pipeline), not to {f}"
             ));
         }
+        if p.latency && !matches!(format, Format::Itch | Format::Auto) {
+            return bad(format!(
+                "pipeline.latency (--latency) measures the threaded ITCH pipeline, not {f}"
+            ));
+        }
+        if p.latency && p.mode == PipelineMode::Inline {
+            return bad(
+                "pipeline.latency (--latency) measures the threaded pipeline: the inline layout has no hops to time (use --pipeline threads)".into(),
+            );
+        }
         if threaded
             && format != Format::Itch
             && p.mode == PipelineMode::Threads
@@ -828,6 +844,7 @@ mod tests {
             shards: 3,
             cores: vec![0, 1],
             wait: WaitStrategy::Park,
+            latency: true,
         };
         let config: toml::Table = toml::from_str("half_spread = 2.5\nsize = 300\n").unwrap();
         s.strategy = Some(StrategySpec {

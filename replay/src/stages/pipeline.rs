@@ -56,6 +56,11 @@ pub struct PipelineConfig {
     /// Messages per merge epoch with several shards (outputs wait at most this many messages
     /// to be put back in order); default [`EPOCH`].
     pub epoch: u64,
+    /// Record per-hop latency ([`HopLatency`]): the decoder reads the monotonic clock for every
+    /// event, and the shards and the merger read it again and record a histogram sample for
+    /// every event and output. Off, no stage reads a clock per event and the histograms stay
+    /// empty; the outputs and the digest are the same either way.
+    pub latency: bool,
 }
 
 impl PipelineConfig {
@@ -79,6 +84,7 @@ impl Default for PipelineConfig {
             wait: WaitStrategy::SpinThenYield,
             rate: None,
             epoch: EPOCH,
+            latency: false,
         }
     }
 }
@@ -103,14 +109,15 @@ impl PipelineConfig {
 /// Messages from the decoder to a shard.
 #[derive(Clone, Copy, Debug)]
 enum ToShard {
-    /// An event and its ingest stamp (monotonic ns; kept apart from the event's own receive
-    /// time, which the strategy and the simulator read).
+    /// An event and its ingest stamp (monotonic ns, 0 when latency is not recorded; kept apart
+    /// from the event's own receive time, which the strategy and the simulator read).
     Event(Event, u64),
     /// Everything up to this sequence number has been sent.
     Mark(u64),
 }
 
-/// Per-hop latency histograms (nanoseconds), recorded on the stage threads and merged at the end.
+/// Per-hop latency histograms (nanoseconds), recorded on the stage threads and merged at the end
+/// (empty unless [`PipelineConfig::latency`] is set).
 pub struct HopLatency {
     /// Decoder stamp → book shard picks the event up.
     pub ingest_to_book: Histogram<u64>,
@@ -156,6 +163,7 @@ fn decode_thread<R: Read>(
     clock: MonoClock,
     rate: Option<u64>,
     epoch: u64,
+    latency: bool,
 ) -> DecodeResult {
     // Pacing: message i is released at start + i / rate.
     let ns_per_msg = rate.filter(|&r| r > 0).map(|r| 1e9 / r as f64);
@@ -187,7 +195,7 @@ fn decode_thread<R: Read>(
             pace.reset();
         }
         if let Some(ev) = decoder.on_frame(frame.bytes) {
-            let stamp = clock.now();
+            let stamp = if latency { clock.now() } else { 0 };
             let k = (u64::from(ev.hdr.instr.0) % n) as usize;
             if txs[k]
                 .push_wait(ToShard::Event(ev, stamp), &mut waiter)
@@ -250,6 +258,7 @@ fn shard_thread<St: ShardStage>(
     mut tx: RingTx<Output>,
     wait: WaitStrategy,
     clock: MonoClock,
+    latency: bool,
 ) -> ShardEnd<St> {
     let mut h = hist();
     let mut waiter = wait.waiter();
@@ -268,7 +277,9 @@ fn shard_thread<St: ShardStage>(
         for m in &inbox[..n] {
             match *m {
                 ToShard::Event(ev, stamp) => {
-                    h.saturating_record(clock.now().saturating_sub(stamp).max(1));
+                    if latency {
+                        h.saturating_record(clock.now().saturating_sub(stamp).max(1));
+                    }
                     stage.on_event(&ev, &mut |mut o| {
                         o.stamp = stamp;
                         outbox.push(o);
@@ -298,6 +309,7 @@ fn shard_thread<St: ShardStage>(
 type ShardEnd<St> = (St, Histogram<u64>, RingStats);
 
 /// Starts book shard `i` on its own thread (pinned to `cores[1 + i]` if given).
+#[allow(clippy::too_many_arguments)] // the thread's whole set-up, each a distinct piece
 fn spawn_shard<St: ShardStage + 'static>(
     i: usize,
     stage: St,
@@ -306,6 +318,7 @@ fn spawn_shard<St: ShardStage + 'static>(
     cores: &[usize],
     wait: WaitStrategy,
     clock: &MonoClock,
+    latency: bool,
 ) -> std::io::Result<thread::JoinHandle<ShardEnd<St>>> {
     let cores = cores.to_vec();
     let clock = clock.clone();
@@ -313,7 +326,7 @@ fn spawn_shard<St: ShardStage + 'static>(
         .name(format!("tl-book{i}"))
         .spawn(move || {
             pin(&cores, 1 + i);
-            shard_thread(stage, rx, tx, wait, clock)
+            shard_thread(stage, rx, tx, wait, clock, latency)
         })
 }
 
@@ -373,6 +386,7 @@ where
     // One shard needs no reordering; its marks only keep the merger's bookkeeping uniform.
     let epoch = cfg.epoch.max(1);
     let cores = cfg.cores.clone();
+    let latency = cfg.latency;
     let mut shard_handles = Vec::with_capacity(shards);
     // Every stage was built before any thread starts, so no allocation is on the clock.
     for (i, ((rx, tx), stage)) in to_shard_rx
@@ -381,7 +395,7 @@ where
         .zip(stages)
         .enumerate()
     {
-        let h = spawn_shard(i, stage, rx, tx, &cores, wait, &clock)
+        let h = spawn_shard(i, stage, rx, tx, &cores, wait, &clock, cfg.latency)
             .map_err(|e| ReplayError::Stage(format!("cannot start book shard {i}: {e}")))?;
         shard_handles.push(h);
     }
@@ -394,7 +408,16 @@ where
             .name("tl-decode".into())
             .spawn(move || {
                 pin(&cores, 0);
-                decode_thread(decoder, reader, to_shard_tx, wait, dclock, rate, epoch)
+                decode_thread(
+                    decoder,
+                    reader,
+                    to_shard_tx,
+                    wait,
+                    dclock,
+                    rate,
+                    epoch,
+                    latency,
+                )
             })
             .map_err(|e| ReplayError::Stage(format!("cannot start the decode thread: {e}")))?
     };
@@ -402,19 +425,26 @@ where
 
     // Merge: one epoch from every shard, sorted by (seq, arrival), then to the output stage.
     let mut last_progress = 0u64;
-    let merged = merge(&mut from_shard_rx, epoch, wait, &clock, &mut |o| match o {
-        Some(o) => output.on_output(o),
-        None => {
-            if let Some(p) = opts.progress.as_mut() {
-                let s = output.last_ts.0;
-                if s != last_progress {
-                    last_progress = s;
-                    p(0);
+    let merged = merge(
+        &mut from_shard_rx,
+        epoch,
+        wait,
+        &clock,
+        cfg.latency,
+        &mut |o| match o {
+            Some(o) => output.on_output(o),
+            None => {
+                if let Some(p) = opts.progress.as_mut() {
+                    let s = output.last_ts.0;
+                    if s != last_progress {
+                        last_progress = s;
+                        p(0);
+                    }
                 }
+                Ok(())
             }
-            Ok(())
-        }
-    });
+        },
+    );
     // Dropping our ends tells the shards (and through them the decoder) to stop if we quit early.
     for rx in &from_shard_rx {
         rings.push(rx.stats());
@@ -503,6 +533,7 @@ fn merge(
     epoch: u64,
     wait: WaitStrategy,
     clock: &MonoClock,
+    latency: bool,
     sink: &mut dyn FnMut(Option<&Output>) -> std::io::Result<()>,
 ) -> Merged {
     let shards = from_shard_rx.len();
@@ -551,7 +582,9 @@ fn merge(
                     }
                     if shards == 1 {
                         // Already in order: emit at once.
-                        e2e.saturating_record(clock.now().saturating_sub(o.stamp).max(1));
+                        if latency {
+                            e2e.saturating_record(clock.now().saturating_sub(o.stamp).max(1));
+                        }
                         if out_err.is_none() {
                             if let Err(e) = sink(Some(&o)) {
                                 out_err = Some(e);
@@ -578,9 +611,11 @@ fn merge(
             }
         }
         epoch_buf.sort_unstable_by_key(|&(seq, arr, _)| (seq, arr));
-        let now = clock.now();
+        let now = if latency { clock.now() } else { 0 };
         for (_, _, o) in &epoch_buf {
-            e2e.saturating_record(now.saturating_sub(o.stamp).max(1));
+            if latency {
+                e2e.saturating_record(now.saturating_sub(o.stamp).max(1));
+            }
             if out_err.is_none() {
                 if let Err(e) = sink(Some(o)) {
                     out_err = Some(e);
@@ -632,6 +667,7 @@ fn l2_decode_thread<R: Read>(
     wait: WaitStrategy,
     clock: MonoClock,
     epoch: u64,
+    latency: bool,
 ) -> L2DecodeResult {
     use crate::venue::capture::SeenContainers;
     let mut input = std::io::BufReader::with_capacity(1 << 16, input);
@@ -662,7 +698,7 @@ fn l2_decode_thread<R: Read>(
             &mut buf,
         );
         for ev in buf.events() {
-            let stamp = clock.now();
+            let stamp = if latency { clock.now() } else { 0 };
             let k = (u64::from(ev.hdr.instr.0) % n) as usize;
             if txs[k]
                 .push_wait(ToShard::Event(*ev, stamp), &mut waiter)
@@ -766,6 +802,7 @@ where
     let wait = cfg.wait;
     let epoch = cfg.epoch.max(1);
     let cores = cfg.cores.clone();
+    let latency = cfg.latency;
     let mut to_shard_tx = Vec::with_capacity(shards);
     let mut from_shard_rx = Vec::with_capacity(shards);
     let mut shard_handles = Vec::with_capacity(shards);
@@ -775,7 +812,7 @@ where
         to_shard_tx.push(t);
         let (ot, or) = ring::<Output>(RING_CAPACITY, "book→merge");
         from_shard_rx.push(or);
-        let h = spawn_shard(i, stage, r, ot, &cores, wait, &clock)
+        let h = spawn_shard(i, stage, r, ot, &cores, wait, &clock, cfg.latency)
             .map_err(|e| CryptoReplayError::Stage(format!("cannot start book shard {i}: {e}")))?;
         shard_handles.push(h);
     }
@@ -795,15 +832,23 @@ where
                     wait,
                     dclock,
                     epoch,
+                    latency,
                 )
             })
             .map_err(|e| CryptoReplayError::Stage(format!("cannot start the decode thread: {e}")))?
     };
     pin(&cores, 1 + shards);
-    let merged = merge(&mut from_shard_rx, epoch, wait, &clock, &mut |o| match o {
-        Some(o) => output.on_output(o),
-        None => Ok(()),
-    });
+    let merged = merge(
+        &mut from_shard_rx,
+        epoch,
+        wait,
+        &clock,
+        cfg.latency,
+        &mut |o| match o {
+            Some(o) => output.on_output(o),
+            None => Ok(()),
+        },
+    );
     drop(from_shard_rx);
     let dec = decode_handle.join().map_err(|p| {
         CryptoReplayError::Stage(format!("decode stage panicked: {}", panic_text(&p)))
