@@ -132,6 +132,24 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
 }
 
+/// A record's time, as the layout table puts it: the exchange time (offset 16) for ITCH and
+/// LOBSTER (venue 1, 2; receive time 0), the receive time (offset 24) for the price-level
+/// venues (exchange time 0).
+fn time_of(b: &[u8]) -> u64 {
+    let (at, other) = if matches!(b[3], 1 | 2) {
+        (16, 24)
+    } else {
+        (24, 16)
+    };
+    assert_eq!(
+        u64_at(b, other),
+        0,
+        "venue {}: the other time is unknown",
+        b[3]
+    );
+    u64_at(b, at)
+}
+
 fn symbol_of(b: &[u8]) -> String {
     String::from_utf8(b[36..36 + usize::from(b[34])].to_vec()).unwrap()
 }
@@ -159,7 +177,7 @@ fn bbo_row(b: &[u8]) -> String {
     assert_eq!(u16::from_le_bytes([b[0], b[1]]), 1, "schema version");
     assert_eq!(b[2], 1, "record type bbo");
     let px_exp = b[32] as i8;
-    let mut row = format!("{},{}", u64_at(b, 16), symbol_of(b));
+    let mut row = format!("{},{}", time_of(b), symbol_of(b));
     for at in [64, 80] {
         let (px, qty) = (u64_at(b, at) as i64, u64_at(b, at + 8));
         if qty == 0 {
@@ -177,7 +195,7 @@ fn signal_of(b: &[u8]) -> (u64, String, &'static str, &'static str, f64) {
     let kind = ["", "take", "quote", "exit", "alert"][usize::from(b[64])];
     let side = ["", "buy", "sell"][usize::from(b[65])];
     (
-        u64_at(b, 16),
+        time_of(b),
         symbol_of(b),
         kind,
         side,
@@ -341,7 +359,7 @@ fn replay_matches_consumer(
             symbol_of(b),
             (
                 u64_at(b, 8),
-                u64_at(b, 16),
+                time_of(b),
                 u64_at(b, 64) as i64,
                 u64_at(b, 72),
             ),
@@ -490,8 +508,10 @@ fn json_records_carry_the_csv_values() {
     for (g, w) in got.iter().zip(&want) {
         let j = std::str::from_utf8(&g.value).unwrap();
         serde_json::from_str::<serde_json::Value>(j).unwrap();
+        // A Binance record's time is its receive time (the CSV's first column).
+        assert_eq!(field(j, "ts_exch_ns"), "0");
         let row = [
-            "ts_exch_ns",
+            "ts_recv_ns",
             "symbol",
             "bid_px",
             "bid_qty",

@@ -150,6 +150,15 @@ impl Venue {
         }
     }
 
+    /// Whether the venue's outputs are stamped with the receive time (price-level venues:
+    /// the capture's or the websocket client's clock) rather than the exchange's.
+    pub fn stamps_receive_time(self) -> bool {
+        matches!(
+            self,
+            Venue::Binance | Venue::Coinbase | Venue::CoinbaseAdvanced | Venue::Kraken
+        )
+    }
+
     /// Lower-case name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -321,7 +330,14 @@ pub fn encode(o: &Output, symbol: &str, src: Source) -> Option<RecordBuf> {
     b[3] = src.venue as u8;
     put(&mut b, 4, o.instr.0.to_le_bytes());
     put(&mut b, 8, o.seq.to_le_bytes());
-    put(&mut b, 16, o.ts.0.to_le_bytes());
+    // ITCH and LOBSTER outputs carry the exchange's time; a price-level venue's outputs carry
+    // the capture's (or the daemon's) receive time, and no exchange time.
+    let offset = if src.venue.stamps_receive_time() {
+        24
+    } else {
+        16
+    };
+    put(&mut b, offset, o.ts.0.to_le_bytes());
     b[32] = src.px_exp as u8;
     b[33] = src.qty_exp as u8;
     let sym = &symbol.as_bytes()[..symbol.len().min(SYMBOL_LEN)];
@@ -716,7 +732,8 @@ mod tests {
             let src = Source { venue: Venue::Binance, px_exp: -8, qty_exp: -8 };
             let r = encode(&o, &sym, src).unwrap();
             let d = decode(&r.0).unwrap();
-            prop_assert_eq!((d.seq, d.ts_exch, d.instrument), (seq, ts, instr));
+            // A price-level venue's time is its receive time; its exchange time is unknown.
+            prop_assert_eq!((d.seq, d.ts_recv, d.ts_exch, d.instrument), (seq, ts, 0, instr));
             prop_assert_eq!((d.px_exp, d.qty_exp, d.venue), (-8, -8, Venue::Binance));
             let n = sym.len().min(SYMBOL_LEN);
             prop_assert_eq!(d.symbol_str(), &sym[..n]);
